@@ -1,0 +1,199 @@
+//! Load benchmark: a generated store of 10,000,000 events (override with
+//! SHOPLENS_BENCH_EVENTS), read by polars' own CSV reader and by shoplens'
+//! loader, then profiled; peak memory of each in its own process; and the UI's
+//! frame time while the file loads in the background.
+//!
+//! Run: `cargo bench --bench load`. Each measurement runs in a child process of
+//! this binary so that its peak RSS (VmHWM) is its own.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use polars::prelude::*;
+use shoplens::data::{load_dataset, profile, LoadOptions};
+use shoplens::jobs::CancelToken;
+
+fn peak_rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+fn bench_file() -> PathBuf {
+    let events: usize = std::env::var("SHOPLENS_BENCH_EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000_000);
+    let dir = std::env::temp_dir().join(format!("shoplens-bench-{events}"));
+    let path = dir.join("events.csv");
+    if !path.exists() {
+        let start = Instant::now();
+        let params = shoplens::data::generate::GenerateParams {
+            users: events / 50,
+            items: (events / 200).max(1000),
+            events,
+            seed: 7,
+            out: dir.clone(),
+            image_dir: None,
+        };
+        shoplens::data::generate::generate(&params, &|_, _| {}).expect("generate");
+        eprintln!(
+            "generated {events} events in {:.1}s",
+            start.elapsed().as_secs_f64()
+        );
+    }
+    path
+}
+
+/// Child mode: one measurement, printed as `key value` lines.
+fn child(mode: &str, path: &Path) {
+    let start = Instant::now();
+    match mode {
+        "polars" => {
+            let df = CsvReadOptions::default()
+                .with_has_header(true)
+                .try_into_reader_with_file_path(Some(path.to_path_buf()))
+                .and_then(|r| r.finish())
+                .expect("polars read");
+            let secs = start.elapsed().as_secs_f64();
+            println!("rows {}", df.height());
+            println!("secs {secs}");
+            println!("df_mb {}", df.estimated_size() as f64 / 1e6);
+        }
+        "shoplens" => {
+            let ds = load_dataset(
+                path,
+                &LoadOptions::default(),
+                &CancelToken::new(),
+                &|_, _| {},
+            )
+            .expect("load");
+            let load_secs = start.elapsed().as_secs_f64();
+            let p = profile(&ds, &CancelToken::new(), &|_, _| {}).expect("profile");
+            println!("rows {}", ds.df.height());
+            println!("secs {load_secs}");
+            println!("profile_secs {}", p.profile_secs);
+            println!("df_mb {}", ds.df.estimated_size() as f64 / 1e6);
+        }
+        "ui" => ui_frames(path),
+        other => panic!("unknown mode {other}"),
+    }
+    println!("peak_mb {}", peak_rss_mb());
+}
+
+/// Step the real app (headless, egui_kittest) while it loads the file and time
+/// each frame of our own UI code.
+fn ui_frames(path: &Path) {
+    let mut harness = egui_kittest::Harness::builder()
+        .with_size(eframe::egui::vec2(1280.0, 800.0))
+        .with_max_steps(u64::MAX)
+        .build_eframe(|cc| {
+            shoplens::ui::ShoplensApp::new(
+                &cc.egui_ctx,
+                Default::default(),
+                Some(path.to_path_buf()),
+            )
+        });
+    let mut frame_secs = Vec::new();
+    let start = Instant::now();
+    while harness.state().is_busy() && start.elapsed() < Duration::from_secs(600) {
+        let t = Instant::now();
+        harness.step();
+        frame_secs.push(t.elapsed().as_secs_f64());
+        std::thread::sleep(Duration::from_millis(16));
+    }
+    frame_secs.sort_by(f64::total_cmp);
+    let n = frame_secs.len().max(1);
+    println!("frames {}", frame_secs.len());
+    println!(
+        "frame_p50_ms {}",
+        1e3 * frame_secs.get(n / 2).copied().unwrap_or(0.0)
+    );
+    println!(
+        "frame_p99_ms {}",
+        1e3 * frame_secs.get(n * 99 / 100).copied().unwrap_or(0.0)
+    );
+    println!(
+        "frame_max_ms {}",
+        1e3 * frame_secs.last().copied().unwrap_or(0.0)
+    );
+    println!(
+        "loaded {}",
+        harness
+            .state()
+            .view
+            .as_ref()
+            .map_or(0, |v| v.loaded.profile.rows)
+    );
+    println!("error {:?}", harness.state().error);
+}
+
+fn run_child(mode: &str, path: &Path) -> Vec<(String, String)> {
+    let exe = std::env::current_exe().expect("exe");
+    let out = Command::new(exe)
+        .arg("--child")
+        .arg(mode)
+        .arg(path)
+        .output()
+        .expect("spawn");
+    if !out.status.success() {
+        panic!("{mode} failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_once(' ').map(|(k, v)| (k.to_owned(), v.to_owned())))
+        .collect()
+}
+
+fn get(kv: &[(String, String)], key: &str) -> f64 {
+    kv.iter()
+        .find(|(k, _)| k == key)
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(f64::NAN)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--child") {
+        child(&args[i + 1], Path::new(&args[i + 2]));
+        return;
+    }
+    let path = bench_file();
+    let size_mb = std::fs::metadata(&path)
+        .map(|m| m.len() as f64 / 1e6)
+        .unwrap_or(f64::NAN);
+    println!("file {} ({size_mb:.0} MB)", path.display());
+    for round in 0..2 {
+        let p = run_child("polars", &path);
+        let s = run_child("shoplens", &path);
+        let rows = get(&s, "rows");
+        println!(
+            "round {round}: polars CsvReader {:.2}s ({:.1} M rows/s, peak {:.0} MB, df {:.0} MB) | shoplens load {:.2}s ({:.1} M rows/s, {:.2}x polars) + profile {:.2}s, peak {:.0} MB = {:.2}x its df {:.0} MB",
+            get(&p, "secs"),
+            get(&p, "rows") / get(&p, "secs") / 1e6,
+            get(&p, "peak_mb"),
+            get(&p, "df_mb"),
+            get(&s, "secs"),
+            rows / get(&s, "secs") / 1e6,
+            get(&s, "secs") / get(&p, "secs"),
+            get(&s, "profile_secs"),
+            get(&s, "peak_mb"),
+            get(&s, "peak_mb") / get(&s, "df_mb"),
+            get(&s, "df_mb"),
+        );
+    }
+    let ui = run_child("ui", &path);
+    println!(
+        "ui while loading: {} frames, p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms; rows shown {}",
+        get(&ui, "frames"),
+        get(&ui, "frame_p50_ms"),
+        get(&ui, "frame_p99_ms"),
+        get(&ui, "frame_max_ms"),
+        get(&ui, "loaded")
+    );
+}

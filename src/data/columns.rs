@@ -1,0 +1,238 @@
+//! Typed views of role columns: dense id codes, timestamps in seconds, numbers,
+//! text — each validated with the line of the first bad value.
+
+use polars::prelude::*;
+use rustc_hash::FxHashMap;
+
+use super::dataset::Dataset;
+use super::error::LoadError;
+use super::timestamp::{parse_any, parser_for, unix_to_secs, Parser};
+
+/// Null marker in [`KeyCodes::codes`].
+pub const NO_KEY: u32 = u32::MAX;
+
+/// Dense codes `0..n` for the distinct values of an id column, in order of first
+/// appearance, with the original values to map back.
+#[derive(Clone, Debug, Default)]
+pub struct KeyCodes {
+    pub codes: Vec<u32>,
+    pub labels: KeyLabels,
+}
+
+#[derive(Clone, Debug)]
+pub enum KeyLabels {
+    Int(Vec<i64>),
+    Text(Vec<String>),
+}
+
+impl Default for KeyLabels {
+    fn default() -> Self {
+        KeyLabels::Int(Vec::new())
+    }
+}
+
+impl KeyLabels {
+    pub fn len(&self) -> usize {
+        match self {
+            KeyLabels::Int(v) => v.len(),
+            KeyLabels::Text(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn label(&self, code: u32) -> String {
+        match self {
+            KeyLabels::Int(v) => v
+                .get(code as usize)
+                .map(|x| x.to_string())
+                .unwrap_or_default(),
+            KeyLabels::Text(v) => v.get(code as usize).cloned().unwrap_or_default(),
+        }
+    }
+}
+
+impl KeyCodes {
+    pub fn n_distinct(&self) -> usize {
+        self.labels.len()
+    }
+}
+
+/// Encode an id column. Integers stay integers (fast); anything else is read as
+/// text; blank strings count as missing.
+pub fn encode_keys(column: &Column) -> Result<KeyCodes, PolarsError> {
+    let dtype = column.dtype();
+    if dtype.is_integer() {
+        let cast = column.cast(&DataType::Int64)?;
+        let ca = cast.i64()?;
+        let mut map: FxHashMap<i64, u32> = FxHashMap::default();
+        let mut labels = Vec::new();
+        let mut codes = Vec::with_capacity(ca.len());
+        for value in ca.iter() {
+            codes.push(match value {
+                None => NO_KEY,
+                Some(v) => *map.entry(v).or_insert_with(|| {
+                    labels.push(v);
+                    (labels.len() - 1) as u32
+                }),
+            });
+        }
+        return Ok(KeyCodes {
+            codes,
+            labels: KeyLabels::Int(labels),
+        });
+    }
+    let cast = column.cast(&DataType::String)?;
+    let ca = cast.str()?;
+    let mut map: FxHashMap<&str, u32> = FxHashMap::default();
+    let mut labels = Vec::new();
+    let mut codes = Vec::with_capacity(ca.len());
+    for value in ca.iter() {
+        // Ids are kept exactly as written ('47503J ' and '47503J' stay two codes,
+        // as in the source file); only blank cells count as missing.
+        codes.push(match value {
+            None => NO_KEY,
+            Some(v) if v.trim().is_empty() => NO_KEY,
+            Some(v) => *map.entry(v).or_insert_with(|| {
+                labels.push(v.to_owned());
+                (labels.len() - 1) as u32
+            }),
+        });
+    }
+    Ok(KeyCodes {
+        codes,
+        labels: KeyLabels::Text(labels),
+    })
+}
+
+fn bad_value(ds: &Dataset, column: &str, row: usize, value: &str, expected: &str) -> LoadError {
+    let mut shown: String = value.chars().take(60).collect();
+    if shown.len() < value.len() {
+        shown.push('…');
+    }
+    LoadError::BadValue {
+        path: ds.path.clone(),
+        line: ds.line_of_row(row),
+        column: column.to_owned(),
+        value: shown,
+        expected: expected.to_owned(),
+    }
+}
+
+fn polars_error(ds: &Dataset, column: &str, e: PolarsError) -> LoadError {
+    LoadError::parse(&ds.path, format!("column '{column}': {e}"))
+}
+
+/// Unix seconds (UTC) for every row; `None` where the cell is empty.
+pub fn timestamps(ds: &Dataset, name: &str) -> Result<Vec<Option<i64>>, LoadError> {
+    let column = ds.df.column(name).map_err(|e| polars_error(ds, name, e))?;
+    let dtype = column.dtype().clone();
+    match dtype {
+        DataType::Datetime(unit, _) => {
+            let per_sec = match unit {
+                TimeUnit::Nanoseconds => 1_000_000_000,
+                TimeUnit::Microseconds => 1_000_000,
+                TimeUnit::Milliseconds => 1_000,
+            };
+            let cast = column.cast(&DataType::Int64).map_err(|e| polars_error(ds, name, e))?;
+            let ca = cast.i64().map_err(|e| polars_error(ds, name, e))?;
+            Ok(ca.iter().map(|v| v.map(|x| x.div_euclid(per_sec))).collect())
+        }
+        DataType::Date => {
+            let cast = column.cast(&DataType::Int32).map_err(|e| polars_error(ds, name, e))?;
+            let ca = cast.i32().map_err(|e| polars_error(ds, name, e))?;
+            Ok(ca.iter().map(|v| v.map(|d| i64::from(d) * 86_400)).collect())
+        }
+        d if d.is_integer() || d.is_float() => {
+            let cast = column.cast(&DataType::Int64).map_err(|e| polars_error(ds, name, e))?;
+            let ca = cast.i64().map_err(|e| polars_error(ds, name, e))?;
+            // One unit for the whole column, decided by its largest value.
+            let max = ca.iter().flatten().map(i64::abs).max().unwrap_or(0);
+            let millis = unix_to_secs(max) != max;
+            Ok(ca
+                .iter()
+                .map(|v| v.map(|x| if millis { x.div_euclid(1000) } else { x }))
+                .collect())
+        }
+        DataType::String => {
+            let ca = column.str().map_err(|e| polars_error(ds, name, e))?;
+            let mut parser: Option<Parser> = None;
+            let mut out = Vec::with_capacity(ca.len());
+            for (row, value) in ca.iter().enumerate() {
+                let Some(text) = value.filter(|t| !t.trim().is_empty()) else {
+                    out.push(None);
+                    continue;
+                };
+                let parsed = parser.and_then(|p| p(text)).or_else(|| {
+                    parser = parser_for(text);
+                    parser.and_then(|p| p(text))
+                });
+                match parsed {
+                    Some(secs) => out.push(Some(secs)),
+                    None => {
+                        return Err(bad_value(
+                            ds,
+                            name,
+                            row,
+                            text,
+                            "a timestamp (unix seconds/ms, ISO 8601, YYYY-MM-DD HH:MM:SS or M/D/YYYY H:MM)",
+                        ))
+                    }
+                }
+            }
+            Ok(out)
+        }
+        other => Err(LoadError::parse(
+            &ds.path,
+            format!("column '{name}' holds {other} values, which cannot be read as timestamps. Pick another timestamp column."),
+        )),
+    }
+}
+
+/// Numbers for every row (`None` where empty); text that is not a number is an error.
+pub fn numbers(ds: &Dataset, name: &str, what: &str) -> Result<Vec<Option<f64>>, LoadError> {
+    let column = ds.df.column(name).map_err(|e| polars_error(ds, name, e))?;
+    let dtype = column.dtype().clone();
+    if dtype.is_primitive_numeric() || dtype == DataType::Boolean {
+        let cast = column
+            .cast(&DataType::Float64)
+            .map_err(|e| polars_error(ds, name, e))?;
+        let ca = cast.f64().map_err(|e| polars_error(ds, name, e))?;
+        return Ok(ca.iter().collect());
+    }
+    let cast = column
+        .cast(&DataType::String)
+        .map_err(|e| polars_error(ds, name, e))?;
+    let ca = cast.str().map_err(|e| polars_error(ds, name, e))?;
+    let mut out = Vec::with_capacity(ca.len());
+    for (row, value) in ca.iter().enumerate() {
+        match value.map(str::trim) {
+            None | Some("") => out.push(None),
+            Some(t) => match t.parse::<f64>() {
+                Ok(v) if v.is_finite() => out.push(Some(v)),
+                _ => return Err(bad_value(ds, name, row, t, &format!("a number ({what})"))),
+            },
+        }
+    }
+    Ok(out)
+}
+
+/// Text values (numbers and other types are formatted); `None` where empty.
+pub fn texts(ds: &Dataset, name: &str) -> Result<Vec<Option<String>>, LoadError> {
+    let column = ds.df.column(name).map_err(|e| polars_error(ds, name, e))?;
+    let cast = column
+        .cast(&DataType::String)
+        .map_err(|e| polars_error(ds, name, e))?;
+    let ca = cast.str().map_err(|e| polars_error(ds, name, e))?;
+    Ok(ca
+        .iter()
+        .map(|v| v.filter(|t| !t.trim().is_empty()).map(str::to_owned))
+        .collect())
+}
+
+/// Check a timestamp string the way [`timestamps`] would (for tests and the UI).
+pub fn is_timestamp(text: &str) -> bool {
+    parse_any(text).is_some()
+}

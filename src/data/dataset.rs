@@ -1,0 +1,164 @@
+//! A loaded table with known column roles: what every model module starts from.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::error::LoadError;
+use super::reader::{read_table, separator_name};
+use super::roles::{infer_roles, ColumnRoles, Role};
+use super::sniff::FileKind;
+use crate::jobs::CancelToken;
+
+/// How to load a file. Everything is optional: the defaults detect it all.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LoadOptions {
+    /// Force a known format by name instead of detecting it.
+    pub format: Option<String>,
+    /// Role overrides: `Some(column)` assigns, `None` clears the role.
+    pub roles: Vec<(Role, Option<String>)>,
+    /// Keep order rows that the default cleaning would drop.
+    pub keep_uncleaned: bool,
+}
+
+/// A loaded table and what its columns mean.
+pub struct Dataset {
+    pub path: PathBuf,
+    pub format: String,
+    pub format_description: String,
+    pub kind: FileKind,
+    pub file_bytes: u64,
+    pub data_bytes: u64,
+    pub gzip: bool,
+    /// Separator and header, for delimited text.
+    pub separator: Option<String>,
+    pub has_header: bool,
+    /// Every row of the file, as read.
+    pub df: DataFrame,
+    pub roles: ColumnRoles,
+    pub options: LoadOptions,
+    pub read_secs: f64,
+}
+
+impl Dataset {
+    pub fn column_names(&self) -> Vec<String> {
+        self.df
+            .get_column_names()
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    }
+
+    /// The column holding `role`, if assigned.
+    pub fn role_column(&self, role: Role) -> Option<&Column> {
+        self.roles
+            .get(role)
+            .and_then(|name| self.df.column(name).ok())
+    }
+
+    /// 1-based line in the file of 0-based data row `row`, for error messages.
+    /// Exact unless quoted fields span lines.
+    pub fn line_of_row(&self, row: usize) -> u64 {
+        row as u64 + 1 + u64::from(self.has_header && self.kind == FileKind::Delimited)
+    }
+
+    /// The same data with other roles; validated like a fresh load.
+    pub fn with_roles(&self, overrides: &[(Role, Option<String>)]) -> Result<Dataset, LoadError> {
+        let mut roles = self.roles.clone();
+        apply_overrides(&self.path, &self.df, &mut roles, overrides)?;
+        validate_roles(&self.path, &self.df, &roles)?;
+        let mut options = self.options.clone();
+        options.roles = overrides.to_vec();
+        Ok(Dataset {
+            path: self.path.clone(),
+            format: self.format.clone(),
+            format_description: self.format_description.clone(),
+            kind: self.kind,
+            file_bytes: self.file_bytes,
+            data_bytes: self.data_bytes,
+            gzip: self.gzip,
+            separator: self.separator.clone(),
+            has_header: self.has_header,
+            df: self.df.clone(),
+            roles,
+            options,
+            read_secs: self.read_secs,
+        })
+    }
+}
+
+/// Read `path`, recognise its format and assign column roles.
+pub fn load_dataset(
+    path: &Path,
+    options: &LoadOptions,
+    cancel: &CancelToken,
+    progress: &dyn Fn(f32, &str),
+) -> Result<Dataset, LoadError> {
+    let start = Instant::now();
+    let table = read_table(path, options.format.as_deref(), cancel, progress)?;
+    let mut roles = infer_roles(&table.df, table.format.roles);
+    apply_overrides(path, &table.df, &mut roles, &options.roles)?;
+    validate_roles(path, &table.df, &roles)?;
+    Ok(Dataset {
+        path: path.to_path_buf(),
+        format: table.format.name.to_owned(),
+        format_description: table.format.description.to_owned(),
+        kind: table.kind,
+        file_bytes: table.file_bytes,
+        data_bytes: table.data_bytes,
+        gzip: table.gzip,
+        separator: table.layout.as_ref().map(|l| separator_name(l.separator)),
+        has_header: table.layout.as_ref().is_none_or(|l| l.has_header),
+        df: table.df,
+        roles,
+        options: options.clone(),
+        read_secs: start.elapsed().as_secs_f64(),
+    })
+}
+
+fn column_list(df: &DataFrame) -> String {
+    df.get_column_names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn apply_overrides(
+    path: &Path,
+    df: &DataFrame,
+    roles: &mut ColumnRoles,
+    overrides: &[(Role, Option<String>)],
+) -> Result<(), LoadError> {
+    for (role, column) in overrides {
+        if let Some(c) = column {
+            if df.column(c).is_err() {
+                return Err(LoadError::UnknownColumn {
+                    path: path.to_path_buf(),
+                    column: c.clone(),
+                    role: role.to_string(),
+                    columns: column_list(df),
+                });
+            }
+        }
+        roles.set(*role, column.clone());
+    }
+    Ok(())
+}
+
+/// A table is usable when it says who acted on what, or holds review text.
+fn validate_roles(path: &Path, df: &DataFrame, roles: &ColumnRoles) -> Result<(), LoadError> {
+    let has = |r| roles.get(r).is_some();
+    if !(has(Role::User) || has(Role::Item) || has(Role::Text)) {
+        return Err(LoadError::MissingRole {
+            path: path.to_path_buf(),
+            what: "a user or item id (or review text)".into(),
+            flag: "user-col / --item-col / --text-col".into(),
+            columns: column_list(df),
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,608 @@
+//! Reading a whole file into a polars `DataFrame`.
+//!
+//! Delimited text is first scanned once (quote-aware, memchr-fast) to check every
+//! record's field count — polars silently pads short rows — and to find safe chunk
+//! boundaries. Chunks are then parsed by polars (multi-threaded inside each chunk)
+//! so the UI gets progress and Cancel works between chunks.
+
+use std::io::Cursor;
+use std::path::Path;
+
+use polars::prelude::*;
+
+use super::error::LoadError;
+use super::formats::{self, KnownFormat};
+use super::sniff::{self, CsvLayout, FileKind, Source, MAX_LINE_BYTES};
+use crate::jobs::CancelToken;
+
+/// Bytes parsed per polars call: large enough for polars' own threading to pay,
+/// small enough for responsive progress and cancel.
+const CHUNK_BYTES: usize = 48 * 1024 * 1024;
+
+/// A file read into memory, before roles are applied.
+pub struct RawTable {
+    pub df: DataFrame,
+    pub format: &'static KnownFormat,
+    pub kind: FileKind,
+    pub layout: Option<CsvLayout>,
+    pub file_bytes: u64,
+    /// Size of the (decompressed) data that was parsed.
+    pub data_bytes: u64,
+    pub gzip: bool,
+}
+
+pub fn read_table(
+    path: &Path,
+    forced_format: Option<&str>,
+    cancel: &CancelToken,
+    progress: &dyn Fn(f32, &str),
+) -> Result<RawTable, LoadError> {
+    let forced = match forced_format {
+        Some(name) => Some(
+            formats::by_name(name).ok_or_else(|| LoadError::UnknownFormat {
+                path: path.to_path_buf(),
+                name: name.to_owned(),
+                known: formats::format_names().join(", "),
+            })?,
+        ),
+        None => None,
+    };
+    progress(0.0, "opening");
+    let source = sniff::open_source(path, cancel, progress)?;
+    let kind = forced.map_or(source.kind, |f| f.kind);
+    let data_bytes = source.text().len() as u64;
+    let (df, format, layout) = match kind {
+        FileKind::Delimited => {
+            let (df, format, layout) = read_delimited(&source, forced, cancel, progress)?;
+            (df, format, Some(layout))
+        }
+        FileKind::JsonLines => {
+            progress(0.35, "parsing JSON lines");
+            let df = read_json_lines(path, source.text())?;
+            let names: Vec<String> = df
+                .get_column_names()
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+            let format = forced
+                .or_else(|| formats::by_columns(FileKind::JsonLines, &names))
+                .unwrap_or(&formats::GENERIC_JSON);
+            (df, format, None)
+        }
+        FileKind::Parquet => {
+            progress(0.35, "reading Parquet");
+            let df = ParquetReader::new(Cursor::new(&source.bytes[..]))
+                .finish()
+                .map_err(|e| {
+                    LoadError::parse(
+                        path,
+                        format!("cannot read it as Parquet: {}", first_line(&e)),
+                    )
+                })?;
+            let names: Vec<String> = df
+                .get_column_names()
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+            let format = forced
+                .or_else(|| formats::by_columns(FileKind::Parquet, &names))
+                .unwrap_or(&formats::GENERIC_PARQUET);
+            (df, format, None)
+        }
+    };
+    cancel.check()?;
+    if df.height() == 0 {
+        return Err(if df.width() > 0 {
+            LoadError::HeaderOnly {
+                path: path.to_path_buf(),
+            }
+        } else {
+            LoadError::Empty {
+                path: path.to_path_buf(),
+            }
+        });
+    }
+    Ok(RawTable {
+        df,
+        format,
+        kind,
+        layout,
+        file_bytes: source.file_bytes,
+        data_bytes,
+        gzip: source.gzip,
+    })
+}
+
+fn first_line(e: &PolarsError) -> String {
+    e.to_string().lines().next().unwrap_or_default().to_owned()
+}
+
+fn read_delimited(
+    source: &Source,
+    forced: Option<&'static KnownFormat>,
+    cancel: &CancelToken,
+    progress: &dyn Fn(f32, &str),
+) -> Result<(DataFrame, &'static KnownFormat, CsvLayout), LoadError> {
+    let path = source.path.as_path();
+    let text = source.text();
+    let mut layout = sniff::sniff_layout(path, text)?;
+    let format = forced.unwrap_or_else(|| formats::detect_delimited(&layout));
+    apply_format_to_layout(format, &mut layout, forced.is_some(), text);
+    cancel.check()?;
+
+    let header_end = if layout.has_header {
+        header_length(text, &layout)
+    } else {
+        0
+    };
+    let body = &text[header_end..];
+    if layout.has_header && body.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(LoadError::HeaderOnly {
+            path: path.to_path_buf(),
+        });
+    }
+    let expected = layout.first_record.len();
+    progress(0.32, "checking rows");
+    let first_body_line = 1 + memchr::memchr_iter(b'\n', &text[..header_end]).count() as u64;
+    let scan = scan_records(
+        body,
+        layout.separator,
+        layout.quote,
+        expected,
+        first_body_line,
+        cancel,
+    )?;
+    if let Some(problem) = scan.problem {
+        return Err(match problem {
+            ScanProblem::Ragged { line, found } => LoadError::Ragged {
+                path: path.to_path_buf(),
+                line,
+                expected,
+                found,
+                separator: separator_name(layout.separator),
+            },
+            ScanProblem::LineTooLong { line, bytes } => LoadError::LineTooLong {
+                path: path.to_path_buf(),
+                line,
+                bytes,
+                limit: MAX_LINE_BYTES,
+            },
+        });
+    }
+
+    // Column names: the header, the format's names for headerless files, or
+    // polars' column_N.
+    let names: Vec<String> = if layout.has_header {
+        dedupe_names(&layout.first_record)
+    } else if let Some(h) = format
+        .headerless
+        .as_ref()
+        .filter(|h| h.names.len() == expected)
+    {
+        h.names.iter().map(|s| (*s).to_owned()).collect()
+    } else {
+        (1..=expected).map(|i| format!("column_{i}")).collect()
+    };
+    let mut text_columns: Vec<String> = format
+        .text_columns
+        .iter()
+        .filter(|c| names.iter().any(|n| n == *c))
+        .map(|c| (*c).to_owned())
+        .collect();
+
+    // polars infers types from the first rows; a column that turns out not to be
+    // numeric further down (e.g. invoice "C536379") is re-read as text.
+    let df = loop {
+        match parse_chunks(
+            body,
+            &scan.boundaries,
+            &layout,
+            &names,
+            &text_columns,
+            format,
+            cancel,
+            progress,
+        ) {
+            Ok(df) => break df,
+            Err(ChunkError::Cancelled) => return Err(LoadError::Cancelled),
+            Err(ChunkError::Polars(e)) => {
+                let message = e.to_string();
+                // Chunks are parsed headerless, so polars names columns column_N.
+                let named = failing_column(&message).map(|c| {
+                    c.strip_prefix("column_")
+                        .and_then(|n| n.parse::<usize>().ok())
+                        .and_then(|n| names.get(n.wrapping_sub(1)).cloned())
+                        .unwrap_or(c)
+                });
+                if let Some(column) = named {
+                    if !text_columns.contains(&column) && names.contains(&column) {
+                        log::info!("re-reading column '{column}' as text: {}", first_line(&e));
+                        text_columns.push(column);
+                        continue;
+                    }
+                }
+                if message.to_lowercase().contains("utf-8")
+                    || message.to_lowercase().contains("utf8")
+                {
+                    if let Some(err) = sniff::find_invalid_utf8(path, text) {
+                        return Err(err);
+                    }
+                }
+                return Err(LoadError::parse(
+                    path,
+                    format!("cannot parse the file: {}", first_line(&e)),
+                ));
+            }
+        }
+    };
+    Ok((df, format, layout))
+}
+
+/// Let a recognised (or forced) format override what the sniffer guessed.
+fn apply_format_to_layout(format: &KnownFormat, layout: &mut CsvLayout, forced: bool, text: &[u8]) {
+    let mut changed = false;
+    if let Some(q) = format.quote {
+        changed |= layout.quote != q;
+        layout.quote = q;
+    }
+    if forced {
+        if let Some(sep) = format.separator {
+            changed |= layout.separator != sep;
+            layout.separator = sep;
+        }
+        if format.headerless.is_some() {
+            layout.has_header = false;
+        } else if !format.header.is_empty() {
+            layout.has_header = true;
+        }
+    }
+    if changed {
+        let (records, _) = sniff::parse_records(text, layout.separator, layout.quote, 2);
+        if let Some(first) = records.into_iter().next() {
+            layout.n_fields = first.fields.len();
+            layout.first_record = first.fields;
+        }
+    }
+}
+
+/// Byte length of the header record (including its line end).
+fn header_length(text: &[u8], layout: &CsvLayout) -> usize {
+    let mut in_quotes = false;
+    for (i, &b) in text.iter().enumerate() {
+        if Some(b) == layout.quote {
+            in_quotes = !in_quotes;
+        } else if b == b'\n' && !in_quotes {
+            return i + 1;
+        }
+    }
+    text.len()
+}
+
+fn dedupe_names(raw: &[String]) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    raw.iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let base = if n.trim().is_empty() {
+                format!("column_{}", i + 1)
+            } else {
+                n.clone()
+            };
+            let mut name = base.clone();
+            let mut k = 2;
+            while !seen.insert(name.clone()) {
+                name = format!("{base}_{k}");
+                k += 1;
+            }
+            name
+        })
+        .collect()
+}
+
+pub fn separator_name(sep: u8) -> String {
+    match sep {
+        b'\t' => "TAB".into(),
+        b',' => "','".into(),
+        b';' => "';'".into(),
+        b'|' => "'|'".into(),
+        other => format!("'{}'", other as char),
+    }
+}
+
+/// Column named in polars' "could not parse `x` as dtype `i64` at column 'NAME'".
+fn failing_column(message: &str) -> Option<String> {
+    let start = message.find("at column '")? + "at column '".len();
+    let end = message[start..].find('\'')?;
+    Some(message[start..start + end].to_owned())
+}
+
+enum ChunkError {
+    Cancelled,
+    Polars(PolarsError),
+}
+
+#[allow(clippy::too_many_arguments)]
+fn parse_chunks(
+    body: &[u8],
+    boundaries: &[usize],
+    layout: &CsvLayout,
+    names: &[String],
+    text_columns: &[String],
+    format: &KnownFormat,
+    cancel: &CancelToken,
+    progress: &dyn Fn(f32, &str),
+) -> Result<DataFrame, ChunkError> {
+    let mut schema: Option<SchemaRef> = None;
+    let mut out: Option<DataFrame> = None;
+    let n = boundaries.len().saturating_sub(1).max(1);
+    for (k, window) in boundaries.windows(2).enumerate() {
+        if cancel.is_cancelled() {
+            return Err(ChunkError::Cancelled);
+        }
+        let chunk = &body[window[0]..window[1]];
+        let df = parse_csv_bytes(chunk, layout, names, text_columns, format, schema.clone())
+            .map_err(ChunkError::Polars)?;
+        if schema.is_none() {
+            schema = Some(df.schema().clone());
+        }
+        match out.as_mut() {
+            None => out = Some(df),
+            Some(acc) => {
+                // Types agree across chunks: the first chunk's schema was enforced,
+                // so a clash surfaces as a polars parse error above.
+                acc.vstack_mut_owned(df).map_err(ChunkError::Polars)?;
+            }
+        }
+        progress(0.4 + 0.5 * (k + 1) as f32 / n as f32, "parsing");
+    }
+    let mut df = match out {
+        Some(df) => df,
+        None => DataFrame::empty_with_schema(&Schema::from_iter(
+            names
+                .iter()
+                .map(|n| Field::new(n.as_str().into(), DataType::String)),
+        )),
+    };
+    if df.first_col_n_chunks() > 1 {
+        df.rechunk_mut();
+    }
+    Ok(df)
+}
+
+fn parse_csv_bytes(
+    bytes: &[u8],
+    layout: &CsvLayout,
+    names: &[String],
+    text_columns: &[String],
+    format: &KnownFormat,
+    schema: Option<SchemaRef>,
+) -> PolarsResult<DataFrame> {
+    let separator = layout.separator;
+    let quote = layout.quote;
+    let null_values = (!format.null_values.is_empty()).then(|| {
+        NullValues::AllColumns(
+            format
+                .null_values
+                .iter()
+                .map(|s| PlSmallStr::from_str(s))
+                .collect(),
+        )
+    });
+    let overwrite = if schema.is_none() && !text_columns.is_empty() {
+        // Before the names are set, polars calls columns column_1.. in headerless mode.
+        Some(Arc::new(Schema::from_iter(text_columns.iter().filter_map(
+            |c| {
+                let idx = names.iter().position(|n| n == c)?;
+                Some(Field::new(
+                    format!("column_{}", idx + 1).into(),
+                    DataType::String,
+                ))
+            },
+        ))))
+    } else {
+        None
+    };
+    let mut options = CsvReadOptions::default()
+        .with_has_header(false)
+        .with_infer_schema_length(Some(10_000))
+        .with_rechunk(false)
+        .with_raise_if_empty(false)
+        .map_parse_options(|o| {
+            o.with_separator(separator)
+                .with_quote_char(quote)
+                .with_missing_is_null(true)
+                .with_null_values(null_values.clone())
+                .with_truncate_ragged_lines(false)
+        });
+    if let Some(schema) = schema {
+        let renamed =
+            Schema::from_iter(schema.iter().enumerate().map(|(i, (_, dtype))| {
+                Field::new(format!("column_{}", i + 1).into(), dtype.clone())
+            }));
+        options = options.with_schema(Some(Arc::new(renamed)));
+    } else if let Some(o) = overwrite {
+        options = options.with_schema_overwrite(Some(o));
+    }
+    let mut df = options
+        .into_reader_with_file_handle(Cursor::new(bytes))
+        .finish()?;
+    df.set_column_names(names)?;
+    Ok(df)
+}
+
+fn read_json_lines(path: &Path, text: &[u8]) -> Result<DataFrame, LoadError> {
+    JsonReader::new(Cursor::new(text))
+        .with_json_format(JsonFormat::JsonLines)
+        .infer_schema_len(std::num::NonZeroUsize::new(10_000))
+        .finish()
+        .map_err(|e| {
+            // Name the first line that is not a JSON object.
+            for (i, line) in text.split(|&b| b == b'\n').enumerate() {
+                let trimmed = line.trim_ascii();
+                if trimmed.is_empty() {
+                    continue;
+                }
+                if let Err(err) = serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(trimmed) {
+                    return LoadError::parse(
+                        path,
+                        format!("line {} is not a JSON object ({err}). Each line must hold one {{…}} record.", i + 1),
+                    );
+                }
+            }
+            LoadError::parse(path, format!("cannot read it as JSON lines: {}", first_line(&e)))
+        })
+}
+
+pub enum ScanProblem {
+    Ragged { line: u64, found: usize },
+    LineTooLong { line: u64, bytes: u64 },
+}
+
+pub struct Scan {
+    /// Record-aligned byte offsets into the body: `[0, …, body.len()]`.
+    pub boundaries: Vec<usize>,
+    pub records: u64,
+    pub problem: Option<ScanProblem>,
+}
+
+/// Check every record's field count and pick chunk boundaries at record starts.
+/// Lines without a quote character take a memchr fast path.
+pub fn scan_records(
+    body: &[u8],
+    separator: u8,
+    quote: Option<u8>,
+    expected: usize,
+    first_line: u64,
+    cancel: &CancelToken,
+) -> Result<Scan, LoadError> {
+    let mut boundaries = vec![0];
+    let mut next_boundary = CHUNK_BYTES;
+    let mut pos = 0;
+    let mut line = first_line;
+    let mut records = 0u64;
+    while pos < body.len() {
+        if pos >= next_boundary {
+            boundaries.push(pos);
+            next_boundary = pos + CHUNK_BYTES;
+            cancel.check()?;
+        }
+        let record_line = line;
+        let line_end = memchr::memchr(b'\n', &body[pos..]).map_or(body.len(), |i| pos + i);
+        if (line_end - pos) as u64 > MAX_LINE_BYTES {
+            return Ok(Scan {
+                boundaries,
+                records,
+                problem: Some(ScanProblem::LineTooLong {
+                    line: record_line,
+                    bytes: (line_end - pos) as u64,
+                }),
+            });
+        }
+        let raw = &body[pos..line_end];
+        let (fields, end) = match quote {
+            Some(q) if memchr::memchr(q, raw).is_some() => {
+                let (fields, end, lines) = count_quoted_record(body, pos, separator, q);
+                line += lines;
+                (fields, end)
+            }
+            _ => (memchr::memchr_iter(separator, raw).count() + 1, line_end),
+        };
+        let blank = raw.iter().all(|b| b.is_ascii_whitespace());
+        if !blank {
+            records += 1;
+            if fields != expected {
+                return Ok(Scan {
+                    boundaries,
+                    records,
+                    problem: Some(ScanProblem::Ragged {
+                        line: record_line,
+                        found: fields,
+                    }),
+                });
+            }
+        }
+        pos = end + 1;
+        line += 1;
+    }
+    boundaries.push(body.len());
+    Ok(Scan {
+        boundaries,
+        records,
+        problem: None,
+    })
+}
+
+/// Field count of the record starting at `start`, the offset of its ending
+/// newline (or the end), and how many newlines sit inside quoted fields.
+fn count_quoted_record(body: &[u8], start: usize, separator: u8, quote: u8) -> (usize, usize, u64) {
+    let mut fields = 1;
+    let mut in_quotes = false;
+    let mut at_field_start = true;
+    let mut inner_lines = 0;
+    let mut i = start;
+    while i < body.len() {
+        let b = body[i];
+        if in_quotes {
+            if b == quote {
+                if body.get(i + 1) == Some(&quote) {
+                    i += 1;
+                } else {
+                    in_quotes = false;
+                }
+            } else if b == b'\n' {
+                inner_lines += 1;
+            }
+        } else if b == separator {
+            fields += 1;
+            at_field_start = true;
+            i += 1;
+            continue;
+        } else if b == b'\n' {
+            return (fields, i, inner_lines);
+        } else if b == quote && at_field_start {
+            in_quotes = true;
+        }
+        at_field_start = false;
+        i += 1;
+    }
+    (fields, body.len(), inner_lines)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan(text: &str, expected: usize) -> Scan {
+        scan_records(
+            text.as_bytes(),
+            b',',
+            Some(b'"'),
+            expected,
+            2,
+            &CancelToken::new(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn scan_finds_the_first_ragged_line() {
+        let s = scan("1,2,3\n4,5,6\n7,8\n", 3);
+        match s.problem {
+            Some(ScanProblem::Ragged { line, found }) => assert_eq!((line, found), (4, 2)),
+            _ => panic!("expected a ragged line"),
+        }
+    }
+
+    #[test]
+    fn quoted_newlines_and_separators_are_one_field() {
+        let s = scan("1,\"a,b\nc\",3\n4,5,6\n", 3);
+        assert!(s.problem.is_none());
+        assert_eq!(s.records, 2);
+    }
+
+    #[test]
+    fn polars_column_name_is_extracted_from_its_error() {
+        let m = "could not parse `C536379` as dtype `i64` at column 'InvoiceNo' (column number 1)";
+        assert_eq!(failing_column(m).as_deref(), Some("InvoiceNo"));
+    }
+}

@@ -1,0 +1,6 @@
+//! shoplens core: everything below here is headless (no egui) except `ui`.
+
+pub mod cli;
+pub mod data;
+pub mod jobs;
+pub mod ui;

@@ -1,0 +1,362 @@
+//! The Data tab: summary cards, column mapping with a preview, event weights, and
+//! the profile (events, funnel, activity, distributions, top items, ratings).
+
+use eframe::egui;
+
+use super::{plots, LoadedView, ShoplensApp};
+use crate::cli::thousands;
+use crate::data::profile::Profile;
+use crate::data::EventKind;
+
+pub fn data_tab_ui(app: &mut ShoplensApp, ui: &mut egui::Ui) {
+    if app.view.is_none() {
+        ui.vertical_centered(|ui| {
+            ui.add_space(60.0);
+            if app.is_busy() {
+                ui.heading("Loading…");
+                ui.spinner();
+            } else {
+                ui.heading("Open a file to see its profile");
+                ui.label(
+                    "File > Open… (Ctrl+O), drag a file onto the window, or type a path above.",
+                );
+            }
+        });
+        return;
+    }
+    let busy = app.is_busy();
+    let mut apply = false;
+    if let Some(view) = app.view.as_mut() {
+        egui::Panel::left("mapping")
+            .resizable(true)
+            .default_size(300.0)
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical()
+                    .id_salt("mapping_scroll")
+                    .show(ui, |ui| {
+                        apply = mapping_ui(ui, view, busy);
+                        ui.separator();
+                        weights_ui(ui, &mut app.state.event_weights);
+                    });
+            });
+    }
+    if apply {
+        app.apply_mapping();
+    }
+    let Some(view) = app.view.as_ref() else {
+        return;
+    };
+    egui::CentralPanel::default().show(ui, |ui| {
+        egui::ScrollArea::vertical()
+            .id_salt("profile_scroll")
+            .show(ui, |ui| {
+                summary_cards_ui(ui, &view.loaded.profile);
+                ui.add_space(8.0);
+                profile_sections_ui(ui, view);
+            });
+    });
+}
+
+fn card(ui: &mut egui::Ui, title: &str, value: String) {
+    egui::Frame::group(ui.style())
+        .inner_margin(8.0)
+        .show(ui, |ui| {
+            ui.set_min_width(110.0);
+            ui.vertical(|ui| {
+                ui.label(egui::RichText::new(title).small().weak());
+                ui.label(egui::RichText::new(value).heading());
+            });
+        });
+}
+
+fn summary_cards_ui(ui: &mut egui::Ui, p: &Profile) {
+    ui.horizontal_wrapped(|ui| {
+        ui.heading(super::display_name(std::path::Path::new(&p.file)));
+        ui.label(format!("format: {} — {}", p.format, p.format_description));
+        if let Some(sep) = &p.separator {
+            ui.label(format!("· separator {sep}"));
+        }
+    });
+    ui.horizontal_wrapped(|ui| {
+        card(ui, "Rows", format!("{} rows", thousands(p.rows)));
+        card(
+            ui,
+            "Users",
+            p.users
+                .map_or("—".into(), |u| format!("{} users", thousands(u))),
+        );
+        card(
+            ui,
+            "Items",
+            p.items
+                .map_or("—".into(), |u| format!("{} items", thousands(u))),
+        );
+        if let Some(d) = p.density {
+            card(ui, "Density", format!("{:.3}%", d * 100.0))
+        }
+        if let (Some(a), Some(b)) = (&p.time_min, &p.time_max) {
+            card(ui, "Time range", format!("{} … {}", &a[..10], &b[..10]));
+        }
+        if let Some(r) = p.revenue {
+            card(ui, "Revenue", format!("{r:.2}"));
+        }
+        if let Some(n) = p.reviews {
+            card(ui, "Reviews", thousands(n));
+        }
+    });
+}
+
+/// The mapping panel; returns true when "Apply mapping" was pressed.
+fn mapping_ui(ui: &mut egui::Ui, view: &mut LoadedView, busy: bool) -> bool {
+    ui.heading("Column mapping");
+    ui.label(
+        egui::RichText::new("What each column means. Detected automatically; change and apply.")
+            .weak(),
+    );
+    egui::Grid::new("roles_grid")
+        .num_columns(2)
+        .striped(true)
+        .show(ui, |ui| {
+            for (role, column) in view.draft_roles.iter_mut() {
+                ui.label(role.name()).on_hover_text(role.describe());
+                let shown = column.clone().unwrap_or_else(|| "(none)".into());
+                egui::ComboBox::from_id_salt(("role", role.name()))
+                    .selected_text(shown)
+                    .width(160.0)
+                    .show_ui(ui, |ui| {
+                        ui.selectable_value(column, None, "(none)");
+                        for name in &view.column_names {
+                            ui.selectable_value(column, Some(name.clone()), name);
+                        }
+                    });
+                ui.end_row();
+            }
+        });
+    let ds = &view.loaded.dataset;
+    if crate::data::profile::is_order_data(ds) {
+        ui.checkbox(&mut view.draft_keep_uncleaned, "Keep rows that order cleaning drops")
+            .on_hover_text("By default rows with no customer, quantity ≤ 0, price ≤ 0 or a cancelled invoice (starting with C) are dropped.");
+    }
+    let changed = view
+        .draft_roles
+        .iter()
+        .any(|(r, c)| ds.roles.get(*r) != c.as_deref())
+        || view.draft_keep_uncleaned != ds.options.keep_uncleaned;
+    let mut apply = false;
+    ui.horizontal(|ui| {
+        if ui
+            .add_enabled(changed && !busy, egui::Button::new("Apply mapping"))
+            .on_hover_text("Re-profile the data with these roles (runs in the background)")
+            .clicked()
+        {
+            apply = true;
+        }
+        if ui
+            .add_enabled(changed, egui::Button::new("Reset"))
+            .clicked()
+        {
+            for (role, column) in view.draft_roles.iter_mut() {
+                *column = ds.roles.get(*role).map(str::to_owned);
+            }
+            view.draft_keep_uncleaned = ds.options.keep_uncleaned;
+        }
+    });
+    ui.add_space(6.0);
+    ui.label(egui::RichText::new("Preview").strong());
+    egui::ScrollArea::horizontal()
+        .id_salt("preview_scroll")
+        .show(ui, |ui| {
+            egui::Grid::new("preview_grid")
+                .striped(true)
+                .show(ui, |ui| {
+                    for name in &view.column_names {
+                        let roles = ds.roles.roles_of(name);
+                        let header = if roles.is_empty() {
+                            name.clone()
+                        } else {
+                            format!(
+                                "{name} [{}]",
+                                roles.iter().map(|r| r.name()).collect::<Vec<_>>().join("+")
+                            )
+                        };
+                        ui.label(egui::RichText::new(header).strong());
+                    }
+                    ui.end_row();
+                    for row in &view.preview {
+                        for cell in row {
+                            let short: String = cell.chars().take(28).collect();
+                            let label = ui.label(if short.len() < cell.len() {
+                                format!("{short}…")
+                            } else {
+                                short
+                            });
+                            if cell.chars().count() > 28 {
+                                label.on_hover_text(cell);
+                            }
+                        }
+                        ui.end_row();
+                    }
+                });
+        });
+    apply
+}
+
+fn weights_ui(ui: &mut egui::Ui, weights: &mut crate::data::EventWeights) {
+    ui.heading("Event weights");
+    ui.label(
+        egui::RichText::new("How strongly each event counts as interest when models are trained.")
+            .weak(),
+    );
+    for kind in [
+        EventKind::View,
+        EventKind::Favourite,
+        EventKind::Cart,
+        EventKind::Purchase,
+    ] {
+        ui.add(
+            egui::Slider::new(weights.weight_mut(kind), 0.0..=10.0)
+                .text(kind.name())
+                .step_by(0.5),
+        );
+    }
+    if ui.button("Reset weights").clicked() {
+        *weights = Default::default();
+    }
+}
+
+fn profile_sections_ui(ui: &mut egui::Ui, view: &LoadedView) {
+    let p = &view.loaded.profile;
+    egui::CollapsingHeader::new("Events and funnel").default_open(true).show(ui, |ui| {
+        ui.horizontal_wrapped(|ui| {
+            for (kind, n) in &p.events {
+                ui.label(format!("{kind}: {}", thousands(*n)));
+                ui.separator();
+            }
+        });
+        if p.raw_events.len() > 1 || p.raw_events.keys().any(|k| !p.events.contains_key(k)) {
+            ui.label(
+                egui::RichText::new(format!(
+                    "raw names: {}",
+                    p.raw_events.iter().map(|(k, v)| format!("{k} {}", thousands(*v))).collect::<Vec<_>>().join(", ")
+                ))
+                .weak(),
+            );
+        }
+        if let Some(f) = &p.funnel {
+            ui.label(egui::RichText::new("Funnel (users who viewed, then also carted, then also bought)").strong());
+            egui::Grid::new("funnel").striped(true).show(ui, |ui| {
+                ui.label("step");
+                ui.label("users");
+                ui.label("events");
+                ui.label("conversion from previous step");
+                ui.end_row();
+                for step in &f.steps {
+                    ui.label(&step.event);
+                    ui.label(thousands(step.users));
+                    ui.label(thousands(step.events));
+                    ui.label(step.conversion.map_or("—".into(), |c| format!("{:.1}%", c * 100.0)));
+                    ui.end_row();
+                }
+            });
+        }
+        if let Some(c) = &p.cleaning {
+            ui.label(egui::RichText::new("Order cleaning").strong());
+            ui.label(format!(
+                "Dropped {} of {} rows: no customer id {}, quantity ≤ 0 {}, price ≤ 0 {}, cancelled invoice {} (a row can have several reasons). Kept {} rows, {} customers, {} items.",
+                thousands(c.dropped()),
+                thousands(c.rows_before),
+                thousands(c.no_customer),
+                thousands(c.quantity_not_positive),
+                thousands(c.price_not_positive),
+                thousands(c.cancelled_invoice),
+                thousands(c.rows_after),
+                thousands(c.users_after),
+                thousands(c.items_after)
+            ));
+        }
+    });
+    if !p.daily.is_empty() {
+        egui::CollapsingHeader::new("Daily activity")
+            .default_open(true)
+            .show(ui, |ui| {
+                plots::daily_ui(ui, &p.daily);
+            });
+    }
+    if p.per_user.is_some() || p.per_item.is_some() {
+        egui::CollapsingHeader::new("Interactions per user and per item")
+            .default_open(true)
+            .show(ui, |ui| {
+                ui.columns(2, |cols| {
+                    if let Some(s) = &p.per_user {
+                        plots::log_histogram_ui(&mut cols[0], "per_user", "per user", s);
+                    }
+                    if let Some(s) = &p.per_item {
+                        plots::log_histogram_ui(&mut cols[1], "per_item", "per item", s);
+                    }
+                });
+            });
+    }
+    if !p.top_items.is_empty() {
+        egui::CollapsingHeader::new("Top items")
+            .default_open(true)
+            .show(ui, |ui| {
+                egui::Grid::new("top_items").striped(true).show(ui, |ui| {
+                    ui.label("#");
+                    ui.label("item");
+                    ui.label("rows");
+                    ui.label("name");
+                    ui.end_row();
+                    for (i, t) in p.top_items.iter().enumerate() {
+                        ui.label(format!("{}", i + 1));
+                        ui.label(&t.item);
+                        ui.label(thousands(t.count));
+                        ui.label(t.name.as_deref().unwrap_or(""));
+                        ui.end_row();
+                    }
+                });
+            });
+    }
+    if let Some(r) = &p.ratings {
+        egui::CollapsingHeader::new("Ratings")
+            .default_open(true)
+            .show(ui, |ui| {
+                ui.label(format!("mean {:.2}", r.mean));
+                let values: Vec<(String, f64)> = r
+                    .histogram
+                    .iter()
+                    .map(|(v, c)| (format!("{v}"), *c as f64))
+                    .collect();
+                plots::labelled_bars_ui(ui, "ratings", "ratings", &values);
+            });
+    }
+    if let Some(labels) = &p.labels {
+        egui::CollapsingHeader::new("Labels")
+            .default_open(true)
+            .show(ui, |ui| {
+                let values: Vec<(String, f64)> =
+                    labels.iter().map(|(k, v)| (k.clone(), *v as f64)).collect();
+                plots::labelled_bars_ui(ui, "labels", "labels", &values);
+            });
+    }
+    egui::CollapsingHeader::new("Columns")
+        .default_open(true)
+        .show(ui, |ui| {
+            egui::Grid::new("columns").striped(true).show(ui, |ui| {
+                for h in ["column", "role", "type", "nulls"] {
+                    ui.label(egui::RichText::new(h).strong());
+                }
+                ui.end_row();
+                for c in &p.columns {
+                    ui.label(&c.name);
+                    ui.label(c.role.as_deref().unwrap_or("—"));
+                    ui.label(&c.dtype);
+                    ui.label(thousands(c.nulls));
+                    ui.end_row();
+                }
+            });
+            ui.label(format!(
+                "Duplicate rows: {}",
+                p.duplicate_rows.map_or("not comparable".into(), thousands)
+            ));
+        });
+}

@@ -1,0 +1,518 @@
+//! The eframe app. It only draws and dispatches: loading and profiling run in
+//! [`crate::jobs`] workers; results arrive through a bounded channel drained each
+//! frame under a small time budget.
+
+mod data_tab;
+mod plots;
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, TryRecvError};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use eframe::egui;
+use serde::{Deserialize, Serialize};
+
+use crate::data::{load_and_profile, profile, EventWeights, LoadOptions, Loaded, Role};
+use crate::jobs::{JobFailure, JobSlot, Outcome};
+
+/// How long one frame may spend draining worker messages.
+const POLL_BUDGET: Duration = Duration::from_millis(2);
+const MAX_RECENT: usize = 8;
+
+/// Settings that survive a restart (eframe persistence).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PersistedState {
+    pub recent_files: Vec<PathBuf>,
+    pub event_weights: EventWeights,
+    pub tab: Tab,
+}
+
+impl Default for PersistedState {
+    fn default() -> Self {
+        Self {
+            recent_files: Vec::new(),
+            event_weights: EventWeights::default(),
+            tab: Tab::Data,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Tab {
+    Data,
+}
+
+/// What is loaded and shown, plus the mapping panel's draft.
+pub struct LoadedView {
+    pub loaded: Loaded,
+    /// First rows as text, for the preview grid.
+    pub preview: Vec<Vec<String>>,
+    pub column_names: Vec<String>,
+    /// Role → column chosen in the mapping panel (applied with "Apply mapping").
+    pub draft_roles: Vec<(Role, Option<String>)>,
+    pub draft_keep_uncleaned: bool,
+}
+
+impl LoadedView {
+    fn new(loaded: Loaded) -> Self {
+        let ds = &loaded.dataset;
+        let column_names = ds.column_names();
+        let head = ds.df.head(Some(PREVIEW_ROWS));
+        let preview = (0..head.height())
+            .map(|row| {
+                head.columns()
+                    .iter()
+                    .map(|c| match c.get(row) {
+                        Ok(v) if v.is_null() => String::new(),
+                        Ok(polars::prelude::AnyValue::String(s)) => s.to_owned(),
+                        Ok(v) => v.to_string(),
+                        Err(_) => String::new(),
+                    })
+                    .collect()
+            })
+            .collect();
+        let draft_roles = Role::ALL
+            .iter()
+            .map(|r| (*r, ds.roles.get(*r).map(str::to_owned)))
+            .collect();
+        let draft_keep_uncleaned = ds.options.keep_uncleaned;
+        Self {
+            loaded,
+            preview,
+            column_names,
+            draft_roles,
+            draft_keep_uncleaned,
+        }
+    }
+}
+
+pub const PREVIEW_ROWS: usize = 12;
+
+/// Worst time spent inside our own `ui()` while a job ran (for the benchmark note).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FrameStats {
+    pub frames: u64,
+    pub max_frame_secs: f64,
+    pub total_frame_secs: f64,
+}
+
+pub struct ShoplensApp {
+    pub state: PersistedState,
+    pub data_job: JobSlot<Loaded>,
+    pub view: Option<LoadedView>,
+    /// The last error, shown in a banner until dismissed or replaced.
+    pub error: Option<String>,
+    /// What the current job is doing, for the status bar.
+    pub job_label: String,
+    pub path_input: String,
+    file_dialog: Option<Receiver<Option<PathBuf>>>,
+    pub frame_stats_while_loading: FrameStats,
+    ctx: egui::Context,
+}
+
+/// The sample store shipped in `sample_data/` (next to the executable's crate, or
+/// the working directory).
+pub fn sample_store_path() -> PathBuf {
+    let candidates = [
+        PathBuf::from("sample_data/events.csv"),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data/events.csv"),
+    ];
+    candidates
+        .iter()
+        .find(|p| p.exists())
+        .cloned()
+        .unwrap_or_else(|| candidates[1].clone())
+}
+
+impl ShoplensApp {
+    /// The app with `initial` (or the sample store) loading in the background.
+    pub fn new(ctx: &egui::Context, state: PersistedState, initial: Option<PathBuf>) -> Self {
+        install_fonts(ctx);
+        let mut app = Self {
+            state,
+            data_job: JobSlot::default(),
+            view: None,
+            error: None,
+            job_label: String::new(),
+            path_input: String::new(),
+            file_dialog: None,
+            frame_stats_while_loading: FrameStats::default(),
+            ctx: ctx.clone(),
+        };
+        app.open_path(initial.unwrap_or_else(sample_store_path));
+        app
+    }
+
+    pub fn from_creation_context(
+        cc: &eframe::CreationContext<'_>,
+        initial: Option<PathBuf>,
+    ) -> Self {
+        let state = cc
+            .storage
+            .and_then(|s| eframe::get_value::<PersistedState>(s, eframe::APP_KEY))
+            .unwrap_or_default();
+        Self::new(&cc.egui_ctx, state, initial)
+    }
+
+    /// Load a file on a worker. The File dialog, drag-and-drop, the path box and
+    /// the recent-files menu all come here. The current data stays until the new
+    /// file has loaded; a failure leaves it untouched.
+    pub fn open_path(&mut self, path: PathBuf) {
+        let options = LoadOptions::default();
+        self.path_input = path.display().to_string();
+        self.job_label = format!("Loading {}", display_name(&path));
+        let ctx = self.ctx.clone();
+        let started = self.data_job.start("load", move |job| {
+            let report = |fraction: f32, message: &str| {
+                job.progress(Some(fraction), message);
+                ctx.request_repaint();
+            };
+            let loaded = load_and_profile(&path, &options, job.cancel_token(), &report)?;
+            ctx.request_repaint();
+            Ok(loaded)
+        });
+        if let Err(e) = started {
+            self.error = Some(e);
+        }
+        self.frame_stats_while_loading = FrameStats::default();
+    }
+
+    /// Re-profile the loaded data with the mapping panel's roles, on a worker.
+    pub fn apply_mapping(&mut self) {
+        let Some(view) = &self.view else { return };
+        let dataset = Arc::clone(&view.loaded.dataset);
+        let overrides = view.draft_roles.clone();
+        let keep_uncleaned = view.draft_keep_uncleaned;
+        self.job_label = "Applying column mapping".into();
+        let ctx = self.ctx.clone();
+        let started = self.data_job.start("remap", move |job| {
+            let mut remapped = dataset.with_roles(&overrides)?;
+            remapped.options.keep_uncleaned = keep_uncleaned;
+            let report = |fraction: f32, message: &str| {
+                job.progress(Some(fraction), message);
+                ctx.request_repaint();
+            };
+            let profile =
+                profile(&remapped, job.cancel_token(), &report).map_err(JobFailure::from)?;
+            ctx.request_repaint();
+            Ok(Loaded {
+                dataset: Arc::new(remapped),
+                profile,
+            })
+        });
+        if let Err(e) = started {
+            self.error = Some(e);
+        }
+    }
+
+    pub fn cancel_job(&mut self) {
+        self.data_job.cancel();
+        self.job_label.clear();
+    }
+
+    pub fn is_busy(&self) -> bool {
+        self.data_job.is_running()
+    }
+
+    /// Drain worker messages; stale generations never get here (see `JobSlot`).
+    pub fn poll_jobs(&mut self) {
+        let (_, finished) = self.data_job.poll(POLL_BUDGET);
+        if let Some((_, outcome)) = finished {
+            self.job_label.clear();
+            match outcome {
+                Outcome::Done(loaded) => {
+                    let path = loaded.dataset.path.clone();
+                    if loaded.dataset.options.roles.is_empty() {
+                        self.remember_recent(path);
+                    }
+                    self.view = Some(LoadedView::new(loaded));
+                    self.error = None;
+                }
+                Outcome::Failed(message) => self.error = Some(message),
+                Outcome::Cancelled => {}
+            }
+        }
+        // A file dialog answered?
+        if let Some(rx) = &self.file_dialog {
+            match rx.try_recv() {
+                Ok(Some(path)) => {
+                    self.file_dialog = None;
+                    self.open_path(path);
+                }
+                Ok(None) | Err(TryRecvError::Disconnected) => self.file_dialog = None,
+                Err(TryRecvError::Empty) => {}
+            }
+        }
+    }
+
+    fn remember_recent(&mut self, path: PathBuf) {
+        self.state.recent_files.retain(|p| p != &path);
+        self.state.recent_files.insert(0, path);
+        self.state.recent_files.truncate(MAX_RECENT);
+    }
+
+    /// Native dialog on its own thread (a synchronous dialog would block the UI).
+    fn show_open_dialog(&mut self) {
+        if self.file_dialog.is_some() {
+            return;
+        }
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let ctx = self.ctx.clone();
+        let spawned = std::thread::Builder::new()
+            .name("shoplens-file-dialog".into())
+            .spawn(move || {
+                let picked = rfd::FileDialog::new()
+                    .set_title("Open store data")
+                    .add_filter(
+                        "Store data",
+                        &[
+                            "csv", "tsv", "txt", "gz", "json", "jsonl", "parquet", "data",
+                        ],
+                    )
+                    .add_filter("All files", &["*"])
+                    .pick_file();
+                let _ = tx.send(picked);
+                ctx.request_repaint();
+            });
+        match spawned {
+            Ok(_) => self.file_dialog = Some(rx),
+            Err(e) => self.error = Some(format!("could not open the file dialog: {e}")),
+        }
+    }
+
+    fn handle_shortcuts_and_drops(&mut self, ctx: &egui::Context) {
+        let open = egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::O);
+        if ctx.input_mut(|i| i.consume_shortcut(&open)) {
+            self.show_open_dialog();
+        }
+        let dropped: Option<PathBuf> = ctx.input(|i| {
+            i.raw.dropped_files.iter().find_map(|f| {
+                let path = f.path();
+                (!path.as_os_str().is_empty()).then(|| path.to_path_buf())
+            })
+        });
+        if let Some(path) = dropped {
+            self.open_path(path);
+        }
+    }
+
+    fn menu_bar_ui(&mut self, ui: &mut egui::Ui) {
+        egui::MenuBar::new().ui(ui, |ui| {
+            ui.menu_button("File", |ui| {
+                if ui
+                    .add(egui::Button::new("Open…").shortcut_text("Ctrl+O"))
+                    .clicked()
+                {
+                    self.show_open_dialog();
+                    ui.close();
+                }
+                if ui.button("Open sample store").clicked() {
+                    self.open_path(sample_store_path());
+                    ui.close();
+                }
+                if !self.state.recent_files.is_empty() {
+                    ui.separator();
+                    ui.label("Recent");
+                    let recent = self.state.recent_files.clone();
+                    for path in recent {
+                        if ui
+                            .button(display_name(&path))
+                            .on_hover_text(path.display().to_string())
+                            .clicked()
+                        {
+                            self.open_path(path);
+                            ui.close();
+                        }
+                    }
+                }
+                ui.separator();
+                if ui.button("Quit").clicked() {
+                    ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+                }
+            });
+            ui.separator();
+            ui.label("Path:");
+            let response = ui.add(
+                egui::TextEdit::singleline(&mut self.path_input)
+                    .desired_width(420.0)
+                    .hint_text("type or paste a file path, then Enter"),
+            );
+            let enter = response.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            if ui.button("Open path").clicked() || enter {
+                let typed = self.path_input.trim().to_owned();
+                if !typed.is_empty() {
+                    self.open_path(PathBuf::from(typed));
+                }
+            }
+        });
+    }
+
+    fn status_bar_ui(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            if self.data_job.is_running() {
+                ui.spinner();
+                let (fraction, message) = self
+                    .data_job
+                    .last_progress
+                    .clone()
+                    .unwrap_or((None, String::new()));
+                ui.label(&self.job_label);
+                let bar = egui::ProgressBar::new(fraction.unwrap_or(0.0))
+                    .desired_width(260.0)
+                    .show_percentage()
+                    .text(message);
+                ui.add(bar);
+                if ui.button("Cancel").clicked() {
+                    self.cancel_job();
+                }
+            } else if let Some(view) = &self.view {
+                let p = &view.loaded.profile;
+                ui.label(format!(
+                    "{} · loaded in {:.2}s, profiled in {:.2}s",
+                    display_name(&view.loaded.dataset.path),
+                    p.load_secs,
+                    p.profile_secs
+                ));
+            } else {
+                ui.label("No data loaded: File > Open…, Ctrl+O, or drop a file onto the window.");
+            }
+        });
+    }
+
+    fn error_banner_ui(&mut self, ui: &mut egui::Ui) {
+        let Some(message) = self.error.clone() else {
+            return;
+        };
+        egui::Frame::new()
+            .fill(ui.visuals().error_fg_color.gamma_multiply(0.15))
+            .stroke(egui::Stroke::new(1.0, ui.visuals().error_fg_color))
+            .inner_margin(8.0)
+            .corner_radius(4.0)
+            .show(ui, |ui| {
+                ui.horizontal_wrapped(|ui| {
+                    ui.colored_label(ui.visuals().error_fg_color, "Error:");
+                    ui.label(egui::RichText::new(&message).strong());
+                    if self.view.is_some() {
+                        ui.label("The data loaded before is still shown.");
+                    }
+                    if ui.small_button("Dismiss").clicked() {
+                        self.error = None;
+                    }
+                });
+            });
+        ui.add_space(6.0);
+    }
+}
+
+impl eframe::App for ShoplensApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let frame_start = Instant::now();
+        let ctx = ui.ctx().clone();
+        self.poll_jobs();
+        self.handle_shortcuts_and_drops(&ctx);
+
+        egui::Panel::top("menu").show(ui, |ui| self.menu_bar_ui(ui));
+        egui::Panel::bottom("status").show(ui, |ui| self.status_bar_ui(ui));
+        egui::CentralPanel::default().show(ui, |ui| {
+            self.error_banner_ui(ui);
+            ui.horizontal(|ui| {
+                ui.selectable_value(&mut self.state.tab, Tab::Data, "Data");
+            });
+            ui.separator();
+            match self.state.tab {
+                Tab::Data => data_tab::data_tab_ui(self, ui),
+            }
+        });
+
+        if ctx.input(|i| !i.raw.hovered_files.is_empty()) {
+            let painter = ctx.layer_painter(egui::LayerId::new(
+                egui::Order::Foreground,
+                egui::Id::unique("drop_overlay"),
+            ));
+            let rect = ctx.content_rect();
+            painter.rect_filled(rect, 0.0, egui::Color32::from_black_alpha(160));
+            painter.text(
+                rect.center(),
+                egui::Align2::CENTER_CENTER,
+                "Drop the file to open it",
+                egui::FontId::proportional(28.0),
+                egui::Color32::WHITE,
+            );
+        }
+
+        if self.is_busy() {
+            let secs = frame_start.elapsed().as_secs_f64();
+            let stats = &mut self.frame_stats_while_loading;
+            stats.frames += 1;
+            stats.total_frame_secs += secs;
+            stats.max_frame_secs = stats.max_frame_secs.max(secs);
+            // Keep the progress bar moving even between worker messages.
+            ctx.request_repaint_after(Duration::from_millis(50));
+        }
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, eframe::APP_KEY, &self.state);
+    }
+}
+
+pub fn display_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+/// Add a CJK-capable font as a fallback when the system has one, so Chinese
+/// review text does not render as boxes.
+fn install_fonts(ctx: &egui::Context) {
+    let candidates = [
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/fonts/NotoSansSC-Regular.otf"),
+        PathBuf::from("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
+        PathBuf::from("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
+        PathBuf::from("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"),
+    ];
+    let Some(bytes) = candidates.iter().find_map(|p| std::fs::read(p).ok()) else {
+        log::info!("no CJK font found; Chinese text may not render");
+        return;
+    };
+    let mut fonts = egui::FontDefinitions::default();
+    fonts
+        .font_data
+        .insert("cjk".into(), Arc::new(egui::FontData::from_owned(bytes)));
+    for family in [egui::FontFamily::Proportional, egui::FontFamily::Monospace] {
+        fonts.families.entry(family).or_default().push("cjk".into());
+    }
+    ctx.set_fonts(fonts);
+}
+
+/// Start the native window. Returns the process exit code.
+pub fn run_gui(initial: Option<PathBuf>) -> i32 {
+    let mut viewport = egui::ViewportBuilder::default()
+        .with_title("shoplens")
+        .with_inner_size([1280.0, 820.0])
+        .with_min_inner_size([800.0, 500.0])
+        .with_drag_and_drop(true);
+    match eframe::icon_data::from_png_bytes(include_bytes!("../../assets/icon.png")) {
+        Ok(icon) => viewport = viewport.with_icon(icon),
+        Err(e) => log::warn!("app icon: {e}"),
+    }
+    let options = eframe::NativeOptions {
+        viewport,
+        renderer: eframe::Renderer::Glow,
+        ..Default::default()
+    };
+    let result = eframe::run_native(
+        "shoplens",
+        options,
+        Box::new(move |cc| Ok(Box::new(ShoplensApp::from_creation_context(cc, initial)))),
+    );
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: could not open the window ({e}). On a machine without a display, use the CLI: shoplens --help");
+            1
+        }
+    }
+}
