@@ -206,7 +206,14 @@ pub fn profile(
     let price = role_col(Role::Price)
         .map(|c| numbers(ds, &c, "price"))
         .transpose()?;
-    let event_raw = role_col(Role::Event).map(|c| texts(ds, &c)).transpose()?;
+    let event_column = role_col(Role::Event)
+        .map(|c| {
+            ds.df
+                .column(&c)
+                .and_then(|col| col.cast(&polars::prelude::DataType::String))
+                .map_err(|e| LoadError::parse(&ds.path, format!("column '{c}': {e}")))
+        })
+        .transpose()?;
     cancel.check()?;
 
     // Order cleaning.
@@ -228,19 +235,28 @@ pub fn profile(
     let mut events: BTreeMap<String, u64> = BTreeMap::new();
     let mut raw_events: BTreeMap<String, u64> = BTreeMap::new();
     let mut kinds: Vec<Option<EventKind>> = vec![None; n];
-    if let Some(raw) = &event_raw {
-        let mut cache: FxHashMap<&str, EventKind> = FxHashMap::default();
-        for (i, value) in raw.iter().enumerate() {
+    if let Some(column) = &event_column {
+        // Iterate the string column in place: few distinct names, many rows.
+        let values = column
+            .str()
+            .map_err(|e| LoadError::parse(&ds.path, format!("column '{}': {e}", column.name())))?;
+        let mut per_raw: FxHashMap<&str, (EventKind, u64)> = FxHashMap::default();
+        for (i, value) in values.iter().enumerate() {
+            let Some(v) = value.filter(|v| !v.trim().is_empty()) else {
+                continue;
+            };
             if !keep[i] {
                 continue;
             }
-            let Some(v) = value.as_deref() else { continue };
-            let kind = *cache.entry(v).or_insert_with(|| EventKind::normalise(v));
-            kinds[i] = Some(kind);
-            *raw_events.entry(v.to_owned()).or_default() += 1;
+            let entry = per_raw
+                .entry(v)
+                .or_insert_with(|| (EventKind::normalise(v), 0));
+            entry.1 += 1;
+            kinds[i] = Some(entry.0);
         }
-        for kind in kinds.iter().flatten() {
-            *events.entry(kind.name().to_owned()).or_default() += 1;
+        for (raw, (kind, count)) in per_raw {
+            *raw_events.entry(raw.to_owned()).or_default() += count;
+            *events.entry(kind.name().to_owned()).or_default() += count;
         }
     } else {
         let kept = keep.iter().filter(|k| **k).count() as u64;
@@ -313,7 +329,7 @@ pub fn profile(
         .unwrap_or_default();
     let funnel = users
         .as_ref()
-        .filter(|_| event_raw.is_some())
+        .filter(|_| event_column.is_some())
         .map(|u| funnel(&u.codes, &kinds));
 
     let ratings_summary = ratings
@@ -347,7 +363,7 @@ pub fn profile(
         (Some(q), Some(p)) => Some(
             (0..n)
                 .filter(|&i| {
-                    keep[i] && (event_raw.is_none() || kinds[i] == Some(EventKind::Purchase))
+                    keep[i] && (event_column.is_none() || kinds[i] == Some(EventKind::Purchase))
                 })
                 .filter_map(|i| Some(q[i]? * p[i]?))
                 .sum(),

@@ -355,18 +355,15 @@ fn parse_chunks(
         }
         progress(0.4 + 0.5 * (k + 1) as f32 / n as f32, "parsing");
     }
-    let mut df = match out {
-        Some(df) => df,
-        None => DataFrame::empty_with_schema(&Schema::from_iter(
+    // No rechunk: it would copy the whole table (doubling peak memory), and every
+    // consumer iterates chunked columns anyway.
+    Ok(out.unwrap_or_else(|| {
+        DataFrame::empty_with_schema(&Schema::from_iter(
             names
                 .iter()
                 .map(|n| Field::new(n.as_str().into(), DataType::String)),
-        )),
-    };
-    if df.first_col_n_chunks() > 1 {
-        df.rechunk_mut();
-    }
-    Ok(df)
+        ))
+    }))
 }
 
 fn parse_csv_bytes(
