@@ -28,6 +28,8 @@ pub enum Command {
     Profile(Box<ProfileArgs>),
     /// Write a synthetic store (events.csv, items.csv, reviews.csv, pictures).
     Generate(GenerateArgs),
+    /// Train and evaluate a recommender; optionally export every user's top-k.
+    Recommend(Box<RecommendArgs>),
     /// Open the GUI on a file (same as running without arguments, then File → Open).
     Gui {
         /// File to open instead of the sample store.
@@ -111,6 +113,133 @@ pub struct ProfileArgs {
 }
 
 #[derive(Args, Debug)]
+pub struct RecommendArgs {
+    /// The interactions file (any format `profile` reads).
+    #[arg(long)]
+    pub data: PathBuf,
+    #[command(flatten)]
+    pub roles: RoleArgs,
+    #[arg(long, value_parser = ["popular", "itemknn", "als", "bpr", "ease"], default_value = "als")]
+    pub model: String,
+    /// Item kNN similarity.
+    #[arg(long, value_parser = ["cosine", "bm25"])]
+    pub similarity: Option<String>,
+    /// Item kNN neighbours per item.
+    #[arg(long)]
+    pub neighbors: Option<usize>,
+    #[arg(long)]
+    pub factors: Option<usize>,
+    /// Regularisation (ALS, BPR).
+    #[arg(long, allow_hyphen_values = true)]
+    pub reg: Option<f32>,
+    /// ALS confidence scale.
+    #[arg(long)]
+    pub alpha: Option<f32>,
+    /// ALS iterations or BPR epochs.
+    #[arg(long)]
+    pub iterations: Option<usize>,
+    /// BPR learning rate.
+    #[arg(long)]
+    pub lr: Option<f32>,
+    /// BPR negatives per positive.
+    #[arg(long)]
+    pub negatives: Option<usize>,
+    /// EASE regularisation.
+    #[arg(long, allow_hyphen_values = true)]
+    pub lambda: Option<f32>,
+    /// EASE refuses catalogues larger than this.
+    #[arg(long)]
+    pub max_items: Option<usize>,
+    /// leave-last-out, random or temporal:YYYY-MM-DD.
+    #[arg(long, default_value = "leave-last-out")]
+    pub split: String,
+    #[arg(long, default_value_t = 10)]
+    pub k: usize,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    #[arg(long, default_value_t = 2)]
+    pub threads: usize,
+    /// Validation metric every N epochs (0: never).
+    #[arg(long, default_value_t = 0)]
+    pub validate_every: usize,
+    /// Drop users with fewer distinct items.
+    #[arg(long, default_value_t = 1)]
+    pub min_user_interactions: usize,
+    /// Drop items with fewer distinct users.
+    #[arg(long, default_value_t = 1)]
+    pub min_item_interactions: usize,
+    /// Write every user's top-k (user, rank, item, score) to this CSV.
+    #[arg(long)]
+    pub export: Option<PathBuf>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl RecommendArgs {
+    /// The model parameters the flags describe (defaults where not given).
+    pub fn model_params(&self) -> Result<crate::recsys::params::ModelParams, String> {
+        use crate::recsys::params::{ModelParams, Similarity};
+        let mut params = ModelParams::default_for(&self.model)
+            .ok_or_else(|| format!("unknown model '{}'", self.model))?;
+        match &mut params {
+            ModelParams::Popular => {}
+            ModelParams::ItemKnn(p) => {
+                if let Some(s) = &self.similarity {
+                    p.similarity = if s == "bm25" {
+                        Similarity::Bm25
+                    } else {
+                        Similarity::Cosine
+                    };
+                }
+                if let Some(k) = self.neighbors {
+                    p.neighbors = k;
+                }
+            }
+            ModelParams::Als(p) => {
+                if let Some(f) = self.factors {
+                    p.factors = f;
+                }
+                if let Some(r) = self.reg {
+                    p.regularization = r;
+                }
+                if let Some(a) = self.alpha {
+                    p.alpha = a;
+                }
+                if let Some(i) = self.iterations {
+                    p.iterations = i;
+                }
+            }
+            ModelParams::Bpr(p) => {
+                if let Some(f) = self.factors {
+                    p.factors = f;
+                }
+                if let Some(r) = self.reg {
+                    p.regularization = r;
+                }
+                if let Some(i) = self.iterations {
+                    p.epochs = i;
+                }
+                if let Some(lr) = self.lr {
+                    p.learning_rate = lr;
+                }
+                if let Some(n) = self.negatives {
+                    p.negatives = n;
+                }
+            }
+            ModelParams::Ease(p) => {
+                if let Some(l) = self.lambda {
+                    p.lambda = l;
+                }
+                if let Some(m) = self.max_items {
+                    p.max_items = m;
+                }
+            }
+        }
+        Ok(params)
+    }
+}
+
+#[derive(Args, Debug)]
 pub struct GenerateArgs {
     #[arg(long, default_value_t = 2_000)]
     pub users: usize,
@@ -135,6 +264,7 @@ pub fn run(cli: Cli) -> i32 {
     let result = match cli.command {
         Command::Profile(args) => run_profile(&args),
         Command::Generate(args) => run_generate(&args),
+        Command::Recommend(args) => run_recommend(&args),
         Command::RenderIcon { out } => crate::data::generate::draw_icon()
             .save(&out)
             .map_err(|e| format!("{}: {e}", out.display())),
@@ -159,6 +289,92 @@ fn run_profile(args: &ProfileArgs) -> Result<(), String> {
         writeln!(out, "{json}").map_err(|e| e.to_string())?;
     } else {
         write!(out, "{}", profile_table(&loaded.profile)).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+fn run_recommend(args: &RecommendArgs) -> Result<(), String> {
+    use crate::recsys::matrix::{Interactions, MatrixOptions};
+    use crate::recsys::params::TrainOptions;
+    use crate::recsys::split::Split;
+    let params = args.model_params()?;
+    params
+        .validate()
+        .map_err(|e| crate::recsys::RecError::Params(e).to_string())?;
+    let split = Split::parse(&args.split, args.seed)?;
+    let cancel = CancelToken::new();
+    let dataset =
+        crate::data::load_dataset(&args.data, &args.roles.load_options(), &cancel, &|_, _| {})
+            .map_err(|e| e.to_string())?;
+    let matrix = MatrixOptions {
+        min_user_interactions: args.min_user_interactions,
+        min_item_interactions: args.min_item_interactions,
+        ..Default::default()
+    };
+    let data = Interactions::from_dataset(&dataset, &matrix).map_err(|e| e.to_string())?;
+    let options = TrainOptions {
+        seed: args.seed,
+        threads: args.threads,
+        validate_every: args.validate_every,
+        k: args.k,
+    };
+    let quiet = args.json;
+    let trained = crate::recsys::train_and_evaluate(
+        std::sync::Arc::new(data),
+        &split,
+        &params,
+        &options,
+        &cancel,
+        &|e| {
+            if !quiet {
+                eprintln!(
+                    "epoch {:>4}  loss {:.6}  {:.2}s{}",
+                    e.epoch,
+                    e.loss,
+                    e.secs,
+                    e.metric
+                        .map_or(String::new(), |(n, v)| format!("  {n} {v:.4}"))
+                );
+            }
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    if let Some(path) = &args.export {
+        trained
+            .export_top_k(path, args.k, &cancel, &|_, _| {})
+            .map_err(|e| e.to_string())?;
+    }
+    if args.json {
+        let json = serde_json::json!({
+            "model": params.name(),
+            "params": params.to_json(),
+            "split": split.describe(),
+            "k": args.k,
+            "seed": args.seed,
+            "threads": args.threads,
+            "metrics": trained.metrics.to_map(),
+            "epochs": trained.epochs.iter().map(|e| serde_json::json!({"epoch": e.epoch, "loss": e.loss, "secs": e.secs, "metric": e.metric})).collect::<Vec<_>>(),
+            "fit_secs": trained.fit_secs,
+            "users_evaluated": trained.metrics.users_evaluated,
+            "users": trained.data.n_users(),
+            "items": trained.data.n_items(),
+            "train_interactions": trained.train.nnz(),
+        });
+        println!("{json}");
+    } else {
+        println!(
+            "{} on {} ({} users, {} items; split {}; {} users evaluated); fit {:.2}s",
+            params.label(),
+            args.data.display(),
+            trained.data.n_users(),
+            trained.data.n_items(),
+            split.describe(),
+            trained.metrics.users_evaluated,
+            trained.fit_secs
+        );
+        for (name, value) in trained.metrics.to_map() {
+            println!("  {name:<14} {value:.4}");
+        }
     }
     Ok(())
 }

@@ -3,4 +3,5 @@
 pub mod cli;
 pub mod data;
 pub mod jobs;
+pub mod recsys;
 pub mod ui;

@@ -402,6 +402,36 @@ pub fn profile(
     })
 }
 
+/// Rows that survive order cleaning (every row for data that is not order data,
+/// or when the user chose to keep them). Models train on exactly these rows.
+pub fn kept_rows(ds: &Dataset) -> Result<Vec<bool>, LoadError> {
+    let mut keep = vec![true; ds.df.height()];
+    if !is_order_data(ds) || ds.options.keep_uncleaned {
+        return Ok(keep);
+    }
+    let col = |r: Role| ds.roles.get(r).map(str::to_owned);
+    let users = ds
+        .role_column(Role::User)
+        .map(encode_keys)
+        .transpose()
+        .map_err(|e| LoadError::parse(&ds.path, e.to_string()))?;
+    let quantity = col(Role::Quantity)
+        .map(|c| numbers(ds, &c, "quantity"))
+        .transpose()?;
+    let price = col(Role::Price)
+        .map(|c| numbers(ds, &c, "price"))
+        .transpose()?;
+    let orders = col(Role::Order).map(|c| texts(ds, &c)).transpose()?;
+    clean_orders(
+        &mut keep,
+        users.as_ref(),
+        quantity.as_deref(),
+        price.as_deref(),
+        orders.as_deref(),
+    );
+    Ok(keep)
+}
+
 fn count_duplicates(ds: &Dataset) -> Option<u64> {
     let names = ds.df.get_column_names_owned();
     let groups = ds.df.group_by(names).ok()?.get_groups().len();

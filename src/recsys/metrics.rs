@@ -1,0 +1,266 @@
+//! Ranking metrics at k. For each evaluated user every item not in their train
+//! row is ranked by score, ties by smaller item index; `rel` is the user's set of
+//! relevant items (see [`super::split`]), `hits@k` the relevant items in the top k.
+//!
+//! - **HR@k**: share of evaluated users with at least one hit in the top k.
+//! - **precision@k**: hits@k / k, averaged over users.
+//! - **recall@k**: hits@k / min(k, |rel|), averaged over users.
+//! - **NDCG@k**: DCG = Σ over hit ranks r (1-based) of 1 / log2(r + 1), divided by
+//!   the ideal DCG of min(k, |rel|) hits; averaged over users.
+//! - **MAP@k**: AP@k = Σ over hit ranks r of precision@r, divided by
+//!   min(k, |rel|); averaged over users.
+//! - **MRR**: 1 / rank of the first relevant item in the full ranking (not cut
+//!   at k); averaged over users.
+//! - **coverage**: distinct items recommended in any evaluated user's top k ÷
+//!   catalogue size.
+//! - **novelty**: mean self-information −log2 p(i) of recommended items, where
+//!   p(i) = (train users with item i, at least 1) ÷ users.
+
+use std::collections::BTreeMap;
+
+use rayon::prelude::*;
+
+use super::matrix::Csr;
+use super::models::Model;
+use crate::jobs::{CancelToken, Cancelled};
+
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Metrics {
+    pub k: usize,
+    pub hr: f64,
+    pub precision: f64,
+    pub recall: f64,
+    pub ndcg: f64,
+    pub map: f64,
+    pub mrr: f64,
+    pub coverage: f64,
+    pub novelty: f64,
+    pub users_evaluated: usize,
+}
+
+impl Metrics {
+    /// `{"hr@10": …, "ndcg@10": …, "mrr": …}` as the CLI prints them.
+    pub fn to_map(&self) -> BTreeMap<String, f64> {
+        let k = self.k;
+        BTreeMap::from([
+            (format!("hr@{k}"), self.hr),
+            (format!("precision@{k}"), self.precision),
+            (format!("recall@{k}"), self.recall),
+            (format!("ndcg@{k}"), self.ndcg),
+            (format!("map@{k}"), self.map),
+            ("mrr".to_owned(), self.mrr),
+            ("coverage".to_owned(), self.coverage),
+            ("novelty".to_owned(), self.novelty),
+        ])
+    }
+
+    pub fn get(&self, name: &str) -> Option<f64> {
+        let base = name.split('@').next().unwrap_or(name);
+        Some(match base {
+            "hr" => self.hr,
+            "precision" => self.precision,
+            "recall" => self.recall,
+            "ndcg" => self.ndcg,
+            "map" => self.map,
+            "mrr" => self.mrr,
+            "coverage" => self.coverage,
+            "novelty" => self.novelty,
+            _ => return None,
+        })
+    }
+}
+
+/// Per-user results, summed later.
+#[derive(Default)]
+struct Partial {
+    users: usize,
+    hits_any: f64,
+    precision: f64,
+    recall: f64,
+    ndcg: f64,
+    map: f64,
+    mrr: f64,
+    novelty: f64,
+    novelty_n: usize,
+    recommended: Vec<u32>,
+}
+
+impl Partial {
+    fn merge(mut self, other: Partial) -> Partial {
+        self.users += other.users;
+        self.hits_any += other.hits_any;
+        self.precision += other.precision;
+        self.recall += other.recall;
+        self.ndcg += other.ndcg;
+        self.map += other.map;
+        self.mrr += other.mrr;
+        self.novelty += other.novelty;
+        self.novelty_n += other.novelty_n;
+        self.recommended.extend(other.recommended);
+        self
+    }
+}
+
+/// Top `k` of `scores` by (score desc, index asc), skipping `excluded` (sorted).
+pub fn top_k(scores: &[f32], excluded: &[u32], k: usize) -> Vec<u32> {
+    let mut candidates: Vec<u32> = (0..scores.len() as u32)
+        .filter(|i| excluded.binary_search(i).is_err())
+        .collect();
+    let better = |a: &u32, b: &u32| {
+        scores[*b as usize]
+            .partial_cmp(&scores[*a as usize])
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then(a.cmp(b))
+    };
+    if candidates.len() > k {
+        candidates.select_nth_unstable_by(k, better);
+        candidates.truncate(k);
+    }
+    candidates.sort_unstable_by(better);
+    candidates
+}
+
+/// 1-based rank of `item` among candidates (ties by smaller index).
+fn rank_of(scores: &[f32], excluded: &[u32], item: u32) -> usize {
+    let s = scores[item as usize];
+    1 + scores
+        .iter()
+        .enumerate()
+        .filter(|(j, v)| {
+            let j = *j as u32;
+            (**v > s || (**v == s && j < item)) && excluded.binary_search(&j).is_err()
+        })
+        .count()
+}
+
+/// Metrics of `user`'s ranking given their relevant items.
+fn score_user(
+    scores: &[f32],
+    excluded: &[u32],
+    relevant: &[u32],
+    k: usize,
+    log_pop: &[f64],
+) -> Partial {
+    let top = top_k(scores, excluded, k);
+    let mut hits = 0usize;
+    let mut dcg = 0.0;
+    let mut ap = 0.0;
+    for (r, item) in top.iter().enumerate() {
+        if relevant.binary_search(item).is_ok() {
+            hits += 1;
+            dcg += 1.0 / ((r + 2) as f64).log2();
+            ap += hits as f64 / (r + 1) as f64;
+        }
+    }
+    let ideal_hits = k.min(relevant.len());
+    let idcg: f64 = (0..ideal_hits).map(|r| 1.0 / ((r + 2) as f64).log2()).sum();
+    let first_rank = relevant
+        .iter()
+        .map(|&i| rank_of(scores, excluded, i))
+        .min()
+        .unwrap_or(usize::MAX);
+    Partial {
+        users: 1,
+        hits_any: f64::from(u8::from(hits > 0)),
+        precision: hits as f64 / k as f64,
+        recall: hits as f64 / ideal_hits as f64,
+        ndcg: dcg / idcg,
+        map: ap / ideal_hits as f64,
+        mrr: 1.0 / first_rank as f64,
+        novelty: top.iter().map(|&i| log_pop[i as usize]).sum(),
+        novelty_n: top.len(),
+        recommended: top,
+    }
+}
+
+/// Evaluate `model` on every user with relevant items, on `threads` threads.
+pub fn evaluate(
+    model: &dyn Model,
+    train: &Csr,
+    relevant: &[Vec<u32>],
+    k: usize,
+    pool: &rayon::ThreadPool,
+    cancel: &CancelToken,
+) -> Result<Metrics, Cancelled> {
+    let n_items = train.n_cols;
+    let n_users = train.n_rows.max(1) as f64;
+    let log_pop: Vec<f64> = train
+        .col_counts()
+        .iter()
+        .map(|&c| -((f64::from(c.max(1))) / n_users).log2())
+        .collect();
+    let users: Vec<usize> = (0..relevant.len())
+        .filter(|&u| !relevant[u].is_empty())
+        .collect();
+    let total = pool.install(|| {
+        users
+            .par_chunks(64)
+            .map(|chunk| {
+                if cancel.is_cancelled() {
+                    return Partial::default();
+                }
+                let mut scores = vec![0f32; n_items];
+                chunk.iter().fold(Partial::default(), |acc, &u| {
+                    let row = train.row(u);
+                    model.scores(u as u32, row, &mut scores);
+                    acc.merge(score_user(&scores, row.0, &relevant[u], k, &log_pop))
+                })
+            })
+            .reduce(Partial::default, Partial::merge)
+    });
+    cancel.check()?;
+    let n = total.users.max(1) as f64;
+    let mut distinct = total.recommended;
+    distinct.sort_unstable();
+    distinct.dedup();
+    Ok(Metrics {
+        k,
+        hr: total.hits_any / n,
+        precision: total.precision / n,
+        recall: total.recall / n,
+        ndcg: total.ndcg / n,
+        map: total.map / n,
+        mrr: total.mrr / n,
+        coverage: distinct.len() as f64 / n_items.max(1) as f64,
+        novelty: if total.novelty_n > 0 {
+            total.novelty / total.novelty_n as f64
+        } else {
+            0.0
+        },
+        users_evaluated: total.users,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A hand-computed example: 5 items, user has item 0 in train, relevant {1, 3}.
+    /// Scores rank the candidates 2 > 3 > 4 > 1 (item 0 excluded).
+    #[test]
+    fn hand_computed_user() {
+        let scores = [9.0, 0.1, 0.9, 0.5, 0.2];
+        let log_pop = [1.0; 5];
+        let p = score_user(&scores, &[0], &[1, 3], 2, &log_pop);
+        // top-2 = [2, 3]: one hit at rank 2.
+        assert_eq!(p.recommended, vec![2, 3]);
+        assert_eq!(p.hits_any, 1.0);
+        assert!((p.precision - 0.5).abs() < 1e-12);
+        assert!((p.recall - 0.5).abs() < 1e-12); // 1 / min(2, 2)
+        let idcg = 1.0 + 1.0 / 3f64.log2();
+        assert!((p.ndcg - (1.0 / 3f64.log2()) / idcg).abs() < 1e-12);
+        assert!((p.map - 0.5 / 2.0).abs() < 1e-12); // precision@2 = 1/2, over min(2,2)
+        assert!((p.mrr - 0.5).abs() < 1e-12); // first relevant (3) at rank 2
+    }
+
+    #[test]
+    fn ties_go_to_the_smaller_index_and_mrr_uses_the_full_ranking() {
+        let scores = [1.0, 1.0, 1.0, 0.0];
+        assert_eq!(top_k(&scores, &[], 2), vec![0, 1]);
+        let p = score_user(&scores, &[], &[3], 1, &[0.0; 4]);
+        assert_eq!(p.hits_any, 0.0);
+        assert!((p.mrr - 0.25).abs() < 1e-12);
+        // recall denominator is min(k, |rel|) = 1.
+        assert_eq!(p.recall, 0.0);
+    }
+}

@@ -1,0 +1,243 @@
+//! Recommenders: interaction matrix, models, time-respecting evaluation,
+//! explanations and export.
+
+pub mod matrix;
+pub mod metrics;
+pub mod models;
+pub mod params;
+pub mod split;
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use crate::jobs::{CancelToken, EpochEvent};
+use matrix::{Csr, Interactions};
+use metrics::{evaluate, top_k, Metrics};
+use models::{fit, FitContext, Model};
+use params::{ModelParams, ParamError, TrainOptions};
+use split::{split, Split};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum RecError {
+    /// The data cannot be used as asked (message says why and what to do).
+    Input(String),
+    /// Invalid hyperparameters, one entry per field.
+    Params(Vec<ParamError>),
+    Cancelled,
+}
+
+impl std::fmt::Display for RecError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RecError::Input(m) => f.write_str(m),
+            RecError::Params(errors) => write!(
+                f,
+                "invalid parameters: {}",
+                errors
+                    .iter()
+                    .map(|e| e.to_string())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+            RecError::Cancelled => f.write_str("cancelled"),
+        }
+    }
+}
+
+impl std::error::Error for RecError {}
+
+impl From<RecError> for crate::jobs::JobFailure {
+    fn from(e: RecError) -> Self {
+        match e {
+            RecError::Cancelled => crate::jobs::JobFailure::Cancelled,
+            other => crate::jobs::JobFailure::Message(other.to_string()),
+        }
+    }
+}
+
+/// A trained and evaluated model with everything needed to explore it.
+pub struct Trained {
+    pub params: ModelParams,
+    pub options: TrainOptions,
+    pub split: Split,
+    pub data: Arc<Interactions>,
+    pub train: Csr,
+    pub relevant: Vec<Vec<u32>>,
+    pub model: Box<dyn Model>,
+    pub metrics: Metrics,
+    pub epochs: Vec<EpochEvent>,
+    pub fit_secs: f64,
+}
+
+pub fn thread_pool(threads: usize) -> Result<rayon::ThreadPool, RecError> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.max(1))
+        .thread_name(|i| format!("shoplens-train-{i}"))
+        .build()
+        .map_err(|e| RecError::Input(format!("could not start worker threads: {e}")))
+}
+
+/// Split, fit and evaluate. `on_epoch` sees every epoch (loss, and every
+/// `validate_every` epochs the validation NDCG@k on the test users).
+pub fn train_and_evaluate(
+    data: Arc<Interactions>,
+    how: &Split,
+    params: &ModelParams,
+    options: &TrainOptions,
+    cancel: &CancelToken,
+    on_epoch: &(dyn Fn(EpochEvent) + Sync),
+) -> Result<Trained, RecError> {
+    params.validate().map_err(RecError::Params)?;
+    if data.n_users() < 2 {
+        return Err(RecError::Input(format!(
+            "recommenders need at least 2 users; this data has {}",
+            data.n_users()
+        )));
+    }
+    if data.n_items() < 2 {
+        return Err(RecError::Input(format!(
+            "recommenders need at least 2 items; this data has {}",
+            data.n_items()
+        )));
+    }
+    if options.k == 0 || options.k > data.n_items() {
+        return Err(RecError::Input(format!(
+            "k = {} must be between 1 and the catalogue size ({} items)",
+            options.k,
+            data.n_items()
+        )));
+    }
+    if data.weights.iter().any(|w| !w.is_finite()) {
+        return Err(RecError::Input(
+            "some interaction weights are not finite numbers (NaN or infinite)".into(),
+        ));
+    }
+    let tt = split(&data, how)?;
+    if tt.users_evaluated() == 0 {
+        return Err(RecError::Input(
+            "no user has a test item that is not already in their history, so nothing can be evaluated; try another split"
+                .into(),
+        ));
+    }
+    let pool = thread_pool(options.threads)?;
+    let epochs = Mutex::new(Vec::new());
+    let record = |e: EpochEvent| {
+        if let Ok(mut list) = epochs.lock() {
+            list.push(e.clone());
+        }
+        on_epoch(e);
+    };
+    let k = options.k;
+    let validate = |m: &dyn Model| {
+        let metrics = evaluate(m, &tt.train, &tt.relevant, k, &pool, cancel).unwrap_or_default();
+        (format!("ndcg@{k}"), metrics.ndcg)
+    };
+    let ctx = FitContext {
+        cancel,
+        on_epoch: &record,
+        validate: Some(&validate),
+        pool: &pool,
+    };
+    let start = Instant::now();
+    let model = fit(params, &tt.train, options, &ctx)?;
+    let fit_secs = start.elapsed().as_secs_f64();
+    let metrics = evaluate(model.as_ref(), &tt.train, &tt.relevant, k, &pool, cancel)
+        .map_err(|_| RecError::Cancelled)?;
+    let epochs = epochs.into_inner().unwrap_or_default();
+    Ok(Trained {
+        params: params.clone(),
+        options: options.clone(),
+        split: how.clone(),
+        data,
+        train: tt.train,
+        relevant: tt.relevant,
+        model,
+        metrics,
+        epochs,
+        fit_secs,
+    })
+}
+
+/// One recommended item and why.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Recommendation {
+    pub item: u32,
+    pub score: f32,
+    /// History items that contributed most, with their contributions.
+    pub because: Vec<(u32, f32)>,
+}
+
+impl Trained {
+    /// Top `k` for `user`, excluding their train items, ties by smaller index.
+    pub fn recommend(&self, user: u32, k: usize, explain: usize) -> Vec<Recommendation> {
+        let row = self.train.row(user as usize);
+        let mut scores = vec![0f32; self.train.n_cols];
+        self.model.scores(user, row, &mut scores);
+        top_k(&scores, row.0, k)
+            .into_iter()
+            .map(|item| Recommendation {
+                item,
+                score: scores[item as usize],
+                because: if explain > 0 {
+                    self.model.explain(user, row, item, explain)
+                } else {
+                    Vec::new()
+                },
+            })
+            .collect()
+    }
+
+    /// Every user's top `k` as CSV `user,rank,item,score`.
+    pub fn export_top_k(
+        &self,
+        path: &Path,
+        k: usize,
+        cancel: &CancelToken,
+        progress: &dyn Fn(f32, &str),
+    ) -> Result<usize, RecError> {
+        let io =
+            |e: std::io::Error| RecError::Input(format!("{}: cannot write ({e})", path.display()));
+        let tmp = path.with_extension("csv.partial");
+        let file = std::fs::File::create(&tmp).map_err(io)?;
+        let mut w = std::io::BufWriter::new(file);
+        writeln!(w, "user,rank,item,score").map_err(io)?;
+        let n = self.train.n_rows;
+        let mut rows = 0;
+        for u in 0..n {
+            if u % 256 == 0 {
+                if cancel.is_cancelled() {
+                    drop(w);
+                    let _ = std::fs::remove_file(&tmp);
+                    return Err(RecError::Cancelled);
+                }
+                progress(u as f32 / n.max(1) as f32, "exporting");
+            }
+            for (rank, rec) in self.recommend(u as u32, k, 0).into_iter().enumerate() {
+                writeln!(
+                    w,
+                    "{},{},{},{}",
+                    csv_field(&self.data.user_labels[u]),
+                    rank + 1,
+                    csv_field(&self.data.item_labels[rec.item as usize]),
+                    rec.score
+                )
+                .map_err(io)?;
+                rows += 1;
+            }
+        }
+        w.flush().map_err(io)?;
+        drop(w);
+        std::fs::rename(&tmp, path).map_err(io)?;
+        Ok(rows)
+    }
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}

@@ -1,0 +1,175 @@
+//! Item-based k-nearest neighbours (as in implicit's ItemItemRecommender).
+//!
+//! Item vectors are the columns of the train matrix, weighted by
+//! - **cosine**: each item column divided by its L2 norm, so `sim(i, j)` is the
+//!   cosine between the items' user vectors;
+//! - **BM25**: the item × user matrix weighted as documents × terms,
+//!   `w = x (K1 + 1) / (K1 · norm_i + x) · idf_u` with
+//!   `idf_u = ln(items) − ln(1 + items of u)` and
+//!   `norm_i = 1 − B + B · |i| / mean |i|` (no further normalisation).
+//!
+//! Each item keeps its `K` most similar items (itself included). A user's score
+//! for item j is `Σ_{i in history} x_ui · sim(i, j)` over items whose neighbour
+//! lists hold j; a history item's term is its contribution in [`Model::explain`].
+
+use rayon::prelude::*;
+
+use super::{top_n, FitContext, Model};
+use crate::recsys::matrix::Csr;
+use crate::recsys::params::{ItemKnnParams, Similarity};
+use crate::recsys::RecError;
+
+pub struct ItemKnn {
+    /// Row i: i's neighbours and similarities (sorted by neighbour index).
+    pub neighbours: Csr,
+}
+
+impl ItemKnn {
+    pub fn fit(params: &ItemKnnParams, train: &Csr, ctx: &FitContext) -> Result<Self, RecError> {
+        let n_items = train.n_cols;
+        // Weighted item × user matrix and its transpose.
+        let mut item_users = train.transpose();
+        match params.similarity {
+            Similarity::Cosine => {
+                for i in 0..n_items {
+                    let (a, b) = (item_users.indptr[i], item_users.indptr[i + 1]);
+                    let norm = item_users.data[a..b]
+                        .iter()
+                        .map(|v| v * v)
+                        .sum::<f32>()
+                        .sqrt();
+                    if norm > 0.0 {
+                        item_users.data[a..b].iter_mut().for_each(|v| *v /= norm);
+                    }
+                }
+            }
+            Similarity::Bm25 => {
+                let n_docs = n_items as f64;
+                let items_per_user = train
+                    .indptr
+                    .windows(2)
+                    .map(|w| (w[1] - w[0]) as f64)
+                    .collect::<Vec<_>>();
+                let row_sums: Vec<f64> = (0..n_items)
+                    .map(|i| item_users.row(i).1.iter().map(|&v| f64::from(v)).sum())
+                    .collect();
+                let mean = row_sums.iter().sum::<f64>() / n_docs.max(1.0);
+                let (k1, b) = (f64::from(params.k1), f64::from(params.b));
+                for i in 0..n_items {
+                    let norm = (1.0 - b) + b * row_sums[i] / mean.max(1e-12);
+                    let (a, e) = (item_users.indptr[i], item_users.indptr[i + 1]);
+                    for idx in a..e {
+                        let u = item_users.indices[idx] as usize;
+                        let x = f64::from(item_users.data[idx]);
+                        let idf = n_docs.ln() - (1.0 + items_per_user[u]).ln();
+                        item_users.data[idx] = (x * (k1 + 1.0) / (k1 * norm + x) * idf) as f32;
+                    }
+                }
+            }
+        }
+        let user_items = item_users.transpose();
+        let k = params.neighbors;
+        let chunk = 64;
+        let rows: Vec<Vec<(u32, f32)>> = ctx.pool.install(|| {
+            (0..n_items)
+                .collect::<Vec<_>>()
+                .par_chunks(chunk)
+                .map(|items| {
+                    if ctx.cancel.is_cancelled() {
+                        return Vec::new();
+                    }
+                    let mut acc = vec![0f32; n_items];
+                    let mut seen = vec![false; n_items];
+                    let mut touched: Vec<u32> = Vec::new();
+                    items
+                        .iter()
+                        .map(|&i| {
+                            let (users, w_iu) = item_users.row(i);
+                            for (&u, &w1) in users.iter().zip(w_iu) {
+                                let (its, w_uj) = user_items.row(u as usize);
+                                for (&j, &w2) in its.iter().zip(w_uj) {
+                                    if !seen[j as usize] {
+                                        seen[j as usize] = true;
+                                        touched.push(j);
+                                    }
+                                    acc[j as usize] += w1 * w2;
+                                }
+                            }
+                            let pairs: Vec<(u32, f32)> = touched
+                                .iter()
+                                .map(|&j| (j, acc[j as usize]))
+                                .filter(|p| p.1 != 0.0)
+                                .collect();
+                            for &j in &touched {
+                                acc[j as usize] = 0.0;
+                                seen[j as usize] = false;
+                            }
+                            touched.clear();
+                            let mut best = top_n(pairs, k);
+                            best.sort_unstable_by_key(|p| p.0);
+                            best
+                        })
+                        .collect::<Vec<_>>()
+                })
+                .flatten()
+                .collect()
+        });
+        ctx.check()?;
+        let mut indptr = Vec::with_capacity(n_items + 1);
+        indptr.push(0);
+        let mut indices = Vec::new();
+        let mut data = Vec::new();
+        for row in rows {
+            for (j, s) in row {
+                indices.push(j);
+                data.push(s);
+            }
+            indptr.push(indices.len());
+        }
+        Ok(Self {
+            neighbours: Csr {
+                n_rows: n_items,
+                n_cols: n_items,
+                indptr,
+                indices,
+                data,
+            },
+        })
+    }
+}
+
+impl Model for ItemKnn {
+    fn scores(&self, _user: u32, row: (&[u32], &[f32]), out: &mut [f32]) {
+        out.fill(0.0);
+        for (&i, &x) in row.0.iter().zip(row.1) {
+            let (js, sims) = self.neighbours.row(i as usize);
+            for (&j, &s) in js.iter().zip(sims) {
+                out[j as usize] += x * s;
+            }
+        }
+    }
+
+    fn similar_items(&self, item: u32, n: usize) -> Vec<(u32, f32)> {
+        let (js, sims) = self.neighbours.row(item as usize);
+        let pairs = js
+            .iter()
+            .zip(sims)
+            .filter(|(j, _)| **j != item)
+            .map(|(j, s)| (*j, *s))
+            .collect();
+        top_n(pairs, n)
+    }
+
+    fn explain(&self, _user: u32, row: (&[u32], &[f32]), item: u32, n: usize) -> Vec<(u32, f32)> {
+        let pairs = row
+            .0
+            .iter()
+            .zip(row.1)
+            .filter_map(|(&i, &x)| {
+                let (js, sims) = self.neighbours.row(i as usize);
+                js.binary_search(&item).ok().map(|p| (i, x * sims[p]))
+            })
+            .collect();
+        top_n(pairs, n)
+    }
+}

@@ -1,0 +1,134 @@
+//! Recommender models. Each is fitted from a train matrix with validated params
+//! and a seed, reports per-epoch events, checks for cancel inside its loops, and
+//! scores every item for a user.
+
+pub mod als;
+pub mod bpr;
+pub mod ease;
+pub mod itemknn;
+pub mod linalg;
+pub mod popular;
+
+use super::matrix::Csr;
+use super::params::{ModelParams, TrainOptions};
+use super::RecError;
+use crate::jobs::{CancelToken, EpochEvent};
+
+/// A fitted model.
+pub trait Model: Send + Sync {
+    /// Scores of every item for `user`, whose train row is `row`, into `out`.
+    fn scores(&self, user: u32, row: (&[u32], &[f32]), out: &mut [f32]);
+
+    /// Items most similar to `item`, best first (not including `item`).
+    fn similar_items(&self, item: u32, n: usize) -> Vec<(u32, f32)>;
+
+    /// The history items that contributed most to `item`'s score for this user,
+    /// with their contributions, largest first.
+    fn explain(&self, user: u32, row: (&[u32], &[f32]), item: u32, n: usize) -> Vec<(u32, f32)>;
+}
+
+/// What a fitting model reports to, and is stopped by.
+pub struct FitContext<'a> {
+    pub cancel: &'a CancelToken,
+    pub on_epoch: &'a (dyn Fn(EpochEvent) + Sync),
+    /// Validation metric of an intermediate model (name, value).
+    pub validate: Option<&'a (dyn Fn(&dyn Model) -> (String, f64) + Sync)>,
+    pub pool: &'a rayon::ThreadPool,
+}
+
+impl FitContext<'_> {
+    pub fn check(&self) -> Result<(), RecError> {
+        self.cancel.check().map_err(|_| RecError::Cancelled)
+    }
+
+    fn validation_due(&self, epoch: usize, every: usize, last: usize) -> bool {
+        self.validate.is_some() && every > 0 && (epoch % every == 0 || epoch == last)
+    }
+}
+
+/// Fit `params` on `train`.
+pub fn fit(
+    params: &ModelParams,
+    train: &Csr,
+    options: &TrainOptions,
+    ctx: &FitContext,
+) -> Result<Box<dyn Model>, RecError> {
+    params.validate().map_err(RecError::Params)?;
+    if train.nnz() == 0 {
+        return Err(RecError::Input(
+            "the training set has no interactions".into(),
+        ));
+    }
+    Ok(match params {
+        ModelParams::Popular => Box::new(popular::Popular::fit(train, ctx)?),
+        ModelParams::ItemKnn(p) => Box::new(itemknn::ItemKnn::fit(p, train, ctx)?),
+        ModelParams::Als(p) => Box::new(als::Als::fit(p, train, options, ctx)?),
+        ModelParams::Bpr(p) => Box::new(bpr::Bpr::fit(p, train, options, ctx)?),
+        ModelParams::Ease(p) => Box::new(ease::Ease::fit(p, train, ctx)?),
+    })
+}
+
+/// Largest `n` of `(index, value)` pairs, by value desc then index asc.
+pub fn top_n(mut pairs: Vec<(u32, f32)>, n: usize) -> Vec<(u32, f32)> {
+    let order = |a: &(u32, f32), b: &(u32, f32)| {
+        b.1.partial_cmp(&a.1)
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then(a.0.cmp(&b.0))
+    };
+    if pairs.len() > n && n > 0 {
+        pairs.select_nth_unstable_by(n, order);
+        pairs.truncate(n);
+    }
+    pairs.sort_unstable_by(order);
+    pairs.truncate(n);
+    pairs
+}
+
+/// Dense matrix-factorisation scoring shared by ALS and BPR.
+#[derive(Clone, Debug, Default)]
+pub struct Factors {
+    pub dim: usize,
+    pub users: Vec<f32>,
+    pub items: Vec<f32>,
+}
+
+impl Factors {
+    pub fn user(&self, u: usize) -> &[f32] {
+        &self.users[u * self.dim..(u + 1) * self.dim]
+    }
+
+    pub fn item(&self, i: usize) -> &[f32] {
+        &self.items[i * self.dim..(i + 1) * self.dim]
+    }
+
+    pub fn n_items(&self) -> usize {
+        self.items.len() / self.dim.max(1)
+    }
+
+    pub fn score_all(&self, u: usize, out: &mut [f32]) {
+        let x = self.user(u);
+        for (i, o) in out.iter_mut().enumerate() {
+            *o = linalg::dot(x, self.item(i));
+        }
+    }
+
+    /// Cosine similarity between item factor vectors.
+    pub fn similar_items(&self, item: u32, n: usize) -> Vec<(u32, f32)> {
+        let norms: Vec<f32> = (0..self.n_items())
+            .map(|i| linalg::dot(self.item(i), self.item(i)).sqrt())
+            .collect();
+        let target = self.item(item as usize);
+        let tn = norms[item as usize].max(1e-12);
+        let pairs = (0..self.n_items() as u32)
+            .filter(|&j| j != item)
+            .map(|j| {
+                (
+                    j,
+                    linalg::dot(target, self.item(j as usize))
+                        / (tn * norms[j as usize].max(1e-12)),
+                )
+            })
+            .collect();
+        top_n(pairs, n)
+    }
+}
