@@ -1,5 +1,6 @@
 //! Loading (polars), format detection, column roles, validation and profiling.
 
+pub mod catalogue;
 pub mod columns;
 pub mod dataset;
 pub mod error;
@@ -27,6 +28,8 @@ use crate::jobs::CancelToken;
 pub struct Loaded {
     pub dataset: Arc<Dataset>,
     pub profile: Profile,
+    /// Item names and pictures from an `items.csv` beside the file, if any.
+    pub catalogue: Option<Arc<catalogue::Catalogue>>,
 }
 
 /// Load and profile in one go (the load job, the CLI and tests all use this).
@@ -38,9 +41,11 @@ pub fn load_and_profile(
 ) -> Result<Loaded, LoadError> {
     let dataset = load_dataset(path, options, cancel, progress)?;
     let profile = profile(&dataset, cancel, progress)?;
+    let catalogue = catalogue::Catalogue::beside(path).map(Arc::new);
     progress(1.0, "done");
     Ok(Loaded {
         dataset: Arc::new(dataset),
         profile,
+        catalogue,
     })
 }

@@ -23,7 +23,7 @@ pub struct Csr {
 impl Csr {
     /// Build from (row, col, value) triplets; duplicates are summed.
     pub fn from_triplets(n_rows: usize, n_cols: usize, mut triplets: Vec<(u32, u32, f32)>) -> Csr {
-        triplets.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        triplets.sort_unstable_by_key(|t| (t.0, t.1));
         let mut indptr = vec![0usize; n_rows + 1];
         let mut indices = Vec::with_capacity(triplets.len());
         let mut data: Vec<f32> = Vec::with_capacity(triplets.len());

@@ -206,7 +206,11 @@ pub fn evaluate(
                     acc.merge(score_user(&scores, row.0, &relevant[u], k, &log_pop))
                 })
             })
-            .reduce(Partial::default, Partial::merge)
+            // Collect in order, then sum sequentially: a parallel reduce would add
+            // floats in a scheduling-dependent order and break reproducibility.
+            .collect::<Vec<_>>()
+            .into_iter()
+            .fold(Partial::default(), Partial::merge)
     });
     cancel.check()?;
     let n = total.users.max(1) as f64;

@@ -4,6 +4,7 @@
 
 mod data_tab;
 mod plots;
+pub mod recommend_tab;
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, TryRecvError};
@@ -42,6 +43,7 @@ impl Default for PersistedState {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Tab {
     Data,
+    Recommend,
 }
 
 /// What is loaded and shown, plus the mapping panel's draft.
@@ -109,6 +111,7 @@ pub struct ShoplensApp {
     pub path_input: String,
     file_dialog: Option<Receiver<Option<PathBuf>>>,
     pub frame_stats_while_loading: FrameStats,
+    pub recommend: recommend_tab::RecommendState,
     ctx: egui::Context,
 }
 
@@ -139,6 +142,7 @@ impl ShoplensApp {
             path_input: String::new(),
             file_dialog: None,
             frame_stats_while_loading: FrameStats::default(),
+            recommend: Default::default(),
             ctx: ctx.clone(),
         };
         app.open_path(initial.unwrap_or_else(sample_store_path));
@@ -185,6 +189,7 @@ impl ShoplensApp {
         let dataset = Arc::clone(&view.loaded.dataset);
         let overrides = view.draft_roles.clone();
         let keep_uncleaned = view.draft_keep_uncleaned;
+        let catalogue = view.loaded.catalogue.clone();
         self.job_label = "Applying column mapping".into();
         let ctx = self.ctx.clone();
         let started = self.data_job.start("remap", move |job| {
@@ -200,6 +205,7 @@ impl ShoplensApp {
             Ok(Loaded {
                 dataset: Arc::new(remapped),
                 profile,
+                catalogue,
             })
         });
         if let Err(e) = started {
@@ -419,10 +425,22 @@ impl eframe::App for ShoplensApp {
             self.error_banner_ui(ui);
             ui.horizontal(|ui| {
                 ui.selectable_value(&mut self.state.tab, Tab::Data, "Data");
+                ui.selectable_value(&mut self.state.tab, Tab::Recommend, "Recommend");
             });
             ui.separator();
             match self.state.tab {
                 Tab::Data => data_tab::data_tab_ui(self, ui),
+                Tab::Recommend => {
+                    let dataset = self.view.as_ref().map(|v| Arc::clone(&v.loaded.dataset));
+                    let catalogue = self.view.as_ref().and_then(|v| v.loaded.catalogue.clone());
+                    recommend_tab::recommend_tab_ui(
+                        &mut self.recommend,
+                        dataset,
+                        catalogue,
+                        &self.state.event_weights,
+                        ui,
+                    );
+                }
             }
         });
 
@@ -442,6 +460,12 @@ impl eframe::App for ShoplensApp {
             );
         }
 
+        if self.state.tab != Tab::Recommend {
+            self.recommend.poll();
+        }
+        if self.recommend.job.is_running() || self.recommend.export_job.is_running() {
+            ctx.request_repaint_after(Duration::from_millis(100));
+        }
         if self.is_busy() {
             let secs = frame_start.elapsed().as_secs_f64();
             let stats = &mut self.frame_stats_while_loading;

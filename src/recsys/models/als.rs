@@ -108,6 +108,9 @@ fn scale(m: &Csr, alpha: f32) -> Csr {
     out
 }
 
+/// Rows per parallel work unit.
+const ROWS_PER_TASK: usize = 32;
+
 /// One half-iteration: update every row of `x` given `y`, in parallel.
 fn least_squares_cg(
     cui: &Csr,
@@ -118,58 +121,100 @@ fn least_squares_cg(
     cg_steps: usize,
     ctx: &FitContext,
 ) {
-    let mut yty = gram(y, dim);
-    for d in 0..dim {
-        yty[d * dim + d] += regularization;
-    }
     ctx.pool.install(|| {
-        x.par_chunks_mut(dim * 32)
+        let mut yty = gram(y, dim);
+        for d in 0..dim {
+            yty[d * dim + d] += regularization;
+        }
+        x.par_chunks_mut(dim * ROWS_PER_TASK)
             .enumerate()
             .for_each(|(block, rows)| {
                 if ctx.cancel.is_cancelled() {
                     return;
                 }
-                let mut r = vec![0f32; dim];
-                let mut p = vec![0f32; dim];
-                let mut ap = vec![0f32; dim];
-                for (offset, xu) in rows.chunks_exact_mut(dim).enumerate() {
-                    let u = block * 32 + offset;
-                    let (cols, conf) = cui.row(u);
-                    // r = Yᵀ C p − (YᵀY + λI + Yᵀ(C − I)Y) x
-                    matvec(&yty, xu, &mut r);
-                    r.iter_mut().for_each(|v| *v = -*v);
-                    for (&i, &c) in cols.iter().zip(conf) {
-                        let yi = &y[i as usize * dim..(i as usize + 1) * dim];
-                        let coef = c - (c - 1.0) * dot(yi, xu);
-                        axpy(coef, yi, &mut r);
-                    }
-                    p.copy_from_slice(&r);
-                    let mut rs_old = dot(&r, &r);
-                    if rs_old < 1e-20 {
-                        continue;
-                    }
-                    for _ in 0..cg_steps {
-                        matvec(&yty, &p, &mut ap);
-                        for (&i, &c) in cols.iter().zip(conf) {
-                            let yi = &y[i as usize * dim..(i as usize + 1) * dim];
-                            axpy((c - 1.0) * dot(yi, &p), yi, &mut ap);
-                        }
-                        let alpha = rs_old / dot(&p, &ap);
-                        axpy(alpha, &p, xu);
-                        axpy(-alpha, &ap, &mut r);
-                        let rs_new = dot(&r, &r);
-                        if rs_new < 1e-20 {
-                            break;
-                        }
-                        let beta = rs_new / rs_old;
-                        for (pv, rv) in p.iter_mut().zip(&r) {
-                            *pv = rv + beta * *pv;
-                        }
-                        rs_old = rs_new;
-                    }
-                }
+                let task = CgTask {
+                    cui,
+                    y,
+                    yty: &yty,
+                    dim,
+                    cg_steps,
+                    first_row: block * ROWS_PER_TASK,
+                };
+                task.run(rows);
             });
     });
+}
+
+struct CgTask<'a> {
+    cui: &'a Csr,
+    y: &'a [f32],
+    yty: &'a [f32],
+    dim: usize,
+    cg_steps: usize,
+    first_row: usize,
+}
+
+impl CgTask<'_> {
+    /// Use AVX2 when the CPU has it (as OpenBLAS does for implicit); the
+    /// arithmetic is identical on both paths.
+    fn run(&self, rows: &mut [f32]) {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: AVX2 support was just checked.
+            unsafe { self.run_avx2(rows) };
+            return;
+        }
+        self.solve(rows);
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn run_avx2(&self, rows: &mut [f32]) {
+        self.solve(rows);
+    }
+
+    #[inline(always)]
+    fn solve(&self, rows: &mut [f32]) {
+        let (dim, y, yty) = (self.dim, self.y, self.yty);
+        let mut r = vec![0f32; dim];
+        let mut p = vec![0f32; dim];
+        let mut ap = vec![0f32; dim];
+        for (offset, xu) in rows.chunks_exact_mut(dim).enumerate() {
+            let (cols, conf) = self.cui.row(self.first_row + offset);
+            // r = Yᵀ C p − (YᵀY + λI + Yᵀ(C − I)Y) x
+            matvec(yty, xu, &mut r);
+            r.iter_mut().for_each(|v| *v = -*v);
+            for (&i, &c) in cols.iter().zip(conf) {
+                let yi = &y[i as usize * dim..(i as usize + 1) * dim];
+                let coef = c - (c - 1.0) * dot(yi, xu);
+                axpy(coef, yi, &mut r);
+            }
+            p.copy_from_slice(&r);
+            let mut rs_old = dot(&r, &r);
+            if rs_old < 1e-20 {
+                continue;
+            }
+            for _ in 0..self.cg_steps {
+                matvec(yty, &p, &mut ap);
+                for (&i, &c) in cols.iter().zip(conf) {
+                    let yi = &y[i as usize * dim..(i as usize + 1) * dim];
+                    axpy((c - 1.0) * dot(yi, &p), yi, &mut ap);
+                }
+                let alpha = rs_old / dot(&p, &ap);
+                axpy(alpha, &p, xu);
+                axpy(-alpha, &ap, &mut r);
+                let rs_new = dot(&r, &r);
+                if rs_new < 1e-20 {
+                    break;
+                }
+                let beta = rs_new / rs_old;
+                for (pv, rv) in p.iter_mut().zip(&r) {
+                    *pv = rv + beta * *pv;
+                }
+                rs_old = rs_new;
+            }
+        }
+    }
 }
 
 /// The weighted objective per unit of confidence (see the module docs).
@@ -201,7 +246,10 @@ fn loss(
                 }
                 (l, conf, f64::from(dot(xu, xu)))
             })
-            .reduce(|| (0.0, 0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1, a.2 + b.2))
+            // Ordered collect + sequential sum keeps the loss reproducible.
+            .collect::<Vec<_>>()
+            .into_iter()
+            .fold((0.0, 0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1, a.2 + b.2))
     });
     let item_norm: f64 = y.chunks_exact(dim).map(|r| f64::from(dot(r, r))).sum();
     let total = sum + f64::from(regularization) * (user_norm + item_norm);

@@ -90,7 +90,9 @@ impl Bpr {
                         let samples = per_thread.min(nnz.saturating_sub(t * per_thread));
                         run_samples(&shared, train, &user_of, samples, seed, params, dim, ctx)
                     })
-                    .reduce(|| (0.0, 0usize), |a, b| (a.0 + b.0, a.1 + b.1))
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .fold((0.0, 0usize), |a, b| (a.0 + b.0, a.1 + b.1))
             });
             ctx.check()?;
             let metric = if ctx.validation_due(epoch, options.validate_every, params.epochs) {

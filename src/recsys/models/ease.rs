@@ -5,7 +5,7 @@
 
 use rayon::prelude::*;
 
-use super::linalg::{cholesky, cholesky_solve};
+use super::linalg::{cholesky_cancellable, cholesky_solve};
 use super::{top_n, FitContext, Model};
 use crate::jobs::EpochEvent;
 use crate::recsys::matrix::Csr;
@@ -32,6 +32,9 @@ impl Ease {
         let start = std::time::Instant::now();
         let mut g = vec![0f64; n * n];
         for u in 0..train.n_rows {
+            if u % 1024 == 0 {
+                ctx.check()?;
+            }
             let (cols, vals) = train.row(u);
             for (a, &i) in cols.iter().enumerate() {
                 for (b, &j) in cols.iter().enumerate() {
@@ -43,10 +46,14 @@ impl Ease {
             g[d * n + d] += f64::from(params.lambda);
         }
         ctx.check()?;
-        if !cholesky(&mut g, n) {
-            return Err(RecError::Input(
-                "EASE: the item Gram matrix is not positive definite; raise lambda".into(),
-            ));
+        match cholesky_cancellable(&mut g, n, &|| ctx.cancel.is_cancelled()) {
+            None => return Err(RecError::Cancelled),
+            Some(false) => {
+                return Err(RecError::Input(
+                    "EASE: the item Gram matrix is not positive definite; raise lambda".into(),
+                ))
+            }
+            Some(true) => {}
         }
         ctx.check()?;
         // P = G⁻¹ column by column (G symmetric, so columns are rows).

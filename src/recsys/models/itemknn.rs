@@ -55,8 +55,8 @@ impl ItemKnn {
                     .collect();
                 let mean = row_sums.iter().sum::<f64>() / n_docs.max(1.0);
                 let (k1, b) = (f64::from(params.k1), f64::from(params.b));
-                for i in 0..n_items {
-                    let norm = (1.0 - b) + b * row_sums[i] / mean.max(1e-12);
+                for (i, row_sum) in row_sums.iter().enumerate() {
+                    let norm = (1.0 - b) + b * row_sum / mean.max(1e-12);
                     let (a, e) = (item_users.indptr[i], item_users.indptr[i + 1]);
                     for idx in a..e {
                         let u = item_users.indices[idx] as usize;

@@ -1,52 +1,82 @@
 //! Small dense linear algebra for factor models (row-major, f32 vectors; f64
 //! Cholesky for the small systems).
 
-#[inline]
+/// Dot product with 16 independent accumulators, so the loop becomes two 256-bit
+/// (or four 128-bit) vector lanes. `inline(always)` lets callers compiled with
+/// AVX2 (see `als`) get the wide version; the order of additions is the same on
+/// every CPU, so results do not depend on which path ran.
+#[inline(always)]
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
-    // Four accumulators let the compiler vectorise the loop.
-    let mut acc = [0f32; 4];
-    let chunks = a.len() / 4;
-    for c in 0..chunks {
-        for l in 0..4 {
-            acc[l] += a[4 * c + l] * b[4 * c + l];
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut acc = [0f32; 16];
+    let (ca, cb) = (a.chunks_exact(16), b.chunks_exact(16));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for l in 0..16 {
+            acc[l] += x[l] * y[l];
         }
     }
-    let mut sum = acc[0] + acc[1] + acc[2] + acc[3];
-    for i in 4 * chunks..a.len() {
-        sum += a[i] * b[i];
+    for l in 0..8 {
+        acc[l] += acc[l + 8];
+    }
+    for l in 0..4 {
+        acc[l] += acc[l + 4];
+    }
+    let mut sum = (acc[0] + acc[2]) + (acc[1] + acc[3]);
+    for (x, y) in ra.iter().zip(rb) {
+        sum += x * y;
     }
     sum
 }
 
 /// `y += a * x`
-#[inline]
+#[inline(always)]
 pub fn axpy(a: f32, x: &[f32], y: &mut [f32]) {
     for (yi, xi) in y.iter_mut().zip(x) {
         *yi += a * xi;
     }
 }
 
-/// `out = M v` for a dense `n × n` row-major matrix.
-#[inline]
+/// `out = M v` for a dense **symmetric** `n × n` matrix, as `Σ_c v[c] · M[c, :]`:
+/// whole-row axpys vectorise without per-element horizontal sums.
+#[inline(always)]
 pub fn matvec(m: &[f32], v: &[f32], out: &mut [f32]) {
     let n = v.len();
-    for (r, o) in out.iter_mut().enumerate() {
-        *o = dot(&m[r * n..(r + 1) * n], v);
+    out.fill(0.0);
+    for (c, &vc) in v.iter().enumerate() {
+        axpy(vc, &m[c * n..(c + 1) * n], out);
     }
 }
 
-/// `Yᵀ Y` of a row-major `rows × dim` matrix.
+/// `Yᵀ Y` of a row-major `rows × dim` matrix (f64 accumulation, rows split
+/// over the current rayon pool in fixed blocks so the sum order is fixed).
 pub fn gram(y: &[f32], dim: usize) -> Vec<f32> {
+    use rayon::prelude::*;
+    const BLOCK_ROWS: usize = 2048;
+    let partials: Vec<Vec<f64>> = y
+        .par_chunks(BLOCK_ROWS * dim)
+        .map(|block| {
+            let mut g = vec![0f64; dim * dim];
+            for row in block.chunks_exact(dim) {
+                for a in 0..dim {
+                    let ra = f64::from(row[a]);
+                    if ra == 0.0 {
+                        continue;
+                    }
+                    let out = &mut g[a * dim..(a + 1) * dim];
+                    for b in a..dim {
+                        out[b] += ra * f64::from(row[b]);
+                    }
+                }
+            }
+            g
+        })
+        .collect();
     let mut g = vec![0f64; dim * dim];
-    for row in y.chunks_exact(dim) {
-        for a in 0..dim {
-            let ra = f64::from(row[a]);
-            if ra == 0.0 {
-                continue;
-            }
-            for b in a..dim {
-                g[a * dim + b] += ra * f64::from(row[b]);
-            }
+    for p in partials {
+        for (acc, v) in g.iter_mut().zip(p) {
+            *acc += v;
         }
     }
     let mut out = vec![0f32; dim * dim];
@@ -62,13 +92,21 @@ pub fn gram(y: &[f32], dim: usize) -> Vec<f32> {
 /// In-place Cholesky factorisation of a symmetric positive definite `n × n`
 /// matrix (lower triangle holds L). Returns false when not positive definite.
 pub fn cholesky(a: &mut [f64], n: usize) -> bool {
+    cholesky_cancellable(a, n, &|| false) == Some(true)
+}
+
+/// [`cholesky`] that polls `cancelled` every column; `None` when it stopped.
+pub fn cholesky_cancellable(a: &mut [f64], n: usize, cancelled: &dyn Fn() -> bool) -> Option<bool> {
     for j in 0..n {
+        if j % 16 == 0 && cancelled() {
+            return None;
+        }
         let mut d = a[j * n + j];
         for k in 0..j {
             d -= a[j * n + k] * a[j * n + k];
         }
         if d <= 0.0 || !d.is_finite() {
-            return false;
+            return Some(false);
         }
         let d = d.sqrt();
         a[j * n + j] = d;
@@ -80,7 +118,7 @@ pub fn cholesky(a: &mut [f64], n: usize) -> bool {
             a[i * n + j] = s / d;
         }
     }
-    true
+    Some(true)
 }
 
 /// Solve `L Lᵀ x = b` given the factor from [`cholesky`].

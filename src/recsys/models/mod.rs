@@ -27,12 +27,17 @@ pub trait Model: Send + Sync {
     fn explain(&self, user: u32, row: (&[u32], &[f32]), item: u32, n: usize) -> Vec<(u32, f32)>;
 }
 
+/// Receives every epoch's event.
+pub type EpochSink<'a> = &'a (dyn Fn(EpochEvent) + Sync);
+/// Computes a validation metric (name, value) of an intermediate model.
+pub type Validator<'a> = &'a (dyn Fn(&dyn Model) -> (String, f64) + Sync);
+
 /// What a fitting model reports to, and is stopped by.
 pub struct FitContext<'a> {
     pub cancel: &'a CancelToken,
-    pub on_epoch: &'a (dyn Fn(EpochEvent) + Sync),
-    /// Validation metric of an intermediate model (name, value).
-    pub validate: Option<&'a (dyn Fn(&dyn Model) -> (String, f64) + Sync)>,
+    pub on_epoch: EpochSink<'a>,
+    /// Validation metric of an intermediate model.
+    pub validate: Option<Validator<'a>>,
     pub pool: &'a rayon::ThreadPool,
 }
 
@@ -42,7 +47,7 @@ impl FitContext<'_> {
     }
 
     fn validation_due(&self, epoch: usize, every: usize, last: usize) -> bool {
-        self.validate.is_some() && every > 0 && (epoch % every == 0 || epoch == last)
+        self.validate.is_some() && every > 0 && (epoch.is_multiple_of(every) || epoch == last)
     }
 }
 

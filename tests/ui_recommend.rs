@@ -1,0 +1,102 @@
+//! Drives the Recommend tab of the real app: train ALS on the sample store from
+//! the UI, watch the loss curve gain points, pick a customer and see their
+//! recommendations.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use egui_kittest::kittest::Queryable;
+use egui_kittest::Harness;
+use shoplens::ui::ShoplensApp;
+
+fn step_until(
+    harness: &mut Harness<'_, ShoplensApp>,
+    what: &str,
+    done: impl Fn(&ShoplensApp) -> bool,
+) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !done(harness.state()) {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        harness.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    harness.run_steps(2);
+}
+
+#[test]
+fn train_als_from_the_ui_and_explore_a_customer() {
+    let mut harness = Harness::builder()
+        .with_size(eframe::egui::vec2(1400.0, 1000.0))
+        .build_eframe(|cc| {
+            ShoplensApp::new(
+                &cc.egui_ctx,
+                Default::default(),
+                Some(common::sample_events()),
+            )
+        });
+    step_until(&mut harness, "the sample store", |app| {
+        app.view.is_some() && !app.is_busy()
+    });
+
+    harness.get_by_label("Recommend").click();
+    harness.run_steps(2);
+    harness.get_by_label("Model");
+    assert_eq!(
+        harness.state().recommend.model,
+        "als",
+        "ALS is the default model"
+    );
+    // Fewer iterations keep the test quick; validation every epoch shows the metric curve.
+    harness.state_mut().recommend.als.iterations = 6;
+    harness.state_mut().recommend.options.validate_every = 1;
+    harness.get_by_label("Train").click();
+    harness.run_steps(1);
+    assert!(
+        harness.state().recommend.job.is_running(),
+        "training runs on a worker"
+    );
+
+    // The loss curve gains points while training runs.
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while harness.state().recommend.job.is_running() {
+        assert!(Instant::now() < deadline, "training did not finish");
+        harness.step();
+        let n = harness.state().recommend.live_epochs.len();
+        if seen.last() != Some(&n) {
+            seen.push(n);
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    harness.run_steps(3);
+    assert_eq!(harness.state().recommend.live_epochs.len(), 6);
+    assert!(seen.len() >= 2, "curve grew in steps: {seen:?}");
+    harness.get_by_label("Training curves (6 epochs)");
+    harness.get_by_label("Explore: ALS (implicit)");
+    assert!(harness.state().recommend.explored.is_some());
+
+    // Pick a customer by typing their id and clicking the match.
+    let trained = harness.state().recommend.explored.clone().unwrap();
+    let user = trained.data.user_labels[0].clone();
+    harness.state_mut().recommend.user_query = user.clone();
+    harness.run_steps(2);
+    harness
+        .get_all_by_label(&user)
+        .next()
+        .expect("user match")
+        .click();
+    harness.run_steps(3);
+    harness.get_by_label(&format!("Recommendations for {user}"));
+    let k = trained.options.k;
+    assert_eq!(
+        harness.query_all_by_label_contains("because of").count(),
+        k,
+        "one reason per recommendation"
+    );
+    harness
+        .get_all_by_label_contains("1. ")
+        .next()
+        .expect("first recommendation");
+    harness.get_by_label_contains(&format!("History of {user}"));
+}
