@@ -118,8 +118,9 @@ fn mapping_ui(ui: &mut egui::Ui, view: &mut LoadedView, busy: bool) -> bool {
         .striped(true)
         .show(ui, |ui| {
             for (role, column) in view.draft_roles.iter_mut() {
-                ui.label(role.name()).on_hover_text(role.describe());
+                let label = ui.label(role.name()).on_hover_text(role.describe());
                 let shown = column.clone().unwrap_or_else(|| "(none)".into());
+                // labelled_by gives the combo box an accessible name (screen readers, tests).
                 egui::ComboBox::from_id_salt(("role", role.name()))
                     .selected_text(shown)
                     .width(160.0)
@@ -128,7 +129,9 @@ fn mapping_ui(ui: &mut egui::Ui, view: &mut LoadedView, busy: bool) -> bool {
                         for name in &view.column_names {
                             ui.selectable_value(column, Some(name.clone()), name);
                         }
-                    });
+                    })
+                    .response
+                    .labelled_by(label.id);
                 ui.end_row();
             }
         });

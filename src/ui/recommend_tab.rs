@@ -297,7 +297,7 @@ fn controls_ui(
     dataset: &Arc<Dataset>,
     weights: &EventWeights,
 ) {
-    ui.heading("Model");
+    let heading = ui.heading("Model");
     egui::ComboBox::from_id_salt("model_choice")
         .selected_text(ModelParams::default_for(state.model).map_or("", |p| p.label()))
         .show_ui(ui, |ui| {
@@ -305,7 +305,9 @@ fn controls_ui(
                 let label = ModelParams::default_for(name).map_or(name, |p| p.label());
                 ui.selectable_value(&mut state.model, name, label);
             }
-        });
+        })
+        .response
+        .labelled_by(heading.id);
     ui.add_space(4.0);
     match state.model {
         "popular" => {
