@@ -231,7 +231,7 @@ impl Interactions {
             out.items.push(item_order.0[i as usize]);
             out.weights.push(weight);
             if let (Some(all), Some(t)) = (times.as_ref(), out.times.as_mut()) {
-                t.push(all[row].unwrap_or(i64::MIN));
+                t.push(all[row]);
             }
         }
         out.filter_min_counts(options.min_user_interactions, options.min_item_interactions);
