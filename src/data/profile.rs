@@ -444,8 +444,7 @@ fn count_duplicates(ds: &Dataset) -> Option<u64> {
     use polars::prelude::DataType;
     let n = ds.df.height();
     let mut hashes = vec![0x9E37_79B9_7F4A_7C15u64; n];
-    let mix =
-        |h: &mut u64, v: u64| *h = (h.rotate_left(5) ^ v).wrapping_mul(0x51_7CC1_B727_220A_95);
+    let mix = |h: &mut u64, v: u64| *h = (h.rotate_left(5) ^ v).wrapping_mul(0x517C_C1B7_2722_0A95);
     for column in ds.df.columns() {
         let dtype = column.dtype().clone();
         if dtype.is_nested() {

@@ -192,6 +192,9 @@ fn read_delimited(
 
     // polars infers types from the first rows; a column that turns out not to be
     // numeric further down (e.g. invoice "C536379") is re-read as text.
+    let body_offset = source.text_start + header_end;
+    let release =
+        |start: usize, end: usize| source.bytes.release(body_offset + start, body_offset + end);
     let df = loop {
         match parse_chunks(
             body,
@@ -202,6 +205,7 @@ fn read_delimited(
             format,
             cancel,
             progress,
+            &release,
         ) {
             Ok(df) => break df,
             Err(ChunkError::Cancelled) => return Err(LoadError::Cancelled),
@@ -331,6 +335,7 @@ fn parse_chunks(
     format: &KnownFormat,
     cancel: &CancelToken,
     progress: &dyn Fn(f32, &str),
+    release: &dyn Fn(usize, usize),
 ) -> Result<DataFrame, ChunkError> {
     let mut schema: Option<SchemaRef> = None;
     let mut out: Option<DataFrame> = None;
@@ -342,6 +347,7 @@ fn parse_chunks(
         let chunk = &body[window[0]..window[1]];
         let df = parse_csv_bytes(chunk, layout, names, text_columns, format, schema.clone())
             .map_err(ChunkError::Polars)?;
+        release(window[0], window[1]);
         if schema.is_none() {
             schema = Some(df.schema().clone());
         }

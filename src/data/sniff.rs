@@ -27,6 +27,27 @@ pub enum SourceBytes {
     Owned(Vec<u8>),
 }
 
+impl SourceBytes {
+    /// Drop already-parsed pages of a mapped file from this process's memory
+    /// (they stay in the OS page cache and are read again if touched), so peak
+    /// memory is the parsed table rather than table + file.
+    pub fn release(&self, start: usize, end: usize) {
+        const PAGE: usize = 4096;
+        let SourceBytes::Mapped(map) = self else {
+            return;
+        };
+        let first = start.div_ceil(PAGE) * PAGE;
+        let last = (end.min(map.len()) / PAGE) * PAGE;
+        if last > first {
+            // SAFETY: a read-only, file-backed mapping: MADV_DONTNEED only drops
+            // pages, later reads fault them back in from the file unchanged.
+            let _ = unsafe {
+                map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, first, last - first)
+            };
+        }
+    }
+}
+
 impl Deref for SourceBytes {
     type Target = [u8];
     fn deref(&self) -> &[u8] {
