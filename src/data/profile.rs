@@ -194,9 +194,6 @@ pub fn profile(
     let items = keys(Role::Item)?;
     cancel.check()?;
     progress(0.93, "profiling values");
-    let times = role_col(Role::Timestamp)
-        .map(|c| timestamps(ds, &c))
-        .transpose()?;
     let ratings = role_col(Role::Rating)
         .map(|c| numbers(ds, &c, "rating"))
         .transpose()?;
@@ -277,6 +274,22 @@ pub fn profile(
     }
     cancel.check()?;
 
+    let revenue = match (&quantity, &price) {
+        (Some(q), Some(p)) => Some(
+            (0..n)
+                .filter(|&i| {
+                    keep[i] && (event_column.is_none() || kinds[i] == Some(EventKind::Purchase))
+                })
+                .map(|i| q[i] * p[i])
+                .filter(|v| !v.is_nan())
+                .sum(),
+        ),
+        _ => None,
+    };
+    // Quantities and prices are only needed for cleaning and revenue.
+    drop(quantity);
+    drop(price);
+
     // Users and items, per-user/per-item counts, density.
     let distinct = |k: &KeyCodes| k.n_distinct() as u64;
     let (per_user, users_kept) = match &users {
@@ -315,7 +328,11 @@ pub fn profile(
     // Time range and daily activity.
     let (mut time_min, mut time_max) = (None::<i64>, None::<i64>);
     let mut per_day: BTreeMap<i64, u64> = BTreeMap::new();
-    if let Some(ts) = &times {
+    // Parsed here and dropped at the end of the block: 8 bytes a row.
+    if let Some(ts) = role_col(Role::Timestamp)
+        .map(|c| timestamps(ds, &c))
+        .transpose()?
+    {
         for (i, &t) in ts.iter().enumerate() {
             if t == NO_TIME || !keep[i] {
                 continue;
@@ -363,18 +380,6 @@ pub fn profile(
             }
             counts
         });
-    let revenue = match (&quantity, &price) {
-        (Some(q), Some(p)) => Some(
-            (0..n)
-                .filter(|&i| {
-                    keep[i] && (event_column.is_none() || kinds[i] == Some(EventKind::Purchase))
-                })
-                .map(|i| q[i] * p[i])
-                .filter(|v| !v.is_nan())
-                .sum(),
-        ),
-        _ => None,
-    };
 
     Ok(Profile {
         file: ds.path.display().to_string(),

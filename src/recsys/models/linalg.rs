@@ -49,24 +49,21 @@ pub fn matvec(m: &[f32], v: &[f32], out: &mut [f32]) {
     }
 }
 
-/// `Yᵀ Y` of a row-major `rows × dim` matrix (f64 accumulation, rows split
-/// over the current rayon pool in fixed blocks so the sum order is fixed).
+/// `Yᵀ Y` of a row-major `rows × dim` matrix. Rows are split over the current
+/// rayon pool in fixed blocks (so the sum order is fixed); within a block each
+/// row adds `row[a] · row` to row `a` of the result (vectorised f32 axpys), and
+/// blocks are summed in f64.
 pub fn gram(y: &[f32], dim: usize) -> Vec<f32> {
     use rayon::prelude::*;
-    const BLOCK_ROWS: usize = 2048;
-    let partials: Vec<Vec<f64>> = y
+    const BLOCK_ROWS: usize = 1024;
+    let partials: Vec<Vec<f32>> = y
         .par_chunks(BLOCK_ROWS * dim)
         .map(|block| {
-            let mut g = vec![0f64; dim * dim];
+            let mut g = vec![0f32; dim * dim];
             for row in block.chunks_exact(dim) {
-                for a in 0..dim {
-                    let ra = f64::from(row[a]);
-                    if ra == 0.0 {
-                        continue;
-                    }
-                    let out = &mut g[a * dim..(a + 1) * dim];
-                    for b in a..dim {
-                        out[b] += ra * f64::from(row[b]);
+                for (a, &ra) in row.iter().enumerate() {
+                    if ra != 0.0 {
+                        axpy(ra, row, &mut g[a * dim..(a + 1) * dim]);
                     }
                 }
             }
@@ -76,17 +73,10 @@ pub fn gram(y: &[f32], dim: usize) -> Vec<f32> {
     let mut g = vec![0f64; dim * dim];
     for p in partials {
         for (acc, v) in g.iter_mut().zip(p) {
-            *acc += v;
+            *acc += f64::from(v);
         }
     }
-    let mut out = vec![0f32; dim * dim];
-    for a in 0..dim {
-        for b in a..dim {
-            out[a * dim + b] = g[a * dim + b] as f32;
-            out[b * dim + a] = g[a * dim + b] as f32;
-        }
-    }
-    out
+    g.into_iter().map(|v| v as f32).collect()
 }
 
 /// In-place Cholesky factorisation of a symmetric positive definite `n × n`
