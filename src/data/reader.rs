@@ -143,6 +143,7 @@ fn read_delimited(
     }
     let expected = layout.first_record.len();
     progress(0.32, "checking rows");
+    let scan_start = std::time::Instant::now();
     let first_body_line = 1 + memchr::memchr_iter(b'\n', &text[..header_end]).count() as u64;
     let scan = scan_records(
         body,
@@ -152,6 +153,12 @@ fn read_delimited(
         first_body_line,
         cancel,
     )?;
+    log::debug!(
+        "scanned {} records in {:.3}s ({} chunks)",
+        scan.records,
+        scan_start.elapsed().as_secs_f64(),
+        scan.boundaries.len().saturating_sub(1)
+    );
     if let Some(problem) = scan.problem {
         return Err(match problem {
             ScanProblem::Ragged { line, found } => LoadError::Ragged {
@@ -195,6 +202,7 @@ fn read_delimited(
     let body_offset = source.text_start + header_end;
     let release =
         |start: usize, end: usize| source.bytes.release(body_offset + start, body_offset + end);
+    let parse_start = std::time::Instant::now();
     let df = loop {
         match parse_chunks(
             body,
@@ -239,6 +247,7 @@ fn read_delimited(
             }
         }
     };
+    log::debug!("parsed in {:.3}s", parse_start.elapsed().as_secs_f64());
     Ok((df, format, layout))
 }
 

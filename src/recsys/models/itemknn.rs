@@ -14,7 +14,7 @@
 
 use rayon::prelude::*;
 
-use super::{top_n, FitContext, Model};
+use super::{top_n, top_n_in_place, FitContext, Model};
 use crate::recsys::matrix::Csr;
 use crate::recsys::params::{ItemKnnParams, Similarity};
 use crate::recsys::RecError;
@@ -78,34 +78,38 @@ impl ItemKnn {
                     if ctx.cancel.is_cancelled() {
                         return Vec::new();
                     }
+                    // Per-thread dense accumulator; `stamp[j] == i + 1` marks j as
+                    // touched for item i, so nothing needs resetting between items.
                     let mut acc = vec![0f32; n_items];
-                    let mut seen = vec![false; n_items];
+                    let mut stamp = vec![0u32; n_items];
                     let mut touched: Vec<u32> = Vec::new();
+                    let mut pairs: Vec<(u32, f32)> = Vec::new();
                     items
                         .iter()
                         .map(|&i| {
+                            let mark = i as u32 + 1;
                             let (users, w_iu) = item_users.row(i);
                             for (&u, &w1) in users.iter().zip(w_iu) {
                                 let (its, w_uj) = user_items.row(u as usize);
                                 for (&j, &w2) in its.iter().zip(w_uj) {
-                                    if !seen[j as usize] {
-                                        seen[j as usize] = true;
-                                        touched.push(j);
+                                    let j = j as usize;
+                                    if stamp[j] != mark {
+                                        stamp[j] = mark;
+                                        acc[j] = 0.0;
+                                        touched.push(j as u32);
                                     }
-                                    acc[j as usize] += w1 * w2;
+                                    acc[j] += w1 * w2;
                                 }
                             }
-                            let pairs: Vec<(u32, f32)> = touched
-                                .iter()
-                                .map(|&j| (j, acc[j as usize]))
-                                .filter(|p| p.1 != 0.0)
-                                .collect();
-                            for &j in &touched {
-                                acc[j as usize] = 0.0;
-                                seen[j as usize] = false;
-                            }
+                            pairs.clear();
+                            pairs.extend(
+                                touched
+                                    .iter()
+                                    .map(|&j| (j, acc[j as usize]))
+                                    .filter(|p| p.1 != 0.0),
+                            );
                             touched.clear();
-                            let mut best = top_n(pairs, k);
+                            let mut best = top_n_in_place(&mut pairs, k);
                             best.sort_unstable_by_key(|p| p.0);
                             best
                         })

@@ -73,6 +73,23 @@ pub fn fit(
     })
 }
 
+/// Like [`top_n`] but selects inside a reusable buffer (left reordered) and
+/// returns only the `n` best.
+pub fn top_n_in_place(pairs: &mut [(u32, f32)], n: usize) -> Vec<(u32, f32)> {
+    let order = |a: &(u32, f32), b: &(u32, f32)| {
+        b.1.partial_cmp(&a.1)
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then(a.0.cmp(&b.0))
+    };
+    let n = n.min(pairs.len());
+    if pairs.len() > n && n > 0 {
+        pairs.select_nth_unstable_by(n, order);
+    }
+    let mut best = pairs[..n].to_vec();
+    best.sort_unstable_by(order);
+    best
+}
+
 /// Largest `n` of `(index, value)` pairs, by value desc then index asc.
 pub fn top_n(mut pairs: Vec<(u32, f32)>, n: usize) -> Vec<(u32, f32)> {
     let order = |a: &(u32, f32), b: &(u32, f32)| {
