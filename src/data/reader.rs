@@ -17,7 +17,7 @@ use crate::jobs::CancelToken;
 
 /// Bytes parsed per polars call: large enough for polars' own threading to pay,
 /// small enough for responsive progress and cancel.
-const CHUNK_BYTES: usize = 48 * 1024 * 1024;
+const CHUNK_BYTES: usize = 128 * 1024 * 1024;
 
 /// A file read into memory, before roles are applied.
 pub struct RawTable {
