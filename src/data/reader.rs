@@ -544,10 +544,6 @@ fn scan_parallel(
             .map(|w| {
                 let piece = &body[w[0]..w[1]];
                 scope.spawn(move || {
-                    // A piece with no quote character at all takes the one-pass scan.
-                    if quote.is_none_or(|q| memchr::memchr(q, piece).is_none()) {
-                        return scan_unquoted(piece, separator, expected, cancel).map(Some);
-                    }
                     scan_sequential(piece, separator, quote, expected, 0, cancel, true)
                 })
             })
@@ -588,84 +584,6 @@ fn scan_parallel(
         merged.lines += scan.lines;
     }
     Ok(Some(merged))
-}
-
-/// One pass over quote-free text with `memchr2` on separator and newline:
-/// the same checks and boundaries as [`scan_sequential`], lines counted from 0.
-fn scan_unquoted(
-    body: &[u8],
-    separator: u8,
-    expected: usize,
-    cancel: &CancelToken,
-) -> Result<Scan, LoadError> {
-    let mut boundaries = vec![0];
-    let mut next_boundary = CHUNK_BYTES;
-    let (mut line, mut records) = (0u64, 0u64);
-    let mut line_start = 0usize;
-    let mut fields = 1usize;
-    let finish_line = |start: usize,
-                       end: usize,
-                       fields: usize,
-                       line: u64,
-                       records: &mut u64|
-     -> Option<ScanProblem> {
-        if (end - start) as u64 > MAX_LINE_BYTES {
-            return Some(ScanProblem::LineTooLong {
-                line,
-                bytes: (end - start) as u64,
-            });
-        }
-        if fields == 1 && body[start..end].iter().all(|b| b.is_ascii_whitespace()) {
-            return None;
-        }
-        *records += 1;
-        (fields != expected).then_some(ScanProblem::Ragged {
-            line,
-            found: fields,
-        })
-    };
-    for pos in memchr::memchr2_iter(separator, b'\n', body) {
-        if body[pos] == separator {
-            fields += 1;
-            continue;
-        }
-        if let Some(problem) = finish_line(line_start, pos, fields, line, &mut records) {
-            return Ok(Scan {
-                boundaries,
-                records,
-                problem: Some(problem),
-                lines: line,
-            });
-        }
-        line += 1;
-        line_start = pos + 1;
-        fields = 1;
-        if line_start >= next_boundary {
-            boundaries.push(line_start);
-            next_boundary = line_start + CHUNK_BYTES;
-            cancel.check()?;
-        }
-    }
-    if line_start < body.len() {
-        if let Some(problem) = finish_line(line_start, body.len(), fields, line, &mut records) {
-            return Ok(Scan {
-                boundaries,
-                records,
-                problem: Some(problem),
-                lines: line,
-            });
-        }
-        line += 1;
-    }
-    if boundaries.last() != Some(&body.len()) {
-        boundaries.push(body.len());
-    }
-    Ok(Scan {
-        boundaries,
-        records,
-        problem: None,
-        lines: line,
-    })
 }
 
 /// `Ok(None)` when `bail_on_quote` and a quote character was seen.
@@ -843,32 +761,6 @@ mod tests {
         match par.problem {
             Some(ScanProblem::Ragged { line, found }) => assert_eq!((line, found), (line_no, 1)),
             _ => panic!("expected the inserted one-field line to be ragged"),
-        }
-    }
-
-    #[test]
-    fn one_pass_scan_matches_the_line_by_line_scan() {
-        let cancel = CancelToken::new();
-        for text in [
-            "1,2\r\n3,4\r\n\r\n5,6",
-            "1,2\n\n3,4\n",
-            "1,2\n3\n4,5\n",
-            "a,b\n1,2,3\n",
-        ] {
-            let seq = scan_sequential(text.as_bytes(), b',', None, 2, 0, &cancel, false)
-                .unwrap()
-                .unwrap();
-            let one = scan_unquoted(text.as_bytes(), b',', 2, &cancel).unwrap();
-            assert_eq!(
-                (one.records, one.boundaries.clone()),
-                (seq.records, seq.boundaries.clone()),
-                "{text:?}"
-            );
-            let describe = |p: &Option<ScanProblem>| match p {
-                Some(ScanProblem::Ragged { line, found }) => Some((*line, *found)),
-                _ => None,
-            };
-            assert_eq!(describe(&one.problem), describe(&seq.problem), "{text:?}");
         }
     }
 
