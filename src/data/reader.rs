@@ -145,37 +145,58 @@ fn read_delimited(
     progress(0.32, "checking rows");
     let scan_start = std::time::Instant::now();
     let first_body_line = 1 + memchr::memchr_iter(b'\n', &text[..header_end]).count() as u64;
-    let scan = scan_records(
-        body,
-        layout.separator,
-        layout.quote,
-        expected,
-        first_body_line,
-        cancel,
-    )?;
+    let problem_error = |problem: ScanProblem| match problem {
+        ScanProblem::Ragged { line, found } => LoadError::Ragged {
+            path: path.to_path_buf(),
+            line,
+            expected,
+            found,
+            separator: separator_name(layout.separator),
+        },
+        ScanProblem::LineTooLong { line, bytes } => LoadError::LineTooLong {
+            path: path.to_path_buf(),
+            line,
+            bytes,
+            limit: MAX_LINE_BYTES,
+        },
+    };
+    let precise_scan = || -> Result<Scan, LoadError> {
+        let scan = scan_records(
+            body,
+            layout.separator,
+            layout.quote,
+            expected,
+            first_body_line,
+            cancel,
+        )?;
+        match scan.problem {
+            Some(problem) => Err(problem_error(problem)),
+            None => Ok(scan),
+        }
+    };
+    // Large files without quote characters skip the line-by-line scan: chunks
+    // split at newlines, and the field counts are verified after parsing (see
+    // `verify_field_counts`). Anything else gets the exact, quote-aware scan.
+    let quick = body.len() > PARALLEL_SCAN_BYTES
+        && layout
+            .quote
+            .is_none_or(|q| memchr::memchr(q, body).is_none());
+    let boundaries = if quick {
+        newline_boundaries(body).map_err(|(offset, bytes)| LoadError::LineTooLong {
+            path: path.to_path_buf(),
+            line: first_body_line + memchr::memchr_iter(b'\n', &body[..offset]).count() as u64,
+            bytes,
+            limit: MAX_LINE_BYTES,
+        })?
+    } else {
+        precise_scan()?.boundaries
+    };
     log::debug!(
-        "scanned {} records in {:.3}s ({} chunks)",
-        scan.records,
-        scan_start.elapsed().as_secs_f64(),
-        scan.boundaries.len().saturating_sub(1)
+        "{} into {} chunks in {:.3}s",
+        if quick { "split" } else { "scanned" },
+        boundaries.len().saturating_sub(1),
+        scan_start.elapsed().as_secs_f64()
     );
-    if let Some(problem) = scan.problem {
-        return Err(match problem {
-            ScanProblem::Ragged { line, found } => LoadError::Ragged {
-                path: path.to_path_buf(),
-                line,
-                expected,
-                found,
-                separator: separator_name(layout.separator),
-            },
-            ScanProblem::LineTooLong { line, bytes } => LoadError::LineTooLong {
-                path: path.to_path_buf(),
-                line,
-                bytes,
-                limit: MAX_LINE_BYTES,
-            },
-        });
-    }
 
     // Column names: the header, the format's names for headerless files, or
     // polars' column_N.
@@ -206,7 +227,7 @@ fn read_delimited(
     let df = loop {
         match parse_chunks(
             body,
-            &scan.boundaries,
+            &boundaries,
             &layout,
             &names,
             &text_columns,
@@ -248,7 +269,54 @@ fn read_delimited(
         }
     };
     log::debug!("parsed in {:.3}s", parse_start.elapsed().as_secs_f64());
+    if quick && !field_counts_match(body, layout.separator, expected, df.height()) {
+        // Short rows (polars pads them with nulls) or blank lines: find the line.
+        precise_scan()?;
+    }
     Ok((df, format, layout))
+}
+
+/// Chunk starts at the first newline after every `CHUNK_BYTES`; `Err((offset,
+/// line bytes))` when a line is longer than [`MAX_LINE_BYTES`].
+fn newline_boundaries(body: &[u8]) -> Result<Vec<usize>, (usize, u64)> {
+    let mut boundaries = vec![0];
+    let mut pos = CHUNK_BYTES;
+    while pos < body.len() {
+        let Some(i) = memchr::memchr(b'\n', &body[pos..]) else {
+            break;
+        };
+        if i as u64 > MAX_LINE_BYTES {
+            let start = memchr::memrchr(b'\n', &body[..pos]).map_or(0, |p| p + 1);
+            return Err((pos, (pos + i - start) as u64));
+        }
+        let cut = pos + i + 1;
+        if cut < body.len() {
+            boundaries.push(cut);
+        }
+        pos = cut + CHUNK_BYTES;
+    }
+    boundaries.push(body.len());
+    Ok(boundaries)
+}
+
+/// For quote-free text that polars parsed without error (so no row has extra
+/// fields): every row has exactly `expected` fields iff the separators number
+/// `rows × (expected − 1)` and the lines number `rows`. Counted in two
+/// vectorised passes on two threads.
+fn field_counts_match(body: &[u8], separator: u8, expected: usize, rows: usize) -> bool {
+    let count = |part: &[u8]| {
+        let separators = part.iter().filter(|&&b| b == separator).count();
+        let newlines = part.iter().filter(|&&b| b == b'\n').count();
+        (separators, newlines)
+    };
+    let mid = body.len() / 2;
+    let ((s1, n1), (s2, n2)) = std::thread::scope(|scope| {
+        let first = scope.spawn(|| count(&body[..mid]));
+        let second = count(&body[mid..]);
+        (first.join().unwrap_or_else(|_| count(&body[..mid])), second)
+    });
+    let lines = n1 + n2 + usize::from(body.last().is_some_and(|&b| b != b'\n'));
+    s1 + s2 == rows * (expected - 1) && lines == rows
 }
 
 /// Let a recognised (or forced) format override what the sniffer guessed.
@@ -762,6 +830,30 @@ mod tests {
             Some(ScanProblem::Ragged { line, found }) => assert_eq!((line, found), (line_no, 1)),
             _ => panic!("expected the inserted one-field line to be ragged"),
         }
+    }
+
+    #[test]
+    fn separator_count_detects_short_rows_and_blank_lines() {
+        assert!(field_counts_match(b"1,2,3\n4,5,6\n", b',', 3, 2));
+        assert!(
+            field_counts_match(b"1,2,3\n4,5,6", b',', 3, 2),
+            "no final newline"
+        );
+        assert!(
+            !field_counts_match(b"1,2,3\n4,5\n", b',', 3, 2),
+            "short row"
+        );
+        assert!(
+            !field_counts_match(b"1,2,3\n\n4,5,6\n", b',', 3, 2),
+            "blank line goes to the exact scan"
+        );
+        assert!(field_counts_match(b"a\nb\n", b',', 1, 2));
+    }
+
+    #[test]
+    fn newline_boundaries_cover_the_body() {
+        let body = b"ab\ncd\nef\n";
+        assert_eq!(newline_boundaries(body), Ok(vec![0, body.len()]));
     }
 
     #[test]

@@ -15,7 +15,7 @@ use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 
-use super::linalg::{axpy, cholesky, cholesky_solve, dot, gram, matvec};
+use super::linalg::{axpy_k, cholesky, cholesky_solve, dot, dot_k, gram, matvec};
 use super::{top_n, Factors, FitContext, Model};
 use crate::jobs::EpochEvent;
 use crate::recsys::matrix::Csr;
@@ -155,26 +155,31 @@ struct CgTask<'a> {
 }
 
 impl CgTask<'_> {
-    /// Use AVX2 when the CPU has it (as OpenBLAS does for implicit); the
-    /// arithmetic is identical on both paths.
+    /// Use AVX2 and FMA when the CPU has them (as OpenBLAS does for implicit).
+    /// The same CPU always takes the same path, so a seed reproduces exactly;
+    /// CPUs with and without FMA can differ in the last bits.
     fn run(&self, rows: &mut [f32]) {
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: AVX2 support was just checked.
-            unsafe { self.run_avx2(rows) };
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: AVX2 and FMA support were just checked.
+            unsafe { self.run_avx2_fma(rows) };
             return;
         }
-        self.solve(rows);
+        self.solve::<false>(rows);
     }
 
     #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    unsafe fn run_avx2(&self, rows: &mut [f32]) {
-        self.solve(rows);
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn run_avx2_fma(&self, rows: &mut [f32]) {
+        self.solve::<true>(rows);
     }
 
     #[inline(always)]
-    fn solve(&self, rows: &mut [f32]) {
+    fn solve<const FMA: bool>(&self, rows: &mut [f32]) {
+        let dot = dot_k::<FMA>;
+        let axpy = axpy_k::<FMA>;
+        let matvec = super::linalg::matvec_k::<FMA>;
         let (dim, y, yty) = (self.dim, self.y, self.yty);
         let mut r = vec![0f32; dim];
         let mut p = vec![0f32; dim];

@@ -1,12 +1,23 @@
 //! Small dense linear algebra for factor models (row-major, f32 vectors; f64
 //! Cholesky for the small systems).
 
+/// `acc + a·b`, fused when `FMA` (only instantiated with `true` inside functions
+/// compiled with the `fma` target feature, where it is one instruction).
+#[inline(always)]
+fn madd<const FMA: bool>(acc: f32, a: f32, b: f32) -> f32 {
+    if FMA {
+        a.mul_add(b, acc)
+    } else {
+        acc + a * b
+    }
+}
+
 /// Dot product with 16 independent accumulators, so the loop becomes two 256-bit
 /// (or four 128-bit) vector lanes. `inline(always)` lets callers compiled with
-/// AVX2 (see `als`) get the wide version; the order of additions is the same on
-/// every CPU, so results do not depend on which path ran.
+/// AVX2 (see `als`) get the wide version. Without FMA the order of additions is
+/// the same on every CPU; the fused variant differs in the last bits.
 #[inline(always)]
-pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+pub fn dot_k<const FMA: bool>(a: &[f32], b: &[f32]) -> f32 {
     let n = a.len().min(b.len());
     let (a, b) = (&a[..n], &b[..n]);
     let mut acc = [0f32; 16];
@@ -14,7 +25,7 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     let (ra, rb) = (ca.remainder(), cb.remainder());
     for (x, y) in ca.zip(cb) {
         for l in 0..16 {
-            acc[l] += x[l] * y[l];
+            acc[l] = madd::<FMA>(acc[l], x[l], y[l]);
         }
     }
     for l in 0..8 {
@@ -25,28 +36,44 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     }
     let mut sum = (acc[0] + acc[2]) + (acc[1] + acc[3]);
     for (x, y) in ra.iter().zip(rb) {
-        sum += x * y;
+        sum = madd::<FMA>(sum, *x, *y);
     }
     sum
+}
+
+#[inline(always)]
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    dot_k::<false>(a, b)
+}
+
+/// `y += a * x`
+#[inline(always)]
+pub fn axpy_k<const FMA: bool>(a: f32, x: &[f32], y: &mut [f32]) {
+    for (yi, xi) in y.iter_mut().zip(x) {
+        *yi = madd::<FMA>(*yi, a, *xi);
+    }
 }
 
 /// `y += a * x`
 #[inline(always)]
 pub fn axpy(a: f32, x: &[f32], y: &mut [f32]) {
-    for (yi, xi) in y.iter_mut().zip(x) {
-        *yi += a * xi;
-    }
+    axpy_k::<false>(a, x, y);
 }
 
 /// `out = M v` for a dense **symmetric** `n × n` matrix, as `Σ_c v[c] · M[c, :]`:
 /// whole-row axpys vectorise without per-element horizontal sums.
 #[inline(always)]
-pub fn matvec(m: &[f32], v: &[f32], out: &mut [f32]) {
+pub fn matvec_k<const FMA: bool>(m: &[f32], v: &[f32], out: &mut [f32]) {
     let n = v.len();
     out.fill(0.0);
     for (c, &vc) in v.iter().enumerate() {
-        axpy(vc, &m[c * n..(c + 1) * n], out);
+        axpy_k::<FMA>(vc, &m[c * n..(c + 1) * n], out);
     }
+}
+
+#[inline(always)]
+pub fn matvec(m: &[f32], v: &[f32], out: &mut [f32]) {
+    matvec_k::<false>(m, v, out);
 }
 
 /// `Yᵀ Y` of a row-major `rows × dim` matrix. Rows are split over the current
