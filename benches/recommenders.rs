@@ -164,16 +164,31 @@ fn main() {
         "itemknn_cosine_fit_secs",
         "itemknn_bm25_fit_secs",
     ];
+    // Interleave three rounds (ours, implicit, ours, …) and compare medians:
+    // this machine's timings swing by ±20–30% between identical runs.
+    const ROUNDS: usize = 3;
     for (name, data) in datasets {
-        let ours = ours(&name, &data);
-        let theirs = implicit(ours["train_csv"].as_str().unwrap_or_default());
+        let mut mine: Vec<serde_json::Value> = Vec::new();
+        let mut theirs: Vec<serde_json::Value> = Vec::new();
+        for _ in 0..ROUNDS {
+            let ours = ours(&name, &data);
+            if let Some(t) = implicit(ours["train_csv"].as_str().unwrap_or_default()) {
+                theirs.push(t);
+            }
+            mine.push(ours);
+        }
         println!(
-            "{name}: {} users × {} items, {} train interactions, {THREADS} threads each",
-            ours["users"], ours["items"], ours["nnz"]
+            "{name}: {} users × {} items, {} train interactions, {THREADS} threads each, median of {ROUNDS} interleaved rounds",
+            mine[0]["users"], mine[0]["items"], mine[0]["nnz"]
         );
+        let median = |runs: &[serde_json::Value], key: &str| {
+            let mut v: Vec<f64> = runs.iter().filter_map(|r| r[key].as_f64()).collect();
+            v.sort_by(f64::total_cmp);
+            v.get(v.len() / 2).copied()
+        };
         for key in keys {
-            let a = ours[key].as_f64().unwrap_or(f64::NAN);
-            match theirs.as_ref().and_then(|t| t[key].as_f64()) {
+            let a = median(&mine, key).unwrap_or(f64::NAN);
+            match median(&theirs, key) {
                 Some(b) => println!(
                     "  {key:<26} shoplens {a:>9.4}s   implicit {b:>9.4}s   ratio {:.2}",
                     a / b

@@ -221,8 +221,17 @@ fn read_delimited(
     // polars infers types from the first rows; a column that turns out not to be
     // numeric further down (e.g. invoice "C536379") is re-read as text.
     let body_offset = source.text_start + header_end;
-    let release =
-        |start: usize, end: usize| source.bytes.release(body_offset + start, body_offset + end);
+    // After polars parsed a chunk: count its separators and lines (quick path),
+    // then release its pages, so each page of the file is touched once.
+    let counts = std::cell::Cell::new((0usize, 0usize));
+    let after_chunk = |start: usize, end: usize| {
+        if quick {
+            let (s, n) = count_separators_and_newlines(&body[start..end], layout.separator);
+            let (s0, n0) = counts.get();
+            counts.set((s0 + s, n0 + n));
+        }
+        source.bytes.release(body_offset + start, body_offset + end);
+    };
     let parse_start = std::time::Instant::now();
     let df = loop {
         match parse_chunks(
@@ -234,7 +243,7 @@ fn read_delimited(
             format,
             cancel,
             progress,
-            &release,
+            &after_chunk,
         ) {
             Ok(df) => break df,
             Err(ChunkError::Cancelled) => return Err(LoadError::Cancelled),
@@ -269,7 +278,9 @@ fn read_delimited(
         }
     };
     log::debug!("parsed in {:.3}s", parse_start.elapsed().as_secs_f64());
-    if quick && !field_counts_match(body, layout.separator, expected, df.height()) {
+    let (separators, newlines) = counts.get();
+    let lines = newlines + usize::from(body.last().is_some_and(|&b| b != b'\n'));
+    if quick && !field_counts_match(separators, lines, expected, df.height()) {
         // Short rows (polars pads them with nulls) or blank lines: find the line.
         precise_scan()?;
     }
@@ -301,22 +312,26 @@ fn newline_boundaries(body: &[u8]) -> Result<Vec<usize>, (usize, u64)> {
 
 /// For quote-free text that polars parsed without error (so no row has extra
 /// fields): every row has exactly `expected` fields iff the separators number
-/// `rows × (expected − 1)` and the lines number `rows`. Counted in two
-/// vectorised passes on two threads.
-fn field_counts_match(body: &[u8], separator: u8, expected: usize, rows: usize) -> bool {
-    let count = |part: &[u8]| {
-        let separators = part.iter().filter(|&&b| b == separator).count();
-        let newlines = part.iter().filter(|&&b| b == b'\n').count();
-        (separators, newlines)
+/// `rows × (expected − 1)` and the lines number `rows`.
+fn field_counts_match(separators: usize, lines: usize, expected: usize, rows: usize) -> bool {
+    separators == rows * (expected - 1) && lines == rows
+}
+
+/// Separators and newlines in `part`, in two vectorised passes on two threads.
+fn count_separators_and_newlines(part: &[u8], separator: u8) -> (usize, usize) {
+    let count = |p: &[u8]| {
+        (
+            p.iter().filter(|&&b| b == separator).count(),
+            p.iter().filter(|&&b| b == b'\n').count(),
+        )
     };
-    let mid = body.len() / 2;
+    let mid = part.len() / 2;
     let ((s1, n1), (s2, n2)) = std::thread::scope(|scope| {
-        let first = scope.spawn(|| count(&body[..mid]));
-        let second = count(&body[mid..]);
-        (first.join().unwrap_or_else(|_| count(&body[..mid])), second)
+        let first = scope.spawn(|| count(&part[..mid]));
+        let second = count(&part[mid..]);
+        (first.join().unwrap_or_else(|_| count(&part[..mid])), second)
     });
-    let lines = n1 + n2 + usize::from(body.last().is_some_and(|&b| b != b'\n'));
-    s1 + s2 == rows * (expected - 1) && lines == rows
+    (s1 + s2, n1 + n2)
 }
 
 /// Let a recognised (or forced) format override what the sniffer guessed.
@@ -412,7 +427,7 @@ fn parse_chunks(
     format: &KnownFormat,
     cancel: &CancelToken,
     progress: &dyn Fn(f32, &str),
-    release: &dyn Fn(usize, usize),
+    after_chunk: &dyn Fn(usize, usize),
 ) -> Result<DataFrame, ChunkError> {
     let mut schema: Option<SchemaRef> = None;
     let mut out: Option<DataFrame> = None;
@@ -424,7 +439,7 @@ fn parse_chunks(
         let chunk = &body[window[0]..window[1]];
         let df = parse_csv_bytes(chunk, layout, names, text_columns, format, schema.clone())
             .map_err(ChunkError::Polars)?;
-        release(window[0], window[1]);
+        after_chunk(window[0], window[1]);
         if schema.is_none() {
             schema = Some(df.schema().clone());
         }
@@ -834,20 +849,19 @@ mod tests {
 
     #[test]
     fn separator_count_detects_short_rows_and_blank_lines() {
-        assert!(field_counts_match(b"1,2,3\n4,5,6\n", b',', 3, 2));
+        let check = |text: &[u8], expected: usize, rows: usize| {
+            let (s, n) = count_separators_and_newlines(text, b',');
+            let lines = n + usize::from(text.last().is_some_and(|&b| b != b'\n'));
+            field_counts_match(s, lines, expected, rows)
+        };
+        assert!(check(b"1,2,3\n4,5,6\n", 3, 2));
+        assert!(check(b"1,2,3\n4,5,6", 3, 2), "no final newline");
+        assert!(!check(b"1,2,3\n4,5\n", 3, 2), "short row");
         assert!(
-            field_counts_match(b"1,2,3\n4,5,6", b',', 3, 2),
-            "no final newline"
-        );
-        assert!(
-            !field_counts_match(b"1,2,3\n4,5\n", b',', 3, 2),
-            "short row"
-        );
-        assert!(
-            !field_counts_match(b"1,2,3\n\n4,5,6\n", b',', 3, 2),
+            !check(b"1,2,3\n\n4,5,6\n", 3, 2),
             "blank line goes to the exact scan"
         );
-        assert!(field_counts_match(b"a\nb\n", b',', 1, 2));
+        assert!(check(b"a\nb\n", 1, 2));
     }
 
     #[test]
