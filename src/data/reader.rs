@@ -317,13 +317,21 @@ fn field_counts_match(separators: usize, lines: usize, expected: usize, rows: us
     separators == rows * (expected - 1) && lines == rows
 }
 
-/// Separators and newlines in `part`, in two vectorised passes on two threads.
+/// Separators and newlines in `part`, in one pass on two threads. Blocks of 255
+/// bytes keep the counters in `u8` lanes so the loop vectorises 16–32 wide.
 fn count_separators_and_newlines(part: &[u8], separator: u8) -> (usize, usize) {
     let count = |p: &[u8]| {
-        (
-            p.iter().filter(|&&b| b == separator).count(),
-            p.iter().filter(|&&b| b == b'\n').count(),
-        )
+        let (mut separators, mut newlines) = (0usize, 0usize);
+        for block in p.chunks(255) {
+            let (mut s, mut n) = (0u8, 0u8);
+            for &b in block {
+                s += u8::from(b == separator);
+                n += u8::from(b == b'\n');
+            }
+            separators += usize::from(s);
+            newlines += usize::from(n);
+        }
+        (separators, newlines)
     };
     let mid = part.len() / 2;
     let ((s1, n1), (s2, n2)) = std::thread::scope(|scope| {

@@ -352,6 +352,8 @@ fn controls_ui(
                 .on_hover_text("Alternating passes over users and items");
             ui.add(egui::Slider::new(&mut p.cg_steps, 1..=10).text("CG steps"))
                 .on_hover_text("Conjugate-gradient steps per user/item and pass");
+            ui.checkbox(&mut p.track_loss, "plot training loss")
+                .on_hover_text("Computes the loss each iteration: one more pass over the data");
         }
         "bpr" => {
             let p = &mut state.bpr;
@@ -465,7 +467,11 @@ fn controls_ui(
 fn curves_ui(state: &RecommendState, ui: &mut egui::Ui) {
     let epochs = &state.live_epochs;
     ui.label(egui::RichText::new(format!("Training curves ({} epochs)", epochs.len())).strong());
-    let loss: Vec<[f64; 2]> = epochs.iter().map(|e| [e.epoch as f64, e.loss]).collect();
+    let loss: Vec<[f64; 2]> = epochs
+        .iter()
+        .filter(|e| e.loss.is_finite())
+        .map(|e| [e.epoch as f64, e.loss])
+        .collect();
     let metric: Vec<[f64; 2]> = epochs
         .iter()
         .filter_map(|e| e.metric.as_ref().map(|(_, v)| [e.epoch as f64, *v]))

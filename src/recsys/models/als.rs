@@ -70,7 +70,11 @@ impl Als {
                 ctx,
             );
             ctx.check()?;
-            let loss = loss(&cui, &users, &items, dim, params.regularization, ctx.pool);
+            let loss = if params.track_loss {
+                loss(&cui, &users, &items, dim, params.regularization, ctx.pool)
+            } else {
+                f64::NAN
+            };
             let metric = if ctx.validation_due(iteration, options.validate_every, params.iterations)
             {
                 let snapshot = Als::from_parts(&users, &items, dim, params);
