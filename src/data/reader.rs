@@ -59,14 +59,7 @@ pub fn read_table(
         FileKind::JsonLines => {
             progress(0.35, "parsing JSON lines");
             let df = read_json_lines(path, source.text())?;
-            let names: Vec<String> = df
-                .get_column_names()
-                .iter()
-                .map(|s| s.to_string())
-                .collect();
-            let format = forced
-                .or_else(|| formats::by_columns(FileKind::JsonLines, &names))
-                .unwrap_or(&formats::GENERIC_JSON);
+            let format = format_of(&df, FileKind::JsonLines, forced, &formats::GENERIC_JSON);
             (df, format, None)
         }
         FileKind::Parquet => {
@@ -79,14 +72,7 @@ pub fn read_table(
                         format!("cannot read it as Parquet: {}", first_line(&e)),
                     )
                 })?;
-            let names: Vec<String> = df
-                .get_column_names()
-                .iter()
-                .map(|s| s.to_string())
-                .collect();
-            let format = forced
-                .or_else(|| formats::by_columns(FileKind::Parquet, &names))
-                .unwrap_or(&formats::GENERIC_PARQUET);
+            let format = format_of(&df, FileKind::Parquet, forced, &formats::GENERIC_PARQUET);
             (df, format, None)
         }
     };
@@ -111,6 +97,23 @@ pub fn read_table(
         data_bytes,
         gzip: source.gzip,
     })
+}
+
+/// The forced format, else the one its column names identify, else `generic`.
+fn format_of(
+    df: &DataFrame,
+    kind: FileKind,
+    forced: Option<&'static KnownFormat>,
+    generic: &'static KnownFormat,
+) -> &'static KnownFormat {
+    let names: Vec<String> = df
+        .get_column_names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    forced
+        .or_else(|| formats::by_columns(kind, &names))
+        .unwrap_or(generic)
 }
 
 fn first_line(e: &PolarsError) -> String {

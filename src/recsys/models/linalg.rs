@@ -82,7 +82,7 @@ pub fn matvec(m: &[f32], v: &[f32], out: &mut [f32]) {
 /// blocks are summed in f64.
 pub fn gram(y: &[f32], dim: usize) -> Vec<f32> {
     use rayon::prelude::*;
-    const BLOCK_ROWS: usize = 1024;
+    const BLOCK_ROWS: usize = 256;
     let partials: Vec<Vec<f32>> = y
         .par_chunks(BLOCK_ROWS * dim)
         .map(|block| {
