@@ -180,7 +180,7 @@ fn read_delimited(
     // Large files without quote characters skip the line-by-line scan: chunks
     // split at newlines, and the field counts are verified after parsing (see
     // `verify_field_counts`). Anything else gets the exact, quote-aware scan.
-    let quick = body.len() > PARALLEL_SCAN_BYTES
+    let quick = body.len() > QUICK_CHECK_BYTES
         && layout
             .quote
             .is_none_or(|q| memchr::memchr(q, body).is_none());
@@ -569,18 +569,14 @@ pub struct Scan {
     pub boundaries: Vec<usize>,
     pub records: u64,
     pub problem: Option<ScanProblem>,
-    /// Lines scanned (to number lines of later pieces).
-    pub lines: u64,
 }
 
-/// Bodies above this are scanned in parallel pieces.
-const PARALLEL_SCAN_BYTES: usize = 64 * 1024 * 1024;
+/// Bodies above this without quote characters are not scanned line by line
+/// (see `field_counts_match`).
+const QUICK_CHECK_BYTES: usize = 64 * 1024 * 1024;
 
 /// Check every record's field count and pick chunk boundaries at record starts.
-/// Lines without a quote character take a memchr fast path; large bodies are
-/// scanned in parallel pieces split at newlines, which is exact as long as no
-/// quote character occurs (a piece that meets one sends the whole body back to
-/// the sequential, quote-aware scan).
+/// Lines without a quote character take a memchr fast path.
 pub fn scan_records(
     body: &[u8],
     separator: u8,
@@ -589,108 +585,6 @@ pub fn scan_records(
     first_line: u64,
     cancel: &CancelToken,
 ) -> Result<Scan, LoadError> {
-    if body.len() > PARALLEL_SCAN_BYTES {
-        if let Some(scan) = scan_parallel(body, separator, quote, expected, first_line, cancel)? {
-            return Ok(scan);
-        }
-    }
-    scan_sequential(body, separator, quote, expected, first_line, cancel, false)
-        .map(|s| s.unwrap_or_else(|| unreachable_scan(body)))
-}
-
-/// Only reachable if a sequential scan asked to bail out on quotes, which the
-/// caller above never does; kept total to avoid a panic path.
-fn unreachable_scan(body: &[u8]) -> Scan {
-    Scan {
-        boundaries: vec![0, body.len()],
-        records: 0,
-        problem: None,
-        lines: 0,
-    }
-}
-
-fn scan_parallel(
-    body: &[u8],
-    separator: u8,
-    quote: Option<u8>,
-    expected: usize,
-    first_line: u64,
-    cancel: &CancelToken,
-) -> Result<Option<Scan>, LoadError> {
-    let pieces = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .clamp(2, 8);
-    let mut cuts = vec![0usize];
-    for k in 1..pieces {
-        let target = body.len() * k / pieces;
-        let Some(nl) = memchr::memchr(b'\n', &body[target..]) else {
-            break;
-        };
-        let cut = target + nl + 1;
-        if cut > *cuts.last().unwrap_or(&0) && cut < body.len() {
-            cuts.push(cut);
-        }
-    }
-    cuts.push(body.len());
-    let results: Vec<Result<Option<Scan>, LoadError>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = cuts
-            .windows(2)
-            .map(|w| {
-                let piece = &body[w[0]..w[1]];
-                scope.spawn(move || {
-                    scan_sequential(piece, separator, quote, expected, 0, cancel, true)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or(Ok(None)))
-            .collect()
-    });
-    let mut merged = Scan {
-        boundaries: vec![0],
-        records: 0,
-        problem: None,
-        lines: 0,
-    };
-    for (k, result) in results.into_iter().enumerate() {
-        let Some(scan) = result? else { return Ok(None) };
-        let offset = cuts[k];
-        let line_base = first_line + merged.lines;
-        if let Some(problem) = scan.problem {
-            merged.problem = Some(match problem {
-                ScanProblem::Ragged { line, found } => ScanProblem::Ragged {
-                    line: line + line_base,
-                    found,
-                },
-                ScanProblem::LineTooLong { line, bytes } => ScanProblem::LineTooLong {
-                    line: line + line_base,
-                    bytes,
-                },
-            });
-            merged.records += scan.records;
-            return Ok(Some(merged));
-        }
-        merged
-            .boundaries
-            .extend(scan.boundaries.iter().skip(1).map(|b| b + offset));
-        merged.records += scan.records;
-        merged.lines += scan.lines;
-    }
-    Ok(Some(merged))
-}
-
-/// `Ok(None)` when `bail_on_quote` and a quote character was seen.
-#[allow(clippy::too_many_arguments)]
-fn scan_sequential(
-    body: &[u8],
-    separator: u8,
-    quote: Option<u8>,
-    expected: usize,
-    first_line: u64,
-    cancel: &CancelToken,
-    bail_on_quote: bool,
-) -> Result<Option<Scan>, LoadError> {
     let mut boundaries = vec![0];
     let mut next_boundary = CHUNK_BYTES;
     let mut pos = 0;
@@ -705,22 +599,18 @@ fn scan_sequential(
         let record_line = line;
         let line_end = memchr::memchr(b'\n', &body[pos..]).map_or(body.len(), |i| pos + i);
         if (line_end - pos) as u64 > MAX_LINE_BYTES {
-            return Ok(Some(Scan {
+            return Ok(Scan {
                 boundaries,
                 records,
                 problem: Some(ScanProblem::LineTooLong {
                     line: record_line,
                     bytes: (line_end - pos) as u64,
                 }),
-                lines: line - first_line,
-            }));
+            });
         }
         let raw = &body[pos..line_end];
         let (fields, end) = match quote {
             Some(q) if memchr::memchr(q, raw).is_some() => {
-                if bail_on_quote {
-                    return Ok(None);
-                }
                 let (fields, end, lines) = count_quoted_record(body, pos, separator, q);
                 line += lines;
                 (fields, end)
@@ -731,27 +621,25 @@ fn scan_sequential(
         if !blank {
             records += 1;
             if fields != expected {
-                return Ok(Some(Scan {
+                return Ok(Scan {
                     boundaries,
                     records,
                     problem: Some(ScanProblem::Ragged {
                         line: record_line,
                         found: fields,
                     }),
-                    lines: line - first_line,
-                }));
+                });
             }
         }
         pos = end + 1;
         line += 1;
     }
     boundaries.push(body.len());
-    Ok(Some(Scan {
+    Ok(Scan {
         boundaries,
         records,
         problem: None,
-        lines: line - first_line,
-    }))
+    })
 }
 
 /// Field count of the record starting at `start`, the offset of its ending
@@ -823,36 +711,23 @@ mod tests {
     }
 
     #[test]
-    fn parallel_scan_agrees_with_the_sequential_one() {
+    fn a_short_line_deep_in_a_large_body_is_reported_with_its_line() {
         let mut body = Vec::new();
         for i in 0..3_000_000u32 {
             body.extend_from_slice(format!("{i},{},x\n", i % 7).as_bytes());
         }
-        assert!(body.len() > PARALLEL_SCAN_BYTES / 2);
         let cancel = CancelToken::new();
-        let seq = scan_sequential(&body, b',', Some(b'"'), 3, 2, &cancel, false)
-            .unwrap()
-            .unwrap();
-        let par = scan_parallel(&body, b',', Some(b'"'), 3, 2, &cancel)
-            .unwrap()
-            .unwrap();
-        assert_eq!((par.records, par.lines), (seq.records, seq.lines));
-        assert!(par.problem.is_none());
-        // A quote anywhere sends the body back to the quote-aware scan.
-        let mut quoted = body.clone();
-        quoted.extend_from_slice(b"1,\"a\nb\",3\n");
-        assert!(scan_parallel(&quoted, b',', Some(b'"'), 3, 2, &cancel)
-            .unwrap()
-            .is_none());
-        // A short line deep in the file is reported with its global line number.
+        let clean = scan_records(&body, b',', Some(b'"'), 3, 2, &cancel).unwrap();
+        assert_eq!(clean.records, 3_000_000);
+        assert!(clean.problem.is_none());
         let pos = body.len() * 3 / 4;
         let line_start = memchr::memrchr(b'\n', &body[..pos]).unwrap() + 1;
         let line_no = 2 + memchr::memchr_iter(b'\n', &body[..line_start]).count() as u64;
         body.splice(line_start..line_start, b"7\n".iter().copied());
-        let par = scan_parallel(&body, b',', Some(b'"'), 3, 2, &cancel)
+        match scan_records(&body, b',', Some(b'"'), 3, 2, &cancel)
             .unwrap()
-            .unwrap();
-        match par.problem {
+            .problem
+        {
             Some(ScanProblem::Ragged { line, found }) => assert_eq!((line, found), (line_no, 1)),
             _ => panic!("expected the inserted one-field line to be ragged"),
         }
