@@ -4,4 +4,5 @@ pub mod cli;
 pub mod data;
 pub mod jobs;
 pub mod recsys;
+pub mod text;
 pub mod ui;

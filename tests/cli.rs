@@ -143,7 +143,7 @@ fn generate_writes_a_structured_store() {
     assert!(f.steps.iter().all(|s| s.users > 0));
     assert!(p.events["view"] > p.events["cart"] && p.events["cart"] > p.events["purchase"]);
 
-    // Review wording agrees with the stars; both languages present.
+    // Review wording mostly agrees with the stars; both languages present.
     let reviews = std::fs::read_to_string(out_dir.join("reviews.csv")).unwrap();
     let mut by_stars: HashMap<&str, (usize, usize)> = HashMap::new();
     let (mut en, mut zh) = (0, 0);
@@ -180,7 +180,8 @@ fn generate_writes_a_structured_store() {
     }
     assert!(en > 0 && zh > 0);
     let share = |s: &str| by_stars.get(s).map_or(0.0, |(p, n)| *p as f64 / *n as f64);
-    assert!(share("5") > 0.8 && share("1") < 0.2, "{by_stars:?}");
+    // 85% of reviews are worded clearly; 12% are mixed and 3% contradict their stars.
+    assert!(share("5") > 0.7 && share("1") < 0.2, "{by_stars:?}");
 }
 
 #[test]

@@ -110,7 +110,13 @@ pub fn encode_keys(column: &Column) -> Result<KeyCodes, PolarsError> {
     })
 }
 
-fn bad_value(ds: &Dataset, column: &str, row: usize, value: &str, expected: &str) -> LoadError {
+pub(crate) fn bad_value(
+    ds: &Dataset,
+    column: &str,
+    row: usize,
+    value: &str,
+    expected: &str,
+) -> LoadError {
     let mut shown: String = value.chars().take(60).collect();
     if shown.len() < value.len() {
         shown.push('…');

@@ -552,6 +552,29 @@ const ZH_NEUTRAL: [&str; 4] = [
     "价格还可以，质量一般。",
 ];
 
+/// Real reviews are not all clear-cut: praise with a complaint, a complaint
+/// with something nice, and now and then stars that contradict the words.
+const EN_MIXED_POSITIVE: [&str; 4] = [
+    "Nice {p}, although delivery was slow.",
+    "Works well, the box was damaged but the {p} is fine.",
+    "Pretty solid, a bit expensive though.",
+    "Took a while to arrive, but I am satisfied with the {p}.",
+];
+const EN_MIXED_NEGATIVE: [&str; 4] = [
+    "Looks nice but it stopped charging after a week.",
+    "Fast shipping, shame the {p} is so flimsy.",
+    "The colour is pretty, the quality is not.",
+    "Nice idea, but the {p} feels cheap and rattles.",
+];
+const ZH_MIXED_POSITIVE: [&str; 2] = ["{p}还可以，就是物流慢了点。", "东西挺好，包装有点破损。"];
+const ZH_MIXED_NEGATIVE: [&str; 2] = [
+    "外观好看，可惜用了一周就坏了。",
+    "发货挺快，但是{p}做工粗糙。",
+];
+/// Shares of reviews written in a mixed tone, and with the opposite wording.
+const MIXED_SHARE: f64 = 0.12;
+const CONTRADICTING_SHARE: f64 = 0.03;
+
 fn write_reviews(
     path: &Path,
     events: &[Event],
@@ -568,6 +591,10 @@ fn write_reviews(
     // Small stores review every purchase so a sentiment model has enough text.
     let purchases = events.iter().filter(|e| e.kind == 2).count().max(1);
     let share = (3_000.0 / purchases as f64).clamp(0.35, 1.0);
+    // Tone noise from its own stream, so which purchases get a review (and
+    // every other file) stays as it was.
+    let mut tone = rng.clone();
+    tone.jump();
     for e in events.iter().filter(|e| e.kind == 2) {
         if n >= max_reviews || rng.gen::<f64>() > share {
             continue;
@@ -577,21 +604,28 @@ fn write_reviews(
         let score = 3.0 + 1.8 * item.quality + rng.gen_range(-1.2..1.2);
         let stars = score.round().clamp(1.0, 5.0) as u8;
         let (_, zh_name, nouns) = CATEGORIES[item.category];
+        // The main stream draws exactly as before the tone noise existed.
+        let (clear, mixed, contradicting): (&[&str], &[&str], &[&str]) = match (user.chinese, stars)
+        {
+            (true, 4 | 5) => (&ZH_POSITIVE, &ZH_MIXED_POSITIVE, &ZH_NEGATIVE),
+            (true, 1 | 2) => (&ZH_NEGATIVE, &ZH_MIXED_NEGATIVE, &ZH_POSITIVE),
+            (true, _) => (&ZH_NEUTRAL, &ZH_NEUTRAL, &ZH_NEUTRAL),
+            (false, 4 | 5) => (&EN_POSITIVE, &EN_MIXED_POSITIVE, &EN_NEGATIVE),
+            (false, 1 | 2) => (&EN_NEGATIVE, &EN_MIXED_NEGATIVE, &EN_POSITIVE),
+            (false, _) => (&EN_NEUTRAL, &EN_NEUTRAL, &EN_NEUTRAL),
+        };
+        let mut template = clear[rng.gen_range(0..clear.len())];
+        let roll = tone.gen::<f64>();
+        if roll < MIXED_SHARE {
+            template = mixed[tone.gen_range(0..mixed.len())];
+        } else if roll < MIXED_SHARE + CONTRADICTING_SHARE {
+            template = contradicting[tone.gen_range(0..contradicting.len())];
+        }
         let text = if user.chinese {
-            let pool: &[&str] = match stars {
-                4 | 5 => &ZH_POSITIVE,
-                1 | 2 => &ZH_NEGATIVE,
-                _ => &ZH_NEUTRAL,
-            };
-            pool[rng.gen_range(0..pool.len())].replace("{p}", zh_name)
+            template.replace("{p}", zh_name)
         } else {
-            let pool: &[&str] = match stars {
-                4 | 5 => &EN_POSITIVE,
-                1 | 2 => &EN_NEGATIVE,
-                _ => &EN_NEUTRAL,
-            };
             let noun = nouns[(e.item as usize / CATEGORIES.len()) % nouns.len()].to_lowercase();
-            pool[rng.gen_range(0..pool.len())].replace("{p}", &noun)
+            template.replace("{p}", &noun)
         };
         let when = e.time + rng.gen_range(2..10) * 86_400;
         let when = format_iso(when);

@@ -5,6 +5,8 @@
 mod data_tab;
 mod plots;
 pub mod recommend_tab;
+mod sentiment_results;
+pub mod sentiment_tab;
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, TryRecvError};
@@ -44,6 +46,7 @@ impl Default for PersistedState {
 pub enum Tab {
     Data,
     Recommend,
+    Sentiment,
 }
 
 /// What is loaded and shown, plus the mapping panel's draft.
@@ -112,6 +115,7 @@ pub struct ShoplensApp {
     file_dialog: Option<Receiver<Option<PathBuf>>>,
     pub frame_stats_while_loading: FrameStats,
     pub recommend: recommend_tab::RecommendState,
+    pub sentiment: sentiment_tab::SentimentState,
     ctx: egui::Context,
 }
 
@@ -143,6 +147,7 @@ impl ShoplensApp {
             file_dialog: None,
             frame_stats_while_loading: FrameStats::default(),
             recommend: Default::default(),
+            sentiment: Default::default(),
             ctx: ctx.clone(),
         };
         app.open_path(initial.unwrap_or_else(sample_store_path));
@@ -426,6 +431,7 @@ impl eframe::App for ShoplensApp {
             ui.horizontal(|ui| {
                 ui.selectable_value(&mut self.state.tab, Tab::Data, "Data");
                 ui.selectable_value(&mut self.state.tab, Tab::Recommend, "Recommend");
+                ui.selectable_value(&mut self.state.tab, Tab::Sentiment, "Sentiment");
             });
             ui.separator();
             match self.state.tab {
@@ -440,6 +446,10 @@ impl eframe::App for ShoplensApp {
                         &self.state.event_weights,
                         ui,
                     );
+                }
+                Tab::Sentiment => {
+                    let dataset = self.view.as_ref().map(|v| Arc::clone(&v.loaded.dataset));
+                    sentiment_tab::sentiment_tab_ui(&mut self.sentiment, dataset, ui);
                 }
             }
         });
@@ -463,7 +473,13 @@ impl eframe::App for ShoplensApp {
         if self.state.tab != Tab::Recommend {
             self.recommend.poll();
         }
-        if self.recommend.job.is_running() || self.recommend.export_job.is_running() {
+        if self.state.tab != Tab::Sentiment {
+            self.sentiment.poll();
+        }
+        if self.recommend.job.is_running()
+            || self.recommend.export_job.is_running()
+            || self.sentiment.is_busy()
+        {
             ctx.request_repaint_after(Duration::from_millis(100));
         }
         if self.is_busy() {
@@ -488,23 +504,17 @@ pub fn display_name(path: &Path) -> String {
         .unwrap_or_else(|| path.display().to_string())
 }
 
-/// Add a CJK-capable font as a fallback when the system has one, so Chinese
-/// review text does not render as boxes.
+/// Chinese/Japanese glyphs: Droid Sans Fallback (Apache 2.0, licence beside
+/// it in assets/fonts/), bundled so review text renders on every machine.
+const CJK_FONT: &[u8] = include_bytes!("../../assets/fonts/DroidSansFallbackFull.ttf");
+
+/// Add the CJK font as a fallback after egui's own fonts.
 fn install_fonts(ctx: &egui::Context) {
-    let candidates = [
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/fonts/NotoSansSC-Regular.otf"),
-        PathBuf::from("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
-        PathBuf::from("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
-        PathBuf::from("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"),
-    ];
-    let Some(bytes) = candidates.iter().find_map(|p| std::fs::read(p).ok()) else {
-        log::info!("no CJK font found; Chinese text may not render");
-        return;
-    };
     let mut fonts = egui::FontDefinitions::default();
-    fonts
-        .font_data
-        .insert("cjk".into(), Arc::new(egui::FontData::from_owned(bytes)));
+    fonts.font_data.insert(
+        "cjk".into(),
+        Arc::new(egui::FontData::from_static(CJK_FONT)),
+    );
     for family in [egui::FontFamily::Proportional, egui::FontFamily::Monospace] {
         fonts.families.entry(family).or_default().push("cjk".into());
     }

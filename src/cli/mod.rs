@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+pub mod sentiment;
+
 use crate::data::generate::{generate, GenerateParams};
 use crate::data::profile::Profile;
 use crate::data::{load_and_profile, LoadOptions, Role};
@@ -30,6 +32,8 @@ pub enum Command {
     Generate(GenerateArgs),
     /// Train and evaluate a recommender; optionally export every user's top-k.
     Recommend(Box<RecommendArgs>),
+    /// Train and evaluate a review sentiment classifier; optionally score a text.
+    Sentiment(Box<sentiment::SentimentArgs>),
     /// Open the GUI on a file (same as running without arguments, then File → Open).
     Gui {
         /// File to open instead of the sample store.
@@ -265,6 +269,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Profile(args) => run_profile(&args),
         Command::Generate(args) => run_generate(&args),
         Command::Recommend(args) => run_recommend(&args),
+        Command::Sentiment(args) => sentiment::run(&args),
         Command::RenderIcon { out } => crate::data::generate::draw_icon()
             .save(&out)
             .map_err(|e| format!("{}: {e}", out.display())),

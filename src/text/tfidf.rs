@@ -1,0 +1,428 @@
+//! TF-IDF features, sparse throughout.
+//!
+//! Same weighting as scikit-learn's `TfidfVectorizer(sublinear_tf=True)`:
+//! tf = 1 + ln(count), idf = ln((1 + n) / (1 + df)) + 1 (smoothed, `n` training
+//! documents), each row scaled to unit L2 norm. The vocabulary is learned on
+//! the training texts only.
+
+use std::collections::HashMap;
+
+use rayon::prelude::*;
+use rustc_hash::FxBuildHasher;
+use serde::{Deserialize, Serialize};
+
+use super::tokenize::{Ngrams, Tokenizer};
+use crate::jobs::{CancelToken, Cancelled};
+
+/// Compressed sparse rows with `f32` values (the features of many texts).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SparseRows {
+    pub indptr: Vec<usize>,
+    pub indices: Vec<u32>,
+    pub values: Vec<f32>,
+    pub n_cols: usize,
+}
+
+impl SparseRows {
+    pub fn n_rows(&self) -> usize {
+        self.indptr.len().saturating_sub(1)
+    }
+
+    pub fn nnz(&self) -> usize {
+        self.values.len()
+    }
+
+    pub fn row(&self, i: usize) -> (&[u32], &[f32]) {
+        let range = self.indptr[i]..self.indptr[i + 1];
+        (&self.indices[range.clone()], &self.values[range])
+    }
+
+    /// The rows listed in `rows`, in that order.
+    pub fn select(&self, rows: &[usize]) -> SparseRows {
+        let mut out = SparseRows {
+            indptr: Vec::with_capacity(rows.len() + 1),
+            n_cols: self.n_cols,
+            ..Default::default()
+        };
+        out.indptr.push(0);
+        for &r in rows {
+            let (idx, val) = self.row(r);
+            out.indices.extend_from_slice(idx);
+            out.values.extend_from_slice(val);
+            out.indptr.push(out.indices.len());
+        }
+        out
+    }
+
+    /// `X · w + b` for every row.
+    pub fn dot(&self, w: &[f64], b: f64) -> Vec<f64> {
+        (0..self.n_rows())
+            .into_par_iter()
+            .with_min_len(1024)
+            .map(|i| {
+                let (idx, val) = self.row(i);
+                b + idx
+                    .iter()
+                    .zip(val)
+                    .map(|(&j, &v)| w[j as usize] * f64::from(v))
+                    .sum::<f64>()
+            })
+            .collect()
+    }
+}
+
+/// Vocabulary settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VocabularyOptions {
+    pub ngrams: Ngrams,
+    /// Keep n-grams found in at least this many training texts.
+    pub min_df: usize,
+    /// Keep only the most frequent n-grams (by total count); `None` keeps all.
+    pub max_features: Option<usize>,
+    /// Longer texts are cut to this many characters before tokenising, so one
+    /// pasted novel cannot dominate memory or time.
+    pub max_chars: usize,
+}
+
+/// A fitted TF-IDF vectoriser: n-gram → feature index, and idf per feature.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Vectorizer {
+    pub ngrams: Ngrams,
+    pub max_chars: usize,
+    /// Feature names, sorted (as scikit-learn orders them).
+    pub features: Vec<String>,
+    pub idf: Vec<f64>,
+    #[serde(skip)]
+    index: HashMap<Box<str>, u32, FxBuildHasher>,
+}
+
+/// `text` cut to at most `max_chars` characters.
+pub fn clip(text: &str, max_chars: usize) -> &str {
+    match text.char_indices().nth(max_chars) {
+        Some((byte, _)) => &text[..byte],
+        None => text,
+    }
+}
+
+struct TermStat {
+    df: u32,
+    total: u64,
+    last_doc: u32,
+}
+
+type TermCounts = HashMap<Box<str>, TermStat, FxBuildHasher>;
+
+fn count_terms(
+    texts: &[&str],
+    options: &VocabularyOptions,
+    cancel: &CancelToken,
+) -> Result<TermCounts, Cancelled> {
+    let mut stats = TermCounts::default();
+    let mut tokenizer = Tokenizer::default();
+    for (doc, text) in texts.iter().enumerate() {
+        if doc % 4096 == 0 {
+            cancel.check()?;
+        }
+        let doc = doc as u32;
+        tokenizer.for_each_ngram(clip(text, options.max_chars), options.ngrams, |g, _, _| {
+            if let Some(s) = stats.get_mut(g) {
+                s.total += 1;
+                if s.last_doc != doc {
+                    s.last_doc = doc;
+                    s.df += 1;
+                }
+            } else {
+                stats.insert(
+                    g.into(),
+                    TermStat {
+                        df: 1,
+                        total: 1,
+                        last_doc: doc,
+                    },
+                );
+            }
+        });
+    }
+    Ok(stats)
+}
+
+impl Vectorizer {
+    /// Learn the vocabulary and idf from `texts`; returns the fitted vectoriser
+    /// and the TF-IDF rows of the same texts.
+    pub fn fit_transform(
+        texts: &[&str],
+        options: &VocabularyOptions,
+        cancel: &CancelToken,
+    ) -> Result<(Vectorizer, SparseRows), Cancelled> {
+        // Count document and total frequencies per chunk in parallel, then merge.
+        let chunk_len = texts
+            .len()
+            .div_ceil(rayon::current_num_threads() * 4)
+            .max(256);
+        let partial: Vec<Result<TermCounts, Cancelled>> = texts
+            .par_chunks(chunk_len)
+            .map(|chunk| count_terms(chunk, options, cancel))
+            .collect();
+        let mut stats = TermCounts::default();
+        for part in partial {
+            let part = part?;
+            if stats.is_empty() {
+                stats = part;
+                continue;
+            }
+            for (term, s) in part {
+                match stats.get_mut(&term) {
+                    Some(total) => {
+                        total.df += s.df;
+                        total.total += s.total;
+                    }
+                    None => {
+                        stats.insert(term, s);
+                    }
+                }
+            }
+        }
+        let min_df = options.min_df.max(1) as u32;
+        let mut kept: Vec<(Box<str>, TermStat)> =
+            stats.into_iter().filter(|(_, s)| s.df >= min_df).collect();
+        if let Some(limit) = options.max_features {
+            if kept.len() > limit {
+                // Most frequent first; ties by the n-gram so the choice is stable.
+                kept.sort_unstable_by(|a, b| b.1.total.cmp(&a.1.total).then_with(|| a.0.cmp(&b.0)));
+                kept.truncate(limit);
+            }
+        }
+        kept.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let n = texts.len() as f64;
+        let idf = kept
+            .iter()
+            .map(|(_, s)| ((1.0 + n) / (1.0 + f64::from(s.df))).ln() + 1.0)
+            .collect();
+        let features: Vec<String> = kept.iter().map(|(g, _)| g.to_string()).collect();
+        let mut vectorizer = Vectorizer {
+            ngrams: options.ngrams,
+            max_chars: options.max_chars,
+            features,
+            idf,
+            index: HashMap::default(),
+        };
+        vectorizer.rebuild_index();
+        cancel.check()?;
+        let rows = vectorizer.transform(texts, cancel)?;
+        Ok((vectorizer, rows))
+    }
+
+    /// Rebuild the n-gram lookup (after deserialising).
+    pub fn rebuild_index(&mut self) {
+        self.index = self
+            .features
+            .iter()
+            .enumerate()
+            .map(|(i, g)| (g.as_str().into(), i as u32))
+            .collect();
+    }
+
+    pub fn n_features(&self) -> usize {
+        self.features.len()
+    }
+
+    /// TF-IDF rows of `texts`, computed in parallel.
+    pub fn transform(&self, texts: &[&str], cancel: &CancelToken) -> Result<SparseRows, Cancelled> {
+        let chunks: Vec<Result<SparseRows, Cancelled>> = texts
+            .par_chunks(2048)
+            .map(|chunk| {
+                cancel.check()?;
+                let mut tokenizer = Tokenizer::default();
+                let mut scratch = Vec::new();
+                let mut out = SparseRows {
+                    indptr: vec![0],
+                    n_cols: self.n_features(),
+                    ..Default::default()
+                };
+                for text in chunk {
+                    self.row_into(&mut tokenizer, &mut scratch, text, &mut out);
+                }
+                Ok(out)
+            })
+            .collect();
+        let mut all = SparseRows {
+            indptr: Vec::with_capacity(texts.len() + 1),
+            n_cols: self.n_features(),
+            ..Default::default()
+        };
+        all.indptr.push(0);
+        for chunk in chunks {
+            let chunk = chunk?;
+            let base = all.indices.len();
+            all.indptr
+                .extend(chunk.indptr[1..].iter().map(|p| p + base));
+            all.indices.extend_from_slice(&chunk.indices);
+            all.values.extend_from_slice(&chunk.values);
+        }
+        Ok(all)
+    }
+
+    /// The sparse TF-IDF vector of one text, as (feature, value) pairs.
+    pub fn transform_one(&self, text: &str) -> Vec<(u32, f32)> {
+        let mut out = SparseRows {
+            indptr: vec![0],
+            n_cols: self.n_features(),
+            ..Default::default()
+        };
+        self.row_into(&mut Tokenizer::default(), &mut Vec::new(), text, &mut out);
+        out.indices.into_iter().zip(out.values).collect()
+    }
+
+    /// How much each word (or character) of `text` pushed a linear score
+    /// `Σ weightⱼ·xⱼ`: every n-gram occurrence's share `weightⱼ·xⱼ / countⱼ` is
+    /// split evenly over the units it spans. Returns (byte start, byte end,
+    /// contribution) per unit that is part of some feature; the contributions
+    /// add up to the score without its intercept.
+    pub fn explain(&self, text: &str, weights: &[f64]) -> Vec<(usize, usize, f64)> {
+        let vector: HashMap<u32, f32> = self.transform_one(text).into_iter().collect();
+        let mut tokenizer = Tokenizer::default();
+        let mut occurrences: Vec<(u32, usize, usize)> = Vec::new();
+        tokenizer.for_each_ngram(clip(text, self.max_chars), self.ngrams, |g, first, last| {
+            if let Some(&j) = self.index.get(g) {
+                occurrences.push((j, first, last));
+            }
+        });
+        let mut counts: HashMap<u32, usize> = HashMap::new();
+        for &(j, _, _) in &occurrences {
+            *counts.entry(j).or_default() += 1;
+        }
+        let mut per_unit: std::collections::BTreeMap<usize, f64> = Default::default();
+        for &(j, first, last) in &occurrences {
+            let value = f64::from(vector.get(&j).copied().unwrap_or(0.0));
+            let share = weights[j as usize] * value / counts[&j] as f64 / (last - first + 1) as f64;
+            for unit in first..=last {
+                *per_unit.entry(unit).or_default() += share;
+            }
+        }
+        per_unit
+            .into_iter()
+            .map(|(unit, c)| {
+                let (start, end) = tokenizer.unit_span(unit);
+                (start, end, c)
+            })
+            .collect()
+    }
+
+    fn row_into(
+        &self,
+        tokenizer: &mut Tokenizer,
+        scratch: &mut Vec<u32>,
+        text: &str,
+        out: &mut SparseRows,
+    ) {
+        scratch.clear();
+        tokenizer.for_each_ngram(clip(text, self.max_chars), self.ngrams, |g, _, _| {
+            if let Some(&j) = self.index.get(g) {
+                scratch.push(j);
+            }
+        });
+        scratch.sort_unstable();
+        let start = out.values.len();
+        let mut norm = 0.0f64;
+        let mut i = 0;
+        while i < scratch.len() {
+            let j = scratch[i];
+            let mut count = 0usize;
+            while i < scratch.len() && scratch[i] == j {
+                count += 1;
+                i += 1;
+            }
+            let value = (1.0 + (count as f64).ln()) * self.idf[j as usize];
+            norm += value * value;
+            out.indices.push(j);
+            out.values.push(value as f32);
+        }
+        if norm > 0.0 {
+            let scale = 1.0 / norm.sqrt();
+            for v in &mut out.values[start..] {
+                *v = (f64::from(*v) * scale) as f32;
+            }
+        }
+        out.indptr.push(out.values.len());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(ngrams: Ngrams) -> VocabularyOptions {
+        VocabularyOptions {
+            ngrams,
+            min_df: 1,
+            max_features: None,
+            max_chars: 100_000,
+        }
+    }
+
+    #[test]
+    fn weights_match_the_textbook_formula() {
+        let texts = ["good good phone", "bad phone"];
+        let (v, rows) = Vectorizer::fit_transform(
+            &texts,
+            &options(Ngrams::Word { min: 1, max: 1 }),
+            &CancelToken::new(),
+        )
+        .unwrap();
+        assert_eq!(v.features, vec!["bad", "good", "phone"]);
+        // idf: good and bad appear in 1 of 2 documents, phone in 2.
+        let idf_rare = (3.0f64 / 2.0).ln() + 1.0;
+        assert!((v.idf[1] - idf_rare).abs() < 1e-12);
+        assert!((v.idf[2] - 1.0).abs() < 1e-12);
+        let good = (1.0 + 2f64.ln()) * idf_rare;
+        let phone = 1.0;
+        let norm = (good * good + phone * phone).sqrt();
+        let (idx, val) = rows.row(0);
+        assert_eq!(idx, &[1, 2]);
+        assert!((f64::from(val[0]) - good / norm).abs() < 1e-6);
+        assert!((f64::from(val[1]) - phone / norm).abs() < 1e-6);
+    }
+
+    #[test]
+    fn min_df_and_max_features_prune_the_vocabulary() {
+        let texts = ["a1 b2 c3", "a1 b2", "a1"];
+        let mut o = options(Ngrams::Word { min: 1, max: 1 });
+        o.min_df = 2;
+        let (v, _) = Vectorizer::fit_transform(&texts, &o, &CancelToken::new()).unwrap();
+        assert_eq!(v.features, vec!["a1", "b2"]);
+        o.min_df = 1;
+        o.max_features = Some(1);
+        let (v, rows) = Vectorizer::fit_transform(&texts, &o, &CancelToken::new()).unwrap();
+        assert_eq!(v.features, vec!["a1"]);
+        assert_eq!(rows.nnz(), 3);
+    }
+
+    #[test]
+    fn unknown_ngrams_are_ignored_and_contributions_add_up() {
+        let texts = ["very good", "very bad"];
+        let (v, _) =
+            Vectorizer::fit_transform(&texts, &options(Ngrams::WORD_1_2), &CancelToken::new())
+                .unwrap();
+        let x = v.transform_one("good and unseen words");
+        assert_eq!(x.len(), 1);
+        assert!((x[0].1 - 1.0).abs() < 1e-6);
+        let weights: Vec<f64> = (0..v.n_features()).map(|j| j as f64 - 2.0).collect();
+        let text = "Very good, very";
+        let parts = v.explain(text, &weights);
+        let spans: Vec<&str> = parts.iter().map(|p| &text[p.0..p.1]).collect();
+        assert_eq!(spans, vec!["Very", "good", "very"]);
+        let score: f64 = v
+            .transform_one(text)
+            .iter()
+            .map(|&(j, x)| weights[j as usize] * f64::from(x))
+            .sum();
+        let total: f64 = parts.iter().map(|p| p.2).sum();
+        assert!((score - total).abs() < 1e-6, "{score} vs {total}");
+    }
+
+    #[test]
+    fn long_texts_are_clipped() {
+        assert_eq!(clip("好好学习", 2), "好好");
+        assert_eq!(clip("abc", 10), "abc");
+    }
+}
