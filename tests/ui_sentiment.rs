@@ -85,6 +85,13 @@ fn train_on_the_sample_reviews_and_try_a_sentence() {
     harness.run_steps(3);
     harness.get_by_label_contains("Positive · P(positive) =");
     harness.get_by_label_contains("pushed positive: ");
+    // A different sentence re-scores at once.
+    harness.state_mut().sentiment.try_text = "Terrible quality, it broke after two days".into();
+    harness.run_steps(2);
+    harness.get_by_label_contains("Negative · P(positive) =");
+    harness.state_mut().sentiment.try_text =
+        "Absolutely love this, excellent quality and works perfectly".into();
+    harness.run_steps(2);
 
     // A confusion-matrix cell lists its reviews.
     harness

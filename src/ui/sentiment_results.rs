@@ -4,7 +4,7 @@
 use eframe::egui;
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 
-use super::sentiment_tab::{ProductSort, SentimentResult, SentimentState};
+use super::sentiment_tab::{ProductSort, SentimentResult, SentimentState, TryScored};
 use crate::text::evaluate::is_positive;
 use crate::text::Evaluation;
 
@@ -159,11 +159,26 @@ fn try_it_ui(state: &mut SentimentState, result: &SentimentResult, ui: &mut egui
             .desired_width(f32::INFINITY),
     )
     .labelled_by(heading.id);
-    let text = state.try_text.trim();
-    if text.is_empty() {
+    if state.try_text.trim().is_empty() {
         return;
     }
-    let p = result.run.predict(text);
+    // Score only when the text (or the model) changed, not every frame: a
+    // pasted essay must not slow the UI down.
+    let stale = state
+        .try_scored
+        .as_ref()
+        .is_none_or(|s| s.text != state.try_text);
+    if stale {
+        state.try_scored = Some(TryScored {
+            text: state.try_text.clone(),
+            probability: result.run.predict(&state.try_text),
+            parts: result.run.explain(&state.try_text),
+        });
+    }
+    let Some(scored) = state.try_scored.as_ref() else {
+        return;
+    };
+    let p = scored.probability;
     let (verdict, colour) = if is_positive(p) {
         ("Positive", egui::Color32::from_rgb(40, 160, 70))
     } else {
@@ -173,7 +188,7 @@ fn try_it_ui(state: &mut SentimentState, result: &SentimentResult, ui: &mut egui
         colour,
         egui::RichText::new(format!("{verdict} · P(positive) = {:.1}%", p * 100.0)).strong(),
     );
-    let parts = result.run.explain(&state.try_text);
+    let parts = &scored.parts;
     let strongest = parts
         .iter()
         .map(|c| c.weight.abs())
@@ -184,7 +199,7 @@ fn try_it_ui(state: &mut SentimentState, result: &SentimentResult, ui: &mut egui
     let font = egui::TextStyle::Body.resolve(ui.style());
     let plain = egui::TextFormat::simple(font.clone(), ui.visuals().text_color());
     let mut at = 0;
-    for c in &parts {
+    for c in parts {
         if c.start > at {
             job.append(&state.try_text[at..c.start], 0.0, plain.clone());
         }

@@ -44,6 +44,14 @@ pub struct SentimentResult {
     pub catalogue: Option<Catalogue>,
 }
 
+/// The try-it box's last scoring, reused until the text or the model changes
+/// (a new result clears it).
+pub struct TryScored {
+    pub text: String,
+    pub probability: f64,
+    pub parts: Vec<crate::text::Contribution>,
+}
+
 pub struct SentimentState {
     pub params: SentimentParams,
     pub options: SentimentOptions,
@@ -66,6 +74,7 @@ pub struct SentimentState {
     /// Selected confusion-matrix cell: (actual positive, predicted positive).
     pub selected_cell: Option<(bool, bool)>,
     pub try_text: String,
+    pub try_scored: Option<TryScored>,
     pub product_sort: ProductSort,
     pub product_descending: bool,
     pub message: Option<String>,
@@ -91,6 +100,7 @@ impl Default for SentimentState {
             result: None,
             selected_cell: None,
             try_text: String::new(),
+            try_scored: None,
             product_sort: ProductSort::Negative,
             product_descending: true,
             message: None,
@@ -211,6 +221,7 @@ impl SentimentState {
                 Outcome::Done(result) => {
                     self.live_epochs = result.run.epochs.clone();
                     self.selected_cell = None;
+                    self.try_scored = None;
                     self.result = Some(Arc::new(result));
                 }
                 // The previous result stays on screen.
