@@ -324,3 +324,34 @@ fn cli_sentiment_prints_one_json_object_and_predicts() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("c must be a number > 0"), "{err}");
 }
+
+#[test]
+fn cancelling_mid_fit_stops_with_cancelled() {
+    let Some(shared) = common::shared_data() else {
+        return;
+    };
+    let reviews = reviews_of(&uci_files(&shared)).unwrap();
+    let cancel = CancelToken::new();
+    let seen = std::sync::atomic::AtomicUsize::new(0);
+    let result = train_sentiment(
+        &reviews,
+        &SentimentParams::default(),
+        &SentimentOptions::default(),
+        &cancel,
+        &|_, _| {},
+        &|_| {
+            if seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 2 {
+                cancel.cancel();
+            }
+        },
+    );
+    assert!(matches!(
+        result,
+        Err(shoplens::text::SentimentError::Cancelled)
+    ));
+    assert_eq!(
+        seen.load(std::sync::atomic::Ordering::SeqCst),
+        3,
+        "stopped at the next iteration"
+    );
+}
