@@ -4,5 +4,6 @@ pub mod cli;
 pub mod data;
 pub mod jobs;
 pub mod recsys;
+pub mod segment;
 pub mod text;
 pub mod ui;

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+pub mod segment;
 pub mod sentiment;
 
 use crate::data::generate::{generate, GenerateParams};
@@ -34,6 +35,8 @@ pub enum Command {
     Recommend(Box<RecommendArgs>),
     /// Train and evaluate a review sentiment classifier; optionally score a text.
     Sentiment(Box<sentiment::SentimentArgs>),
+    /// Customer segments: RFM scores and named segments, k-means clusters, k scan.
+    Segment(Box<segment::SegmentArgs>),
     /// Open the GUI on a file (same as running without arguments, then File → Open).
     Gui {
         /// File to open instead of the sample store.
@@ -270,6 +273,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Generate(args) => run_generate(&args),
         Command::Recommend(args) => run_recommend(&args),
         Command::Sentiment(args) => sentiment::run(&args),
+        Command::Segment(args) => segment::run(&args),
         Command::RenderIcon { out } => crate::data::generate::draw_icon()
             .save(&out)
             .map_err(|e| format!("{}: {e}", out.display())),

@@ -5,6 +5,7 @@
 mod data_tab;
 mod plots;
 pub mod recommend_tab;
+pub mod segments_tab;
 mod sentiment_results;
 pub mod sentiment_tab;
 
@@ -47,6 +48,7 @@ pub enum Tab {
     Data,
     Recommend,
     Sentiment,
+    Segments,
 }
 
 /// What is loaded and shown, plus the mapping panel's draft.
@@ -116,6 +118,7 @@ pub struct ShoplensApp {
     pub frame_stats_while_loading: FrameStats,
     pub recommend: recommend_tab::RecommendState,
     pub sentiment: sentiment_tab::SentimentState,
+    pub segments: segments_tab::SegmentsState,
     ctx: egui::Context,
 }
 
@@ -148,6 +151,7 @@ impl ShoplensApp {
             frame_stats_while_loading: FrameStats::default(),
             recommend: Default::default(),
             sentiment: Default::default(),
+            segments: Default::default(),
             ctx: ctx.clone(),
         };
         app.open_path(initial.unwrap_or_else(sample_store_path));
@@ -432,6 +436,7 @@ impl eframe::App for ShoplensApp {
                 ui.selectable_value(&mut self.state.tab, Tab::Data, "Data");
                 ui.selectable_value(&mut self.state.tab, Tab::Recommend, "Recommend");
                 ui.selectable_value(&mut self.state.tab, Tab::Sentiment, "Sentiment");
+                ui.selectable_value(&mut self.state.tab, Tab::Segments, "Segments");
             });
             ui.separator();
             match self.state.tab {
@@ -450,6 +455,14 @@ impl eframe::App for ShoplensApp {
                 Tab::Sentiment => {
                     let dataset = self.view.as_ref().map(|v| Arc::clone(&v.loaded.dataset));
                     sentiment_tab::sentiment_tab_ui(&mut self.sentiment, dataset, ui);
+                }
+                Tab::Segments => {
+                    let dataset = self.view.as_ref().map(|v| Arc::clone(&v.loaded.dataset));
+                    let funnel = self
+                        .view
+                        .as_ref()
+                        .and_then(|v| v.loaded.profile.funnel.clone());
+                    segments_tab::segments_tab_ui(&mut self.segments, dataset, funnel.as_ref(), ui);
                 }
             }
         });
@@ -476,9 +489,13 @@ impl eframe::App for ShoplensApp {
         if self.state.tab != Tab::Sentiment {
             self.sentiment.poll();
         }
+        if self.state.tab != Tab::Segments {
+            self.segments.poll();
+        }
         if self.recommend.job.is_running()
             || self.recommend.export_job.is_running()
             || self.sentiment.is_busy()
+            || self.segments.is_busy()
         {
             ctx.request_repaint_after(Duration::from_millis(100));
         }

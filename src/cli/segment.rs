@@ -1,0 +1,188 @@
+//! `shoplens segment`: customer features, RFM segments and k-means clusters.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::Args;
+
+use super::RoleArgs;
+use crate::data::catalogue::Catalogue;
+use crate::jobs::CancelToken;
+use crate::segment::clusters::{
+    fit_kmeans, profiles, scale, scan_k, silhouette, silhouette_sample, KMeansParams,
+};
+use crate::segment::features::{customer_table, Feature};
+use crate::segment::rfm::rfm;
+
+#[derive(Args, Debug)]
+pub struct SegmentArgs {
+    /// Orders or events (any format `profile` reads).
+    #[arg(long)]
+    pub data: PathBuf,
+    #[command(flatten)]
+    pub roles: RoleArgs,
+    #[arg(long, default_value_t = 4)]
+    pub k: usize,
+    /// Comma-separated features (default: recency,frequency,monetary — those available).
+    #[arg(long, value_delimiter = ',')]
+    pub features: Vec<String>,
+    /// Also fit every k in this range, e.g. 2..10, with inertia and silhouette.
+    #[arg(long)]
+    pub scan: Option<String>,
+    /// Also print the RFM named-segment table.
+    #[arg(long)]
+    pub rfm: bool,
+    #[arg(long, default_value_t = 10)]
+    pub n_init: usize,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Cluster the raw values instead of log1p + z-score.
+    #[arg(long)]
+    pub no_scaling: bool,
+    /// Write every customer with their RFM segment and cluster to this CSV.
+    #[arg(long)]
+    pub export: Option<PathBuf>,
+    #[arg(long, default_value_t = 2)]
+    pub threads: usize,
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_range(text: &str) -> Result<std::ops::RangeInclusive<usize>, String> {
+    let bad = || format!("'{text}' is not a range like 2..10");
+    let (a, b) = text.split_once("..").ok_or_else(bad)?;
+    let a: usize = a.trim().parse().map_err(|_| bad())?;
+    let b: usize = b
+        .trim()
+        .trim_start_matches('=')
+        .parse()
+        .map_err(|_| bad())?;
+    if a < 2 || b < a {
+        return Err(format!(
+            "scan range {text}: k must start at 2 or more and the end must not be below the start"
+        ));
+    }
+    Ok(a..=b)
+}
+
+pub fn run(args: &SegmentArgs) -> Result<(), String> {
+    let params = KMeansParams {
+        k: args.k,
+        n_init: args.n_init,
+        seed: args.seed,
+        log1p: !args.no_scaling,
+        zscore: !args.no_scaling,
+        ..Default::default()
+    };
+    params
+        .validate()
+        .map_err(|e| crate::segment::SegmentError::Params(e).to_string())?;
+    let scan = args.scan.as_deref().map(parse_range).transpose()?;
+    let cancel = CancelToken::new();
+    let ds = crate::data::load_dataset(&args.data, &args.roles.load_options(), &cancel, &|_, _| {})
+        .map_err(|e| e.to_string())?;
+    let catalogue = Catalogue::beside(&args.data);
+    let table = customer_table(&ds, catalogue.as_ref(), None).map_err(|e| e.to_string())?;
+    let features: Vec<Feature> = if args.features.is_empty() {
+        Feature::RFM
+            .into_iter()
+            .filter(|f| table.get(*f).is_some())
+            .collect()
+    } else {
+        args.features
+            .iter()
+            .map(|n| {
+                Feature::parse(n).ok_or_else(|| {
+                    format!(
+                        "unknown feature '{n}'; known: {}",
+                        Feature::ALL.map(|f| f.name()).join(", ")
+                    )
+                })
+            })
+            .collect::<Result<_, _>>()?
+    };
+    let pool = crate::recsys::thread_pool(args.threads).map_err(|e| e.to_string())?;
+    pool.install(|| -> Result<(), String> {
+        let scaled = scale(&table, &features, &params).map_err(|e| e.to_string())?;
+        let started = Instant::now();
+        let clustering = fit_kmeans(&scaled, &params, &cancel).map_err(|e| e.to_string())?;
+        let fit_secs = started.elapsed().as_secs_f64();
+        let sample = silhouette_sample(table.len(), params.seed);
+        let sil = silhouette(&scaled.x, &clustering.labels, clustering.k, &sample);
+        let profile = profiles(&table, &scaled, &clustering);
+        let scan_points = match scan {
+            Some(ks) => Some(scan_k(&scaled, ks, &params, &cancel, &|p| {
+                if !args.json {
+                    eprintln!("k {:>2}  inertia {:.2}  silhouette {:.4}", p.k, p.inertia, p.silhouette);
+                }
+            })
+            .map_err(|e| e.to_string())?),
+            None => None,
+        };
+        let segments = if args.rfm || args.export.is_some() {
+            Some(rfm(&table).map_err(|e| e.to_string())?)
+        } else {
+            None
+        };
+        if let Some(path) = &args.export {
+            crate::segment::export::write_customers(path, &table, segments.as_ref(), Some(&clustering.labels))
+                .map_err(|e| e.to_string())?;
+        }
+        if args.json {
+            let mut json = serde_json::json!({
+                "customers": table.len(),
+                "features": features.iter().map(|f| f.name()).collect::<Vec<_>>(),
+                "k": clustering.k,
+                "n_init": params.n_init,
+                "seed": params.seed,
+                "inertia": clustering.inertia,
+                "silhouette": sil,
+                "sizes": clustering.sizes,
+                "profiles": profile.iter().map(|p| {
+                    let mut o = serde_json::Map::new();
+                    o.insert("cluster".into(), p.cluster.into());
+                    o.insert("size".into(), p.size.into());
+                    o.insert("description".into(), p.description.clone().into());
+                    for (f, m) in &p.means {
+                        o.insert(f.name().into(), (*m).into());
+                    }
+                    serde_json::Value::Object(o)
+                }).collect::<Vec<_>>(),
+                "fit_secs": fit_secs,
+                "notes": table.notes,
+            });
+            if let Some(points) = &scan_points {
+                json["scan"] = serde_json::to_value(points).map_err(|e| e.to_string())?;
+            }
+            if let Some(s) = &segments {
+                json["rfm"] = serde_json::to_value(&s.table).map_err(|e| e.to_string())?;
+            }
+            println!("{json}");
+        } else {
+            println!(
+                "k-means on {} customers ({}), k = {}, {} inits: inertia {:.2}, silhouette {:.4}, fit {:.3}s",
+                table.len(),
+                features.iter().map(|f| f.name()).collect::<Vec<_>>().join(", "),
+                clustering.k,
+                params.n_init,
+                clustering.inertia,
+                sil,
+                fit_secs
+            );
+            for p in &profile {
+                let means: Vec<String> = p.means.iter().map(|(f, m)| format!("{} {m:.1}", f.name())).collect();
+                println!("  cluster {}: {} customers ({:.1}%) — {}; {}", p.cluster, p.size, p.share * 100.0, p.description, means.join(", "));
+            }
+            if let Some(s) = &segments {
+                println!("RFM segments:");
+                for row in &s.table {
+                    println!("  {:<20} {:>6} ({:.1}%), revenue {:.1}%", row.segment, row.size, row.share * 100.0, row.revenue_share * 100.0);
+                }
+            }
+            for note in &table.notes {
+                println!("  note: {note}");
+            }
+        }
+        Ok(())
+    })
+}

@@ -1,0 +1,56 @@
+//! Export customers with their features, RFM segment and cluster to CSV.
+
+use std::io::Write;
+use std::path::Path;
+
+use super::features::CustomerTable;
+use super::rfm::Rfm;
+
+fn quote(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+/// Write `customer,<features…>,r,f,m,segment,cluster`; atomically (a temporary
+/// file renamed into place) so a failed export never leaves half a file.
+pub fn write_customers(
+    path: &Path,
+    table: &CustomerTable,
+    rfm: Option<&Rfm>,
+    clusters: Option<&[usize]>,
+) -> Result<usize, String> {
+    let err = |e: std::io::Error| format!("{}: {e}", path.display());
+    let tmp = path.with_extension("csv.part");
+    let file = std::fs::File::create(&tmp).map_err(err)?;
+    let mut w = std::io::BufWriter::new(file);
+    let mut header = vec!["customer".to_owned()];
+    header.extend(table.columns.iter().map(|(f, _)| f.name().to_owned()));
+    if rfm.is_some() {
+        header.extend(["r_score", "f_score", "m_score", "rfm_segment"].map(String::from));
+    }
+    if clusters.is_some() {
+        header.push("cluster".into());
+    }
+    writeln!(w, "{}", header.join(",")).map_err(err)?;
+    for i in 0..table.len() {
+        let mut row = vec![quote(&table.ids[i])];
+        row.extend(table.columns.iter().map(|(_, v)| format!("{}", v[i])));
+        if let Some(r) = rfm {
+            row.push(r.r[i].to_string());
+            row.push(r.f[i].to_string());
+            row.push(r.m.as_ref().map_or(String::new(), |m| m[i].to_string()));
+            row.push(quote(r.segment[i]));
+        }
+        if let Some(c) = clusters {
+            row.push(c[i].to_string());
+        }
+        writeln!(w, "{}", row.join(",")).map_err(err)?;
+    }
+    w.flush().map_err(err)?;
+    drop(w);
+    std::fs::rename(&tmp, path).map_err(err)?;
+    Ok(table.len())
+}

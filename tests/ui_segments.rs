@@ -1,0 +1,100 @@
+//! Drives the Segments tab of the real app: RFM segments appear for the sample
+//! store, a k scan runs on a worker with its curves, picking k = 4 fits four
+//! clusters with a profile row each, and a cluster lists its customers.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use egui_kittest::kittest::Queryable;
+use egui_kittest::Harness;
+use shoplens::ui::ShoplensApp;
+
+fn step_until(
+    harness: &mut Harness<'_, ShoplensApp>,
+    what: &str,
+    done: impl Fn(&ShoplensApp) -> bool,
+) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !done(harness.state()) {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        harness.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    harness.run_steps(2);
+}
+
+#[test]
+fn scan_k_pick_four_and_read_the_profiles() {
+    let mut harness = Harness::builder()
+        .with_size(eframe::egui::vec2(1400.0, 1200.0))
+        .build_eframe(|cc| {
+            ShoplensApp::new(
+                &cc.egui_ctx,
+                Default::default(),
+                Some(common::sample_events()),
+            )
+        });
+    step_until(&mut harness, "the sample store", |app| {
+        app.view.is_some() && !app.is_busy()
+    });
+    harness.get_by_label("Segments").click();
+    step_until(&mut harness, "the customer table", |app| {
+        app.segments.base.is_some()
+    });
+    harness.get_by_label("RFM segments");
+    harness.get_by_label("Champions");
+
+    harness.get_by_label("Scan k").hover();
+    harness.run_steps(1);
+    harness.get_by_label("Scan k").click();
+    harness.run_steps(1);
+    assert!(
+        harness.state().segments.scan_job.is_running(),
+        "the scan runs on a worker"
+    );
+    step_until(&mut harness, "the k scan", |app| {
+        !app.segments.scan_job.is_running()
+    });
+    assert_eq!(harness.state().segments.live_scan.len(), 9, "k = 2..10");
+    harness.get_by_label("k scan (9 values)");
+
+    let pick = harness.get_by_label_contains("k = 4");
+    pick.hover();
+    harness.run_steps(1);
+    harness.get_by_label_contains("k = 4").click();
+    harness.run_steps(1);
+    step_until(&mut harness, "the k-means fit", |app| {
+        app.segments.fit.is_some() && !app.segments.fit_job.is_running()
+    });
+    assert_eq!(harness.state().segments.params.k, 4);
+    // One profile row per cluster (the map's legend repeats the names).
+    for c in 1..=4 {
+        assert!(
+            harness.query_all_by_label(&format!("Cluster {c}")).count() >= 1,
+            "row {c}"
+        );
+    }
+    assert_eq!(harness.query_all_by_label("Cluster 5").count(), 0);
+    assert_eq!(
+        harness
+            .state()
+            .segments
+            .fit
+            .as_ref()
+            .unwrap()
+            .profiles
+            .len(),
+        4
+    );
+    harness.get_by_label_contains("Clusters (k = 4");
+
+    // A cluster lists its customers.
+    harness
+        .get_all_by_label("Cluster 1")
+        .next()
+        .unwrap()
+        .click();
+    harness.run_steps(2);
+    harness.get_by_label_contains("Cluster 1: ");
+}
