@@ -5,7 +5,9 @@
 //!   *population* standard deviation (divide by n), as scikit-learn's
 //!   `StandardScaler`.
 //! - k-means++ seeding; `n_init` runs, run r seeded with `seed + r`; the run with
-//!   the lowest inertia wins. Inertia is the textbook sum over customers of the
+//!   the lowest inertia wins. A run stops when the centroids' total squared
+//!   shift is ≤ 1e-4 × the mean feature variance (scikit-learn's default) or
+//!   after `max_iter` iterations. Inertia is the textbook sum over customers of the
 //!   squared Euclidean distance to their final centroid (scikit-learn's
 //!   `inertia_`), recomputed from the final centroids.
 //! - Silhouette: mean over a fixed seeded sample of at most 5,000 customers of
@@ -170,23 +172,62 @@ fn squared_distance(a: ndarray::ArrayView1<f64>, b: ndarray::ArrayView1<f64>) ->
     a.iter().zip(b.iter()).map(|(x, y)| (x - y) * (x - y)).sum()
 }
 
-/// Nearest centroid of every row, and the summed squared distances.
-fn assign(x: &Array2<f64>, centroids: &Array2<f64>) -> (Vec<usize>, f64) {
-    let (labels, distances): (Vec<usize>, Vec<f64>) = x
-        .axis_iter(Axis(0))
-        .into_par_iter()
-        .map(|row| {
-            let mut best = (0, f64::INFINITY);
-            for (c, centroid) in centroids.axis_iter(Axis(0)).enumerate() {
-                let d = squared_distance(row, centroid);
-                if d < best.1 {
-                    best = (c, d);
-                }
+/// Lloyd iterations from `centroids` until the total squared centroid shift is
+/// ≤ `shift_tolerance` or `max_iter` iterations; then the final assignment.
+/// A cluster that loses all its members keeps its previous centroid.
+fn lloyd(x: &Array2<f64>, mut centroids: Array2<f64>, max_iter: u64, shift_tolerance: f64) -> Run {
+    let (n, d) = x.dim();
+    let k = centroids.nrows();
+    let rows: Vec<f64> = x.iter().copied().collect(); // row-major, contiguous
+    let nearest = |row: &[f64], c: &[f64]| -> (usize, f64) {
+        let mut best = (0, f64::INFINITY);
+        for (j, centre) in c.chunks_exact(d).enumerate() {
+            let dist: f64 = row.iter().zip(centre).map(|(a, b)| (a - b) * (a - b)).sum();
+            if dist < best.1 {
+                best = (j, dist);
             }
-            best
-        })
-        .unzip();
-    (labels, distances.iter().sum())
+        }
+        best
+    };
+    let mut c: Vec<f64> = centroids.iter().copied().collect();
+    let mut sums = vec![0.0f64; k * d];
+    let mut counts = vec![0usize; k];
+    for _ in 0..max_iter {
+        sums.iter_mut().for_each(|v| *v = 0.0);
+        counts.iter_mut().for_each(|v| *v = 0);
+        for row in rows.chunks_exact(d) {
+            let (j, _) = nearest(row, &c);
+            counts[j] += 1;
+            for (s, v) in sums[j * d..(j + 1) * d].iter_mut().zip(row) {
+                *s += v;
+            }
+        }
+        let mut shift = 0.0;
+        for j in 0..k {
+            if counts[j] == 0 {
+                continue;
+            }
+            for t in 0..d {
+                let new = sums[j * d + t] / counts[j] as f64;
+                shift += (new - c[j * d + t]) * (new - c[j * d + t]);
+                c[j * d + t] = new;
+            }
+        }
+        if shift <= shift_tolerance {
+            break;
+        }
+    }
+    let mut labels = Vec::with_capacity(n);
+    let mut inertia = 0.0;
+    for row in rows.chunks_exact(d) {
+        let (j, dist) = nearest(row, &c);
+        labels.push(j);
+        inertia += dist;
+    }
+    for (dst, src) in centroids.iter_mut().zip(&c) {
+        *dst = *src;
+    }
+    (centroids, labels, inertia)
 }
 
 /// One k-means run: centroids, labels, inertia.
@@ -207,6 +248,15 @@ pub fn fit_kmeans(
         )));
     }
     let dataset = DatasetBase::from(scaled.x.clone());
+    // scikit-learn's stopping rule: the centroids' total squared shift ≤ 1e-4 ×
+    // the mean feature variance (linfa compares the shift's norm, hence √).
+    let mean_variance = scaled
+        .x
+        .var_axis(Axis(0), 0.0)
+        .mean()
+        .unwrap_or(1.0)
+        .max(f64::MIN_POSITIVE);
+    let tolerance = (1e-4 * mean_variance).sqrt();
     // The runs are independent (run r is seeded with seed + r), so they run in
     // parallel; the lowest inertia wins, ties to the earlier run: deterministic.
     let runs: Vec<Result<Run, SegmentError>> = (0..params.n_init)
@@ -215,15 +265,23 @@ pub fn fit_kmeans(
             cancel.check()?;
             let rng =
                 rand_xoshiro::Xoshiro256Plus::seed_from_u64(params.seed.wrapping_add(run as u64));
-            let model = KMeans::params_with_rng(params.k, rng)
+            // linfa-clustering seeds the run (k-means++) and takes the first
+            // step; the remaining Lloyd iterations run in `lloyd` below, a tight
+            // loop over contiguous rows: linfa's per-row ndarray updates made
+            // the whole fit 1.3× slower than scikit-learn's on Online Retail.
+            let seeded = KMeans::params_with_rng(params.k, rng)
                 .n_runs(1)
-                .max_n_iterations(params.max_iter)
-                .tolerance(1e-4)
+                .max_n_iterations(1)
+                .tolerance(tolerance)
                 .init_method(KMeansInit::KMeansPlusPlus)
                 .fit(&dataset)
                 .map_err(|e| SegmentError::Input(format!("k-means failed: {e}")))?;
-            let centroids = model.centroids().clone();
-            let (labels, inertia) = assign(&scaled.x, &centroids);
+            let (centroids, labels, inertia) = lloyd(
+                &scaled.x,
+                seeded.centroids().clone(),
+                params.max_iter.saturating_sub(1),
+                tolerance * tolerance,
+            );
             Ok((centroids, labels, inertia))
         })
         .collect();
