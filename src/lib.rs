@@ -5,5 +5,6 @@ pub mod data;
 pub mod jobs;
 pub mod recsys;
 pub mod segment;
+pub mod task_error;
 pub mod text;
 pub mod ui;

@@ -10,20 +10,6 @@ use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
 use shoplens::ui::ShoplensApp;
 
-fn step_until(
-    harness: &mut Harness<'_, ShoplensApp>,
-    what: &str,
-    done: impl Fn(&ShoplensApp) -> bool,
-) {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while !done(harness.state()) {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        harness.step();
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    harness.run_steps(2);
-}
-
 #[test]
 fn train_als_from_the_ui_and_explore_a_customer() {
     let mut harness = Harness::builder()
@@ -35,7 +21,7 @@ fn train_als_from_the_ui_and_explore_a_customer() {
                 Some(common::sample_events()),
             )
         });
-    step_until(&mut harness, "the sample store", |app| {
+    common::step_until(&mut harness, "the sample store", |app| {
         app.view.is_some() && !app.is_busy()
     });
 

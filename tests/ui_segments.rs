@@ -4,25 +4,9 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
-
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
 use shoplens::ui::ShoplensApp;
-
-fn step_until(
-    harness: &mut Harness<'_, ShoplensApp>,
-    what: &str,
-    done: impl Fn(&ShoplensApp) -> bool,
-) {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while !done(harness.state()) {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        harness.step();
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    harness.run_steps(2);
-}
 
 #[test]
 fn scan_k_pick_four_and_read_the_profiles() {
@@ -35,11 +19,11 @@ fn scan_k_pick_four_and_read_the_profiles() {
                 Some(common::sample_events()),
             )
         });
-    step_until(&mut harness, "the sample store", |app| {
+    common::step_until(&mut harness, "the sample store", |app| {
         app.view.is_some() && !app.is_busy()
     });
     harness.get_by_label("Segments").click();
-    step_until(&mut harness, "the customer table", |app| {
+    common::step_until(&mut harness, "the customer table", |app| {
         app.segments.base.is_some()
     });
     harness.get_by_label("RFM segments");
@@ -53,7 +37,7 @@ fn scan_k_pick_four_and_read_the_profiles() {
         harness.state().segments.scan_job.is_running(),
         "the scan runs on a worker"
     );
-    step_until(&mut harness, "the k scan", |app| {
+    common::step_until(&mut harness, "the k scan", |app| {
         !app.segments.scan_job.is_running()
     });
     assert_eq!(harness.state().segments.live_scan.len(), 9, "k = 2..10");
@@ -64,7 +48,7 @@ fn scan_k_pick_four_and_read_the_profiles() {
     harness.run_steps(1);
     harness.get_by_label_contains("k = 4").click();
     harness.run_steps(1);
-    step_until(&mut harness, "the k-means fit", |app| {
+    common::step_until(&mut harness, "the k-means fit", |app| {
         app.segments.fit.is_some() && !app.segments.fit_job.is_running()
     });
     assert_eq!(harness.state().segments.params.k, 4);

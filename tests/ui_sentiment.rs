@@ -5,26 +5,10 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
-
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
 use shoplens::text::LabelSource;
 use shoplens::ui::ShoplensApp;
-
-fn step_until(
-    harness: &mut Harness<'_, ShoplensApp>,
-    what: &str,
-    done: impl Fn(&ShoplensApp) -> bool,
-) {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while !done(harness.state()) {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        harness.step();
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    harness.run_steps(2);
-}
 
 #[test]
 fn train_on_the_sample_reviews_and_try_a_sentence() {
@@ -37,12 +21,12 @@ fn train_on_the_sample_reviews_and_try_a_sentence() {
                 Some(common::sample_events()),
             )
         });
-    step_until(&mut harness, "the sample store", |app| {
+    common::step_until(&mut harness, "the sample store", |app| {
         app.view.is_some() && !app.is_busy()
     });
 
     harness.get_by_label("Sentiment").click();
-    step_until(&mut harness, "the sample reviews", |app| {
+    common::step_until(&mut harness, "the sample reviews", |app| {
         app.sentiment.own_source.is_some()
     });
     harness.get_by_label_contains("reviews.csv");
@@ -64,7 +48,7 @@ fn train_on_the_sample_reviews_and_try_a_sentence() {
         harness.state().sentiment.job.is_running(),
         "training runs on a worker"
     );
-    step_until(&mut harness, "training", |app| {
+    common::step_until(&mut harness, "training", |app| {
         !app.sentiment.job.is_running()
     });
     assert!(
@@ -118,7 +102,7 @@ fn train_on_the_sample_reviews_and_try_a_sentence() {
     harness.run_steps(1);
     harness.get_by_label("Train").click();
     harness.run_steps(1);
-    step_until(&mut harness, "the failing run", |app| {
+    common::step_until(&mut harness, "the failing run", |app| {
         app.sentiment.message.is_some()
     });
     let message = harness

@@ -16,9 +16,7 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 
-use crate::data::LoadError;
 use crate::jobs::{CancelToken, Cancelled, EpochEvent};
-use crate::recsys::params::ParamError;
 use evaluate::{binary_metrics, is_positive, mean_metrics, roc_curve, BinaryMetrics};
 use model::{fit_naive_bayes, log_loss, LinearModel};
 pub use params::{ClassifierKind, Evaluation, SentimentOptions, SentimentParams};
@@ -26,53 +24,8 @@ pub use reviews::{LabelSource, ReviewColumns, Reviews};
 use tfidf::{SparseRows, Vectorizer, VocabularyOptions};
 pub use tokenize::Ngrams;
 
-#[derive(Debug, Clone, PartialEq)]
-pub enum SentimentError {
-    Input(String),
-    Params(Vec<ParamError>),
-    Cancelled,
-}
-
-impl std::fmt::Display for SentimentError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            SentimentError::Input(m) => f.write_str(m),
-            SentimentError::Params(errors) => write!(
-                f,
-                "invalid parameters: {}",
-                errors
-                    .iter()
-                    .map(|e| e.to_string())
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            ),
-            SentimentError::Cancelled => f.write_str("cancelled"),
-        }
-    }
-}
-
-impl std::error::Error for SentimentError {}
-
-impl From<LoadError> for SentimentError {
-    fn from(e: LoadError) -> Self {
-        SentimentError::Input(e.to_string())
-    }
-}
-
-impl From<Cancelled> for SentimentError {
-    fn from(_: Cancelled) -> Self {
-        SentimentError::Cancelled
-    }
-}
-
-impl From<SentimentError> for crate::jobs::JobFailure {
-    fn from(e: SentimentError) -> Self {
-        match e {
-            SentimentError::Cancelled => crate::jobs::JobFailure::Cancelled,
-            other => crate::jobs::JobFailure::Message(other.to_string()),
-        }
-    }
-}
+/// Errors of the sentiment pipeline (the shared model-task error).
+pub type SentimentError = crate::task_error::TaskError;
 
 /// One evaluated review: index into [`Reviews`], true label, P(positive).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]

@@ -36,3 +36,21 @@ pub fn write_temp(dir: &tempfile::TempDir, name: &str, content: &[u8]) -> PathBu
     std::fs::write(&path, content).expect("write temp file");
     path
 }
+
+/// Step the real app until `done` holds (panics after 120 s naming `what`).
+pub fn step_until(
+    harness: &mut egui_kittest::Harness<'_, shoplens::ui::ShoplensApp>,
+    what: &str,
+    done: impl Fn(&shoplens::ui::ShoplensApp) -> bool,
+) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while !done(harness.state()) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        harness.step();
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    harness.run_steps(2);
+}
