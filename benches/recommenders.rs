@@ -62,6 +62,7 @@ fn ours(name: &str, data: &Interactions) -> serde_json::Value {
         on_epoch: &on_epoch,
         validate: None,
         pool: &pool,
+        stop: None,
     };
     let options = TrainOptions {
         threads: THREADS,

@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand};
 
 pub mod segment;
 pub mod sentiment;
+pub mod sweep;
 
 use crate::data::generate::{generate, GenerateParams};
 use crate::data::profile::Profile;
@@ -33,6 +34,8 @@ pub enum Command {
     Generate(GenerateArgs),
     /// Train and evaluate a recommender; optionally export every user's top-k.
     Recommend(Box<RecommendArgs>),
+    /// Grid or random search over a recommender's hyperparameters, ranked by NDCG@k.
+    Sweep(Box<sweep::SweepArgs>),
     /// Train and evaluate a review sentiment classifier; optionally score a text.
     Sentiment(Box<sentiment::SentimentArgs>),
     /// Customer segments: RFM scores and named segments, k-means clusters, k scan.
@@ -272,6 +275,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Profile(args) => run_profile(&args),
         Command::Generate(args) => run_generate(&args),
         Command::Recommend(args) => run_recommend(&args),
+        Command::Sweep(args) => sweep::run(&args),
         Command::Sentiment(args) => sentiment::run(&args),
         Command::Segment(args) => segment::run(&args),
         Command::RenderIcon { out } => crate::data::generate::draw_icon()
@@ -326,6 +330,7 @@ fn run_recommend(args: &RecommendArgs) -> Result<(), String> {
         threads: args.threads,
         validate_every: args.validate_every,
         k: args.k,
+        patience: 0,
     };
     let quiet = args.json;
     let trained = crate::recsys::train_and_evaluate(

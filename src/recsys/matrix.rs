@@ -11,7 +11,7 @@ use crate::data::profile::kept_rows;
 use crate::data::{Dataset, EventKind, EventWeights, Role};
 
 /// Compressed sparse rows; indices sorted within each row, no duplicates.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Csr {
     pub n_rows: usize,
     pub n_cols: usize,

@@ -9,6 +9,7 @@ pub mod split;
 
 use std::io::Write;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -69,6 +70,8 @@ pub struct Trained {
     pub metrics: Metrics,
     pub epochs: Vec<EpochEvent>,
     pub fit_secs: f64,
+    /// The epoch early stopping ended training at, when it did.
+    pub stopped_early: Option<usize>,
 }
 
 pub fn thread_pool(threads: usize) -> Result<rayon::ThreadPool, RecError> {
@@ -123,7 +126,19 @@ pub fn train_and_evaluate(
     }
     let pool = thread_pool(options.threads)?;
     let epochs = Mutex::new(Vec::new());
+    let stop = AtomicBool::new(false);
+    let patience = Mutex::new(Patience::new(options.patience));
+    let stopped_early = Mutex::new(None);
     let record = |e: EpochEvent| {
+        if let Some((_, value)) = &e.metric {
+            if let Ok(mut p) = patience.lock() {
+                if p.exhausted_after(*value) && !stop.swap(true, Ordering::Relaxed) {
+                    if let Ok(mut at) = stopped_early.lock() {
+                        *at = Some(e.epoch);
+                    }
+                }
+            }
+        }
         if let Ok(mut list) = epochs.lock() {
             list.push(e.clone());
         }
@@ -139,6 +154,7 @@ pub fn train_and_evaluate(
         on_epoch: &record,
         validate: Some(&validate),
         pool: &pool,
+        stop: (options.patience > 0).then_some(&stop),
     };
     let start = Instant::now();
     let model = fit(params, &tt.train, options, &ctx)?;
@@ -157,7 +173,39 @@ pub fn train_and_evaluate(
         metrics,
         epochs,
         fit_secs,
+        stopped_early: stopped_early.into_inner().unwrap_or_default(),
     })
+}
+
+/// Early stopping on a validation metric where larger is better: exhausted
+/// once `patience` validations in a row brought no improvement over the best.
+#[derive(Clone, Debug)]
+pub struct Patience {
+    patience: usize,
+    best: f64,
+    since_best: usize,
+}
+
+impl Patience {
+    /// `patience` 0 never stops.
+    pub fn new(patience: usize) -> Self {
+        Self {
+            patience,
+            best: f64::NEG_INFINITY,
+            since_best: 0,
+        }
+    }
+
+    /// Record one validation value; true when training should stop.
+    pub fn exhausted_after(&mut self, value: f64) -> bool {
+        if value > self.best {
+            self.best = value;
+            self.since_best = 0;
+        } else {
+            self.since_best += 1;
+        }
+        self.patience > 0 && self.since_best >= self.patience
+    }
 }
 
 /// One recommended item and why.

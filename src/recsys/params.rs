@@ -233,8 +233,13 @@ impl ModelParams {
     }
 
     /// Flat `name → value` view for tables and JSON.
+    /// Goes through text so f32 fields print as written (0.01, not
+    /// 0.009999999776482582).
     pub fn to_json(&self) -> serde_json::Value {
-        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+        serde_json::to_string(self)
+            .ok()
+            .and_then(|s| serde_json::from_str(&s).ok())
+            .unwrap_or(serde_json::Value::Null)
     }
 }
 
@@ -262,6 +267,10 @@ pub struct TrainOptions {
     pub validate_every: usize,
     /// k for the ranking metrics.
     pub k: usize,
+    /// Early stopping: end training after this many validations in a row
+    /// without a better validation metric (0: off). The model kept is the
+    /// one at the stopping epoch.
+    pub patience: usize,
 }
 
 impl Default for TrainOptions {
@@ -271,6 +280,7 @@ impl Default for TrainOptions {
             threads: 2,
             validate_every: 5,
             k: 10,
+            patience: 0,
         }
     }
 }

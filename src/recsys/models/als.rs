@@ -16,12 +16,13 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 
 use super::linalg::{axpy_k, cholesky, cholesky_solve, dot, dot_k, gram, matvec};
-use super::{top_n, Factors, FitContext, Model};
+use super::{top_n, Factors, FitContext, Model, ModelSnapshot};
 use crate::jobs::EpochEvent;
 use crate::recsys::matrix::Csr;
 use crate::recsys::params::{AlsParams, TrainOptions};
 use crate::recsys::RecError;
 
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Als {
     pub factors: Factors,
     regularization: f32,
@@ -88,6 +89,9 @@ impl Als {
                 metric,
                 secs: start.elapsed().as_secs_f64(),
             });
+            if ctx.stop_requested() {
+                break;
+            }
         }
         Ok(Self::from_parts(&users, &items, dim, params))
     }
@@ -267,6 +271,10 @@ fn loss(
 }
 
 impl Model for Als {
+    fn snapshot(&self) -> ModelSnapshot {
+        ModelSnapshot::Als(self.clone())
+    }
+
     fn scores(&self, user: u32, _row: (&[u32], &[f32]), out: &mut [f32]) {
         self.factors.score_all(user as usize, out);
     }

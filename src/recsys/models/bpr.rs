@@ -17,7 +17,7 @@ use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 
-use super::{Factors, FitContext, Model};
+use super::{Factors, FitContext, Model, ModelSnapshot};
 use crate::jobs::EpochEvent;
 use crate::recsys::matrix::Csr;
 use crate::recsys::params::{BprParams, TrainOptions};
@@ -26,6 +26,7 @@ use crate::recsys::RecError;
 /// The loss is evaluated on one update in this many.
 const LOSS_SAMPLE_EVERY: usize = 16;
 
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Bpr {
     pub factors: Factors,
 }
@@ -116,6 +117,9 @@ impl Bpr {
                 metric,
                 secs: start.elapsed().as_secs_f64(),
             });
+            if ctx.stop_requested() {
+                break;
+            }
         }
         Ok(Self {
             factors: Factors { dim, users, items },
@@ -190,6 +194,10 @@ fn run_samples(
 }
 
 impl Model for Bpr {
+    fn snapshot(&self) -> ModelSnapshot {
+        ModelSnapshot::Bpr(self.clone())
+    }
+
     fn scores(&self, user: u32, _row: (&[u32], &[f32]), out: &mut [f32]) {
         self.factors.score_all(user as usize, out);
     }

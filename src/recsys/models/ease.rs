@@ -6,12 +6,13 @@
 use rayon::prelude::*;
 
 use super::linalg::{cholesky_cancellable, cholesky_solve};
-use super::{top_n, FitContext, Model};
+use super::{top_n, FitContext, Model, ModelSnapshot};
 use crate::jobs::EpochEvent;
 use crate::recsys::matrix::Csr;
 use crate::recsys::params::EaseParams;
 use crate::recsys::RecError;
 
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Ease {
     n: usize,
     /// Row-major `n × n` weights, `b[i * n + j]` = weight of history item i for j.
@@ -19,6 +20,10 @@ pub struct Ease {
 }
 
 impl Ease {
+    pub fn shape_ok(&self, items: usize) -> bool {
+        self.n == items && self.b.len() == items * items
+    }
+
     pub fn fit(params: &EaseParams, train: &Csr, ctx: &FitContext) -> Result<Self, RecError> {
         let n = train.n_cols;
         if n > params.max_items {
@@ -91,6 +96,10 @@ impl Ease {
 }
 
 impl Model for Ease {
+    fn snapshot(&self) -> ModelSnapshot {
+        ModelSnapshot::Ease(self.clone())
+    }
+
     fn scores(&self, _user: u32, row: (&[u32], &[f32]), out: &mut [f32]) {
         out.fill(0.0);
         for (&i, &x) in row.0.iter().zip(row.1) {

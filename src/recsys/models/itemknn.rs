@@ -14,11 +14,12 @@
 
 use rayon::prelude::*;
 
-use super::{top_n, top_n_in_place, FitContext, Model};
+use super::{top_n, top_n_in_place, FitContext, Model, ModelSnapshot};
 use crate::recsys::matrix::Csr;
 use crate::recsys::params::{ItemKnnParams, Similarity};
 use crate::recsys::RecError;
 
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ItemKnn {
     /// Row i: i's neighbours and similarities (sorted by neighbour index).
     pub neighbours: Csr,
@@ -143,6 +144,10 @@ impl ItemKnn {
 }
 
 impl Model for ItemKnn {
+    fn snapshot(&self) -> ModelSnapshot {
+        ModelSnapshot::ItemKnn(self.clone())
+    }
+
     fn scores(&self, _user: u32, row: (&[u32], &[f32]), out: &mut [f32]) {
         out.fill(0.0);
         for (&i, &x) in row.0.iter().zip(row.1) {

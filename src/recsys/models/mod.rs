@@ -25,6 +25,56 @@ pub trait Model: Send + Sync {
     /// The history items that contributed most to `item`'s score for this user,
     /// with their contributions, largest first.
     fn explain(&self, user: u32, row: (&[u32], &[f32]), item: u32, n: usize) -> Vec<(u32, f32)>;
+
+    /// A copy of the fitted state, for saving in a workspace.
+    fn snapshot(&self) -> ModelSnapshot;
+}
+
+/// The fitted state of any model, serialisable (workspaces keep trained
+/// models so they can be explored again without retraining).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum ModelSnapshot {
+    Popular(popular::Popular),
+    ItemKnn(itemknn::ItemKnn),
+    Als(als::Als),
+    Bpr(bpr::Bpr),
+    Ease(ease::Ease),
+}
+
+impl ModelSnapshot {
+    /// The model again, after checking its shape against the train matrix it
+    /// will score (a mismatched file would otherwise index out of bounds).
+    pub fn restore(self, train: &Csr) -> Result<Box<dyn Model>, String> {
+        let (users, items) = (train.n_rows, train.n_cols);
+        let factors_ok = |f: &Factors| {
+            f.dim > 0 && f.users.len() == users * f.dim && f.items.len() == items * f.dim
+        };
+        let ok = match &self {
+            ModelSnapshot::Popular(m) => m.counts.len() == items,
+            ModelSnapshot::ItemKnn(m) => {
+                m.neighbours.n_rows == items
+                    && m.neighbours.indptr.len() == items + 1
+                    && m.neighbours.indices.iter().all(|&j| (j as usize) < items)
+                    && m.neighbours.indptr.last() == Some(&m.neighbours.indices.len())
+            }
+            ModelSnapshot::Als(m) => factors_ok(&m.factors),
+            ModelSnapshot::Bpr(m) => factors_ok(&m.factors),
+            ModelSnapshot::Ease(m) => m.shape_ok(items),
+        };
+        if !ok {
+            return Err(format!(
+                "the saved model does not match its data ({users} users × {items} items)"
+            ));
+        }
+        Ok(match self {
+            ModelSnapshot::Popular(m) => Box::new(m),
+            ModelSnapshot::ItemKnn(m) => Box::new(m),
+            ModelSnapshot::Als(m) => Box::new(m),
+            ModelSnapshot::Bpr(m) => Box::new(m),
+            ModelSnapshot::Ease(m) => Box::new(m),
+        })
+    }
 }
 
 /// Receives every epoch's event.
@@ -39,11 +89,20 @@ pub struct FitContext<'a> {
     /// Validation metric of an intermediate model.
     pub validate: Option<Validator<'a>>,
     pub pool: &'a rayon::ThreadPool,
+    /// Set (by early stopping) to end training after the current epoch and
+    /// keep the model as it is; unlike cancel, the fit still succeeds.
+    pub stop: Option<&'a std::sync::atomic::AtomicBool>,
 }
 
 impl FitContext<'_> {
     pub fn check(&self) -> Result<(), RecError> {
         self.cancel.check().map_err(|_| RecError::Cancelled)
+    }
+
+    /// Whether early stopping asked to end after this epoch.
+    pub fn stop_requested(&self) -> bool {
+        self.stop
+            .is_some_and(|s| s.load(std::sync::atomic::Ordering::Relaxed))
     }
 
     fn validation_due(&self, epoch: usize, every: usize, last: usize) -> bool {
@@ -107,7 +166,7 @@ pub fn top_n(mut pairs: Vec<(u32, f32)>, n: usize) -> Vec<(u32, f32)> {
 }
 
 /// Dense matrix-factorisation scoring shared by ALS and BPR.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Factors {
     pub dim: usize,
     pub users: Vec<f32>,

@@ -1,9 +1,10 @@
 //! Most popular: every user gets the items most users interacted with.
 
-use super::{top_n, FitContext, Model};
+use super::{top_n, FitContext, Model, ModelSnapshot};
 use crate::recsys::matrix::Csr;
 use crate::recsys::RecError;
 
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Popular {
     /// Distinct train users per item.
     pub counts: Vec<f32>,
@@ -18,6 +19,10 @@ impl Popular {
 }
 
 impl Model for Popular {
+    fn snapshot(&self) -> ModelSnapshot {
+        ModelSnapshot::Popular(self.clone())
+    }
+
     fn scores(&self, _user: u32, _row: (&[u32], &[f32]), out: &mut [f32]) {
         out.copy_from_slice(&self.counts);
     }

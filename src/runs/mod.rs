@@ -1,0 +1,291 @@
+//! Run history: a record of every training run (recommender, sentiment,
+//! segmentation) with its parameters, data fingerprint, curves, metrics and
+//! outcome, plus the analysis behind the Runs tab and hyperparameter sweeps.
+
+pub mod analysis;
+pub mod fingerprint;
+pub mod sweep;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::jobs::EpochEvent;
+use crate::recsys::params::ModelParams;
+use crate::recsys::Trained;
+pub use fingerprint::{fingerprint, DataFingerprint};
+
+/// Which pipeline produced a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunKind {
+    Recommender,
+    Sentiment,
+    Segments,
+}
+
+impl RunKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            RunKind::Recommender => "recommender",
+            RunKind::Sentiment => "sentiment",
+            RunKind::Segments => "segments",
+        }
+    }
+}
+
+/// How a run ended.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "status", content = "message", rename_all = "lowercase")]
+pub enum RunStatus {
+    Done,
+    Cancelled,
+    Failed(String),
+}
+
+impl RunStatus {
+    pub fn label(&self) -> &'static str {
+        match self {
+            RunStatus::Done => "done",
+            RunStatus::Cancelled => "cancelled",
+            RunStatus::Failed(_) => "failed",
+        }
+    }
+}
+
+/// Everything known about one training run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    /// Unique within a workspace.
+    pub id: u64,
+    pub kind: RunKind,
+    /// Model name (`als`, `logreg`, `kmeans`, …).
+    pub model: String,
+    /// Hyperparameters, flat `name → value` (numbers, strings, booleans).
+    pub params: BTreeMap<String, serde_json::Value>,
+    pub seed: u64,
+    pub data: DataFingerprint,
+    /// How it was evaluated (split, hold-out, …).
+    pub evaluation: String,
+    /// Per-epoch loss and validation metric.
+    pub curve: Vec<EpochEvent>,
+    /// Final metrics (empty unless done).
+    pub metrics: BTreeMap<String, f64>,
+    pub fit_secs: f64,
+    pub status: RunStatus,
+    /// Unix seconds at the end of the run.
+    pub finished_unix: i64,
+    /// The sweep this run belongs to, if any.
+    pub sweep: Option<u64>,
+    /// Anything else worth knowing (e.g. "stopped early at epoch 10").
+    pub note: Option<String>,
+}
+
+impl RunRecord {
+    /// A record with no outcome yet; fill in what is known.
+    pub fn new(kind: RunKind, model: &str, data: DataFingerprint) -> Self {
+        Self {
+            id: 0,
+            kind,
+            model: model.to_owned(),
+            params: BTreeMap::new(),
+            seed: 0,
+            data,
+            evaluation: String::new(),
+            curve: Vec::new(),
+            metrics: BTreeMap::new(),
+            fit_secs: 0.0,
+            status: RunStatus::Done,
+            finished_unix: now_unix(),
+            sweep: None,
+            note: None,
+        }
+    }
+
+    /// The record of a recommender run that finished.
+    pub fn from_trained(t: &Trained, data: DataFingerprint) -> Self {
+        let mut r = Self::recommender_attempt(&t.params, &t.options, &t.split, data);
+        r.curve = t.epochs.clone();
+        r.metrics = t.metrics.to_map();
+        r.fit_secs = t.fit_secs;
+        r.note = t
+            .stopped_early
+            .map(|e| format!("stopped early at epoch {e}"));
+        r
+    }
+
+    /// The record of a recommender run before (or without) a result.
+    pub fn recommender_attempt(
+        params: &ModelParams,
+        options: &crate::recsys::params::TrainOptions,
+        split: &crate::recsys::split::Split,
+        data: DataFingerprint,
+    ) -> Self {
+        let mut r = Self::new(RunKind::Recommender, params.name(), data);
+        r.params = flat_params(&params.to_json());
+        r.params.insert("k".into(), options.k.into());
+        if options.patience > 0 {
+            r.params.insert("patience".into(), options.patience.into());
+        }
+        r.seed = options.seed;
+        r.evaluation = split.describe();
+        r
+    }
+
+    /// The metric a run is ranked by: recommenders NDCG@k, sentiment
+    /// accuracy, segments silhouette.
+    pub fn primary_metric(&self) -> Option<(&str, f64)> {
+        let name = match self.kind {
+            RunKind::Recommender => self.metrics.keys().find(|k| k.starts_with("ndcg@"))?,
+            RunKind::Sentiment => self.metrics.keys().find(|k| *k == "accuracy")?,
+            RunKind::Segments => self.metrics.keys().find(|k| *k == "silhouette")?,
+        };
+        self.metrics.get(name).map(|v| (name.as_str(), *v))
+    }
+
+    /// Numeric value of a parameter (booleans as 0/1), for plots.
+    pub fn param_value(&self, name: &str) -> Option<f64> {
+        match self.params.get(name)? {
+            serde_json::Value::Number(n) => n.as_f64(),
+            serde_json::Value::Bool(b) => Some(f64::from(u8::from(*b))),
+            _ => None,
+        }
+    }
+
+    /// `factors=64 regularization=0.05 …` for labels.
+    pub fn params_summary(&self) -> String {
+        self.params
+            .iter()
+            .map(|(k, v)| match v {
+                serde_json::Value::String(s) => format!("{k}={s}"),
+                other => format!("{k}={other}"),
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// `{"model": "als", "factors": 64, …}` → `factors → 64, …`: the model name
+/// is a record field, nested objects are flattened with dots.
+pub fn flat_params(json: &serde_json::Value) -> BTreeMap<String, serde_json::Value> {
+    fn walk(prefix: &str, v: &serde_json::Value, out: &mut BTreeMap<String, serde_json::Value>) {
+        match v {
+            serde_json::Value::Object(map) => {
+                for (k, v) in map {
+                    let key = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
+                    walk(&key, v, out);
+                }
+            }
+            other => {
+                out.insert(prefix.to_owned(), other.clone());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk("", json, &mut out);
+    out.remove("model");
+    out
+}
+
+pub fn now_unix() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// A trained model kept with its run, so it can be explored or saved.
+#[derive(Clone)]
+pub enum RunModel {
+    Recommender(Arc<Trained>),
+}
+
+/// One row of the run history.
+#[derive(Clone)]
+pub struct RunEntry {
+    pub record: RunRecord,
+    pub model: Option<RunModel>,
+}
+
+/// Every run of the session (and of the opened workspace), in order.
+#[derive(Clone, Default)]
+pub struct RunHistory {
+    pub entries: Vec<RunEntry>,
+    next_id: u64,
+    next_sweep: u64,
+}
+
+impl RunHistory {
+    /// Append a run, giving it the next id; returns the id.
+    pub fn push(&mut self, mut record: RunRecord, model: Option<RunModel>) -> u64 {
+        self.next_id = self
+            .next_id
+            .max(self.entries.iter().map(|e| e.record.id).max().unwrap_or(0))
+            + 1;
+        record.id = self.next_id;
+        let id = record.id;
+        self.entries.push(RunEntry { record, model });
+        id
+    }
+
+    /// A fresh sweep id.
+    pub fn new_sweep(&mut self) -> u64 {
+        self.next_sweep = self.next_sweep.max(
+            self.entries
+                .iter()
+                .filter_map(|e| e.record.sweep)
+                .max()
+                .unwrap_or(0),
+        ) + 1;
+        self.next_sweep
+    }
+
+    pub fn get(&self, id: u64) -> Option<&RunEntry> {
+        self.entries.iter().find(|e| e.record.id == id)
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn remove(&mut self, id: u64) {
+        self.entries.retain(|e| e.record.id != id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn params_flatten_without_the_model_name() {
+        let p = ModelParams::Als(Default::default());
+        let flat = flat_params(&p.to_json());
+        assert_eq!(flat.get("factors"), Some(&serde_json::json!(64)));
+        assert!(!flat.contains_key("model"));
+        let nested = flat_params(&serde_json::json!({"a": {"b": 1}, "c": "x"}));
+        assert_eq!(nested.get("a.b"), Some(&serde_json::json!(1)));
+    }
+
+    #[test]
+    fn history_ids_increase_past_loaded_ones() {
+        let mut h = RunHistory::default();
+        let mut r = RunRecord::new(RunKind::Recommender, "als", DataFingerprint::default());
+        r.id = 7;
+        h.entries.push(RunEntry {
+            record: r.clone(),
+            model: None,
+        });
+        assert_eq!(h.push(r, None), 8);
+        assert_eq!(h.new_sweep(), 1);
+    }
+}

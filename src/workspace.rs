@@ -1,0 +1,352 @@
+//! `.shoplens` workspaces: the data sources (with their column mappings), every
+//! run record and the trained recommender models, in one versioned file.
+//!
+//! Layout: a text header line `SHOPLENS-WORKSPACE <version>\n`, then the
+//! workspace as gzip-compressed JSON. The header lets a newer file be refused
+//! with a clear message before any parsing. Writes go to a temporary file in
+//! the same folder, are flushed to disk, then renamed over the target, so a
+//! crash or full disk never leaves a half-written workspace; a file that
+//! cannot be read is reported and left exactly as it was.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::{EventWeights, LoadOptions};
+use crate::jobs::EpochEvent;
+use crate::recsys::matrix::{Csr, Interactions};
+use crate::recsys::metrics::Metrics;
+use crate::recsys::models::ModelSnapshot;
+use crate::recsys::params::{ModelParams, TrainOptions};
+use crate::recsys::split::Split;
+use crate::recsys::Trained;
+use crate::runs::{RunEntry, RunHistory, RunModel, RunRecord};
+
+/// The version this build writes, and the newest it reads.
+pub const WORKSPACE_VERSION: u32 = 1;
+const MAGIC: &str = "SHOPLENS-WORKSPACE";
+pub const EXTENSION: &str = "shoplens";
+
+/// A file the app reads data from, with how it was read.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DataSource {
+    pub path: PathBuf,
+    /// Format, column roles and cleaning as the user left them.
+    pub options: LoadOptions,
+    pub event_weights: EventWeights,
+}
+
+/// A train matrix with the id maps, shared by the models trained on it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SavedTrainSet {
+    pub split: Split,
+    pub train: Csr,
+    pub relevant: Vec<Vec<u32>>,
+    pub user_labels: Vec<String>,
+    pub item_labels: Vec<String>,
+}
+
+/// A trained recommender, enough to explore and export it again.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SavedRecommender {
+    pub run_id: u64,
+    /// Index into [`Workspace::train_sets`].
+    pub train_set: usize,
+    pub params: ModelParams,
+    pub options: TrainOptions,
+    pub model: ModelSnapshot,
+    pub metrics: Metrics,
+    pub epochs: Vec<EpochEvent>,
+    pub fit_secs: f64,
+    pub stopped_early: Option<usize>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Workspace {
+    pub sources: Vec<DataSource>,
+    pub runs: Vec<RunRecord>,
+    pub train_sets: Vec<SavedTrainSet>,
+    pub recommenders: Vec<SavedRecommender>,
+    /// Salt of the pseudonymised exports, kept so the same customer gets the
+    /// same pseudonym in every export from this workspace.
+    pub pseudonym_salt: String,
+}
+
+/// Why a workspace could not be opened or saved. The file is never modified.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum WorkspaceError {
+    #[error("{path}: cannot read it ({message})")]
+    Unreadable { path: PathBuf, message: String },
+    #[error("{path} is not a shoplens workspace (it does not start with the '{MAGIC}' header); it was left unchanged")]
+    NotAWorkspace { path: PathBuf },
+    #[error("{path} was saved by a newer shoplens (workspace version {found}; this version reads up to {WORKSPACE_VERSION}). Update shoplens to open it; the file was left unchanged")]
+    TooNew { path: PathBuf, found: u32 },
+    #[error("{path} is damaged and cannot be opened ({message}); it was left unchanged")]
+    Corrupt { path: PathBuf, message: String },
+    #[error("{path}: cannot save ({message}); any previous file there was left unchanged")]
+    Write { path: PathBuf, message: String },
+}
+
+impl Workspace {
+    /// Write atomically: temporary file beside `path`, fsync, rename.
+    /// Returns the bytes written.
+    pub fn save(&self, path: &Path) -> Result<u64, WorkspaceError> {
+        let err = |e: &dyn std::fmt::Display| WorkspaceError::Write {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        };
+        let tmp = temp_path(path);
+        let result = (|| -> Result<u64, WorkspaceError> {
+            let file = std::fs::File::create(&tmp).map_err(|e| err(&e))?;
+            let mut out = std::io::BufWriter::new(file);
+            writeln!(out, "{MAGIC} {WORKSPACE_VERSION}").map_err(|e| err(&e))?;
+            let mut gz = flate2::write::GzEncoder::new(out, flate2::Compression::fast());
+            serde_json::to_writer(&mut gz, self).map_err(|e| err(&e))?;
+            let out = gz.finish().map_err(|e| err(&e))?;
+            let file = out.into_inner().map_err(|e| err(&e.error()))?;
+            file.sync_all().map_err(|e| err(&e))?;
+            Ok(file.metadata().map(|m| m.len()).unwrap_or(0))
+        })();
+        match result {
+            Ok(bytes) => {
+                std::fs::rename(&tmp, path).map_err(|e| {
+                    let _ = std::fs::remove_file(&tmp);
+                    err(&e)
+                })?;
+                Ok(bytes)
+            }
+            Err(e) => {
+                let _ = std::fs::remove_file(&tmp);
+                Err(e)
+            }
+        }
+    }
+
+    /// Read a workspace; every failure names the file and leaves it alone.
+    pub fn open(path: &Path) -> Result<Workspace, WorkspaceError> {
+        let file = std::fs::File::open(path).map_err(|e| WorkspaceError::Unreadable {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        let mut reader = BufReader::new(file);
+        let mut header = Vec::new();
+        // The header is short: read at most 64 bytes looking for it.
+        (&mut reader)
+            .take(64)
+            .read_until(b'\n', &mut header)
+            .map_err(|e| WorkspaceError::Unreadable {
+                path: path.to_path_buf(),
+                message: e.to_string(),
+            })?;
+        let header = String::from_utf8_lossy(&header);
+        let Some(version) = header
+            .trim_end()
+            .strip_prefix(MAGIC)
+            .and_then(|rest| rest.trim().parse::<u32>().ok())
+        else {
+            return Err(WorkspaceError::NotAWorkspace {
+                path: path.to_path_buf(),
+            });
+        };
+        if version > WORKSPACE_VERSION {
+            return Err(WorkspaceError::TooNew {
+                path: path.to_path_buf(),
+                found: version,
+            });
+        }
+        let gz = flate2::read::GzDecoder::new(reader);
+        let ws: Workspace =
+            serde_json::from_reader(BufReader::new(gz)).map_err(|e| WorkspaceError::Corrupt {
+                path: path.to_path_buf(),
+                message: if e.is_io() {
+                    format!("the compressed data is broken: {e}")
+                } else {
+                    e.to_string()
+                },
+            })?;
+        ws.check().map_err(|message| WorkspaceError::Corrupt {
+            path: path.to_path_buf(),
+            message,
+        })?;
+        Ok(ws)
+    }
+
+    /// References between the parts must hold.
+    fn check(&self) -> Result<(), String> {
+        for m in &self.recommenders {
+            let Some(set) = self.train_sets.get(m.train_set) else {
+                return Err(format!(
+                    "model of run {} refers to a missing train set",
+                    m.run_id
+                ));
+            };
+            if set.user_labels.len() != set.train.n_rows
+                || set.item_labels.len() != set.train.n_cols
+                || set.relevant.len() != set.train.n_rows
+                || set.train.indptr.len() != set.train.n_rows + 1
+            {
+                return Err(format!("train set of run {} is inconsistent", m.run_id));
+            }
+        }
+        Ok(())
+    }
+
+    /// Store the run history: records, and the recommender models with their
+    /// train sets (one copy per distinct train matrix).
+    pub fn put_history(&mut self, history: &RunHistory) {
+        self.runs.clear();
+        self.train_sets.clear();
+        self.recommenders.clear();
+        let mut shared: Vec<(Arc<Interactions>, usize)> = Vec::new();
+        for entry in &history.entries {
+            self.runs.push(entry.record.clone());
+            let Some(RunModel::Recommender(t)) = &entry.model else {
+                continue;
+            };
+            let train_set = match shared.iter().find(|(data, i)| {
+                Arc::ptr_eq(data, &t.data)
+                    && self.train_sets[*i].split == t.split
+                    && self.train_sets[*i].train == t.train
+            }) {
+                Some((_, i)) => *i,
+                None => {
+                    self.train_sets.push(SavedTrainSet {
+                        split: t.split.clone(),
+                        train: t.train.clone(),
+                        relevant: t.relevant.clone(),
+                        user_labels: t.data.user_labels.clone(),
+                        item_labels: t.data.item_labels.clone(),
+                    });
+                    shared.push((Arc::clone(&t.data), self.train_sets.len() - 1));
+                    self.train_sets.len() - 1
+                }
+            };
+            self.recommenders.push(SavedRecommender {
+                run_id: entry.record.id,
+                train_set,
+                params: t.params.clone(),
+                options: t.options.clone(),
+                model: t.model.snapshot(),
+                metrics: t.metrics.clone(),
+                epochs: t.epochs.clone(),
+                fit_secs: t.fit_secs,
+                stopped_early: t.stopped_early,
+            });
+        }
+    }
+
+    /// The run history with every saved model restored. A model that does not
+    /// fit its data is dropped (its run stays) and reported in the warnings.
+    pub fn history(&self) -> (RunHistory, Vec<String>) {
+        let mut warnings = Vec::new();
+        let mut datas: Vec<Option<Arc<Interactions>>> = vec![None; self.train_sets.len()];
+        let mut history = RunHistory::default();
+        for record in &self.runs {
+            let model = self
+                .recommenders
+                .iter()
+                .find(|m| m.run_id == record.id)
+                .and_then(|m| match self.restore(m, &mut datas) {
+                    Ok(t) => Some(RunModel::Recommender(Arc::new(t))),
+                    Err(e) => {
+                        warnings.push(format!("run {}: {e}", record.id));
+                        None
+                    }
+                });
+            history.entries.push(RunEntry {
+                record: record.clone(),
+                model,
+            });
+        }
+        (history, warnings)
+    }
+
+    fn restore(
+        &self,
+        saved: &SavedRecommender,
+        datas: &mut [Option<Arc<Interactions>>],
+    ) -> Result<Trained, String> {
+        let set = self
+            .train_sets
+            .get(saved.train_set)
+            .ok_or("missing train set")?;
+        let data = datas[saved.train_set]
+            .get_or_insert_with(|| {
+                Arc::new(Interactions {
+                    user_labels: set.user_labels.clone(),
+                    item_labels: set.item_labels.clone(),
+                    ..Default::default()
+                })
+            })
+            .clone();
+        let model = saved.model.clone().restore(&set.train)?;
+        Ok(Trained {
+            params: saved.params.clone(),
+            options: saved.options.clone(),
+            split: set.split.clone(),
+            data,
+            train: set.train.clone(),
+            relevant: set.relevant.clone(),
+            model,
+            metrics: saved.metrics.clone(),
+            epochs: saved.epochs.clone(),
+            fit_secs: saved.fit_secs,
+            stopped_early: saved.stopped_early,
+        })
+    }
+
+    /// Open `path` if it exists, or start an empty workspace if it does not.
+    /// Any other failure (unreadable, damaged, newer) is an error.
+    pub fn open_or_new(path: &Path) -> Result<Workspace, WorkspaceError> {
+        if path.exists() {
+            Workspace::open(path)
+        } else {
+            Ok(Workspace::default())
+        }
+    }
+}
+
+fn temp_path(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "workspace".into());
+    path.with_file_name(format!(".{name}.{}.partial", std::process::id()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_version_and_damage_are_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("w.shoplens");
+        let ws = Workspace {
+            pseudonym_salt: "s".into(),
+            ..Default::default()
+        };
+        ws.save(&p).unwrap();
+        assert_eq!(Workspace::open(&p).unwrap(), ws);
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(leftovers.len(), 1, "no temporary file left behind");
+
+        std::fs::write(&p, b"hello").unwrap();
+        assert!(matches!(
+            Workspace::open(&p),
+            Err(WorkspaceError::NotAWorkspace { .. })
+        ));
+        std::fs::write(&p, format!("{MAGIC} 99\n")).unwrap();
+        assert!(matches!(
+            Workspace::open(&p),
+            Err(WorkspaceError::TooNew { found: 99, .. })
+        ));
+        std::fs::write(&p, format!("{MAGIC} 1\nnot gzip")).unwrap();
+        let e = Workspace::open(&p).unwrap_err();
+        assert!(matches!(e, WorkspaceError::Corrupt { .. }), "{e}");
+        assert!(e.to_string().contains("left unchanged"));
+    }
+}

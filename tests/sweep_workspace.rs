@@ -1,0 +1,413 @@
+//! Sweeps, run records and `.shoplens` workspaces: a 2×2 ALS sweep ranked by
+//! NDCG, a workspace round trip that keeps runs and models (identical
+//! recommendations after reload), and damaged or newer files refused and left
+//! untouched.
+
+mod common;
+
+use std::process::Command;
+use std::sync::Arc;
+
+use shoplens::data::{load_dataset, LoadOptions};
+use shoplens::jobs::CancelToken;
+use shoplens::recsys::matrix::{Interactions, MatrixOptions};
+use shoplens::recsys::params::*;
+use shoplens::recsys::split::Split;
+use shoplens::recsys::train_and_evaluate;
+use shoplens::runs::sweep::{expand, parse_list, run_sweep, SweepSpec, SweepUpdate};
+use shoplens::runs::{fingerprint, RunHistory, RunModel, RunRecord, RunStatus};
+use shoplens::workspace::{Workspace, WorkspaceError};
+
+fn shoplens(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_shoplens"))
+        .args(args)
+        .output()
+        .expect("run shoplens")
+}
+
+fn sample() -> (Arc<shoplens::data::Dataset>, Arc<Interactions>) {
+    let ds = load_dataset(
+        &common::sample_events(),
+        &LoadOptions::default(),
+        &CancelToken::new(),
+        &|_, _| {},
+    )
+    .unwrap();
+    let data = Interactions::from_dataset(&ds, &MatrixOptions::default()).unwrap();
+    (Arc::new(ds), Arc::new(data))
+}
+
+#[test]
+fn cli_two_by_two_als_sweep_is_ranked_by_ndcg() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("tuning.shoplens");
+    let sample = common::sample_events();
+    let out = shoplens(&[
+        "sweep",
+        "--data",
+        sample.to_str().unwrap(),
+        "--model",
+        "als",
+        "--grid",
+        "factors=8,32",
+        "--grid",
+        "regularization=0.01,1",
+        "--iterations",
+        "8",
+        "--workspace",
+        ws.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let runs = v["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 4);
+    let ndcg: Vec<f64> = runs
+        .iter()
+        .map(|r| r["metrics"]["ndcg@10"].as_f64().unwrap())
+        .collect();
+    assert!(
+        ndcg.windows(2).all(|w| w[0] >= w[1]),
+        "ranked best first: {ndcg:?}"
+    );
+    let mut combos: Vec<(u64, f64)> = runs
+        .iter()
+        .map(|r| {
+            assert_eq!(r["status"], "done");
+            for key in ["params", "metrics", "fit_secs", "status"] {
+                assert!(r.get(key).is_some(), "missing {key}");
+            }
+            (
+                r["params"]["factors"].as_u64().unwrap(),
+                r["params"]["regularization"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    combos.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    assert_eq!(combos, vec![(8, 0.01), (8, 1.0), (32, 0.01), (32, 1.0)]);
+    let ranks: Vec<u64> = runs.iter().map(|r| r["rank"].as_u64().unwrap()).collect();
+    assert_eq!(ranks, vec![1, 2, 3, 4]);
+
+    // The workspace now holds the four runs with their models; a second sweep appends.
+    let saved = Workspace::open(&ws).unwrap();
+    assert_eq!(saved.runs.len(), 4);
+    assert_eq!(saved.recommenders.len(), 4);
+    assert_eq!(saved.train_sets.len(), 1, "one shared train matrix");
+    assert_eq!(saved.sources.len(), 1);
+    let out = shoplens(&[
+        "sweep",
+        "--data",
+        sample.to_str().unwrap(),
+        "--model",
+        "itemknn",
+        "--grid",
+        "neighbors=5,50",
+        "--workspace",
+        ws.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let saved = Workspace::open(&ws).unwrap();
+    assert_eq!(saved.runs.len(), 6);
+    let ids: Vec<u64> = saved.runs.iter().map(|r| r.id).collect();
+    assert_eq!(ids, vec![1, 2, 3, 4, 5, 6]);
+    assert_eq!(saved.runs[4].sweep, Some(2));
+}
+
+#[test]
+fn cli_sweep_refuses_bad_specs_and_damaged_workspaces() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = common::sample_events();
+    let data = sample.to_str().unwrap();
+    let out = shoplens(&[
+        "sweep", "--data", data, "--model", "als", "--grid", "nope=1,2",
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no parameter 'nope'") && err.contains("factors"),
+        "{err}"
+    );
+    let out = shoplens(&[
+        "sweep",
+        "--data",
+        data,
+        "--model",
+        "als",
+        "--range",
+        "alpha=1..5",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("random search"));
+
+    let bad = common::write_temp(
+        &dir,
+        "bad.shoplens",
+        b"SHOPLENS-WORKSPACE 1\n\x1f\x8bgarbage",
+    );
+    let before = std::fs::read(&bad).unwrap();
+    let out = shoplens(&[
+        "sweep",
+        "--data",
+        data,
+        "--model",
+        "popular",
+        "--random",
+        "1",
+        "--range",
+        "k=1..2",
+        "--workspace",
+        bad.to_str().unwrap(),
+    ]);
+    // `k` is not a model parameter: the spec is refused before the workspace.
+    assert!(!out.status.success());
+    let out = shoplens(&[
+        "sweep",
+        "--data",
+        data,
+        "--model",
+        "als",
+        "--grid",
+        "factors=4",
+        "--iterations",
+        "2",
+        "--workspace",
+        bad.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("damaged") && err.contains("bad.shoplens"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(&bad).unwrap(),
+        before,
+        "damaged workspace untouched"
+    );
+}
+
+#[test]
+fn sweep_core_reports_live_and_cancel_keeps_finished_runs() {
+    let (_, data) = sample();
+    let base = ModelParams::Als(AlsParams {
+        iterations: 4,
+        ..Default::default()
+    });
+    let spec = SweepSpec {
+        lists: vec![parse_list("factors=4,8,16").unwrap()],
+        ..Default::default()
+    };
+    let settings = expand(&base, &spec).unwrap();
+    let cancel = CancelToken::new();
+    let finished = std::sync::Mutex::new(Vec::new());
+    let epochs = std::sync::atomic::AtomicUsize::new(0);
+    run_sweep(
+        data,
+        &Split::LeaveLastOut,
+        &settings,
+        &TrainOptions::default(),
+        &cancel,
+        &|u| match u {
+            SweepUpdate::Epoch { .. } => {
+                epochs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            SweepUpdate::Finished { index, run } => {
+                finished.lock().unwrap().push((index, run.result.is_ok()));
+                if index == 1 {
+                    cancel.cancel(); // stop after the second run
+                }
+            }
+            SweepUpdate::Started { .. } => {}
+        },
+    );
+    assert_eq!(*finished.lock().unwrap(), vec![(0, true), (1, true)]);
+    assert_eq!(epochs.into_inner(), 8, "4 epochs per finished run, live");
+}
+
+#[test]
+fn workspace_round_trip_keeps_runs_and_models() {
+    let (ds, data) = sample();
+    let print = fingerprint(&ds);
+    assert_eq!(print.rows, ds.df.height());
+    assert_eq!(print.hash.len(), 32);
+    let mut history = RunHistory::default();
+    let options = TrainOptions {
+        validate_every: 2,
+        ..Default::default()
+    };
+    let models = [
+        ModelParams::Popular,
+        ModelParams::ItemKnn(ItemKnnParams::default()),
+        ModelParams::ItemKnn(ItemKnnParams {
+            similarity: Similarity::Bm25,
+            ..Default::default()
+        }),
+        ModelParams::Als(AlsParams {
+            iterations: 5,
+            ..Default::default()
+        }),
+        ModelParams::Bpr(BprParams {
+            epochs: 5,
+            ..Default::default()
+        }),
+        ModelParams::Ease(EaseParams::default()),
+    ];
+    for params in &models {
+        let t = train_and_evaluate(
+            Arc::clone(&data),
+            &Split::LeaveLastOut,
+            params,
+            &options,
+            &CancelToken::new(),
+            &|_| {},
+        )
+        .unwrap();
+        let record = RunRecord::from_trained(&t, print.clone());
+        history.push(record, Some(RunModel::Recommender(Arc::new(t))));
+    }
+    let mut failed = RunRecord::new(shoplens::runs::RunKind::Recommender, "als", print.clone());
+    failed.status = RunStatus::Failed("factors must be between 1 and 1024".into());
+    history.push(failed, None);
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.shoplens");
+    let mut ws = Workspace::default();
+    ws.put_history(&history);
+    assert_eq!(ws.train_sets.len(), 1, "the six models share one train set");
+    ws.save(&path).unwrap();
+    let reopened = Workspace::open(&path).unwrap();
+    assert_eq!(reopened, ws);
+    let (restored, warnings) = reopened.history();
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert_eq!(restored.len(), history.len());
+    for (a, b) in history.entries.iter().zip(&restored.entries) {
+        assert_eq!(a.record, b.record);
+        match (&a.model, &b.model) {
+            (Some(RunModel::Recommender(x)), Some(RunModel::Recommender(y))) => {
+                assert_eq!(x.metrics, y.metrics);
+                assert_eq!(x.epochs, y.epochs);
+                for user in [0u32, 1, 17, 250, (x.train.n_rows - 1) as u32] {
+                    assert_eq!(
+                        x.recommend(user, 10, 3),
+                        y.recommend(user, 10, 3),
+                        "{} user {user}",
+                        a.record.model
+                    );
+                }
+                assert_eq!(x.model.similar_items(3, 5), y.model.similar_items(3, 5));
+                assert_eq!(x.data.user_labels, y.data.user_labels);
+            }
+            (None, None) => {}
+            _ => panic!("model lost for run {}", a.record.id),
+        }
+    }
+    // The export of a reloaded model is byte-identical too.
+    let (Some(RunModel::Recommender(x)), Some(RunModel::Recommender(y))) =
+        (&history.entries[3].model, &restored.entries[3].model)
+    else {
+        panic!("ALS model missing");
+    };
+    let (ea, eb) = (dir.path().join("a.csv"), dir.path().join("b.csv"));
+    x.export_top_k(&ea, 10, &CancelToken::new(), &|_, _| {})
+        .unwrap();
+    y.export_top_k(&eb, 10, &CancelToken::new(), &|_, _| {})
+        .unwrap();
+    assert_eq!(std::fs::read(&ea).unwrap(), std::fs::read(&eb).unwrap());
+}
+
+#[test]
+fn damaged_or_newer_workspaces_are_refused_and_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.shoplens");
+    Workspace::default().save(&good).unwrap();
+    let bytes = std::fs::read(&good).unwrap();
+    // Truncated halfway, a flipped byte in the compressed body, a newer
+    // version, and a file that is not a workspace at all.
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("truncated.shoplens", bytes[..bytes.len() / 2].to_vec()),
+        ("flipped.shoplens", {
+            let mut b = bytes.clone();
+            let i = b.len() - 6;
+            b[i] ^= 0xff;
+            b
+        }),
+        ("newer.shoplens", {
+            let mut b = b"SHOPLENS-WORKSPACE 2\n".to_vec();
+            b.extend_from_slice(&bytes[21..]);
+            b
+        }),
+        (
+            "events.shoplens",
+            std::fs::read(common::sample_events()).unwrap(),
+        ),
+    ];
+    for (name, content) in cases {
+        let path = common::write_temp(&dir, name, &content);
+        let err = Workspace::open(&path).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains(name), "{text}");
+        assert!(
+            text.contains("unchanged") || text.contains("cannot read"),
+            "{text}"
+        );
+        match name {
+            "newer.shoplens" => assert!(matches!(err, WorkspaceError::TooNew { found: 2, .. })),
+            "events.shoplens" => assert!(matches!(err, WorkspaceError::NotAWorkspace { .. })),
+            _ => assert!(
+                matches!(err, WorkspaceError::Corrupt { .. }),
+                "{name}: {text}"
+            ),
+        }
+        assert_eq!(std::fs::read(&path).unwrap(), content, "{name} modified");
+    }
+}
+
+#[test]
+fn movielens_sweep_on_real_data() {
+    let Some(dir) = common::shared_data() else {
+        return;
+    };
+    let ds = load_dataset(
+        &dir.join("movielens-100k/u.data"),
+        &LoadOptions::default(),
+        &CancelToken::new(),
+        &|_, _| {},
+    )
+    .unwrap();
+    let data = Arc::new(Interactions::from_dataset(&ds, &MatrixOptions::default()).unwrap());
+    let base = ModelParams::ItemKnn(ItemKnnParams::default());
+    let spec = SweepSpec {
+        lists: vec![
+            parse_list("similarity=cosine,bm25").unwrap(),
+            parse_list("neighbors=100").unwrap(),
+        ],
+        ..Default::default()
+    };
+    let settings = expand(&base, &spec).unwrap();
+    let hr = std::sync::Mutex::new(Vec::new());
+    run_sweep(
+        data,
+        &Split::LeaveLastOut,
+        &settings,
+        &TrainOptions::default(),
+        &CancelToken::new(),
+        &|u| {
+            if let SweepUpdate::Finished { run, .. } = u {
+                hr.lock().unwrap().push(run.result.unwrap().metrics.hr);
+            }
+        },
+    );
+    // The implicit 0.7.3 references (issue 3): cosine 0.0615, BM25 0.0689.
+    let hr = hr.into_inner().unwrap();
+    assert!((hr[0] - 0.0615).abs() <= 0.01, "{hr:?}");
+    assert!((hr[1] - 0.0689).abs() <= 0.01, "{hr:?}");
+}
