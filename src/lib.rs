@@ -2,6 +2,7 @@
 
 pub mod cli;
 pub mod data;
+pub mod export;
 pub mod jobs;
 pub mod recsys;
 pub mod runs;

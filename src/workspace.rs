@@ -298,6 +298,18 @@ impl Workspace {
         })
     }
 
+    /// Where a data source is: absolute paths as saved, relative ones (from
+    /// older files or hand edits) beside the workspace file.
+    pub fn resolve(&self, workspace_path: &Path, source: &Path) -> PathBuf {
+        if source.is_absolute() {
+            return source.to_path_buf();
+        }
+        workspace_path
+            .parent()
+            .map(|dir| dir.join(source))
+            .unwrap_or_else(|| source.to_path_buf())
+    }
+
     /// Open `path` if it exists, or start an empty workspace if it does not.
     /// Any other failure (unreadable, damaged, newer) is an error.
     pub fn open_or_new(path: &Path) -> Result<Workspace, WorkspaceError> {

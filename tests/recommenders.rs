@@ -222,7 +222,7 @@ fn explanations_add_up_and_export_writes_every_user() {
     let d = tempfile::tempdir().unwrap();
     let path = d.path().join("top.csv");
     let rows = t
-        .export_top_k(&path, 3, &CancelToken::new(), &|_, _| {})
+        .export_top_k(&path, 3, None, &CancelToken::new(), &|_, _| {})
         .unwrap();
     assert_eq!(rows, data.n_users() * 3);
     let text = std::fs::read_to_string(&path).unwrap();

@@ -317,9 +317,9 @@ fn workspace_round_trip_keeps_runs_and_models() {
         panic!("ALS model missing");
     };
     let (ea, eb) = (dir.path().join("a.csv"), dir.path().join("b.csv"));
-    x.export_top_k(&ea, 10, &CancelToken::new(), &|_, _| {})
+    x.export_top_k(&ea, 10, None, &CancelToken::new(), &|_, _| {})
         .unwrap();
-    y.export_top_k(&eb, 10, &CancelToken::new(), &|_, _| {})
+    y.export_top_k(&eb, 10, None, &CancelToken::new(), &|_, _| {})
         .unwrap();
     assert_eq!(std::fs::read(&ea).unwrap(), std::fs::read(&eb).unwrap());
 }

@@ -42,7 +42,7 @@ pub enum Command {
     Segment(Box<segment::SegmentArgs>),
     /// Open the GUI on a file (same as running without arguments, then File → Open).
     Gui {
-        /// File to open instead of the sample store.
+        /// Data file to open instead of the sample store, or a `.shoplens` workspace.
         path: Option<PathBuf>,
     },
     /// Draw the app icon to a PNG (used to build assets/).
@@ -181,6 +181,10 @@ pub struct RecommendArgs {
     /// Write every user's top-k (user, rank, item, score) to this CSV.
     #[arg(long)]
     pub export: Option<PathBuf>,
+    /// In the export, replace customer ids by HMAC-SHA256 pseudonyms keyed
+    /// with this secret salt (same salt, same pseudonyms).
+    #[arg(long, value_name = "SALT")]
+    pub pseudonymise: Option<String>,
     #[arg(long)]
     pub json: bool,
 }
@@ -355,7 +359,16 @@ fn run_recommend(args: &RecommendArgs) -> Result<(), String> {
     .map_err(|e| e.to_string())?;
     if let Some(path) = &args.export {
         trained
-            .export_top_k(path, args.k, &cancel, &|_, _| {})
+            .export_top_k(
+                path,
+                args.k,
+                args.pseudonymise
+                    .as_deref()
+                    .map(crate::export::Pseudonymizer::new)
+                    .as_ref(),
+                &cancel,
+                &|_, _| {},
+            )
             .map_err(|e| e.to_string())?;
     }
     if args.json {

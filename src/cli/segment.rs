@@ -42,6 +42,10 @@ pub struct SegmentArgs {
     /// Write every customer with their RFM segment and cluster to this CSV.
     #[arg(long)]
     pub export: Option<PathBuf>,
+    /// In the export, replace customer ids by HMAC-SHA256 pseudonyms keyed
+    /// with this secret salt (same salt, same pseudonyms).
+    #[arg(long, value_name = "SALT")]
+    pub pseudonymise: Option<String>,
     #[arg(long, default_value_t = 2)]
     pub threads: usize,
     #[arg(long)]
@@ -125,7 +129,13 @@ pub fn run(args: &SegmentArgs) -> Result<(), String> {
             None
         };
         if let Some(path) = &args.export {
-            crate::segment::export::write_customers(path, &table, segments.as_ref(), Some(&clustering.labels))
+            crate::segment::export::write_customers(
+                path,
+                &table,
+                segments.as_ref(),
+                Some(&clustering.labels),
+                args.pseudonymise.as_deref().map(crate::export::Pseudonymizer::new).as_ref(),
+            )
                 .map_err(|e| e.to_string())?;
         }
         if args.json {

@@ -176,8 +176,17 @@ pub fn run(args: &SweepArgs) -> Result<(), String> {
     });
     if let (Some(path), Some(best)) = (&b.export, order.first()) {
         if let Some(RunModel::Recommender(t)) = &rows[*best].1 {
-            t.export_top_k(path, b.k, &cancel, &|_, _| {})
-                .map_err(|e| e.to_string())?;
+            t.export_top_k(
+                path,
+                b.k,
+                b.pseudonymise
+                    .as_deref()
+                    .map(crate::export::Pseudonymizer::new)
+                    .as_ref(),
+                &cancel,
+                &|_, _| {},
+            )
+            .map_err(|e| e.to_string())?;
         }
     }
     let json_runs: Vec<serde_json::Value> = order
@@ -213,7 +222,7 @@ pub fn run(args: &SweepArgs) -> Result<(), String> {
         }
         ws.put_history(&saved);
         let source = DataSource {
-            path: b.data.clone(),
+            path: std::fs::canonicalize(&b.data).unwrap_or_else(|_| b.data.clone()),
             options: load_options.clone(),
             event_weights: Default::default(),
         };

@@ -237,11 +237,13 @@ impl Trained {
             .collect()
     }
 
-    /// Every user's top `k` as CSV `user,rank,item,score`.
+    /// Every user's top `k` as CSV `user,rank,item,score`; with `pseudonym`
+    /// the user column holds salted hashes instead of customer ids.
     pub fn export_top_k(
         &self,
         path: &Path,
         k: usize,
+        pseudonym: Option<&crate::export::Pseudonymizer>,
         cancel: &CancelToken,
         progress: &dyn Fn(f32, &str),
     ) -> Result<usize, RecError> {
@@ -266,7 +268,10 @@ impl Trained {
                 writeln!(
                     w,
                     "{},{},{},{}",
-                    csv_field(&self.data.user_labels[u]),
+                    match pseudonym {
+                        Some(p) => p.pseudonym(&self.data.user_labels[u]),
+                        None => csv_field(&self.data.user_labels[u]),
+                    },
                     rank + 1,
                     csv_field(&self.data.item_labels[rec.item as usize]),
                     rec.score

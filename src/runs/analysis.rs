@@ -174,7 +174,7 @@ impl Axis {
     /// 0.5 when all values are equal.
     pub fn position(&self, v: f64) -> f64 {
         let x = if self.log { v.log10() } else { v };
-        if !(self.hi > self.lo) {
+        if self.hi.partial_cmp(&self.lo) != Some(std::cmp::Ordering::Greater) {
             return 0.5;
         }
         ((x - self.lo) / (self.hi - self.lo)).clamp(0.0, 1.0)

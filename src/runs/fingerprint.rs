@@ -52,6 +52,23 @@ pub fn fingerprint(ds: &Dataset) -> DataFingerprint {
     }
 }
 
+/// The fingerprint without reading the file: the hash only when this session
+/// already computed it (cheap enough for the UI thread).
+pub fn known_fingerprint(ds: &Dataset) -> DataFingerprint {
+    let hash = std::fs::metadata(&ds.path)
+        .ok()
+        .and_then(|meta| {
+            let key = (ds.path.clone(), meta.len(), meta.modified().ok());
+            cache().lock().ok().and_then(|c| c.get(&key).cloned())
+        })
+        .unwrap_or_default();
+    DataFingerprint {
+        file: ds.path.clone(),
+        rows: ds.df.height(),
+        hash,
+    }
+}
+
 /// SHA-256 of a file's bytes (first 16 bytes, hex), cached by path, size and
 /// modification time.
 pub fn file_hash(path: &Path) -> std::io::Result<String> {

@@ -4,6 +4,7 @@
 
 pub mod analysis;
 pub mod fingerprint;
+mod records;
 pub mod sweep;
 
 use std::collections::BTreeMap;
@@ -14,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::jobs::EpochEvent;
 use crate::recsys::params::ModelParams;
 use crate::recsys::Trained;
-pub use fingerprint::{fingerprint, DataFingerprint};
+pub use fingerprint::{fingerprint, known_fingerprint, DataFingerprint};
 
 /// Which pipeline produced a run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

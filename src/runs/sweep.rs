@@ -287,7 +287,7 @@ pub enum SweepUpdate {
     },
     Finished {
         index: usize,
-        run: SweepRun,
+        run: Box<SweepRun>,
     },
 }
 
@@ -333,11 +333,11 @@ pub fn run_sweep(
         let cancelled = matches!(result, Err(RecError::Cancelled));
         on_update(SweepUpdate::Finished {
             index,
-            run: SweepRun {
+            run: Box::new(SweepRun {
                 params: params.clone(),
                 result,
                 secs: start.elapsed().as_secs_f64(),
-            },
+            }),
         });
         finished += 1;
         if cancelled {

@@ -14,13 +14,15 @@ fn quote(s: &str) -> String {
     }
 }
 
-/// Write `customer,<features…>,r,f,m,segment,cluster`; atomically (a temporary
+/// Write `customer,<features…>,r,f,m,segment,cluster` (customer pseudonymised
+/// when `pseudonym` is given); atomically (a temporary
 /// file renamed into place) so a failed export never leaves half a file.
 pub fn write_customers(
     path: &Path,
     table: &CustomerTable,
     rfm: Option<&Rfm>,
     clusters: Option<&[usize]>,
+    pseudonym: Option<&crate::export::Pseudonymizer>,
 ) -> Result<usize, String> {
     let err = |e: std::io::Error| format!("{}: {e}", path.display());
     let tmp = path.with_extension("csv.part");
@@ -36,7 +38,11 @@ pub fn write_customers(
     }
     writeln!(w, "{}", header.join(",")).map_err(err)?;
     for i in 0..table.len() {
-        let mut row = vec![quote(&table.ids[i])];
+        let id = match pseudonym {
+            Some(p) => p.pseudonym(&table.ids[i]),
+            None => quote(&table.ids[i]),
+        };
+        let mut row = vec![id];
         row.extend(table.columns.iter().map(|(_, v)| format!("{}", v[i])));
         if let Some(r) = rfm {
             row.push(r.r[i].to_string());

@@ -303,6 +303,28 @@ fn profile_sections_ui(ui: &mut egui::Ui, view: &LoadedView) {
         egui::CollapsingHeader::new("Top items")
             .default_open(true)
             .show(ui, |ui| {
+                crate::ui::exporter::csv_button(ui, "top items", || {
+                    (
+                        vec![
+                            "rank".to_owned(),
+                            "item".to_owned(),
+                            "rows".to_owned(),
+                            "name".to_owned(),
+                        ],
+                        p.top_items
+                            .iter()
+                            .enumerate()
+                            .map(|(i, t)| {
+                                vec![
+                                    (i + 1).to_string(),
+                                    t.item.clone(),
+                                    t.count.to_string(),
+                                    t.name.clone().unwrap_or_default(),
+                                ]
+                            })
+                            .collect(),
+                    )
+                });
                 egui::Grid::new("top_items").striped(true).show(ui, |ui| {
                     ui.label("#");
                     ui.label("item");
@@ -344,6 +366,27 @@ fn profile_sections_ui(ui: &mut egui::Ui, view: &LoadedView) {
     egui::CollapsingHeader::new("Columns")
         .default_open(true)
         .show(ui, |ui| {
+            crate::ui::exporter::csv_button(ui, "columns", || {
+                (
+                    vec![
+                        "column".to_owned(),
+                        "role".to_owned(),
+                        "type".to_owned(),
+                        "nulls".to_owned(),
+                    ],
+                    p.columns
+                        .iter()
+                        .map(|c| {
+                            vec![
+                                c.name.clone(),
+                                c.role.clone().unwrap_or_default(),
+                                c.dtype.clone(),
+                                c.nulls.to_string(),
+                            ]
+                        })
+                        .collect(),
+                )
+            });
             egui::Grid::new("columns").striped(true).show(ui, |ui| {
                 for h in ["column", "role", "type", "nulls"] {
                     ui.label(egui::RichText::new(h).strong());

@@ -3,8 +3,10 @@
 //! frame under a small time budget.
 
 mod data_tab;
+pub mod exporter;
 mod plots;
 pub mod recommend_tab;
+pub mod runs_tab;
 pub mod segments_tab;
 mod sentiment_results;
 pub mod sentiment_tab;
@@ -19,6 +21,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::{load_and_profile, profile, EventWeights, LoadOptions, Loaded, Role};
 use crate::jobs::{JobFailure, JobSlot, Outcome};
+use crate::runs::RunHistory;
+use crate::workspace::{DataSource, Workspace};
 
 /// How long one frame may spend draining worker messages.
 const POLL_BUDGET: Duration = Duration::from_millis(2);
@@ -31,6 +35,9 @@ pub struct PersistedState {
     pub recent_files: Vec<PathBuf>,
     pub event_weights: EventWeights,
     pub tab: Tab,
+    /// Reopened at start (its runs and models, and its data when no file was
+    /// given on the command line).
+    pub last_workspace: Option<PathBuf>,
 }
 
 impl Default for PersistedState {
@@ -39,6 +46,7 @@ impl Default for PersistedState {
             recent_files: Vec::new(),
             event_weights: EventWeights::default(),
             tab: Tab::Data,
+            last_workspace: None,
         }
     }
 }
@@ -49,6 +57,7 @@ pub enum Tab {
     Recommend,
     Sentiment,
     Segments,
+    Runs,
 }
 
 /// What is loaded and shown, plus the mapping panel's draft.
@@ -97,6 +106,8 @@ impl LoadedView {
 
 pub const PREVIEW_ROWS: usize = 12;
 
+pub const PSEUDONYM_TIP: &str = "Customer ids become c_ + 16 hex digits of HMAC-SHA256 keyed with this workspace's secret salt: the same customer gets the same pseudonym in every export from the workspace, and nobody without the salt can map them back";
+
 /// Worst time spent inside our own `ui()` while a job ran (for the benchmark note).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct FrameStats {
@@ -119,7 +130,38 @@ pub struct ShoplensApp {
     pub recommend: recommend_tab::RecommendState,
     pub sentiment: sentiment_tab::SentimentState,
     pub segments: segments_tab::SegmentsState,
+    pub runs_tab: runs_tab::RunsState,
+    /// Every run of the session and of the open workspace.
+    pub runs: RunHistory,
+    pub exporter: exporter::Exporter,
+    /// The open `.shoplens` file, if any.
+    pub workspace_path: Option<PathBuf>,
+    /// Runs added or removed since the workspace was opened or saved.
+    pub workspace_dirty: bool,
+    /// Salt of pseudonymised exports (kept in the workspace).
+    pub salt: String,
+    pub workspace_job: JobSlot<OpenedWorkspace>,
+    pub save_job: JobSlot<(PathBuf, u64)>,
+    workspace_dialog: Option<(WorkspaceDialog, Receiver<Option<PathBuf>>)>,
+    /// Whether the workspace being opened should also load its data.
+    workspace_job_loads_data: bool,
+    /// The last workspace or export outcome, for the status bar.
+    pub notice: Option<String>,
     ctx: egui::Context,
+}
+
+/// A workspace read on a worker, models restored.
+pub struct OpenedWorkspace {
+    pub path: PathBuf,
+    pub workspace: Workspace,
+    pub history: RunHistory,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum WorkspaceDialog {
+    Open,
+    Save,
 }
 
 /// The sample store shipped in `sample_data/` (next to the executable's crate, or
@@ -152,9 +194,40 @@ impl ShoplensApp {
             recommend: Default::default(),
             sentiment: Default::default(),
             segments: Default::default(),
+            runs_tab: Default::default(),
+            runs: RunHistory::default(),
+            exporter: Default::default(),
+            workspace_path: None,
+            workspace_dirty: false,
+            salt: crate::export::new_salt(),
+            workspace_job: JobSlot::default(),
+            save_job: JobSlot::default(),
+            workspace_dialog: None,
+            workspace_job_loads_data: false,
+            notice: None,
             ctx: ctx.clone(),
         };
-        app.open_path(initial.unwrap_or_else(sample_store_path));
+        let last = app.state.last_workspace.clone().filter(|p| p.exists());
+        // A workspace given on the command line opens like File > Open workspace.
+        let (initial, last) = match initial {
+            Some(p)
+                if p.extension()
+                    .is_some_and(|e| e == crate::workspace::EXTENSION) =>
+            {
+                (None, Some(p))
+            }
+            other => (other, last),
+        };
+        match (&initial, last) {
+            // The last workspace brings its own data back.
+            (None, Some(ws)) => app.open_workspace(ws, true),
+            (_, last) => {
+                app.open_path(initial.unwrap_or_else(sample_store_path));
+                if let Some(ws) = last {
+                    app.open_workspace(ws, false);
+                }
+            }
+        }
         app
     }
 
@@ -190,6 +263,266 @@ impl ShoplensApp {
             self.error = Some(e);
         }
         self.frame_stats_while_loading = FrameStats::default();
+    }
+
+    /// Load a data source of a workspace: the file with its saved column
+    /// roles, cleaning and event weights.
+    pub fn open_source(&mut self, source: &DataSource) {
+        self.state.event_weights = source.event_weights.clone();
+        let options = source.options.clone();
+        let path = source.path.clone();
+        self.path_input = path.display().to_string();
+        self.job_label = format!("Loading {}", display_name(&path));
+        let ctx = self.ctx.clone();
+        let started = self.data_job.start("load", move |job| {
+            let report = |fraction: f32, message: &str| {
+                job.progress(Some(fraction), message);
+                ctx.request_repaint();
+            };
+            let loaded = load_and_profile(&path, &options, job.cancel_token(), &report)?;
+            ctx.request_repaint();
+            Ok(loaded)
+        });
+        if let Err(e) = started {
+            self.error = Some(e);
+        }
+    }
+
+    /// Read a `.shoplens` workspace on a worker. When it arrives its runs
+    /// replace the session's, and with `load_data` its first data source is
+    /// loaded. A damaged or newer file is reported and left untouched.
+    pub fn open_workspace(&mut self, path: PathBuf, load_data: bool) {
+        self.notice = Some(format!("Opening {}…", display_name(&path)));
+        self.workspace_job_loads_data = load_data;
+        let ctx = self.ctx.clone();
+        let started = self.workspace_job.start("open workspace", move |_| {
+            let workspace =
+                Workspace::open(&path).map_err(|e| JobFailure::Message(e.to_string()))?;
+            let (history, warnings) = workspace.history();
+            ctx.request_repaint();
+            Ok(OpenedWorkspace {
+                path,
+                workspace,
+                history,
+                warnings,
+            })
+        });
+        if let Err(e) = started {
+            self.error = Some(e);
+        }
+    }
+
+    /// The data sources to save: the loaded file with every role as mapped now.
+    fn current_sources(&self) -> Vec<DataSource> {
+        let Some(view) = &self.view else {
+            return Vec::new();
+        };
+        let ds = &view.loaded.dataset;
+        let mut options = ds.options.clone();
+        options.roles = Role::ALL
+            .iter()
+            .map(|r| (*r, ds.roles.get(*r).map(str::to_owned)))
+            .collect();
+        vec![DataSource {
+            path: std::fs::canonicalize(&ds.path).unwrap_or_else(|_| ds.path.clone()),
+            options,
+            event_weights: self.state.event_weights.clone(),
+        }]
+    }
+
+    /// Save the workspace to `path` on a worker (atomic write).
+    pub fn save_workspace_to(&mut self, path: PathBuf) {
+        let history = self.runs.clone();
+        let sources = self.current_sources();
+        let salt = self.salt.clone();
+        let ctx = self.ctx.clone();
+        self.notice = Some(format!("Saving {}…", display_name(&path)));
+        let started = self.save_job.start("save workspace", move |_| {
+            let mut ws = Workspace {
+                sources,
+                pseudonym_salt: salt,
+                ..Default::default()
+            };
+            ws.put_history(&history);
+            let bytes = ws
+                .save(&path)
+                .map_err(|e| JobFailure::Message(e.to_string()))?;
+            ctx.request_repaint();
+            Ok((path, bytes))
+        });
+        if let Err(e) = started {
+            self.error = Some(e);
+        }
+    }
+
+    /// Save to the open workspace, or ask where.
+    pub fn save_workspace(&mut self) {
+        match self.workspace_path.clone() {
+            Some(path) => self.save_workspace_to(path),
+            None => self.show_workspace_dialog(WorkspaceDialog::Save),
+        }
+    }
+
+    /// Forget the workspace and its runs (the loaded data stays).
+    pub fn new_workspace(&mut self) {
+        self.runs = RunHistory::default();
+        self.runs_tab.selected.clear();
+        self.workspace_path = None;
+        self.workspace_dirty = false;
+        self.state.last_workspace = None;
+        self.salt = crate::export::new_salt();
+        self.notice = Some("New workspace".into());
+    }
+
+    fn show_workspace_dialog(&mut self, kind: WorkspaceDialog) {
+        if self.workspace_dialog.is_some() {
+            return;
+        }
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let ctx = self.ctx.clone();
+        let spawned = std::thread::Builder::new()
+            .name("shoplens-workspace-dialog".into())
+            .spawn(move || {
+                let dialog = rfd::FileDialog::new()
+                    .add_filter("shoplens workspace", &[crate::workspace::EXTENSION]);
+                let picked = match kind {
+                    WorkspaceDialog::Open => dialog.set_title("Open workspace").pick_file(),
+                    WorkspaceDialog::Save => dialog
+                        .set_title("Save workspace")
+                        .set_file_name("workspace.shoplens")
+                        .save_file(),
+                };
+                let _ = tx.send(picked);
+                ctx.request_repaint();
+            });
+        match spawned {
+            Ok(_) => self.workspace_dialog = Some((kind, rx)),
+            Err(e) => self.error = Some(format!("could not open the file dialog: {e}")),
+        }
+    }
+
+    /// Move finished runs from the tabs into the history; act on workspace
+    /// jobs and dialogs.
+    fn poll_runs_and_workspace(&mut self) {
+        let mut added = false;
+        for (record, model) in self.recommend.finished_runs.drain(..) {
+            self.runs.push(record, model);
+            added = true;
+        }
+        for record in self.sentiment.finished_runs.drain(..) {
+            self.runs.push(record, None);
+            added = true;
+        }
+        for record in self.segments.finished_runs.drain(..) {
+            self.runs.push(record, None);
+            added = true;
+        }
+        for (record, model) in self.runs_tab.finished_runs.drain(..) {
+            // Sweep runs are overlaid as they arrive.
+            let id = self.runs.push(record, model);
+            self.runs_tab.selected.insert(id);
+            added = true;
+        }
+        self.workspace_dirty |= added;
+        if let (_, Some((_, outcome))) = self.workspace_job.poll(POLL_BUDGET) {
+            let load_data = self.workspace_job_loads_data;
+            match outcome {
+                Outcome::Done(opened) => {
+                    self.runs = opened.history;
+                    self.runs_tab.selected.clear();
+                    if !opened.workspace.pseudonym_salt.is_empty() {
+                        self.salt = opened.workspace.pseudonym_salt.clone();
+                    }
+                    self.state.last_workspace = Some(opened.path.clone());
+                    self.notice = Some(format!(
+                        "Opened {}: {} runs, {} models{}",
+                        display_name(&opened.path),
+                        opened.workspace.runs.len(),
+                        opened.workspace.recommenders.len(),
+                        if opened.warnings.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" ({})", opened.warnings.join("; "))
+                        }
+                    ));
+                    self.workspace_path = Some(opened.path.clone());
+                    self.workspace_dirty = false;
+                    match opened.workspace.sources.first() {
+                        Some(source) if load_data => {
+                            let mut source = source.clone();
+                            source.path = opened.workspace.resolve(&opened.path, &source.path);
+                            if source.path.exists() {
+                                self.open_source(&source);
+                            } else {
+                                self.error = Some(format!(
+                                    "{}: the workspace's data file was not found; its runs and models are here, and the sample store is loaded instead. Open the data file to train on it again.",
+                                    source.path.display()
+                                ));
+                                self.open_path(sample_store_path());
+                            }
+                        }
+                        None if load_data => self.open_path(sample_store_path()),
+                        _ => {}
+                    }
+                }
+                Outcome::Failed(m) => {
+                    self.notice = None;
+                    self.error = Some(m);
+                    if load_data && self.view.is_none() && !self.data_job.is_running() {
+                        self.open_path(sample_store_path());
+                    }
+                }
+                Outcome::Cancelled => {}
+            }
+        }
+        if let (_, Some((_, outcome))) = self.save_job.poll(POLL_BUDGET) {
+            match outcome {
+                Outcome::Done((path, bytes)) => {
+                    self.notice = Some(format!(
+                        "Saved {} ({} runs, {:.1} MB)",
+                        display_name(&path),
+                        self.runs.len(),
+                        bytes as f64 / 1e6
+                    ));
+                    self.state.last_workspace = Some(path.clone());
+                    self.workspace_path = Some(path);
+                    self.workspace_dirty = false;
+                }
+                Outcome::Failed(m) => {
+                    self.notice = None;
+                    self.error = Some(m);
+                }
+                Outcome::Cancelled => {}
+            }
+        }
+        if let Some((kind, rx)) = &self.workspace_dialog {
+            let kind = *kind;
+            match rx.try_recv() {
+                Ok(Some(path)) => {
+                    self.workspace_dialog = None;
+                    match kind {
+                        WorkspaceDialog::Open => self.open_workspace(path, true),
+                        WorkspaceDialog::Save => {
+                            let path = if path.extension().is_none() {
+                                path.with_extension(crate::workspace::EXTENSION)
+                            } else {
+                                path
+                            };
+                            self.save_workspace_to(path)
+                        }
+                    }
+                }
+                Ok(None) | Err(TryRecvError::Disconnected) => self.workspace_dialog = None,
+                Err(TryRecvError::Empty) => {}
+            }
+        }
+        self.exporter.update(&self.ctx);
+        if let Some(result) = self.exporter.message.take() {
+            match result {
+                Ok(m) => self.notice = Some(m),
+                Err(m) => self.error = Some(m),
+            }
+        }
     }
 
     /// Re-profile the loaded data with the mapping panel's roles, on a worker.
@@ -302,6 +635,10 @@ impl ShoplensApp {
         if ctx.input_mut(|i| i.consume_shortcut(&open)) {
             self.show_open_dialog();
         }
+        let save = egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, egui::Key::S);
+        if ctx.input_mut(|i| i.consume_shortcut(&save)) {
+            self.save_workspace();
+        }
         let dropped: Option<PathBuf> = ctx.input(|i| {
             i.raw.dropped_files.iter().find_map(|f| {
                 let path = f.path();
@@ -341,6 +678,30 @@ impl ShoplensApp {
                             ui.close();
                         }
                     }
+                }
+                ui.separator();
+                if ui.button("New workspace").clicked() {
+                    self.new_workspace();
+                    ui.close();
+                }
+                if ui
+                    .button("Open workspace…")
+                    .on_hover_text("A .shoplens file: data sources with their column mapping, every run and the trained models")
+                    .clicked()
+                {
+                    self.show_workspace_dialog(WorkspaceDialog::Open);
+                    ui.close();
+                }
+                if ui
+                    .add(egui::Button::new("Save workspace").shortcut_text("Ctrl+S"))
+                    .clicked()
+                {
+                    self.save_workspace();
+                    ui.close();
+                }
+                if ui.button("Save workspace as…").clicked() {
+                    self.show_workspace_dialog(WorkspaceDialog::Save);
+                    ui.close();
                 }
                 ui.separator();
                 if ui.button("Quit").clicked() {
@@ -393,6 +754,27 @@ impl ShoplensApp {
             } else {
                 ui.label("No data loaded: File > Open…, Ctrl+O, or drop a file onto the window.");
             }
+            ui.separator();
+            let workspace = match &self.workspace_path {
+                Some(p) => format!(
+                    "Workspace {}{}",
+                    display_name(p),
+                    if self.workspace_dirty {
+                        " (unsaved runs)"
+                    } else {
+                        ""
+                    }
+                ),
+                None => format!("No workspace · {} runs", self.runs.len()),
+            };
+            ui.label(workspace);
+            if self.workspace_job.is_running() || self.save_job.is_running() {
+                ui.spinner();
+            }
+            if let Some(notice) = &self.notice {
+                ui.separator();
+                ui.label(notice);
+            }
         });
     }
 
@@ -426,6 +808,8 @@ impl eframe::App for ShoplensApp {
         let frame_start = Instant::now();
         let ctx = ui.ctx().clone();
         self.poll_jobs();
+        self.recommend.salt.clone_from(&self.salt);
+        self.segments.salt.clone_from(&self.salt);
         self.handle_shortcuts_and_drops(&ctx);
 
         egui::Panel::top("menu").show(ui, |ui| self.menu_bar_ui(ui));
@@ -437,6 +821,7 @@ impl eframe::App for ShoplensApp {
                 ui.selectable_value(&mut self.state.tab, Tab::Recommend, "Recommend");
                 ui.selectable_value(&mut self.state.tab, Tab::Sentiment, "Sentiment");
                 ui.selectable_value(&mut self.state.tab, Tab::Segments, "Segments");
+                ui.selectable_value(&mut self.state.tab, Tab::Runs, "Runs");
             });
             ui.separator();
             match self.state.tab {
@@ -463,6 +848,24 @@ impl eframe::App for ShoplensApp {
                         .as_ref()
                         .and_then(|v| v.loaded.profile.funnel.clone());
                     segments_tab::segments_tab_ui(&mut self.segments, dataset, funnel.as_ref(), ui);
+                }
+                Tab::Runs => {
+                    let dataset = self.view.as_ref().map(|v| Arc::clone(&v.loaded.dataset));
+                    let action = runs_tab::runs_tab_ui(
+                        &mut self.runs_tab,
+                        &mut self.runs,
+                        &self.recommend,
+                        dataset,
+                        &self.state.event_weights,
+                        ui,
+                    );
+                    if let Some(runs_tab::RunsAction::Explore(t)) = action {
+                        self.recommend.live_epochs = t.epochs.clone();
+                        self.recommend.explored = Some(t);
+                        self.recommend.selected_user = None;
+                        self.recommend.selected_item = None;
+                        self.state.tab = Tab::Recommend;
+                    }
                 }
             }
         });
@@ -492,10 +895,19 @@ impl eframe::App for ShoplensApp {
         if self.state.tab != Tab::Segments {
             self.segments.poll();
         }
+        if self.state.tab != Tab::Runs {
+            self.runs_tab.poll();
+        }
+        self.poll_runs_and_workspace();
         if self.recommend.job.is_running()
             || self.recommend.export_job.is_running()
             || self.sentiment.is_busy()
             || self.segments.is_busy()
+            || self.runs_tab.is_busy()
+            || self.workspace_job.is_running()
+            || self.save_job.is_running()
+            || self.workspace_dialog.is_some()
+            || self.exporter.is_busy()
         {
             ctx.request_repaint_after(Duration::from_millis(100));
         }

@@ -24,7 +24,7 @@ pub fn log_histogram_ui(ui: &mut egui::Ui, id: &str, title: &str, summary: &Coun
         })
         .collect();
     let bins: Vec<(u64, u64)> = summary.histogram.iter().map(|b| (b.lo, b.hi)).collect();
-    Plot::new(id)
+    let png_plot = Plot::new(id)
         .height(160.0)
         .allow_scroll(false)
         .allow_drag(false)
@@ -49,6 +49,7 @@ pub fn log_histogram_ui(ui: &mut egui::Ui, id: &str, title: &str, summary: &Coun
             }
         })
         .show(ui, |plot_ui| plot_ui.bar_chart(BarChart::new(title, bars)));
+    crate::ui::exporter::png_button(ui, png_plot.response.rect, id);
 }
 
 /// Events per day.
@@ -59,7 +60,7 @@ pub fn daily_ui(ui: &mut egui::Ui, daily: &[DayCount]) {
         .map(|(i, d)| [i as f64, d.events as f64])
         .collect();
     let labels: Vec<String> = daily.iter().map(|d| d.day.clone()).collect();
-    Plot::new("daily")
+    let png_plot = Plot::new("daily")
         .height(180.0)
         .allow_scroll(false)
         .x_axis_label("day")
@@ -88,6 +89,7 @@ pub fn daily_ui(ui: &mut egui::Ui, daily: &[DayCount]) {
         .show(ui, |plot_ui| {
             plot_ui.line(Line::new("events per day", PlotPoints::from(points)))
         });
+    crate::ui::exporter::png_button(ui, png_plot.response.rect, "events per day");
 }
 
 /// Bars with text labels on the x axis.
@@ -102,7 +104,7 @@ pub fn labelled_bars_ui(ui: &mut egui::Ui, id: &str, name: &str, values: &[(Stri
         })
         .collect();
     let labels: Vec<String> = values.iter().map(|(l, _)| l.clone()).collect();
-    Plot::new(id)
+    let png_plot = Plot::new(id)
         .height(150.0)
         .allow_scroll(false)
         .allow_drag(false)
@@ -115,4 +117,5 @@ pub fn labelled_bars_ui(ui: &mut egui::Ui, id: &str, name: &str, values: &[(Stri
             labels.get(k as usize).cloned().unwrap_or_default()
         })
         .show(ui, |plot_ui| plot_ui.bar_chart(BarChart::new(name, bars)));
+    crate::ui::exporter::png_button(ui, png_plot.response.rect, id);
 }

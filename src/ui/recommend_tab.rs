@@ -18,6 +18,9 @@ use crate::recsys::matrix::{Interactions, MatrixOptions};
 use crate::recsys::params::*;
 use crate::recsys::split::Split;
 use crate::recsys::{train_and_evaluate, Trained};
+use crate::runs::{
+    fingerprint, known_fingerprint, DataFingerprint, RunModel, RunRecord, RunStatus,
+};
 
 const POLL_BUDGET: Duration = Duration::from_millis(2);
 const MAX_RUNS: usize = 20;
@@ -30,7 +33,7 @@ pub enum SplitChoice {
 }
 
 /// One finished (or failed) training run, for the comparison table.
-pub struct RunRecord {
+pub struct TabRun {
     pub id: usize,
     pub label: String,
     pub params: ModelParams,
@@ -49,10 +52,18 @@ pub struct RecommendState {
     pub options: TrainOptions,
     pub min_user_interactions: usize,
     pub min_item_interactions: usize,
-    pub job: JobSlot<Trained>,
+    pub job: JobSlot<(Trained, DataFingerprint)>,
+    /// The run being trained, completed into a record when it ends.
+    attempt: Option<(RunRecord, ModelParams)>,
+    /// Records of runs that ended, collected by the app into its run history.
+    pub finished_runs: Vec<(RunRecord, Option<RunModel>)>,
+    /// Replace customer ids by salted hashes in the export.
+    pub pseudonymise: bool,
+    /// The workspace's pseudonym salt (set by the app).
+    pub salt: String,
     /// Epochs of the running job, for the live curves.
     pub live_epochs: Vec<EpochEvent>,
-    pub runs: Vec<RunRecord>,
+    pub runs: Vec<TabRun>,
     next_run_id: usize,
     /// The run being explored.
     pub explored: Option<Arc<Trained>>,
@@ -82,6 +93,10 @@ impl Default for RecommendState {
             min_user_interactions: 1,
             min_item_interactions: 1,
             job: JobSlot::default(),
+            attempt: None,
+            finished_runs: Vec::new(),
+            pseudonymise: false,
+            salt: String::new(),
             live_epochs: Vec::new(),
             runs: Vec::new(),
             next_run_id: 1,
@@ -99,7 +114,12 @@ impl Default for RecommendState {
 
 impl RecommendState {
     pub fn params(&self) -> ModelParams {
-        match self.model {
+        self.params_for(self.model)
+    }
+
+    /// The tab's current settings of `model` (sweeps start from them).
+    pub fn params_for(&self, model: &str) -> ModelParams {
+        match model {
             "popular" => ModelParams::Popular,
             "itemknn" => ModelParams::ItemKnn(self.knn.clone()),
             "bpr" => ModelParams::Bpr(self.bpr.clone()),
@@ -108,7 +128,7 @@ impl RecommendState {
         }
     }
 
-    fn split(&self) -> Result<Split, String> {
+    pub fn split(&self) -> Result<Split, String> {
         match self.split {
             SplitChoice::LeaveLastOut => Ok(Split::LeaveLastOut),
             SplitChoice::Random => Ok(Split::Random {
@@ -154,8 +174,14 @@ impl RecommendState {
         };
         self.message = None;
         self.live_epochs.clear();
+        self.attempt = Some((
+            RunRecord::recommender_attempt(&params, &options, &split, known_fingerprint(&dataset)),
+            params.clone(),
+        ));
         let ctx = ctx.clone();
         let started = self.job.start("train", move |job| {
+            job.progress(None, "fingerprinting the data");
+            let print = fingerprint(&dataset);
             job.progress(None, "building the interaction matrix");
             let data = Interactions::from_dataset(&dataset, &matrix)?;
             job.progress(None, format!("training {}", params.label()));
@@ -172,7 +198,7 @@ impl RecommendState {
                 },
             )?;
             ctx.request_repaint();
-            Ok(trained)
+            Ok((trained, print))
         });
         if let Err(e) = started {
             self.message = Some(e);
@@ -183,24 +209,43 @@ impl RecommendState {
         let (epochs, finished) = self.job.poll(POLL_BUDGET);
         self.live_epochs.extend(epochs);
         if let Some((_, outcome)) = finished {
-            let params = self.params();
-            let split = self.split().map(|s| s.describe()).unwrap_or_default();
+            let attempt = self.attempt.take();
             let outcome = match outcome {
-                Outcome::Done(t) => {
+                Outcome::Done((t, print)) => {
                     let t = Arc::new(t);
                     self.live_epochs = t.epochs.clone();
                     self.explored = Some(Arc::clone(&t));
                     self.selected_user = None;
                     self.selected_item = None;
+                    self.finished_runs.push((
+                        RunRecord::from_trained(&t, print),
+                        Some(RunModel::Recommender(Arc::clone(&t))),
+                    ));
                     Ok(t)
                 }
                 Outcome::Failed(m) => {
                     self.message = Some(m.clone());
+                    if let Some((mut r, _)) = attempt.clone() {
+                        r.status = RunStatus::Failed(m.clone());
+                        self.finished_runs.push((r, None));
+                    }
                     Err(m)
                 }
-                Outcome::Cancelled => return,
+                Outcome::Cancelled => {
+                    if let Some((mut r, _)) = attempt {
+                        r.status = RunStatus::Cancelled;
+                        r.curve = self.live_epochs.clone();
+                        self.finished_runs.push((r, None));
+                    }
+                    return;
+                }
             };
-            self.runs.push(RunRecord {
+            let (params, split) = match (&outcome, &attempt) {
+                (Ok(t), _) => (t.params.clone(), t.split.describe()),
+                (Err(_), Some((r, p))) => (p.clone(), r.evaluation.clone()),
+                (Err(_), None) => (self.params(), String::new()),
+            };
+            self.runs.push(TabRun {
                 id: self.next_run_id,
                 label: params.label().to_owned(),
                 params,
@@ -231,12 +276,21 @@ impl RecommendState {
         };
         let path = PathBuf::from(self.export_path.trim());
         let k = trained.options.k;
+        let pseudonym = self
+            .pseudonymise
+            .then(|| crate::export::Pseudonymizer::new(&self.salt));
         let ctx = ctx.clone();
         let started = self.export_job.start("export", move |job| {
-            let rows = trained.export_top_k(&path, k, job.cancel_token(), &|f, m| {
-                job.progress(Some(f), m);
-                ctx.request_repaint();
-            })?;
+            let rows = trained.export_top_k(
+                &path,
+                k,
+                pseudonym.as_ref(),
+                job.cancel_token(),
+                &|f, m| {
+                    job.progress(Some(f), m);
+                    ctx.request_repaint();
+                },
+            )?;
             ctx.request_repaint();
             Ok(rows)
         });
@@ -481,20 +535,22 @@ fn curves_ui(state: &RecommendState, ui: &mut egui::Ui) {
         .find_map(|e| e.metric.as_ref().map(|(n, _)| n.clone()))
         .unwrap_or_else(|| "validation".into());
     ui.columns(2, |cols| {
-        Plot::new("loss_curve")
+        let png_plot = Plot::new("loss_curve")
             .height(170.0)
             .legend(Legend::default())
             .x_axis_label("epoch")
             .show(&mut cols[0], |p| {
                 p.line(Line::new("training loss", PlotPoints::from(loss)))
             });
-        Plot::new("metric_curve")
+        crate::ui::exporter::png_button(&mut cols[0], png_plot.response.rect, "training loss");
+        let png_plot = Plot::new("metric_curve")
             .height(170.0)
             .legend(Legend::default())
             .x_axis_label("epoch")
             .show(&mut cols[1], |p| {
                 p.line(Line::new(metric_name.clone(), PlotPoints::from(metric)))
             });
+        crate::ui::exporter::png_button(&mut cols[1], png_plot.response.rect, "validation metric");
     });
 }
 
@@ -512,6 +568,60 @@ fn runs_ui(state: &mut RecommendState, ui: &mut egui::Ui) {
         .find_map(|r| r.outcome.as_ref().ok().map(|t| t.options.k))
         .unwrap_or(10);
     let mut explore = None;
+    crate::ui::exporter::csv_button(ui, "recommender runs", || {
+        let mut headers = vec![
+            "run".to_owned(),
+            "model".into(),
+            "split".into(),
+            "params".into(),
+        ];
+        let names: Vec<String> = crate::recsys::metrics::Metrics {
+            k,
+            ..Default::default()
+        }
+        .to_map()
+        .into_keys()
+        .collect();
+        headers.extend(names.iter().cloned());
+        headers.extend([
+            "users_evaluated".to_owned(),
+            "fit_secs".into(),
+            "error".into(),
+        ]);
+        let rows = state
+            .runs
+            .iter()
+            .map(|run| {
+                let mut row = vec![
+                    run.id.to_string(),
+                    run.label.clone(),
+                    run.split.clone(),
+                    run.params.to_json().to_string(),
+                ];
+                match &run.outcome {
+                    Ok(t) => {
+                        let m = t.metrics.to_map();
+                        row.extend(
+                            names
+                                .iter()
+                                .map(|n| m.get(n).map_or(String::new(), |v| v.to_string())),
+                        );
+                        row.extend([
+                            t.metrics.users_evaluated.to_string(),
+                            t.fit_secs.to_string(),
+                            String::new(),
+                        ]);
+                    }
+                    Err(e) => {
+                        row.extend(names.iter().map(|_| String::new()));
+                        row.extend([String::new(), String::new(), e.clone()]);
+                    }
+                }
+                row
+            })
+            .collect();
+        (headers, rows)
+    });
     egui::Grid::new("runs_table").striped(true).show(ui, |ui| {
         for h in [
             "#",
@@ -650,6 +760,8 @@ fn explorer_ui(state: &mut RecommendState, catalogue: Option<&Catalogue>, ui: &m
         } else if ui.button("Export CSV").clicked() {
             state.start_export(ui.ctx());
         }
+        ui.checkbox(&mut state.pseudonymise, "Pseudonymise customer ids")
+            .on_hover_text(crate::ui::PSEUDONYM_TIP);
     });
     let Some(user) = state.selected_user else {
         ui.label("Type a customer id above to see their history and recommendations.");

@@ -14,6 +14,7 @@ use crate::data::catalogue::Catalogue;
 use crate::data::profile::Funnel;
 use crate::data::Dataset;
 use crate::jobs::{EpochEvent, JobSlot, Outcome};
+use crate::runs::{fingerprint, known_fingerprint, DataFingerprint, RunRecord, RunStatus};
 use crate::segment::clusters::{
     fit_kmeans, pca_2d, profiles, scale, scan_k, silhouette, silhouette_sample, ClusterProfile,
     Clustering, KMeansParams, ScanPoint,
@@ -46,6 +47,7 @@ pub struct SegmentFit {
     pub map: Vec<[f64; 2]>,
     pub shown: Vec<usize>,
     pub fit_secs: f64,
+    pub data: DataFingerprint,
 }
 
 pub struct SegmentsState {
@@ -55,6 +57,14 @@ pub struct SegmentsState {
     pub scan_to: usize,
     pub base_job: JobSlot<SegmentBase>,
     pub base: Option<Arc<SegmentBase>>,
+    /// The fit being run, completed into a record when it ends.
+    fit_attempt: Option<RunRecord>,
+    /// Records of fits that ended, collected by the app into its run history.
+    pub finished_runs: Vec<RunRecord>,
+    /// Replace customer ids by salted hashes in the export.
+    pub pseudonymise: bool,
+    /// The workspace's pseudonym salt (set by the app).
+    pub salt: String,
     pub scan_job: JobSlot<Vec<ScanPoint>>,
     /// Scan points as they arrive (epoch = k, loss = inertia, metric = silhouette).
     pub live_scan: Vec<EpochEvent>,
@@ -77,6 +87,10 @@ impl Default for SegmentsState {
             scan_to: 10,
             base_job: JobSlot::default(),
             base: None,
+            fit_attempt: None,
+            finished_runs: Vec::new(),
+            pseudonymise: false,
+            salt: String::new(),
             scan_job: JobSlot::default(),
             live_scan: Vec::new(),
             scan: Vec::new(),
@@ -172,8 +186,16 @@ impl SegmentsState {
         };
         let (features, params) = (self.features.clone(), self.params.clone());
         self.message = None;
+        let dataset = Arc::clone(&base.dataset);
+        self.fit_attempt = Some(RunRecord::kmeans_attempt(
+            &params,
+            &features,
+            known_fingerprint(&dataset),
+        ));
         let ctx = ctx.clone();
         let started = self.fit_job.start("k-means", move |job| {
+            job.progress(None, "fingerprinting the data");
+            let data = fingerprint(&dataset);
             job.progress(None, format!("k-means with k = {}", params.k));
             let scaled = scale(&base.table, &features, &params)?;
             let t = Instant::now();
@@ -199,6 +221,7 @@ impl SegmentsState {
                 map,
                 shown,
                 fit_secs,
+                data,
             })
         });
         if let Err(e) = started {
@@ -211,6 +234,9 @@ impl SegmentsState {
             return;
         };
         let path = PathBuf::from(self.export_path.trim());
+        let pseudonym = self
+            .pseudonymise
+            .then(|| crate::export::Pseudonymizer::new(&self.salt));
         let ctx = ctx.clone();
         let started = self.export_job.start("export", move |_| {
             let rows = crate::segment::export::write_customers(
@@ -218,6 +244,7 @@ impl SegmentsState {
                 &base.table,
                 base.rfm.as_ref().ok(),
                 Some(&fit.clustering.labels),
+                pseudonym.as_ref(),
             )
             .map_err(crate::jobs::JobFailure::Message)?;
             ctx.request_repaint();
@@ -257,6 +284,29 @@ impl SegmentsState {
             }
         }
         if let (_, Some((_, outcome))) = self.fit_job.poll(POLL_BUDGET) {
+            let attempt = self.fit_attempt.take();
+            match &outcome {
+                Outcome::Done(fit) => self.finished_runs.push(RunRecord::from_kmeans(
+                    &fit.params,
+                    &fit.features,
+                    &fit.clustering,
+                    fit.silhouette,
+                    fit.fit_secs,
+                    fit.data.clone(),
+                )),
+                Outcome::Failed(m) => {
+                    if let Some(mut r) = attempt {
+                        r.status = RunStatus::Failed(m.clone());
+                        self.finished_runs.push(r);
+                    }
+                }
+                Outcome::Cancelled => {
+                    if let Some(mut r) = attempt {
+                        r.status = RunStatus::Cancelled;
+                        self.finished_runs.push(r);
+                    }
+                }
+            }
             match outcome {
                 Outcome::Done(fit) => {
                     self.fit = Some(Arc::new(fit));
@@ -442,6 +492,8 @@ fn controls_ui(state: &mut SegmentsState, base: &SegmentBase, ui: &mut egui::Ui)
     ui.separator();
     ui.label(egui::RichText::new("Export").strong());
     ui.add(egui::TextEdit::singleline(&mut state.export_path).hint_text("segments.csv"));
+    ui.checkbox(&mut state.pseudonymise, "Pseudonymise customer ids")
+        .on_hover_text(crate::ui::PSEUDONYM_TIP);
     if ui
         .add_enabled(
             state.fit.is_some() && !state.export_job.is_running(),
@@ -463,6 +515,33 @@ fn rfm_ui(base: &SegmentBase, ui: &mut egui::Ui) {
             return;
         }
     };
+    crate::ui::exporter::csv_button(ui, "rfm segments", || {
+        (
+            vec![
+                "segment".to_owned(),
+                "customers".to_owned(),
+                "share".to_owned(),
+                "revenue_share".to_owned(),
+                "mean_recency_days".to_owned(),
+                "mean_frequency".to_owned(),
+                "mean_monetary".to_owned(),
+            ],
+            rfm.table
+                .iter()
+                .map(|row| {
+                    vec![
+                        row.segment.to_string(),
+                        row.size.to_string(),
+                        row.share.to_string(),
+                        row.revenue_share.to_string(),
+                        row.mean_recency.to_string(),
+                        row.mean_frequency.to_string(),
+                        row.mean_monetary.map_or(String::new(), |m| m.to_string()),
+                    ]
+                })
+                .collect(),
+        )
+    });
     egui::Grid::new("rfm_table").striped(true).show(ui, |ui| {
         for h in [
             "segment",
@@ -506,7 +585,7 @@ fn scan_ui(state: &mut SegmentsState, ui: &mut egui::Ui) {
         .filter_map(|e| e.metric.as_ref().map(|(_, v)| [e.epoch as f64, *v]))
         .collect();
     ui.columns(2, |cols| {
-        Plot::new("elbow")
+        let png_plot = Plot::new("elbow")
             .height(150.0)
             .legend(Legend::default())
             .x_axis_label("k")
@@ -521,7 +600,8 @@ fn scan_ui(state: &mut SegmentsState, ui: &mut egui::Ui) {
                         .color(colour),
                 );
             });
-        Plot::new("silhouette")
+        crate::ui::exporter::png_button(&mut cols[0], png_plot.response.rect, "elbow curve");
+        let png_plot = Plot::new("silhouette")
             .height(150.0)
             .legend(Legend::default())
             .x_axis_label("k")
@@ -536,6 +616,7 @@ fn scan_ui(state: &mut SegmentsState, ui: &mut egui::Ui) {
                         .color(colour),
                 );
             });
+        crate::ui::exporter::png_button(&mut cols[1], png_plot.response.rect, "silhouette curve");
     });
     if !state.scan.is_empty() {
         ui.horizontal_wrapped(|ui| {
@@ -584,6 +665,30 @@ fn clusters_ui(state: &mut SegmentsState, base: &SegmentBase, ui: &mut egui::Ui)
         ))
         .strong(),
     );
+    crate::ui::exporter::csv_button(ui, "cluster profiles", || {
+        let mut headers = vec![
+            "cluster".to_owned(),
+            "customers".to_owned(),
+            "share".to_owned(),
+        ];
+        headers.extend(fit.features.iter().map(|f| format!("mean_{}", f.name())));
+        headers.push("description".into());
+        let rows = fit
+            .profiles
+            .iter()
+            .map(|p| {
+                let mut row = vec![
+                    (p.cluster + 1).to_string(),
+                    p.size.to_string(),
+                    p.share.to_string(),
+                ];
+                row.extend(p.means.iter().map(|(_, m)| m.to_string()));
+                row.push(p.description.clone());
+                row
+            })
+            .collect();
+        (headers, rows)
+    });
     egui::Grid::new("profile_table")
         .striped(true)
         .show(ui, |ui| {
@@ -660,6 +765,7 @@ fn map_ui(state: &mut SegmentsState, base: &SegmentBase, fit: &SegmentFit, ui: &
             }
             p.pointer_coordinate()
         });
+    crate::ui::exporter::png_button(ui, response.response.rect, "cluster map");
     // The customer nearest the pointer (in screen space), shown below the map.
     state.hovered = None;
     if let Some(pointer) = response.inner {
@@ -792,7 +898,7 @@ fn engagement_ui(base: &SegmentBase, funnel: Option<&Funnel>, ui: &mut egui::Ui)
         .iter()
         .map(|(d, u)| [*d as f64, *u as f64])
         .collect();
-    Plot::new("active_users")
+    let png_plot = Plot::new("active_users")
         .height(170.0)
         .legend(Legend::default())
         .allow_scroll(false)
@@ -802,6 +908,7 @@ fn engagement_ui(base: &SegmentBase, funnel: Option<&Funnel>, ui: &mut egui::Ui)
             p.line(Line::new("daily active users", PlotPoints::from(daily)));
             p.line(Line::new("weekly active users", PlotPoints::from(weekly)));
         });
+    crate::ui::exporter::png_button(ui, png_plot.response.rect, "active users");
     if e.cohorts.is_empty() {
         return;
     }

@@ -42,7 +42,7 @@ fn curves_ui(state: &SentimentState, result: Option<&SentimentResult>, ui: &mut 
         .filter_map(|e| e.metric.as_ref().map(|(_, v)| [e.epoch as f64, *v]))
         .collect();
     ui.columns(2, |cols| {
-        Plot::new("sent_loss")
+        let png_plot = Plot::new("sent_loss")
             .height(170.0)
             .legend(Legend::default())
             .x_axis_label("iteration")
@@ -50,8 +50,13 @@ fn curves_ui(state: &SentimentState, result: Option<&SentimentResult>, ui: &mut 
                 p.line(Line::new("training loss", PlotPoints::from(loss)));
                 p.line(Line::new("hold-out accuracy", PlotPoints::from(accuracy)));
             });
+        crate::ui::exporter::png_button(
+            &mut cols[0],
+            png_plot.response.rect,
+            "sentiment loss curve",
+        );
         let roc = result.map(|r| r.run.roc.clone()).unwrap_or_default();
-        Plot::new("sent_roc")
+        let png_plot = Plot::new("sent_roc")
             .height(170.0)
             .legend(Legend::default())
             .include_x(0.0)
@@ -70,6 +75,7 @@ fn curves_ui(state: &SentimentState, result: Option<&SentimentResult>, ui: &mut 
                     PlotPoints::from(vec![[0.0, 0.0], [1.0, 1.0]]),
                 ));
             });
+        crate::ui::exporter::png_button(&mut cols[1], png_plot.response.rect, "ROC curve");
     });
 }
 
@@ -363,6 +369,21 @@ fn categories_ui(result: &SentimentResult, ui: &mut egui::Ui) {
     }
     ui.add_space(6.0);
     ui.label(egui::RichText::new("Accuracy per category").strong());
+    crate::ui::exporter::csv_button(ui, "accuracy per category", || {
+        (
+            vec![
+                "category".to_owned(),
+                "evaluated".to_owned(),
+                "accuracy".to_owned(),
+            ],
+            result
+                .run
+                .categories
+                .iter()
+                .map(|c| vec![c.category.clone(), c.n.to_string(), c.accuracy.to_string()])
+                .collect(),
+        )
+    });
     egui::Grid::new("sent_categories")
         .striped(true)
         .show(ui, |ui| {
@@ -413,6 +434,35 @@ fn products_ui(state: &mut SentimentState, result: &SentimentResult, ui: &mut eg
             o
         };
         o.then_with(|| a.product.cmp(&b.product))
+    });
+    crate::ui::exporter::csv_button(ui, "products", || {
+        let names = result.catalogue.as_ref();
+        (
+            vec![
+                "product".to_owned(),
+                "name".to_owned(),
+                "reviews".to_owned(),
+                "predicted_negative".to_owned(),
+                "predicted_positive_share".to_owned(),
+                "average_stars".to_owned(),
+            ],
+            order
+                .iter()
+                .map(|p| {
+                    vec![
+                        p.product.clone(),
+                        names
+                            .and_then(|c| c.get(&p.product))
+                            .and_then(|i| i.name.clone())
+                            .unwrap_or_default(),
+                        p.reviews.to_string(),
+                        p.predicted_negative.to_string(),
+                        p.predicted_positive_share.to_string(),
+                        p.average_stars.map_or(String::new(), |s| s.to_string()),
+                    ]
+                })
+                .collect(),
+        )
     });
     egui::ScrollArea::vertical()
         .id_salt("product_table")

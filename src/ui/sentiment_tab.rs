@@ -12,6 +12,7 @@ use eframe::egui;
 use crate::data::catalogue::Catalogue;
 use crate::data::{load_dataset, Dataset, LoadOptions, Role};
 use crate::jobs::{EpochEvent, JobSlot, Outcome};
+use crate::runs::{fingerprint, known_fingerprint, DataFingerprint, RunRecord, RunStatus};
 use crate::text::{
     train_sentiment, ClassifierKind, Evaluation, LabelSource, Ngrams, ReviewColumns, Reviews,
     SentimentOptions, SentimentParams, SentimentRun,
@@ -40,6 +41,7 @@ pub struct SentimentResult {
     pub run: SentimentRun,
     pub reviews: Reviews,
     pub source: String,
+    pub data: DataFingerprint,
     /// Product names from an `items.csv` beside the reviews, if any.
     pub catalogue: Option<Catalogue>,
 }
@@ -69,6 +71,10 @@ pub struct SentimentState {
     pub columns: Option<ReviewColumns>,
     columns_for: Option<PathBuf>,
     pub job: JobSlot<SentimentResult>,
+    /// The run being trained, completed into a record when it ends.
+    attempt: Option<RunRecord>,
+    /// Records of runs that ended, collected by the app into its run history.
+    pub finished_runs: Vec<RunRecord>,
     pub live_epochs: Vec<EpochEvent>,
     pub result: Option<Arc<SentimentResult>>,
     /// Selected confusion-matrix cell: (actual positive, predicted positive).
@@ -85,6 +91,8 @@ impl Default for SentimentState {
         Self {
             params: SentimentParams::default(),
             options: SentimentOptions::default(),
+            attempt: None,
+            finished_runs: Vec::new(),
             ngram_choice: NgramChoice::Auto,
             ngram_min: 1,
             ngram_max: 2,
@@ -180,8 +188,15 @@ impl SentimentState {
         };
         self.message = None;
         self.live_epochs.clear();
+        self.attempt = Some(RunRecord::sentiment_attempt(
+            &params,
+            &options,
+            known_fingerprint(&dataset),
+        ));
         let ctx = ctx.clone();
         let started = self.job.start("train sentiment", move |job| {
+            job.progress(None, "fingerprinting the data");
+            let data = fingerprint(&dataset);
             job.progress(None, "reading the reviews");
             let reviews = Reviews::from_dataset(&dataset, &columns)?;
             let repaint = ctx.clone();
@@ -205,6 +220,7 @@ impl SentimentState {
                 run,
                 reviews,
                 source: crate::ui::display_name(&dataset.path),
+                data,
                 catalogue: Catalogue::beside(&dataset.path),
             })
         });
@@ -217,6 +233,25 @@ impl SentimentState {
         let (epochs, finished) = self.job.poll(POLL_BUDGET);
         self.live_epochs.extend(epochs);
         if let Some((_, outcome)) = finished {
+            let attempt = self.attempt.take();
+            match &outcome {
+                Outcome::Done(result) => self
+                    .finished_runs
+                    .push(RunRecord::from_sentiment(&result.run, result.data.clone())),
+                Outcome::Failed(m) => {
+                    if let Some(mut r) = attempt {
+                        r.status = RunStatus::Failed(m.clone());
+                        self.finished_runs.push(r);
+                    }
+                }
+                Outcome::Cancelled => {
+                    if let Some(mut r) = attempt {
+                        r.status = RunStatus::Cancelled;
+                        r.curve = self.live_epochs.clone();
+                        self.finished_runs.push(r);
+                    }
+                }
+            }
             match outcome {
                 Outcome::Done(result) => {
                     self.live_epochs = result.run.epochs.clone();

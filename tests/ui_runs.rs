@@ -1,0 +1,120 @@
+//! Drives the Runs tab of the real app: a 3-run ALS sweep from the UI fills
+//! the runs table with 3 rows as the runs arrive; the workspace saves and
+//! reopens with the runs and models, and a damaged workspace leaves the
+//! session as it was.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use egui_kittest::kittest::Queryable;
+use egui_kittest::Harness;
+use shoplens::ui::ShoplensApp;
+
+fn app() -> Harness<'static, ShoplensApp> {
+    let mut harness = Harness::builder()
+        .with_size(eframe::egui::vec2(1400.0, 1000.0))
+        .build_eframe(|cc| {
+            ShoplensApp::new(
+                &cc.egui_ctx,
+                Default::default(),
+                Some(common::sample_events()),
+            )
+        });
+    common::step_until(&mut harness, "the sample store", |app| {
+        app.view.is_some() && !app.is_busy()
+    });
+    harness
+}
+
+#[test]
+fn three_run_sweep_from_the_ui_fills_the_runs_table() {
+    let mut harness = app();
+    harness.get_by_label("Runs").click();
+    harness.run_steps(2);
+    harness.get_by_label_contains("No runs yet");
+    // Short runs keep the test quick: the sweep starts from the Recommend tab's settings.
+    harness.state_mut().recommend.als.iterations = 4;
+    harness.state_mut().recommend.options.validate_every = 1;
+    // The default draft sweeps factors over three values.
+    harness.get_by_label("3 runs planned");
+    harness.get_by_label("Run sweep").click();
+    harness.run_steps(1);
+    assert!(
+        harness.state().runs_tab.sweep_job.is_running(),
+        "the sweep runs on a worker"
+    );
+
+    let mut counts = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while harness.state().runs_tab.sweep_job.is_running() {
+        assert!(Instant::now() < deadline, "the sweep did not finish");
+        harness.step();
+        let n = harness.state().runs.len();
+        if counts.last() != Some(&n) {
+            counts.push(n);
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    harness.run_steps(3);
+    assert_eq!(harness.state().runs.len(), 3);
+    for id in 1..=3 {
+        harness.get_by_label(&format!("#{id}"));
+    }
+    assert!(harness.query_by_label("#4").is_none(), "exactly 3 rows");
+    harness.get_by_label("Sweep finished: 3 runs");
+    let factors: Vec<f64> = harness
+        .state()
+        .runs
+        .entries
+        .iter()
+        .map(|e| e.record.param_value("factors").unwrap())
+        .collect();
+    assert_eq!(factors, vec![16.0, 32.0, 64.0]);
+    // Runs arrived one by one (the table grew while the sweep ran) and are overlaid.
+    assert!(counts.len() >= 3, "runs arrived live: {counts:?}");
+    assert_eq!(harness.state().runs_tab.selected.len(), 3);
+    harness.get_by_label_contains("Parallel coordinates");
+    harness.get_by_label("Parameter importance");
+
+    // Save, start afresh, reopen: the runs and their models come back.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ui.shoplens");
+    harness.state_mut().save_workspace_to(path.clone());
+    common::step_until(&mut harness, "the save", |app| !app.save_job.is_running());
+    assert!(path.exists());
+    assert!(!harness.state().workspace_dirty);
+    harness.state_mut().new_workspace();
+    harness.run_steps(2);
+    assert!(harness.state().runs.is_empty());
+    harness.state_mut().open_workspace(path.clone(), false);
+    common::step_until(&mut harness, "the workspace", |app| {
+        !app.workspace_job.is_running()
+    });
+    assert_eq!(harness.state().runs.len(), 3);
+    assert!(harness
+        .state()
+        .runs
+        .entries
+        .iter()
+        .all(|e| e.model.is_some()));
+    harness.get_by_label("#3");
+    // Explore a reloaded model: it opens in the Recommend tab.
+    harness.get_all_by_label("Explore").next().unwrap().click();
+    harness.run_steps(3);
+    assert!(harness.state().recommend.explored.is_some());
+
+    // A damaged workspace is refused; the runs on screen stay.
+    let bad = common::write_temp(&dir, "bad.shoplens", b"SHOPLENS-WORKSPACE 1\nbroken");
+    harness.state_mut().open_workspace(bad.clone(), false);
+    common::step_until(&mut harness, "the refusal", |app| {
+        !app.workspace_job.is_running()
+    });
+    let error = harness.state().error.clone().unwrap_or_default();
+    assert!(error.contains("damaged"), "{error}");
+    assert_eq!(harness.state().runs.len(), 3);
+    assert_eq!(
+        std::fs::read(&bad).unwrap(),
+        b"SHOPLENS-WORKSPACE 1\nbroken"
+    );
+}
