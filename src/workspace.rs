@@ -63,6 +63,27 @@ pub struct SavedRecommender {
     pub stopped_early: Option<usize>,
 }
 
+/// A trained sentiment classifier with the reviews it was evaluated on (the
+/// Sentiment tab shows it again as it was; product names come back from an
+/// `items.csv` beside the data file when it is there).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SavedSentiment {
+    pub run_id: u64,
+    pub run: crate::text::SentimentRun,
+    pub reviews: crate::text::reviews::Reviews,
+    pub source: String,
+}
+
+impl PartialEq for SavedSentiment {
+    fn eq(&self, other: &Self) -> bool {
+        self.run_id == other.run_id
+            && self.reviews == other.reviews
+            && self.run.model == other.run.model
+            && self.run.vectorizer.features == other.run.vectorizer.features
+            && self.run.probabilities == other.run.probabilities
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Workspace {
@@ -70,6 +91,7 @@ pub struct Workspace {
     pub runs: Vec<RunRecord>,
     pub train_sets: Vec<SavedTrainSet>,
     pub recommenders: Vec<SavedRecommender>,
+    pub sentiments: Vec<SavedSentiment>,
     /// Salt of the pseudonymised exports, kept so the same customer gets the
     /// same pseudonym in every export from this workspace.
     pub pseudonym_salt: String,
@@ -200,11 +222,22 @@ impl Workspace {
         self.runs.clear();
         self.train_sets.clear();
         self.recommenders.clear();
+        self.sentiments.clear();
         let mut shared: Vec<(Arc<Interactions>, usize)> = Vec::new();
         for entry in &history.entries {
             self.runs.push(entry.record.clone());
-            let Some(RunModel::Recommender(t)) = &entry.model else {
-                continue;
+            let t = match &entry.model {
+                Some(RunModel::Recommender(t)) => t,
+                Some(RunModel::Sentiment(r)) => {
+                    self.sentiments.push(SavedSentiment {
+                        run_id: entry.record.id,
+                        run: r.run.clone(),
+                        reviews: r.reviews.clone(),
+                        source: r.source.clone(),
+                    });
+                    continue;
+                }
+                None => continue,
             };
             let train_set = match shared.iter().find(|(data, i)| {
                 Arc::ptr_eq(data, &t.data)
@@ -245,7 +278,7 @@ impl Workspace {
         let mut datas: Vec<Option<Arc<Interactions>>> = vec![None; self.train_sets.len()];
         let mut history = RunHistory::default();
         for record in &self.runs {
-            let model = self
+            let mut model = self
                 .recommenders
                 .iter()
                 .find(|m| m.run_id == record.id)
@@ -256,6 +289,19 @@ impl Workspace {
                         None
                     }
                 });
+            if let Some(s) = self.sentiments.iter().find(|s| s.run_id == record.id) {
+                let mut run = s.run.clone();
+                run.vectorizer.rebuild_index();
+                model = Some(RunModel::Sentiment(Arc::new(
+                    crate::text::SentimentResult {
+                        run,
+                        reviews: s.reviews.clone(),
+                        source: s.source.clone(),
+                        data: record.data.clone(),
+                        catalogue: crate::data::catalogue::Catalogue::beside(&record.data.file),
+                    },
+                )));
+            }
             history.entries.push(RunEntry {
                 record: record.clone(),
                 model,

@@ -411,3 +411,67 @@ fn movielens_sweep_on_real_data() {
     assert!((hr[0] - 0.0615).abs() <= 0.01, "{hr:?}");
     assert!((hr[1] - 0.0689).abs() <= 0.01, "{hr:?}");
 }
+
+#[test]
+fn workspace_keeps_sentiment_classifiers() {
+    use shoplens::text::{
+        train_sentiment, ReviewColumns, Reviews, SentimentOptions, SentimentParams, SentimentResult,
+    };
+    // The sample store's reviews, and the UCI sentences when ../shared is here.
+    let mut files = vec![common::sample_events().with_file_name("reviews.csv")];
+    if let Some(shared) = common::shared_data() {
+        files.push(shared.join("uci-sentiment-labelled-sentences/yelp_labelled.txt"));
+    }
+    for file in files {
+        let ds = load_dataset(
+            &file,
+            &LoadOptions::default(),
+            &CancelToken::new(),
+            &|_, _| {},
+        )
+        .unwrap();
+        let columns = ReviewColumns::from_roles(&ds).unwrap();
+        let reviews = Reviews::from_dataset(&ds, &columns).unwrap();
+        let run = train_sentiment(
+            &reviews,
+            &SentimentParams::default(),
+            &SentimentOptions::default(),
+            &CancelToken::new(),
+            &|_, _| {},
+            &|_| {},
+        )
+        .unwrap();
+        let print = fingerprint(&ds);
+        let record = RunRecord::from_sentiment(&run, print.clone());
+        assert_eq!(record.primary_metric().unwrap().1, run.metrics.accuracy);
+        let result = Arc::new(SentimentResult {
+            run,
+            reviews,
+            source: "reviews".into(),
+            data: print,
+            catalogue: None,
+        });
+        let mut history = RunHistory::default();
+        history.push(record, Some(RunModel::Sentiment(Arc::clone(&result))));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.shoplens");
+        let mut ws = Workspace::default();
+        ws.put_history(&history);
+        ws.save(&path).unwrap();
+        let (restored, warnings) = Workspace::open(&path).unwrap().history();
+        assert!(warnings.is_empty());
+        let Some(RunModel::Sentiment(back)) = &restored.entries[0].model else {
+            panic!("classifier lost");
+        };
+        for text in [
+            "Great quality, arrived fast, would buy again",
+            "Terrible. Broke after a day and support never answered",
+            "ok",
+        ] {
+            assert_eq!(back.run.predict(text), result.run.predict(text), "{text}");
+            assert_eq!(back.run.explain(text), result.run.explain(text));
+        }
+        assert_eq!(back.run.metrics, result.run.metrics);
+        assert_eq!(back.reviews, result.reviews);
+    }
+}

@@ -204,6 +204,7 @@ pub fn now_unix() -> i64 {
 #[derive(Clone)]
 pub enum RunModel {
     Recommender(Arc<Trained>),
+    Sentiment(Arc<crate::text::SentimentResult>),
 }
 
 /// One row of the run history.

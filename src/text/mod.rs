@@ -53,7 +53,20 @@ pub struct ProductScore {
     pub average_stars: Option<f64>,
 }
 
+/// A finished run with the reviews it was trained on (what the Sentiment tab
+/// shows, and what a workspace keeps).
+pub struct SentimentResult {
+    pub run: SentimentRun,
+    pub reviews: Reviews,
+    /// File name of the reviews.
+    pub source: String,
+    pub data: crate::runs::DataFingerprint,
+    /// Product names from an `items.csv` beside the reviews, if any.
+    pub catalogue: Option<crate::data::catalogue::Catalogue>,
+}
+
 /// A trained and evaluated sentiment classifier.
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SentimentRun {
     pub params: SentimentParams,
     pub options: SentimentOptions,

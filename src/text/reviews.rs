@@ -83,7 +83,7 @@ impl ReviewColumns {
 }
 
 /// Reviews with a non-empty text, in file order.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Reviews {
     pub texts: Vec<String>,
     /// `None`: unlabelled (empty label, or a middle star rating).

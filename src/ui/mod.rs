@@ -409,8 +409,8 @@ impl ShoplensApp {
             self.runs.push(record, model);
             added = true;
         }
-        for record in self.sentiment.finished_runs.drain(..) {
-            self.runs.push(record, None);
+        for (record, model) in self.sentiment.finished_runs.drain(..) {
+            self.runs.push(record, model);
             added = true;
         }
         for record in self.segments.finished_runs.drain(..) {
@@ -859,12 +859,19 @@ impl eframe::App for ShoplensApp {
                         &self.state.event_weights,
                         ui,
                     );
-                    if let Some(runs_tab::RunsAction::Explore(t)) = action {
-                        self.recommend.live_epochs = t.epochs.clone();
-                        self.recommend.explored = Some(t);
-                        self.recommend.selected_user = None;
-                        self.recommend.selected_item = None;
-                        self.state.tab = Tab::Recommend;
+                    match action {
+                        Some(runs_tab::RunsAction::Explore(t)) => {
+                            self.recommend.live_epochs = t.epochs.clone();
+                            self.recommend.explored = Some(t);
+                            self.recommend.selected_user = None;
+                            self.recommend.selected_item = None;
+                            self.state.tab = Tab::Recommend;
+                        }
+                        Some(runs_tab::RunsAction::ExploreSentiment(r)) => {
+                            self.sentiment.show(r);
+                            self.state.tab = Tab::Sentiment;
+                        }
+                        None => {}
                     }
                 }
             }

@@ -123,6 +123,8 @@ impl Default for RunsState {
 pub enum RunsAction {
     /// Open this trained recommender in the Recommend tab.
     Explore(Arc<Trained>),
+    /// Open this trained sentiment classifier in the Sentiment tab.
+    ExploreSentiment(Arc<crate::text::SentimentResult>),
 }
 
 impl RunsState {
@@ -710,6 +712,15 @@ fn table_ui(
                                 .clicked()
                             {
                                 action = Some(RunsAction::Explore(t));
+                            }
+                        }
+                        Some(RunModel::Sentiment(r)) => {
+                            if ui
+                                .small_button("Explore")
+                                .on_hover_text("Open this classifier in the Sentiment tab")
+                                .clicked()
+                            {
+                                action = Some(RunsAction::ExploreSentiment(r));
                             }
                         }
                         None => {

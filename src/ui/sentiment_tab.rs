@@ -12,10 +12,10 @@ use eframe::egui;
 use crate::data::catalogue::Catalogue;
 use crate::data::{load_dataset, Dataset, LoadOptions, Role};
 use crate::jobs::{EpochEvent, JobSlot, Outcome};
-use crate::runs::{fingerprint, known_fingerprint, DataFingerprint, RunRecord, RunStatus};
+use crate::runs::{fingerprint, known_fingerprint, RunModel, RunRecord, RunStatus};
 use crate::text::{
     train_sentiment, ClassifierKind, Evaluation, LabelSource, Ngrams, ReviewColumns, Reviews,
-    SentimentOptions, SentimentParams, SentimentRun,
+    SentimentOptions, SentimentParams,
 };
 
 const POLL_BUDGET: Duration = Duration::from_millis(2);
@@ -36,15 +36,7 @@ pub enum ProductSort {
     Name,
 }
 
-/// A finished run with the reviews it was trained on.
-pub struct SentimentResult {
-    pub run: SentimentRun,
-    pub reviews: Reviews,
-    pub source: String,
-    pub data: DataFingerprint,
-    /// Product names from an `items.csv` beside the reviews, if any.
-    pub catalogue: Option<Catalogue>,
-}
+pub use crate::text::SentimentResult;
 
 /// The try-it box's last scoring, reused until the text or the model changes
 /// (a new result clears it).
@@ -74,7 +66,7 @@ pub struct SentimentState {
     /// The run being trained, completed into a record when it ends.
     attempt: Option<RunRecord>,
     /// Records of runs that ended, collected by the app into its run history.
-    pub finished_runs: Vec<RunRecord>,
+    pub finished_runs: Vec<(RunRecord, Option<RunModel>)>,
     pub live_epochs: Vec<EpochEvent>,
     pub result: Option<Arc<SentimentResult>>,
     /// Selected confusion-matrix cell: (actual positive, predicted positive).
@@ -234,34 +226,30 @@ impl SentimentState {
         self.live_epochs.extend(epochs);
         if let Some((_, outcome)) = finished {
             let attempt = self.attempt.take();
-            match &outcome {
-                Outcome::Done(result) => self
-                    .finished_runs
-                    .push(RunRecord::from_sentiment(&result.run, result.data.clone())),
+            match outcome {
+                Outcome::Done(result) => {
+                    let result = Arc::new(result);
+                    self.finished_runs.push((
+                        RunRecord::from_sentiment(&result.run, result.data.clone()),
+                        Some(RunModel::Sentiment(Arc::clone(&result))),
+                    ));
+                    self.show(result);
+                }
+                // The previous result stays on screen.
                 Outcome::Failed(m) => {
                     if let Some(mut r) = attempt {
                         r.status = RunStatus::Failed(m.clone());
-                        self.finished_runs.push(r);
+                        self.finished_runs.push((r, None));
                     }
+                    self.message = Some(m);
                 }
                 Outcome::Cancelled => {
                     if let Some(mut r) = attempt {
                         r.status = RunStatus::Cancelled;
                         r.curve = self.live_epochs.clone();
-                        self.finished_runs.push(r);
+                        self.finished_runs.push((r, None));
                     }
                 }
-            }
-            match outcome {
-                Outcome::Done(result) => {
-                    self.live_epochs = result.run.epochs.clone();
-                    self.selected_cell = None;
-                    self.try_scored = None;
-                    self.result = Some(Arc::new(result));
-                }
-                // The previous result stays on screen.
-                Outcome::Failed(m) => self.message = Some(m),
-                Outcome::Cancelled => {}
             }
         }
         let (_, loaded) = self.source_job.poll(POLL_BUDGET);
@@ -272,6 +260,14 @@ impl SentimentState {
                 Outcome::Cancelled => {}
             }
         }
+    }
+
+    /// Show a trained classifier (a new run, or one reopened from the Runs tab).
+    pub fn show(&mut self, result: Arc<SentimentResult>) {
+        self.live_epochs = result.run.epochs.clone();
+        self.selected_cell = None;
+        self.try_scored = None;
+        self.result = Some(result);
     }
 
     pub fn is_busy(&self) -> bool {
