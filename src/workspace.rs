@@ -84,6 +84,22 @@ impl PartialEq for SavedSentiment {
     }
 }
 
+/// A k-means clustering with its profiles and map.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SavedSegments {
+    pub run_id: u64,
+    pub fit: crate::segment::SegmentFit,
+}
+
+impl PartialEq for SavedSegments {
+    fn eq(&self, other: &Self) -> bool {
+        self.run_id == other.run_id
+            && self.fit.clustering.labels == other.fit.clustering.labels
+            && self.fit.clustering.centroids == other.fit.clustering.centroids
+            && self.fit.profiles == other.fit.profiles
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Workspace {
@@ -92,6 +108,7 @@ pub struct Workspace {
     pub train_sets: Vec<SavedTrainSet>,
     pub recommenders: Vec<SavedRecommender>,
     pub sentiments: Vec<SavedSentiment>,
+    pub segments: Vec<SavedSegments>,
     /// Salt of the pseudonymised exports, kept so the same customer gets the
     /// same pseudonym in every export from this workspace.
     pub pseudonym_salt: String,
@@ -223,6 +240,7 @@ impl Workspace {
         self.train_sets.clear();
         self.recommenders.clear();
         self.sentiments.clear();
+        self.segments.clear();
         let mut shared: Vec<(Arc<Interactions>, usize)> = Vec::new();
         for entry in &history.entries {
             self.runs.push(entry.record.clone());
@@ -234,6 +252,13 @@ impl Workspace {
                         run: r.run.clone(),
                         reviews: r.reviews.clone(),
                         source: r.source.clone(),
+                    });
+                    continue;
+                }
+                Some(RunModel::Segments(fit)) => {
+                    self.segments.push(SavedSegments {
+                        run_id: entry.record.id,
+                        fit: (**fit).clone(),
                     });
                     continue;
                 }
@@ -289,6 +314,9 @@ impl Workspace {
                         None
                     }
                 });
+            if let Some(s) = self.segments.iter().find(|s| s.run_id == record.id) {
+                model = Some(RunModel::Segments(Arc::new(s.fit.clone())));
+            }
             if let Some(s) = self.sentiments.iter().find(|s| s.run_id == record.id) {
                 let mut run = s.run.clone();
                 run.vectorizer.rebuild_index();

@@ -475,3 +475,50 @@ fn workspace_keeps_sentiment_classifiers() {
         assert_eq!(back.reviews, result.reviews);
     }
 }
+
+#[test]
+fn workspace_keeps_kmeans_clusterings() {
+    use shoplens::segment::clusters::{fit_kmeans, profiles, scale, KMeansParams};
+    use shoplens::segment::features::{customer_table, Feature};
+    use shoplens::segment::SegmentFit;
+    let (ds, _) = sample();
+    let table = customer_table(&ds, None, None).unwrap();
+    let params = KMeansParams::default();
+    let scaled = scale(&table, &Feature::RFM, &params).unwrap();
+    let clustering = fit_kmeans(&scaled, &params, &CancelToken::new()).unwrap();
+    let fit = SegmentFit {
+        features: Feature::RFM.to_vec(),
+        params: params.clone(),
+        profiles: profiles(&table, &scaled, &clustering),
+        clustering,
+        silhouette: 0.4,
+        map: vec![[0.0, 1.0]],
+        shown: vec![0],
+        fit_secs: 0.01,
+        data: fingerprint(&ds),
+    };
+    let record = RunRecord::from_kmeans(
+        &fit.params,
+        &fit.features,
+        &fit.clustering,
+        fit.silhouette,
+        fit.fit_secs,
+        fit.data.clone(),
+    );
+    assert_eq!(record.params["features"], "recency+frequency+monetary");
+    let mut history = RunHistory::default();
+    history.push(record, Some(RunModel::Segments(Arc::new(fit.clone()))));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("k.shoplens");
+    let mut ws = Workspace::default();
+    ws.put_history(&history);
+    ws.save(&path).unwrap();
+    let (restored, _) = Workspace::open(&path).unwrap().history();
+    let Some(RunModel::Segments(back)) = &restored.entries[0].model else {
+        panic!("clustering lost");
+    };
+    assert_eq!(back.clustering.labels, fit.clustering.labels);
+    assert_eq!(back.clustering.centroids, fit.clustering.centroids);
+    assert_eq!(back.profiles, fit.profiles);
+    assert_eq!(restored.entries[0].record, history.entries[0].record);
+}

@@ -205,6 +205,7 @@ pub fn now_unix() -> i64 {
 pub enum RunModel {
     Recommender(Arc<Trained>),
     Sentiment(Arc<crate::text::SentimentResult>),
+    Segments(Arc<crate::segment::SegmentFit>),
 }
 
 /// One row of the run history.

@@ -158,14 +158,43 @@ pub fn scale(
     })
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Clustering {
     pub k: usize,
     pub labels: Vec<usize>,
     /// Centroids in the scaled space.
+    #[serde(with = "array2")]
     pub centroids: Array2<f64>,
     pub inertia: f64,
     pub sizes: Vec<usize>,
+}
+
+/// `Array2<f64>` as `{rows, cols, data}` (ndarray's own serde support is a
+/// feature we do not otherwise need).
+mod array2 {
+    use ndarray::Array2;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize, Deserialize)]
+    struct Flat {
+        rows: usize,
+        cols: usize,
+        data: Vec<f64>,
+    }
+
+    pub fn serialize<S: Serializer>(a: &Array2<f64>, s: S) -> Result<S::Ok, S::Error> {
+        Flat {
+            rows: a.nrows(),
+            cols: a.ncols(),
+            data: a.iter().copied().collect(),
+        }
+        .serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Array2<f64>, D::Error> {
+        let f = Flat::deserialize(d)?;
+        Array2::from_shape_vec((f.rows, f.cols), f.data).map_err(serde::de::Error::custom)
+    }
 }
 
 fn squared_distance(a: ndarray::ArrayView1<f64>, b: ndarray::ArrayView1<f64>) -> f64 {

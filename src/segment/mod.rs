@@ -7,5 +7,22 @@ pub mod export;
 pub mod features;
 pub mod rfm;
 
+use serde::{Deserialize, Serialize};
+
+/// A k-means fit with what the Segments tab shows of it (kept in workspaces).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SegmentFit {
+    pub features: Vec<features::Feature>,
+    pub params: clusters::KMeansParams,
+    pub clustering: clusters::Clustering,
+    pub profiles: Vec<clusters::ClusterProfile>,
+    pub silhouette: f64,
+    /// Map coordinates of the customers in `shown`.
+    pub map: Vec<[f64; 2]>,
+    pub shown: Vec<usize>,
+    pub fit_secs: f64,
+    pub data: crate::runs::DataFingerprint,
+}
+
 /// Errors of the segment pipeline (the shared model-task error).
 pub type SegmentError = crate::task_error::TaskError;

@@ -413,8 +413,8 @@ impl ShoplensApp {
             self.runs.push(record, model);
             added = true;
         }
-        for record in self.segments.finished_runs.drain(..) {
-            self.runs.push(record, None);
+        for (record, model) in self.segments.finished_runs.drain(..) {
+            self.runs.push(record, model);
             added = true;
         }
         for (record, model) in self.runs_tab.finished_runs.drain(..) {
@@ -866,6 +866,10 @@ impl eframe::App for ShoplensApp {
                             self.recommend.selected_user = None;
                             self.recommend.selected_item = None;
                             self.state.tab = Tab::Recommend;
+                        }
+                        Some(runs_tab::RunsAction::ExploreSegments(fit)) => {
+                            self.segments.show_fit(fit);
+                            self.state.tab = Tab::Segments;
                         }
                         Some(runs_tab::RunsAction::ExploreSentiment(r)) => {
                             self.sentiment.show(r);

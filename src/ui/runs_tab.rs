@@ -125,6 +125,8 @@ pub enum RunsAction {
     Explore(Arc<Trained>),
     /// Open this trained sentiment classifier in the Sentiment tab.
     ExploreSentiment(Arc<crate::text::SentimentResult>),
+    /// Show this clustering in the Segments tab.
+    ExploreSegments(Arc<crate::segment::SegmentFit>),
 }
 
 impl RunsState {
@@ -721,6 +723,15 @@ fn table_ui(
                                 .clicked()
                             {
                                 action = Some(RunsAction::ExploreSentiment(r));
+                            }
+                        }
+                        Some(RunModel::Segments(fit)) => {
+                            if ui
+                                .small_button("Explore")
+                                .on_hover_text("Show these clusters in the Segments tab")
+                                .clicked()
+                            {
+                                action = Some(RunsAction::ExploreSegments(fit));
                             }
                         }
                         None => {

@@ -14,10 +14,10 @@ use crate::data::catalogue::Catalogue;
 use crate::data::profile::Funnel;
 use crate::data::Dataset;
 use crate::jobs::{EpochEvent, JobSlot, Outcome};
-use crate::runs::{fingerprint, known_fingerprint, DataFingerprint, RunRecord, RunStatus};
+use crate::runs::{fingerprint, known_fingerprint, RunModel, RunRecord, RunStatus};
 use crate::segment::clusters::{
-    fit_kmeans, pca_2d, profiles, scale, scan_k, silhouette, silhouette_sample, ClusterProfile,
-    Clustering, KMeansParams, ScanPoint,
+    fit_kmeans, pca_2d, profiles, scale, scan_k, silhouette, silhouette_sample, KMeansParams,
+    ScanPoint,
 };
 use crate::segment::engagement::{engagement, Engagement};
 use crate::segment::features::{customer_table, CustomerTable, Feature};
@@ -36,19 +36,7 @@ pub struct SegmentBase {
     pub engagement: Result<Engagement, String>,
 }
 
-/// A k-means fit with what the tab shows of it.
-pub struct SegmentFit {
-    pub features: Vec<Feature>,
-    pub params: KMeansParams,
-    pub clustering: Clustering,
-    pub profiles: Vec<ClusterProfile>,
-    pub silhouette: f64,
-    /// Map coordinates of the customers in `shown`.
-    pub map: Vec<[f64; 2]>,
-    pub shown: Vec<usize>,
-    pub fit_secs: f64,
-    pub data: DataFingerprint,
-}
+pub use crate::segment::SegmentFit;
 
 pub struct SegmentsState {
     pub features: Vec<Feature>,
@@ -60,7 +48,9 @@ pub struct SegmentsState {
     /// The fit being run, completed into a record when it ends.
     fit_attempt: Option<RunRecord>,
     /// Records of fits that ended, collected by the app into its run history.
-    pub finished_runs: Vec<RunRecord>,
+    pub finished_runs: Vec<(RunRecord, Option<RunModel>)>,
+    /// A saved clustering waiting for its customers to be computed.
+    pub pending_fit: Option<Arc<SegmentFit>>,
     /// Replace customer ids by salted hashes in the export.
     pub pseudonymise: bool,
     /// The workspace's pseudonym salt (set by the app).
@@ -89,6 +79,7 @@ impl Default for SegmentsState {
             base: None,
             fit_attempt: None,
             finished_runs: Vec::new(),
+            pending_fit: None,
             pseudonymise: false,
             salt: String::new(),
             scan_job: JobSlot::default(),
@@ -255,6 +246,31 @@ impl SegmentsState {
         }
     }
 
+    /// Show a saved clustering (from the Runs tab). It needs the customers
+    /// it was made on: shown at once when they are loaded, otherwise kept until
+    /// they are, with a message saying which file to open.
+    pub fn show_fit(&mut self, fit: Arc<SegmentFit>) {
+        let matches = self.base.as_ref().is_some_and(|b| {
+            b.dataset.path == fit.data.file
+                && b.table.len() == fit.clustering.labels.len()
+                && fit.features.iter().all(|f| b.table.get(*f).is_some())
+        });
+        if matches {
+            self.features = fit.features.clone();
+            self.params = fit.params.clone();
+            self.fit = Some(fit);
+            self.selected_cluster = None;
+            self.message = None;
+        } else {
+            self.message = Some(format!(
+                "This clustering was made on {} ({} customers); open that file to see it.",
+                fit.data.file.display(),
+                fit.clustering.labels.len()
+            ));
+            self.pending_fit = Some(fit);
+        }
+    }
+
     pub fn poll(&mut self) {
         if let (_, Some((_, outcome))) = self.base_job.poll(POLL_BUDGET) {
             match outcome {
@@ -269,6 +285,9 @@ impl SegmentsState {
                     self.scan.clear();
                     self.live_scan.clear();
                     self.selected_cluster = None;
+                    if let Some(fit) = self.pending_fit.take() {
+                        self.show_fit(fit);
+                    }
                 }
                 Outcome::Failed(m) => self.message = Some(m),
                 Outcome::Cancelled => {}
@@ -285,36 +304,37 @@ impl SegmentsState {
         }
         if let (_, Some((_, outcome))) = self.fit_job.poll(POLL_BUDGET) {
             let attempt = self.fit_attempt.take();
-            match &outcome {
-                Outcome::Done(fit) => self.finished_runs.push(RunRecord::from_kmeans(
-                    &fit.params,
-                    &fit.features,
-                    &fit.clustering,
-                    fit.silhouette,
-                    fit.fit_secs,
-                    fit.data.clone(),
-                )),
+            match outcome {
+                Outcome::Done(fit) => {
+                    let fit = Arc::new(fit);
+                    self.finished_runs.push((
+                        RunRecord::from_kmeans(
+                            &fit.params,
+                            &fit.features,
+                            &fit.clustering,
+                            fit.silhouette,
+                            fit.fit_secs,
+                            fit.data.clone(),
+                        ),
+                        Some(RunModel::Segments(Arc::clone(&fit))),
+                    ));
+                    self.fit = Some(fit);
+                    self.selected_cluster = None;
+                }
+                // The previous clusters stay on screen.
                 Outcome::Failed(m) => {
                     if let Some(mut r) = attempt {
                         r.status = RunStatus::Failed(m.clone());
-                        self.finished_runs.push(r);
+                        self.finished_runs.push((r, None));
                     }
+                    self.message = Some(m);
                 }
                 Outcome::Cancelled => {
                     if let Some(mut r) = attempt {
                         r.status = RunStatus::Cancelled;
-                        self.finished_runs.push(r);
+                        self.finished_runs.push((r, None));
                     }
                 }
-            }
-            match outcome {
-                Outcome::Done(fit) => {
-                    self.fit = Some(Arc::new(fit));
-                    self.selected_cluster = None;
-                }
-                // The previous clusters stay on screen.
-                Outcome::Failed(m) => self.message = Some(m),
-                Outcome::Cancelled => {}
             }
         }
         if let (_, Some((_, outcome))) = self.export_job.poll(POLL_BUDGET) {
