@@ -77,6 +77,18 @@ fn three_run_sweep_from_the_ui_fills_the_runs_table() {
     harness.get_by_label_contains("Parallel coordinates");
     harness.get_by_label("Parameter importance");
 
+    // New workspace with unsaved runs asks first; Cancel keeps them.
+    assert!(harness.state().has_unsaved_runs());
+    harness
+        .state_mut()
+        .guard_unsaved(shoplens::ui::Unsaved::NewWorkspace);
+    harness.run_steps(2);
+    harness.get_by_label("Unsaved runs");
+    harness.get_by_label("Cancel").click();
+    harness.run_steps(2);
+    assert_eq!(harness.state().runs.len(), 3);
+    assert!(harness.query_by_label("Unsaved runs").is_none());
+
     // Save, start afresh, reopen: the runs and their models come back.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("ui.shoplens");

@@ -145,6 +145,10 @@ pub struct ShoplensApp {
     workspace_dialog: Option<(WorkspaceDialog, Receiver<Option<PathBuf>>)>,
     /// Whether the workspace being opened should also load its data.
     workspace_job_loads_data: bool,
+    /// Asking whether to drop unsaved runs.
+    pub unsaved_prompt: Option<Unsaved>,
+    /// The user agreed to quit without saving.
+    quit_confirmed: bool,
     /// The last workspace or export outcome, for the status bar.
     pub notice: Option<String>,
     ctx: egui::Context,
@@ -156,6 +160,14 @@ pub struct OpenedWorkspace {
     pub workspace: Workspace,
     pub history: RunHistory,
     pub warnings: Vec<String>,
+}
+
+/// An action that would drop runs not saved yet, waiting for the user's say.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unsaved {
+    OpenWorkspace,
+    NewWorkspace,
+    Quit,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -204,6 +216,8 @@ impl ShoplensApp {
             save_job: JobSlot::default(),
             workspace_dialog: None,
             workspace_job_loads_data: false,
+            unsaved_prompt: None,
+            quit_confirmed: false,
             notice: None,
             ctx: ctx.clone(),
         };
@@ -360,6 +374,68 @@ impl ShoplensApp {
         match self.workspace_path.clone() {
             Some(path) => self.save_workspace_to(path),
             None => self.show_workspace_dialog(WorkspaceDialog::Save),
+        }
+    }
+
+    /// Runs that a new or opened workspace would drop.
+    pub fn has_unsaved_runs(&self) -> bool {
+        self.workspace_dirty && !self.runs.is_empty()
+    }
+
+    /// Do `action`, or first ask when it would drop unsaved runs.
+    pub fn guard_unsaved(&mut self, action: Unsaved) {
+        if self.has_unsaved_runs() {
+            self.unsaved_prompt = Some(action);
+        } else {
+            self.proceed(action);
+        }
+    }
+
+    fn proceed(&mut self, action: Unsaved) {
+        match action {
+            Unsaved::OpenWorkspace => self.show_workspace_dialog(WorkspaceDialog::Open),
+            Unsaved::NewWorkspace => self.new_workspace(),
+            Unsaved::Quit => {
+                self.quit_confirmed = true;
+                self.ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+            }
+        }
+    }
+
+    fn unsaved_prompt_ui(&mut self, ctx: &egui::Context) {
+        let Some(action) = self.unsaved_prompt else {
+            return;
+        };
+        let modal = egui::Modal::new(egui::Id::unique("unsaved_runs")).show(ctx, |ui| {
+            ui.set_width(380.0);
+            ui.heading("Unsaved runs");
+            ui.label(format!(
+                "{} runs (and their models) are not saved in a workspace yet. {} would drop them.",
+                self.runs.len(),
+                match action {
+                    Unsaved::OpenWorkspace => "Opening another workspace",
+                    Unsaved::NewWorkspace => "Starting a new workspace",
+                    Unsaved::Quit => "Quitting",
+                }
+            ));
+            ui.add_space(8.0);
+            ui.horizontal(|ui| {
+                if ui.button("Save workspace").clicked() {
+                    self.unsaved_prompt = None;
+                    self.save_workspace();
+                }
+                if ui.button("Discard them").clicked() {
+                    self.unsaved_prompt = None;
+                    self.workspace_dirty = false;
+                    self.proceed(action);
+                }
+                if ui.button("Cancel").clicked() {
+                    self.unsaved_prompt = None;
+                }
+            });
+        });
+        if modal.should_close() {
+            self.unsaved_prompt = None;
         }
     }
 
@@ -681,7 +757,7 @@ impl ShoplensApp {
                 }
                 ui.separator();
                 if ui.button("New workspace").clicked() {
-                    self.new_workspace();
+                    self.guard_unsaved(Unsaved::NewWorkspace);
                     ui.close();
                 }
                 if ui
@@ -689,7 +765,7 @@ impl ShoplensApp {
                     .on_hover_text("A .shoplens file: data sources with their column mapping, every run and the trained models")
                     .clicked()
                 {
-                    self.show_workspace_dialog(WorkspaceDialog::Open);
+                    self.guard_unsaved(Unsaved::OpenWorkspace);
                     ui.close();
                 }
                 if ui
@@ -706,6 +782,7 @@ impl ShoplensApp {
                 ui.separator();
                 if ui.button("Quit").clicked() {
                     ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+                    ui.close();
                 }
             });
             ui.separator();
@@ -808,6 +885,15 @@ impl eframe::App for ShoplensApp {
         let frame_start = Instant::now();
         let ctx = ui.ctx().clone();
         self.poll_jobs();
+        // Closing the window with unsaved runs asks first.
+        if ctx.input(|i| i.viewport().close_requested())
+            && self.has_unsaved_runs()
+            && !self.quit_confirmed
+        {
+            ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
+            self.unsaved_prompt = Some(Unsaved::Quit);
+        }
+        self.unsaved_prompt_ui(&ctx);
         self.recommend.salt.clone_from(&self.salt);
         self.segments.salt.clone_from(&self.salt);
         self.handle_shortcuts_and_drops(&ctx);

@@ -936,7 +936,30 @@ fn engagement_ui(base: &SegmentBase, funnel: Option<&Funnel>, ui: &mut egui::Ui)
         egui::RichText::new("Weekly cohort retention (share of each cohort active n weeks later)")
             .strong(),
     );
-    egui::ScrollArea::horizontal()
+    crate::ui::exporter::csv_button(ui, "cohort retention", || {
+        let width = e
+            .cohorts
+            .iter()
+            .map(|c| c.retention.len())
+            .max()
+            .unwrap_or(0);
+        let mut headers = vec!["cohort_week".to_owned(), "users".to_owned()];
+        headers.extend((0..width).map(|w| format!("week_{w}")));
+        let rows = e
+            .cohorts
+            .iter()
+            .map(|c| {
+                let mut row = vec![
+                    crate::data::timestamp::format_iso(c.week_start * 86_400)[..10].to_owned(),
+                    c.users.to_string(),
+                ];
+                row.extend(c.retention.iter().map(|r| r.to_string()));
+                row
+            })
+            .collect();
+        (headers, rows)
+    });
+    let cohorts = egui::ScrollArea::horizontal()
         .id_salt("cohorts")
         .show(ui, |ui| {
             egui::Grid::new("cohort_grid")
@@ -973,4 +996,5 @@ fn engagement_ui(base: &SegmentBase, funnel: Option<&Funnel>, ui: &mut egui::Ui)
                     }
                 });
         });
+    crate::ui::exporter::png_button(ui, cohorts.inner_rect, "cohort retention");
 }

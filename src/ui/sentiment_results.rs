@@ -256,7 +256,7 @@ fn confusion_ui(state: &mut SentimentState, result: &SentimentResult, ui: &mut e
         c
     };
     ui.label(egui::RichText::new("Confusion matrix (click a cell to read its reviews)").strong());
-    egui::Grid::new("sent_confusion").show(ui, |ui| {
+    let grid = egui::Grid::new("sent_confusion").show(ui, |ui| {
         ui.label("");
         ui.label("predicted negative");
         ui.label("predicted positive");
@@ -290,6 +290,7 @@ fn confusion_ui(state: &mut SentimentState, result: &SentimentResult, ui: &mut e
             ui.end_row();
         }
     });
+    crate::ui::exporter::png_button(ui, grid.response.rect, "confusion matrix");
     let Some((actual, predicted)) = state.selected_cell else {
         return;
     };
