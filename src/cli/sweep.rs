@@ -64,10 +64,21 @@ pub fn run(args: &SweepArgs) -> Result<(), String> {
     let settings = expand(&base, &spec)?;
     let split = Split::parse(&b.split, b.seed)?;
     // Fail before any training when the workspace cannot be appended to.
+    let quiet = b.json;
+    let opened = std::time::Instant::now();
     let mut workspace = match &args.workspace {
         Some(path) => Some(Workspace::open_or_new(path).map_err(|e| e.to_string())?),
         None => None,
     };
+    if let (Some(path), Some(ws), false) = (&args.workspace, &workspace, quiet) {
+        eprintln!(
+            "workspace {}: {} runs, {} models, read in {:.2}s",
+            path.display(),
+            ws.runs.len(),
+            ws.recommenders.len() + ws.sentiments.len() + ws.segments.len(),
+            opened.elapsed().as_secs_f64()
+        );
+    }
     let cancel = CancelToken::new();
     let load_options = b.roles.load_options();
     let dataset = crate::data::load_dataset(&b.data, &load_options, &cancel, &|_, _| {})
@@ -91,7 +102,6 @@ pub fn run(args: &SweepArgs) -> Result<(), String> {
     };
     let data_print = fingerprint(&dataset);
     let finished = Mutex::new(Vec::new());
-    let quiet = b.json;
     run_sweep(
         data,
         &split,
@@ -229,7 +239,17 @@ pub fn run(args: &SweepArgs) -> Result<(), String> {
         if !ws.sources.contains(&source) {
             ws.sources.push(source);
         }
-        ws.save(path).map_err(|e| e.to_string())?;
+        let saving = std::time::Instant::now();
+        let bytes = ws.save(path).map_err(|e| e.to_string())?;
+        if !quiet {
+            eprintln!(
+                "saved {} runs to {} ({:.1} MB) in {:.2}s",
+                ws.runs.len(),
+                path.display(),
+                bytes as f64 / 1e6,
+                saving.elapsed().as_secs_f64()
+            );
+        }
     }
     if b.json {
         println!(
