@@ -522,3 +522,45 @@ fn workspace_keeps_kmeans_clusterings() {
     assert_eq!(back.profiles, fit.profiles);
     assert_eq!(restored.entries[0].record, history.entries[0].record);
 }
+
+#[test]
+fn early_stopping_ends_a_run_and_keeps_its_model() {
+    let (ds, data) = sample();
+    let options = TrainOptions {
+        validate_every: 5,
+        patience: 2,
+        threads: 1,
+        ..Default::default()
+    };
+    let t = train_and_evaluate(
+        data,
+        &Split::LeaveLastOut,
+        &ModelParams::Bpr(BprParams::default()),
+        &options,
+        &CancelToken::new(),
+        &|_| {},
+    )
+    .unwrap();
+    let stopped = t
+        .stopped_early
+        .expect("BPR plateaus well before 100 epochs here");
+    assert!(stopped < 100);
+    assert_eq!(t.epochs.len(), stopped, "no epoch after the stop");
+    // The last two validations did not beat the best one before them.
+    let validations: Vec<f64> = t
+        .epochs
+        .iter()
+        .filter_map(|e| e.metric.as_ref().map(|m| m.1))
+        .collect();
+    let n = validations.len();
+    let best_before = validations[..n - 2]
+        .iter()
+        .cloned()
+        .fold(f64::MIN, f64::max);
+    assert!(validations[n - 2..].iter().all(|v| *v <= best_before));
+    let record = RunRecord::from_trained(&t, fingerprint(&ds));
+    assert_eq!(
+        record.note.as_deref(),
+        Some(format!("stopped early at epoch {stopped}").as_str())
+    );
+}

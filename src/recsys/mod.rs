@@ -294,3 +294,19 @@ fn csv_field(s: &str) -> String {
         s.to_owned()
     }
 }
+
+#[cfg(test)]
+mod patience_tests {
+    use super::Patience;
+
+    #[test]
+    fn stops_after_patience_validations_without_improvement() {
+        let mut p = Patience::new(2);
+        assert!(!p.exhausted_after(0.10));
+        assert!(!p.exhausted_after(0.20));
+        assert!(!p.exhausted_after(0.20), "equal is not better: 1 without");
+        assert!(p.exhausted_after(0.19), "2 without");
+        let mut off = Patience::new(0);
+        assert!((0..10).all(|_| !off.exhausted_after(0.0)));
+    }
+}

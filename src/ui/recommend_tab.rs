@@ -213,6 +213,12 @@ impl RecommendState {
             let outcome = match outcome {
                 Outcome::Done((t, print)) => {
                     let t = Arc::new(t);
+                    if let Some(epoch) = t.stopped_early {
+                        self.message = Some(format!(
+                            "Stopped early at epoch {epoch}: NDCG@{} did not improve for {} validations in a row",
+                            t.options.k, t.options.patience
+                        ));
+                    }
                     self.live_epochs = t.epochs.clone();
                     self.explored = Some(Arc::clone(&t));
                     self.selected_user = None;
@@ -484,6 +490,11 @@ fn controls_ui(
         .on_hover_text("List length for HR, precision, recall, NDCG and MAP");
     ui.add(egui::Slider::new(&mut state.options.validate_every, 0..=20).text("validate every"))
         .on_hover_text("Compute NDCG@k on the held-out users every N epochs (0: only at the end)");
+    ui.add_enabled(
+        state.options.validate_every > 0,
+        egui::Slider::new(&mut state.options.patience, 0..=20).text("early-stop patience"),
+    )
+    .on_hover_text("Stop ALS or BPR after this many validations in a row without a better NDCG@k, keeping the model at that epoch (0: off). Needs 'validate every' above 0.");
     ui.add(egui::Slider::new(&mut state.min_user_interactions, 1..=50).text("min items per user"))
         .on_hover_text("Drop users with fewer distinct items");
     ui.add(egui::Slider::new(&mut state.min_item_interactions, 1..=50).text("min users per item"))
