@@ -130,3 +130,39 @@ fn three_run_sweep_from_the_ui_fills_the_runs_table() {
         b"SHOPLENS-WORKSPACE 1\nbroken"
     );
 }
+
+#[test]
+fn sentiment_sweep_from_the_ui_and_explore_a_classifier() {
+    let mut harness = app();
+    // The Sentiment tab finds the sample store's reviews.csv by itself.
+    harness.get_by_label("Sentiment").click();
+    common::step_until(&mut harness, "the sample reviews", |app| {
+        app.sentiment.own_source.is_some() && !app.sentiment.is_busy()
+    });
+    harness.get_by_label("Runs").click();
+    harness.run_steps(2);
+    // Open the model combo (it shows the current choice) and pick naive Bayes.
+    harness.get_by_label("model").hover();
+    harness.run_steps(1);
+    harness.get_by_label("model").click();
+    harness.run_steps(3);
+    harness.get_by_label("Sentiment: naive Bayes").click();
+    harness.run_steps(2);
+    assert_eq!(harness.state().runs_tab.axes[0].name, "alpha");
+    harness.get_by_label("3 runs planned");
+    harness.get_by_label("Run sweep").click();
+    harness.run_steps(1);
+    common::step_until(&mut harness, "the sentiment sweep", |app| {
+        !app.runs_tab.sweep_job.is_running() && app.runs.len() == 3
+    });
+    for e in &harness.state().runs.entries {
+        assert_eq!(e.record.kind, shoplens::runs::RunKind::Sentiment);
+        assert_eq!(e.record.model, "nb");
+        assert!(e.record.metrics["accuracy"] > 0.8, "{:?}", e.record.metrics);
+    }
+    harness.get_by_label("#3");
+    harness.get_all_by_label("Explore").next().unwrap().click();
+    harness.run_steps(3);
+    assert!(harness.state().sentiment.result.is_some());
+    assert_eq!(harness.state().state.tab, shoplens::ui::Tab::Sentiment);
+}

@@ -18,6 +18,8 @@ use crate::recsys::matrix::Interactions;
 use crate::recsys::params::{ModelParams, TrainOptions};
 use crate::recsys::split::Split;
 use crate::recsys::{train_and_evaluate, RecError, Trained};
+use crate::text::reviews::Reviews;
+use crate::text::{train_sentiment, SentimentOptions, SentimentParams, SentimentRun};
 
 /// At most this many swept parameters.
 pub const MAX_AXES: usize = 4;
@@ -127,29 +129,69 @@ fn parse_value(text: &str) -> Value {
     }
 }
 
+/// Parameters a sweep can vary: serialisable to a flat JSON object, with a
+/// name for messages and their own validation.
+pub trait SweepParams: Clone + serde::Serialize + serde::de::DeserializeOwned {
+    fn title(&self) -> &'static str;
+    fn check(&self) -> Result<(), Vec<crate::recsys::params::ParamError>>;
+}
+
+impl SweepParams for ModelParams {
+    fn title(&self) -> &'static str {
+        self.label()
+    }
+
+    fn check(&self) -> Result<(), Vec<crate::recsys::params::ParamError>> {
+        self.validate()
+    }
+}
+
+impl SweepParams for SentimentParams {
+    fn title(&self) -> &'static str {
+        self.model.label()
+    }
+
+    fn check(&self) -> Result<(), Vec<crate::recsys::params::ParamError>> {
+        self.validate()
+    }
+}
+
+/// Through text, so f32 fields read as written (0.01, not 0.00999…).
+fn to_json<P: serde::Serialize>(p: &P) -> Value {
+    serde_json::to_string(p)
+        .ok()
+        .and_then(|s| serde_json::from_str(&s).ok())
+        .unwrap_or(Value::Null)
+}
+
 /// The names a model's parameters can be swept by.
-pub fn sweepable(base: &ModelParams) -> Vec<String> {
-    super::flat_params(&base.to_json()).into_keys().collect()
+pub fn sweepable<P: SweepParams>(base: &P) -> Vec<String> {
+    super::flat_params(&to_json(base)).into_keys().collect()
 }
 
 /// `base` with `name` set to `value`. Integer parameters take rounded values;
 /// unknown names and values of the wrong type are errors naming the choices.
-pub fn with_param(base: &ModelParams, name: &str, value: &Value) -> Result<ModelParams, String> {
-    let mut json = base.to_json();
+pub fn with_param<P: SweepParams>(base: &P, name: &str, value: &Value) -> Result<P, String> {
+    let mut json = to_json(base);
     let Some(slot) = json.get_mut(name) else {
         return Err(format!(
             "{} has no parameter '{name}'; it has: {}",
-            base.label(),
+            base.title(),
             sweepable(base).join(", ")
         ));
     };
+    let whole = |n: &serde_json::Number| -> Result<Value, String> {
+        let x = n.as_f64().unwrap_or(f64::NAN);
+        if !x.is_finite() || x < 0.0 {
+            return Err(format!("{name} must be a whole number ≥ 0, not {n}"));
+        }
+        Ok(Value::from(x.round() as u64))
+    };
     *slot = match (&*slot, value) {
-        (Value::Number(old), Value::Number(new)) if old.is_u64() || old.is_i64() => {
-            let x = new.as_f64().unwrap_or(f64::NAN);
-            if !x.is_finite() || x < 0.0 {
-                return Err(format!("{name} must be a whole number ≥ 0, not {new}"));
-            }
-            Value::from(x.round() as u64)
+        (Value::Number(old), Value::Number(new)) if old.is_u64() || old.is_i64() => whole(new)?,
+        // An unset optional count (e.g. max_features) takes whole numbers.
+        (Value::Null, Value::Number(new)) if new.as_f64().is_some_and(|x| x.fract() == 0.0) => {
+            whole(new)?
         }
         _ => value.clone(),
     };
@@ -158,7 +200,7 @@ pub fn with_param(base: &ModelParams, name: &str, value: &Value) -> Result<Model
 
 /// Every parameter setting the sweep will run, in order. Checks names, types,
 /// the cap and each setting's validity before anything runs.
-pub fn expand(base: &ModelParams, spec: &SweepSpec) -> Result<Vec<ModelParams>, String> {
+pub fn expand<P: SweepParams>(base: &P, spec: &SweepSpec) -> Result<Vec<P>, String> {
     let axes = spec.lists.len() + spec.ranges.len();
     if axes == 0 {
         return Err("choose at least one parameter to sweep".into());
@@ -236,7 +278,7 @@ pub fn expand(base: &ModelParams, spec: &SweepSpec) -> Result<Vec<ModelParams>, 
             for (name, value) in &setting {
                 p = with_param(&p, name, value)?;
             }
-            p.validate().map_err(|errors| {
+            p.check().map_err(|errors| {
                 format!(
                     "the setting {} is invalid: {}",
                     setting
@@ -338,6 +380,57 @@ pub fn run_sweep(
                 result,
                 secs: start.elapsed().as_secs_f64(),
             }),
+        });
+        finished += 1;
+        if cancelled {
+            break;
+        }
+    }
+    finished
+}
+
+/// What a running sentiment sweep reports.
+pub enum SentimentSweepUpdate {
+    Started {
+        index: usize,
+        total: usize,
+    },
+    Epoch(EpochEvent),
+    Finished {
+        index: usize,
+        params: SentimentParams,
+        result: Box<Result<SentimentRun, crate::task_error::TaskError>>,
+        secs: f64,
+    },
+}
+
+/// Train a sentiment classifier per setting on the same reviews, one after
+/// another; cancel ends the current fit and the sweep (finished runs stay
+/// reported).
+pub fn run_sentiment_sweep(
+    reviews: &Reviews,
+    settings: &[SentimentParams],
+    options: &SentimentOptions,
+    cancel: &CancelToken,
+    on_update: &(dyn Fn(SentimentSweepUpdate) + Sync),
+) -> usize {
+    let total = settings.len();
+    let mut finished = 0;
+    for (index, params) in settings.iter().enumerate() {
+        if cancel.is_cancelled() {
+            break;
+        }
+        on_update(SentimentSweepUpdate::Started { index, total });
+        let start = std::time::Instant::now();
+        let result = train_sentiment(reviews, params, options, cancel, &|_, _| {}, &|e| {
+            on_update(SentimentSweepUpdate::Epoch(e))
+        });
+        let cancelled = matches!(result, Err(crate::task_error::TaskError::Cancelled));
+        on_update(SentimentSweepUpdate::Finished {
+            index,
+            params: params.clone(),
+            result: Box::new(result),
+            secs: start.elapsed().as_secs_f64(),
         });
         finished += 1;
         if cancelled {

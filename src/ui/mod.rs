@@ -937,14 +937,15 @@ impl eframe::App for ShoplensApp {
                 }
                 Tab::Runs => {
                     let dataset = self.view.as_ref().map(|v| Arc::clone(&v.loaded.dataset));
-                    let action = runs_tab::runs_tab_ui(
-                        &mut self.runs_tab,
-                        &mut self.runs,
-                        &self.recommend,
+                    let sources = runs_tab::SweepSources {
+                        recommend: &self.recommend,
+                        sentiment: &self.sentiment,
+                        reviews: self.sentiment.source(dataset.as_ref()),
                         dataset,
-                        &self.state.event_weights,
-                        ui,
-                    );
+                        weights: &self.state.event_weights,
+                    };
+                    let action =
+                        runs_tab::runs_tab_ui(&mut self.runs_tab, &mut self.runs, &sources, ui);
                     match action {
                         Some(runs_tab::RunsAction::Explore(t)) => {
                             self.recommend.live_epochs = t.epochs.clone();

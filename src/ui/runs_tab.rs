@@ -14,6 +14,7 @@ use egui_plot::{Legend, Line, Plot, PlotPoint, PlotPoints, Points, Text, VLine};
 
 use super::exporter::{csv_button, png_button};
 use super::recommend_tab::RecommendState;
+use super::sentiment_tab::SentimentState;
 use crate::data::{Dataset, EventWeights};
 use crate::jobs::{EpochEvent, JobSlot, Outcome};
 use crate::recsys::matrix::{Interactions, MatrixOptions};
@@ -23,9 +24,11 @@ use crate::runs::analysis::{
     best_run, ema, metric_names, param_importance, varying_params, wide_positive, Axis,
 };
 use crate::runs::sweep::{
-    expand, parse_list, parse_range, run_sweep, sweepable, SweepSpec, SweepUpdate, MAX_AXES,
+    expand, parse_list, parse_range, run_sentiment_sweep, run_sweep, sweepable,
+    SentimentSweepUpdate, SweepSpec, SweepUpdate, MAX_AXES,
 };
 use crate::runs::{fingerprint, RunHistory, RunKind, RunModel, RunRecord, RunStatus};
+use crate::text::{ClassifierKind, ReviewColumns, Reviews, SentimentParams};
 
 const POLL_BUDGET: Duration = Duration::from_millis(2);
 
@@ -119,6 +122,50 @@ impl Default for RunsState {
     }
 }
 
+/// What a sweep trains on: the other tabs' settings and data.
+pub struct SweepSources<'a> {
+    pub recommend: &'a RecommendState,
+    pub sentiment: &'a SentimentState,
+    /// Interactions (the Data tab's file).
+    pub dataset: Option<Arc<Dataset>>,
+    /// Reviews (the Sentiment tab's source).
+    pub reviews: Option<Arc<Dataset>>,
+    pub weights: &'a EventWeights,
+}
+
+/// Sentiment models a sweep can train, by the name the sweep form uses.
+const SENTIMENT_MODELS: [&str; 2] = ["logreg", "nb"];
+
+fn is_sentiment(model: &str) -> bool {
+    SENTIMENT_MODELS.contains(&model)
+}
+
+/// The sentiment tab's parameters with the classifier `model`.
+fn sentiment_base(sentiment: &SentimentState, model: &str) -> SentimentParams {
+    let mut p = sentiment.current_params();
+    p.model = if model == "nb" {
+        ClassifierKind::NaiveBayes
+    } else {
+        ClassifierKind::LogisticRegression
+    };
+    p
+}
+
+/// A first sweep for each model: its most telling parameter.
+fn default_axis(model: &str) -> AxisDraft {
+    let (name, values) = match model {
+        "itemknn" => ("neighbors", "20,50,100"),
+        "ease" => ("lambda", "50,250,1000"),
+        "logreg" => ("c", "0.1,1,10"),
+        "nb" => ("alpha", "0.1,0.5,1"),
+        _ => ("factors", "16,32,64"),
+    };
+    AxisDraft {
+        name: name.into(),
+        values: values.into(),
+    }
+}
+
 /// What the tab asks the app to do.
 pub enum RunsAction {
     /// Open this trained recommender in the Recommend tab.
@@ -157,11 +204,19 @@ impl RunsState {
     pub fn start_sweep(
         &mut self,
         history: &mut RunHistory,
-        recommend: &RecommendState,
-        dataset: Arc<Dataset>,
-        weights: EventWeights,
+        sources: &SweepSources,
         ctx: &egui::Context,
     ) {
+        if is_sentiment(&self.sweep_model) {
+            self.start_sentiment_sweep(history, sources, ctx);
+            return;
+        }
+        let recommend = sources.recommend;
+        let Some(dataset) = sources.dataset.clone() else {
+            self.message = Some("Load interaction data first (Data tab).".into());
+            return;
+        };
+        let weights = sources.weights.clone();
         let base = recommend.params_for(&self.sweep_model);
         let settings = match self.spec().and_then(|spec| expand(&base, &spec)) {
             Ok(s) => s,
@@ -231,6 +286,119 @@ impl RunsState {
                                     r.fit_secs = run.secs;
                                     r.status = match e {
                                         RecError::Cancelled => RunStatus::Cancelled,
+                                        other => RunStatus::Failed(other.to_string()),
+                                    };
+                                    (r, None)
+                                }
+                            };
+                            record.sweep = Some(sweep_id);
+                            SweepMsg::Finished(Box::new((record, model)))
+                        }
+                    };
+                    let _ = tx.send(msg);
+                    repaint.request_repaint();
+                },
+            );
+            Ok(done)
+        });
+        if let Err(e) = started {
+            self.message = Some(e);
+        }
+    }
+
+    /// A sweep of sentiment classifiers on the Sentiment tab's reviews and
+    /// column choice, with its evaluation, seed and threads.
+    fn start_sentiment_sweep(
+        &mut self,
+        history: &mut RunHistory,
+        sources: &SweepSources,
+        ctx: &egui::Context,
+    ) {
+        let Some(dataset) = sources.reviews.clone() else {
+            self.message = Some(
+                "No reviews loaded: open the Sentiment tab (it finds reviews.csv beside the data) or open a review file.".into(),
+            );
+            return;
+        };
+        let base = sentiment_base(sources.sentiment, &self.sweep_model);
+        let settings = match self.spec().and_then(|spec| expand(&base, &spec)) {
+            Ok(s) => s,
+            Err(e) => {
+                self.message = Some(e);
+                return;
+            }
+        };
+        let columns = match sources.sentiment.columns_of(&dataset) {
+            Some(c) => c,
+            None => match ReviewColumns::from_roles(&dataset) {
+                Ok(c) => c,
+                Err(e) => {
+                    self.message = Some(e.to_string());
+                    return;
+                }
+            },
+        };
+        let options = sources.sentiment.current_options();
+        let sweep_id = history.new_sweep();
+        let (tx, rx) = channel();
+        self.sweep_rx = Some(rx);
+        self.sweep_at = Some((0, settings.len()));
+        self.live.clear();
+        self.message = None;
+        let repaint = ctx.clone();
+        let started = self.sweep_job.start("sweep", move |job| {
+            job.progress(None, "fingerprinting the data");
+            let print = fingerprint(&dataset);
+            job.progress(None, "reading the reviews");
+            let reviews = Reviews::from_dataset(&dataset, &columns)?;
+            let source = crate::ui::display_name(&dataset.path);
+            let catalogue = crate::data::catalogue::Catalogue::beside(&dataset.path);
+            let done = run_sentiment_sweep(
+                &reviews,
+                &settings,
+                &options,
+                job.cancel_token(),
+                &|update| {
+                    let msg = match update {
+                        SentimentSweepUpdate::Started { index, total } => {
+                            job.progress(
+                                Some(index as f32 / total.max(1) as f32),
+                                format!("run {} of {total}", index + 1),
+                            );
+                            SweepMsg::Started { index, total }
+                        }
+                        SentimentSweepUpdate::Epoch(e) => SweepMsg::Epoch(e),
+                        SentimentSweepUpdate::Finished {
+                            params,
+                            result,
+                            secs,
+                            ..
+                        } => {
+                            let (mut record, model) = match *result {
+                                Ok(run) => {
+                                    let record = RunRecord::from_sentiment(&run, print.clone());
+                                    let model = RunModel::Sentiment(Arc::new(
+                                        crate::text::SentimentResult {
+                                            run,
+                                            reviews: reviews.clone(),
+                                            source: source.clone(),
+                                            data: print.clone(),
+                                            catalogue: catalogue.clone(),
+                                        },
+                                    ));
+                                    (record, Some(model))
+                                }
+                                Err(e) => {
+                                    let mut r = RunRecord::sentiment_attempt(
+                                        &params,
+                                        &options,
+                                        print.clone(),
+                                    );
+                                    r.fit_secs = secs;
+                                    r.status = match e {
+                                        crate::task_error::TaskError::Cancelled => {
+                                            RunStatus::Cancelled
+                                        }
                                         other => RunStatus::Failed(other.to_string()),
                                     };
                                     (r, None)
@@ -343,9 +511,7 @@ fn visible<'a>(state: &RunsState, history: &'a RunHistory) -> Vec<&'a RunRecord>
 pub fn runs_tab_ui(
     state: &mut RunsState,
     history: &mut RunHistory,
-    recommend: &RecommendState,
-    dataset: Option<Arc<Dataset>>,
-    weights: &EventWeights,
+    sources: &SweepSources,
     ui: &mut egui::Ui,
 ) -> Option<RunsAction> {
     state.poll();
@@ -357,7 +523,7 @@ pub fn runs_tab_ui(
             egui::ScrollArea::vertical()
                 .id_salt("sweep_controls_scroll")
                 .show(ui, |ui| {
-                    sweep_ui(state, history, recommend, dataset, weights, ui);
+                    sweep_ui(state, history, sources, ui);
                 });
         });
     let mut action = None;
@@ -414,17 +580,20 @@ fn default_choices(state: &mut RunsState, history: &RunHistory) {
 fn sweep_ui(
     state: &mut RunsState,
     history: &mut RunHistory,
-    recommend: &RecommendState,
-    dataset: Option<Arc<Dataset>>,
-    weights: &EventWeights,
+    sources: &SweepSources,
     ui: &mut egui::Ui,
 ) {
     ui.heading("Sweep");
-    ui.label("Train a recommender once per setting, one after another, with the Recommend tab's other settings, split, k and seed.");
+    ui.label("Train a model once per setting, one after another, with the other settings of its tab (Recommend: split, k, seed; Sentiment: columns, n-grams, evaluation).");
+    let before = state.sweep_model.clone();
     egui::ComboBox::from_label("model")
         .selected_text(model_label(&state.sweep_model))
         .show_ui(ui, |ui| {
-            for name in ModelParams::NAMES.iter().filter(|n| **n != "popular") {
+            for name in ModelParams::NAMES
+                .iter()
+                .filter(|n| **n != "popular")
+                .chain(SENTIMENT_MODELS.iter())
+            {
                 ui.selectable_value(
                     &mut state.sweep_model,
                     (*name).to_owned(),
@@ -432,8 +601,29 @@ fn sweep_ui(
                 );
             }
         });
-    let base = recommend.params_for(&state.sweep_model);
-    let names = sweepable(&base);
+    if state.sweep_model != before {
+        state.axes = vec![default_axis(&state.sweep_model)];
+    }
+    let sentiment = is_sentiment(&state.sweep_model);
+    let (names, planned) = if sentiment {
+        let base = sentiment_base(sources.sentiment, &state.sweep_model);
+        (
+            sweepable(&base),
+            state
+                .spec()
+                .and_then(|spec| expand(&base, &spec))
+                .map(|v| v.len()),
+        )
+    } else {
+        let base = sources.recommend.params_for(&state.sweep_model);
+        (
+            sweepable(&base),
+            state
+                .spec()
+                .and_then(|spec| expand(&base, &spec))
+                .map(|v| v.len()),
+        )
+    };
     ui.add_space(4.0);
     ui.label(egui::RichText::new("Parameters").strong())
         .on_hover_text("Values: a list 16,32,64 (grid or random), or a range 0.001..0.1 (random search; add :log for a log scale)");
@@ -493,12 +683,14 @@ fn sweep_ui(
     });
     ui.add(egui::Slider::new(&mut state.cap, 1..=500).text("run cap"))
         .on_hover_text("Refuse sweeps of more runs than this");
-    ui.add(egui::Slider::new(&mut state.patience, 0..=20).text("early-stop patience"))
+    ui.add_enabled(
+        !sentiment,
+        egui::Slider::new(&mut state.patience, 0..=20).text("early-stop patience"),
+    )
         .on_hover_text("Stop a run after this many validations without a better validation NDCG (0: off). Validation runs every 'validate every' epochs of the Recommend tab (5 when that is off).");
     ui.add(egui::DragValue::new(&mut state.sweep_seed).prefix("random-search seed "));
-    let planned = state.spec().and_then(|spec| expand(&base, &spec));
     match &planned {
-        Ok(runs) => ui.label(format!("{} runs planned", runs.len())),
+        Ok(runs) => ui.label(format!("{runs} runs planned")),
         Err(e) => ui.colored_label(ui.visuals().warn_fg_color, e),
     };
     ui.add_space(4.0);
@@ -513,20 +705,30 @@ fn sweep_ui(
             }
         });
     } else {
-        let can_run = planned.is_ok() && dataset.is_some();
+        let has_data = if sentiment {
+            sources.reviews.is_some()
+        } else {
+            sources.dataset.is_some()
+        };
         let button = ui
-            .add_enabled(can_run, egui::Button::new("Run sweep"))
-            .on_disabled_hover_text("Load interaction data and fix the parameters first");
+            .add_enabled(planned.is_ok() && has_data, egui::Button::new("Run sweep"))
+            .on_disabled_hover_text(if sentiment {
+                "Load reviews (Sentiment tab) and fix the parameters first"
+            } else {
+                "Load interaction data and fix the parameters first"
+            });
         if button.clicked() {
-            if let Some(ds) = dataset {
-                state.start_sweep(history, recommend, ds, weights.clone(), ui.ctx());
-            }
+            state.start_sweep(history, sources, ui.ctx());
         }
     }
 }
 
 fn model_label(name: &str) -> &'static str {
-    ModelParams::default_for(name).map_or("?", |p| p.label())
+    match name {
+        "logreg" => "Sentiment: logistic regression",
+        "nb" => "Sentiment: naive Bayes",
+        other => ModelParams::default_for(other).map_or("?", |p| p.label()),
+    }
 }
 
 fn sort_header(state: &mut RunsState, ui: &mut egui::Ui, label: &str, key: SortKey) {

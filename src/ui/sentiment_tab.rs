@@ -144,6 +144,31 @@ impl SentimentState {
         }
     }
 
+    /// The columns chosen for `ds`, when this tab has chosen them for it.
+    pub fn columns_of(&self, ds: &Dataset) -> Option<ReviewColumns> {
+        (self.columns_for.as_deref() == Some(ds.path.as_path()))
+            .then(|| self.columns.clone())
+            .flatten()
+    }
+
+    /// The parameters as set in the tab (sweeps start from them).
+    pub fn current_params(&self) -> SentimentParams {
+        let mut params = self.params.clone();
+        params.ngrams = self.ngrams();
+        params
+    }
+
+    /// Evaluation, seed and threads as set in the tab.
+    pub fn current_options(&self) -> SentimentOptions {
+        let mut options = self.options.clone();
+        options.evaluation = if self.use_kfold {
+            Evaluation::KFold { k: self.k_folds }
+        } else {
+            Evaluation::HoldOut
+        };
+        options
+    }
+
     fn ngrams(&self) -> Option<Ngrams> {
         let (min, max) = (self.ngram_min, self.ngram_max);
         match self.ngram_choice {
@@ -155,8 +180,7 @@ impl SentimentState {
 
     /// Train on a worker; a running job is cancelled and superseded.
     pub fn start_training(&mut self, dataset: Arc<Dataset>, ctx: &egui::Context) {
-        let mut params = self.params.clone();
-        params.ngrams = self.ngrams();
+        let params = self.current_params();
         if let Err(errors) = params.validate() {
             self.message = Some(format!(
                 "Fix the parameters first: {}",
@@ -172,12 +196,7 @@ impl SentimentState {
             self.message = Some("Choose the text and label columns first.".into());
             return;
         };
-        let mut options = self.options.clone();
-        options.evaluation = if self.use_kfold {
-            Evaluation::KFold { k: self.k_folds }
-        } else {
-            Evaluation::HoldOut
-        };
+        let options = self.current_options();
         self.message = None;
         self.live_epochs.clear();
         self.attempt = Some(RunRecord::sentiment_attempt(
