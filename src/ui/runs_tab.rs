@@ -1211,7 +1211,7 @@ fn scatter_ui(
     let response = Plot::new("runs_scatter")
         .height(220.0)
         .allow_scroll(false)
-        .legend(Legend::default())
+        .legend(Legend::default().position(egui_plot::Corner::RightBottom))
         .x_axis_label(if log_x {
             format!("{x_param} (log)")
         } else {
