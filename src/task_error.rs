@@ -1,4 +1,4 @@
-//! The error of a headless model task (sentiment, segments): bad input with
+//! The error of a headless model task (recommenders, sentiment, segments): bad input with
 //! a message the user can act on, invalid parameters (one entry per field),
 //! or cancelled.
 

@@ -7,23 +7,10 @@ mod common;
 use std::time::{Duration, Instant};
 
 use egui_kittest::kittest::Queryable;
-use egui_kittest::Harness;
-use shoplens::ui::ShoplensApp;
 
 #[test]
 fn train_als_from_the_ui_and_explore_a_customer() {
-    let mut harness = Harness::builder()
-        .with_size(eframe::egui::vec2(1400.0, 1000.0))
-        .build_eframe(|cc| {
-            ShoplensApp::new(
-                &cc.egui_ctx,
-                Default::default(),
-                Some(common::sample_events()),
-            )
-        });
-    common::step_until(&mut harness, "the sample store", |app| {
-        app.view.is_some() && !app.is_busy()
-    });
+    let mut harness = common::sample_app(1400.0, 1000.0);
 
     harness.get_by_label("Recommend").click();
     harness.run_steps(2);

@@ -12,19 +12,7 @@ use egui_kittest::Harness;
 use shoplens::ui::ShoplensApp;
 
 fn app() -> Harness<'static, ShoplensApp> {
-    let mut harness = Harness::builder()
-        .with_size(eframe::egui::vec2(1400.0, 1000.0))
-        .build_eframe(|cc| {
-            ShoplensApp::new(
-                &cc.egui_ctx,
-                Default::default(),
-                Some(common::sample_events()),
-            )
-        });
-    common::step_until(&mut harness, "the sample store", |app| {
-        app.view.is_some() && !app.is_busy()
-    });
-    harness
+    common::sample_app(1400.0, 1000.0)
 }
 
 #[test]

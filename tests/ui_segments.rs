@@ -5,23 +5,10 @@
 mod common;
 
 use egui_kittest::kittest::Queryable;
-use egui_kittest::Harness;
-use shoplens::ui::ShoplensApp;
 
 #[test]
 fn scan_k_pick_four_and_read_the_profiles() {
-    let mut harness = Harness::builder()
-        .with_size(eframe::egui::vec2(1400.0, 1200.0))
-        .build_eframe(|cc| {
-            ShoplensApp::new(
-                &cc.egui_ctx,
-                Default::default(),
-                Some(common::sample_events()),
-            )
-        });
-    common::step_until(&mut harness, "the sample store", |app| {
-        app.view.is_some() && !app.is_busy()
-    });
+    let mut harness = common::sample_app(1400.0, 1200.0);
     harness.get_by_label("Segments").click();
     common::step_until(&mut harness, "the customer table", |app| {
         app.segments.base.is_some()

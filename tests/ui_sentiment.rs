@@ -6,24 +6,11 @@
 mod common;
 
 use egui_kittest::kittest::Queryable;
-use egui_kittest::Harness;
 use shoplens::text::LabelSource;
-use shoplens::ui::ShoplensApp;
 
 #[test]
 fn train_on_the_sample_reviews_and_try_a_sentence() {
-    let mut harness = Harness::builder()
-        .with_size(eframe::egui::vec2(1400.0, 1100.0))
-        .build_eframe(|cc| {
-            ShoplensApp::new(
-                &cc.egui_ctx,
-                Default::default(),
-                Some(common::sample_events()),
-            )
-        });
-    common::step_until(&mut harness, "the sample store", |app| {
-        app.view.is_some() && !app.is_busy()
-    });
+    let mut harness = common::sample_app(1400.0, 1100.0);
 
     harness.get_by_label("Sentiment").click();
     common::step_until(&mut harness, "the sample reviews", |app| {

@@ -141,28 +141,7 @@ pub fn run(args: &SweepArgs) -> Result<(), String> {
     let sweep_id = history.new_sweep();
     let mut rows = Vec::new();
     for run in runs {
-        let (mut record, model) = match run.result {
-            Ok(t) => {
-                let record = RunRecord::from_trained(&t, data_print.clone());
-                (record, Some(RunModel::Recommender(Arc::new(t))))
-            }
-            Err(e) => {
-                let mut record = RunRecord::recommender_attempt(
-                    &run.params,
-                    &options,
-                    &split,
-                    data_print.clone(),
-                );
-                record.fit_secs = run.secs;
-                record.status = match e {
-                    crate::recsys::RecError::Cancelled => RunStatus::Cancelled,
-                    other => RunStatus::Failed(other.to_string()),
-                };
-                (record, None)
-            }
-        };
-        record.sweep = Some(sweep_id);
-        rows.push((record, model));
+        rows.push(run.into_record(&options, &split, data_print.clone(), sweep_id));
     }
     let metric = format!("ndcg@{}", b.k);
     // Best first; runs without the metric (failed, cancelled) last, in order.

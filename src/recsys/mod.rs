@@ -17,46 +17,12 @@ use crate::jobs::{CancelToken, EpochEvent};
 use matrix::{Csr, Interactions};
 use metrics::{evaluate, top_k, Metrics};
 use models::{fit, FitContext, Model};
-use params::{ModelParams, ParamError, TrainOptions};
+use params::{ModelParams, TrainOptions};
 use split::{split, Split};
 
-#[derive(Debug, Clone, PartialEq)]
-pub enum RecError {
-    /// The data cannot be used as asked (message says why and what to do).
-    Input(String),
-    /// Invalid hyperparameters, one entry per field.
-    Params(Vec<ParamError>),
-    Cancelled,
-}
-
-impl std::fmt::Display for RecError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            RecError::Input(m) => f.write_str(m),
-            RecError::Params(errors) => write!(
-                f,
-                "invalid parameters: {}",
-                errors
-                    .iter()
-                    .map(|e| e.to_string())
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            ),
-            RecError::Cancelled => f.write_str("cancelled"),
-        }
-    }
-}
-
-impl std::error::Error for RecError {}
-
-impl From<RecError> for crate::jobs::JobFailure {
-    fn from(e: RecError) -> Self {
-        match e {
-            RecError::Cancelled => crate::jobs::JobFailure::Cancelled,
-            other => crate::jobs::JobFailure::Message(other.to_string()),
-        }
-    }
-}
+/// Errors of the recommender pipeline (the shared model-task error: bad
+/// input with a message, invalid parameters one per field, or cancelled).
+pub type RecError = crate::task_error::TaskError;
 
 /// A trained and evaluated model with everything needed to explore it.
 pub struct Trained {
@@ -270,10 +236,10 @@ impl Trained {
                     "{},{},{},{}",
                     match pseudonym {
                         Some(p) => p.pseudonym(&self.data.user_labels[u]),
-                        None => csv_field(&self.data.user_labels[u]),
+                        None => crate::export::csv_field(&self.data.user_labels[u]),
                     },
                     rank + 1,
-                    csv_field(&self.data.item_labels[rec.item as usize]),
+                    crate::export::csv_field(&self.data.item_labels[rec.item as usize]),
                     rec.score
                 )
                 .map_err(io)?;
@@ -284,14 +250,6 @@ impl Trained {
         drop(w);
         std::fs::rename(&tmp, path).map_err(io)?;
         Ok(rows)
-    }
-}
-
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
     }
 }
 

@@ -236,11 +236,17 @@ impl ModelParams {
     /// Goes through text so f32 fields print as written (0.01, not
     /// 0.009999999776482582).
     pub fn to_json(&self) -> serde_json::Value {
-        serde_json::to_string(self)
-            .ok()
-            .and_then(|s| serde_json::from_str(&s).ok())
-            .unwrap_or(serde_json::Value::Null)
+        json_as_written(self)
     }
+}
+
+/// `value` as JSON through text, so f32 fields read as written (0.01, not
+/// 0.009999999776482582 as `serde_json::to_value` gives).
+pub fn json_as_written<T: Serialize>(value: &T) -> serde_json::Value {
+    serde_json::to_string(value)
+        .ok()
+        .and_then(|s| serde_json::from_str(&s).ok())
+        .unwrap_or(serde_json::Value::Null)
 }
 
 /// One invalid hyperparameter.

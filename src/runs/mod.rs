@@ -46,6 +46,14 @@ pub enum RunStatus {
 }
 
 impl RunStatus {
+    /// How a run that returned `e` ended.
+    pub fn of_error(e: &crate::task_error::TaskError) -> Self {
+        match e {
+            crate::task_error::TaskError::Cancelled => RunStatus::Cancelled,
+            other => RunStatus::Failed(other.to_string()),
+        }
+    }
+
     pub fn label(&self) -> &'static str {
         match self {
             RunStatus::Done => "done",

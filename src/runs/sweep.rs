@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use crate::jobs::{CancelToken, EpochEvent};
 use crate::recsys::matrix::Interactions;
-use crate::recsys::params::{ModelParams, TrainOptions};
+use crate::recsys::params::{json_as_written, ModelParams, TrainOptions};
 use crate::recsys::split::Split;
 use crate::recsys::{train_and_evaluate, RecError, Trained};
 use crate::text::reviews::Reviews;
@@ -156,23 +156,17 @@ impl SweepParams for SentimentParams {
     }
 }
 
-/// Through text, so f32 fields read as written (0.01, not 0.00999…).
-fn to_json<P: serde::Serialize>(p: &P) -> Value {
-    serde_json::to_string(p)
-        .ok()
-        .and_then(|s| serde_json::from_str(&s).ok())
-        .unwrap_or(Value::Null)
-}
-
 /// The names a model's parameters can be swept by.
 pub fn sweepable<P: SweepParams>(base: &P) -> Vec<String> {
-    super::flat_params(&to_json(base)).into_keys().collect()
+    super::flat_params(&json_as_written(base))
+        .into_keys()
+        .collect()
 }
 
 /// `base` with `name` set to `value`. Integer parameters take rounded values;
 /// unknown names and values of the wrong type are errors naming the choices.
 pub fn with_param<P: SweepParams>(base: &P, name: &str, value: &Value) -> Result<P, String> {
-    let mut json = to_json(base);
+    let mut json = json_as_written(base);
     let Some(slot) = json.get_mut(name) else {
         return Err(format!(
             "{} has no parameter '{name}'; it has: {}",
@@ -339,6 +333,34 @@ pub struct SweepRun {
     pub result: Result<Trained, RecError>,
     /// Wall time including evaluation.
     pub secs: f64,
+}
+
+impl SweepRun {
+    /// The run's record (and its model when it trained) as part of sweep
+    /// `sweep`; `options` and `split` are the sweep's.
+    pub fn into_record(
+        self,
+        options: &TrainOptions,
+        split: &Split,
+        data: super::DataFingerprint,
+        sweep: u64,
+    ) -> (super::RunRecord, Option<super::RunModel>) {
+        let (mut record, model) = match self.result {
+            Ok(t) => (
+                super::RunRecord::from_trained(&t, data),
+                Some(super::RunModel::Recommender(Arc::new(t))),
+            ),
+            Err(e) => {
+                let mut r =
+                    super::RunRecord::recommender_attempt(&self.params, options, split, data);
+                r.fit_secs = self.secs;
+                r.status = super::RunStatus::of_error(&e);
+                (r, None)
+            }
+        };
+        record.sweep = Some(sweep);
+        (record, model)
+    }
 }
 
 /// Run `settings` one after another on the same data and split. A failed run

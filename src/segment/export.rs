@@ -6,13 +6,7 @@ use std::path::Path;
 use super::features::CustomerTable;
 use super::rfm::Rfm;
 
-fn quote(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
-}
+use crate::export::csv_field as quote;
 
 /// Write `customer,<features…>,r,f,m,segment,cluster` (customer pseudonymised
 /// when `pseudonym` is given); atomically (a temporary

@@ -260,7 +260,17 @@ impl ShoplensApp {
     /// the recent-files menu all come here. The current data stays until the new
     /// file has loaded; a failure leaves it untouched.
     pub fn open_path(&mut self, path: PathBuf) {
-        let options = LoadOptions::default();
+        self.load(path, LoadOptions::default());
+    }
+
+    /// Load a data source of a workspace: the file with its saved column
+    /// roles, cleaning and event weights.
+    pub fn open_source(&mut self, source: &DataSource) {
+        self.state.event_weights = source.event_weights.clone();
+        self.load(source.path.clone(), source.options.clone());
+    }
+
+    fn load(&mut self, path: PathBuf, options: LoadOptions) {
         self.path_input = path.display().to_string();
         self.job_label = format!("Loading {}", display_name(&path));
         let ctx = self.ctx.clone();
@@ -277,29 +287,6 @@ impl ShoplensApp {
             self.error = Some(e);
         }
         self.frame_stats_while_loading = FrameStats::default();
-    }
-
-    /// Load a data source of a workspace: the file with its saved column
-    /// roles, cleaning and event weights.
-    pub fn open_source(&mut self, source: &DataSource) {
-        self.state.event_weights = source.event_weights.clone();
-        let options = source.options.clone();
-        let path = source.path.clone();
-        self.path_input = path.display().to_string();
-        self.job_label = format!("Loading {}", display_name(&path));
-        let ctx = self.ctx.clone();
-        let started = self.data_job.start("load", move |job| {
-            let report = |fraction: f32, message: &str| {
-                job.progress(Some(fraction), message);
-                ctx.request_repaint();
-            };
-            let loaded = load_and_profile(&path, &options, job.cancel_token(), &report)?;
-            ctx.request_repaint();
-            Ok(loaded)
-        });
-        if let Err(e) = started {
-            self.error = Some(e);
-        }
     }
 
     /// Read a `.shoplens` workspace on a worker. When it arrives its runs

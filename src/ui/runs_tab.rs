@@ -19,7 +19,7 @@ use crate::data::{Dataset, EventWeights};
 use crate::jobs::{EpochEvent, JobSlot, Outcome};
 use crate::recsys::matrix::{Interactions, MatrixOptions};
 use crate::recsys::params::ModelParams;
-use crate::recsys::{RecError, Trained};
+use crate::recsys::Trained;
 use crate::runs::analysis::{
     best_run, ema, metric_names, param_importance, varying_params, wide_positive, Axis,
 };
@@ -270,30 +270,9 @@ impl RunsState {
                             SweepMsg::Started { index, total }
                         }
                         SweepUpdate::Epoch { event, .. } => SweepMsg::Epoch(event),
-                        SweepUpdate::Finished { run, .. } => {
-                            let (mut record, model) = match run.result {
-                                Ok(t) => (
-                                    RunRecord::from_trained(&t, print.clone()),
-                                    Some(RunModel::Recommender(Arc::new(t))),
-                                ),
-                                Err(e) => {
-                                    let mut r = RunRecord::recommender_attempt(
-                                        &run.params,
-                                        &options,
-                                        &split,
-                                        print.clone(),
-                                    );
-                                    r.fit_secs = run.secs;
-                                    r.status = match e {
-                                        RecError::Cancelled => RunStatus::Cancelled,
-                                        other => RunStatus::Failed(other.to_string()),
-                                    };
-                                    (r, None)
-                                }
-                            };
-                            record.sweep = Some(sweep_id);
-                            SweepMsg::Finished(Box::new((record, model)))
-                        }
+                        SweepUpdate::Finished { run, .. } => SweepMsg::Finished(Box::new(
+                            run.into_record(&options, &split, print.clone(), sweep_id),
+                        )),
                     };
                     let _ = tx.send(msg);
                     repaint.request_repaint();
@@ -395,12 +374,7 @@ impl RunsState {
                                         print.clone(),
                                     );
                                     r.fit_secs = secs;
-                                    r.status = match e {
-                                        crate::task_error::TaskError::Cancelled => {
-                                            RunStatus::Cancelled
-                                        }
-                                        other => RunStatus::Failed(other.to_string()),
-                                    };
+                                    r.status = RunStatus::of_error(&e);
                                     (r, None)
                                 }
                             };
@@ -818,7 +792,7 @@ fn table_ui(
     } else {
         metric.clone()
     };
-    csv_button(ui, "runs", || runs_table(&rows, &metric));
+    csv_button(ui, "runs", || runs_table(&rows));
     let mut action = None;
     egui::ScrollArea::vertical()
         .id_salt("runs_table_scroll")
@@ -948,7 +922,7 @@ fn table_ui(
 }
 
 /// The runs table as CSV: every parameter and metric gets a column.
-fn runs_table(rows: &[RunRecord], metric: &str) -> (Vec<String>, Vec<Vec<String>>) {
+fn runs_table(rows: &[RunRecord]) -> (Vec<String>, Vec<Vec<String>>) {
     let mut params: Vec<String> = rows.iter().flat_map(|r| r.params.keys().cloned()).collect();
     params.sort();
     params.dedup();
@@ -978,7 +952,6 @@ fn runs_table(rows: &[RunRecord], metric: &str) -> (Vec<String>, Vec<Vec<String>
     .to_vec();
     headers.extend(params.iter().cloned());
     headers.extend(metrics.iter().cloned());
-    let _ = metric;
     let table = rows
         .iter()
         .map(|r| {

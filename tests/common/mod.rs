@@ -54,3 +54,19 @@ pub fn step_until(
     }
     harness.run_steps(2);
 }
+
+/// The real app of `width` × `height` points on the sample store, loaded.
+pub fn sample_app(
+    width: f32,
+    height: f32,
+) -> egui_kittest::Harness<'static, shoplens::ui::ShoplensApp> {
+    let mut harness = egui_kittest::Harness::builder()
+        .with_size(eframe::egui::vec2(width, height))
+        .build_eframe(|cc| {
+            shoplens::ui::ShoplensApp::new(&cc.egui_ctx, Default::default(), Some(sample_events()))
+        });
+    step_until(&mut harness, "the sample store", |app| {
+        app.view.is_some() && !app.is_busy()
+    });
+    harness
+}
