@@ -15,7 +15,7 @@ use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 
-use super::linalg::{axpy_k, cholesky, cholesky_solve, dot, dot_k, gram, matvec};
+use super::linalg::{axpy4_k, axpy_k, cholesky, cholesky_solve, dot, dot4_k, dot_k, gram};
 use super::{top_n, Factors, FitContext, Model, ModelSnapshot};
 use crate::jobs::EpochEvent;
 use crate::recsys::matrix::Csr;
@@ -168,8 +168,7 @@ impl CgTask<'_> {
     /// CPUs with and without FMA can differ in the last bits.
     fn run(&self, rows: &mut [f32]) {
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
+        if super::linalg::has_avx2_fma() {
             // SAFETY: AVX2 and FMA support were just checked.
             unsafe { self.run_avx2_fma(rows) };
             return;
@@ -189,18 +188,31 @@ impl CgTask<'_> {
         let axpy = axpy_k::<FMA>;
         let matvec = super::linalg::matvec_k::<FMA>;
         let (dim, y, yty) = (self.dim, self.y, self.yty);
+        let item = |i: u32| &y[i as usize * dim..(i as usize + 1) * dim];
         let mut r = vec![0f32; dim];
         let mut p = vec![0f32; dim];
         let mut ap = vec![0f32; dim];
         for (offset, xu) in rows.chunks_exact_mut(dim).enumerate() {
             let (cols, conf) = self.cui.row(self.first_row + offset);
-            // r = Yᵀ C p − (YᵀY + λI + Yᵀ(C − I)Y) x
+            // r = Yᵀ C p − (YᵀY + λI + Yᵀ(C − I)Y) x, four observed items at a
+            // time (independent dot products, one pass over r per four rows).
             matvec(yty, xu, &mut r);
             r.iter_mut().for_each(|v| *v = -*v);
-            for (&i, &c) in cols.iter().zip(conf) {
-                let yi = &y[i as usize * dim..(i as usize + 1) * dim];
-                let coef = c - (c - 1.0) * dot(yi, xu);
-                axpy(coef, yi, &mut r);
+            let (quads, rest) = cols.split_at(cols.len() - cols.len() % 4);
+            for (q, c4) in quads.chunks_exact(4).zip(conf.chunks_exact(4)) {
+                let ys = [item(q[0]), item(q[1]), item(q[2]), item(q[3])];
+                let d = dot4_k::<FMA>(ys, xu);
+                let coefs = [
+                    c4[0] - (c4[0] - 1.0) * d[0],
+                    c4[1] - (c4[1] - 1.0) * d[1],
+                    c4[2] - (c4[2] - 1.0) * d[2],
+                    c4[3] - (c4[3] - 1.0) * d[3],
+                ];
+                axpy4_k::<FMA>(coefs, ys, &mut r);
+            }
+            for (&i, &c) in rest.iter().zip(&conf[quads.len()..]) {
+                let yi = item(i);
+                axpy(c - (c - 1.0) * dot(yi, xu), yi, &mut r);
             }
             p.copy_from_slice(&r);
             let mut rs_old = dot(&r, &r);
@@ -209,8 +221,19 @@ impl CgTask<'_> {
             }
             for _ in 0..self.cg_steps {
                 matvec(yty, &p, &mut ap);
-                for (&i, &c) in cols.iter().zip(conf) {
-                    let yi = &y[i as usize * dim..(i as usize + 1) * dim];
+                for (q, c4) in quads.chunks_exact(4).zip(conf.chunks_exact(4)) {
+                    let ys = [item(q[0]), item(q[1]), item(q[2]), item(q[3])];
+                    let d = dot4_k::<FMA>(ys, &p);
+                    let coefs = [
+                        (c4[0] - 1.0) * d[0],
+                        (c4[1] - 1.0) * d[1],
+                        (c4[2] - 1.0) * d[2],
+                        (c4[3] - 1.0) * d[3],
+                    ];
+                    axpy4_k::<FMA>(coefs, ys, &mut ap);
+                }
+                for (&i, &c) in rest.iter().zip(&conf[quads.len()..]) {
+                    let yi = item(i);
                     axpy((c - 1.0) * dot(yi, &p), yi, &mut ap);
                 }
                 let alpha = rs_old / dot(&p, &ap);
@@ -243,22 +266,7 @@ fn loss(
     let (sum, confidence, user_norm) = pool.install(|| {
         (0..cui.n_rows)
             .into_par_iter()
-            .map(|u| {
-                let xu = &x[u * dim..(u + 1) * dim];
-                let mut tmp = vec![0f32; dim];
-                matvec(&yty, xu, &mut tmp);
-                // Σ_all (x·y)² as if every pair were unobserved, then corrected.
-                let mut l = f64::from(dot(xu, &tmp));
-                let mut conf = 0.0;
-                let (cols, cs) = cui.row(u);
-                for (&i, &c) in cols.iter().zip(cs) {
-                    let pred = f64::from(dot(xu, &y[i as usize * dim..(i as usize + 1) * dim]));
-                    let c = f64::from(c);
-                    l += c * (1.0 - pred).powi(2) - pred * pred;
-                    conf += c;
-                }
-                (l, conf, f64::from(dot(xu, xu)))
-            })
+            .map(|u| user_loss(cui, x, y, &yty, dim, u))
             // Ordered collect + sequential sum keeps the loss reproducible.
             .collect::<Vec<_>>()
             .into_iter()
@@ -268,6 +276,63 @@ fn loss(
     let total = sum + f64::from(regularization) * (user_norm + item_norm);
     let unobserved = (cui.n_rows * cui.n_cols - cui.nnz()) as f64;
     total / (confidence + unobserved).max(1.0)
+}
+
+/// User u's terms of the loss: (weighted squared error, total confidence, ‖x_u‖²),
+/// with AVX2 + FMA when the CPU has them (as the solver).
+fn user_loss(
+    cui: &Csr,
+    x: &[f32],
+    y: &[f32],
+    yty: &[f32],
+    dim: usize,
+    u: usize,
+) -> (f64, f64, f64) {
+    #[cfg(target_arch = "x86_64")]
+    if super::linalg::has_avx2_fma() {
+        // SAFETY: AVX2 and FMA support were just checked.
+        return unsafe { user_loss_avx2_fma(cui, x, y, yty, dim, u) };
+    }
+    user_loss_k::<false>(cui, x, y, yty, dim, u)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn user_loss_avx2_fma(
+    cui: &Csr,
+    x: &[f32],
+    y: &[f32],
+    yty: &[f32],
+    dim: usize,
+    u: usize,
+) -> (f64, f64, f64) {
+    user_loss_k::<true>(cui, x, y, yty, dim, u)
+}
+
+#[inline(always)]
+fn user_loss_k<const FMA: bool>(
+    cui: &Csr,
+    x: &[f32],
+    y: &[f32],
+    yty: &[f32],
+    dim: usize,
+    u: usize,
+) -> (f64, f64, f64) {
+    let dot = dot_k::<FMA>;
+    let xu = &x[u * dim..(u + 1) * dim];
+    let mut tmp = vec![0f32; dim];
+    super::linalg::matvec_k::<FMA>(yty, xu, &mut tmp);
+    // Σ_all (x·y)² as if every pair were unobserved, then corrected.
+    let mut l = f64::from(dot(xu, &tmp));
+    let mut conf = 0.0;
+    let (cols, cs) = cui.row(u);
+    for (&i, &c) in cols.iter().zip(cs) {
+        let pred = f64::from(dot(xu, &y[i as usize * dim..(i as usize + 1) * dim]));
+        let c = f64::from(c);
+        l += c * (1.0 - pred).powi(2) - pred * pred;
+        conf += c;
+    }
+    (l, conf, f64::from(dot(xu, xu)))
 }
 
 impl Model for Als {

@@ -79,37 +79,38 @@ impl ItemKnn {
                     if ctx.cancel.is_cancelled() {
                         return Vec::new();
                     }
-                    // Per-thread dense accumulator; `stamp[j] == i + 1` marks j as
-                    // touched for item i, so nothing needs resetting between items.
+                    // Per-thread dense accumulator, zero between items;
+                    // `stamp[j] == i + 1` marks j as touched for item i, so
+                    // nothing needs resetting but the touched entries. The inner
+                    // loop has no data-dependent branch: j is always written
+                    // to the next touched slot, which only advances when j is new.
                     let mut acc = vec![0f32; n_items];
                     let mut stamp = vec![0u32; n_items];
-                    let mut touched: Vec<u32> = Vec::new();
+                    let mut touched = vec![0u32; n_items + 1];
                     let mut pairs: Vec<(u32, f32)> = Vec::new();
                     items
                         .iter()
                         .map(|&i| {
                             let mark = i as u32 + 1;
+                            let mut n_touched = 0usize;
                             let (users, w_iu) = item_users.row(i);
                             for (&u, &w1) in users.iter().zip(w_iu) {
                                 let (its, w_uj) = user_items.row(u as usize);
                                 for (&j, &w2) in its.iter().zip(w_uj) {
-                                    let j = j as usize;
-                                    if stamp[j] != mark {
-                                        stamp[j] = mark;
-                                        acc[j] = 0.0;
-                                        touched.push(j as u32);
-                                    }
-                                    acc[j] += w1 * w2;
+                                    let fresh = stamp[j as usize] != mark;
+                                    stamp[j as usize] = mark;
+                                    touched[n_touched] = j;
+                                    n_touched += usize::from(fresh);
+                                    acc[j as usize] += w1 * w2;
                                 }
                             }
                             pairs.clear();
-                            pairs.extend(
-                                touched
-                                    .iter()
-                                    .map(|&j| (j, acc[j as usize]))
-                                    .filter(|p| p.1 != 0.0),
-                            );
-                            touched.clear();
+                            for &j in &touched[..n_touched] {
+                                let s = std::mem::take(&mut acc[j as usize]);
+                                if s != 0.0 {
+                                    pairs.push((j, s));
+                                }
+                            }
                             let mut best = top_n_in_place(&mut pairs, k);
                             best.sort_unstable_by_key(|p| p.0);
                             best

@@ -60,14 +60,191 @@ pub fn axpy(a: f32, x: &[f32], y: &mut [f32]) {
     axpy_k::<false>(a, x, y);
 }
 
-/// `out = M v` for a dense **symmetric** `n × n` matrix, as `Σ_c v[c] · M[c, :]`:
-/// whole-row axpys vectorise without per-element horizontal sums.
+/// `[rows[0]·v, …, rows[3]·v]`: four dot products in one pass over `v`, so
+/// each load of `v` feeds four independent FMA chains (8 lanes each). With
+/// `FMA` on a CPU with AVX2 + FMA this is hand-written intrinsics; otherwise
+/// portable code over `chunks_exact(8)`.
+#[inline(always)]
+pub fn dot4_k<const FMA: bool>(rows: [&[f32]; 4], v: &[f32]) -> [f32; 4] {
+    // The feature check is a cached load and a predictable branch; it keeps
+    // this safe to call with `FMA` on any CPU.
+    #[cfg(target_arch = "x86_64")]
+    if FMA && has_avx2_fma() {
+        // SAFETY: AVX2 and FMA support were just checked.
+        return unsafe { avx2::dot4(rows, v) };
+    }
+    let n = v.len();
+    let (r0, r1, r2, r3) = (&rows[0][..n], &rows[1][..n], &rows[2][..n], &rows[3][..n]);
+    let mut acc = [[0f32; 8]; 4];
+    let chunks = v
+        .chunks_exact(8)
+        .zip(r0.chunks_exact(8))
+        .zip(r1.chunks_exact(8))
+        .zip(r2.chunks_exact(8))
+        .zip(r3.chunks_exact(8));
+    for ((((vk, a), b), c), d) in chunks {
+        for l in 0..8 {
+            acc[0][l] = madd::<FMA>(acc[0][l], a[l], vk[l]);
+            acc[1][l] = madd::<FMA>(acc[1][l], b[l], vk[l]);
+            acc[2][l] = madd::<FMA>(acc[2][l], c[l], vk[l]);
+            acc[3][l] = madd::<FMA>(acc[3][l], d[l], vk[l]);
+        }
+    }
+    let whole = n - n % 8;
+    let mut out = [0f32; 4];
+    for ((o, a), row) in out.iter_mut().zip(&acc).zip([r0, r1, r2, r3]) {
+        let mut s = ((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7]));
+        for (x, y) in row[whole..].iter().zip(&v[whole..]) {
+            s = madd::<FMA>(s, *x, *y);
+        }
+        *o = s;
+    }
+    out
+}
+
+/// `out += Σ_r coefs[r] · rows[r]`: one load and store of `out` per four FMAs.
+#[inline(always)]
+pub fn axpy4_k<const FMA: bool>(coefs: [f32; 4], rows: [&[f32]; 4], out: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if FMA && has_avx2_fma() {
+        // SAFETY: AVX2 and FMA support were just checked.
+        return unsafe { avx2::axpy4(coefs, rows, out) };
+    }
+    let n = out.len();
+    let (r0, r1, r2, r3) = (&rows[0][..n], &rows[1][..n], &rows[2][..n], &rows[3][..n]);
+    let [c0, c1, c2, c3] = coefs;
+    let whole = n - n % 8;
+    let (head, tail) = out.split_at_mut(whole);
+    let chunks = head
+        .chunks_exact_mut(8)
+        .zip(r0.chunks_exact(8))
+        .zip(r1.chunks_exact(8))
+        .zip(r2.chunks_exact(8))
+        .zip(r3.chunks_exact(8));
+    for ((((o, a), b), c), d) in chunks {
+        for l in 0..8 {
+            let v = madd::<FMA>(o[l], c0, a[l]);
+            let v = madd::<FMA>(v, c1, b[l]);
+            let v = madd::<FMA>(v, c2, c[l]);
+            o[l] = madd::<FMA>(v, c3, d[l]);
+        }
+    }
+    for (k, o) in tail.iter_mut().enumerate() {
+        let k = whole + k;
+        let v = madd::<FMA>(*o, c0, r0[k]);
+        let v = madd::<FMA>(v, c1, r1[k]);
+        let v = madd::<FMA>(v, c2, r2[k]);
+        *o = madd::<FMA>(v, c3, r3[k]);
+    }
+}
+
+/// The four-row kernels in AVX2 + FMA intrinsics: the auto-vectoriser packs
+/// the four rows' lanes together and spends its time shuffling.
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use std::arch::x86_64::*;
+
+    /// Always inlined (not `target_feature`): inside the callers compiled with
+    /// AVX2 and FMA the intrinsics inline too, with no call per row quad.
+    ///
+    /// # Safety
+    /// The CPU must have AVX2 and FMA.
+    #[inline(always)]
+    pub unsafe fn dot4(rows: [&[f32]; 4], v: &[f32]) -> [f32; 4] {
+        let n = v.len();
+        let (r0, r1, r2, r3) = (&rows[0][..n], &rows[1][..n], &rows[2][..n], &rows[3][..n]);
+        let whole = n - n % 8;
+        let (mut a0, mut a1, mut a2, mut a3) = (
+            _mm256_setzero_ps(),
+            _mm256_setzero_ps(),
+            _mm256_setzero_ps(),
+            _mm256_setzero_ps(),
+        );
+        let mut k = 0;
+        while k < whole {
+            // SAFETY: k + 8 ≤ whole ≤ n, the length of v and of every row.
+            unsafe {
+                let vk = _mm256_loadu_ps(v.as_ptr().add(k));
+                a0 = _mm256_fmadd_ps(_mm256_loadu_ps(r0.as_ptr().add(k)), vk, a0);
+                a1 = _mm256_fmadd_ps(_mm256_loadu_ps(r1.as_ptr().add(k)), vk, a1);
+                a2 = _mm256_fmadd_ps(_mm256_loadu_ps(r2.as_ptr().add(k)), vk, a2);
+                a3 = _mm256_fmadd_ps(_mm256_loadu_ps(r3.as_ptr().add(k)), vk, a3);
+            }
+            k += 8;
+        }
+        // Horizontal sums of the four accumulators at once: pairwise adds
+        // within 128-bit halves, then the halves.
+        let s01 = _mm256_hadd_ps(a0, a1);
+        let s23 = _mm256_hadd_ps(a2, a3);
+        let s = _mm256_hadd_ps(s01, s23);
+        let sum = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
+        let mut out = [0f32; 4];
+        // SAFETY: out holds four f32.
+        unsafe { _mm_storeu_ps(out.as_mut_ptr(), sum) };
+        for (o, row) in out.iter_mut().zip([r0, r1, r2, r3]) {
+            for (x, y) in row[whole..].iter().zip(&v[whole..]) {
+                *o = x.mul_add(*y, *o);
+            }
+        }
+        out
+    }
+
+    /// # Safety
+    /// As for [`dot4`].
+    #[inline(always)]
+    pub unsafe fn axpy4(coefs: [f32; 4], rows: [&[f32]; 4], out: &mut [f32]) {
+        let n = out.len();
+        let (r0, r1, r2, r3) = (&rows[0][..n], &rows[1][..n], &rows[2][..n], &rows[3][..n]);
+        let whole = n - n % 8;
+        // SAFETY (this block and the next): the caller guarantees AVX2 + FMA.
+        let (c0, c1, c2, c3) = unsafe {
+            (
+                _mm256_set1_ps(coefs[0]),
+                _mm256_set1_ps(coefs[1]),
+                _mm256_set1_ps(coefs[2]),
+                _mm256_set1_ps(coefs[3]),
+            )
+        };
+        let mut k = 0;
+        while k < whole {
+            // SAFETY: k + 8 ≤ whole ≤ n, the length of out and of every row.
+            unsafe {
+                let o = out.as_mut_ptr().add(k);
+                let mut v = _mm256_loadu_ps(o);
+                v = _mm256_fmadd_ps(c0, _mm256_loadu_ps(r0.as_ptr().add(k)), v);
+                v = _mm256_fmadd_ps(c1, _mm256_loadu_ps(r1.as_ptr().add(k)), v);
+                v = _mm256_fmadd_ps(c2, _mm256_loadu_ps(r2.as_ptr().add(k)), v);
+                v = _mm256_fmadd_ps(c3, _mm256_loadu_ps(r3.as_ptr().add(k)), v);
+                _mm256_storeu_ps(o, v);
+            }
+            k += 8;
+        }
+        for k in whole..n {
+            let v = coefs[0].mul_add(r0[k], out[k]);
+            let v = coefs[1].mul_add(r1[k], v);
+            let v = coefs[2].mul_add(r2[k], v);
+            out[k] = coefs[3].mul_add(r3[k], v);
+        }
+    }
+}
+
+/// `out = M v` for a dense **symmetric** `n × n` matrix, as `Σ_c v[c] · M[c, :]`
+/// four rows at a time: whole-row axpys vectorise without horizontal sums.
 #[inline(always)]
 pub fn matvec_k<const FMA: bool>(m: &[f32], v: &[f32], out: &mut [f32]) {
     let n = v.len();
     out.fill(0.0);
-    for (c, &vc) in v.iter().enumerate() {
-        axpy_k::<FMA>(vc, &m[c * n..(c + 1) * n], out);
+    let row = |c: usize| &m[c * n..(c + 1) * n];
+    let whole = n - n % 4;
+    for c in (0..whole).step_by(4) {
+        axpy4_k::<FMA>(
+            [v[c], v[c + 1], v[c + 2], v[c + 3]],
+            [row(c), row(c + 1), row(c + 2), row(c + 3)],
+            out,
+        );
+    }
+    for (c, &vc) in v.iter().enumerate().skip(whole) {
+        axpy_k::<FMA>(vc, row(c), out);
     }
 }
 
@@ -76,10 +253,21 @@ pub fn matvec(m: &[f32], v: &[f32], out: &mut [f32]) {
     matvec_k::<false>(m, v, out);
 }
 
+/// True when this CPU has AVX2 and FMA (checked once by std, then cached).
+#[inline(always)]
+pub fn has_avx2_fma() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    false
+}
+
 /// `Yᵀ Y` of a row-major `rows × dim` matrix. Rows are split over the current
-/// rayon pool in fixed blocks (so the sum order is fixed); within a block each
-/// row adds `row[a] · row` to row `a` of the result (vectorised f32 axpys), and
-/// blocks are summed in f64.
+/// rayon pool in fixed blocks (so the sum order is fixed); within a block, four
+/// rows at a time add `Σ_r row_r[a] · row_r` to row `a` of the result (vector
+/// FMAs when the CPU has them), and blocks are summed in f64.
 pub fn gram(y: &[f32], dim: usize) -> Vec<f32> {
     use rayon::prelude::*;
     const BLOCK_ROWS: usize = 256;
@@ -87,13 +275,13 @@ pub fn gram(y: &[f32], dim: usize) -> Vec<f32> {
         .par_chunks(BLOCK_ROWS * dim)
         .map(|block| {
             let mut g = vec![0f32; dim * dim];
-            for row in block.chunks_exact(dim) {
-                for (a, &ra) in row.iter().enumerate() {
-                    if ra != 0.0 {
-                        axpy(ra, row, &mut g[a * dim..(a + 1) * dim]);
-                    }
-                }
+            #[cfg(target_arch = "x86_64")]
+            if has_avx2_fma() {
+                // SAFETY: AVX2 and FMA support were just checked.
+                unsafe { gram_block_avx2_fma(block, dim, &mut g) };
+                return g;
             }
+            gram_block::<false>(block, dim, &mut g);
             g
         })
         .collect();
@@ -104,6 +292,34 @@ pub fn gram(y: &[f32], dim: usize) -> Vec<f32> {
         }
     }
     g.into_iter().map(|v| v as f32).collect()
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn gram_block_avx2_fma(block: &[f32], dim: usize, g: &mut [f32]) {
+    gram_block::<true>(block, dim, g);
+}
+
+#[inline(always)]
+fn gram_block<const FMA: bool>(block: &[f32], dim: usize, g: &mut [f32]) {
+    let mut quads = block.chunks_exact(4 * dim);
+    for quad in &mut quads {
+        let rows = [
+            &quad[..dim],
+            &quad[dim..2 * dim],
+            &quad[2 * dim..3 * dim],
+            &quad[3 * dim..],
+        ];
+        for a in 0..dim {
+            let coefs = [rows[0][a], rows[1][a], rows[2][a], rows[3][a]];
+            axpy4_k::<FMA>(coefs, rows, &mut g[a * dim..(a + 1) * dim]);
+        }
+    }
+    for row in quads.remainder().chunks_exact(dim) {
+        for (a, &ra) in row.iter().enumerate() {
+            axpy_k::<FMA>(ra, row, &mut g[a * dim..(a + 1) * dim]);
+        }
+    }
 }
 
 /// In-place Cholesky factorisation of a symmetric positive definite `n × n`
@@ -178,5 +394,54 @@ mod tests {
         assert_eq!(dot(&a, &a), 55.0);
         let g = gram(&[1.0, 2.0, 3.0, 4.0], 2);
         assert_eq!(g, vec![10.0, 14.0, 14.0, 20.0]);
+    }
+
+    /// The four-row kernels against plain loops, on sizes with and without a
+    /// remainder, with and without FMA (small integers: every sum is exact).
+    #[test]
+    fn four_row_kernels_match_plain_loops() {
+        for n in [1usize, 7, 8, 13, 64, 65] {
+            let rows: Vec<Vec<f32>> = (0..4)
+                .map(|r| {
+                    (0..n)
+                        .map(|k| ((r * 31 + k * 7) % 11) as f32 - 5.0)
+                        .collect()
+                })
+                .collect();
+            let v: Vec<f32> = (0..n).map(|k| (k % 5) as f32 * 0.5 - 1.0).collect();
+            let refs = [&rows[0][..], &rows[1][..], &rows[2][..], &rows[3][..]];
+            let plain: Vec<f32> = rows
+                .iter()
+                .map(|r| r.iter().zip(&v).map(|(a, b)| a * b).sum())
+                .collect();
+            assert_eq!(dot4_k::<false>(refs, &v).to_vec(), plain, "dot4 n={n}");
+            let coefs = [0.5, -1.0, 2.0, 0.25];
+            let want: Vec<f32> = (0..n)
+                .map(|k| v[k] + (0..4).map(|r| coefs[r] * rows[r][k]).sum::<f32>())
+                .collect();
+            let mut out = v.clone();
+            axpy4_k::<false>(coefs, refs, &mut out);
+            assert_eq!(out, want, "axpy4 n={n}");
+            // The FMA variants: intrinsics where the CPU has AVX2 + FMA.
+            assert_eq!(dot4_k::<true>(refs, &v).to_vec(), plain, "dot4 fma n={n}");
+            let mut out = v.clone();
+            axpy4_k::<true>(coefs, refs, &mut out);
+            assert_eq!(out, want, "axpy4 fma n={n}");
+        }
+        // Symmetric matvec and the Gram matrix on 5 rows (one quad + one row).
+        let y: Vec<f32> = (0..15).map(|k| (k % 4) as f32 - 1.5).collect();
+        let g = gram(&y, 3);
+        for a in 0..3 {
+            for b in 0..3 {
+                let want: f32 = y.chunks(3).map(|r| r[a] * r[b]).sum();
+                assert_eq!(g[a * 3 + b], want);
+            }
+        }
+        let mut out = vec![0f32; 3];
+        matvec(&g, &[1.0, -2.0, 0.5], &mut out);
+        for a in 0..3 {
+            let want = g[a * 3] - 2.0 * g[a * 3 + 1] + 0.5 * g[a * 3 + 2];
+            assert_eq!(out[a], want);
+        }
     }
 }
