@@ -101,24 +101,82 @@ impl Partial {
     }
 }
 
-/// Top `k` of `scores` by (score desc, index asc), skipping `excluded` (sorted).
+/// Top `k` of `scores` by (score desc, index asc), skipping `excluded` (sorted);
+/// a NaN score ranks below every number, and −0 ties with +0.
+///
+/// One pass in index order with a k-entry heap whose root is the worst kept
+/// item: an item enters only when its score is strictly above the root's (an
+/// equal score comes later in index order, so it ranks below), which makes the
+/// common case one comparison per item; the excluded list is walked alongside.
 pub fn top_k(scores: &[f32], excluded: &[u32], k: usize) -> Vec<u32> {
-    let mut candidates: Vec<u32> = (0..scores.len() as u32)
-        .filter(|i| excluded.binary_search(i).is_err())
-        .collect();
-    let better = |a: &u32, b: &u32| {
-        scores[*b as usize]
-            .partial_cmp(&scores[*a as usize])
-            .unwrap_or(std::cmp::Ordering::Equal)
-            .then(a.cmp(b))
-    };
-    if candidates.len() > k {
-        candidates.select_nth_unstable_by(k, better);
-        candidates.truncate(k);
+    let mut heap: std::collections::BinaryHeap<Ranked> = std::collections::BinaryHeap::new();
+    if k == 0 {
+        return Vec::new();
     }
-    candidates.sort_unstable_by(better);
-    candidates
+    heap.reserve(k.min(scores.len()));
+    let mut excluded = excluded.iter().copied().peekable();
+    let mut floor = f32::NEG_INFINITY;
+    for (index, &score) in scores.iter().enumerate() {
+        let index = index as u32;
+        while excluded.next_if(|&e| e < index).is_some() {}
+        if excluded.next_if_eq(&index).is_some() {
+            continue;
+        }
+        // `+ 0.0` turns −0 into +0, so the two tie as numbers do.
+        let score = if score.is_nan() {
+            f32::NEG_INFINITY
+        } else {
+            score + 0.0
+        };
+        if heap.len() < k {
+            heap.push(Ranked { score, index });
+            if heap.len() == k {
+                floor = heap.peek().map_or(f32::NEG_INFINITY, |r| r.score);
+            }
+        } else if score > floor {
+            if let Some(mut worst) = heap.peek_mut() {
+                *worst = Ranked { score, index };
+            }
+            floor = heap.peek().map_or(f32::NEG_INFINITY, |r| r.score);
+        }
+    }
+    // Ascending in `Ranked`'s order is best first.
+    heap.into_sorted_vec()
+        .into_iter()
+        .map(|r| r.index)
+        .collect()
 }
+
+/// An item in [`top_k`]'s heap, ordered so that *greater* means *ranks lower*
+/// (lower score, then larger index): the max-heap's root is the worst kept.
+#[derive(Clone, Copy, Debug)]
+struct Ranked {
+    score: f32,
+    index: u32,
+}
+
+impl Ord for Ranked {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        other
+            .score
+            .total_cmp(&self.score)
+            .then(self.index.cmp(&other.index))
+    }
+}
+
+impl PartialOrd for Ranked {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Ranked {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == std::cmp::Ordering::Equal
+    }
+}
+
+impl Eq for Ranked {}
 
 /// 1-based rank of `item` among candidates (ties by smaller index).
 fn rank_of(scores: &[f32], excluded: &[u32], item: u32) -> usize {
@@ -238,6 +296,49 @@ pub fn evaluate(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The one-pass heap against sorting every candidate, on scores with many
+    /// ties, NaNs, exclusions at both ends and k from 0 past the catalogue.
+    #[test]
+    fn top_k_matches_a_full_sort() {
+        let mut state = 12345u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) as u32
+        };
+        for round in 0..200 {
+            let n = 1 + (next() % 60) as usize;
+            let scores: Vec<f32> = (0..n)
+                .map(|_| match next() % 10 {
+                    0 => f32::NAN,
+                    1 => -0.0,
+                    2 => 0.0,
+                    v => (v % 4) as f32 - 1.5,
+                })
+                .collect();
+            let excluded: Vec<u32> = (0..n as u32).filter(|_| next() % 3 == 0).collect();
+            let key = |i: u32| {
+                let s = scores[i as usize];
+                if s.is_nan() {
+                    f32::NEG_INFINITY
+                } else if s == 0.0 {
+                    0.0 // −0 and +0 tie
+                } else {
+                    s
+                }
+            };
+            let mut all: Vec<u32> = (0..n as u32)
+                .filter(|i| excluded.binary_search(i).is_err())
+                .collect();
+            all.sort_by(|&a, &b| key(b).total_cmp(&key(a)).then(a.cmp(&b)));
+            for k in [0, 1, 3, 10, n, n + 5] {
+                let want: Vec<u32> = all.iter().copied().take(k).collect();
+                assert_eq!(top_k(&scores, &excluded, k), want, "round {round} k {k}");
+            }
+        }
+    }
 
     /// A hand-computed example: 5 items, user has item 0 in train, relevant {1, 3}.
     /// Scores rank the candidates 2 > 3 > 4 > 1 (item 0 excluded).
