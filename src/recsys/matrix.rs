@@ -65,6 +65,7 @@ impl Csr {
         self.indptr[r + 1] - self.indptr[r]
     }
 
+    #[inline]
     pub fn contains(&self, r: usize, c: u32) -> bool {
         self.row(r).0.binary_search(&c).is_ok()
     }
