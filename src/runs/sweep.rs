@@ -18,6 +18,7 @@ use crate::recsys::matrix::Interactions;
 use crate::recsys::params::{json_as_written, ModelParams, TrainOptions};
 use crate::recsys::split::Split;
 use crate::recsys::{train_and_evaluate, RecError, Trained};
+use crate::task_error::TaskError;
 use crate::text::reviews::Reviews;
 use crate::text::{train_sentiment, SentimentOptions, SentimentParams, SentimentRun};
 
@@ -375,40 +376,62 @@ pub fn run_sweep(
     on_update: &(dyn Fn(SweepUpdate) + Sync),
 ) -> usize {
     let total = settings.len();
-    let mut finished = 0;
+    each_setting(
+        settings,
+        cancel,
+        |index, params| {
+            on_update(SweepUpdate::Started {
+                index,
+                total,
+                params: params.clone(),
+            });
+            train_and_evaluate(
+                Arc::clone(&data),
+                split,
+                params,
+                options,
+                cancel,
+                &|event| on_update(SweepUpdate::Epoch { index, event }),
+            )
+        },
+        |index, params, result, secs| {
+            on_update(SweepUpdate::Finished {
+                index,
+                run: Box::new(SweepRun {
+                    params: params.clone(),
+                    result,
+                    secs,
+                }),
+            })
+        },
+    )
+}
+
+/// The loop both kinds of sweep share: fit each setting in turn and report it
+/// with its wall time; stop before the next setting once cancelled, and after
+/// a fit that was cancelled (it is still reported). Returns how many were
+/// reported.
+fn each_setting<P, R>(
+    settings: &[P],
+    cancel: &CancelToken,
+    mut fit: impl FnMut(usize, &P) -> Result<R, TaskError>,
+    mut finished: impl FnMut(usize, &P, Result<R, TaskError>, f64),
+) -> usize {
+    let mut reported = 0;
     for (index, params) in settings.iter().enumerate() {
         if cancel.is_cancelled() {
             break;
         }
-        on_update(SweepUpdate::Started {
-            index,
-            total,
-            params: params.clone(),
-        });
         let start = std::time::Instant::now();
-        let result = train_and_evaluate(
-            Arc::clone(&data),
-            split,
-            params,
-            options,
-            cancel,
-            &|event| on_update(SweepUpdate::Epoch { index, event }),
-        );
-        let cancelled = matches!(result, Err(RecError::Cancelled));
-        on_update(SweepUpdate::Finished {
-            index,
-            run: Box::new(SweepRun {
-                params: params.clone(),
-                result,
-                secs: start.elapsed().as_secs_f64(),
-            }),
-        });
-        finished += 1;
+        let result = fit(index, params);
+        let cancelled = matches!(result, Err(TaskError::Cancelled));
+        finished(index, params, result, start.elapsed().as_secs_f64());
+        reported += 1;
         if cancelled {
             break;
         }
     }
-    finished
+    reported
 }
 
 /// What a running sentiment sweep reports.
@@ -421,7 +444,7 @@ pub enum SentimentSweepUpdate {
     Finished {
         index: usize,
         params: SentimentParams,
-        result: Box<Result<SentimentRun, crate::task_error::TaskError>>,
+        result: Box<Result<SentimentRun, TaskError>>,
         secs: f64,
     },
 }
@@ -437,29 +460,24 @@ pub fn run_sentiment_sweep(
     on_update: &(dyn Fn(SentimentSweepUpdate) + Sync),
 ) -> usize {
     let total = settings.len();
-    let mut finished = 0;
-    for (index, params) in settings.iter().enumerate() {
-        if cancel.is_cancelled() {
-            break;
-        }
-        on_update(SentimentSweepUpdate::Started { index, total });
-        let start = std::time::Instant::now();
-        let result = train_sentiment(reviews, params, options, cancel, &|_, _| {}, &|e| {
-            on_update(SentimentSweepUpdate::Epoch(e))
-        });
-        let cancelled = matches!(result, Err(crate::task_error::TaskError::Cancelled));
-        on_update(SentimentSweepUpdate::Finished {
-            index,
-            params: params.clone(),
-            result: Box::new(result),
-            secs: start.elapsed().as_secs_f64(),
-        });
-        finished += 1;
-        if cancelled {
-            break;
-        }
-    }
-    finished
+    each_setting(
+        settings,
+        cancel,
+        |index, params| {
+            on_update(SentimentSweepUpdate::Started { index, total });
+            train_sentiment(reviews, params, options, cancel, &|_, _| {}, &|e| {
+                on_update(SentimentSweepUpdate::Epoch(e))
+            })
+        },
+        |index, params, result, secs| {
+            on_update(SentimentSweepUpdate::Finished {
+                index,
+                params: params.clone(),
+                result: Box::new(result),
+                secs,
+            })
+        },
+    )
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 //! run on a worker while their runs arrive in the table.
 
 use std::collections::BTreeSet;
-use std::sync::mpsc::{channel, Receiver, TryRecvError};
+use std::sync::mpsc::{channel, Receiver, Sender, TryRecvError};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,7 +16,7 @@ use super::exporter::{csv_button, png_button};
 use super::recommend_tab::RecommendState;
 use super::sentiment_tab::SentimentState;
 use crate::data::{Dataset, EventWeights};
-use crate::jobs::{EpochEvent, JobSlot, Outcome};
+use crate::jobs::{EpochEvent, JobContext, JobSlot, Outcome};
 use crate::recsys::matrix::{Interactions, MatrixOptions};
 use crate::recsys::params::ModelParams;
 use crate::recsys::Trained;
@@ -136,6 +136,15 @@ pub struct SweepSources<'a> {
 /// Sentiment models a sweep can train, by the name the sweep form uses.
 const SENTIMENT_MODELS: [&str; 2] = ["logreg", "nb"];
 
+/// Progress for run `index` of `total`, and the message that starts its live curve.
+fn run_started<T>(job: &JobContext<T>, index: usize, total: usize) -> SweepMsg {
+    job.progress(
+        Some(index as f32 / total.max(1) as f32),
+        format!("run {} of {total}", index + 1),
+    );
+    SweepMsg::Started { index, total }
+}
+
 fn is_sentiment(model: &str) -> bool {
     SENTIMENT_MODELS.contains(&model)
 }
@@ -243,11 +252,7 @@ impl RunsState {
             min_item_interactions: recommend.min_item_interactions,
         };
         let sweep_id = history.new_sweep();
-        let (tx, rx) = channel();
-        self.sweep_rx = Some(rx);
-        self.sweep_at = Some((0, settings.len()));
-        self.live.clear();
-        self.message = None;
+        let tx = self.begin_sweep(settings.len());
         let repaint = ctx.clone();
         let started = self.sweep_job.start("sweep", move |job| {
             job.progress(None, "fingerprinting the data");
@@ -262,13 +267,7 @@ impl RunsState {
                 job.cancel_token(),
                 &|update| {
                     let msg = match update {
-                        SweepUpdate::Started { index, total, .. } => {
-                            job.progress(
-                                Some(index as f32 / total.max(1) as f32),
-                                format!("run {} of {total}", index + 1),
-                            );
-                            SweepMsg::Started { index, total }
-                        }
+                        SweepUpdate::Started { index, total, .. } => run_started(job, index, total),
                         SweepUpdate::Epoch { event, .. } => SweepMsg::Epoch(event),
                         SweepUpdate::Finished { run, .. } => SweepMsg::Finished(Box::new(
                             run.into_record(&options, &split, print.clone(), sweep_id),
@@ -319,11 +318,7 @@ impl RunsState {
         };
         let options = sources.sentiment.current_options();
         let sweep_id = history.new_sweep();
-        let (tx, rx) = channel();
-        self.sweep_rx = Some(rx);
-        self.sweep_at = Some((0, settings.len()));
-        self.live.clear();
-        self.message = None;
+        let tx = self.begin_sweep(settings.len());
         let repaint = ctx.clone();
         let started = self.sweep_job.start("sweep", move |job| {
             job.progress(None, "fingerprinting the data");
@@ -340,11 +335,7 @@ impl RunsState {
                 &|update| {
                     let msg = match update {
                         SentimentSweepUpdate::Started { index, total } => {
-                            job.progress(
-                                Some(index as f32 / total.max(1) as f32),
-                                format!("run {} of {total}", index + 1),
-                            );
-                            SweepMsg::Started { index, total }
+                            run_started(job, index, total)
                         }
                         SentimentSweepUpdate::Epoch(e) => SweepMsg::Epoch(e),
                         SentimentSweepUpdate::Finished {
@@ -391,6 +382,17 @@ impl RunsState {
         if let Err(e) = started {
             self.message = Some(e);
         }
+    }
+
+    /// Reset the live view for a sweep of `total` runs; the worker reports on
+    /// the returned sender.
+    fn begin_sweep(&mut self, total: usize) -> Sender<SweepMsg> {
+        let (tx, rx) = channel();
+        self.sweep_rx = Some(rx);
+        self.sweep_at = Some((0, total));
+        self.live.clear();
+        self.message = None;
+        tx
     }
 
     /// Drain the sweep's messages (also while it is being cancelled, so the

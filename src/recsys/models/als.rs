@@ -266,7 +266,16 @@ fn loss(
     let (sum, confidence, user_norm) = pool.install(|| {
         (0..cui.n_rows)
             .into_par_iter()
-            .map(|u| user_loss(cui, x, y, &yty, dim, u))
+            .map(|u| {
+                LossTask {
+                    cui,
+                    x,
+                    y,
+                    yty: &yty,
+                    dim,
+                }
+                .user(u)
+            })
             // Ordered collect + sequential sum keeps the loss reproducible.
             .collect::<Vec<_>>()
             .into_iter()
@@ -278,61 +287,52 @@ fn loss(
     total / (confidence + unobserved).max(1.0)
 }
 
-/// User u's terms of the loss: (weighted squared error, total confidence, ‖x_u‖²),
-/// with AVX2 + FMA when the CPU has them (as the solver).
-fn user_loss(
-    cui: &Csr,
-    x: &[f32],
-    y: &[f32],
-    yty: &[f32],
+/// What one user's loss terms read (borrowed, like [`CgTask`]).
+struct LossTask<'a> {
+    cui: &'a Csr,
+    x: &'a [f32],
+    y: &'a [f32],
+    yty: &'a [f32],
     dim: usize,
-    u: usize,
-) -> (f64, f64, f64) {
+}
+
+impl LossTask<'_> {
+    /// User u's terms: (weighted squared error, total confidence, ‖x_u‖²), with
+    /// AVX2 + FMA when the CPU has them (as the solver).
+    fn user(&self, u: usize) -> (f64, f64, f64) {
+        #[cfg(target_arch = "x86_64")]
+        if super::linalg::has_avx2_fma() {
+            // SAFETY: AVX2 and FMA support were just checked.
+            return unsafe { self.user_avx2_fma(u) };
+        }
+        self.user_k::<false>(u)
+    }
+
     #[cfg(target_arch = "x86_64")]
-    if super::linalg::has_avx2_fma() {
-        // SAFETY: AVX2 and FMA support were just checked.
-        return unsafe { user_loss_avx2_fma(cui, x, y, yty, dim, u) };
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn user_avx2_fma(&self, u: usize) -> (f64, f64, f64) {
+        self.user_k::<true>(u)
     }
-    user_loss_k::<false>(cui, x, y, yty, dim, u)
-}
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn user_loss_avx2_fma(
-    cui: &Csr,
-    x: &[f32],
-    y: &[f32],
-    yty: &[f32],
-    dim: usize,
-    u: usize,
-) -> (f64, f64, f64) {
-    user_loss_k::<true>(cui, x, y, yty, dim, u)
-}
-
-#[inline(always)]
-fn user_loss_k<const FMA: bool>(
-    cui: &Csr,
-    x: &[f32],
-    y: &[f32],
-    yty: &[f32],
-    dim: usize,
-    u: usize,
-) -> (f64, f64, f64) {
-    let dot = dot_k::<FMA>;
-    let xu = &x[u * dim..(u + 1) * dim];
-    let mut tmp = vec![0f32; dim];
-    super::linalg::matvec_k::<FMA>(yty, xu, &mut tmp);
-    // Σ_all (x·y)² as if every pair were unobserved, then corrected.
-    let mut l = f64::from(dot(xu, &tmp));
-    let mut conf = 0.0;
-    let (cols, cs) = cui.row(u);
-    for (&i, &c) in cols.iter().zip(cs) {
-        let pred = f64::from(dot(xu, &y[i as usize * dim..(i as usize + 1) * dim]));
-        let c = f64::from(c);
-        l += c * (1.0 - pred).powi(2) - pred * pred;
-        conf += c;
+    #[inline(always)]
+    fn user_k<const FMA: bool>(&self, u: usize) -> (f64, f64, f64) {
+        let dot = dot_k::<FMA>;
+        let (dim, y) = (self.dim, self.y);
+        let xu = &self.x[u * dim..(u + 1) * dim];
+        let mut tmp = vec![0f32; dim];
+        super::linalg::matvec_k::<FMA>(self.yty, xu, &mut tmp);
+        // Σ_all (x·y)² as if every pair were unobserved, then corrected.
+        let mut l = f64::from(dot(xu, &tmp));
+        let mut conf = 0.0;
+        let (cols, cs) = self.cui.row(u);
+        for (&i, &c) in cols.iter().zip(cs) {
+            let pred = f64::from(dot(xu, &y[i as usize * dim..(i as usize + 1) * dim]));
+            let c = f64::from(c);
+            l += c * (1.0 - pred).powi(2) - pred * pred;
+            conf += c;
+        }
+        (l, conf, f64::from(dot(xu, xu)))
     }
-    (l, conf, f64::from(dot(xu, xu)))
 }
 
 impl Model for Als {

@@ -248,11 +248,6 @@ pub fn matvec_k<const FMA: bool>(m: &[f32], v: &[f32], out: &mut [f32]) {
     }
 }
 
-#[inline(always)]
-pub fn matvec(m: &[f32], v: &[f32], out: &mut [f32]) {
-    matvec_k::<false>(m, v, out);
-}
-
 /// True when this CPU has AVX2 and FMA (checked once by std, then cached).
 #[inline(always)]
 pub fn has_avx2_fma() -> bool {
@@ -438,7 +433,7 @@ mod tests {
             }
         }
         let mut out = vec![0f32; 3];
-        matvec(&g, &[1.0, -2.0, 0.5], &mut out);
+        matvec_k::<false>(&g, &[1.0, -2.0, 0.5], &mut out);
         for a in 0..3 {
             let want = g[a * 3] - 2.0 * g[a * 3 + 1] + 0.5 * g[a * 3 + 2];
             assert_eq!(out[a], want);
