@@ -100,7 +100,9 @@ fn ui_frames(path: &Path) {
         harness.step();
         std::thread::sleep(Duration::from_millis(10));
     }
-    harness.state_mut().open_path(path.to_path_buf());
+    harness
+        .state_mut()
+        .send(shoplens::workbench::Command::OpenFile(path.to_path_buf()));
     let mut frame_secs = Vec::new();
     let start = Instant::now();
     while harness.state().is_busy() && start.elapsed() < Duration::from_secs(600) {
@@ -130,8 +132,8 @@ fn ui_frames(path: &Path) {
         "loaded {}",
         harness
             .state()
-            .view
-            .as_ref()
+            .bench()
+            .data()
             .map_or(0, |v| v.loaded.profile.rows)
     );
 }

@@ -14,11 +14,12 @@ use std::time::Instant;
 
 use shoplens::data::{load_dataset, LoadOptions};
 use shoplens::jobs::CancelToken;
+use shoplens::params::Hyperparams;
 use shoplens::recsys::matrix::{Interactions, MatrixOptions};
 use shoplens::recsys::models::{fit, FitContext};
 use shoplens::recsys::params::*;
 use shoplens::recsys::split::{split, Split};
-use shoplens::recsys::thread_pool;
+use shoplens::task::thread_pool;
 
 const THREADS: usize = 2;
 
@@ -77,7 +78,9 @@ fn ours(name: &str, data: &Interactions) -> serde_json::Value {
         let als = ModelParams::Als(AlsParams {
             track_loss,
             ..Default::default()
-        });
+        })
+        .checked()
+        .expect("params");
         let start = Instant::now();
         fit(&als, train, &options, &ctx).expect("als");
         let total = start.elapsed().as_secs_f64();
@@ -103,14 +106,18 @@ fn ours(name: &str, data: &Interactions) -> serde_json::Value {
     let bpr = ModelParams::Bpr(BprParams {
         epochs: 20,
         ..Default::default()
-    });
+    })
+    .checked()
+    .expect("params");
     out["bpr_secs_per_epoch"] =
         (best_of_3(&|| drop(fit(&bpr, train, &options, &ctx).expect("bpr"))) / 20.0).into();
     for (label, similarity) in [("cosine", Similarity::Cosine), ("bm25", Similarity::Bm25)] {
         let knn = ModelParams::ItemKnn(ItemKnnParams {
             similarity,
             ..Default::default()
-        });
+        })
+        .checked()
+        .expect("params");
         out[format!("itemknn_{label}_fit_secs")] =
             best_of_3(&|| drop(fit(&knn, train, &options, &ctx).expect("knn"))).into();
     }

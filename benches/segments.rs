@@ -11,6 +11,7 @@ use std::time::Instant;
 
 use shoplens::data::{load_dataset, LoadOptions};
 use shoplens::jobs::CancelToken;
+use shoplens::params::Hyperparams;
 use shoplens::segment::clusters::{fit_kmeans, scale, scan_k, KMeansParams};
 use shoplens::segment::features::{customer_table, Feature};
 
@@ -57,7 +58,7 @@ fn main() {
     let started = Instant::now();
     let table = customer_table(&ds, None, None).expect("customers");
     let table_secs = started.elapsed().as_secs_f64();
-    let params = KMeansParams::default();
+    let params = KMeansParams::default().checked().expect("params");
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(THREADS)
         .build()

@@ -11,6 +11,7 @@ use std::process::Command;
 
 use shoplens::data::{load_dataset, LoadOptions};
 use shoplens::jobs::CancelToken;
+use shoplens::params::Hyperparams;
 use shoplens::text::{
     train_sentiment, ClassifierKind, ReviewColumns, Reviews, SentimentOptions, SentimentParams,
 };
@@ -46,7 +47,7 @@ fn ours(reviews: &Reviews, model: ClassifierKind, threads: usize) -> (f64, f64) 
     };
     let run = train_sentiment(
         reviews,
-        &params,
+        &params.checked().expect("params"),
         &options,
         &CancelToken::new(),
         &|_, _| {},

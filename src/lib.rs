@@ -1,13 +1,20 @@
-//! shoplens core: everything below here is headless (no egui) except `ui`.
+//! shoplens: a headless core (data, capabilities, runs, workbench, jobs, CLI)
+//! and, behind the default `gui` feature, the eframe UI. See ARCHITECTURE.md
+//! for the map.
 
 pub mod cli;
 pub mod data;
+pub mod display;
 pub mod export;
+pub mod icon;
 pub mod jobs;
+pub mod params;
 pub mod recsys;
 pub mod runs;
 pub mod segment;
-pub mod task_error;
+pub mod task;
 pub mod text;
+#[cfg(feature = "gui")]
 pub mod ui;
+pub mod workbench;
 pub mod workspace;

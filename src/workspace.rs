@@ -15,14 +15,14 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::data::{EventWeights, LoadOptions};
-use crate::jobs::EpochEvent;
 use crate::recsys::matrix::{Csr, Interactions};
 use crate::recsys::metrics::Metrics;
 use crate::recsys::models::ModelSnapshot;
 use crate::recsys::params::{ModelParams, TrainOptions};
 use crate::recsys::split::Split;
 use crate::recsys::Trained;
-use crate::runs::{RunEntry, RunHistory, RunModel, RunRecord};
+use crate::runs::{RunEntry, RunHistory, RunModel, RunOutcome, RunRecord};
+use crate::task::EpochEvent;
 
 /// The version this build writes, and the newest it reads.
 pub const WORKSPACE_VERSION: u32 = 1;
@@ -382,6 +382,22 @@ impl Workspace {
             .parent()
             .map(|dir| dir.join(source))
             .unwrap_or_else(|| source.to_path_buf())
+    }
+
+    /// Add `runs` (with their models) to the saved history as one new sweep,
+    /// and their data source when it is not there yet.
+    pub fn append(&mut self, runs: Vec<RunOutcome>, source: DataSource) {
+        let (mut saved, _) = self.history();
+        let sweep = saved.new_sweep();
+        for run in runs {
+            let mut record = run.record;
+            record.sweep = Some(sweep);
+            saved.push(record, run.model);
+        }
+        self.put_history(&saved);
+        if !self.sources.contains(&source) {
+            self.sources.push(source);
+        }
     }
 
     /// Open `path` if it exists, or start an empty workspace if it does not.

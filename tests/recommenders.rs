@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use shoplens::data::{load_dataset, EventWeights, LoadOptions};
 use shoplens::jobs::CancelToken;
+use shoplens::params::Hyperparams;
 use shoplens::recsys::matrix::{Interactions, MatrixOptions};
 use shoplens::recsys::params::*;
 use shoplens::recsys::split::Split;
@@ -31,7 +32,7 @@ fn train(
     train_and_evaluate(
         data,
         &Split::LeaveLastOut,
-        &params,
+        &params.checked().map_err(RecError::Params)?,
         options,
         &CancelToken::new(),
         &|_| {},
@@ -355,7 +356,7 @@ fn cancel_stops_training() {
     let r = train_and_evaluate(
         data,
         &Split::LeaveLastOut,
-        &ModelParams::Als(Default::default()),
+        &ModelParams::Als(Default::default()).checked().unwrap(),
         &TrainOptions::default(),
         &cancel,
         &|_| {},
@@ -377,7 +378,7 @@ fn splits_on_real_data() {
         let t = train_and_evaluate(
             data.clone(),
             &split,
-            &ModelParams::Popular,
+            &ModelParams::Popular.checked().unwrap(),
             &options,
             &CancelToken::new(),
             &|_| {},
@@ -389,7 +390,7 @@ fn splits_on_real_data() {
     let e = train_and_evaluate(
         data,
         &early,
-        &ModelParams::Popular,
+        &ModelParams::Popular.checked().unwrap(),
         &options,
         &CancelToken::new(),
         &|_| {},

@@ -8,6 +8,7 @@ use std::process::Command;
 
 use shoplens::data::{load_dataset, LoadOptions};
 use shoplens::jobs::CancelToken;
+use shoplens::params::Hyperparams;
 use shoplens::segment::clusters::{fit_kmeans, profiles, scale, scan_k, KMeansParams};
 use shoplens::segment::engagement::engagement;
 use shoplens::segment::features::{customer_table, CustomerTable, Feature};
@@ -54,7 +55,7 @@ fn online_retail_kmeans_matches_scikit_learn() {
         "cleaned revenue {revenue}"
     );
 
-    let params = KMeansParams::default();
+    let params = KMeansParams::default().checked().unwrap();
     assert_eq!((params.k, params.n_init), (4, 10));
     let scaled = scale(&table, &Feature::RFM, &params).unwrap();
     let c = fit_kmeans(&scaled, &params, &CancelToken::new()).unwrap();
@@ -186,7 +187,9 @@ fn no_price_means_no_monetary_and_segments_on_r_and_f() {
     let params = KMeansParams {
         k: 3,
         ..Default::default()
-    };
+    }
+    .checked()
+    .unwrap();
     let e = scale(&table, &Feature::RFM, &params).unwrap_err();
     assert!(e.to_string().contains("'monetary' is not available"), "{e}");
     let scaled = scale(&table, &[Feature::Recency, Feature::Frequency], &params).unwrap();
@@ -209,7 +212,12 @@ fn fewer_customers_than_k_and_constant_features_are_refused() {
     let e = scale(&table, &[Feature::Frequency], &KMeansParams::default()).unwrap_err();
     assert!(e.to_string().contains("same for every customer"), "{e}");
     let scaled = scale(&table, &[Feature::Recency], &KMeansParams::default()).unwrap();
-    let e = fit_kmeans(&scaled, &KMeansParams::default(), &CancelToken::new()).unwrap_err();
+    let e = fit_kmeans(
+        &scaled,
+        &KMeansParams::default().checked().unwrap(),
+        &CancelToken::new(),
+    )
+    .unwrap_err();
     assert!(e.to_string().contains("only 2 customers for k = 4"), "{e}");
 }
 

@@ -8,6 +8,7 @@ use std::process::Command;
 
 use shoplens::data::{load_dataset, LoadOptions};
 use shoplens::jobs::CancelToken;
+use shoplens::params::Hyperparams;
 use shoplens::text::{
     train_sentiment, ClassifierKind, Evaluation, ReviewColumns, Reviews, SentimentOptions,
     SentimentParams, SentimentRun,
@@ -41,7 +42,7 @@ fn train(reviews: &Reviews, model: ClassifierKind) -> Result<SentimentRun, Strin
     };
     train_sentiment(
         reviews,
-        &params,
+        &params.checked().map_err(|e| format!("{e:?}"))?,
         &options,
         &CancelToken::new(),
         &|_, _| {},
@@ -171,7 +172,7 @@ fn kfold_cross_validation_on_real_sentences() {
     };
     let run = train_sentiment(
         &reviews,
-        &SentimentParams::default(),
+        &SentimentParams::default().checked().unwrap(),
         &options,
         &CancelToken::new(),
         &|_, _| {},
@@ -335,7 +336,7 @@ fn cancelling_mid_fit_stops_with_cancelled() {
     let seen = std::sync::atomic::AtomicUsize::new(0);
     let result = train_sentiment(
         &reviews,
-        &SentimentParams::default(),
+        &SentimentParams::default().checked().unwrap(),
         &SentimentOptions::default(),
         &cancel,
         &|_, _| {},

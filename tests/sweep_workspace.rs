@@ -10,12 +10,15 @@ use std::sync::Arc;
 
 use shoplens::data::{load_dataset, LoadOptions};
 use shoplens::jobs::CancelToken;
+use shoplens::params::Hyperparams;
 use shoplens::recsys::matrix::{Interactions, MatrixOptions};
 use shoplens::recsys::params::*;
 use shoplens::recsys::split::Split;
+use shoplens::recsys::task::{record, RecommendRequest};
 use shoplens::recsys::train_and_evaluate;
-use shoplens::runs::sweep::{expand, parse_list, run_sweep, SweepSpec, SweepUpdate};
-use shoplens::runs::{fingerprint, RunHistory, RunModel, RunRecord, RunStatus};
+use shoplens::runs::sweep::{expand, parse_list, SweepSpec};
+use shoplens::runs::{fingerprint, run_sweep, RunHistory, RunModel, RunRecord, RunStatus};
+use shoplens::task::Reporter;
 use shoplens::workspace::{Workspace, WorkspaceError};
 
 fn shoplens(args: &[&str]) -> std::process::Output {
@@ -195,9 +198,20 @@ fn cli_sweep_refuses_bad_specs_and_damaged_workspaces() {
     );
 }
 
+/// A sweep request on `ds` with leave-last-out and default options.
+fn request(ds: Arc<shoplens::data::Dataset>, params: ModelParams) -> RecommendRequest {
+    RecommendRequest {
+        dataset: ds,
+        matrix: MatrixOptions::default(),
+        split: Split::LeaveLastOut,
+        params,
+        options: TrainOptions::default(),
+    }
+}
+
 #[test]
 fn sweep_core_reports_live_and_cancel_keeps_finished_runs() {
-    let (_, data) = sample();
+    let (ds, _) = sample();
     let base = ModelParams::Als(AlsParams {
         iterations: 4,
         ..Default::default()
@@ -210,25 +224,25 @@ fn sweep_core_reports_live_and_cancel_keeps_finished_runs() {
     let cancel = CancelToken::new();
     let finished = std::sync::Mutex::new(Vec::new());
     let epochs = std::sync::atomic::AtomicUsize::new(0);
+    let count = |_: shoplens::jobs::EpochEvent| {
+        epochs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    };
     run_sweep(
-        data,
-        &Split::LeaveLastOut,
+        &request(ds, base),
         &settings,
-        &TrainOptions::default(),
-        &cancel,
-        &|u| match u {
-            SweepUpdate::Epoch { .. } => {
-                epochs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        1,
+        &Reporter::silent(&cancel).with_epochs(&count),
+        &|index, outcome| {
+            finished
+                .lock()
+                .unwrap()
+                .push((index, outcome.record.status == RunStatus::Done));
+            if index == 1 {
+                cancel.cancel(); // stop after the second run
             }
-            SweepUpdate::Finished { index, run } => {
-                finished.lock().unwrap().push((index, run.result.is_ok()));
-                if index == 1 {
-                    cancel.cancel(); // stop after the second run
-                }
-            }
-            SweepUpdate::Started { .. } => {}
         },
-    );
+    )
+    .unwrap();
     assert_eq!(*finished.lock().unwrap(), vec![(0, true), (1, true)]);
     assert_eq!(epochs.into_inner(), 8, "4 epochs per finished run, live");
 }
@@ -265,13 +279,13 @@ fn workspace_round_trip_keeps_runs_and_models() {
         let t = train_and_evaluate(
             Arc::clone(&data),
             &Split::LeaveLastOut,
-            params,
+            &params.clone().checked().unwrap(),
             &options,
             &CancelToken::new(),
             &|_| {},
         )
         .unwrap();
-        let record = RunRecord::from_trained(&t, print.clone());
+        let record = record(&t, print.clone());
         history.push(record, Some(RunModel::Recommender(Arc::new(t))));
     }
     let mut failed = RunRecord::new(shoplens::runs::RunKind::Recommender, "als", print.clone());
@@ -383,7 +397,6 @@ fn movielens_sweep_on_real_data() {
         &|_, _| {},
     )
     .unwrap();
-    let data = Arc::new(Interactions::from_dataset(&ds, &MatrixOptions::default()).unwrap());
     let base = ModelParams::ItemKnn(ItemKnnParams::default());
     let spec = SweepSpec {
         lists: vec![
@@ -395,17 +408,17 @@ fn movielens_sweep_on_real_data() {
     let settings = expand(&base, &spec).unwrap();
     let hr = std::sync::Mutex::new(Vec::new());
     run_sweep(
-        data,
-        &Split::LeaveLastOut,
+        &request(Arc::new(ds), base),
         &settings,
-        &TrainOptions::default(),
-        &CancelToken::new(),
-        &|u| {
-            if let SweepUpdate::Finished { run, .. } = u {
-                hr.lock().unwrap().push(run.result.unwrap().metrics.hr);
+        1,
+        &Reporter::silent(&CancelToken::new()),
+        &|_, outcome| {
+            if let Some(RunModel::Recommender(t)) = &outcome.model {
+                hr.lock().unwrap().push(t.metrics.hr);
             }
         },
-    );
+    )
+    .unwrap();
     // The implicit 0.7.3 references (issue 3): cosine 0.0615, BM25 0.0689.
     let hr = hr.into_inner().unwrap();
     assert!((hr[0] - 0.0615).abs() <= 0.01, "{hr:?}");
@@ -434,7 +447,7 @@ fn workspace_keeps_sentiment_classifiers() {
         let reviews = Reviews::from_dataset(&ds, &columns).unwrap();
         let run = train_sentiment(
             &reviews,
-            &SentimentParams::default(),
+            &SentimentParams::default().checked().unwrap(),
             &SentimentOptions::default(),
             &CancelToken::new(),
             &|_, _| {},
@@ -442,7 +455,7 @@ fn workspace_keeps_sentiment_classifiers() {
         )
         .unwrap();
         let print = fingerprint(&ds);
-        let record = RunRecord::from_sentiment(&run, print.clone());
+        let record = shoplens::text::task::record(&run, print.clone());
         assert_eq!(record.primary_metric().unwrap().1, run.metrics.accuracy);
         let result = Arc::new(SentimentResult {
             run,
@@ -485,7 +498,12 @@ fn workspace_keeps_kmeans_clusterings() {
     let table = customer_table(&ds, None, None).unwrap();
     let params = KMeansParams::default();
     let scaled = scale(&table, &Feature::RFM, &params).unwrap();
-    let clustering = fit_kmeans(&scaled, &params, &CancelToken::new()).unwrap();
+    let clustering = fit_kmeans(
+        &scaled,
+        &params.clone().checked().unwrap(),
+        &CancelToken::new(),
+    )
+    .unwrap();
     let fit = SegmentFit {
         features: Feature::RFM.to_vec(),
         params: params.clone(),
@@ -497,14 +515,7 @@ fn workspace_keeps_kmeans_clusterings() {
         fit_secs: 0.01,
         data: fingerprint(&ds),
     };
-    let record = RunRecord::from_kmeans(
-        &fit.params,
-        &fit.features,
-        &fit.clustering,
-        fit.silhouette,
-        fit.fit_secs,
-        fit.data.clone(),
-    );
+    let record = shoplens::segment::task::record(&fit);
     assert_eq!(record.params["features"], "recency+frequency+monetary");
     let mut history = RunHistory::default();
     history.push(record, Some(RunModel::Segments(Arc::new(fit.clone()))));
@@ -535,7 +546,7 @@ fn early_stopping_ends_a_run_and_keeps_its_model() {
     let t = train_and_evaluate(
         data,
         &Split::LeaveLastOut,
-        &ModelParams::Bpr(BprParams::default()),
+        &ModelParams::Bpr(BprParams::default()).checked().unwrap(),
         &options,
         &CancelToken::new(),
         &|_| {},
@@ -558,7 +569,7 @@ fn early_stopping_ends_a_run_and_keeps_its_model() {
         .cloned()
         .fold(f64::MIN, f64::max);
     assert!(validations[n - 2..].iter().all(|v| *v <= best_before));
-    let record = RunRecord::from_trained(&t, fingerprint(&ds));
+    let record = record(&t, fingerprint(&ds));
     assert_eq!(
         record.note.as_deref(),
         Some(format!("stopped early at epoch {stopped}").as_str())
@@ -567,12 +578,12 @@ fn early_stopping_ends_a_run_and_keeps_its_model() {
 
 #[test]
 fn sentiment_sweep_on_real_sentences() {
-    use shoplens::runs::sweep::{run_sentiment_sweep, SentimentSweepUpdate};
-    use shoplens::text::{ReviewColumns, Reviews, SentimentOptions, SentimentParams};
+    use shoplens::text::task::{ReviewFile, SentimentRequest};
+    use shoplens::text::{ReviewColumns, SentimentOptions, SentimentParams};
     let Some(shared) = common::shared_data() else {
         return;
     };
-    let parts: Vec<Reviews> = ["amazon_cells_labelled", "imdb_labelled", "yelp_labelled"]
+    let mut files: Vec<ReviewFile> = ["amazon_cells_labelled", "imdb_labelled", "yelp_labelled"]
         .iter()
         .map(|f| {
             let path = shared.join(format!("uci-sentiment-labelled-sentences/{f}.txt"));
@@ -583,10 +594,14 @@ fn sentiment_sweep_on_real_sentences() {
                 &|_, _| {},
             )
             .unwrap();
-            Reviews::from_dataset(&ds, &ReviewColumns::from_roles(&ds).unwrap()).unwrap()
+            let columns = ReviewColumns::from_roles(&ds).unwrap();
+            ReviewFile {
+                dataset: Arc::new(ds),
+                columns,
+            }
         })
         .collect();
-    let reviews = Reviews::concat(parts);
+    let first = files.remove(0);
     let spec = SweepSpec {
         lists: vec![parse_list("c=0.1,1,10").unwrap()],
         ..Default::default()
@@ -594,29 +609,34 @@ fn sentiment_sweep_on_real_sentences() {
     let settings = expand(&SentimentParams::default(), &spec).unwrap();
     let accuracy = std::sync::Mutex::new(Vec::new());
     let epochs = std::sync::atomic::AtomicUsize::new(0);
-    let options = SentimentOptions {
-        threads: 2,
-        ..Default::default()
-    };
-    run_sentiment_sweep(
-        &reviews,
-        &settings,
-        &options,
-        &CancelToken::new(),
-        &|u| match u {
-            SentimentSweepUpdate::Finished { params, result, .. } => {
-                let run = (*result).unwrap();
-                accuracy
-                    .lock()
-                    .unwrap()
-                    .push((params.c, run.metrics.accuracy));
-            }
-            SentimentSweepUpdate::Epoch(_) => {
-                epochs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            }
-            SentimentSweepUpdate::Started { .. } => {}
+    let base = SentimentRequest {
+        file: first,
+        more: files,
+        params: SentimentParams::default(),
+        options: SentimentOptions {
+            threads: 2,
+            ..Default::default()
         },
-    );
+    };
+    let count = |_: shoplens::jobs::EpochEvent| {
+        epochs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    };
+    run_sweep(
+        &base,
+        &settings,
+        1,
+        &Reporter::silent(&CancelToken::new()).with_epochs(&count),
+        &|_, outcome| {
+            let Some(RunModel::Sentiment(r)) = &outcome.model else {
+                panic!("{:?}", outcome.record.status);
+            };
+            accuracy
+                .lock()
+                .unwrap()
+                .push((r.run.params.c, r.run.metrics.accuracy));
+        },
+    )
+    .unwrap();
     let accuracy = accuracy.into_inner().unwrap();
     assert_eq!(
         accuracy.iter().map(|a| a.0).collect::<Vec<_>>(),

@@ -2,6 +2,8 @@
 //! loads a second file through the same code path the Open dialog uses, then a
 //! bad file whose error shows while the previous profile stays on screen.
 
+#![cfg(feature = "gui")]
+
 mod common;
 
 use std::time::{Duration, Instant};
@@ -9,6 +11,7 @@ use std::time::{Duration, Instant};
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
 use shoplens::ui::ShoplensApp;
+use shoplens::workbench::Command;
 
 fn wait_until_idle(harness: &mut Harness<'_, ShoplensApp>) {
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -34,13 +37,13 @@ fn open_sample_then_second_file_then_bad_file() {
     wait_until_idle(&mut harness);
     let sample_rows = harness
         .state()
-        .view
-        .as_ref()
+        .bench()
+        .data()
         .expect("sample loaded")
         .loaded
         .profile
         .rows;
-    let sample_label = format!("{} rows", shoplens::cli::thousands(sample_rows));
+    let sample_label = format!("{} rows", shoplens::display::thousands(sample_rows));
     harness.get_by_label(&sample_label);
     harness.get_by_label_contains("shoplens-events");
 
@@ -51,7 +54,7 @@ fn open_sample_then_second_file_then_bad_file() {
         "second.csv",
         b"visitorid,itemid,event,timestamp\n1,10,view,1433221332117\n1,11,addtocart,1433221332118\n2,10,transaction,1433221332119\n",
     );
-    harness.state_mut().open_path(second);
+    harness.state_mut().send(Command::OpenFile(second));
     wait_until_idle(&mut harness);
     harness.get_by_label("3 rows");
     harness.get_by_label("2 users");
@@ -62,7 +65,7 @@ fn open_sample_then_second_file_then_bad_file() {
 
     // A bad file: the error is shown and the second file's profile is still there.
     let bad = common::write_temp(&d, "bad.csv", b"user_id,item_id\n1,2\n3\n");
-    harness.state_mut().open_path(bad);
+    harness.state_mut().send(Command::OpenFile(bad));
     wait_until_idle(&mut harness);
     harness.get_by_label_contains("line 3 has 1 fields but the header has 2");
     harness.get_by_label("3 rows");
@@ -88,13 +91,15 @@ fn cancel_keeps_the_current_data() {
             )
         });
     wait_until_idle(&mut harness);
-    harness.state_mut().open_path(common::sample_events());
+    harness
+        .state_mut()
+        .send(Command::OpenFile(common::sample_events()));
     harness.step();
     harness.get_by_label("Cancel").click();
     harness.run_steps(2);
     assert!(!harness.state().is_busy());
-    assert!(harness.state().view.is_some());
-    assert!(harness.state().error.is_none());
+    assert!(harness.state().bench().data().is_some());
+    assert!(harness.state().error().is_none());
 }
 
 #[test]
@@ -111,22 +116,14 @@ fn mapping_panel_remaps_roles() {
     wait_until_idle(&mut harness);
     harness.get_by_label("2 items");
     // Use "shop" as the item column, as a user would in the mapping panel.
-    {
-        let view = harness.state_mut().view.as_mut().unwrap();
-        for (role, column) in view.draft_roles.iter_mut() {
-            if *role == shoplens::data::Role::Item {
-                *column = Some("shop".into());
-            }
-        }
-    }
+    harness
+        .state_mut()
+        .set_draft_role(shoplens::data::Role::Item, Some("shop"));
     harness.run_steps(2);
     harness.get_by_label("Apply mapping").click();
     harness.step();
     wait_until_idle(&mut harness);
     harness.get_by_label("2 items");
-    let view = harness.state().view.as_ref().unwrap();
-    assert_eq!(
-        view.loaded.dataset.roles.get(shoplens::data::Role::Item),
-        Some("shop")
-    );
+    let ds = harness.state().bench().dataset().unwrap();
+    assert_eq!(ds.roles.get(shoplens::data::Role::Item), Some("shop"));
 }

@@ -3,6 +3,8 @@
 //! reopens with the runs and models, and a damaged workspace leaves the
 //! session as it was.
 
+#![cfg(feature = "gui")]
+
 mod common;
 
 use std::time::{Duration, Instant};
@@ -10,6 +12,7 @@ use std::time::{Duration, Instant};
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
 use shoplens::ui::ShoplensApp;
+use shoplens::workbench::{Command, JobKind};
 
 fn app() -> Harness<'static, ShoplensApp> {
     common::sample_app(1400.0, 1000.0)
@@ -22,30 +25,33 @@ fn three_run_sweep_from_the_ui_fills_the_runs_table() {
     harness.run_steps(2);
     harness.get_by_label_contains("No runs yet");
     // Short runs keep the test quick: the sweep starts from the Recommend tab's settings.
-    harness.state_mut().recommend.als.iterations = 4;
-    harness.state_mut().recommend.options.validate_every = 1;
+    harness
+        .state_mut()
+        .set_recommend_param("iterations", 4.into())
+        .unwrap();
+    harness.state_mut().recommend_options_mut().validate_every = 1;
     // The default draft sweeps factors over three values.
     harness.get_by_label("3 runs planned");
     harness.get_by_label("Run sweep").click();
     harness.run_steps(1);
     assert!(
-        harness.state().runs_tab.sweep_job.is_running(),
+        harness.state().is_job_active(JobKind::Sweep),
         "the sweep runs on a worker"
     );
 
     let mut counts = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(120);
-    while harness.state().runs_tab.sweep_job.is_running() {
+    while harness.state().is_job_active(JobKind::Sweep) {
         assert!(Instant::now() < deadline, "the sweep did not finish");
         harness.step();
-        let n = harness.state().runs.len();
+        let n = harness.state().bench().runs().len();
         if counts.last() != Some(&n) {
             counts.push(n);
         }
         std::thread::sleep(Duration::from_millis(5));
     }
     harness.run_steps(3);
-    assert_eq!(harness.state().runs.len(), 3);
+    assert_eq!(harness.state().bench().runs().len(), 3);
     for id in 1..=3 {
         harness.get_by_label(&format!("#{id}"));
     }
@@ -53,7 +59,8 @@ fn three_run_sweep_from_the_ui_fills_the_runs_table() {
     harness.get_by_label("Sweep finished: 3 runs");
     let factors: Vec<f64> = harness
         .state()
-        .runs
+        .bench()
+        .runs()
         .entries
         .iter()
         .map(|e| e.record.param_value("factors").unwrap())
@@ -61,12 +68,12 @@ fn three_run_sweep_from_the_ui_fills_the_runs_table() {
     assert_eq!(factors, vec![16.0, 32.0, 64.0]);
     // Runs arrived one by one (the table grew while the sweep ran) and are overlaid.
     assert!(counts.len() >= 3, "runs arrived live: {counts:?}");
-    assert_eq!(harness.state().runs_tab.selected.len(), 3);
+    assert_eq!(harness.state().overlaid_runs().len(), 3);
     harness.get_by_label_contains("Parallel coordinates");
     harness.get_by_label("Parameter importance");
 
     // New workspace with unsaved runs asks first; Cancel keeps them.
-    assert!(harness.state().has_unsaved_runs());
+    assert!(harness.state().bench().has_unsaved_runs());
     harness
         .state_mut()
         .guard_unsaved(shoplens::ui::Unsaved::NewWorkspace);
@@ -74,27 +81,35 @@ fn three_run_sweep_from_the_ui_fills_the_runs_table() {
     harness.get_by_label("Unsaved runs");
     harness.get_by_label("Cancel").click();
     harness.run_steps(2);
-    assert_eq!(harness.state().runs.len(), 3);
+    assert_eq!(harness.state().bench().runs().len(), 3);
     assert!(harness.query_by_label("Unsaved runs").is_none());
 
     // Save, start afresh, reopen: the runs and their models come back.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("ui.shoplens");
-    harness.state_mut().save_workspace_to(path.clone());
-    common::step_until(&mut harness, "the save", |app| !app.save_job.is_running());
-    assert!(path.exists());
-    assert!(!harness.state().workspace_dirty);
-    harness.state_mut().new_workspace();
-    harness.run_steps(2);
-    assert!(harness.state().runs.is_empty());
-    harness.state_mut().open_workspace(path.clone(), false);
-    common::step_until(&mut harness, "the workspace", |app| {
-        !app.workspace_job.is_running()
+    harness
+        .state_mut()
+        .send(Command::SaveWorkspace(path.clone()));
+    common::step_until(&mut harness, "the save", |app| {
+        !app.is_job_active(JobKind::SaveWorkspace)
     });
-    assert_eq!(harness.state().runs.len(), 3);
+    assert!(path.exists());
+    assert!(!harness.state().bench().workspace().dirty);
+    harness.state_mut().send(Command::NewWorkspace);
+    harness.run_steps(2);
+    assert!(harness.state().bench().runs().is_empty());
+    harness.state_mut().send(Command::OpenWorkspace {
+        path: path.clone(),
+        load_data: false,
+    });
+    common::step_until(&mut harness, "the workspace", |app| {
+        !app.is_job_active(JobKind::OpenWorkspace)
+    });
+    assert_eq!(harness.state().bench().runs().len(), 3);
     assert!(harness
         .state()
-        .runs
+        .bench()
+        .runs()
         .entries
         .iter()
         .all(|e| e.model.is_some()));
@@ -102,17 +117,20 @@ fn three_run_sweep_from_the_ui_fills_the_runs_table() {
     // Explore a reloaded model: it opens in the Recommend tab.
     harness.get_all_by_label("Explore").next().unwrap().click();
     harness.run_steps(3);
-    assert!(harness.state().recommend.explored.is_some());
+    assert!(harness.state().explored_recommender().is_some());
 
     // A damaged workspace is refused; the runs on screen stay.
     let bad = common::write_temp(&dir, "bad.shoplens", b"SHOPLENS-WORKSPACE 1\nbroken");
-    harness.state_mut().open_workspace(bad.clone(), false);
-    common::step_until(&mut harness, "the refusal", |app| {
-        !app.workspace_job.is_running()
+    harness.state_mut().send(Command::OpenWorkspace {
+        path: bad.clone(),
+        load_data: false,
     });
-    let error = harness.state().error.clone().unwrap_or_default();
+    common::step_until(&mut harness, "the refusal", |app| {
+        !app.is_job_active(JobKind::OpenWorkspace)
+    });
+    let error = harness.state().error().unwrap_or_default().to_owned();
     assert!(error.contains("damaged"), "{error}");
-    assert_eq!(harness.state().runs.len(), 3);
+    assert_eq!(harness.state().bench().runs().len(), 3);
     assert_eq!(
         std::fs::read(&bad).unwrap(),
         b"SHOPLENS-WORKSPACE 1\nbroken"
@@ -125,7 +143,7 @@ fn sentiment_sweep_from_the_ui_and_explore_a_classifier() {
     // The Sentiment tab finds the sample store's reviews.csv by itself.
     harness.get_by_label("Sentiment").click();
     common::step_until(&mut harness, "the sample reviews", |app| {
-        app.sentiment.own_source.is_some() && !app.sentiment.is_busy()
+        app.sentiment_has_own_reviews() && !app.is_busy()
     });
     harness.get_by_label("Runs").click();
     harness.run_steps(2);
@@ -136,14 +154,14 @@ fn sentiment_sweep_from_the_ui_and_explore_a_classifier() {
     harness.run_steps(3);
     harness.get_by_label("Sentiment: naive Bayes").click();
     harness.run_steps(2);
-    assert_eq!(harness.state().runs_tab.axes[0].name, "alpha");
+    assert_eq!(harness.state().sweep_axes()[0], "alpha");
     harness.get_by_label("3 runs planned");
     harness.get_by_label("Run sweep").click();
     harness.run_steps(1);
     common::step_until(&mut harness, "the sentiment sweep", |app| {
-        !app.runs_tab.sweep_job.is_running() && app.runs.len() == 3
+        !app.is_job_active(JobKind::Sweep) && app.bench().runs().len() == 3
     });
-    for e in &harness.state().runs.entries {
+    for e in &harness.state().bench().runs().entries {
         assert_eq!(e.record.kind, shoplens::runs::RunKind::Sentiment);
         assert_eq!(e.record.model, "nb");
         assert!(e.record.metrics["accuracy"] > 0.8, "{:?}", e.record.metrics);
@@ -151,6 +169,6 @@ fn sentiment_sweep_from_the_ui_and_explore_a_classifier() {
     harness.get_by_label("#3");
     harness.get_all_by_label("Explore").next().unwrap().click();
     harness.run_steps(3);
-    assert!(harness.state().sentiment.result.is_some());
-    assert_eq!(harness.state().state.tab, shoplens::ui::Tab::Sentiment);
+    assert!(harness.state().sentiment_result().is_some());
+    assert_eq!(harness.state().tab(), shoplens::ui::Tab::Sentiment);
 }

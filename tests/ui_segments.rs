@@ -1,17 +1,20 @@
 //! Drives the Segments tab of the real app: RFM segments appear for the sample
 //! store, a k scan runs on a worker with its curves, picking k = 4 fits four
 //! clusters with a profile row each, and a cluster lists its customers.
+#![cfg(feature = "gui")]
 
 mod common;
 
 use egui_kittest::kittest::Queryable;
+use shoplens::runs::RunKind;
+use shoplens::workbench::JobKind;
 
 #[test]
 fn scan_k_pick_four_and_read_the_profiles() {
     let mut harness = common::sample_app(1400.0, 1200.0);
     harness.get_by_label("Segments").click();
     common::step_until(&mut harness, "the customer table", |app| {
-        app.segments.base.is_some()
+        app.customers_ready()
     });
     harness.get_by_label("RFM segments");
     harness.get_by_label("Champions");
@@ -21,13 +24,13 @@ fn scan_k_pick_four_and_read_the_profiles() {
     harness.get_by_label("Scan k").click();
     harness.run_steps(1);
     assert!(
-        harness.state().segments.scan_job.is_running(),
+        harness.state().is_job_active(JobKind::Scan),
         "the scan runs on a worker"
     );
     common::step_until(&mut harness, "the k scan", |app| {
-        !app.segments.scan_job.is_running()
+        !app.is_job_active(JobKind::Scan)
     });
-    assert_eq!(harness.state().segments.live_scan.len(), 9, "k = 2..10");
+    assert_eq!(harness.state().scanned_ks().len(), 9, "k = 2..10");
     harness.get_by_label("k scan (9 values)");
 
     let pick = harness.get_by_label_contains("k = 4");
@@ -36,9 +39,9 @@ fn scan_k_pick_four_and_read_the_profiles() {
     harness.get_by_label_contains("k = 4").click();
     harness.run_steps(1);
     common::step_until(&mut harness, "the k-means fit", |app| {
-        app.segments.fit.is_some() && !app.segments.fit_job.is_running()
+        app.segment_fit().is_some() && !app.is_job_active(JobKind::Train(RunKind::Segments))
     });
-    assert_eq!(harness.state().segments.params.k, 4);
+    assert_eq!(harness.state().kmeans_k(), 4);
     // One profile row per cluster (the map's legend repeats the names).
     for c in 1..=4 {
         assert!(
@@ -47,17 +50,7 @@ fn scan_k_pick_four_and_read_the_profiles() {
         );
     }
     assert_eq!(harness.query_all_by_label("Cluster 5").count(), 0);
-    assert_eq!(
-        harness
-            .state()
-            .segments
-            .fit
-            .as_ref()
-            .unwrap()
-            .profiles
-            .len(),
-        4
-    );
+    assert_eq!(harness.state().segment_fit().unwrap().profiles.len(), 4);
     harness.get_by_label_contains("Clusters (k = 4");
 
     // A cluster lists its customers.

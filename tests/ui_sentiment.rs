@@ -3,10 +3,16 @@
 //! is scored live, confusion-matrix cells list their reviews, and a failed run
 //! leaves the previous result on screen.
 
+#![cfg(feature = "gui")]
+
 mod common;
 
 use egui_kittest::kittest::Queryable;
+use shoplens::runs::RunKind;
 use shoplens::text::LabelSource;
+use shoplens::workbench::JobKind;
+
+const TRAIN: JobKind = JobKind::Train(RunKind::Sentiment);
 
 #[test]
 fn train_on_the_sample_reviews_and_try_a_sentence() {
@@ -14,14 +20,12 @@ fn train_on_the_sample_reviews_and_try_a_sentence() {
 
     harness.get_by_label("Sentiment").click();
     common::step_until(&mut harness, "the sample reviews", |app| {
-        app.sentiment.own_source.is_some()
+        app.sentiment_has_own_reviews()
     });
     harness.get_by_label_contains("reviews.csv");
     let columns = harness
         .state()
-        .sentiment
-        .columns
-        .clone()
+        .sentiment_columns()
         .expect("columns guessed");
     assert_eq!(columns.text, "review");
     assert!(
@@ -32,18 +36,16 @@ fn train_on_the_sample_reviews_and_try_a_sentence() {
     harness.get_by_label("Train").click();
     harness.run_steps(1);
     assert!(
-        harness.state().sentiment.job.is_running(),
+        harness.state().is_job_active(TRAIN),
         "training runs on a worker"
     );
-    common::step_until(&mut harness, "training", |app| {
-        !app.sentiment.job.is_running()
-    });
+    common::step_until(&mut harness, "training", |app| !app.is_job_active(TRAIN));
     assert!(
-        harness.state().sentiment.live_epochs.len() > 3,
+        harness.state().sentiment_curve().len() > 3,
         "loss curve has points"
     );
     harness.get_by_label_contains("Training curve (");
-    let result = harness.state().sentiment.result.clone().expect("a result");
+    let result = harness.state().sentiment_result().expect("a result");
     assert!(result.run.metrics.accuracy > 0.9);
 
     // Type a clearly positive review into the try-it box.
@@ -57,11 +59,14 @@ fn train_on_the_sample_reviews_and_try_a_sentence() {
     harness.get_by_label_contains("Positive · P(positive) =");
     harness.get_by_label_contains("pushed positive: ");
     // A different sentence re-scores at once.
-    harness.state_mut().sentiment.try_text = "Terrible quality, it broke after two days".into();
+    harness
+        .state_mut()
+        .set_try_text("Terrible quality, it broke after two days");
     harness.run_steps(2);
     harness.get_by_label_contains("Negative · P(positive) =");
-    harness.state_mut().sentiment.try_text =
-        "Absolutely love this, excellent quality and works perfectly".into();
+    harness
+        .state_mut()
+        .set_try_text("Absolutely love this, excellent quality and works perfectly");
     harness.run_steps(2);
 
     // A confusion-matrix cell lists its reviews.
@@ -74,15 +79,11 @@ fn train_on_the_sample_reviews_and_try_a_sentence() {
     harness.get_by_label_contains("reviews actually negative, predicted negative");
 
     // A failing run (a label column that is not binary) keeps the result.
-    harness
-        .state_mut()
-        .sentiment
-        .columns
-        .as_mut()
-        .unwrap()
-        .label = LabelSource::Label {
+    let mut broken = columns.clone();
+    broken.label = LabelSource::Label {
         column: "review_time".into(),
     };
+    harness.state_mut().set_sentiment_columns(broken);
     // Move there first, as a user's pointer would (a click from far away in
     // the same frame is not seen as a click by egui here).
     harness.get_by_label("Train").hover();
@@ -90,17 +91,16 @@ fn train_on_the_sample_reviews_and_try_a_sentence() {
     harness.get_by_label("Train").click();
     harness.run_steps(1);
     common::step_until(&mut harness, "the failing run", |app| {
-        app.sentiment.message.is_some()
+        app.sentiment_message().is_some()
     });
     let message = harness
         .state()
-        .sentiment
-        .message
-        .clone()
-        .unwrap_or_default();
+        .sentiment_message()
+        .unwrap_or_default()
+        .to_owned();
     assert!(message.contains("binary label"), "{message}");
     assert!(
-        harness.state().sentiment.result.is_some(),
+        harness.state().sentiment_result().is_some(),
         "previous result kept"
     );
     harness.get_by_label_contains("Positive · P(positive) =");

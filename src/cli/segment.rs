@@ -1,26 +1,22 @@
 //! `shoplens segment`: customer features, RFM segments and k-means clusters.
 
 use std::path::PathBuf;
-use std::time::Instant;
 
 use clap::Args;
 
-use super::RoleArgs;
-use crate::data::catalogue::Catalogue;
-use crate::jobs::CancelToken;
-use crate::segment::clusters::{
-    fit_kmeans, profiles, scale, scan_k, silhouette, silhouette_sample, KMeansParams,
-};
-use crate::segment::features::{customer_table, Feature};
-use crate::segment::rfm::rfm;
+use super::{DataArgs, ParamArgs};
+use crate::params::Hyperparams;
+use crate::runs::RunModel;
+use crate::segment::clusters::KMeansParams;
+use crate::segment::features::Feature;
+use crate::segment::task::{Customers, KMeansRequest};
+use crate::task::{CancelToken, Reporter, TaskError};
 
 #[derive(Args, Debug)]
 pub struct SegmentArgs {
     /// Orders or events (any format `profile` reads).
-    #[arg(long)]
-    pub data: PathBuf,
     #[command(flatten)]
-    pub roles: RoleArgs,
+    pub data: DataArgs,
     #[arg(long, default_value_t = 4)]
     pub k: usize,
     /// Comma-separated features (default: recency,frequency,monetary — those available).
@@ -48,8 +44,31 @@ pub struct SegmentArgs {
     pub pseudonymise: Option<String>,
     #[arg(long, default_value_t = 2)]
     pub threads: usize,
+    #[command(flatten)]
+    pub any: ParamArgs,
     #[arg(long)]
     pub json: bool,
+}
+
+/// The features `--features` names, or the RFM ones the data has.
+pub fn features_of(names: &[String], customers: &Customers) -> Result<Vec<Feature>, String> {
+    if names.is_empty() {
+        return Ok(Feature::RFM
+            .into_iter()
+            .filter(|f| customers.table.get(*f).is_some())
+            .collect());
+    }
+    names
+        .iter()
+        .map(|n| {
+            Feature::parse(n).ok_or_else(|| {
+                format!(
+                    "unknown feature '{n}'; known: {}",
+                    Feature::ALL.map(|f| f.name()).join(", ")
+                )
+            })
+        })
+        .collect()
 }
 
 fn parse_range(text: &str) -> Result<std::ops::RangeInclusive<usize>, String> {
@@ -70,7 +89,7 @@ fn parse_range(text: &str) -> Result<std::ops::RangeInclusive<usize>, String> {
 }
 
 pub fn run(args: &SegmentArgs) -> Result<(), String> {
-    let params = KMeansParams {
+    let mut params = KMeansParams {
         k: args.k,
         n_init: args.n_init,
         seed: args.seed,
@@ -78,66 +97,67 @@ pub fn run(args: &SegmentArgs) -> Result<(), String> {
         zscore: !args.no_scaling,
         ..Default::default()
     };
+    args.any.apply(&mut params)?;
     params
-        .validate()
-        .map_err(|e| crate::segment::SegmentError::Params(e).to_string())?;
+        .check()
+        .map_err(|e| TaskError::Params(e).to_string())?;
     let scan = args.scan.as_deref().map(parse_range).transpose()?;
     let cancel = CancelToken::new();
-    let ds = crate::data::load_dataset(&args.data, &args.roles.load_options(), &cancel, &|_, _| {})
-        .map_err(|e| e.to_string())?;
-    let catalogue = Catalogue::beside(&args.data);
-    let table = customer_table(&ds, catalogue.as_ref(), None).map_err(|e| e.to_string())?;
-    let features: Vec<Feature> = if args.features.is_empty() {
-        Feature::RFM
-            .into_iter()
-            .filter(|f| table.get(*f).is_some())
-            .collect()
-    } else {
-        args.features
-            .iter()
-            .map(|n| {
-                Feature::parse(n).ok_or_else(|| {
-                    format!(
-                        "unknown feature '{n}'; known: {}",
-                        Feature::ALL.map(|f| f.name()).join(", ")
-                    )
-                })
-            })
-            .collect::<Result<_, _>>()?
-    };
-    let pool = crate::recsys::thread_pool(args.threads).map_err(|e| e.to_string())?;
+    let reporter = Reporter::silent(&cancel);
+    let dataset = std::sync::Arc::new(args.data.load()?);
+    let pool = crate::task::thread_pool(args.threads).map_err(|e| e.to_string())?;
     pool.install(|| -> Result<(), String> {
-        let scaled = scale(&table, &features, &params).map_err(|e| e.to_string())?;
-        let started = Instant::now();
-        let clustering = fit_kmeans(&scaled, &params, &cancel).map_err(|e| e.to_string())?;
-        let fit_secs = started.elapsed().as_secs_f64();
-        let sample = silhouette_sample(table.len(), params.seed);
-        let sil = silhouette(&scaled.x, &clustering.labels, clustering.k, &sample);
-        let profile = profiles(&table, &scaled, &clustering);
+        let customers = std::sync::Arc::new(
+            Customers::build(dataset, &reporter).map_err(|e| e.to_string())?,
+        );
+        let features = features_of(&args.features, &customers)?;
+        let request = KMeansRequest {
+            customers: std::sync::Arc::clone(&customers),
+            features: features.clone(),
+            params: params.clone(),
+        };
+        let outcome = crate::segment::task::run(&request, &reporter);
+        let Some(RunModel::Segments(fit)) = &outcome.model else {
+            return Err(outcome.failure().unwrap_or("no clusters").to_owned());
+        };
+        let table = &customers.table;
+        let print_point = |e: crate::task::EpochEvent| {
+            if !args.json {
+                let silhouette = e.metric.map_or(f64::NAN, |m| m.1);
+                eprintln!("k {:>2}  inertia {:.2}  silhouette {silhouette:.4}", e.epoch, e.loss);
+            }
+        };
         let scan_points = match scan {
-            Some(ks) => Some(scan_k(&scaled, ks, &params, &cancel, &|p| {
-                if !args.json {
-                    eprintln!("k {:>2}  inertia {:.2}  silhouette {:.4}", p.k, p.inertia, p.silhouette);
-                }
-            })
-            .map_err(|e| e.to_string())?),
+            Some(ks) => Some(
+                crate::segment::task::scan(
+                    &customers,
+                    &features,
+                    &params,
+                    ks,
+                    &reporter.with_epochs(&print_point),
+                )
+                .map_err(|e| e.to_string())?,
+            ),
             None => None,
         };
         let segments = if args.rfm || args.export.is_some() {
-            Some(rfm(&table).map_err(|e| e.to_string())?)
+            Some(customers.rfm.as_ref().map_err(|e| e.clone())?)
         } else {
             None
         };
         if let Some(path) = &args.export {
             crate::segment::export::write_customers(
                 path,
-                &table,
-                segments.as_ref(),
-                Some(&clustering.labels),
-                args.pseudonymise.as_deref().map(crate::export::Pseudonymizer::new).as_ref(),
-            )
-                .map_err(|e| e.to_string())?;
+                table,
+                segments,
+                Some(&fit.clustering.labels),
+                args.pseudonymise
+                    .as_deref()
+                    .map(crate::export::Pseudonymizer::new)
+                    .as_ref(),
+            )?;
         }
+        let clustering = &fit.clustering;
         if args.json {
             let mut json = serde_json::json!({
                 "customers": table.len(),
@@ -146,9 +166,9 @@ pub fn run(args: &SegmentArgs) -> Result<(), String> {
                 "n_init": params.n_init,
                 "seed": params.seed,
                 "inertia": clustering.inertia,
-                "silhouette": sil,
+                "silhouette": fit.silhouette,
                 "sizes": clustering.sizes,
-                "profiles": profile.iter().map(|p| {
+                "profiles": fit.profiles.iter().map(|p| {
                     let mut o = serde_json::Map::new();
                     o.insert("cluster".into(), p.cluster.into());
                     o.insert("size".into(), p.size.into());
@@ -158,7 +178,7 @@ pub fn run(args: &SegmentArgs) -> Result<(), String> {
                     }
                     serde_json::Value::Object(o)
                 }).collect::<Vec<_>>(),
-                "fit_secs": fit_secs,
+                "fit_secs": fit.fit_secs,
                 "notes": table.notes,
             });
             if let Some(points) = &scan_points {
@@ -176,10 +196,10 @@ pub fn run(args: &SegmentArgs) -> Result<(), String> {
                 clustering.k,
                 params.n_init,
                 clustering.inertia,
-                sil,
-                fit_secs
+                fit.silhouette,
+                fit.fit_secs
             );
-            for p in &profile {
+            for p in &fit.profiles {
                 let means: Vec<String> = p.means.iter().map(|(f, m)| format!("{} {m:.1}", f.name())).collect();
                 println!("  cluster {}: {} customers ({:.1}%) — {}; {}", p.cluster, p.size, p.share * 100.0, p.description, means.join(", "));
             }

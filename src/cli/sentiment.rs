@@ -4,11 +4,15 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::RoleArgs;
-use crate::jobs::CancelToken;
+use super::{print_epochs, ParamArgs, RoleArgs};
+use crate::data::load_dataset;
+use crate::params::Hyperparams;
+use crate::runs::RunModel;
+use crate::task::{CancelToken, Reporter, TaskError};
+use crate::text::task::{ReviewFile, SentimentRequest};
 use crate::text::{
-    train_sentiment, ClassifierKind, Evaluation, LabelSource, Ngrams, ReviewColumns, Reviews,
-    SentimentOptions, SentimentParams,
+    ClassifierKind, Evaluation, LabelSource, Ngrams, ReviewColumns, SentimentOptions,
+    SentimentParams,
 };
 
 #[derive(Args, Debug)]
@@ -18,8 +22,8 @@ pub struct SentimentArgs {
     pub data: Vec<PathBuf>,
     #[command(flatten)]
     pub roles: RoleArgs,
-    #[arg(long, value_parser = ["logreg", "nb"], default_value = "logreg")]
-    pub model: String,
+    #[arg(long, value_enum, default_value = "logreg")]
+    pub model: ClassifierKind,
     /// Logistic regression inverse regularisation strength.
     #[arg(long, allow_hyphen_values = true)]
     pub c: Option<f64>,
@@ -54,6 +58,8 @@ pub struct SentimentArgs {
     /// Print the probability that this text is positive (after training).
     #[arg(long)]
     pub predict: Option<String>,
+    #[command(flatten)]
+    pub any: ParamArgs,
     #[arg(long)]
     pub json: bool,
 }
@@ -61,11 +67,7 @@ pub struct SentimentArgs {
 impl SentimentArgs {
     pub fn params(&self) -> Result<SentimentParams, String> {
         let mut p = SentimentParams {
-            model: if self.model == "nb" {
-                ClassifierKind::NaiveBayes
-            } else {
-                ClassifierKind::LogisticRegression
-            },
+            model: self.model,
             ngrams: match self.ngrams.as_str() {
                 "auto" => None,
                 other => Some(Ngrams::parse(other)?),
@@ -85,16 +87,17 @@ impl SentimentArgs {
         if let Some(m) = self.min_df {
             p.min_df = m;
         }
+        self.any.apply(&mut p)?;
         Ok(p)
     }
 }
 
-/// Load every `--data` file and take its reviews with the columns the flags
-/// (or the detected format) name.
-pub fn load_reviews(args: &SentimentArgs, cancel: &CancelToken) -> Result<Reviews, String> {
-    let mut parts = Vec::new();
+/// Load every `--data` file and pick its review columns as the flags (or
+/// the detected format) name.
+pub fn review_files(args: &SentimentArgs, cancel: &CancelToken) -> Result<Vec<ReviewFile>, String> {
+    let mut files = Vec::new();
     for path in &args.data {
-        let ds = crate::data::load_dataset(path, &args.roles.load_options(), cancel, &|_, _| {})
+        let ds = load_dataset(path, &args.roles.load_options(), cancel, &|_, _| {})
             .map_err(|e| e.to_string())?;
         let mut columns = ReviewColumns::from_roles(&ds).map_err(|e| e.to_string())?;
         // An explicit rating column wins over a label column the format presets.
@@ -111,16 +114,19 @@ pub fn load_reviews(args: &SentimentArgs, cancel: &CancelToken) -> Result<Review
                 negative_max: args.negative_max,
             };
         }
-        parts.push(Reviews::from_dataset(&ds, &columns).map_err(|e| e.to_string())?);
+        files.push(ReviewFile {
+            dataset: std::sync::Arc::new(ds),
+            columns,
+        });
     }
-    Ok(Reviews::concat(parts))
+    Ok(files)
 }
 
 pub fn run(args: &SentimentArgs) -> Result<(), String> {
     let params = args.params()?;
     params
-        .validate()
-        .map_err(|e| crate::text::SentimentError::Params(e).to_string())?;
+        .check()
+        .map_err(|e| TaskError::Params(e).to_string())?;
     let options = SentimentOptions {
         evaluation: match args.folds {
             Some(k) => Evaluation::KFold { k },
@@ -130,22 +136,24 @@ pub fn run(args: &SentimentArgs) -> Result<(), String> {
         threads: args.threads,
     };
     let cancel = CancelToken::new();
-    let reviews = load_reviews(args, &cancel)?;
-    let quiet = args.json || args.predict.is_some();
-    let run = train_sentiment(&reviews, &params, &options, &cancel, &|_, _| {}, &|e| {
-        // Every fifth iteration (those carry the hold-out accuracy).
-        if !quiet && e.metric.is_some() {
-            eprintln!(
-                "iteration {:>4}  loss {:.6}  {:.2}s{}",
-                e.epoch,
-                e.loss,
-                e.secs,
-                e.metric
-                    .map_or(String::new(), |(n, v)| format!("  {n} {v:.4}"))
-            );
-        }
-    })
-    .map_err(|e| e.to_string())?;
+    let mut files = review_files(args, &cancel)?.into_iter();
+    let Some(file) = files.next() else {
+        return Err("give at least one --data file".into());
+    };
+    let request = SentimentRequest {
+        file,
+        more: files.collect(),
+        params: params.clone(),
+        options: options.clone(),
+    };
+    // Every fifth iteration (those carry the hold-out accuracy).
+    let on_epoch = print_epochs(args.json || args.predict.is_some(), true, "iteration");
+    let outcome =
+        crate::text::task::run(&request, &Reporter::silent(&cancel).with_epochs(&on_epoch));
+    let Some(RunModel::Sentiment(result)) = &outcome.model else {
+        return Err(outcome.failure().unwrap_or("no model").to_owned());
+    };
+    let (run, reviews) = (&result.run, &result.reviews);
     let m = &run.metrics;
     let prediction = args.predict.as_ref().map(|t| run.predict(t));
     if args.json {

@@ -1,27 +1,49 @@
-//! `shoplens sweep`: grid or random search over recommender hyperparameters,
-//! printed ranked by NDCG@k, optionally appended to a workspace.
+//! `shoplens sweep`: grid or random search over the hyperparameters of a
+//! recommender, a sentiment classifier or k-means, run through the same
+//! [`crate::runs::sweep`] as the Runs tab, printed ranked by the model's main
+//! metric, optionally appended to a workspace.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use clap::Args;
+use serde_json::json;
 
-use super::RecommendArgs;
-use crate::jobs::CancelToken;
-use crate::recsys::matrix::{Interactions, MatrixOptions};
-use crate::recsys::params::TrainOptions;
-use crate::recsys::split::Split;
-use crate::runs::sweep::{expand, parse_list, parse_range, run_sweep, SweepSpec, SweepUpdate};
-use crate::runs::{fingerprint, RunHistory, RunModel, RunRecord, RunStatus};
+use super::recommend::{EvalArgs, RecommenderFlags};
+use super::{print_epochs, DataArgs};
+use crate::params::Hyperparams;
+use crate::runs::sweep::{expand, parse_list, parse_range, rank, SweepSpec};
+use crate::runs::{ModelKind, Pipeline, RunModel, RunOutcome, RunStatus};
+use crate::segment::clusters::KMeansParams;
+use crate::segment::task::{Customers, KMeansRequest};
+use crate::task::{CancelToken, Reporter};
+use crate::text::params::{Evaluation, SentimentOptions, SentimentParams};
+use crate::text::task::{ReviewFile, SentimentRequest};
+use crate::text::ReviewColumns;
 use crate::workspace::{DataSource, Workspace};
 
 #[derive(Args, Debug)]
 pub struct SweepArgs {
-    /// Data, model, fixed hyperparameters, split, k, seed, threads (as `recommend`).
     #[command(flatten)]
-    pub base: RecommendArgs,
-    /// A swept parameter with listed values, e.g. `factors=16,32,64`; repeat
-    /// for more (up to 4 parameters in all).
+    pub data: DataArgs,
+    /// itemknn, als, bpr, ease, logreg, nb or kmeans.
+    #[arg(long, value_enum)]
+    pub model: ModelKind,
+    /// Fixed hyperparameters (as `recommend`; `--param NAME=VALUE` for any model).
+    #[command(flatten)]
+    pub hyper: RecommenderFlags,
+    /// Recommenders: split, k, seed, threads (as `recommend`); the seed also
+    /// seeds k-means, the k-fold shuffle and random search.
+    #[command(flatten)]
+    pub eval: EvalArgs,
+    /// Sentiment: k-fold cross-validation instead of the every-fifth hold-out.
+    #[arg(long)]
+    pub folds: Option<usize>,
+    /// k-means: the features to cluster on (default recency,frequency,monetary).
+    #[arg(long, value_delimiter = ',')]
+    pub features: Vec<String>,
+    /// A swept parameter with listed values, e.g. `factors=16,32,64` or
+    /// `reg=0.01,0.1`; repeat for more (up to 4 parameters in all).
     #[arg(long, value_name = "NAME=V1,V2,…")]
     pub grid: Vec<String>,
     /// Random search: this many runs drawn from the ranges (and lists).
@@ -33,44 +55,97 @@ pub struct SweepArgs {
     /// Refuse sweeps of more runs than this.
     #[arg(long, default_value_t = crate::runs::sweep::DEFAULT_CAP)]
     pub cap: usize,
-    /// Early stopping: stop a run after this many validations without a
-    /// better NDCG@k (0: off; validates every 5 epochs unless --validate-every).
+    /// Recommenders: stop a run after this many validations without a better
+    /// NDCG@k (0: off; validates every 5 epochs unless --validate-every).
     #[arg(long, default_value_t = 0)]
     pub patience: usize,
     /// Append the runs and their models to this `.shoplens` workspace
     /// (created when missing; an unreadable one is an error, never overwritten).
     #[arg(long)]
     pub workspace: Option<PathBuf>,
+    /// Recommenders: the best run's top-k; k-means: every customer with the
+    /// best run's cluster.
+    #[arg(long)]
+    pub export: Option<PathBuf>,
+    /// Pseudonymise customer ids in the export with this secret salt.
+    #[arg(long, value_name = "SALT")]
+    pub pseudonymise: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl SweepArgs {
+    fn spec(&self) -> Result<SweepSpec, String> {
+        Ok(SweepSpec {
+            lists: self
+                .grid
+                .iter()
+                .map(|g| parse_list(g))
+                .collect::<Result<_, _>>()?,
+            ranges: self
+                .range
+                .iter()
+                .map(|r| parse_range(r))
+                .collect::<Result<_, _>>()?,
+            random: self.random,
+            cap: self.cap,
+            seed: self.eval.seed,
+        })
+    }
+}
+
+/// A sweep's finished runs and how they are ranked.
+struct Swept {
+    runs: Vec<RunOutcome>,
+    metric: String,
+    evaluation: String,
+    title: &'static str,
+}
+
+/// Expand the settings, read the data once, run them all.
+fn sweep_of<P: Pipeline>(
+    base: P,
+    spec: &SweepSpec,
+    metric: String,
+    quiet: bool,
+) -> Result<Swept, String> {
+    let settings = expand(base.params(), spec)?;
+    let cancel = CancelToken::new();
+    let progress = |_: Option<f32>, message: &str| {
+        if !quiet && message.starts_with("run ") {
+            eprintln!("{message}");
+        }
+    };
+    let on_epoch = print_epochs(true, false, "epoch");
+    let reporter = Reporter::new(&cancel, &progress, &on_epoch);
+    let runs = Mutex::new(Vec::new());
+    crate::runs::run_sweep(&base, &settings, 1, &reporter, &|_, outcome| {
+        if let Ok(mut r) = runs.lock() {
+            r.push(outcome);
+        }
+    })
+    .map_err(|e| e.to_string())?;
+    let runs = runs.into_inner().unwrap_or_default();
+    Ok(Swept {
+        evaluation: runs
+            .first()
+            .map(|r| r.record.evaluation.clone())
+            .unwrap_or_default(),
+        runs,
+        metric,
+        title: base.params().title(),
+    })
 }
 
 pub fn run(args: &SweepArgs) -> Result<(), String> {
-    let b = &args.base;
-    let base = b.model_params()?;
-    let spec = SweepSpec {
-        lists: args
-            .grid
-            .iter()
-            .map(|g| parse_list(g))
-            .collect::<Result<_, _>>()?,
-        ranges: args
-            .range
-            .iter()
-            .map(|r| parse_range(r))
-            .collect::<Result<_, _>>()?,
-        random: args.random,
-        cap: args.cap,
-        seed: b.seed,
-    };
-    let settings = expand(&base, &spec)?;
-    let split = Split::parse(&b.split, b.seed)?;
+    let spec = args.spec()?;
     // Fail before any training when the workspace cannot be appended to.
-    let quiet = b.json;
     let opened = std::time::Instant::now();
     let mut workspace = match &args.workspace {
         Some(path) => Some(Workspace::open_or_new(path).map_err(|e| e.to_string())?),
         None => None,
     };
-    if let (Some(path), Some(ws), false) = (&args.workspace, &workspace, quiet) {
+    if let (Some(path), Some(ws), false) = (&args.workspace, &workspace, args.json) {
         eprintln!(
             "workspace {}: {} runs, {} models, read in {:.2}s",
             path.display(),
@@ -79,111 +154,83 @@ pub fn run(args: &SweepArgs) -> Result<(), String> {
             opened.elapsed().as_secs_f64()
         );
     }
-    let cancel = CancelToken::new();
-    let load_options = b.roles.load_options();
-    let dataset = crate::data::load_dataset(&b.data, &load_options, &cancel, &|_, _| {})
-        .map_err(|e| e.to_string())?;
-    let matrix = MatrixOptions {
-        min_user_interactions: b.min_user_interactions,
-        min_item_interactions: b.min_item_interactions,
-        ..Default::default()
-    };
-    let data = Arc::new(Interactions::from_dataset(&dataset, &matrix).map_err(|e| e.to_string())?);
-    let validate_every = match (args.patience, b.validate_every) {
-        (p, 0) if p > 0 => 5,
-        (_, v) => v,
-    };
-    let options = TrainOptions {
-        seed: b.seed,
-        threads: b.threads,
-        validate_every,
-        k: b.k,
-        patience: args.patience,
-    };
-    let data_print = fingerprint(&dataset);
-    let finished = Mutex::new(Vec::new());
-    run_sweep(
-        data,
-        &split,
-        &settings,
-        &options,
-        &cancel,
-        &|update| match update {
-            SweepUpdate::Started {
-                index,
-                total,
+    let dataset = Arc::new(args.data.load()?);
+    let quiet = args.json;
+    let mut customers = None;
+    let metric = args.model.primary_metric(args.eval.k);
+    let swept = match args.model {
+        ModelKind::Recommender(kind) => {
+            let mut params = kind.defaults();
+            args.hyper.apply(&mut params)?;
+            let base = args.eval.request(dataset, params, args.patience)?;
+            sweep_of(base, &spec, metric, quiet)?
+        }
+        ModelKind::Sentiment(kind) => {
+            let mut params = SentimentParams {
+                model: kind,
+                ..Default::default()
+            };
+            args.hyper.any.apply(&mut params)?;
+            let columns = ReviewColumns::from_roles(&dataset).map_err(|e| e.to_string())?;
+            let base = SentimentRequest {
+                file: ReviewFile { dataset, columns },
+                more: Vec::new(),
                 params,
-            } => {
-                if !quiet {
-                    eprintln!(
-                        "run {}/{total}: {}",
-                        index + 1,
-                        RunRecord::recommender_attempt(
-                            &params,
-                            &options,
-                            &split,
-                            Default::default()
-                        )
-                        .params_summary()
-                    );
-                }
+                options: SentimentOptions {
+                    evaluation: match args.folds {
+                        Some(k) => Evaluation::KFold { k },
+                        None => Evaluation::HoldOut,
+                    },
+                    seed: args.eval.seed,
+                    threads: args.eval.threads,
+                },
+            };
+            sweep_of(base, &spec, metric, quiet)?
+        }
+        ModelKind::KMeans => {
+            let cancel = CancelToken::new();
+            let built = Arc::new(
+                Customers::build(dataset, &Reporter::silent(&cancel)).map_err(|e| e.to_string())?,
+            );
+            let mut params = KMeansParams {
+                seed: args.eval.seed,
+                ..Default::default()
+            };
+            args.hyper.any.apply(&mut params)?;
+            let base = KMeansRequest {
+                features: super::segment::features_of(&args.features, &built)?,
+                customers: Arc::clone(&built),
+                params,
+            };
+            customers = Some(built);
+            let pool = crate::task::thread_pool(args.eval.threads).map_err(|e| e.to_string())?;
+            pool.install(|| sweep_of(base, &spec, metric, quiet))?
+        }
+    };
+    let records: Vec<_> = swept.runs.iter().map(|r| r.record.clone()).collect();
+    let order = rank(&records, &swept.metric);
+    if let (Some(path), Some(&best)) = (&args.export, order.first()) {
+        let salt = args.pseudonymise.as_deref();
+        match (&swept.runs[best].model, &customers) {
+            (Some(RunModel::Recommender(t)), _) => super::recommend::export(t, path, salt)?,
+            (Some(RunModel::Segments(fit)), Some(c)) => {
+                crate::segment::export::write_customers(
+                    path,
+                    &c.table,
+                    c.rfm.as_ref().ok(),
+                    Some(&fit.clustering.labels),
+                    salt.map(crate::export::Pseudonymizer::new).as_ref(),
+                )?;
             }
-            SweepUpdate::Epoch { .. } => {}
-            SweepUpdate::Finished { run, .. } => {
-                if let Ok(mut list) = finished.lock() {
-                    list.push(run);
-                }
-            }
-        },
-    );
-    let runs = finished.into_inner().unwrap_or_default();
-    let mut history = RunHistory::default();
-    let sweep_id = history.new_sweep();
-    let mut rows = Vec::new();
-    for run in runs {
-        rows.push(run.into_record(&options, &split, data_print.clone(), sweep_id));
-    }
-    let metric = format!("ndcg@{}", b.k);
-    // Best first; runs without the metric (failed, cancelled) last, in order.
-    let mut order: Vec<usize> = (0..rows.len()).collect();
-    order.sort_by(|&a, &c| {
-        let va = rows[a]
-            .0
-            .metrics
-            .get(&metric)
-            .copied()
-            .unwrap_or(f64::NEG_INFINITY);
-        let vc = rows[c]
-            .0
-            .metrics
-            .get(&metric)
-            .copied()
-            .unwrap_or(f64::NEG_INFINITY);
-        vc.partial_cmp(&va)
-            .unwrap_or(std::cmp::Ordering::Equal)
-            .then(a.cmp(&c))
-    });
-    if let (Some(path), Some(best)) = (&b.export, order.first()) {
-        if let Some(RunModel::Recommender(t)) = &rows[*best].1 {
-            t.export_top_k(
-                path,
-                b.k,
-                b.pseudonymise
-                    .as_deref()
-                    .map(crate::export::Pseudonymizer::new)
-                    .as_ref(),
-                &cancel,
-                &|_, _| {},
-            )
-            .map_err(|e| e.to_string())?;
+            _ => return Err("--export writes recommendations or customer clusters; sentiment sweeps have no export".into()),
         }
     }
     let json_runs: Vec<serde_json::Value> = order
         .iter()
         .enumerate()
         .map(|(rank, &i)| {
-            let r = &rows[i].0;
-            let mut v = serde_json::json!({
+            let r = &records[i];
+            let mut v = json!({
                 "rank": rank + 1,
                 "order": i + 1,
                 "model": r.model,
@@ -203,21 +250,12 @@ pub fn run(args: &SweepArgs) -> Result<(), String> {
         })
         .collect();
     if let (Some(path), Some(ws)) = (&args.workspace, workspace.as_mut()) {
-        let (mut saved, _) = ws.history();
-        let new_sweep = saved.new_sweep();
-        for (mut record, model) in rows.iter().cloned() {
-            record.sweep = Some(new_sweep);
-            saved.push(record, model);
-        }
-        ws.put_history(&saved);
         let source = DataSource {
-            path: std::fs::canonicalize(&b.data).unwrap_or_else(|_| b.data.clone()),
-            options: load_options.clone(),
+            path: std::fs::canonicalize(&args.data.data).unwrap_or_else(|_| args.data.data.clone()),
+            options: args.data.roles.load_options(),
             event_weights: Default::default(),
         };
-        if !ws.sources.contains(&source) {
-            ws.sources.push(source);
-        }
+        ws.append(swept.runs, source);
         let saving = std::time::Instant::now();
         let bytes = ws.save(path).map_err(|e| e.to_string())?;
         if !quiet {
@@ -230,28 +268,29 @@ pub fn run(args: &SweepArgs) -> Result<(), String> {
             );
         }
     }
-    if b.json {
+    if args.json {
         println!(
             "{}",
-            serde_json::json!({
-                "model": base.name(),
-                "metric": metric,
-                "split": split.describe(),
+            json!({
+                "model": records.first().map_or(String::new(), |r| r.model.clone()),
+                "metric": swept.metric,
+                "split": swept.evaluation,
                 "runs": json_runs,
             })
         );
     } else {
         println!(
-            "{} sweep on {}, ranked by {metric}:",
-            base.label(),
-            b.data.display()
+            "{} sweep on {}, ranked by {}:",
+            swept.title,
+            args.data.data.display(),
+            swept.metric
         );
         for v in &json_runs {
             println!(
                 "  #{:<3} {:<9} {:<8.4} {:>7.2}s  {}",
                 v["rank"],
                 v["status"].as_str().unwrap_or(""),
-                v["metrics"][&metric].as_f64().unwrap_or(f64::NAN),
+                v["metrics"][&swept.metric].as_f64().unwrap_or(f64::NAN),
                 v["fit_secs"].as_f64().unwrap_or(0.0),
                 v["params"]
             );

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use super::columns::texts;
 use super::{load_dataset, LoadError, LoadOptions, Role};
-use crate::jobs::CancelToken;
+use crate::task::CancelToken;
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CatalogueItem {

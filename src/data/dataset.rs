@@ -10,7 +10,7 @@ use super::error::LoadError;
 use super::reader::{read_table, separator_name};
 use super::roles::{infer_roles, ColumnRoles, Role};
 use super::sniff::FileKind;
-use crate::jobs::CancelToken;
+use crate::task::CancelToken;
 
 /// How to load a file. Everything is optional: the defaults detect it all.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -101,18 +101,9 @@ impl LoadError {
     }
 }
 
-impl From<crate::jobs::Cancelled> for LoadError {
-    fn from(_: crate::jobs::Cancelled) -> Self {
+impl From<crate::task::Cancelled> for LoadError {
+    fn from(_: crate::task::Cancelled) -> Self {
         LoadError::Cancelled
-    }
-}
-
-impl From<LoadError> for crate::jobs::JobFailure {
-    fn from(e: LoadError) -> Self {
-        match e {
-            LoadError::Cancelled => crate::jobs::JobFailure::Cancelled,
-            other => crate::jobs::JobFailure::Message(other.to_string()),
-        }
     }
 }
 

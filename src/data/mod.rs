@@ -22,7 +22,7 @@ pub use roles::{ColumnRoles, Role};
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::jobs::CancelToken;
+use crate::task::CancelToken;
 
 /// A loaded and profiled file: what the load job hands to the UI.
 pub struct Loaded {

@@ -17,7 +17,7 @@ use super::error::LoadError;
 use super::events::EventKind;
 use super::roles::Role;
 use super::timestamp::{format_day, format_iso};
-use crate::jobs::CancelToken;
+use crate::task::CancelToken;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct ColumnProfile {

@@ -13,7 +13,7 @@ use polars::prelude::*;
 use super::error::LoadError;
 use super::formats::{self, KnownFormat};
 use super::sniff::{self, CsvLayout, FileKind, Source, MAX_LINE_BYTES};
-use crate::jobs::CancelToken;
+use crate::task::CancelToken;
 
 /// Bytes parsed per polars call: large enough for polars' own threading to pay,
 /// small enough for responsive progress and cancel.

@@ -10,7 +10,7 @@ use std::ops::Deref;
 use std::path::{Path, PathBuf};
 
 use super::error::{line_and_column, LoadError};
-use crate::jobs::CancelToken;
+use crate::task::CancelToken;
 
 /// Longest line accepted. A longer one almost always means a file that is not a
 /// table (a minified JSON document, a binary blob) and would only exhaust memory.

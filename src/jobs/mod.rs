@@ -1,75 +1,35 @@
-//! Background jobs: work runs on named worker threads and reports back through a
-//! **bounded** channel that the UI drains without blocking.
+//! Background jobs: one [`JobRegistry`] runs every worker of the app. Work
+//! runs on named threads and reports through a **bounded** channel per job;
+//! the registry drains all of them once per frame under one time budget.
 //!
-//! Every job carries a [`Generation`]. Starting a new job in a [`JobSlot`] cancels
-//! the previous one and bumps the generation, so a late result from a cancelled or
-//! superseded job is recognised as stale and dropped instead of overwriting newer
-//! results.
+//! - Progress and epochs are sent without blocking: when the channel is full
+//!   the update is dropped (a newer one follows, and run records keep their
+//!   full curve).
+//! - Items (a sweep's finished runs) and the final outcome are sent blocking:
+//!   they always arrive, in order.
+//! - Cancel sets the job's token and keeps the job, *cancelling*, until the
+//!   worker's final message arrives, so a cancelled training still reports
+//!   its record with the partial curve.
+//! - Starting a job under a key that already has one cancels the old one;
+//!   its later messages are reported with `current: false`, so a stale result
+//!   can be recorded but never shown as the latest.
+//! - "Busy" is derived from the jobs still in the registry.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TryRecvError, TrySendError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Capacity of a job's event channel. Progress events beyond it are dropped (the
-/// next one supersedes them anyway); the final result is always delivered.
+pub use crate::task::{CancelToken, Cancelled, EpochEvent};
+use crate::task::{Reporter, TaskError};
+
+/// Capacity of a job's channel.
 const CHANNEL_CAPACITY: usize = 64;
 
-/// Monotonic id of a job within one [`JobSlot`].
+/// Monotonic id of a job within one registry.
 pub type Generation = u64;
 
-/// Shared flag a worker polls to stop early.
-#[derive(Clone, Debug, Default)]
-pub struct CancelToken(Arc<AtomicBool>);
-
-impl CancelToken {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    pub fn cancel(&self) {
-        self.0.store(true, Ordering::Relaxed);
-    }
-
-    pub fn is_cancelled(&self) -> bool {
-        self.0.load(Ordering::Relaxed)
-    }
-
-    /// `Err(Cancelled)` once cancel was requested: use with `?` inside loops.
-    pub fn check(&self) -> Result<(), Cancelled> {
-        if self.is_cancelled() {
-            Err(Cancelled)
-        } else {
-            Ok(())
-        }
-    }
-}
-
-/// The job stopped because its cancel token was set.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("cancelled")]
-pub struct Cancelled;
-
-/// One point of a training curve, streamed while a model fits.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct EpochEvent {
-    pub epoch: usize,
-    pub loss: f64,
-    /// Validation metric name and value, reported every few epochs.
-    pub metric: Option<(String, f64)>,
-    pub secs: f64,
-}
-
-/// What a worker reports while it runs.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Progress {
-    /// Fraction done in `0..=1` (or `None` when unknown) and what is happening.
-    Step {
-        fraction: Option<f32>,
-        message: String,
-    },
-    Epoch(EpochEvent),
-}
+/// Wakes the thread that polls the registry (the UI's `request_repaint`).
+pub type Waker = Arc<dyn Fn() + Send + Sync>;
 
 /// How a job ended.
 #[derive(Debug)]
@@ -77,156 +37,6 @@ pub enum Outcome<T> {
     Done(T),
     Failed(String),
     Cancelled,
-}
-
-#[derive(Debug)]
-enum Message<T> {
-    Progress(Progress),
-    Finished(Outcome<T>),
-}
-
-/// Handed to the worker closure: report progress and check for cancellation.
-pub struct JobContext<T> {
-    sender: SyncSender<Message<T>>,
-    cancel: CancelToken,
-}
-
-impl<T> JobContext<T> {
-    pub fn cancel_token(&self) -> &CancelToken {
-        &self.cancel
-    }
-
-    pub fn check_cancelled(&self) -> Result<(), Cancelled> {
-        self.cancel.check()
-    }
-
-    /// Non-blocking: a full channel drops this update (a newer one will follow).
-    pub fn progress(&self, fraction: Option<f32>, message: impl Into<String>) {
-        self.send_progress(Progress::Step {
-            fraction,
-            message: message.into(),
-        });
-    }
-
-    pub fn epoch(&self, event: EpochEvent) {
-        self.send_progress(Progress::Epoch(event));
-    }
-
-    fn send_progress(&self, progress: Progress) {
-        match self.sender.try_send(Message::Progress(progress)) {
-            Ok(()) | Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {}
-        }
-    }
-
-    /// A progress callback usable by core functions that know nothing of jobs.
-    pub fn reporter(&self) -> impl Fn(f32, &str) + '_ {
-        move |fraction, message| self.progress(Some(fraction), message)
-    }
-}
-
-/// A running job as seen from the thread that started it.
-pub struct JobHandle<T> {
-    pub generation: Generation,
-    pub name: String,
-    pub started: Instant,
-    receiver: Receiver<Message<T>>,
-    cancel: CancelToken,
-    finished: bool,
-}
-
-/// An event drained from a job, tagged with the job's generation.
-#[derive(Debug)]
-pub enum JobEvent<T> {
-    Progress(Progress),
-    Finished(Outcome<T>),
-}
-
-impl<T: Send + 'static> JobHandle<T> {
-    /// Run `work` on a new named thread. The closure returns `Ok(value)`,
-    /// `Err(JobFailure::Cancelled)` when it noticed a cancel, or a message.
-    pub fn spawn<F>(name: &str, generation: Generation, work: F) -> std::io::Result<Self>
-    where
-        F: FnOnce(&JobContext<T>) -> Result<T, JobFailure> + Send + 'static,
-    {
-        let (sender, receiver) = sync_channel(CHANNEL_CAPACITY);
-        let cancel = CancelToken::new();
-        let context = JobContext {
-            sender,
-            cancel: cancel.clone(),
-        };
-        std::thread::Builder::new()
-            .name(format!("shoplens-{name}"))
-            .spawn(move || {
-                let outcome =
-                    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&context)))
-                    {
-                        Ok(Ok(value)) if !context.cancel.is_cancelled() => Outcome::Done(value),
-                        Ok(Ok(_)) | Ok(Err(JobFailure::Cancelled)) => Outcome::Cancelled,
-                        Ok(Err(JobFailure::Message(message))) => Outcome::Failed(message),
-                        Err(panic) => Outcome::Failed(format!(
-                            "internal error (please report it): {}",
-                            panic_message(&panic)
-                        )),
-                    };
-                // Blocking send: the final outcome must not be dropped. It only fails
-                // when the receiver is gone, i.e. nobody is interested any more.
-                let _ = context.sender.send(Message::Finished(outcome));
-            })?;
-        Ok(Self {
-            generation,
-            name: name.to_owned(),
-            started: Instant::now(),
-            receiver,
-            cancel,
-            finished: false,
-        })
-    }
-
-    pub fn cancel(&self) {
-        self.cancel.cancel();
-    }
-
-    pub fn is_finished(&self) -> bool {
-        self.finished
-    }
-
-    /// Drain what has arrived, stopping after `budget` so a chatty worker cannot
-    /// stall a frame.
-    pub fn drain(&mut self, budget: Duration) -> Vec<JobEvent<T>> {
-        let start = Instant::now();
-        let mut events = Vec::new();
-        while !self.finished && start.elapsed() <= budget {
-            match self.receiver.try_recv() {
-                Ok(Message::Progress(p)) => events.push(JobEvent::Progress(p)),
-                Ok(Message::Finished(outcome)) => {
-                    self.finished = true;
-                    events.push(JobEvent::Finished(outcome));
-                }
-                Err(TryRecvError::Empty) => break,
-                Err(TryRecvError::Disconnected) => {
-                    self.finished = true;
-                    events.push(JobEvent::Finished(Outcome::Failed(
-                        "the worker stopped without a result".into(),
-                    )));
-                }
-            }
-        }
-        events
-    }
-
-    /// Block until the job ends (CLI and tests), forwarding progress to `on_progress`.
-    pub fn wait(mut self, mut on_progress: impl FnMut(Progress)) -> Outcome<T> {
-        loop {
-            match self.receiver.recv() {
-                Ok(Message::Progress(p)) => on_progress(p),
-                Ok(Message::Finished(outcome)) => {
-                    self.finished = true;
-                    return outcome;
-                }
-                Err(_) => return Outcome::Failed("the worker stopped without a result".into()),
-            }
-        }
-    }
 }
 
 /// Why a job closure did not produce a value.
@@ -242,6 +52,334 @@ impl From<Cancelled> for JobFailure {
     }
 }
 
+impl From<TaskError> for JobFailure {
+    fn from(e: TaskError) -> Self {
+        match e {
+            TaskError::Cancelled => JobFailure::Cancelled,
+            other => JobFailure::Message(other.to_string()),
+        }
+    }
+}
+
+impl From<crate::data::LoadError> for JobFailure {
+    fn from(e: crate::data::LoadError) -> Self {
+        TaskError::from(e).into()
+    }
+}
+
+enum Message<T> {
+    Step {
+        fraction: Option<f32>,
+        message: String,
+    },
+    Epoch(EpochEvent),
+    Item(T),
+    Finished(Outcome<T>),
+}
+
+/// Handed to the worker closure: report progress, deliver items, check for
+/// cancellation.
+pub struct JobContext<T> {
+    sender: SyncSender<Message<T>>,
+    cancel: CancelToken,
+    waker: Waker,
+}
+
+impl<T: Send> JobContext<T> {
+    pub fn cancel_token(&self) -> &CancelToken {
+        &self.cancel
+    }
+
+    pub fn check_cancelled(&self) -> Result<(), Cancelled> {
+        self.cancel.check()
+    }
+
+    /// Non-blocking: a full channel drops this update (a newer one will follow).
+    pub fn progress(&self, fraction: Option<f32>, message: impl Into<String>) {
+        self.send_droppable(Message::Step {
+            fraction,
+            message: message.into(),
+        });
+    }
+
+    pub fn epoch(&self, event: EpochEvent) {
+        self.send_droppable(Message::Epoch(event));
+    }
+
+    /// A partial result that must arrive (e.g. one finished run of a sweep):
+    /// waits while the channel is full. The live epochs start afresh after it.
+    pub fn deliver(&self, item: T) {
+        // Fails only when the registry is gone: nobody is interested any more.
+        let _ = self.sender.send(Message::Item(item));
+        (self.waker)();
+    }
+
+    /// Run `f` with a [`Reporter`] that forwards to this job.
+    pub fn with_reporter<R>(&self, f: impl FnOnce(&Reporter) -> R) -> R
+    where
+        T: Send,
+    {
+        let progress = |fraction: Option<f32>, message: &str| self.progress(fraction, message);
+        let epoch = |e: EpochEvent| self.epoch(e);
+        f(&Reporter::new(&self.cancel, &progress, &epoch))
+    }
+
+    fn send_droppable(&self, message: Message<T>) {
+        match self.sender.try_send(message) {
+            Ok(()) => (self.waker)(),
+            Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {}
+        }
+    }
+}
+
+struct Job<K, T> {
+    key: K,
+    generation: Generation,
+    name: String,
+    started: Instant,
+    receiver: Receiver<Message<T>>,
+    cancel: CancelToken,
+    cancelling: bool,
+    progress: Option<(Option<f32>, String)>,
+    epochs: Vec<EpochEvent>,
+    finished: bool,
+}
+
+/// What a job reported, for the owner of the registry to act on.
+#[derive(Debug)]
+pub struct JobEvent<K, T> {
+    pub key: K,
+    pub generation: Generation,
+    /// No newer job was started under the same key.
+    pub current: bool,
+    pub update: Update<T>,
+}
+
+#[derive(Debug)]
+pub enum Update<T> {
+    Item(T),
+    Finished(Outcome<T>),
+}
+
+/// A running job as the status bar shows it.
+pub struct JobInfo<'a, K> {
+    pub key: K,
+    pub name: &'a str,
+    pub cancelling: bool,
+    pub secs: f64,
+    pub progress: Option<(Option<f32>, &'a str)>,
+}
+
+/// Every background job of one owner (the workbench), by key.
+pub struct JobRegistry<K, T> {
+    jobs: Vec<Job<K, T>>,
+    next_generation: Generation,
+    waker: Waker,
+    /// The job drained first next time, so no job starves under the budget.
+    cursor: usize,
+}
+
+impl<K: Copy + PartialEq + std::fmt::Debug, T: Send + 'static> JobRegistry<K, T> {
+    pub fn new(waker: Waker) -> Self {
+        Self {
+            jobs: Vec::new(),
+            next_generation: 1,
+            waker,
+            cursor: 0,
+        }
+    }
+
+    /// Run `work` on a new named thread as the current job of `key`; a job
+    /// already running under `key` is cancelled (and still reports, as not
+    /// current). The closure returns `Ok(value)` (also when it turned a
+    /// cancel into a value of its own, such as a cancelled run record),
+    /// `Err(JobFailure::Cancelled)`, or a message.
+    pub fn start<F>(&mut self, key: K, name: &str, work: F) -> Result<Generation, String>
+    where
+        F: FnOnce(&JobContext<T>) -> Result<T, JobFailure> + Send + 'static,
+    {
+        self.cancel(key);
+        let generation = self.next_generation;
+        self.next_generation += 1;
+        let (sender, receiver) = sync_channel(CHANNEL_CAPACITY);
+        let cancel = CancelToken::new();
+        let context = JobContext {
+            sender,
+            cancel: cancel.clone(),
+            waker: Arc::clone(&self.waker),
+        };
+        std::thread::Builder::new()
+            .name(format!("shoplens-{name}"))
+            .spawn(move || {
+                let outcome =
+                    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&context)))
+                    {
+                        Ok(Ok(value)) => Outcome::Done(value),
+                        Ok(Err(JobFailure::Cancelled)) => Outcome::Cancelled,
+                        Ok(Err(JobFailure::Message(message))) => Outcome::Failed(message),
+                        Err(panic) => Outcome::Failed(format!(
+                            "internal error (please report it): {}",
+                            panic_message(&panic)
+                        )),
+                    };
+                // Blocking: the final outcome must not be dropped.
+                let _ = context.sender.send(Message::Finished(outcome));
+                (context.waker)();
+            })
+            .map_err(|e| format!("could not start a worker thread: {e}"))?;
+        self.jobs.push(Job {
+            key,
+            generation,
+            name: name.to_owned(),
+            started: Instant::now(),
+            receiver,
+            cancel,
+            cancelling: false,
+            progress: Some((Some(0.0), format!("{name}…"))),
+            epochs: Vec::new(),
+            finished: false,
+        });
+        Ok(generation)
+    }
+
+    /// Ask the jobs of `key` to stop. They stay (cancelling) until their
+    /// worker's final message arrives.
+    pub fn cancel(&mut self, key: K) {
+        for job in self.jobs.iter_mut().filter(|j| j.key == key) {
+            job.cancel.cancel();
+            job.cancelling = true;
+        }
+    }
+
+    /// Stop the jobs of `key` and forget them now: for work whose result
+    /// nobody wants once cancelled (a load, an export). Whatever the worker
+    /// still sends is dropped.
+    pub fn abandon(&mut self, key: K) {
+        for job in self.jobs.iter().filter(|j| j.key == key) {
+            job.cancel.cancel();
+        }
+        self.jobs.retain(|j| j.key != key);
+    }
+
+    /// Ask every job to stop (the app is closing).
+    pub fn cancel_all(&mut self) {
+        for job in &mut self.jobs {
+            job.cancel.cancel();
+            job.cancelling = true;
+        }
+    }
+
+    fn current(&self, key: K) -> Option<&Job<K, T>> {
+        self.jobs
+            .iter()
+            .filter(|j| j.key == key)
+            .max_by_key(|j| j.generation)
+    }
+
+    /// A job of `key` runs and was not asked to stop.
+    pub fn is_running(&self, key: K) -> bool {
+        self.current(key).is_some_and(|j| !j.cancelling)
+    }
+
+    /// The current job of `key` was cancelled and has not reported back yet.
+    pub fn is_cancelling(&self, key: K) -> bool {
+        self.current(key).is_some_and(|j| j.cancelling)
+    }
+
+    /// Running or cancelling.
+    pub fn is_active(&self, key: K) -> bool {
+        self.current(key).is_some()
+    }
+
+    /// Any job at all, cancelling ones included.
+    pub fn is_busy(&self) -> bool {
+        !self.jobs.is_empty()
+    }
+
+    /// The current job's latest progress (fraction, message).
+    pub fn progress(&self, key: K) -> Option<(Option<f32>, &str)> {
+        self.current(key)
+            .and_then(|j| j.progress.as_ref())
+            .map(|(f, m)| (*f, m.as_str()))
+    }
+
+    /// The current job's epochs since it started or delivered its last item.
+    pub fn epochs(&self, key: K) -> &[EpochEvent] {
+        self.current(key).map_or(&[], |j| j.epochs.as_slice())
+    }
+
+    pub fn current_generation(&self, key: K) -> Option<Generation> {
+        self.current(key).map(|j| j.generation)
+    }
+
+    /// Every job, oldest first.
+    pub fn jobs(&self) -> impl Iterator<Item = JobInfo<'_, K>> {
+        self.jobs.iter().map(|j| JobInfo {
+            key: j.key,
+            name: &j.name,
+            cancelling: j.cancelling,
+            secs: j.started.elapsed().as_secs_f64(),
+            progress: j.progress.as_ref().map(|(f, m)| (*f, m.as_str())),
+        })
+    }
+
+    /// Drain what every job sent, spending at most `budget` in all, and drop
+    /// the jobs that finished.
+    pub fn poll(&mut self, budget: Duration) -> Vec<JobEvent<K, T>> {
+        let deadline = Instant::now() + budget;
+        let mut raw = Vec::new();
+        let n = self.jobs.len();
+        for offset in 0..n {
+            let i = (self.cursor + offset) % n;
+            let job = &mut self.jobs[i];
+            while !job.finished && Instant::now() <= deadline {
+                match job.receiver.try_recv() {
+                    Ok(Message::Step { fraction, message }) => {
+                        job.progress = Some((fraction, message));
+                    }
+                    Ok(Message::Epoch(e)) => job.epochs.push(e),
+                    Ok(Message::Item(item)) => {
+                        job.epochs.clear();
+                        raw.push((job.key, job.generation, Update::Item(item)));
+                    }
+                    Ok(Message::Finished(outcome)) => {
+                        job.finished = true;
+                        raw.push((job.key, job.generation, Update::Finished(outcome)));
+                    }
+                    Err(TryRecvError::Empty) => break,
+                    Err(TryRecvError::Disconnected) => {
+                        job.finished = true;
+                        raw.push((
+                            job.key,
+                            job.generation,
+                            Update::Finished(Outcome::Failed(
+                                "the worker stopped without a result".into(),
+                            )),
+                        ));
+                    }
+                }
+            }
+        }
+        if n > 0 {
+            self.cursor = (self.cursor + 1) % n;
+        }
+        let events = raw
+            .into_iter()
+            .map(|(key, generation, update)| JobEvent {
+                key,
+                generation,
+                current: self
+                    .jobs
+                    .iter()
+                    .all(|j| j.key != key || j.generation <= generation),
+                update,
+            })
+            .collect();
+        self.jobs.retain(|j| !j.finished);
+        events
+    }
+}
+
 fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
     if let Some(s) = panic.downcast_ref::<&str>() {
         (*s).to_owned()
@@ -252,173 +390,212 @@ fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
     }
 }
 
-/// At most one job of a kind at a time. Starting a new one cancels the old one;
-/// events of anything but the current generation never reach the caller.
-pub struct JobSlot<T> {
-    next_generation: Generation,
-    current: Option<JobHandle<T>>,
-    /// Latest progress of the current job, for a progress bar.
-    pub last_progress: Option<(Option<f32>, String)>,
-}
-
-impl<T> Default for JobSlot<T> {
-    fn default() -> Self {
-        Self {
-            next_generation: 1,
-            current: None,
-            last_progress: None,
-        }
-    }
-}
-
-impl<T: Send + 'static> JobSlot<T> {
-    /// Cancel whatever runs and start `work` as the new current job.
-    pub fn start<F>(&mut self, name: &str, work: F) -> Result<Generation, String>
-    where
-        F: FnOnce(&JobContext<T>) -> Result<T, JobFailure> + Send + 'static,
-    {
-        self.cancel();
-        let generation = self.next_generation;
-        self.next_generation += 1;
-        let handle = JobHandle::spawn(name, generation, work)
-            .map_err(|e| format!("could not start a worker thread: {e}"))?;
-        self.current = Some(handle);
-        self.last_progress = Some((Some(0.0), format!("{name}…")));
-        Ok(generation)
-    }
-
-    /// Request cancellation and forget the job: anything it still sends is stale.
-    pub fn cancel(&mut self) {
-        if let Some(job) = self.current.take() {
-            job.cancel();
-        }
-        self.last_progress = None;
-    }
-
-    pub fn is_running(&self) -> bool {
-        self.current.is_some()
-    }
-
-    pub fn current_generation(&self) -> Option<Generation> {
-        self.current.as_ref().map(|j| j.generation)
-    }
-
-    pub fn current_name(&self) -> Option<&str> {
-        self.current.as_ref().map(|j| j.name.as_str())
-    }
-
-    /// Drain the current job's events within `budget`. Returns the epochs seen and
-    /// the outcome once the job finished (the slot is then empty again).
-    pub fn poll(
-        &mut self,
-        budget: Duration,
-    ) -> (Vec<EpochEvent>, Option<(Generation, Outcome<T>)>) {
-        let Some(job) = self.current.as_mut() else {
-            return (Vec::new(), None);
-        };
-        let generation = job.generation;
-        let mut epochs = Vec::new();
-        let mut finished = None;
-        for event in job.drain(budget) {
-            match event {
-                JobEvent::Progress(Progress::Step { fraction, message }) => {
-                    self.last_progress = Some((fraction, message));
-                }
-                JobEvent::Progress(Progress::Epoch(e)) => epochs.push(e),
-                JobEvent::Finished(outcome) => finished = Some((generation, outcome)),
-            }
-        }
-        if finished.is_some() {
-            self.current = None;
-            self.last_progress = None;
-        }
-        (epochs, finished)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn wait_for<T: Send + 'static>(slot: &mut JobSlot<T>) -> (Generation, Outcome<T>) {
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    enum Key {
+        A,
+        B,
+    }
+
+    fn registry<T: Send + 'static>() -> JobRegistry<Key, T> {
+        JobRegistry::new(Arc::new(|| {}))
+    }
+
+    /// Poll until the registry is idle; every event seen, in order.
+    fn drain<T: Send + 'static>(r: &mut JobRegistry<Key, T>) -> Vec<JobEvent<Key, T>> {
         let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            if let (_, Some(done)) = slot.poll(Duration::from_millis(5)) {
-                return done;
-            }
-            assert!(Instant::now() < deadline, "job did not finish");
-            std::thread::sleep(Duration::from_millis(2));
+        let mut events = Vec::new();
+        while r.is_busy() {
+            assert!(Instant::now() < deadline, "jobs did not finish");
+            events.extend(r.poll(Duration::from_millis(5)));
+            std::thread::sleep(Duration::from_millis(1));
         }
+        events
     }
 
     #[test]
-    fn finished_job_delivers_its_value() {
-        let mut slot = JobSlot::<u32>::default();
-        slot.start("answer", |_| Ok(42)).unwrap();
-        let (generation, outcome) = wait_for(&mut slot);
-        assert_eq!(generation, 1);
-        assert!(matches!(outcome, Outcome::Done(42)));
-        assert!(!slot.is_running());
+    fn finished_job_delivers_its_value_and_leaves() {
+        let mut r = registry::<u32>();
+        r.start(Key::A, "answer", |_| Ok(42)).unwrap();
+        assert!(r.is_running(Key::A) && r.is_busy());
+        let events = drain(&mut r);
+        assert!(matches!(
+            events.as_slice(),
+            [JobEvent {
+                key: Key::A,
+                current: true,
+                update: Update::Finished(Outcome::Done(42)),
+                ..
+            }]
+        ));
+        assert!(!r.is_busy());
     }
 
     #[test]
-    fn superseded_job_never_reaches_the_caller() {
-        let mut slot = JobSlot::<&'static str>::default();
+    fn superseded_job_still_reports_but_not_as_current() {
+        let mut r = registry::<&'static str>();
         let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
-        slot.start("slow", move |_| {
+        r.start(Key::A, "slow", move |_| {
             let _ = release_rx.recv_timeout(Duration::from_secs(5));
             Ok("stale")
         })
         .unwrap();
-        slot.start("fast", |_| Ok("fresh")).unwrap();
+        r.start(Key::A, "fast", |_| Ok("fresh")).unwrap();
         release_tx.send(()).unwrap();
-        let (generation, outcome) = wait_for(&mut slot);
-        assert_eq!(generation, 2);
-        assert!(matches!(outcome, Outcome::Done("fresh")));
+        let events = drain(&mut r);
+        let seen: Vec<(&str, bool)> = events
+            .iter()
+            .map(|e| match e.update {
+                Update::Finished(Outcome::Done(v)) => (v, e.current),
+                _ => ("?", e.current),
+            })
+            .collect();
+        assert!(seen.contains(&("fresh", true)), "{seen:?}");
+        assert!(seen.contains(&("stale", false)), "{seen:?}");
     }
 
     #[test]
-    fn cancel_token_stops_a_loop() {
-        let mut slot = JobSlot::<u64>::default();
-        slot.start("spin", |ctx| {
+    fn cancel_keeps_the_job_until_its_worker_reports_its_value() {
+        let mut r = registry::<u64>();
+        r.start(Key::A, "spin", |ctx| {
             let mut n = 0u64;
-            loop {
-                ctx.check_cancelled()?;
+            while !ctx.cancel_token().is_cancelled() {
                 n += 1;
                 ctx.progress(None, format!("{n}"));
                 std::thread::sleep(Duration::from_millis(1));
             }
+            // A cancelled run still returns its (partial) record.
+            Ok(n)
         })
         .unwrap();
-        let handle = slot.current.take().unwrap();
-        handle.cancel();
-        let outcome = handle.wait(|_| {});
-        assert!(matches!(outcome, Outcome::Cancelled));
+        std::thread::sleep(Duration::from_millis(20));
+        r.cancel(Key::A);
+        assert!(r.is_cancelling(Key::A) && !r.is_running(Key::A) && r.is_busy());
+        let events = drain(&mut r);
+        assert!(matches!(
+            events.last().map(|e| &e.update),
+            Some(Update::Finished(Outcome::Done(n))) if *n > 0
+        ));
+    }
+
+    #[test]
+    fn a_closure_that_gives_up_on_cancel_ends_cancelled() {
+        let mut r = registry::<()>();
+        r.start(Key::A, "loop", |ctx| loop {
+            ctx.check_cancelled()?;
+            std::thread::sleep(Duration::from_millis(1));
+        })
+        .unwrap();
+        r.cancel(Key::A);
+        let events = drain(&mut r);
+        assert!(matches!(
+            events[0].update,
+            Update::Finished(Outcome::Cancelled)
+        ));
+    }
+
+    #[test]
+    fn an_abandoned_job_is_gone_at_once_and_never_reports() {
+        let mut r = registry::<u8>();
+        r.start(Key::A, "slow", |ctx| {
+            while !ctx.cancel_token().is_cancelled() {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            Ok(1)
+        })
+        .unwrap();
+        r.abandon(Key::A);
+        assert!(!r.is_busy());
+        std::thread::sleep(Duration::from_millis(20));
+        assert!(r.poll(Duration::from_millis(5)).is_empty());
     }
 
     #[test]
     fn panic_in_worker_becomes_a_failure_not_a_crash() {
-        let mut slot = JobSlot::<u8>::default();
-        slot.start("boom", |_| panic!("bad thing")).unwrap();
-        let (_, outcome) = wait_for(&mut slot);
-        match outcome {
-            Outcome::Failed(m) => assert!(m.contains("bad thing")),
+        let mut r = registry::<u8>();
+        r.start(Key::A, "boom", |_| panic!("bad thing")).unwrap();
+        match &drain(&mut r)[0].update {
+            Update::Finished(Outcome::Failed(m)) => assert!(m.contains("bad thing")),
             other => panic!("expected failure, got {other:?}"),
         }
     }
 
     #[test]
-    fn progress_never_blocks_a_worker_when_nobody_reads() {
-        let handle = JobHandle::<u32>::spawn("chatty", 1, |ctx| {
-            for i in 0..10_000 {
-                ctx.progress(Some(i as f32 / 10_000.0), "working");
+    fn items_all_arrive_in_order_even_past_the_channel_capacity() {
+        let mut r = registry::<usize>();
+        r.start(Key::B, "items", |ctx| {
+            for i in 0..(3 * CHANNEL_CAPACITY) {
+                ctx.progress(None, "chatty");
+                ctx.deliver(i);
             }
-            Ok(7)
+            Ok(usize::MAX)
         })
         .unwrap();
-        let mut seen = 0;
-        let outcome = handle.wait(|_| seen += 1);
-        assert!(matches!(outcome, Outcome::Done(7)));
-        assert!(seen <= 10_000);
+        let items: Vec<usize> = drain(&mut r)
+            .into_iter()
+            .filter_map(|e| match e.update {
+                Update::Item(i) => Some(i),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(items, (0..3 * CHANNEL_CAPACITY).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn epochs_are_kept_per_job_and_restart_after_an_item() {
+        let mut r = registry::<u8>();
+        let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
+        let (end_tx, end_rx) = std::sync::mpsc::channel::<()>();
+        r.start(Key::A, "curve", move |ctx| {
+            for epoch in 1..=3 {
+                ctx.epoch(EpochEvent {
+                    epoch,
+                    loss: 1.0,
+                    metric: None,
+                    secs: 0.0,
+                });
+            }
+            let _ = go_rx.recv_timeout(Duration::from_secs(5));
+            ctx.deliver(1);
+            let _ = end_rx.recv_timeout(Duration::from_secs(5));
+            Ok(0)
+        })
+        .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while r.epochs(Key::A).len() < 3 {
+            assert!(Instant::now() < deadline, "epochs did not arrive");
+            r.poll(Duration::from_millis(5));
+        }
+        assert!(r.epochs(Key::B).is_empty());
+        go_tx.send(()).unwrap();
+        loop {
+            assert!(Instant::now() < deadline, "the item did not arrive");
+            let events = r.poll(Duration::from_millis(5));
+            if events.iter().any(|e| matches!(e.update, Update::Item(1))) {
+                break;
+            }
+        }
+        assert!(r.epochs(Key::A).is_empty(), "a new run starts a new curve");
+        end_tx.send(()).unwrap();
+        drain(&mut r);
+    }
+
+    #[test]
+    fn one_budget_serves_every_job() {
+        let mut r = registry::<u8>();
+        r.start(Key::A, "a", |_| Ok(1)).unwrap();
+        r.start(Key::B, "b", |_| Ok(2)).unwrap();
+        let mut done: Vec<u8> = drain(&mut r)
+            .into_iter()
+            .filter_map(|e| match e.update {
+                Update::Finished(Outcome::Done(v)) => Some(v),
+                _ => None,
+            })
+            .collect();
+        done.sort();
+        assert_eq!(done, vec![1, 2]);
     }
 }

@@ -22,7 +22,7 @@ use rayon::prelude::*;
 
 use super::matrix::Csr;
 use super::models::Model;
-use crate::jobs::{CancelToken, Cancelled};
+use crate::task::{CancelToken, Cancelled};
 
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Metrics {

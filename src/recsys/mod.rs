@@ -13,16 +13,19 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use crate::jobs::{CancelToken, EpochEvent};
+use crate::params::Checked;
+use crate::task::{thread_pool, CancelToken, EpochEvent};
 use matrix::{Csr, Interactions};
 use metrics::{evaluate, top_k, Metrics};
 use models::{fit, FitContext, Model};
 use params::{ModelParams, TrainOptions};
 use split::{split, Split};
 
+pub mod task;
+
 /// Errors of the recommender pipeline (the shared model-task error: bad
 /// input with a message, invalid parameters one per field, or cancelled).
-pub type RecError = crate::task_error::TaskError;
+pub type RecError = crate::task::TaskError;
 
 /// A trained and evaluated model with everything needed to explore it.
 pub struct Trained {
@@ -40,25 +43,18 @@ pub struct Trained {
     pub stopped_early: Option<usize>,
 }
 
-pub fn thread_pool(threads: usize) -> Result<rayon::ThreadPool, RecError> {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads.max(1))
-        .thread_name(|i| format!("shoplens-train-{i}"))
-        .build()
-        .map_err(|e| RecError::Input(format!("could not start worker threads: {e}")))
-}
-
 /// Split, fit and evaluate. `on_epoch` sees every epoch (loss, and every
-/// `validate_every` epochs the validation NDCG@k on the test users).
+/// `validate_every` epochs the validation NDCG@k on the test users; with
+/// early stopping and validation off, every 5 epochs).
 pub fn train_and_evaluate(
     data: Arc<Interactions>,
     how: &Split,
-    params: &ModelParams,
+    params: &Checked<ModelParams>,
     options: &TrainOptions,
     cancel: &CancelToken,
     on_epoch: &(dyn Fn(EpochEvent) + Sync),
 ) -> Result<Trained, RecError> {
-    params.validate().map_err(RecError::Params)?;
+    let options = &options.effective();
     if data.n_users() < 2 {
         return Err(RecError::Input(format!(
             "recommenders need at least 2 users; this data has {}",
@@ -129,7 +125,7 @@ pub fn train_and_evaluate(
         .map_err(|_| RecError::Cancelled)?;
     let epochs = epochs.into_inner().unwrap_or_default();
     Ok(Trained {
-        params: params.clone(),
+        params: (**params).clone(),
         options: options.clone(),
         split: how.clone(),
         data,

@@ -1,7 +1,11 @@
-//! Hyperparameters of every model: defaults, documentation and validation (one
-//! error per invalid field), `Send + Sync` so they move to a worker.
+//! Hyperparameters of every recommender: defaults, and their specs in the
+//! shared interface ([`crate::params`]) — names, CLI aliases, labels,
+//! tooltips, valid and slider ranges — so validation gives one error per
+//! invalid field and sweeps, the CLI and the tabs all use the same names.
 
 use serde::{Deserialize, Serialize};
+
+use crate::params::{log_slider, slider, Hyperparams, ParamKind, ParamSpec};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -102,6 +106,82 @@ impl Default for EaseParams {
     }
 }
 
+/// Which recommender.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+#[value(rename_all = "lowercase")]
+pub enum RecommenderKind {
+    Popular,
+    #[value(name = "itemknn")]
+    ItemKnn,
+    Als,
+    Bpr,
+    Ease,
+}
+
+impl RecommenderKind {
+    pub const ALL: [RecommenderKind; 5] = [
+        RecommenderKind::Popular,
+        RecommenderKind::ItemKnn,
+        RecommenderKind::Als,
+        RecommenderKind::Bpr,
+        RecommenderKind::Ease,
+    ];
+
+    /// The name in records, JSON and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            RecommenderKind::Popular => "popular",
+            RecommenderKind::ItemKnn => "itemknn",
+            RecommenderKind::Als => "als",
+            RecommenderKind::Bpr => "bpr",
+            RecommenderKind::Ease => "ease",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            RecommenderKind::Popular => "Most popular",
+            RecommenderKind::ItemKnn => "Item kNN",
+            RecommenderKind::Als => "ALS (implicit)",
+            RecommenderKind::Bpr => "BPR-MF",
+            RecommenderKind::Ease => "EASE",
+        }
+    }
+
+    /// One line on what the model does, for the UI.
+    pub fn describe(self) -> &'static str {
+        match self {
+            RecommenderKind::Popular => {
+                "Recommends the items most users interacted with. No parameters."
+            }
+            RecommenderKind::ItemKnn => "Items similar to the customer's history (co-occurrence)",
+            RecommenderKind::Als => {
+                "Matrix factorisation for implicit feedback (conjugate gradient)"
+            }
+            RecommenderKind::Bpr => {
+                "Matrix factorisation trained to rank bought items above others"
+            }
+            RecommenderKind::Ease => "Closed-form item-item model (one matrix inverse)",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<RecommenderKind> {
+        Self::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// The model's default parameters.
+    pub fn defaults(self) -> ModelParams {
+        match self {
+            RecommenderKind::Popular => ModelParams::Popular,
+            RecommenderKind::ItemKnn => ModelParams::ItemKnn(Default::default()),
+            RecommenderKind::Als => ModelParams::Als(Default::default()),
+            RecommenderKind::Bpr => ModelParams::Bpr(Default::default()),
+            RecommenderKind::Ease => ModelParams::Ease(Default::default()),
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "model", rename_all = "lowercase")]
 pub enum ModelParams {
@@ -112,156 +192,210 @@ pub enum ModelParams {
     Ease(EaseParams),
 }
 
-impl ModelParams {
-    pub const NAMES: [&'static str; 5] = ["popular", "itemknn", "als", "bpr", "ease"];
+const FACTORS: ParamSpec = ParamSpec::new(
+    "factors",
+    "factors",
+    "Latent dimensions: more capture finer taste but overfit small data and train slower",
+    ParamKind::Int {
+        min: 1,
+        max: Some(1024),
+    },
+    log_slider(1.0, 256.0),
+);
+const AT_LEAST_0: ParamKind = ParamKind::Float {
+    min: 0.0,
+    above: false,
+    max: None,
+};
+const ABOVE_0: ParamKind = ParamKind::Float {
+    min: 0.0,
+    above: true,
+    max: None,
+};
 
-    pub fn default_for(name: &str) -> Option<ModelParams> {
-        Some(match name {
-            "popular" => ModelParams::Popular,
-            "itemknn" => ModelParams::ItemKnn(Default::default()),
-            "als" => ModelParams::Als(Default::default()),
-            "bpr" => ModelParams::Bpr(Default::default()),
-            "ease" => ModelParams::Ease(Default::default()),
-            _ => return None,
-        })
+const ITEMKNN_SPECS: &[ParamSpec] = &[
+    ParamSpec::new(
+        "similarity",
+        "similarity",
+        "How item vectors are compared: cosine between the items' user vectors, or BM25 weighting (down-weights very active users and very popular items)",
+        ParamKind::Choice(&[("cosine", "cosine"), ("bm25", "BM25")]),
+        None,
+    ),
+    ParamSpec::new(
+        "neighbors",
+        "neighbors K",
+        "Similar items kept per item (the item itself counts)",
+        ParamKind::Int { min: 1, max: None },
+        log_slider(1.0, 500.0),
+    )
+    .aliases(&["neighbours"]),
+    ParamSpec::new(
+        "k1",
+        "K1",
+        "BM25 saturation: how fast repeated interactions stop adding weight",
+        AT_LEAST_0,
+        slider(0.0, 5.0),
+    )
+    .when("similarity", "bm25"),
+    ParamSpec::new(
+        "b",
+        "B",
+        "BM25 length normalisation: 0 none, 1 full",
+        ParamKind::Float {
+            min: 0.0,
+            above: false,
+            max: Some(1.0),
+        },
+        slider(0.0, 1.0),
+    )
+    .when("similarity", "bm25"),
+];
+
+const ALS_SPECS: &[ParamSpec] = &[
+    FACTORS,
+    ParamSpec::new(
+        "regularization",
+        "regularisation",
+        "L2 penalty λ on the factors: higher is smoother, lower fits the training data closer",
+        AT_LEAST_0,
+        log_slider(0.0, 10.0),
+    )
+    .aliases(&["reg"]),
+    ParamSpec::new(
+        "alpha",
+        "alpha",
+        "Confidence of an observed interaction = alpha × its weight (unobserved pairs count 1)",
+        ABOVE_0,
+        log_slider(0.01, 100.0),
+    ),
+    ParamSpec::new(
+        "iterations",
+        "iterations",
+        "Alternating passes over users and items",
+        ParamKind::Int {
+            min: 1,
+            max: Some(10_000),
+        },
+        slider(1.0, 100.0),
+    ),
+    ParamSpec::new(
+        "cg_steps",
+        "CG steps",
+        "Conjugate-gradient steps per user/item and pass",
+        ParamKind::Int {
+            min: 1,
+            max: Some(100),
+        },
+        slider(1.0, 10.0),
+    )
+    .advanced(),
+    ParamSpec::new(
+        "track_loss",
+        "plot training loss",
+        "Computes the loss each iteration: one more pass over the data",
+        ParamKind::Bool,
+        None,
+    )
+    .advanced(),
+];
+
+const BPR_SPECS: &[ParamSpec] = &[
+    ParamSpec {
+        tooltip: "Latent dimensions (an item bias is added)",
+        ..FACTORS
+    },
+    ParamSpec::new(
+        "learning_rate",
+        "learning rate",
+        "SGD step size",
+        ABOVE_0,
+        log_slider(0.001, 0.5),
+    )
+    .aliases(&["lr"]),
+    ParamSpec::new(
+        "regularization",
+        "regularisation",
+        "L2 penalty on the factors",
+        AT_LEAST_0,
+        log_slider(0.0, 1.0),
+    )
+    .aliases(&["reg"]),
+    ParamSpec::new(
+        "epochs",
+        "epochs",
+        "Passes; each draws as many samples as there are train interactions",
+        ParamKind::Int {
+            min: 1,
+            max: Some(100_000),
+        },
+        log_slider(1.0, 500.0),
+    )
+    .aliases(&["iterations"]),
+    ParamSpec::new(
+        "negatives",
+        "negatives",
+        "Negative items sampled per positive pair (popularity-weighted)",
+        ParamKind::Int {
+            min: 1,
+            max: Some(100),
+        },
+        slider(1.0, 20.0),
+    ),
+];
+
+const EASE_SPECS: &[ParamSpec] = &[
+    ParamSpec::new(
+        "lambda",
+        "λ",
+        "L2 penalty of the closed-form item-item model",
+        ABOVE_0,
+        log_slider(1.0, 5000.0),
+    ),
+    ParamSpec::new(
+        "max_items",
+        "max items",
+        "EASE inverts an items × items matrix; it refuses larger catalogues",
+        ParamKind::Int { min: 1, max: None },
+        log_slider(100.0, 20_000.0),
+    )
+    .advanced(),
+];
+
+impl ModelParams {
+    pub fn kind(&self) -> RecommenderKind {
+        match self {
+            ModelParams::Popular => RecommenderKind::Popular,
+            ModelParams::ItemKnn(_) => RecommenderKind::ItemKnn,
+            ModelParams::Als(_) => RecommenderKind::Als,
+            ModelParams::Bpr(_) => RecommenderKind::Bpr,
+            ModelParams::Ease(_) => RecommenderKind::Ease,
+        }
     }
 
     pub fn name(&self) -> &'static str {
-        match self {
-            ModelParams::Popular => "popular",
-            ModelParams::ItemKnn(_) => "itemknn",
-            ModelParams::Als(_) => "als",
-            ModelParams::Bpr(_) => "bpr",
-            ModelParams::Ease(_) => "ease",
-        }
+        self.kind().name()
     }
 
     pub fn label(&self) -> &'static str {
+        self.kind().label()
+    }
+}
+
+impl Hyperparams for ModelParams {
+    fn specs(&self) -> &'static [ParamSpec] {
         match self {
-            ModelParams::Popular => "Most popular",
-            ModelParams::ItemKnn(_) => "Item kNN",
-            ModelParams::Als(_) => "ALS (implicit)",
-            ModelParams::Bpr(_) => "BPR-MF",
-            ModelParams::Ease(_) => "EASE",
+            ModelParams::Popular => &[],
+            ModelParams::ItemKnn(_) => ITEMKNN_SPECS,
+            ModelParams::Als(_) => ALS_SPECS,
+            ModelParams::Bpr(_) => BPR_SPECS,
+            ModelParams::Ease(_) => EASE_SPECS,
         }
     }
 
-    /// Every invalid field, each with its own message.
-    pub fn validate(&self) -> Result<(), Vec<ParamError>> {
-        let mut errors = Vec::new();
-        let mut check = |ok: bool, field: &'static str, message: &str| {
-            if !ok {
-                errors.push(ParamError {
-                    field,
-                    message: message.to_owned(),
-                });
-            }
-        };
-        let finite_pos = |x: f32| x.is_finite() && x > 0.0;
-        let finite_non_neg = |x: f32| x.is_finite() && x >= 0.0;
-        match self {
-            ModelParams::Popular => {}
-            ModelParams::ItemKnn(p) => {
-                check(p.neighbors >= 1, "neighbors", "must be at least 1");
-                check(finite_non_neg(p.k1), "k1", "must be a number ≥ 0");
-                check(
-                    p.b.is_finite() && (0.0..=1.0).contains(&p.b),
-                    "b",
-                    "must be between 0 and 1",
-                );
-            }
-            ModelParams::Als(p) => {
-                check(
-                    (1..=1024).contains(&p.factors),
-                    "factors",
-                    "must be between 1 and 1024",
-                );
-                check(
-                    finite_non_neg(p.regularization),
-                    "regularization",
-                    "must be a number ≥ 0",
-                );
-                check(finite_pos(p.alpha), "alpha", "must be a number > 0");
-                check(
-                    (1..=10_000).contains(&p.iterations),
-                    "iterations",
-                    "must be between 1 and 10000",
-                );
-                check(
-                    (1..=100).contains(&p.cg_steps),
-                    "cg_steps",
-                    "must be between 1 and 100",
-                );
-            }
-            ModelParams::Bpr(p) => {
-                check(
-                    (1..=1024).contains(&p.factors),
-                    "factors",
-                    "must be between 1 and 1024",
-                );
-                check(
-                    finite_pos(p.learning_rate),
-                    "learning_rate",
-                    "must be a number > 0",
-                );
-                check(
-                    finite_non_neg(p.regularization),
-                    "regularization",
-                    "must be a number ≥ 0",
-                );
-                check(
-                    (1..=100_000).contains(&p.epochs),
-                    "epochs",
-                    "must be between 1 and 100000",
-                );
-                check(
-                    (1..=100).contains(&p.negatives),
-                    "negatives",
-                    "must be between 1 and 100",
-                );
-            }
-            ModelParams::Ease(p) => {
-                check(finite_pos(p.lambda), "lambda", "must be a number > 0");
-                check(p.max_items >= 1, "max_items", "must be at least 1");
-            }
-        }
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(errors)
-        }
-    }
-
-    /// Flat `name → value` view for tables and JSON.
-    /// Goes through text so f32 fields print as written (0.01, not
-    /// 0.009999999776482582).
-    pub fn to_json(&self) -> serde_json::Value {
-        json_as_written(self)
+    fn title(&self) -> &'static str {
+        self.label()
     }
 }
-
-/// `value` as JSON through text, so f32 fields read as written (0.01, not
-/// 0.009999999776482582 as `serde_json::to_value` gives).
-pub fn json_as_written<T: Serialize>(value: &T) -> serde_json::Value {
-    serde_json::to_string(value)
-        .ok()
-        .and_then(|s| serde_json::from_str(&s).ok())
-        .unwrap_or(serde_json::Value::Null)
-}
-
-/// One invalid hyperparameter.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ParamError {
-    pub field: &'static str,
-    pub message: String,
-}
-
-impl std::fmt::Display for ParamError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}", self.field, self.message)
-    }
-}
-
 /// Run settings shared by all models.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -291,9 +425,26 @@ impl Default for TrainOptions {
     }
 }
 
+/// How often early stopping validates when validation is off.
+pub const PATIENCE_VALIDATE_EVERY: usize = 5;
+
+impl TrainOptions {
+    /// The options as training uses them: early stopping needs validations,
+    /// so with patience and validation off it validates every
+    /// [`PATIENCE_VALIDATE_EVERY`] epochs.
+    pub fn effective(&self) -> TrainOptions {
+        let mut o = self.clone();
+        if o.patience > 0 && o.validate_every == 0 {
+            o.validate_every = PATIENCE_VALIDATE_EVERY;
+        }
+        o
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::params::Hyperparams;
 
     #[test]
     fn one_error_per_invalid_field() {
@@ -305,10 +456,10 @@ mod tests {
             cg_steps: 3,
             track_loss: true,
         });
-        let errors = p.validate().unwrap_err();
+        let errors = p.check().unwrap_err();
         let fields: Vec<&str> = errors.iter().map(|e| e.field).collect();
         assert_eq!(fields, vec!["factors", "regularization", "alpha"]);
-        assert!(ModelParams::Als(Default::default()).validate().is_ok());
+        assert!(ModelParams::Als(Default::default()).check().is_ok());
     }
 
     #[test]
@@ -318,24 +469,55 @@ mod tests {
             b: 2.0,
             ..Default::default()
         });
-        assert_eq!(knn.validate().unwrap_err().len(), 2);
+        assert_eq!(knn.check().unwrap_err().len(), 2);
         let bpr = ModelParams::Bpr(BprParams {
             learning_rate: 0.0,
             epochs: 0,
             ..Default::default()
         });
-        assert_eq!(bpr.validate().unwrap_err().len(), 2);
+        assert_eq!(bpr.check().unwrap_err().len(), 2);
         let ease = ModelParams::Ease(EaseParams {
             lambda: -1.0,
             ..Default::default()
         });
-        assert_eq!(ease.validate().unwrap_err()[0].field, "lambda");
+        assert_eq!(ease.check().unwrap_err()[0].field, "lambda");
+    }
+
+    #[test]
+    fn short_cli_names_reach_the_same_parameters() {
+        let mut als = RecommenderKind::Als.defaults();
+        als.set("reg", &serde_json::json!(0.2)).unwrap();
+        assert_eq!(als.get("regularization"), Some(serde_json::json!(0.2)));
+        let mut bpr = RecommenderKind::Bpr.defaults();
+        bpr.set("lr", &serde_json::json!(0.1)).unwrap();
+        bpr.set("iterations", &serde_json::json!(7)).unwrap();
+        let ModelParams::Bpr(b) = &bpr else { panic!() };
+        assert_eq!((b.learning_rate, b.epochs), (0.1, 7));
+        let mut knn = RecommenderKind::ItemKnn.defaults();
+        knn.set("neighbours", &serde_json::json!(20)).unwrap();
+        assert_eq!(knn.get("neighbors"), Some(serde_json::json!(20)));
+        assert!(!knn.flat().contains_key("k1"), "BM25 knobs only with bm25");
+    }
+
+    #[test]
+    fn patience_validates_every_five_epochs_when_validation_is_off() {
+        let o = TrainOptions {
+            validate_every: 0,
+            patience: 2,
+            ..Default::default()
+        };
+        assert_eq!(o.effective().validate_every, 5);
+        let off = TrainOptions {
+            validate_every: 0,
+            ..Default::default()
+        };
+        assert_eq!(off.effective().validate_every, 0);
     }
 
     #[test]
     fn params_round_trip_through_json() {
-        for name in ModelParams::NAMES {
-            let p = ModelParams::default_for(name).unwrap();
+        for kind in RecommenderKind::ALL {
+            let p = kind.defaults();
             let json = serde_json::to_string(&p).unwrap();
             assert_eq!(serde_json::from_str::<ModelParams>(&json).unwrap(), p);
         }

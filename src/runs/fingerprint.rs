@@ -27,7 +27,7 @@ impl DataFingerprint {
     pub fn short(&self) -> String {
         format!(
             "{} · {}",
-            crate::ui::display_name(&self.file),
+            crate::display::display_name(&self.file),
             self.hash.get(..8).unwrap_or("?")
         )
     }

@@ -4,7 +4,7 @@
 
 pub mod analysis;
 pub mod fingerprint;
-mod records;
+pub mod pipeline;
 pub mod sweep;
 
 use std::collections::BTreeMap;
@@ -12,10 +12,11 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::jobs::EpochEvent;
-use crate::recsys::params::ModelParams;
+use crate::params::Hyperparams;
 use crate::recsys::Trained;
+use crate::task::{EpochEvent, TaskError};
 pub use fingerprint::{fingerprint, known_fingerprint, DataFingerprint};
+pub use pipeline::{run, run_sweep, Pipeline, RunOutcome};
 
 /// Which pipeline produced a run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -36,6 +37,79 @@ impl RunKind {
     }
 }
 
+/// Every model a run can be of, by the name records and the CLI use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ModelKind {
+    Recommender(crate::recsys::params::RecommenderKind),
+    Sentiment(crate::text::params::ClassifierKind),
+    KMeans,
+}
+
+impl ModelKind {
+    /// The models a sweep can tune (most-popular has no parameters).
+    pub const SWEEPABLE: [ModelKind; 7] = {
+        use crate::recsys::params::RecommenderKind as R;
+        use crate::text::params::ClassifierKind as C;
+        [
+            ModelKind::Recommender(R::ItemKnn),
+            ModelKind::Recommender(R::Als),
+            ModelKind::Recommender(R::Bpr),
+            ModelKind::Recommender(R::Ease),
+            ModelKind::Sentiment(C::LogisticRegression),
+            ModelKind::Sentiment(C::NaiveBayes),
+            ModelKind::KMeans,
+        ]
+    };
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ModelKind::Recommender(k) => k.name(),
+            ModelKind::Sentiment(k) => k.cli_name(),
+            ModelKind::KMeans => "kmeans",
+        }
+    }
+
+    pub fn label(self) -> String {
+        match self {
+            ModelKind::Recommender(k) => k.label().to_owned(),
+            ModelKind::Sentiment(crate::text::params::ClassifierKind::LogisticRegression) => {
+                "Sentiment: logistic regression".to_owned()
+            }
+            ModelKind::Sentiment(crate::text::params::ClassifierKind::NaiveBayes) => {
+                "Sentiment: naive Bayes".to_owned()
+            }
+            ModelKind::KMeans => "Segments: k-means".to_owned(),
+        }
+    }
+
+    pub fn run_kind(self) -> RunKind {
+        match self {
+            ModelKind::Recommender(_) => RunKind::Recommender,
+            ModelKind::Sentiment(_) => RunKind::Sentiment,
+            ModelKind::KMeans => RunKind::Segments,
+        }
+    }
+
+    /// The main metric runs of this model are ranked by.
+    pub fn primary_metric(self, k: usize) -> String {
+        match self {
+            ModelKind::Recommender(_) => format!("ndcg@{k}"),
+            ModelKind::Sentiment(_) => "accuracy".into(),
+            ModelKind::KMeans => "silhouette".into(),
+        }
+    }
+}
+
+impl clap::ValueEnum for ModelKind {
+    fn value_variants<'a>() -> &'a [Self] {
+        &Self::SWEEPABLE
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.name()))
+    }
+}
+
 /// How a run ended.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "status", content = "message", rename_all = "lowercase")]
@@ -47,9 +121,9 @@ pub enum RunStatus {
 
 impl RunStatus {
     /// How a run that returned `e` ended.
-    pub fn of_error(e: &crate::task_error::TaskError) -> Self {
+    pub fn of_error(e: &TaskError) -> Self {
         match e {
-            crate::task_error::TaskError::Cancelled => RunStatus::Cancelled,
+            TaskError::Cancelled => RunStatus::Cancelled,
             other => RunStatus::Failed(other.to_string()),
         }
     }
@@ -112,33 +186,19 @@ impl RunRecord {
         }
     }
 
-    /// The record of a recommender run that finished.
-    pub fn from_trained(t: &Trained, data: DataFingerprint) -> Self {
-        let mut r = Self::recommender_attempt(&t.params, &t.options, &t.split, data);
-        r.curve = t.epochs.clone();
-        r.metrics = t.metrics.to_map();
-        r.fit_secs = t.fit_secs;
-        r.note = t
-            .stopped_early
-            .map(|e| format!("stopped early at epoch {e}"));
-        r
-    }
-
-    /// The record of a recommender run before (or without) a result.
-    pub fn recommender_attempt(
-        params: &ModelParams,
-        options: &crate::recsys::params::TrainOptions,
-        split: &crate::recsys::split::Split,
+    /// A record with no outcome yet of a run of `params`.
+    pub fn for_params<P: Hyperparams>(
+        kind: RunKind,
+        model: &str,
+        params: &P,
+        seed: u64,
+        evaluation: String,
         data: DataFingerprint,
     ) -> Self {
-        let mut r = Self::new(RunKind::Recommender, params.name(), data);
-        r.params = flat_params(&params.to_json());
-        r.params.insert("k".into(), options.k.into());
-        if options.patience > 0 {
-            r.params.insert("patience".into(), options.patience.into());
-        }
-        r.seed = options.seed;
-        r.evaluation = split.describe();
+        let mut r = Self::new(kind, model, data);
+        r.params = params.flat();
+        r.seed = seed;
+        r.evaluation = evaluation;
         r
     }
 
@@ -279,8 +339,8 @@ mod tests {
 
     #[test]
     fn params_flatten_without_the_model_name() {
-        let p = ModelParams::Als(Default::default());
-        let flat = flat_params(&p.to_json());
+        let p = crate::recsys::params::ModelParams::Als(Default::default());
+        let flat = flat_params(&p.json());
         assert_eq!(flat.get("factors"), Some(&serde_json::json!(64)));
         assert!(!flat.contains_key("model"));
         let nested = flat_params(&serde_json::json!({"a": {"b": 1}, "c": "x"}));

@@ -1,5 +1,6 @@
 //! Hyperparameter sweeps: grid or random search over one to four parameters of
-//! a recommender, run one after another with live updates.
+//! any model (through [`Hyperparams`]), run one after another with live
+//! updates by [`super::pipeline::run_sweep`].
 //!
 //! A grid takes lists (`factors=16,32,64`) and runs every combination. Random
 //! search draws `n` settings: ranges (`regularization=0.001..0.1:log`) are
@@ -7,20 +8,12 @@
 //! values; integer parameters are rounded. The draws come from the sweep's
 //! seed, so the same seed gives the same settings.
 
-use std::sync::Arc;
-
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde_json::Value;
 
-use crate::jobs::{CancelToken, EpochEvent};
-use crate::recsys::matrix::Interactions;
-use crate::recsys::params::{json_as_written, ModelParams, TrainOptions};
-use crate::recsys::split::Split;
-use crate::recsys::{train_and_evaluate, RecError, Trained};
-use crate::task_error::TaskError;
-use crate::text::reviews::Reviews;
-use crate::text::{train_sentiment, SentimentOptions, SentimentParams, SentimentRun};
+use super::RunRecord;
+use crate::params::{parse_value, Hyperparams};
 
 /// At most this many swept parameters.
 pub const MAX_AXES: usize = 4;
@@ -116,86 +109,9 @@ fn split_assignment<'a>(arg: &'a str, form: &str) -> Result<(String, &'a str), S
     }
 }
 
-fn parse_value(text: &str) -> Value {
-    if let Ok(i) = text.parse::<i64>() {
-        return Value::from(i);
-    }
-    match text.parse::<f64>() {
-        Ok(x) if x.is_finite() => Value::from(x),
-        _ => match text {
-            "true" => Value::Bool(true),
-            "false" => Value::Bool(false),
-            other => Value::String(other.to_owned()),
-        },
-    }
-}
-
-/// Parameters a sweep can vary: serialisable to a flat JSON object, with a
-/// name for messages and their own validation.
-pub trait SweepParams: Clone + serde::Serialize + serde::de::DeserializeOwned {
-    fn title(&self) -> &'static str;
-    fn check(&self) -> Result<(), Vec<crate::recsys::params::ParamError>>;
-}
-
-impl SweepParams for ModelParams {
-    fn title(&self) -> &'static str {
-        self.label()
-    }
-
-    fn check(&self) -> Result<(), Vec<crate::recsys::params::ParamError>> {
-        self.validate()
-    }
-}
-
-impl SweepParams for SentimentParams {
-    fn title(&self) -> &'static str {
-        self.model.label()
-    }
-
-    fn check(&self) -> Result<(), Vec<crate::recsys::params::ParamError>> {
-        self.validate()
-    }
-}
-
-/// The names a model's parameters can be swept by.
-pub fn sweepable<P: SweepParams>(base: &P) -> Vec<String> {
-    super::flat_params(&json_as_written(base))
-        .into_keys()
-        .collect()
-}
-
-/// `base` with `name` set to `value`. Integer parameters take rounded values;
-/// unknown names and values of the wrong type are errors naming the choices.
-pub fn with_param<P: SweepParams>(base: &P, name: &str, value: &Value) -> Result<P, String> {
-    let mut json = json_as_written(base);
-    let Some(slot) = json.get_mut(name) else {
-        return Err(format!(
-            "{} has no parameter '{name}'; it has: {}",
-            base.title(),
-            sweepable(base).join(", ")
-        ));
-    };
-    let whole = |n: &serde_json::Number| -> Result<Value, String> {
-        let x = n.as_f64().unwrap_or(f64::NAN);
-        if !x.is_finite() || x < 0.0 {
-            return Err(format!("{name} must be a whole number ≥ 0, not {n}"));
-        }
-        Ok(Value::from(x.round() as u64))
-    };
-    *slot = match (&*slot, value) {
-        (Value::Number(old), Value::Number(new)) if old.is_u64() || old.is_i64() => whole(new)?,
-        // An unset optional count (e.g. max_features) takes whole numbers.
-        (Value::Null, Value::Number(new)) if new.as_f64().is_some_and(|x| x.fract() == 0.0) => {
-            whole(new)?
-        }
-        _ => value.clone(),
-    };
-    serde_json::from_value(json).map_err(|e| format!("{name} = {value} is not accepted ({e})"))
-}
-
 /// Every parameter setting the sweep will run, in order. Checks names, types,
 /// the cap and each setting's validity before anything runs.
-pub fn expand<P: SweepParams>(base: &P, spec: &SweepSpec) -> Result<Vec<P>, String> {
+pub fn expand<P: Hyperparams>(base: &P, spec: &SweepSpec) -> Result<Vec<P>, String> {
     let axes = spec.lists.len() + spec.ranges.len();
     if axes == 0 {
         return Err("choose at least one parameter to sweep".into());
@@ -205,10 +121,15 @@ pub fn expand<P: SweepParams>(base: &P, spec: &SweepSpec) -> Result<Vec<P>, Stri
             "a sweep varies at most {MAX_AXES} parameters; this one varies {axes}"
         ));
     }
+    // Aliases (`reg`) and one names (`regularization`) are the same parameter.
     let mut names: Vec<&str> = spec.lists.iter().map(|(n, _)| n.as_str()).collect();
     names.extend(spec.ranges.iter().map(|(n, _)| n.as_str()));
-    for (i, n) in names.iter().enumerate() {
-        if names[..i].contains(n) {
+    let canonical: Vec<&str> = names
+        .iter()
+        .map(|n| base.spec(n).map_or(*n, |s| s.name))
+        .collect();
+    for (i, n) in canonical.iter().enumerate() {
+        if canonical[..i].contains(n) {
             return Err(format!("'{n}' is swept twice; give it once"));
         }
     }
@@ -271,7 +192,7 @@ pub fn expand<P: SweepParams>(base: &P, spec: &SweepSpec) -> Result<Vec<P>, Stri
         .map(|setting| {
             let mut p = base.clone();
             for (name, value) in &setting {
-                p = with_param(&p, name, value)?;
+                p.set(name, value)?;
             }
             p.check().map_err(|errors| {
                 format!(
@@ -281,11 +202,7 @@ pub fn expand<P: SweepParams>(base: &P, spec: &SweepSpec) -> Result<Vec<P>, Stri
                         .map(|(n, v)| format!("{n}={v}"))
                         .collect::<Vec<_>>()
                         .join(", "),
-                    errors
-                        .iter()
-                        .map(|e| e.to_string())
-                        .collect::<Vec<_>>()
-                        .join("; ")
+                    crate::params::joined(&errors)
                 )
             })?;
             Ok(p)
@@ -311,179 +228,30 @@ fn grid(lists: &[(String, Vec<Value>)]) -> Vec<Vec<(String, Value)>> {
     out
 }
 
-/// What a running sweep reports.
-pub enum SweepUpdate {
-    Started {
-        index: usize,
-        total: usize,
-        params: ModelParams,
-    },
-    Epoch {
-        index: usize,
-        event: EpochEvent,
-    },
-    Finished {
-        index: usize,
-        run: Box<SweepRun>,
-    },
-}
-
-/// One run of a sweep.
-pub struct SweepRun {
-    pub params: ModelParams,
-    pub result: Result<Trained, RecError>,
-    /// Wall time including evaluation.
-    pub secs: f64,
-}
-
-impl SweepRun {
-    /// The run's record (and its model when it trained) as part of sweep
-    /// `sweep`; `options` and `split` are the sweep's.
-    pub fn into_record(
-        self,
-        options: &TrainOptions,
-        split: &Split,
-        data: super::DataFingerprint,
-        sweep: u64,
-    ) -> (super::RunRecord, Option<super::RunModel>) {
-        let (mut record, model) = match self.result {
-            Ok(t) => (
-                super::RunRecord::from_trained(&t, data),
-                Some(super::RunModel::Recommender(Arc::new(t))),
-            ),
-            Err(e) => {
-                let mut r =
-                    super::RunRecord::recommender_attempt(&self.params, options, split, data);
-                r.fit_secs = self.secs;
-                r.status = super::RunStatus::of_error(&e);
-                (r, None)
-            }
-        };
-        record.sweep = Some(sweep);
-        (record, model)
-    }
-}
-
-/// Run `settings` one after another on the same data and split. A failed run
-/// is reported and the sweep goes on; cancel ends the current run (reported
-/// as cancelled) and the sweep, keeping the runs already finished.
-pub fn run_sweep(
-    data: Arc<Interactions>,
-    split: &Split,
-    settings: &[ModelParams],
-    options: &TrainOptions,
-    cancel: &CancelToken,
-    on_update: &(dyn Fn(SweepUpdate) + Sync),
-) -> usize {
-    let total = settings.len();
-    each_setting(
-        settings,
-        cancel,
-        |index, params| {
-            on_update(SweepUpdate::Started {
-                index,
-                total,
-                params: params.clone(),
-            });
-            train_and_evaluate(
-                Arc::clone(&data),
-                split,
-                params,
-                options,
-                cancel,
-                &|event| on_update(SweepUpdate::Epoch { index, event }),
-            )
-        },
-        |index, params, result, secs| {
-            on_update(SweepUpdate::Finished {
-                index,
-                run: Box::new(SweepRun {
-                    params: params.clone(),
-                    result,
-                    secs,
-                }),
-            })
-        },
-    )
-}
-
-/// The loop both kinds of sweep share: fit each setting in turn and report it
-/// with its wall time; stop before the next setting once cancelled, and after
-/// a fit that was cancelled (it is still reported). Returns how many were
-/// reported.
-fn each_setting<P, R>(
-    settings: &[P],
-    cancel: &CancelToken,
-    mut fit: impl FnMut(usize, &P) -> Result<R, TaskError>,
-    mut finished: impl FnMut(usize, &P, Result<R, TaskError>, f64),
-) -> usize {
-    let mut reported = 0;
-    for (index, params) in settings.iter().enumerate() {
-        if cancel.is_cancelled() {
-            break;
-        }
-        let start = std::time::Instant::now();
-        let result = fit(index, params);
-        let cancelled = matches!(result, Err(TaskError::Cancelled));
-        finished(index, params, result, start.elapsed().as_secs_f64());
-        reported += 1;
-        if cancelled {
-            break;
-        }
-    }
-    reported
-}
-
-/// What a running sentiment sweep reports.
-pub enum SentimentSweepUpdate {
-    Started {
-        index: usize,
-        total: usize,
-    },
-    Epoch(EpochEvent),
-    Finished {
-        index: usize,
-        params: SentimentParams,
-        result: Box<Result<SentimentRun, TaskError>>,
-        secs: f64,
-    },
-}
-
-/// Train a sentiment classifier per setting on the same reviews, one after
-/// another; cancel ends the current fit and the sweep (finished runs stay
-/// reported).
-pub fn run_sentiment_sweep(
-    reviews: &Reviews,
-    settings: &[SentimentParams],
-    options: &SentimentOptions,
-    cancel: &CancelToken,
-    on_update: &(dyn Fn(SentimentSweepUpdate) + Sync),
-) -> usize {
-    let total = settings.len();
-    each_setting(
-        settings,
-        cancel,
-        |index, params| {
-            on_update(SentimentSweepUpdate::Started { index, total });
-            train_sentiment(reviews, params, options, cancel, &|_, _| {}, &|e| {
-                on_update(SentimentSweepUpdate::Epoch(e))
-            })
-        },
-        |index, params, result, secs| {
-            on_update(SentimentSweepUpdate::Finished {
-                index,
-                params: params.clone(),
-                result: Box::new(result),
-                secs,
-            })
-        },
-    )
+/// The order to show a sweep's runs in: best `metric` first; runs without
+/// it (failed, cancelled) last, in the order they ran.
+pub fn rank(records: &[RunRecord], metric: &str) -> Vec<usize> {
+    let value = |i: usize| {
+        records[i]
+            .metrics
+            .get(metric)
+            .copied()
+            .unwrap_or(f64::NEG_INFINITY)
+    };
+    let mut order: Vec<usize> = (0..records.len()).collect();
+    order.sort_by(|&a, &b| {
+        value(b)
+            .partial_cmp(&value(a))
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then(a.cmp(&b))
+    });
+    order
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::recsys::params::AlsParams;
+    use crate::recsys::params::{AlsParams, ModelParams};
 
     #[test]
     fn parses_lists_and_ranges() {
@@ -595,5 +363,49 @@ mod tests {
             ..Default::default()
         })
         .contains("not accepted"));
+        assert!(err(SweepSpec {
+            lists: vec![list("reg=0.1"), list("regularization=0.2")],
+            ..Default::default()
+        })
+        .contains("twice"));
+    }
+
+    #[test]
+    fn short_names_sweep_like_long_ones() {
+        let base = ModelParams::Als(AlsParams::default());
+        let short = SweepSpec {
+            lists: vec![parse_list("reg=0.01,0.1").unwrap()],
+            ..Default::default()
+        };
+        let long = SweepSpec {
+            lists: vec![parse_list("regularization=0.01,0.1").unwrap()],
+            ..Default::default()
+        };
+        assert_eq!(
+            expand(&base, &short).unwrap(),
+            expand(&base, &long).unwrap()
+        );
+    }
+
+    #[test]
+    fn ranking_puts_the_best_first_and_unfinished_runs_last() {
+        let record = |m: Option<f64>| {
+            let mut r = RunRecord::new(
+                super::super::RunKind::Recommender,
+                "als",
+                Default::default(),
+            );
+            if let Some(v) = m {
+                r.metrics.insert("ndcg@10".into(), v);
+            }
+            r
+        };
+        let rows = vec![
+            record(Some(0.1)),
+            record(None),
+            record(Some(0.3)),
+            record(Some(0.1)),
+        ];
+        assert_eq!(rank(&rows, "ndcg@10"), vec![2, 0, 3, 1]);
     }
 }

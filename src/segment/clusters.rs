@@ -26,7 +26,8 @@ use serde::{Deserialize, Serialize};
 
 use super::features::{CustomerTable, Feature};
 use super::SegmentError;
-use crate::jobs::CancelToken;
+use crate::params::{slider, Checked, Hyperparams, ParamKind, ParamSpec};
+use crate::task::CancelToken;
 
 pub const SILHOUETTE_SAMPLE: usize = 5_000;
 
@@ -54,33 +55,52 @@ impl Default for KMeansParams {
     }
 }
 
-impl KMeansParams {
-    pub fn validate(&self) -> Result<(), Vec<crate::recsys::params::ParamError>> {
-        use crate::recsys::params::ParamError;
-        let mut errors = Vec::new();
-        if self.k < 2 {
-            errors.push(ParamError {
-                field: "k",
-                message: "must be at least 2".into(),
-            });
-        }
-        if self.n_init < 1 {
-            errors.push(ParamError {
-                field: "n_init",
-                message: "must be at least 1".into(),
-            });
-        }
-        if self.max_iter < 1 {
-            errors.push(ParamError {
-                field: "max_iter",
-                message: "must be at least 1".into(),
-            });
-        }
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(errors)
-        }
+const KMEANS_SPECS: &[ParamSpec] = &[
+    ParamSpec::new(
+        "k",
+        "k",
+        "Number of clusters; the elbow and silhouette curves help choose",
+        ParamKind::Int { min: 2, max: None },
+        slider(2.0, 20.0),
+    ),
+    ParamSpec::new(
+        "n_init",
+        "inits",
+        "k-means runs from different k-means++ seeds; the lowest inertia wins",
+        ParamKind::Int { min: 1, max: None },
+        slider(1.0, 50.0),
+    ),
+    ParamSpec::new(
+        "max_iter",
+        "max iterations",
+        "Lloyd iterations per run at most",
+        ParamKind::Int { min: 1, max: None },
+        slider(1.0, 1000.0),
+    )
+    .advanced(),
+    ParamSpec::new(
+        "log1p",
+        "log1p",
+        "Compress long tails (a few huge spenders) before scaling",
+        ParamKind::Bool,
+        None,
+    ),
+    ParamSpec::new(
+        "zscore",
+        "z-score",
+        "Give every feature mean 0 and (population) standard deviation 1",
+        ParamKind::Bool,
+        None,
+    ),
+];
+
+impl Hyperparams for KMeansParams {
+    fn specs(&self) -> &'static [ParamSpec] {
+        KMEANS_SPECS
+    }
+
+    fn title(&self) -> &'static str {
+        "k-means"
     }
 }
 
@@ -265,10 +285,9 @@ type Run = (Array2<f64>, Vec<usize>, f64);
 /// k-means with `n_init` seeded k-means++ runs (cancellable between runs).
 pub fn fit_kmeans(
     scaled: &Scaled,
-    params: &KMeansParams,
+    params: &Checked<KMeansParams>,
     cancel: &CancelToken,
 ) -> Result<Clustering, SegmentError> {
-    params.validate().map_err(SegmentError::Params)?;
     let n = scaled.x.nrows();
     if n < params.k {
         return Err(SegmentError::Input(format!(
@@ -398,7 +417,7 @@ pub struct ScanPoint {
 pub fn scan_k(
     scaled: &Scaled,
     ks: std::ops::RangeInclusive<usize>,
-    params: &KMeansParams,
+    params: &Checked<KMeansParams>,
     cancel: &CancelToken,
     on_point: &dyn Fn(ScanPoint),
 ) -> Result<Vec<ScanPoint>, SegmentError> {
@@ -410,8 +429,10 @@ pub fn scan_k(
         }
         let p = KMeansParams {
             k,
-            ..params.clone()
-        };
+            ..(**params).clone()
+        }
+        .checked()
+        .map_err(SegmentError::Params)?;
         let c = fit_kmeans(scaled, &p, cancel)?;
         let point = ScanPoint {
             k,
@@ -593,7 +614,9 @@ mod tests {
         let params = KMeansParams {
             k: 2,
             ..Default::default()
-        };
+        }
+        .checked()
+        .unwrap();
         let s = scale(&t, &[Feature::Frequency, Feature::Monetary], &params).unwrap();
         let c = fit_kmeans(&s, &params, &CancelToken::new()).unwrap();
         assert_eq!(c.sizes.iter().sum::<usize>(), 40);

@@ -6,6 +6,7 @@ pub mod engagement;
 pub mod export;
 pub mod features;
 pub mod rfm;
+pub mod task;
 
 use serde::{Deserialize, Serialize};
 
@@ -25,4 +26,4 @@ pub struct SegmentFit {
 }
 
 /// Errors of the segment pipeline (the shared model-task error).
-pub type SegmentError = crate::task_error::TaskError;
+pub type SegmentError = crate::task::TaskError;

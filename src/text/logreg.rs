@@ -17,7 +17,7 @@ use rayon::prelude::*;
 
 use super::model::{sigmoid, LinearModel};
 use super::tfidf::SparseRows;
-use crate::jobs::{CancelToken, Cancelled};
+use crate::task::{CancelToken, Cancelled};
 
 /// Column-major copy of `x` (its transpose as rows), for `Xᵀ·r`.
 fn transpose(x: &SparseRows) -> SparseRows {

@@ -6,6 +6,7 @@ pub mod logreg;
 pub mod model;
 pub mod params;
 pub mod reviews;
+pub mod task;
 pub mod tfidf;
 pub mod tokenize;
 
@@ -16,7 +17,8 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 
-use crate::jobs::{CancelToken, Cancelled, EpochEvent};
+use crate::params::Checked;
+use crate::task::{CancelToken, Cancelled, EpochEvent};
 use evaluate::{binary_metrics, is_positive, mean_metrics, roc_curve, BinaryMetrics};
 use model::{fit_naive_bayes, log_loss, LinearModel};
 pub use params::{ClassifierKind, Evaluation, SentimentOptions, SentimentParams};
@@ -25,7 +27,7 @@ use tfidf::{SparseRows, Vectorizer, VocabularyOptions};
 pub use tokenize::Ngrams;
 
 /// Errors of the sentiment pipeline (the shared model-task error).
-pub type SentimentError = crate::task_error::TaskError;
+pub type SentimentError = crate::task::TaskError;
 
 /// One evaluated review: index into [`Reviews`], true label, P(positive).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -251,13 +253,13 @@ fn check_classes(reviews: &Reviews, rows: &[usize], what: &str) -> Result<(), Se
 /// Train, evaluate and explain a sentiment classifier on `reviews`.
 pub fn train_sentiment(
     reviews: &Reviews,
-    params: &SentimentParams,
+    params: &Checked<SentimentParams>,
     options: &SentimentOptions,
     cancel: &CancelToken,
     progress: &(dyn Fn(f32, &str) + Sync),
     on_epoch: &(dyn Fn(EpochEvent) + Sync),
 ) -> Result<SentimentRun, SentimentError> {
-    params.validate().map_err(SentimentError::Params)?;
+    let params: &SentimentParams = params;
     if reviews.is_empty() {
         return Err(SentimentError::Input(format!(
             "every text is empty ({} rows), so there is nothing to learn from; choose the column that holds the review text",
@@ -266,8 +268,7 @@ pub fn train_sentiment(
     }
     let labelled = reviews.labelled();
     check_classes(reviews, &labelled, "")?;
-    let pool = crate::recsys::thread_pool(options.threads)
-        .map_err(|e| SentimentError::Input(e.to_string()))?;
+    let pool = crate::task::thread_pool(options.threads)?;
     let ngrams = params
         .ngrams
         .unwrap_or_else(|| tokenize::detect_ngrams(reviews.texts.iter().map(String::as_str)));
@@ -519,6 +520,7 @@ fn product_scores(reviews: &Reviews, probabilities: &[f64]) -> Vec<ProductScore>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::params::Hyperparams;
 
     fn reviews(texts: &[&str], labels: &[Option<bool>]) -> Reviews {
         Reviews {
@@ -550,7 +552,7 @@ mod tests {
         let r = toy();
         let run = train_sentiment(
             &r,
-            &SentimentParams::default(),
+            &SentimentParams::default().checked().unwrap(),
             &SentimentOptions::default(),
             &CancelToken::new(),
             &|_, _| {},
@@ -577,7 +579,9 @@ mod tests {
         let params = SentimentParams {
             model: ClassifierKind::NaiveBayes,
             ..Default::default()
-        };
+        }
+        .checked()
+        .unwrap();
         let run = |o: &SentimentOptions| {
             train_sentiment(&r, &params, o, &CancelToken::new(), &|_, _| {}, &|_| {}).unwrap()
         };
@@ -595,7 +599,7 @@ mod tests {
         let r = reviews(&["good", "fine", "nice"], &[Some(true); 3]);
         let err = train_sentiment(
             &r,
-            &SentimentParams::default(),
+            &SentimentParams::default().checked().unwrap(),
             &SentimentOptions::default(),
             &CancelToken::new(),
             &|_, _| {},
@@ -609,7 +613,7 @@ mod tests {
             alpha: 0.0,
             ..Default::default()
         };
-        let Err(errors) = params.validate() else {
+        let Err(errors) = params.check() else {
             panic!("negative C accepted")
         };
         let fields: Vec<&str> = errors.iter().map(|e| e.field).collect();

@@ -4,17 +4,28 @@
 use serde::{Deserialize, Serialize};
 
 use super::tokenize::Ngrams;
-use crate::recsys::params::ParamError;
+use crate::params::{log_slider, slider, Hyperparams, ParamError, ParamKind, ParamSpec};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
 pub enum ClassifierKind {
     #[serde(rename = "logreg")]
+    #[value(name = "logreg")]
     LogisticRegression,
     #[serde(rename = "nb")]
+    #[value(name = "nb")]
     NaiveBayes,
 }
 
 impl ClassifierKind {
+    pub const ALL: [ClassifierKind; 2] = [
+        ClassifierKind::LogisticRegression,
+        ClassifierKind::NaiveBayes,
+    ];
+
+    pub fn from_name(name: &str) -> Option<ClassifierKind> {
+        Self::ALL.into_iter().find(|k| k.cli_name() == name)
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             ClassifierKind::LogisticRegression => "Logistic regression",
@@ -66,42 +77,109 @@ impl Default for SentimentParams {
     }
 }
 
-impl SentimentParams {
-    pub fn validate(&self) -> Result<(), Vec<ParamError>> {
-        let mut errors = Vec::new();
-        let mut check = |ok: bool, field: &'static str, message: &str| {
-            if !ok {
-                errors.push(ParamError {
-                    field,
-                    message: message.to_owned(),
-                });
-            }
-        };
-        let positive = |x: f64| x.is_finite() && x > 0.0;
-        check(positive(self.c), "c", "must be a number > 0");
-        check(self.max_iter >= 1, "max_iter", "must be at least 1");
-        check(positive(self.tol), "tol", "must be a number > 0");
-        check(positive(self.alpha), "alpha", "must be a number > 0");
+const ABOVE_0: ParamKind = ParamKind::Float {
+    min: 0.0,
+    above: true,
+    max: None,
+};
+
+const SENTIMENT_SPECS: &[ParamSpec] = &[
+    ParamSpec::new(
+        "c",
+        "C",
+        "Inverse regularisation strength: larger C fits the training reviews more closely (less L2 penalty)",
+        ABOVE_0,
+        log_slider(0.01, 1000.0),
+    )
+    .when("model", "logreg"),
+    ParamSpec::new(
+        "max_iter",
+        "max iterations",
+        "L-BFGS stops here at the latest (it usually converges earlier)",
+        ParamKind::Int { min: 1, max: None },
+        slider(1.0, 1000.0),
+    )
+    .when("model", "logreg")
+    .advanced(),
+    ParamSpec::new(
+        "tol",
+        "tolerance",
+        "L-BFGS stops when every gradient component is below this",
+        ABOVE_0,
+        log_slider(1e-8, 1e-1),
+    )
+    .when("model", "logreg")
+    .advanced(),
+    ParamSpec::new(
+        "alpha",
+        "alpha",
+        "Additive smoothing: how much an n-gram never seen with a class still counts",
+        ABOVE_0,
+        log_slider(0.001, 10.0),
+    )
+    .when("model", "nb"),
+    ParamSpec::new(
+        "ngrams",
+        "n-grams",
+        "auto (characters for Chinese/Japanese, words otherwise), word:1-2 or char:1-2",
+        ParamKind::Text,
+        None,
+    ),
+    ParamSpec::new(
+        "min_df",
+        "min document freq.",
+        "Keep n-grams that occur in at least this many training reviews",
+        ParamKind::Int { min: 1, max: None },
+        slider(1.0, 50.0),
+    ),
+    ParamSpec::new(
+        "max_features",
+        "max features",
+        "Keep only the most frequent n-grams (unset: all)",
+        ParamKind::OptionalInt { min: 1 },
+        None,
+    )
+    .advanced(),
+    ParamSpec::new(
+        "max_chars",
+        "max characters",
+        "Longer reviews are cut to this many characters for their features",
+        ParamKind::Int { min: 1, max: None },
+        None,
+    )
+    .advanced(),
+];
+
+impl Hyperparams for SentimentParams {
+    fn specs(&self) -> &'static [ParamSpec] {
+        SENTIMENT_SPECS
+    }
+
+    fn title(&self) -> &'static str {
+        self.model.label()
+    }
+
+    fn check_more(&self, errors: &mut Vec<ParamError>) {
         if let Some(n) = self.ngrams {
             let (min, max) = n.range();
-            check(
-                (1..=5).contains(&min) && (min..=5).contains(&max),
-                "ngrams",
-                "must be a range within 1–5 with min ≤ max",
-            );
+            if !((1..=5).contains(&min) && (min..=5).contains(&max)) {
+                errors.push(ParamError {
+                    field: "ngrams",
+                    message: "must be a range within 1–5 with min ≤ max".into(),
+                });
+            }
         }
-        check(self.min_df >= 1, "min_df", "must be at least 1");
-        check(
-            self.max_features.is_none_or(|m| m >= 1),
-            "max_features",
-            "must be at least 1 when set",
-        );
-        check(self.max_chars >= 1, "max_chars", "must be at least 1");
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(errors)
+    }
+
+    fn parse_text(&self, _name: &str, text: &str) -> Result<serde_json::Value, String> {
+        match text {
+            "auto" => Ok(serde_json::Value::Null),
+            other => Ok(crate::params::json_as_written(&Ngrams::parse(other)?)),
         }
+    }
+
+    fn text(&self, _name: &str) -> Option<String> {
+        Some(self.ngrams.map_or("auto".into(), |n| n.to_string()))
     }
 }
 

@@ -12,7 +12,7 @@ use rustc_hash::FxBuildHasher;
 use serde::{Deserialize, Serialize};
 
 use super::tokenize::{Ngrams, Tokenizer};
-use crate::jobs::{CancelToken, Cancelled};
+use crate::task::{CancelToken, Cancelled};
 
 /// Compressed sparse rows with `f32` values (the features of many texts).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -3,30 +3,61 @@
 
 use eframe::egui;
 
-use super::{plots, LoadedView, ShoplensApp};
-use crate::cli::thousands;
+use super::{plots, TabContext};
 use crate::data::profile::Profile;
-use crate::data::EventKind;
+use crate::data::{EventKind, EventWeights, Role};
+use crate::display::thousands;
+use crate::workbench::{Command, Event, JobKind, LoadedData, Workbench};
 
-pub fn data_tab_ui(app: &mut ShoplensApp, ui: &mut egui::Ui) {
-    if app.view.is_none() {
-        ui.vertical_centered(|ui| {
-            ui.add_space(60.0);
-            if app.is_busy() {
-                ui.heading("Loading…");
-                ui.spinner();
-            } else {
-                ui.heading("Open a file to see its profile");
-                ui.label(
-                    "File > Open… (Ctrl+O), drag a file onto the window, or type a path above.",
-                );
-            }
-        });
-        return;
+/// The mapping panel's draft and the event weights as edited.
+pub(crate) struct DataTab {
+    /// Role → column chosen in the mapping panel (applied with "Apply mapping").
+    pub draft_roles: Vec<(Role, Option<String>)>,
+    pub draft_keep_uncleaned: bool,
+    pub weights: EventWeights,
+}
+
+impl DataTab {
+    pub fn new(weights: EventWeights) -> Self {
+        Self {
+            draft_roles: Vec::new(),
+            draft_keep_uncleaned: false,
+            weights,
+        }
     }
-    let busy = app.is_busy();
-    let mut apply = false;
-    if let Some(view) = app.view.as_mut() {
+
+    pub fn on_event(&mut self, event: &Event, bench: &Workbench) {
+        if !matches!(event, Event::DataLoaded) {
+            return;
+        }
+        if let Some(ds) = bench.dataset() {
+            self.draft_roles = Role::ALL
+                .iter()
+                .map(|r| (*r, ds.roles.get(*r).map(str::to_owned)))
+                .collect();
+            self.draft_keep_uncleaned = ds.options.keep_uncleaned;
+        }
+        // A workspace's data source brings its own weights.
+        self.weights = bench.settings().event_weights.clone();
+    }
+
+    pub fn ui(&mut self, ctx: &mut TabContext, ui: &mut egui::Ui) {
+        let busy = ctx.bench.jobs().is_active(JobKind::Load);
+        let Some(data) = ctx.bench.data() else {
+            ui.vertical_centered(|ui| {
+                ui.add_space(60.0);
+                if busy {
+                    ui.heading("Loading…");
+                    ui.spinner();
+                } else {
+                    ui.heading("Open a file to see its profile");
+                    ui.label(
+                        "File > Open… (Ctrl+O), drag a file onto the window, or type a path above.",
+                    );
+                }
+            });
+            return;
+        };
         egui::Panel::left("mapping")
             .resizable(true)
             .default_size(300.0)
@@ -34,27 +65,28 @@ pub fn data_tab_ui(app: &mut ShoplensApp, ui: &mut egui::Ui) {
                 egui::ScrollArea::vertical()
                     .id_salt("mapping_scroll")
                     .show(ui, |ui| {
-                        apply = mapping_ui(ui, view, busy);
+                        if mapping_ui(ui, self, data, busy) {
+                            ctx.send(Command::Remap {
+                                roles: self.draft_roles.clone(),
+                                keep_uncleaned: self.draft_keep_uncleaned,
+                            });
+                        }
                         ui.separator();
-                        weights_ui(ui, &mut app.state.event_weights);
+                        if weights_ui(ui, &mut self.weights) {
+                            ctx.send(Command::SetEventWeights(self.weights.clone()));
+                        }
                     });
             });
+        egui::CentralPanel::default().show(ui, |ui| {
+            egui::ScrollArea::vertical()
+                .id_salt("profile_scroll")
+                .show(ui, |ui| {
+                    summary_cards_ui(ui, &data.loaded.profile);
+                    ui.add_space(8.0);
+                    profile_sections_ui(ui, data);
+                });
+        });
     }
-    if apply {
-        app.apply_mapping();
-    }
-    let Some(view) = app.view.as_ref() else {
-        return;
-    };
-    egui::CentralPanel::default().show(ui, |ui| {
-        egui::ScrollArea::vertical()
-            .id_salt("profile_scroll")
-            .show(ui, |ui| {
-                summary_cards_ui(ui, &view.loaded.profile);
-                ui.add_space(8.0);
-                profile_sections_ui(ui, view);
-            });
-    });
 }
 
 fn card(ui: &mut egui::Ui, title: &str, value: String) {
@@ -71,7 +103,7 @@ fn card(ui: &mut egui::Ui, title: &str, value: String) {
 
 fn summary_cards_ui(ui: &mut egui::Ui, p: &Profile) {
     ui.horizontal_wrapped(|ui| {
-        ui.heading(super::display_name(std::path::Path::new(&p.file)));
+        ui.heading(crate::display::display_name(std::path::Path::new(&p.file)));
         ui.label(format!("format: {} — {}", p.format, p.format_description));
         if let Some(sep) = &p.separator {
             ui.label(format!("· separator {sep}"));
@@ -107,7 +139,7 @@ fn summary_cards_ui(ui: &mut egui::Ui, p: &Profile) {
 }
 
 /// The mapping panel; returns true when "Apply mapping" was pressed.
-fn mapping_ui(ui: &mut egui::Ui, view: &mut LoadedView, busy: bool) -> bool {
+fn mapping_ui(ui: &mut egui::Ui, draft: &mut DataTab, view: &LoadedData, busy: bool) -> bool {
     ui.heading("Column mapping");
     ui.label(
         egui::RichText::new("What each column means. Detected automatically; change and apply.")
@@ -117,7 +149,7 @@ fn mapping_ui(ui: &mut egui::Ui, view: &mut LoadedView, busy: bool) -> bool {
         .num_columns(2)
         .striped(true)
         .show(ui, |ui| {
-            for (role, column) in view.draft_roles.iter_mut() {
+            for (role, column) in draft.draft_roles.iter_mut() {
                 let label = ui.label(role.name()).on_hover_text(role.describe());
                 let shown = column.clone().unwrap_or_else(|| "(none)".into());
                 // labelled_by gives the combo box an accessible name (screen readers, tests).
@@ -137,14 +169,14 @@ fn mapping_ui(ui: &mut egui::Ui, view: &mut LoadedView, busy: bool) -> bool {
         });
     let ds = &view.loaded.dataset;
     if crate::data::profile::is_order_data(ds) {
-        ui.checkbox(&mut view.draft_keep_uncleaned, "Keep rows that order cleaning drops")
+        ui.checkbox(&mut draft.draft_keep_uncleaned, "Keep rows that order cleaning drops")
             .on_hover_text("By default rows with no customer, quantity ≤ 0, price ≤ 0 or a cancelled invoice (starting with C) are dropped.");
     }
-    let changed = view
+    let changed = draft
         .draft_roles
         .iter()
         .any(|(r, c)| ds.roles.get(*r) != c.as_deref())
-        || view.draft_keep_uncleaned != ds.options.keep_uncleaned;
+        || draft.draft_keep_uncleaned != ds.options.keep_uncleaned;
     let mut apply = false;
     ui.horizontal(|ui| {
         if ui
@@ -158,10 +190,10 @@ fn mapping_ui(ui: &mut egui::Ui, view: &mut LoadedView, busy: bool) -> bool {
             .add_enabled(changed, egui::Button::new("Reset"))
             .clicked()
         {
-            for (role, column) in view.draft_roles.iter_mut() {
+            for (role, column) in draft.draft_roles.iter_mut() {
                 *column = ds.roles.get(*role).map(str::to_owned);
             }
-            view.draft_keep_uncleaned = ds.options.keep_uncleaned;
+            draft.draft_keep_uncleaned = ds.options.keep_uncleaned;
         }
     });
     ui.add_space(6.0);
@@ -204,7 +236,9 @@ fn mapping_ui(ui: &mut egui::Ui, view: &mut LoadedView, busy: bool) -> bool {
     apply
 }
 
-fn weights_ui(ui: &mut egui::Ui, weights: &mut crate::data::EventWeights) {
+/// The weight sliders; whether one changed.
+fn weights_ui(ui: &mut egui::Ui, weights: &mut EventWeights) -> bool {
+    let mut changed = false;
     ui.heading("Event weights");
     ui.label(
         egui::RichText::new("How strongly each event counts as interest when models are trained.")
@@ -216,18 +250,22 @@ fn weights_ui(ui: &mut egui::Ui, weights: &mut crate::data::EventWeights) {
         EventKind::Cart,
         EventKind::Purchase,
     ] {
-        ui.add(
-            egui::Slider::new(weights.weight_mut(kind), 0.0..=10.0)
-                .text(kind.name())
-                .step_by(0.5),
-        );
+        changed |= ui
+            .add(
+                egui::Slider::new(weights.weight_mut(kind), 0.0..=10.0)
+                    .text(kind.name())
+                    .step_by(0.5),
+            )
+            .changed();
     }
     if ui.button("Reset weights").clicked() {
         *weights = Default::default();
+        changed = true;
     }
+    changed
 }
 
-fn profile_sections_ui(ui: &mut egui::Ui, view: &LoadedView) {
+fn profile_sections_ui(ui: &mut egui::Ui, view: &LoadedData) {
     let p = &view.loaded.profile;
     egui::CollapsingHeader::new("Events and funnel").default_open(true).show(ui, |ui| {
         ui.horizontal_wrapped(|ui| {

@@ -2,14 +2,19 @@
 //!
 //! Buttons only leave a request in the egui context; the app's [`Exporter`]
 //! picks it up, asks for a file name in a native dialog on its own thread,
-//! then (PNG) asks the renderer for a screenshot and crops it to the chart, or
-//! (CSV) writes the table. Encoding and writing run off the UI thread, and
-//! files are written atomically.
+//! then (PNG) asks the renderer for a screenshot, or (CSV) takes the table,
+//! and hands the writing to the workbench's job registry as a
+//! [`Command::WriteFile`]: cropping, encoding and writing run off the UI
+//! thread, and files are written atomically.
 
 use std::path::PathBuf;
 use std::sync::mpsc::{channel, Receiver, Sender, TryRecvError};
+use std::sync::Arc;
 
 use eframe::egui;
+
+use super::AppCommand;
+use crate::workbench::Command;
 
 const PNG_REQUEST: &str = "shoplens_png_request";
 const CSV_REQUEST: &str = "shoplens_csv_request";
@@ -95,57 +100,63 @@ pub fn csv_button(
     }
 }
 
-/// A finished export: what was written, or why not.
-type ExportResult = Result<String, String>;
+/// A screenshot taken for a chart export, and where it goes.
+type Shot = (Arc<egui::ColorImage>, PngRequest, PathBuf);
 
-/// Turns export requests into files; one per app.
+/// Turns export requests into file writes; one per app.
 #[derive(Default)]
 pub struct Exporter {
     dialog: Option<(Pending, Receiver<Option<PathBuf>>)>,
-    results: Option<(Sender<ExportResult>, Receiver<ExportResult>)>,
+    shots: Option<(Sender<Shot>, Receiver<Shot>)>,
     /// When set, files go to this folder without a dialog (tests, scripts).
     pub folder: Option<PathBuf>,
-    /// The last export's outcome, for the status line.
-    pub message: Option<Result<String, String>>,
 }
 
 impl Exporter {
-    /// Call once per frame.
-    pub fn update(&mut self, ctx: &egui::Context) {
+    /// Call once per frame: the write to start, when one is ready.
+    pub fn poll(&mut self, ctx: &egui::Context) -> Option<AppCommand> {
         let png = ctx.data_mut(|d| d.remove_temp::<PngRequest>(egui::Id::unique(PNG_REQUEST)));
         let csv = ctx.data_mut(|d| d.remove_temp::<CsvRequest>(egui::Id::unique(CSV_REQUEST)));
+        let mut ready = None;
         if let Some(r) = png {
-            self.ask_path(ctx, Pending::Png(r));
+            ready = self.ask_path(ctx, Pending::Png(r));
         } else if let Some(r) = csv {
-            self.ask_path(ctx, Pending::Csv(r));
+            ready = self.ask_path(ctx, Pending::Csv(r));
         }
         if let Some((_, rx)) = &self.dialog {
             match rx.try_recv() {
                 Ok(Some(path)) => {
                     if let Some((pending, _)) = self.dialog.take() {
-                        self.write(ctx, pending, path);
+                        ready = ready.or(self.write(ctx, pending, path));
                     }
                 }
                 Ok(None) | Err(TryRecvError::Disconnected) => self.dialog = None,
                 Err(TryRecvError::Empty) => {}
             }
         }
-        if let Some((_, rx)) = &self.results {
-            while let Ok(result) = rx.try_recv() {
-                self.message = Some(result);
+        if let Some((_, rx)) = &self.shots {
+            if let Ok((image, request, path)) = rx.try_recv() {
+                let name = request.name.clone();
+                let work = move || {
+                    let (png, w, h) = crop_png(&image, request.rect, request.pixels_per_point)?;
+                    crate::export::write_atomic(&path, &png)?;
+                    Ok(format!("Saved a {w}×{h} chart to {}", path.display()))
+                };
+                return Some(AppCommand::Bench(Box::new(Command::WriteFile {
+                    name,
+                    work: Box::new(work),
+                })));
             }
         }
+        ready
     }
 
+    /// A save dialog is open.
     pub fn is_busy(&self) -> bool {
         self.dialog.is_some()
     }
 
-    fn sender(&mut self) -> Sender<ExportResult> {
-        self.results.get_or_insert_with(channel).0.clone()
-    }
-
-    fn ask_path(&mut self, ctx: &egui::Context, pending: Pending) {
+    fn ask_path(&mut self, ctx: &egui::Context, pending: Pending) -> Option<AppCommand> {
         let (name, ext) = match &pending {
             Pending::Png(r) => (r.name.clone(), "png"),
             Pending::Csv(r) => (r.name.clone(), "csv"),
@@ -153,61 +164,48 @@ impl Exporter {
         let file_name = format!("{}.{ext}", sanitize(&name));
         if let Some(folder) = &self.folder {
             let path = folder.join(file_name);
-            self.write(ctx, pending, path);
-            return;
+            return self.write(ctx, pending, path);
         }
         if self.dialog.is_some() {
-            return; // one dialog at a time
+            return None; // one dialog at a time
         }
-        let (tx, rx) = std::sync::mpsc::sync_channel(1);
-        let repaint = ctx.clone();
-        let spawned = std::thread::Builder::new()
-            .name("shoplens-save-dialog".into())
-            .spawn(move || {
-                let picked = rfd::FileDialog::new()
-                    .set_title("Save as")
-                    .set_file_name(&file_name)
-                    .add_filter(ext.to_uppercase(), &[ext])
-                    .save_file();
-                let _ = tx.send(picked);
-                repaint.request_repaint();
-            });
-        match spawned {
-            Ok(_) => self.dialog = Some((pending, rx)),
-            Err(e) => self.message = Some(Err(format!("could not open the save dialog: {e}"))),
+        let dialog = rfd::FileDialog::new()
+            .set_title("Save as")
+            .set_file_name(&file_name)
+            .add_filter(ext.to_uppercase(), &[ext]);
+        match super::dialogs::ask(ctx, true, dialog) {
+            Ok(rx) => self.dialog = Some((pending, rx)),
+            Err(e) => log::warn!("{e}"),
         }
+        None
     }
 
-    fn write(&mut self, ctx: &egui::Context, pending: Pending, path: PathBuf) {
-        let tx = self.sender();
-        let repaint = ctx.clone();
+    fn write(
+        &mut self,
+        ctx: &egui::Context,
+        pending: Pending,
+        path: PathBuf,
+    ) -> Option<AppCommand> {
         match pending {
             Pending::Csv(r) => {
-                let _ = std::thread::Builder::new()
-                    .name("shoplens-csv".into())
-                    .spawn(move || {
-                        let result = crate::export::write_csv(&path, &r.headers, &r.rows)
-                            .map(|n| format!("Saved {n} rows to {}", path.display()));
-                        let _ = tx.send(result);
-                        repaint.request_repaint();
-                    });
+                let work = move || {
+                    crate::export::write_csv(&path, &r.headers, &r.rows)
+                        .map(|n| format!("Saved {n} rows to {}", path.display()))
+                };
+                Some(AppCommand::Bench(Box::new(Command::WriteFile {
+                    name: "export csv".into(),
+                    work: Box::new(work),
+                })))
             }
             Pending::Png(r) => {
+                let tx = self.shots.get_or_insert_with(channel).0.clone();
+                let repaint = ctx.clone();
+                // The callback runs in the renderer; the app picks the image up.
                 ctx.request_screenshot(move |image| {
-                    // The callback runs in the renderer; encode elsewhere.
-                    let _ = std::thread::Builder::new()
-                        .name("shoplens-png".into())
-                        .spawn(move || {
-                            let result = crop_png(&image, r.rect, r.pixels_per_point).and_then(
-                                |(png, w, h)| {
-                                    crate::export::write_atomic(&path, &png)?;
-                                    Ok(format!("Saved a {w}×{h} chart to {}", path.display()))
-                                },
-                            );
-                            let _ = tx.send(result);
-                            repaint.request_repaint();
-                        });
+                    let _ = tx.send((image, r, path));
+                    repaint.request_repaint();
                 });
+                None
             }
         }
     }

@@ -1,29 +1,34 @@
 //! The Recommend tab: pick a model and its hyperparameters, train on a worker
-//! while the loss and validation curves grow, compare runs, explore a customer's
-//! history and recommendations (with reasons), and export every user's top-k.
+//! while the loss and validation curves grow, compare runs, explore a
+//! customer's history and recommendations (with reasons), and export every
+//! user's top-k. Training is `recsys::task::run` behind a
+//! [`Command::Run`]; this tab only builds the request and draws the result.
 
-use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
-use std::sync::mpsc::{Receiver, Sender};
 use std::sync::Arc;
-use std::time::Duration;
 
 use eframe::egui;
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 
+use super::images::ImageCache;
+use super::params_ui::params_ui;
+use super::TabContext;
 use crate::data::catalogue::Catalogue;
-use crate::data::{Dataset, EventWeights};
-use crate::jobs::{EpochEvent, JobSlot, Outcome};
-use crate::recsys::matrix::{Interactions, MatrixOptions};
-use crate::recsys::params::*;
+use crate::data::{Dataset, EventWeights, Role};
+use crate::display::display_name;
+use crate::params::Hyperparams;
+use crate::recsys::matrix::MatrixOptions;
+use crate::recsys::params::{BprParams, ModelParams, RecommenderKind, TrainOptions};
 use crate::recsys::split::Split;
-use crate::recsys::{train_and_evaluate, Trained};
-use crate::runs::{
-    fingerprint, known_fingerprint, DataFingerprint, RunModel, RunRecord, RunStatus,
-};
+use crate::recsys::task::RecommendRequest;
+use crate::recsys::Trained;
+use crate::runs::{RunKind, RunModel, RunStatus};
+use crate::task::EpochEvent;
+use crate::workbench::{Command, Event, ExportKind, JobKind, RunRequest, Workbench};
 
-const POLL_BUDGET: Duration = Duration::from_millis(2);
-const MAX_RUNS: usize = 20;
+/// Rows of the tab's own run table (the Runs tab has them all).
+const TABLE_RUNS: usize = 20;
+const JOB: JobKind = JobKind::Train(RunKind::Recommender);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SplitChoice {
@@ -32,100 +37,82 @@ pub enum SplitChoice {
     Temporal,
 }
 
-/// One finished (or failed) training run, for the comparison table.
-pub struct TabRun {
-    pub id: usize,
-    pub label: String,
-    pub params: ModelParams,
-    pub split: String,
-    pub outcome: Result<Arc<Trained>, String>,
-}
-
-pub struct RecommendState {
-    pub model: &'static str,
-    pub knn: ItemKnnParams,
-    pub als: AlsParams,
-    pub bpr: BprParams,
-    pub ease: EaseParams,
+pub(crate) struct RecommendTab {
+    pub model: RecommenderKind,
+    /// Each model's settings, in [`RecommenderKind::ALL`] order, kept while
+    /// another model is chosen.
+    pub params: Vec<ModelParams>,
     pub split: SplitChoice,
     pub temporal_date: String,
     pub options: TrainOptions,
     pub min_user_interactions: usize,
     pub min_item_interactions: usize,
-    pub job: JobSlot<(Trained, DataFingerprint)>,
-    /// The run being trained, completed into a record when it ends.
-    attempt: Option<(RunRecord, ModelParams)>,
-    /// Records of runs that ended, collected by the app into its run history.
-    pub finished_runs: Vec<(RunRecord, Option<RunModel>)>,
-    /// Replace customer ids by salted hashes in the export.
-    pub pseudonymise: bool,
-    /// The workspace's pseudonym salt (set by the app).
-    pub salt: String,
-    /// Epochs of the running job, for the live curves.
-    pub live_epochs: Vec<EpochEvent>,
-    pub runs: Vec<TabRun>,
-    next_run_id: usize,
+    /// The curve of the run shown (the live one comes from the job).
+    pub curve: Vec<EpochEvent>,
     /// The run being explored.
     pub explored: Option<Arc<Trained>>,
     pub user_query: String,
     pub selected_user: Option<u32>,
     pub selected_item: Option<u32>,
-    pub export_job: JobSlot<usize>,
     pub export_path: String,
+    /// Replace customer ids by salted hashes in the export.
+    pub pseudonymise: bool,
     pub message: Option<String>,
     images: ImageCache,
 }
 
-impl Default for RecommendState {
+impl Default for RecommendTab {
     fn default() -> Self {
+        let params = RecommenderKind::ALL
+            .iter()
+            .map(|k| match k {
+                // Fewer epochs than the library default keep a first run short.
+                RecommenderKind::Bpr => ModelParams::Bpr(BprParams {
+                    epochs: 40,
+                    ..Default::default()
+                }),
+                other => other.defaults(),
+            })
+            .collect();
         Self {
-            model: "als",
-            knn: Default::default(),
-            als: Default::default(),
-            bpr: BprParams {
-                epochs: 40,
-                ..Default::default()
-            },
-            ease: Default::default(),
+            model: RecommenderKind::Als,
+            params,
             split: SplitChoice::LeaveLastOut,
             temporal_date: String::new(),
             options: TrainOptions::default(),
             min_user_interactions: 1,
             min_item_interactions: 1,
-            job: JobSlot::default(),
-            attempt: None,
-            finished_runs: Vec::new(),
-            pseudonymise: false,
-            salt: String::new(),
-            live_epochs: Vec::new(),
-            runs: Vec::new(),
-            next_run_id: 1,
+            curve: Vec::new(),
             explored: None,
             user_query: String::new(),
             selected_user: None,
             selected_item: None,
-            export_job: JobSlot::default(),
             export_path: "recommendations.csv".into(),
+            pseudonymise: false,
             message: None,
             images: ImageCache::default(),
         }
     }
 }
 
-impl RecommendState {
-    pub fn params(&self) -> ModelParams {
-        self.params_for(self.model)
+fn index_of(kind: RecommenderKind) -> usize {
+    RecommenderKind::ALL
+        .iter()
+        .position(|k| *k == kind)
+        .unwrap_or_default()
+}
+
+impl RecommendTab {
+    /// The tab's current settings of `kind` (sweeps start from them).
+    pub fn params_for(&self, kind: RecommenderKind) -> ModelParams {
+        self.params
+            .get(index_of(kind))
+            .cloned()
+            .unwrap_or_else(|| kind.defaults())
     }
 
-    /// The tab's current settings of `model` (sweeps start from them).
-    pub fn params_for(&self, model: &str) -> ModelParams {
-        match model {
-            "popular" => ModelParams::Popular,
-            "itemknn" => ModelParams::ItemKnn(self.knn.clone()),
-            "bpr" => ModelParams::Bpr(self.bpr.clone()),
-            "ease" => ModelParams::Ease(self.ease.clone()),
-            _ => ModelParams::Als(self.als.clone()),
-        }
+    pub fn params_mut(&mut self, kind: RecommenderKind) -> Option<&mut ModelParams> {
+        self.params.get_mut(index_of(kind))
     }
 
     pub fn split(&self) -> Result<Split, String> {
@@ -140,397 +127,380 @@ impl RecommendState {
         }
     }
 
-    /// Start training on a worker; a running job is cancelled and superseded.
-    pub fn start_training(
-        &mut self,
+    /// A request for `params` with this tab's split, k, seed, filters and
+    /// `weights`, with early stopping `patience` (the tab's own when `None`).
+    pub fn request(
+        &self,
         dataset: Arc<Dataset>,
-        weights: EventWeights,
-        ctx: &egui::Context,
-    ) {
-        let params = self.params();
-        if let Err(errors) = params.validate() {
+        weights: &EventWeights,
+        params: ModelParams,
+        patience: Option<usize>,
+    ) -> Result<RecommendRequest, String> {
+        let mut options = self.options.clone();
+        if let Some(p) = patience {
+            options.patience = p;
+        }
+        Ok(RecommendRequest {
+            dataset,
+            matrix: MatrixOptions {
+                weights: weights.clone(),
+                min_user_interactions: self.min_user_interactions,
+                min_item_interactions: self.min_item_interactions,
+            },
+            split: self.split()?,
+            params,
+            options,
+        })
+    }
+
+    /// Show a trained model (a new run, or one reopened from the Runs tab).
+    pub fn explore(&mut self, t: Arc<Trained>) {
+        self.curve = t.epochs.clone();
+        self.explored = Some(t);
+        self.selected_user = None;
+        self.selected_item = None;
+    }
+
+    pub fn on_event(&mut self, event: &Event, bench: &Workbench) {
+        match event {
+            Event::RunRecorded {
+                id,
+                job: JOB,
+                current: true,
+            } => {
+                let Some(entry) = bench.runs().get(*id) else {
+                    return;
+                };
+                match (&entry.record.status, &entry.model) {
+                    (RunStatus::Done, Some(RunModel::Recommender(t))) => {
+                        self.message = t.stopped_early.map(|epoch| {
+                            format!(
+                                "Stopped early at epoch {epoch}: NDCG@{} did not improve for {} validations in a row",
+                                t.options.k, t.options.patience
+                            )
+                        });
+                        self.explore(Arc::clone(t));
+                    }
+                    (RunStatus::Cancelled, _) => {
+                        self.curve = entry.record.curve.clone();
+                        self.message = Some(format!(
+                            "Training cancelled after {} epochs; run #{id} keeps its curve in the Runs tab",
+                            entry.record.curve.len()
+                        ));
+                    }
+                    (RunStatus::Failed(m), _) => self.message = Some(m.clone()),
+                    _ => {}
+                }
+            }
+            Event::Message {
+                job: JOB | JobKind::Export(ExportKind::Recommendations),
+                text,
+            } => self.message = Some(text.clone()),
+            _ => {}
+        }
+    }
+
+    fn start_training(&mut self, ctx: &mut TabContext, dataset: &Arc<Dataset>) {
+        let params = self.params_for(self.model);
+        if let Err(errors) = params.check() {
             self.message = Some(format!(
                 "Fix the parameters first: {}",
-                errors
-                    .iter()
-                    .map(|e| e.to_string())
-                    .collect::<Vec<_>>()
-                    .join("; ")
+                crate::params::joined(&errors)
             ));
             return;
         }
-        let split = match self.split() {
-            Ok(s) => s,
-            Err(e) => {
-                self.message = Some(e);
-                return;
+        let weights = &ctx.bench.settings().event_weights;
+        match self.request(Arc::clone(dataset), weights, params, None) {
+            Ok(request) => {
+                self.message = None;
+                self.curve.clear();
+                ctx.send(Command::Run(RunRequest::Recommend(request)));
             }
-        };
-        let options = self.options.clone();
-        let matrix = MatrixOptions {
-            weights,
-            min_user_interactions: self.min_user_interactions,
-            min_item_interactions: self.min_item_interactions,
-        };
-        self.message = None;
-        self.live_epochs.clear();
-        self.attempt = Some((
-            RunRecord::recommender_attempt(&params, &options, &split, known_fingerprint(&dataset)),
-            params.clone(),
-        ));
-        let ctx = ctx.clone();
-        let started = self.job.start("train", move |job| {
-            job.progress(None, "fingerprinting the data");
-            let print = fingerprint(&dataset);
-            job.progress(None, "building the interaction matrix");
-            let data = Interactions::from_dataset(&dataset, &matrix)?;
-            job.progress(None, format!("training {}", params.label()));
-            let repaint = ctx.clone();
-            let trained = train_and_evaluate(
-                Arc::new(data),
-                &split,
-                &params,
-                &options,
-                job.cancel_token(),
-                &|e| {
-                    job.epoch(e);
-                    repaint.request_repaint();
-                },
-            )?;
-            ctx.request_repaint();
-            Ok((trained, print))
-        });
-        if let Err(e) = started {
-            self.message = Some(e);
+            Err(e) => self.message = Some(e),
         }
     }
 
-    pub fn poll(&mut self) {
-        let (epochs, finished) = self.job.poll(POLL_BUDGET);
-        self.live_epochs.extend(epochs);
-        if let Some((_, outcome)) = finished {
-            let attempt = self.attempt.take();
-            let outcome = match outcome {
-                Outcome::Done((t, print)) => {
-                    let t = Arc::new(t);
-                    if let Some(epoch) = t.stopped_early {
-                        self.message = Some(format!(
-                            "Stopped early at epoch {epoch}: NDCG@{} did not improve for {} validations in a row",
-                            t.options.k, t.options.patience
-                        ));
-                    }
-                    self.live_epochs = t.epochs.clone();
-                    self.explored = Some(Arc::clone(&t));
-                    self.selected_user = None;
-                    self.selected_item = None;
-                    self.finished_runs.push((
-                        RunRecord::from_trained(&t, print),
-                        Some(RunModel::Recommender(Arc::clone(&t))),
-                    ));
-                    Ok(t)
-                }
-                Outcome::Failed(m) => {
-                    self.message = Some(m.clone());
-                    if let Some((mut r, _)) = attempt.clone() {
-                        r.status = RunStatus::Failed(m.clone());
-                        self.finished_runs.push((r, None));
-                    }
-                    Err(m)
-                }
-                Outcome::Cancelled => {
-                    if let Some((mut r, _)) = attempt {
-                        r.status = RunStatus::Cancelled;
-                        r.curve = self.live_epochs.clone();
-                        self.finished_runs.push((r, None));
-                    }
-                    return;
-                }
-            };
-            let (params, split) = match (&outcome, &attempt) {
-                (Ok(t), _) => (t.params.clone(), t.split.describe()),
-                (Err(_), Some((r, p))) => (p.clone(), r.evaluation.clone()),
-                (Err(_), None) => (self.params(), String::new()),
-            };
-            self.runs.push(TabRun {
-                id: self.next_run_id,
-                label: params.label().to_owned(),
-                params,
-                split,
-                outcome,
-            });
-            self.next_run_id += 1;
-            if self.runs.len() > MAX_RUNS {
-                self.runs.remove(0);
-            }
-        }
-        let (_, exported) = self.export_job.poll(POLL_BUDGET);
-        if let Some((_, outcome)) = exported {
-            self.message = Some(match outcome {
-                Outcome::Done(rows) => {
-                    format!("Exported {rows} recommendations to {}", self.export_path)
-                }
-                Outcome::Failed(m) => m,
-                Outcome::Cancelled => "Export cancelled".into(),
-            });
-        }
-        self.images.poll();
-    }
-
-    fn start_export(&mut self, ctx: &egui::Context) {
-        let Some(trained) = self.explored.clone() else {
+    pub fn ui(&mut self, ctx: &mut TabContext, ui: &mut egui::Ui) {
+        let Some(dataset) = ctx.bench.dataset().cloned() else {
+            ui.label("Load interaction data first (Data tab).");
             return;
         };
-        let path = PathBuf::from(self.export_path.trim());
-        let k = trained.options.k;
-        let pseudonym = self
-            .pseudonymise
-            .then(|| crate::export::Pseudonymizer::new(&self.salt));
-        let ctx = ctx.clone();
-        let started = self.export_job.start("export", move |job| {
-            let rows = trained.export_top_k(
-                &path,
-                k,
-                pseudonym.as_ref(),
-                job.cancel_token(),
-                &|f, m| {
-                    job.progress(Some(f), m);
-                    ctx.request_repaint();
-                },
-            )?;
-            ctx.request_repaint();
-            Ok(rows)
-        });
-        if let Err(e) = started {
-            self.message = Some(e);
+        if dataset.roles.get(Role::User).is_none() || dataset.roles.get(Role::Item).is_none() {
+            ui.label(format!(
+                "{} has no user and item columns, so there is nothing to recommend. Assign them in the Data tab's column mapping, or open an events file.",
+                display_name(&dataset.path)
+            ));
+            return;
         }
-    }
-}
-
-pub fn recommend_tab_ui(
-    state: &mut RecommendState,
-    dataset: Option<Arc<Dataset>>,
-    catalogue: Option<Arc<Catalogue>>,
-    weights: &EventWeights,
-    ui: &mut egui::Ui,
-) {
-    state.poll();
-    let Some(dataset) = dataset else {
-        ui.label("Load interaction data first (Data tab).");
-        return;
-    };
-    if dataset.roles.get(crate::data::Role::User).is_none()
-        || dataset.roles.get(crate::data::Role::Item).is_none()
-    {
-        ui.label(format!(
-            "{} has no user and item columns, so there is nothing to recommend. Assign them in the Data tab's column mapping, or open an events file.",
-            crate::ui::display_name(&dataset.path)
-        ));
-        return;
-    }
-    egui::Panel::left("recommend_controls")
-        .resizable(true)
-        .default_size(290.0)
-        .show(ui, |ui| {
+        let catalogue = ctx.bench.data().and_then(|d| d.loaded.catalogue.clone());
+        egui::Panel::left("recommend_controls")
+            .resizable(true)
+            .default_size(290.0)
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical()
+                    .id_salt("rec_controls")
+                    .show(ui, |ui| self.controls_ui(ctx, ui, &dataset));
+            });
+        egui::CentralPanel::default().show(ui, |ui| {
             egui::ScrollArea::vertical()
-                .id_salt("rec_controls")
+                .id_salt("rec_main")
                 .show(ui, |ui| {
-                    controls_ui(state, ui, &dataset, weights);
+                    if let Some(m) = &self.message {
+                        ui.colored_label(ui.visuals().warn_fg_color, m);
+                    }
+                    let jobs = ctx.bench.jobs();
+                    if jobs.is_active(JOB) {
+                        curves_ui(jobs.epochs(JOB), ui);
+                    } else {
+                        curves_ui(&self.curve, ui);
+                    }
+                    self.runs_ui(ctx, ui);
+                    explorer_ui(self, ctx, catalogue.as_deref(), ui);
                 });
         });
-    egui::CentralPanel::default().show(ui, |ui| {
-        egui::ScrollArea::vertical()
-            .id_salt("rec_main")
-            .show(ui, |ui| {
-                if let Some(m) = &state.message {
-                    ui.colored_label(ui.visuals().warn_fg_color, m);
-                }
-                curves_ui(state, ui);
-                runs_ui(state, ui);
-                explorer_ui(state, catalogue.as_deref(), ui);
-            });
-    });
-}
+    }
 
-fn controls_ui(
-    state: &mut RecommendState,
-    ui: &mut egui::Ui,
-    dataset: &Arc<Dataset>,
-    weights: &EventWeights,
-) {
-    let heading = ui.heading("Model");
-    egui::ComboBox::from_id_salt("model_choice")
-        .selected_text(ModelParams::default_for(state.model).map_or("", |p| p.label()))
-        .show_ui(ui, |ui| {
-            for name in ModelParams::NAMES {
-                let label = ModelParams::default_for(name).map_or(name, |p| p.label());
-                ui.selectable_value(&mut state.model, name, label);
-            }
-        })
-        .response
-        .labelled_by(heading.id);
-    ui.add_space(4.0);
-    match state.model {
-        "popular" => {
-            ui.label("Recommends the items most users interacted with. No parameters.");
+    fn controls_ui(&mut self, ctx: &mut TabContext, ui: &mut egui::Ui, dataset: &Arc<Dataset>) {
+        let heading = ui.heading("Model");
+        egui::ComboBox::from_id_salt("model_choice")
+            .selected_text(self.model.label())
+            .show_ui(ui, |ui| {
+                for kind in RecommenderKind::ALL {
+                    ui.selectable_value(&mut self.model, kind, kind.label())
+                        .on_hover_text(kind.describe());
+                }
+            })
+            .response
+            .labelled_by(heading.id);
+        ui.add_space(4.0);
+        if self.model == RecommenderKind::Popular {
+            ui.label(RecommenderKind::Popular.describe());
         }
-        "itemknn" => {
-            let p = &mut state.knn;
-            ui.horizontal(|ui| {
-                ui.label("similarity")
-                    .on_hover_text("How item vectors are compared");
-                ui.selectable_value(&mut p.similarity, Similarity::Cosine, "cosine")
-                    .on_hover_text("Cosine between the items' user vectors");
-                ui.selectable_value(&mut p.similarity, Similarity::Bm25, "BM25")
-                    .on_hover_text(
-                        "BM25 weighting: down-weights very active users and very popular items",
-                    );
-            });
-            ui.add(
-                egui::Slider::new(&mut p.neighbors, 1..=500)
-                    .text("neighbours K")
-                    .logarithmic(true),
-            )
-            .on_hover_text("Similar items kept per item (the item itself counts)");
-            if p.similarity == Similarity::Bm25 {
-                ui.add(egui::Slider::new(&mut p.k1, 0.0..=5.0).text("K1"))
-                    .on_hover_text(
-                        "BM25 saturation: how fast repeated interactions stop adding weight",
-                    );
-                ui.add(egui::Slider::new(&mut p.b, 0.0..=1.0).text("B"))
-                    .on_hover_text("BM25 length normalisation: 0 none, 1 full");
-            }
+        if let Some(p) = self.params_mut(self.model) {
+            params_ui(ui, p, false);
         }
-        "als" => {
-            let p = &mut state.als;
-            ui.add(egui::Slider::new(&mut p.factors, 1..=256).text("factors").logarithmic(true))
-                .on_hover_text("Latent dimensions: more capture finer taste but overfit small data and train slower");
-            ui.add(egui::Slider::new(&mut p.regularization, 0.0..=10.0).text("regularisation").logarithmic(true))
-                .on_hover_text("L2 penalty λ on the factors: higher is smoother, lower fits the training data closer");
-            ui.add(egui::Slider::new(&mut p.alpha, 0.01..=100.0).text("alpha").logarithmic(true))
-                .on_hover_text("Confidence of an observed interaction = alpha × its weight (unobserved pairs count 1)");
-            ui.add(egui::Slider::new(&mut p.iterations, 1..=100).text("iterations"))
-                .on_hover_text("Alternating passes over users and items");
-            ui.add(egui::Slider::new(&mut p.cg_steps, 1..=10).text("CG steps"))
-                .on_hover_text("Conjugate-gradient steps per user/item and pass");
-            ui.checkbox(&mut p.track_loss, "plot training loss")
-                .on_hover_text("Computes the loss each iteration: one more pass over the data");
-        }
-        "bpr" => {
-            let p = &mut state.bpr;
-            ui.add(
-                egui::Slider::new(&mut p.factors, 1..=256)
-                    .text("factors")
-                    .logarithmic(true),
-            )
-            .on_hover_text("Latent dimensions (an item bias is added)");
-            ui.add(
-                egui::Slider::new(&mut p.learning_rate, 0.001..=0.5)
-                    .text("learning rate")
-                    .logarithmic(true),
-            )
-            .on_hover_text("SGD step size");
-            ui.add(
-                egui::Slider::new(&mut p.regularization, 0.0..=1.0)
-                    .text("regularisation")
-                    .logarithmic(true),
-            )
-            .on_hover_text("L2 penalty on the factors");
-            ui.add(
-                egui::Slider::new(&mut p.epochs, 1..=500)
-                    .text("epochs")
-                    .logarithmic(true),
-            )
-            .on_hover_text("Passes; each draws as many samples as there are train interactions");
-            ui.add(egui::Slider::new(&mut p.negatives, 1..=20).text("negatives"))
-                .on_hover_text("Negative items sampled per positive pair (popularity-weighted)");
-        }
-        "ease" => {
-            let p = &mut state.ease;
-            ui.add(
-                egui::Slider::new(&mut p.lambda, 1.0..=5000.0)
-                    .text("λ")
-                    .logarithmic(true),
-            )
-            .on_hover_text("L2 penalty of the closed-form item-item model");
-            ui.add(
-                egui::Slider::new(&mut p.max_items, 100..=20_000)
-                    .text("max items")
-                    .logarithmic(true),
-            )
-            .on_hover_text("EASE inverts an items × items matrix; it refuses larger catalogues");
-        }
-        _ => {}
-    }
-    ui.separator();
-    ui.heading("Evaluation");
-    ui.horizontal(|ui| {
-        ui.selectable_value(
-            &mut state.split,
-            SplitChoice::LeaveLastOut,
-            "leave last out",
-        )
-        .on_hover_text("Each user's last interaction (by time, ties by item) is held out");
-        ui.selectable_value(&mut state.split, SplitChoice::Random, "random 80/20")
-            .on_hover_text("A seeded 20% of each user's items are held out");
-        ui.selectable_value(&mut state.split, SplitChoice::Temporal, "temporal")
-            .on_hover_text("Everything from a date on is held out");
-    });
-    if state.split == SplitChoice::Temporal {
+        ui.separator();
+        ui.heading("Evaluation");
         ui.horizontal(|ui| {
-            ui.label("cut date");
-            ui.add(
-                egui::TextEdit::singleline(&mut state.temporal_date)
-                    .hint_text("YYYY-MM-DD")
-                    .desired_width(100.0),
-            );
+            ui.selectable_value(&mut self.split, SplitChoice::LeaveLastOut, "leave last out")
+                .on_hover_text("Each user's last interaction (by time, ties by item) is held out");
+            ui.selectable_value(&mut self.split, SplitChoice::Random, "random 80/20")
+                .on_hover_text("A seeded 20% of each user's items are held out");
+            ui.selectable_value(&mut self.split, SplitChoice::Temporal, "temporal")
+                .on_hover_text("Everything from a date on is held out");
         });
-    }
-    let n_items = dataset.df.height().max(1);
-    ui.add(egui::Slider::new(&mut state.options.k, 1..=100.min(n_items)).text("k"))
-        .on_hover_text("List length for HR, precision, recall, NDCG and MAP");
-    ui.add(egui::Slider::new(&mut state.options.validate_every, 0..=20).text("validate every"))
-        .on_hover_text("Compute NDCG@k on the held-out users every N epochs (0: only at the end)");
-    ui.add_enabled(
-        state.options.validate_every > 0,
-        egui::Slider::new(&mut state.options.patience, 0..=20).text("early-stop patience"),
-    )
-    .on_hover_text("Stop ALS or BPR after this many validations in a row without a better NDCG@k, keeping the model at that epoch (0: off). Needs 'validate every' above 0.");
-    ui.add(egui::Slider::new(&mut state.min_user_interactions, 1..=50).text("min items per user"))
+        if self.split == SplitChoice::Temporal {
+            ui.horizontal(|ui| {
+                ui.label("cut date");
+                ui.add(
+                    egui::TextEdit::singleline(&mut self.temporal_date)
+                        .hint_text("YYYY-MM-DD")
+                        .desired_width(100.0),
+                );
+            });
+        }
+        let n_items = dataset.df.height().max(1);
+        ui.add(egui::Slider::new(&mut self.options.k, 1..=100.min(n_items)).text("k"))
+            .on_hover_text("List length for HR, precision, recall, NDCG and MAP");
+        ui.add(egui::Slider::new(&mut self.options.validate_every, 0..=20).text("validate every"))
+            .on_hover_text(
+                "Compute NDCG@k on the held-out users every N epochs (0: only at the end)",
+            );
+        ui.add_enabled(
+            self.options.validate_every > 0,
+            egui::Slider::new(&mut self.options.patience, 0..=20).text("early-stop patience"),
+        )
+        .on_hover_text("Stop ALS or BPR after this many validations in a row without a better NDCG@k, keeping the model at that epoch (0: off). Needs 'validate every' above 0.");
+        ui.add(
+            egui::Slider::new(&mut self.min_user_interactions, 1..=50).text("min items per user"),
+        )
         .on_hover_text("Drop users with fewer distinct items");
-    ui.add(egui::Slider::new(&mut state.min_item_interactions, 1..=50).text("min users per item"))
+        ui.add(
+            egui::Slider::new(&mut self.min_item_interactions, 1..=50).text("min users per item"),
+        )
         .on_hover_text("Then drop items with fewer distinct users");
-    ui.horizontal(|ui| {
-        ui.label("seed");
-        ui.add(egui::DragValue::new(&mut state.options.seed));
-        ui.label("threads");
-        ui.add(egui::DragValue::new(&mut state.options.threads).range(1..=64))
-            .on_hover_text("BPR reproduces exactly only with 1 thread");
-    });
-    ui.add_space(6.0);
-    ui.horizontal(|ui| {
-        let running = state.job.is_running();
-        if ui
-            .add_enabled(!running, egui::Button::new("Train"))
-            .clicked()
-        {
-            state.start_training(Arc::clone(dataset), weights.clone(), ui.ctx());
-        }
-        if running {
-            if ui.button("Cancel").clicked() {
-                state.job.cancel();
+        ui.horizontal(|ui| {
+            ui.label("seed");
+            ui.add(egui::DragValue::new(&mut self.options.seed));
+            ui.label("threads");
+            ui.add(egui::DragValue::new(&mut self.options.threads).range(1..=64))
+                .on_hover_text("BPR reproduces exactly only with 1 thread");
+        });
+        ui.add_space(6.0);
+        let jobs = ctx.bench.jobs();
+        let (running, cancelling) = (jobs.is_running(JOB), jobs.is_cancelling(JOB));
+        let progress = jobs.progress(JOB).map(|(_, m)| m.to_owned());
+        ui.horizontal(|ui| {
+            if ui
+                .add_enabled(!running, egui::Button::new("Train"))
+                .clicked()
+            {
+                self.start_training(ctx, dataset);
             }
-            ui.spinner();
-        }
-    });
-    if let Some((_, message)) = &state.job.last_progress {
-        if state.job.is_running() {
+            if running {
+                if ui.button("Cancel").clicked() {
+                    ctx.send(Command::Cancel(JOB));
+                }
+                ui.spinner();
+            } else if cancelling {
+                ui.spinner();
+                ui.label("cancelling…");
+            }
+        });
+        if let Some(message) = progress {
             ui.label(message);
         }
     }
+
+    /// The latest recommender runs of the history, newest first.
+    fn runs_ui(&mut self, ctx: &mut TabContext, ui: &mut egui::Ui) {
+        ui.add_space(6.0);
+        ui.label(egui::RichText::new("Runs").strong());
+        let runs: Vec<_> = ctx
+            .bench
+            .runs()
+            .entries
+            .iter()
+            .filter(|e| e.record.kind == RunKind::Recommender)
+            .rev()
+            .take(TABLE_RUNS)
+            .collect();
+        if runs.is_empty() {
+            ui.label("Train a model to see its metrics here.");
+            return;
+        }
+        let k = runs
+            .iter()
+            .find_map(|e| e.record.param_value("k"))
+            .map_or(10, |k| k as usize);
+        let names = |k: usize| {
+            [
+                format!("hr@{k}"),
+                format!("ndcg@{k}"),
+                format!("precision@{k}"),
+                format!("recall@{k}"),
+                format!("map@{k}"),
+                "mrr".into(),
+                "coverage".into(),
+                "novelty".into(),
+            ]
+        };
+        super::exporter::csv_button(ui, "recommender runs", || {
+            let mut headers = vec![
+                "run".to_owned(),
+                "model".into(),
+                "split".into(),
+                "params".into(),
+            ];
+            headers.extend(names(k));
+            headers.extend(["status".to_owned(), "fit_secs".into(), "error".into()]);
+            let rows = runs
+                .iter()
+                .map(|e| {
+                    let r = &e.record;
+                    let row_k = r.param_value("k").map_or(k, |v| v as usize);
+                    let mut row = vec![
+                        r.id.to_string(),
+                        r.model.clone(),
+                        r.evaluation.clone(),
+                        r.params_summary(),
+                    ];
+                    row.extend(
+                        names(row_k)
+                            .iter()
+                            .map(|n| r.metrics.get(n).map_or(String::new(), |v| v.to_string())),
+                    );
+                    row.extend([
+                        r.status.label().to_owned(),
+                        r.fit_secs.to_string(),
+                        match &r.status {
+                            RunStatus::Failed(m) => m.clone(),
+                            _ => String::new(),
+                        },
+                    ]);
+                    row
+                })
+                .collect();
+            (headers, rows)
+        });
+        let mut explore = None;
+        egui::Grid::new("runs_table").striped(true).show(ui, |ui| {
+            for h in [
+                "#".to_owned(),
+                "model".into(),
+                "split".into(),
+                format!("HR@{k}"),
+                format!("NDCG@{k}"),
+                format!("P@{k}"),
+                format!("R@{k}"),
+                format!("MAP@{k}"),
+                "MRR".into(),
+                "coverage".into(),
+                "novelty".into(),
+                "users".into(),
+                "fit s".into(),
+                String::new(),
+            ] {
+                ui.label(egui::RichText::new(h).strong());
+            }
+            ui.end_row();
+            for e in &runs {
+                let r = &e.record;
+                let row_k = r.param_value("k").map_or(k, |v| v as usize);
+                ui.label(format!("#{}", r.id));
+                let label =
+                    RecommenderKind::from_name(&r.model).map_or(r.model.as_str(), |m| m.label());
+                ui.label(label).on_hover_text(r.params_summary());
+                ui.label(&r.evaluation);
+                match (&r.status, &e.model) {
+                    (RunStatus::Done, model) => {
+                        for (i, n) in names(row_k).iter().enumerate() {
+                            let v = r.metrics.get(n).copied().unwrap_or(f64::NAN);
+                            ui.label(if i == 7 {
+                                format!("{v:.2}")
+                            } else {
+                                format!("{v:.4}")
+                            });
+                        }
+                        match model {
+                            Some(RunModel::Recommender(t)) => {
+                                ui.label(t.metrics.users_evaluated.to_string());
+                                ui.label(format!("{:.2}", r.fit_secs));
+                                let current =
+                                    self.explored.as_ref().is_some_and(|x| Arc::ptr_eq(x, t));
+                                if ui
+                                    .add_enabled(!current, egui::Button::new("Explore"))
+                                    .clicked()
+                                {
+                                    explore = Some(Arc::clone(t));
+                                }
+                            }
+                            _ => {
+                                ui.label("");
+                                ui.label(format!("{:.2}", r.fit_secs));
+                            }
+                        }
+                    }
+                    (RunStatus::Cancelled, _) => {
+                        ui.colored_label(
+                            ui.visuals().warn_fg_color,
+                            format!("cancelled after {} epochs", r.curve.len()),
+                        );
+                    }
+                    (RunStatus::Failed(m), _) => {
+                        ui.colored_label(ui.visuals().error_fg_color, format!("failed: {m}"));
+                    }
+                }
+                ui.end_row();
+            }
+        });
+        if let Some(t) = explore {
+            self.explore(t);
+        }
+    }
 }
 
-fn curves_ui(state: &RecommendState, ui: &mut egui::Ui) {
-    let epochs = &state.live_epochs;
+fn curves_ui(epochs: &[EpochEvent], ui: &mut egui::Ui) {
     ui.label(egui::RichText::new(format!("Training curves ({} epochs)", epochs.len())).strong());
     let loss: Vec<[f64; 2]> = epochs
         .iter()
@@ -565,139 +535,6 @@ fn curves_ui(state: &RecommendState, ui: &mut egui::Ui) {
     });
 }
 
-fn runs_ui(state: &mut RecommendState, ui: &mut egui::Ui) {
-    ui.add_space(6.0);
-    ui.label(egui::RichText::new("Runs").strong());
-    if state.runs.is_empty() {
-        ui.label("Train a model to see its metrics here.");
-        return;
-    }
-    let k = state
-        .runs
-        .iter()
-        .rev()
-        .find_map(|r| r.outcome.as_ref().ok().map(|t| t.options.k))
-        .unwrap_or(10);
-    let mut explore = None;
-    crate::ui::exporter::csv_button(ui, "recommender runs", || {
-        let mut headers = vec![
-            "run".to_owned(),
-            "model".into(),
-            "split".into(),
-            "params".into(),
-        ];
-        let names: Vec<String> = crate::recsys::metrics::Metrics {
-            k,
-            ..Default::default()
-        }
-        .to_map()
-        .into_keys()
-        .collect();
-        headers.extend(names.iter().cloned());
-        headers.extend([
-            "users_evaluated".to_owned(),
-            "fit_secs".into(),
-            "error".into(),
-        ]);
-        let rows = state
-            .runs
-            .iter()
-            .map(|run| {
-                let mut row = vec![
-                    run.id.to_string(),
-                    run.label.clone(),
-                    run.split.clone(),
-                    run.params.to_json().to_string(),
-                ];
-                match &run.outcome {
-                    Ok(t) => {
-                        let m = t.metrics.to_map();
-                        row.extend(
-                            names
-                                .iter()
-                                .map(|n| m.get(n).map_or(String::new(), |v| v.to_string())),
-                        );
-                        row.extend([
-                            t.metrics.users_evaluated.to_string(),
-                            t.fit_secs.to_string(),
-                            String::new(),
-                        ]);
-                    }
-                    Err(e) => {
-                        row.extend(names.iter().map(|_| String::new()));
-                        row.extend([String::new(), String::new(), e.clone()]);
-                    }
-                }
-                row
-            })
-            .collect();
-        (headers, rows)
-    });
-    egui::Grid::new("runs_table").striped(true).show(ui, |ui| {
-        for h in [
-            "#",
-            "model",
-            "split",
-            &format!("HR@{k}"),
-            &format!("NDCG@{k}"),
-            &format!("P@{k}"),
-            &format!("R@{k}"),
-            &format!("MAP@{k}"),
-            "MRR",
-            "coverage",
-            "novelty",
-            "users",
-            "fit s",
-            "",
-        ] {
-            ui.label(egui::RichText::new(h).strong());
-        }
-        ui.end_row();
-        for run in state.runs.iter().rev() {
-            ui.label(run.id.to_string());
-            ui.label(&run.label)
-                .on_hover_text(run.params.to_json().to_string());
-            ui.label(&run.split);
-            match &run.outcome {
-                Ok(t) => {
-                    let m = &t.metrics;
-                    for v in [
-                        m.hr,
-                        m.ndcg,
-                        m.precision,
-                        m.recall,
-                        m.map,
-                        m.mrr,
-                        m.coverage,
-                    ] {
-                        ui.label(format!("{v:.4}"));
-                    }
-                    ui.label(format!("{:.2}", m.novelty));
-                    ui.label(m.users_evaluated.to_string());
-                    ui.label(format!("{:.2}", t.fit_secs));
-                    let current = state.explored.as_ref().is_some_and(|e| Arc::ptr_eq(e, t));
-                    if ui
-                        .add_enabled(!current, egui::Button::new("Explore"))
-                        .clicked()
-                    {
-                        explore = Some(Arc::clone(t));
-                    }
-                }
-                Err(m) => {
-                    ui.colored_label(ui.visuals().error_fg_color, format!("failed: {m}"));
-                }
-            }
-            ui.end_row();
-        }
-    });
-    if let Some(t) = explore {
-        state.live_epochs = t.epochs.clone();
-        state.explored = Some(t);
-        state.selected_user = None;
-        state.selected_item = None;
-    }
-}
-
 fn item_label(t: &Trained, catalogue: Option<&Catalogue>, item: u32) -> String {
     let id = &t.data.item_labels[item as usize];
     match catalogue.and_then(|c| c.get(id)) {
@@ -714,7 +551,12 @@ fn item_label(t: &Trained, catalogue: Option<&Catalogue>, item: u32) -> String {
     }
 }
 
-fn explorer_ui(state: &mut RecommendState, catalogue: Option<&Catalogue>, ui: &mut egui::Ui) {
+fn explorer_ui(
+    state: &mut RecommendTab,
+    ctx: &mut TabContext,
+    catalogue: Option<&Catalogue>,
+    ui: &mut egui::Ui,
+) {
     let Some(t) = state.explored.clone() else {
         return;
     };
@@ -763,16 +605,21 @@ fn explorer_ui(state: &mut RecommendState, catalogue: Option<&Catalogue>, ui: &m
     ui.horizontal(|ui| {
         ui.label("Export every customer's top-k to");
         ui.add(egui::TextEdit::singleline(&mut state.export_path).desired_width(240.0));
-        if state.export_job.is_running() {
+        let export = JobKind::Export(ExportKind::Recommendations);
+        if ctx.bench.jobs().is_active(export) {
             ui.spinner();
             if ui.button("Cancel export").clicked() {
-                state.export_job.cancel();
+                ctx.send(Command::Cancel(export));
             }
         } else if ui.button("Export CSV").clicked() {
-            state.start_export(ui.ctx());
+            ctx.send(Command::ExportRecommendations {
+                trained: Arc::clone(&t),
+                path: PathBuf::from(state.export_path.trim()),
+                pseudonymise: state.pseudonymise,
+            });
         }
         ui.checkbox(&mut state.pseudonymise, "Pseudonymise customer ids")
-            .on_hover_text(crate::ui::PSEUDONYM_TIP);
+            .on_hover_text(super::PSEUDONYM_TIP);
     });
     let Some(user) = state.selected_user else {
         ui.label("Type a customer id above to see their history and recommendations.");
@@ -886,67 +733,5 @@ fn explorer_ui(state: &mut RecommendState, catalogue: Option<&Catalogue>, ui: &m
                 });
             }
         });
-    }
-}
-
-/// Item pictures decoded on worker threads, uploaded as textures on the UI thread.
-type DecodedImage = (PathBuf, Option<egui::ColorImage>);
-
-#[derive(Default)]
-struct ImageCache {
-    textures: HashMap<PathBuf, egui::TextureHandle>,
-    requested: HashSet<PathBuf>,
-    channel: Option<(Sender<DecodedImage>, Receiver<DecodedImage>)>,
-    decoded: Vec<(PathBuf, egui::ColorImage)>,
-}
-
-impl ImageCache {
-    fn poll(&mut self) {
-        if let Some((_, rx)) = &self.channel {
-            while let Ok((path, image)) = rx.try_recv() {
-                if let Some(image) = image {
-                    self.decoded.push((path, image));
-                }
-            }
-        }
-    }
-
-    fn thumbnail_ui(&mut self, ui: &mut egui::Ui, catalogue: Option<&Catalogue>, item: &str) {
-        let Some(path) = catalogue
-            .and_then(|c| c.get(item))
-            .and_then(|e| e.image.clone())
-        else {
-            return;
-        };
-        if let Some(pos) = self.decoded.iter().position(|(p, _)| *p == path) {
-            let (p, image) = self.decoded.swap_remove(pos);
-            let texture =
-                ui.ctx()
-                    .load_texture(p.display().to_string(), image, egui::TextureOptions::LINEAR);
-            self.textures.insert(p, texture);
-        }
-        if let Some(texture) = self.textures.get(&path) {
-            ui.add(egui::Image::new(texture).fit_to_exact_size(egui::vec2(32.0, 32.0)));
-            return;
-        }
-        if self.requested.insert(path.clone()) {
-            let (tx, _) = self.channel.get_or_insert_with(std::sync::mpsc::channel);
-            let tx = tx.clone();
-            let ctx = ui.ctx().clone();
-            let _ = std::thread::Builder::new()
-                .name("shoplens-image".into())
-                .spawn(move || {
-                    let image = image::open(&path).ok().map(|img| {
-                        let rgba = img.thumbnail(64, 64).to_rgba8();
-                        egui::ColorImage::from_rgba_unmultiplied(
-                            [rgba.width() as usize, rgba.height() as usize],
-                            rgba.as_raw(),
-                        )
-                    });
-                    let _ = tx.send((path, image));
-                    ctx.request_repaint();
-                });
-        }
-        ui.add_space(36.0);
     }
 }

@@ -1,36 +1,29 @@
 //! The Runs tab: every training run of the session and of the open workspace
 //! in a sortable, filterable table; overlaid loss and metric curves (EMA
 //! smoothing, log y); which settings win (metric-vs-parameter scatter,
-//! parallel coordinates, parameter importance); and recommender sweeps that
-//! run on a worker while their runs arrive in the table.
+//! parallel coordinates, parameter importance); and sweeps of any model
+//! (recommenders, sentiment classifiers, k-means) that run on a worker while
+//! their runs arrive in the table.
 
 use std::collections::BTreeSet;
-use std::sync::mpsc::{channel, Receiver, Sender, TryRecvError};
-use std::sync::Arc;
-use std::time::Duration;
 
 use eframe::egui;
 use egui_plot::{Legend, Line, Plot, PlotPoint, PlotPoints, Points, Text, VLine};
 
 use super::exporter::{csv_button, png_button};
-use super::recommend_tab::RecommendState;
-use super::sentiment_tab::SentimentState;
-use crate::data::{Dataset, EventWeights};
-use crate::jobs::{EpochEvent, JobContext, JobSlot, Outcome};
-use crate::recsys::matrix::{Interactions, MatrixOptions};
-use crate::recsys::params::ModelParams;
-use crate::recsys::Trained;
+use super::recommend_tab::RecommendTab;
+use super::segments_tab::SegmentsTab;
+use super::sentiment_tab::SentimentTab;
+use super::{AppCommand, TabContext};
+use crate::params::Hyperparams;
+use crate::recsys::params::RecommenderKind;
 use crate::runs::analysis::{
     best_run, ema, metric_names, param_importance, varying_params, wide_positive, Axis,
 };
-use crate::runs::sweep::{
-    expand, parse_list, parse_range, run_sentiment_sweep, run_sweep, sweepable,
-    SentimentSweepUpdate, SweepSpec, SweepUpdate, MAX_AXES,
-};
-use crate::runs::{fingerprint, RunHistory, RunKind, RunModel, RunRecord, RunStatus};
-use crate::text::{ClassifierKind, ReviewColumns, Reviews, SentimentParams};
-
-const POLL_BUDGET: Duration = Duration::from_millis(2);
+use crate::runs::sweep::{expand, parse_list, parse_range, SweepSpec, MAX_AXES};
+use crate::runs::{ModelKind, RunHistory, RunKind, RunModel, RunRecord, RunStatus};
+use crate::task::EpochEvent;
+use crate::workbench::{Command, Event, JobKind, SweepRequest, Workbench};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SortKey {
@@ -49,14 +42,7 @@ pub struct AxisDraft {
     pub values: String,
 }
 
-/// What a sweep worker sends back.
-enum SweepMsg {
-    Started { index: usize, total: usize },
-    Epoch(EpochEvent),
-    Finished(Box<(RunRecord, Option<RunModel>)>),
-}
-
-pub struct RunsState {
+pub(crate) struct RunsTab {
     pub filter: String,
     pub kind: Option<RunKind>,
     pub sort: SortKey,
@@ -71,26 +57,19 @@ pub struct RunsState {
     pub metric: String,
     pub x_param: String,
     // The sweep form.
-    pub sweep_model: String,
+    pub sweep_model: ModelKind,
     pub axes: Vec<AxisDraft>,
     pub random: bool,
     pub random_runs: usize,
     pub cap: usize,
     pub patience: usize,
     pub sweep_seed: u64,
-    pub sweep_job: JobSlot<usize>,
-    sweep_rx: Option<Receiver<SweepMsg>>,
-    /// (index, total) of the sweep's current run.
-    pub sweep_at: Option<(usize, usize)>,
-    /// The current sweep run's curve.
-    pub live: Vec<EpochEvent>,
     pub message: Option<String>,
-    /// Runs of finished sweep steps, collected by the app into its history.
-    pub finished_runs: Vec<(RunRecord, Option<RunModel>)>,
 }
 
-impl Default for RunsState {
+impl Default for RunsTab {
     fn default() -> Self {
+        let sweep_model = ModelKind::Recommender(RecommenderKind::Als);
         Self {
             filter: String::new(),
             kind: None,
@@ -102,72 +81,35 @@ impl Default for RunsState {
             compare_model: String::new(),
             metric: String::new(),
             x_param: String::new(),
-            sweep_model: "als".into(),
-            axes: vec![AxisDraft {
-                name: "factors".into(),
-                values: "16,32,64".into(),
-            }],
+            sweep_model,
+            axes: vec![default_axis(sweep_model)],
             random: false,
             random_runs: 8,
             cap: crate::runs::sweep::DEFAULT_CAP,
             patience: 0,
             sweep_seed: 42,
-            sweep_job: JobSlot::default(),
-            sweep_rx: None,
-            sweep_at: None,
-            live: Vec::new(),
             message: None,
-            finished_runs: Vec::new(),
         }
     }
 }
 
 /// What a sweep trains on: the other tabs' settings and data.
-pub struct SweepSources<'a> {
-    pub recommend: &'a RecommendState,
-    pub sentiment: &'a SentimentState,
-    /// Interactions (the Data tab's file).
-    pub dataset: Option<Arc<Dataset>>,
-    /// Reviews (the Sentiment tab's source).
-    pub reviews: Option<Arc<Dataset>>,
-    pub weights: &'a EventWeights,
-}
-
-/// Sentiment models a sweep can train, by the name the sweep form uses.
-const SENTIMENT_MODELS: [&str; 2] = ["logreg", "nb"];
-
-/// Progress for run `index` of `total`, and the message that starts its live curve.
-fn run_started<T>(job: &JobContext<T>, index: usize, total: usize) -> SweepMsg {
-    job.progress(
-        Some(index as f32 / total.max(1) as f32),
-        format!("run {} of {total}", index + 1),
-    );
-    SweepMsg::Started { index, total }
-}
-
-fn is_sentiment(model: &str) -> bool {
-    SENTIMENT_MODELS.contains(&model)
-}
-
-/// The sentiment tab's parameters with the classifier `model`.
-fn sentiment_base(sentiment: &SentimentState, model: &str) -> SentimentParams {
-    let mut p = sentiment.current_params();
-    p.model = if model == "nb" {
-        ClassifierKind::NaiveBayes
-    } else {
-        ClassifierKind::LogisticRegression
-    };
-    p
+pub(crate) struct SweepSources<'a> {
+    pub recommend: &'a RecommendTab,
+    pub sentiment: &'a SentimentTab,
+    pub segments: &'a SegmentsTab,
 }
 
 /// A first sweep for each model: its most telling parameter.
-fn default_axis(model: &str) -> AxisDraft {
+fn default_axis(model: ModelKind) -> AxisDraft {
+    use crate::text::params::ClassifierKind;
     let (name, values) = match model {
-        "itemknn" => ("neighbors", "20,50,100"),
-        "ease" => ("lambda", "50,250,1000"),
-        "logreg" => ("c", "0.1,1,10"),
-        "nb" => ("alpha", "0.1,0.5,1"),
-        _ => ("factors", "16,32,64"),
+        ModelKind::Recommender(RecommenderKind::ItemKnn) => ("neighbors", "20,50,100"),
+        ModelKind::Recommender(RecommenderKind::Ease) => ("lambda", "50,250,1000"),
+        ModelKind::Recommender(_) => ("factors", "16,32,64"),
+        ModelKind::Sentiment(ClassifierKind::LogisticRegression) => ("c", "0.1,1,10"),
+        ModelKind::Sentiment(ClassifierKind::NaiveBayes) => ("alpha", "0.1,0.5,1"),
+        ModelKind::KMeans => ("k", "3,4,5"),
     };
     AxisDraft {
         name: name.into(),
@@ -175,21 +117,14 @@ fn default_axis(model: &str) -> AxisDraft {
     }
 }
 
-/// What the tab asks the app to do.
-pub enum RunsAction {
-    /// Open this trained recommender in the Recommend tab.
-    Explore(Arc<Trained>),
-    /// Open this trained sentiment classifier in the Sentiment tab.
-    ExploreSentiment(Arc<crate::text::SentimentResult>),
-    /// Show this clustering in the Segments tab.
-    ExploreSegments(Arc<crate::segment::SegmentFit>),
+/// A sweep request on the sources' data, before its settings are expanded.
+enum Base {
+    Recommend(crate::recsys::task::RecommendRequest),
+    Sentiment(crate::text::task::SentimentRequest),
+    KMeans(crate::segment::task::KMeansRequest),
 }
 
-impl RunsState {
-    pub fn is_busy(&self) -> bool {
-        self.sweep_job.is_running()
-    }
-
+impl RunsTab {
     /// The sweep the form describes.
     pub fn spec(&self) -> Result<SweepSpec, String> {
         let mut spec = SweepSpec {
@@ -209,234 +144,232 @@ impl RunsState {
         Ok(spec)
     }
 
-    /// Start the sweep on a worker; runs arrive in `finished_runs` as they end.
-    pub fn start_sweep(
-        &mut self,
-        history: &mut RunHistory,
-        sources: &SweepSources,
-        ctx: &egui::Context,
-    ) {
-        if is_sentiment(&self.sweep_model) {
-            self.start_sentiment_sweep(history, sources, ctx);
-            return;
-        }
-        let recommend = sources.recommend;
-        let Some(dataset) = sources.dataset.clone() else {
-            self.message = Some("Load interaction data first (Data tab).".into());
-            return;
-        };
-        let weights = sources.weights.clone();
-        let base = recommend.params_for(&self.sweep_model);
-        let settings = match self.spec().and_then(|spec| expand(&base, &spec)) {
-            Ok(s) => s,
-            Err(e) => {
-                self.message = Some(e);
-                return;
+    /// The chosen model's request with the other tabs' settings.
+    fn base(&self, bench: &Workbench, sources: &SweepSources) -> Result<Base, String> {
+        match self.sweep_model {
+            ModelKind::Recommender(kind) => {
+                let Some(dataset) = bench.dataset() else {
+                    return Err("Load interaction data first (Data tab).".into());
+                };
+                let params = sources.recommend.params_for(kind);
+                let request = sources.recommend.request(
+                    std::sync::Arc::clone(dataset),
+                    &bench.settings().event_weights,
+                    params,
+                    Some(self.patience),
+                )?;
+                Ok(Base::Recommend(request))
             }
-        };
-        let split = match recommend.split() {
-            Ok(s) => s,
-            Err(e) => {
-                self.message = Some(e);
-                return;
+            ModelKind::Sentiment(kind) => {
+                let mut params = sources.sentiment.current_params();
+                params.model = kind;
+                Ok(Base::Sentiment(
+                    sources.sentiment.request(bench.dataset(), params)?,
+                ))
             }
-        };
-        let mut options = recommend.options.clone();
-        options.patience = self.patience;
-        if self.patience > 0 && options.validate_every == 0 {
-            options.validate_every = 5;
-        }
-        let matrix = MatrixOptions {
-            weights,
-            min_user_interactions: recommend.min_user_interactions,
-            min_item_interactions: recommend.min_item_interactions,
-        };
-        let sweep_id = history.new_sweep();
-        let tx = self.begin_sweep(settings.len());
-        let repaint = ctx.clone();
-        let started = self.sweep_job.start("sweep", move |job| {
-            job.progress(None, "fingerprinting the data");
-            let print = fingerprint(&dataset);
-            job.progress(None, "building the interaction matrix");
-            let data = Arc::new(Interactions::from_dataset(&dataset, &matrix)?);
-            let done = run_sweep(
-                data,
-                &split,
-                &settings,
-                &options,
-                job.cancel_token(),
-                &|update| {
-                    let msg = match update {
-                        SweepUpdate::Started { index, total, .. } => run_started(job, index, total),
-                        SweepUpdate::Epoch { event, .. } => SweepMsg::Epoch(event),
-                        SweepUpdate::Finished { run, .. } => SweepMsg::Finished(Box::new(
-                            run.into_record(&options, &split, print.clone(), sweep_id),
-                        )),
-                    };
-                    let _ = tx.send(msg);
-                    repaint.request_repaint();
-                },
-            );
-            Ok(done)
-        });
-        if let Err(e) = started {
-            self.message = Some(e);
+            ModelKind::KMeans => Ok(Base::KMeans(
+                sources.segments.request(sources.segments.params.clone())?,
+            )),
         }
     }
 
-    /// A sweep of sentiment classifiers on the Sentiment tab's reviews and
-    /// column choice, with its evaluation, seed and threads.
-    fn start_sentiment_sweep(
-        &mut self,
-        history: &mut RunHistory,
-        sources: &SweepSources,
-        ctx: &egui::Context,
-    ) {
-        let Some(dataset) = sources.reviews.clone() else {
-            self.message = Some(
-                "No reviews loaded: open the Sentiment tab (it finds reviews.csv beside the data) or open a review file.".into(),
-            );
-            return;
-        };
-        let base = sentiment_base(sources.sentiment, &self.sweep_model);
-        let settings = match self.spec().and_then(|spec| expand(&base, &spec)) {
-            Ok(s) => s,
-            Err(e) => {
-                self.message = Some(e);
-                return;
-            }
-        };
-        let columns = match sources.sentiment.columns_of(&dataset) {
-            Some(c) => c,
-            None => match ReviewColumns::from_roles(&dataset) {
-                Ok(c) => c,
-                Err(e) => {
-                    self.message = Some(e.to_string());
-                    return;
-                }
-            },
-        };
-        let options = sources.sentiment.current_options();
-        let sweep_id = history.new_sweep();
-        let tx = self.begin_sweep(settings.len());
-        let repaint = ctx.clone();
-        let started = self.sweep_job.start("sweep", move |job| {
-            job.progress(None, "fingerprinting the data");
-            let print = fingerprint(&dataset);
-            job.progress(None, "reading the reviews");
-            let reviews = Reviews::from_dataset(&dataset, &columns)?;
-            let source = crate::ui::display_name(&dataset.path);
-            let catalogue = crate::data::catalogue::Catalogue::beside(&dataset.path);
-            let done = run_sentiment_sweep(
-                &reviews,
-                &settings,
-                &options,
-                job.cancel_token(),
-                &|update| {
-                    let msg = match update {
-                        SentimentSweepUpdate::Started { index, total } => {
-                            run_started(job, index, total)
-                        }
-                        SentimentSweepUpdate::Epoch(e) => SweepMsg::Epoch(e),
-                        SentimentSweepUpdate::Finished {
-                            params,
-                            result,
-                            secs,
-                            ..
-                        } => {
-                            let (mut record, model) = match *result {
-                                Ok(run) => {
-                                    let record = RunRecord::from_sentiment(&run, print.clone());
-                                    let model = RunModel::Sentiment(Arc::new(
-                                        crate::text::SentimentResult {
-                                            run,
-                                            reviews: reviews.clone(),
-                                            source: source.clone(),
-                                            data: print.clone(),
-                                            catalogue: catalogue.clone(),
-                                        },
-                                    ));
-                                    (record, Some(model))
-                                }
-                                Err(e) => {
-                                    let mut r = RunRecord::sentiment_attempt(
-                                        &params,
-                                        &options,
-                                        print.clone(),
-                                    );
-                                    r.fit_secs = secs;
-                                    r.status = RunStatus::of_error(&e);
-                                    (r, None)
-                                }
-                            };
-                            record.sweep = Some(sweep_id);
-                            SweepMsg::Finished(Box::new((record, model)))
-                        }
-                    };
-                    let _ = tx.send(msg);
-                    repaint.request_repaint();
-                },
-            );
-            Ok(done)
-        });
-        if let Err(e) = started {
-            self.message = Some(e);
+    /// The names the chosen model's parameters can be swept by.
+    fn sweepable(&self, sources: &SweepSources) -> Vec<&'static str> {
+        match self.sweep_model {
+            ModelKind::Recommender(kind) => sources.recommend.params_for(kind).names(),
+            ModelKind::Sentiment(_) => sources
+                .sentiment
+                .current_params()
+                .names()
+                .into_iter()
+                .filter(|n| *n != "ngrams")
+                .collect(),
+            ModelKind::KMeans => sources.segments.params.names(),
         }
     }
 
-    /// Reset the live view for a sweep of `total` runs; the worker reports on
-    /// the returned sender.
-    fn begin_sweep(&mut self, total: usize) -> Sender<SweepMsg> {
-        let (tx, rx) = channel();
-        self.sweep_rx = Some(rx);
-        self.sweep_at = Some((0, total));
-        self.live.clear();
-        self.message = None;
-        tx
+    /// The sweep as it would run: its request and settings.
+    fn plan(&self, bench: &Workbench, sources: &SweepSources) -> Result<SweepRequest, String> {
+        let spec = self.spec()?;
+        Ok(match self.base(bench, sources)? {
+            Base::Recommend(r) => {
+                let settings = expand(&r.params, &spec)?;
+                SweepRequest::Recommend(r, settings)
+            }
+            Base::Sentiment(r) => {
+                let settings = expand(&r.params, &spec)?;
+                SweepRequest::Sentiment(r, settings)
+            }
+            Base::KMeans(r) => {
+                let settings = expand(&r.params, &spec)?;
+                SweepRequest::KMeans(r, settings)
+            }
+        })
     }
 
-    /// Drain the sweep's messages (also while it is being cancelled, so the
-    /// runs that finished are kept).
-    pub fn poll(&mut self) {
-        if let Some(rx) = &self.sweep_rx {
-            loop {
-                match rx.try_recv() {
-                    Ok(SweepMsg::Started { index, total }) => {
-                        self.sweep_at = Some((index, total));
-                        self.live.clear();
+    pub fn on_event(&mut self, event: &Event, _bench: &Workbench) {
+        match event {
+            // Sweep runs are overlaid as they arrive.
+            Event::RunRecorded {
+                id,
+                job: JobKind::Sweep,
+                ..
+            } => {
+                self.selected.insert(*id);
+            }
+            Event::Message {
+                job: JobKind::Sweep,
+                text,
+            } => self.message = Some(text.clone()),
+            Event::HistoryReplaced => self.selected.clear(),
+            _ => {}
+        }
+    }
+
+    pub fn ui(&mut self, ctx: &mut TabContext, sources: SweepSources, ui: &mut egui::Ui) {
+        default_choices(self, ctx.bench.runs());
+        egui::Panel::left("sweep_controls")
+            .resizable(true)
+            .default_size(300.0)
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical()
+                    .id_salt("sweep_controls_scroll")
+                    .show(ui, |ui| sweep_ui(self, ctx, &sources, ui));
+            });
+        egui::CentralPanel::default().show(ui, |ui| {
+            egui::ScrollArea::vertical()
+                .id_salt("runs_main")
+                .show(ui, |ui| {
+                    if let Some(m) = &self.message {
+                        ui.colored_label(ui.visuals().warn_fg_color, m);
                     }
-                    Ok(SweepMsg::Epoch(e)) => self.live.push(e),
-                    Ok(SweepMsg::Finished(run)) => self.finished_runs.push(*run),
-                    Err(TryRecvError::Empty) => break,
-                    Err(TryRecvError::Disconnected) => {
-                        self.sweep_rx = None;
-                        break;
+                    table_ui(self, ctx, ui);
+                    ui.add_space(8.0);
+                    let live = ctx.bench.jobs().epochs(JobKind::Sweep);
+                    curves_ui(self, ctx.bench.runs(), live, ui);
+                    ui.add_space(8.0);
+                    compare_ui(self, ctx.bench.runs(), ui);
+                });
+        });
+    }
+}
+
+fn sweep_ui(state: &mut RunsTab, ctx: &mut TabContext, sources: &SweepSources, ui: &mut egui::Ui) {
+    ui.heading("Sweep");
+    ui.label("Train a model once per setting, one after another, with the other settings of its tab (Recommend: split, k, seed; Sentiment: columns, n-grams, evaluation; Segments: features).");
+    let before = state.sweep_model;
+    egui::ComboBox::from_label("model")
+        .selected_text(state.sweep_model.label())
+        .show_ui(ui, |ui| {
+            for model in ModelKind::SWEEPABLE {
+                ui.selectable_value(&mut state.sweep_model, model, model.label());
+            }
+        });
+    if state.sweep_model != before {
+        state.axes = vec![default_axis(state.sweep_model)];
+    }
+    let names = state.sweepable(sources);
+    let planned = state.plan(ctx.bench, sources);
+    ui.add_space(4.0);
+    ui.label(egui::RichText::new("Parameters").strong())
+        .on_hover_text("Values: a list 16,32,64 (grid or random), or a range 0.001..0.1 (random search; add :log for a log scale)");
+    let mut remove = None;
+    for (i, axis) in state.axes.iter_mut().enumerate() {
+        ui.horizontal(|ui| {
+            egui::ComboBox::from_id_salt(("sweep_axis", i))
+                .width(110.0)
+                .selected_text(&axis.name)
+                .show_ui(ui, |ui| {
+                    for n in &names {
+                        ui.selectable_value(&mut axis.name, (*n).to_owned(), *n);
                     }
-                }
+                });
+            ui.add(
+                egui::TextEdit::singleline(&mut axis.values)
+                    .desired_width(110.0)
+                    .hint_text("16,32,64"),
+            )
+            .on_hover_text("A list 16,32,64, or a range LO..HI or LO..HI:log");
+            if ui
+                .small_button("remove")
+                .on_hover_text("Remove this parameter")
+                .clicked()
+            {
+                remove = Some(i);
+            }
+        });
+    }
+    if let Some(i) = remove {
+        state.axes.remove(i);
+    }
+    if state.axes.len() < MAX_AXES && ui.small_button("+ parameter").clicked() {
+        let next = names
+            .iter()
+            .find(|n| !state.axes.iter().any(|a| a.name == **n))
+            .map(|n| (*n).to_owned())
+            .unwrap_or_default();
+        state.axes.push(AxisDraft {
+            name: next,
+            values: String::new(),
+        });
+    }
+    ui.add_space(4.0);
+    ui.horizontal(|ui| {
+        ui.radio_value(&mut state.random, false, "Grid")
+            .on_hover_text("Every combination of the listed values");
+        ui.radio_value(&mut state.random, true, "Random")
+            .on_hover_text("Draw settings at random from the ranges and lists (seeded)");
+        if state.random {
+            ui.add(
+                egui::DragValue::new(&mut state.random_runs)
+                    .range(1..=1000)
+                    .suffix(" runs"),
+            );
+        }
+    });
+    ui.add(egui::Slider::new(&mut state.cap, 1..=500).text("run cap"))
+        .on_hover_text("Refuse sweeps of more runs than this");
+    ui.add_enabled(
+        matches!(state.sweep_model, ModelKind::Recommender(_)),
+        egui::Slider::new(&mut state.patience, 0..=20).text("early-stop patience"),
+    )
+        .on_hover_text("Stop a run after this many validations without a better validation NDCG (0: off). Validation runs every 'validate every' epochs of the Recommend tab (5 when that is off).");
+    ui.add(egui::DragValue::new(&mut state.sweep_seed).prefix("random-search seed "));
+    match &planned {
+        Ok(request) => ui.label(format!("{} runs planned", request.len())),
+        Err(e) => ui.colored_label(ui.visuals().warn_fg_color, e),
+    };
+    ui.add_space(4.0);
+    let jobs = ctx.bench.jobs();
+    if jobs.is_active(JobKind::Sweep) {
+        let at = jobs.progress(JobKind::Sweep).map(|(_, m)| m.to_owned());
+        let cancelling = jobs.is_cancelling(JobKind::Sweep);
+        ui.horizontal(|ui| {
+            ui.spinner();
+            if let Some(at) = at {
+                ui.label(at);
+            }
+            if cancelling {
+                ui.label("cancelling…");
+            } else if ui.button("Cancel sweep").clicked() {
+                ctx.send(Command::Cancel(JobKind::Sweep));
+            }
+        });
+    } else {
+        let button = ui
+            .add_enabled(planned.is_ok(), egui::Button::new("Run sweep"))
+            .on_disabled_hover_text("Load the data the model needs and fix the parameters first");
+        if button.clicked() {
+            if let Ok(request) = planned {
+                state.message = None;
+                ctx.send(Command::Sweep(request));
             }
         }
-        if let (_, Some((_, outcome))) = self.sweep_job.poll(POLL_BUDGET) {
-            self.sweep_at = None;
-            self.live.clear();
-            self.message = match outcome {
-                Outcome::Done(n) => Some(format!("Sweep finished: {n} runs")),
-                Outcome::Failed(m) => Some(m),
-                Outcome::Cancelled => {
-                    Some("Sweep cancelled; the runs that finished are kept".into())
-                }
-            };
-        }
-    }
-
-    pub fn cancel_sweep(&mut self) {
-        self.sweep_job.cancel();
-        self.sweep_at = None;
-        self.message = Some("Sweep cancelled; the runs that finished are kept".into());
     }
 }
 
 /// The runs the table shows: filtered, then sorted.
-fn visible<'a>(state: &RunsState, history: &'a RunHistory) -> Vec<&'a RunRecord> {
+fn visible<'a>(state: &RunsTab, history: &'a RunHistory) -> Vec<&'a RunRecord> {
     let needle = state.filter.trim().to_lowercase();
     let mut rows: Vec<&RunRecord> = history
         .entries
@@ -484,44 +417,8 @@ fn visible<'a>(state: &RunsState, history: &'a RunHistory) -> Vec<&'a RunRecord>
     rows
 }
 
-pub fn runs_tab_ui(
-    state: &mut RunsState,
-    history: &mut RunHistory,
-    sources: &SweepSources,
-    ui: &mut egui::Ui,
-) -> Option<RunsAction> {
-    state.poll();
-    default_choices(state, history);
-    egui::Panel::left("sweep_controls")
-        .resizable(true)
-        .default_size(300.0)
-        .show(ui, |ui| {
-            egui::ScrollArea::vertical()
-                .id_salt("sweep_controls_scroll")
-                .show(ui, |ui| {
-                    sweep_ui(state, history, sources, ui);
-                });
-        });
-    let mut action = None;
-    egui::CentralPanel::default().show(ui, |ui| {
-        egui::ScrollArea::vertical()
-            .id_salt("runs_main")
-            .show(ui, |ui| {
-                if let Some(m) = &state.message {
-                    ui.colored_label(ui.visuals().warn_fg_color, m);
-                }
-                action = table_ui(state, history, ui);
-                ui.add_space(8.0);
-                curves_ui(state, history, ui);
-                ui.add_space(8.0);
-                compare_ui(state, history, ui);
-            });
-    });
-    action
-}
-
 /// Pick a model and metric to compare when none is chosen (or it vanished).
-fn default_choices(state: &mut RunsState, history: &RunHistory) {
+fn default_choices(state: &mut RunsTab, history: &RunHistory) {
     let Some(last) = history.entries.last().map(|e| &e.record) else {
         return;
     };
@@ -553,161 +450,7 @@ fn default_choices(state: &mut RunsState, history: &RunHistory) {
     }
 }
 
-fn sweep_ui(
-    state: &mut RunsState,
-    history: &mut RunHistory,
-    sources: &SweepSources,
-    ui: &mut egui::Ui,
-) {
-    ui.heading("Sweep");
-    ui.label("Train a model once per setting, one after another, with the other settings of its tab (Recommend: split, k, seed; Sentiment: columns, n-grams, evaluation).");
-    let before = state.sweep_model.clone();
-    egui::ComboBox::from_label("model")
-        .selected_text(model_label(&state.sweep_model))
-        .show_ui(ui, |ui| {
-            for name in ModelParams::NAMES
-                .iter()
-                .filter(|n| **n != "popular")
-                .chain(SENTIMENT_MODELS.iter())
-            {
-                ui.selectable_value(
-                    &mut state.sweep_model,
-                    (*name).to_owned(),
-                    model_label(name),
-                );
-            }
-        });
-    if state.sweep_model != before {
-        state.axes = vec![default_axis(&state.sweep_model)];
-    }
-    let sentiment = is_sentiment(&state.sweep_model);
-    let (names, planned) = if sentiment {
-        let base = sentiment_base(sources.sentiment, &state.sweep_model);
-        (
-            sweepable(&base),
-            state
-                .spec()
-                .and_then(|spec| expand(&base, &spec))
-                .map(|v| v.len()),
-        )
-    } else {
-        let base = sources.recommend.params_for(&state.sweep_model);
-        (
-            sweepable(&base),
-            state
-                .spec()
-                .and_then(|spec| expand(&base, &spec))
-                .map(|v| v.len()),
-        )
-    };
-    ui.add_space(4.0);
-    ui.label(egui::RichText::new("Parameters").strong())
-        .on_hover_text("Values: a list 16,32,64 (grid or random), or a range 0.001..0.1 (random search; add :log for a log scale)");
-    let mut remove = None;
-    for (i, axis) in state.axes.iter_mut().enumerate() {
-        ui.horizontal(|ui| {
-            egui::ComboBox::from_id_salt(("sweep_axis", i))
-                .width(110.0)
-                .selected_text(&axis.name)
-                .show_ui(ui, |ui| {
-                    for n in &names {
-                        ui.selectable_value(&mut axis.name, n.clone(), n);
-                    }
-                });
-            ui.add(
-                egui::TextEdit::singleline(&mut axis.values)
-                    .desired_width(110.0)
-                    .hint_text("16,32,64"),
-            )
-            .on_hover_text("A list 16,32,64, or a range LO..HI or LO..HI:log");
-            if ui
-                .small_button("remove")
-                .on_hover_text("Remove this parameter")
-                .clicked()
-            {
-                remove = Some(i);
-            }
-        });
-    }
-    if let Some(i) = remove {
-        state.axes.remove(i);
-    }
-    if state.axes.len() < MAX_AXES && ui.small_button("+ parameter").clicked() {
-        let next = names
-            .iter()
-            .find(|n| !state.axes.iter().any(|a| &a.name == *n))
-            .cloned()
-            .unwrap_or_default();
-        state.axes.push(AxisDraft {
-            name: next,
-            values: String::new(),
-        });
-    }
-    ui.add_space(4.0);
-    ui.horizontal(|ui| {
-        ui.radio_value(&mut state.random, false, "Grid")
-            .on_hover_text("Every combination of the listed values");
-        ui.radio_value(&mut state.random, true, "Random")
-            .on_hover_text("Draw settings at random from the ranges and lists (seeded)");
-        if state.random {
-            ui.add(
-                egui::DragValue::new(&mut state.random_runs)
-                    .range(1..=1000)
-                    .suffix(" runs"),
-            );
-        }
-    });
-    ui.add(egui::Slider::new(&mut state.cap, 1..=500).text("run cap"))
-        .on_hover_text("Refuse sweeps of more runs than this");
-    ui.add_enabled(
-        !sentiment,
-        egui::Slider::new(&mut state.patience, 0..=20).text("early-stop patience"),
-    )
-        .on_hover_text("Stop a run after this many validations without a better validation NDCG (0: off). Validation runs every 'validate every' epochs of the Recommend tab (5 when that is off).");
-    ui.add(egui::DragValue::new(&mut state.sweep_seed).prefix("random-search seed "));
-    match &planned {
-        Ok(runs) => ui.label(format!("{runs} runs planned")),
-        Err(e) => ui.colored_label(ui.visuals().warn_fg_color, e),
-    };
-    ui.add_space(4.0);
-    if state.sweep_job.is_running() {
-        ui.horizontal(|ui| {
-            ui.spinner();
-            if let Some((i, n)) = state.sweep_at {
-                ui.label(format!("run {} of {n}", i + 1));
-            }
-            if ui.button("Cancel sweep").clicked() {
-                state.cancel_sweep();
-            }
-        });
-    } else {
-        let has_data = if sentiment {
-            sources.reviews.is_some()
-        } else {
-            sources.dataset.is_some()
-        };
-        let button = ui
-            .add_enabled(planned.is_ok() && has_data, egui::Button::new("Run sweep"))
-            .on_disabled_hover_text(if sentiment {
-                "Load reviews (Sentiment tab) and fix the parameters first"
-            } else {
-                "Load interaction data and fix the parameters first"
-            });
-        if button.clicked() {
-            state.start_sweep(history, sources, ui.ctx());
-        }
-    }
-}
-
-fn model_label(name: &str) -> &'static str {
-    match name {
-        "logreg" => "Sentiment: logistic regression",
-        "nb" => "Sentiment: naive Bayes",
-        other => ModelParams::default_for(other).map_or("?", |p| p.label()),
-    }
-}
-
-fn sort_header(state: &mut RunsState, ui: &mut egui::Ui, label: &str, key: SortKey) {
+fn sort_header(state: &mut RunsTab, ui: &mut egui::Ui, label: &str, key: SortKey) {
     let arrow = if state.sort == key {
         if state.descending {
             " v"
@@ -733,11 +476,8 @@ fn sort_header(state: &mut RunsState, ui: &mut egui::Ui, label: &str, key: SortK
     }
 }
 
-fn table_ui(
-    state: &mut RunsState,
-    history: &mut RunHistory,
-    ui: &mut egui::Ui,
-) -> Option<RunsAction> {
+fn table_ui(state: &mut RunsTab, ctx: &mut TabContext, ui: &mut egui::Ui) {
+    let history = ctx.bench.runs();
     ui.horizontal(|ui| {
         ui.label(egui::RichText::new(format!("Runs ({})", history.len())).strong());
         ui.add(
@@ -762,15 +502,14 @@ fn table_ui(
                 .on_hover_text("Remove the ticked runs (and their models) from the history")
                 .clicked()
             {
-                for id in std::mem::take(&mut state.selected) {
-                    history.remove(id);
-                }
+                let ids = std::mem::take(&mut state.selected).into_iter().collect();
+                ctx.send(Command::DeleteRuns(ids));
             }
         }
     });
     if history.is_empty() {
         ui.label("No runs yet. Train a model in the Recommend, Sentiment or Segments tab, or run a sweep on the left.");
-        return None;
+        return;
     }
     let rows: Vec<RunRecord> = visible(state, history).into_iter().cloned().collect();
     // The parameters column shows what differs between the rows; the rest is
@@ -795,7 +534,7 @@ fn table_ui(
         metric.clone()
     };
     csv_button(ui, "runs", || runs_table(&rows));
-    let mut action = None;
+    let mut explore = None;
     egui::ScrollArea::vertical()
         .id_salt("runs_table_scroll")
         .max_height(280.0)
@@ -884,32 +623,22 @@ fn table_ui(
                         }
                     ));
                     ui.label(r.sweep.map_or(String::new(), |s| format!("sweep {s}")));
-                    match history.get(r.id).and_then(|e| e.model.clone()) {
-                        Some(RunModel::Recommender(t)) => {
-                            if ui
-                                .small_button("Explore")
-                                .on_hover_text("Open this model in the Recommend tab")
-                                .clicked()
-                            {
-                                action = Some(RunsAction::Explore(t));
-                            }
+                    let tip = match history.get(r.id).and_then(|e| e.model.as_ref()) {
+                        Some(RunModel::Recommender(_)) => {
+                            Some("Open this model in the Recommend tab")
                         }
-                        Some(RunModel::Sentiment(r)) => {
-                            if ui
-                                .small_button("Explore")
-                                .on_hover_text("Open this classifier in the Sentiment tab")
-                                .clicked()
-                            {
-                                action = Some(RunsAction::ExploreSentiment(r));
-                            }
+                        Some(RunModel::Sentiment(_)) => {
+                            Some("Open this classifier in the Sentiment tab")
                         }
-                        Some(RunModel::Segments(fit)) => {
-                            if ui
-                                .small_button("Explore")
-                                .on_hover_text("Show these clusters in the Segments tab")
-                                .clicked()
-                            {
-                                action = Some(RunsAction::ExploreSegments(fit));
+                        Some(RunModel::Segments(_)) => {
+                            Some("Show these clusters in the Segments tab")
+                        }
+                        None => None,
+                    };
+                    match tip {
+                        Some(tip) => {
+                            if ui.small_button("Explore").on_hover_text(tip).clicked() {
+                                explore = Some(r.id);
                             }
                         }
                         None => {
@@ -920,7 +649,9 @@ fn table_ui(
                 }
             });
         });
-    action
+    if let Some(id) = explore {
+        ctx.push(AppCommand::Explore(id));
+    }
 }
 
 /// The runs table as CSV: every parameter and metric gets a column.
@@ -992,7 +723,7 @@ fn runs_table(rows: &[RunRecord]) -> (Vec<String>, Vec<Vec<String>>) {
     (headers, table)
 }
 
-fn curves_ui(state: &mut RunsState, history: &RunHistory, ui: &mut egui::Ui) {
+fn curves_ui(state: &mut RunsTab, history: &RunHistory, live: &[EpochEvent], ui: &mut egui::Ui) {
     ui.label(egui::RichText::new("Curves").strong());
     ui.horizontal(|ui| {
         ui.add(egui::Slider::new(&mut state.smoothing, 0.0..=0.99).text("EMA smoothing"))
@@ -1005,7 +736,7 @@ fn curves_ui(state: &mut RunsState, history: &RunHistory, ui: &mut egui::Ui) {
         .map(|e| &e.record)
         .filter(|r| state.selected.contains(&r.id))
         .collect();
-    if selected.is_empty() && state.live.is_empty() {
+    if selected.is_empty() && live.is_empty() {
         ui.label("Tick runs in the table to overlay their loss and validation curves.");
         return;
     }
@@ -1020,7 +751,7 @@ fn curves_ui(state: &mut RunsState, history: &RunHistory, ui: &mut egui::Ui) {
             .map(|(p, y)| [p.0, transform(y)])
             .collect()
     };
-    let live = state.live.clone();
+    let live = live.to_vec();
     let y_format = move |mark: egui_plot::GridMark, _: &std::ops::RangeInclusive<f64>| {
         if log_y {
             format!("{:.3}", 10f64.powf(mark.value))
@@ -1097,7 +828,7 @@ fn curves_ui(state: &mut RunsState, history: &RunHistory, ui: &mut egui::Ui) {
     });
 }
 
-fn compare_ui(state: &mut RunsState, history: &RunHistory, ui: &mut egui::Ui) {
+fn compare_ui(state: &mut RunsTab, history: &RunHistory, ui: &mut egui::Ui) {
     ui.label(egui::RichText::new("Which settings win").strong());
     let mut models: Vec<String> = history
         .entries

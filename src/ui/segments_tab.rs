@@ -2,247 +2,137 @@
 //! placed in a named RFM segment; a k scan with elbow and silhouette curves;
 //! k-means clusters described in plain words, on a 2-D map, listed per
 //! cluster and exported; and engagement (funnel, active users, retention).
+//! Customers, the scan and the fits run on workers through the workbench
+//! (`segment::task`); this tab builds the requests and draws the results.
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use eframe::egui;
 use egui_plot::{Legend, Line, Plot, PlotPoints, Points};
 
-use crate::data::catalogue::Catalogue;
+use super::params_ui::params_ui;
+use super::TabContext;
 use crate::data::profile::Funnel;
 use crate::data::Dataset;
-use crate::jobs::{EpochEvent, JobSlot, Outcome};
-use crate::runs::{fingerprint, known_fingerprint, RunModel, RunRecord, RunStatus};
-use crate::segment::clusters::{
-    fit_kmeans, pca_2d, profiles, scale, scan_k, silhouette, silhouette_sample, KMeansParams,
-    ScanPoint,
-};
-use crate::segment::engagement::{engagement, Engagement};
-use crate::segment::features::{customer_table, CustomerTable, Feature};
-use crate::segment::rfm::{rfm, Rfm};
+use crate::runs::{RunKind, RunModel, RunStatus};
+use crate::segment::clusters::{KMeansParams, ScanPoint};
+use crate::segment::features::Feature;
+use crate::segment::task::{Customers, KMeansRequest};
+use crate::segment::SegmentFit;
+use crate::task::EpochEvent;
+use crate::workbench::{Command, Event, ExportKind, JobKind, RunRequest, Workbench};
 
-const POLL_BUDGET: Duration = Duration::from_millis(2);
-/// Customers drawn on the map (a fixed seeded sample beyond this).
-const MAP_POINTS: usize = 10_000;
 const LIST_ROWS: usize = 200;
+const JOB: JobKind = JobKind::Train(RunKind::Segments);
 
-/// Customers, RFM and engagement of one loaded dataset.
-pub struct SegmentBase {
-    pub dataset: Arc<Dataset>,
-    pub table: CustomerTable,
-    pub rfm: Result<Rfm, String>,
-    pub engagement: Result<Engagement, String>,
-}
-
-pub use crate::segment::SegmentFit;
-
-pub struct SegmentsState {
+pub(crate) struct SegmentsTab {
     pub features: Vec<Feature>,
     pub params: KMeansParams,
     pub scan_from: usize,
     pub scan_to: usize,
-    pub base_job: JobSlot<SegmentBase>,
-    pub base: Option<Arc<SegmentBase>>,
-    /// The fit being run, completed into a record when it ends.
-    fit_attempt: Option<RunRecord>,
-    /// Records of fits that ended, collected by the app into its run history.
-    pub finished_runs: Vec<(RunRecord, Option<RunModel>)>,
+    /// The customers of the loaded file, once scored.
+    pub customers: Option<Arc<Customers>>,
+    /// The file whose customers were last asked for (not asked again on failure).
+    requested: Option<Arc<Dataset>>,
     /// A saved clustering waiting for its customers to be computed.
     pub pending_fit: Option<Arc<SegmentFit>>,
     /// Replace customer ids by salted hashes in the export.
     pub pseudonymise: bool,
-    /// The workspace's pseudonym salt (set by the app).
-    pub salt: String,
-    pub scan_job: JobSlot<Vec<ScanPoint>>,
-    /// Scan points as they arrive (epoch = k, loss = inertia, metric = silhouette).
-    pub live_scan: Vec<EpochEvent>,
     pub scan: Vec<ScanPoint>,
-    pub fit_job: JobSlot<SegmentFit>,
     pub fit: Option<Arc<SegmentFit>>,
     pub selected_cluster: Option<usize>,
     pub export_path: String,
-    pub export_job: JobSlot<usize>,
     pub message: Option<String>,
     hovered: Option<usize>,
 }
 
-impl Default for SegmentsState {
+impl Default for SegmentsTab {
     fn default() -> Self {
         Self {
             features: Feature::RFM.to_vec(),
             params: KMeansParams::default(),
             scan_from: 2,
             scan_to: 10,
-            base_job: JobSlot::default(),
-            base: None,
-            fit_attempt: None,
-            finished_runs: Vec::new(),
+            customers: None,
+            requested: None,
             pending_fit: None,
             pseudonymise: false,
-            salt: String::new(),
-            scan_job: JobSlot::default(),
-            live_scan: Vec::new(),
             scan: Vec::new(),
-            fit_job: JobSlot::default(),
             fit: None,
             selected_cluster: None,
             export_path: "segments.csv".into(),
-            export_job: JobSlot::default(),
             message: None,
             hovered: None,
         }
     }
 }
 
-impl SegmentsState {
-    pub fn is_busy(&self) -> bool {
-        self.base_job.is_running()
-            || self.scan_job.is_running()
-            || self.fit_job.is_running()
-            || self.export_job.is_running()
+/// A scan point drawn like a live one (epoch = k).
+fn scan_point_epoch(p: &ScanPoint) -> EpochEvent {
+    EpochEvent {
+        epoch: p.k,
+        loss: p.inertia,
+        metric: Some(("silhouette".into(), p.silhouette)),
+        secs: 0.0,
     }
+}
 
-    /// Compute the customer table for `dataset` unless it is already there.
-    fn ensure_base(&mut self, dataset: &Arc<Dataset>, ctx: &egui::Context) {
+impl SegmentsTab {
+    /// Ask for the customers of `dataset` unless they are there or asked for.
+    fn ensure_customers(&mut self, ctx: &mut TabContext, dataset: &Arc<Dataset>) {
         let current = self
-            .base
+            .customers
             .as_ref()
-            .is_some_and(|b| Arc::ptr_eq(&b.dataset, dataset));
-        if current || self.base_job.is_running() {
+            .is_some_and(|c| Arc::ptr_eq(&c.dataset, dataset));
+        let asked = self
+            .requested
+            .as_ref()
+            .is_some_and(|d| Arc::ptr_eq(d, dataset));
+        if current || asked {
             return;
         }
-        // A failed build for this dataset is not retried every frame.
-        if self.message.is_some() && self.base.is_none() {
-            return;
-        }
-        let dataset = Arc::clone(dataset);
-        let ctx = ctx.clone();
-        let started = self.base_job.start("customers", move |job| {
-            job.progress(None, "scoring customers");
-            let catalogue = Catalogue::beside(&dataset.path);
-            let table = customer_table(&dataset, catalogue.as_ref(), None)?;
-            job.check_cancelled()?;
-            let rfm = rfm(&table).map_err(|e| e.to_string());
-            let engagement = engagement(&dataset).map_err(|e| e.to_string());
-            ctx.request_repaint();
-            Ok(SegmentBase {
-                dataset,
-                table,
-                rfm,
-                engagement,
-            })
-        });
-        if let Err(e) = started {
-            self.message = Some(e);
-        }
-    }
-
-    pub fn start_scan(&mut self, ctx: &egui::Context) {
-        let Some(base) = self.base.clone() else {
-            return;
-        };
-        let (features, params) = (self.features.clone(), self.params.clone());
-        let ks = self.scan_from.max(2)..=self.scan_to.max(self.scan_from.max(2));
-        self.live_scan.clear();
+        self.requested = Some(Arc::clone(dataset));
         self.message = None;
-        let ctx = ctx.clone();
-        let started = self.scan_job.start("scan k", move |job| {
-            let scaled = scale(&base.table, &features, &params)?;
-            let (from, to) = (*ks.start(), *ks.end());
-            let points = scan_k(&scaled, ks, &params, job.cancel_token(), &|p| {
-                job.progress(
-                    Some((p.k + 1 - from) as f32 / (to + 1 - from) as f32),
-                    format!("k = {} done", p.k),
-                );
-                job.epoch(EpochEvent {
-                    epoch: p.k,
-                    loss: p.inertia,
-                    metric: Some(("silhouette".into(), p.silhouette)),
-                    secs: 0.0,
-                });
-                ctx.request_repaint();
-            })?;
-            Ok(points)
-        });
-        if let Err(e) = started {
-            self.message = Some(e);
-        }
+        ctx.send(Command::BuildCustomers(Arc::clone(dataset)));
     }
 
-    pub fn start_fit(&mut self, ctx: &egui::Context) {
-        let Some(base) = self.base.clone() else {
+    /// A k-means request for `params` on the tab's customers and features.
+    pub fn request(&self, params: KMeansParams) -> Result<KMeansRequest, String> {
+        let Some(customers) = self.customers.clone() else {
+            return Err(
+                "Open the Segments tab first: it scores the customers a k-means sweep clusters."
+                    .into(),
+            );
+        };
+        Ok(KMeansRequest {
+            customers,
+            features: self.features.clone(),
+            params,
+        })
+    }
+
+    fn start_scan(&mut self, ctx: &mut TabContext) {
+        let Some(customers) = self.customers.clone() else {
             return;
         };
-        let (features, params) = (self.features.clone(), self.params.clone());
+        let from = self.scan_from.max(2);
         self.message = None;
-        let dataset = Arc::clone(&base.dataset);
-        self.fit_attempt = Some(RunRecord::kmeans_attempt(
-            &params,
-            &features,
-            known_fingerprint(&dataset),
-        ));
-        let ctx = ctx.clone();
-        let started = self.fit_job.start("k-means", move |job| {
-            job.progress(None, "fingerprinting the data");
-            let data = fingerprint(&dataset);
-            job.progress(None, format!("k-means with k = {}", params.k));
-            let scaled = scale(&base.table, &features, &params)?;
-            let t = Instant::now();
-            let clustering = fit_kmeans(&scaled, &params, job.cancel_token())?;
-            let fit_secs = t.elapsed().as_secs_f64();
-            job.progress(None, "silhouette and map");
-            let sample = silhouette_sample(base.table.len(), params.seed);
-            let silhouette = silhouette(&scaled.x, &clustering.labels, clustering.k, &sample);
-            let projection = pca_2d(&scaled)?;
-            let shown = map_sample(base.table.len(), params.seed);
-            let map = shown
-                .iter()
-                .map(|&i| [projection[[i, 0]], projection[[i, 1]]])
-                .collect();
-            let profiles = profiles(&base.table, &scaled, &clustering);
-            ctx.request_repaint();
-            Ok(SegmentFit {
-                features,
-                params,
-                clustering,
-                profiles,
-                silhouette,
-                map,
-                shown,
-                fit_secs,
-                data,
-            })
+        ctx.send(Command::ScanK {
+            customers,
+            features: self.features.clone(),
+            params: self.params.clone(),
+            ks: from..=self.scan_to.max(from),
         });
-        if let Err(e) = started {
-            self.message = Some(e);
-        }
     }
 
-    fn start_export(&mut self, ctx: &egui::Context) {
-        let (Some(base), Some(fit)) = (self.base.clone(), self.fit.clone()) else {
-            return;
-        };
-        let path = PathBuf::from(self.export_path.trim());
-        let pseudonym = self
-            .pseudonymise
-            .then(|| crate::export::Pseudonymizer::new(&self.salt));
-        let ctx = ctx.clone();
-        let started = self.export_job.start("export", move |_| {
-            let rows = crate::segment::export::write_customers(
-                &path,
-                &base.table,
-                base.rfm.as_ref().ok(),
-                Some(&fit.clustering.labels),
-                pseudonym.as_ref(),
-            )
-            .map_err(crate::jobs::JobFailure::Message)?;
-            ctx.request_repaint();
-            Ok(rows)
-        });
-        if let Err(e) = started {
-            self.message = Some(e);
+    fn start_fit(&mut self, ctx: &mut TabContext) {
+        match self.request(self.params.clone()) {
+            Ok(request) => {
+                self.message = None;
+                ctx.send(Command::Run(RunRequest::KMeans(request)));
+            }
+            Err(e) => self.message = Some(e),
         }
     }
 
@@ -250,10 +140,10 @@ impl SegmentsState {
     /// it was made on: shown at once when they are loaded, otherwise kept until
     /// they are, with a message saying which file to open.
     pub fn show_fit(&mut self, fit: Arc<SegmentFit>) {
-        let matches = self.base.as_ref().is_some_and(|b| {
-            b.dataset.path == fit.data.file
-                && b.table.len() == fit.clustering.labels.len()
-                && fit.features.iter().all(|f| b.table.get(*f).is_some())
+        let matches = self.customers.as_ref().is_some_and(|c| {
+            c.dataset.path == fit.data.file
+                && c.table.len() == fit.clustering.labels.len()
+                && fit.features.iter().all(|f| c.table.get(*f).is_some())
         });
         if matches {
             self.features = fit.features.clone();
@@ -271,95 +161,202 @@ impl SegmentsState {
         }
     }
 
-    pub fn poll(&mut self) {
-        if let (_, Some((_, outcome))) = self.base_job.poll(POLL_BUDGET) {
-            match outcome {
-                Outcome::Done(base) => {
-                    // Features the new data lacks are dropped from the choice.
-                    self.features.retain(|f| base.table.get(*f).is_some());
-                    if self.features.is_empty() {
-                        self.features = base.table.available().into_iter().take(3).collect();
-                    }
-                    self.base = Some(Arc::new(base));
-                    self.fit = None;
-                    self.scan.clear();
-                    self.live_scan.clear();
-                    self.selected_cluster = None;
-                    if let Some(fit) = self.pending_fit.take() {
-                        self.show_fit(fit);
-                    }
-                }
-                Outcome::Failed(m) => self.message = Some(m),
-                Outcome::Cancelled => {}
-            }
-        }
-        let (points, finished) = self.scan_job.poll(POLL_BUDGET);
-        self.live_scan.extend(points);
-        if let Some((_, outcome)) = finished {
-            match outcome {
-                Outcome::Done(points) => self.scan = points,
-                Outcome::Failed(m) => self.message = Some(m),
-                Outcome::Cancelled => {}
-            }
-        }
-        if let (_, Some((_, outcome))) = self.fit_job.poll(POLL_BUDGET) {
-            let attempt = self.fit_attempt.take();
-            match outcome {
-                Outcome::Done(fit) => {
-                    let fit = Arc::new(fit);
-                    self.finished_runs.push((
-                        RunRecord::from_kmeans(
-                            &fit.params,
-                            &fit.features,
-                            &fit.clustering,
-                            fit.silhouette,
-                            fit.fit_secs,
-                            fit.data.clone(),
-                        ),
-                        Some(RunModel::Segments(Arc::clone(&fit))),
-                    ));
-                    self.fit = Some(fit);
-                    self.selected_cluster = None;
-                }
-                // The previous clusters stay on screen.
-                Outcome::Failed(m) => {
-                    if let Some(mut r) = attempt {
-                        r.status = RunStatus::Failed(m.clone());
-                        self.finished_runs.push((r, None));
-                    }
-                    self.message = Some(m);
-                }
-                Outcome::Cancelled => {
-                    if let Some(mut r) = attempt {
-                        r.status = RunStatus::Cancelled;
-                        self.finished_runs.push((r, None));
-                    }
+    pub fn on_event(&mut self, event: &Event, bench: &Workbench) {
+        match event {
+            Event::Customers(customers) => {
+                // Features the new data lacks are dropped from the choice.
+                self.features = customers.usable(&self.features);
+                self.customers = Some(Arc::clone(customers));
+                self.fit = None;
+                self.scan.clear();
+                self.selected_cluster = None;
+                if let Some(fit) = self.pending_fit.take() {
+                    self.show_fit(fit);
                 }
             }
+            Event::Scanned(points) => self.scan = points.clone(),
+            Event::RunRecorded {
+                id,
+                job: JOB,
+                current: true,
+            } => {
+                let Some(entry) = bench.runs().get(*id) else {
+                    return;
+                };
+                match (&entry.record.status, &entry.model) {
+                    (RunStatus::Done, Some(RunModel::Segments(fit))) => {
+                        self.fit = Some(Arc::clone(fit));
+                        self.selected_cluster = None;
+                    }
+                    // The previous clusters stay on screen.
+                    (RunStatus::Failed(m), _) => self.message = Some(m.clone()),
+                    (RunStatus::Cancelled, _) => {
+                        self.message =
+                            Some(format!("k-means cancelled; run #{id} is in the Runs tab"))
+                    }
+                    _ => {}
+                }
+            }
+            Event::Message {
+                job:
+                    JOB | JobKind::Customers | JobKind::Scan | JobKind::Export(ExportKind::Customers),
+                text,
+            } => self.message = Some(text.clone()),
+            _ => {}
         }
-        if let (_, Some((_, outcome))) = self.export_job.poll(POLL_BUDGET) {
-            self.message = Some(match outcome {
-                Outcome::Done(rows) => format!("Exported {rows} customers to {}", self.export_path),
-                Outcome::Failed(m) => m,
-                Outcome::Cancelled => "Export cancelled".into(),
+    }
+
+    pub fn ui(&mut self, ctx: &mut TabContext, ui: &mut egui::Ui) {
+        let Some(dataset) = ctx.bench.dataset().cloned() else {
+            ui.label("Load orders or events first (Data tab).");
+            return;
+        };
+        self.ensure_customers(ctx, &dataset);
+        let Some(customers) = self
+            .customers
+            .clone()
+            .filter(|c| Arc::ptr_eq(&c.dataset, &dataset))
+        else {
+            if let Some((_, m)) = ctx.bench.jobs().progress(JobKind::Customers) {
+                ui.horizontal(|ui| {
+                    ui.spinner();
+                    ui.label(m);
+                });
+            }
+            if let Some(m) = &self.message {
+                ui.colored_label(ui.visuals().warn_fg_color, m);
+            }
+            return;
+        };
+        let funnel = ctx
+            .bench
+            .data()
+            .and_then(|d| d.loaded.profile.funnel.clone());
+        egui::Panel::left("segment_controls")
+            .resizable(true)
+            .default_size(280.0)
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical()
+                    .id_salt("seg_controls")
+                    .show(ui, |ui| self.controls_ui(ctx, &customers, ui));
+            });
+        egui::CentralPanel::default().show(ui, |ui| {
+            egui::ScrollArea::vertical()
+                .id_salt("seg_main")
+                .show(ui, |ui| {
+                    if let Some(m) = &self.message {
+                        ui.colored_label(ui.visuals().warn_fg_color, m);
+                    }
+                    for note in &customers.table.notes {
+                        ui.small(note);
+                    }
+                    rfm_ui(&customers, ui);
+                    scan_ui(self, ctx, ui);
+                    clusters_ui(self, &customers, ui);
+                    engagement_ui(&customers, funnel.as_ref(), ui);
+                });
+        });
+    }
+
+    fn controls_ui(&mut self, ctx: &mut TabContext, customers: &Arc<Customers>, ui: &mut egui::Ui) {
+        ui.heading("Customers");
+        ui.label(format!(
+            "{} customers in {}",
+            crate::display::thousands(customers.table.len() as u64),
+            crate::display::display_name(&customers.dataset.path)
+        ));
+        ui.add_space(4.0);
+        ui.label(egui::RichText::new("Cluster on").strong());
+        for f in customers.table.available() {
+            let mut on = self.features.contains(&f);
+            if ui
+                .checkbox(&mut on, f.name())
+                .on_hover_text(f.describe())
+                .changed()
+            {
+                if on {
+                    self.features.push(f);
+                    self.features.sort();
+                } else {
+                    self.features.retain(|x| *x != f);
+                }
+            }
+        }
+        params_ui(ui, &mut self.params, false);
+        ui.horizontal(|ui| {
+            ui.label("seed");
+            ui.add(egui::DragValue::new(&mut self.params.seed));
+        });
+        ui.separator();
+        ui.label(egui::RichText::new("Choose k").strong());
+        ui.horizontal(|ui| {
+            ui.label("from");
+            ui.add(egui::DragValue::new(&mut self.scan_from).range(2..=50));
+            ui.label("to");
+            ui.add(egui::DragValue::new(&mut self.scan_to).range(2..=50));
+        });
+        let jobs = ctx.bench.jobs();
+        let scanning = jobs.is_running(JobKind::Scan);
+        let scan_progress = jobs.progress(JobKind::Scan).map(|(f, m)| (f, m.to_owned()));
+        let fitting = jobs.is_running(JOB);
+        let fit_progress = jobs.progress(JOB).map(|(_, m)| m.to_owned());
+        let exporting = jobs.is_active(JobKind::Export(ExportKind::Customers));
+        ui.horizontal(|ui| {
+            if ui
+                .add_enabled(!scanning, egui::Button::new("Scan k"))
+                .clicked()
+            {
+                self.start_scan(ctx);
+            }
+            if scanning && ui.button("Cancel scan").clicked() {
+                ctx.send(Command::Cancel(JobKind::Scan));
+            }
+        });
+        if let Some((f, m)) = scan_progress {
+            ui.add(egui::ProgressBar::new(f.unwrap_or(0.0)).text(m));
+        }
+        ui.horizontal(|ui| {
+            if ui
+                .add_enabled(!fitting, egui::Button::new("Fit k-means"))
+                .clicked()
+            {
+                self.start_fit(ctx);
+            }
+            if fitting && ui.button("Cancel").clicked() {
+                ctx.send(Command::Cancel(JOB));
+            }
+        });
+        if let Some(m) = fit_progress {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label(m);
             });
         }
+        ui.separator();
+        ui.label(egui::RichText::new("Export").strong());
+        ui.add(egui::TextEdit::singleline(&mut self.export_path).hint_text("segments.csv"));
+        ui.checkbox(&mut self.pseudonymise, "Pseudonymise customer ids")
+            .on_hover_text(super::PSEUDONYM_TIP);
+        if ui
+            .add_enabled(
+                self.fit.is_some() && !exporting,
+                egui::Button::new("Export customers"),
+            )
+            .on_hover_text(
+                "Every customer with their features, RFM scores and segment, and cluster",
+            )
+            .clicked()
+        {
+            if let Some(fit) = self.fit.clone() {
+                ctx.send(Command::ExportCustomers {
+                    customers: Arc::clone(customers),
+                    fit,
+                    path: PathBuf::from(self.export_path.trim()),
+                    pseudonymise: self.pseudonymise,
+                });
+            }
+        }
     }
-}
-
-/// The customers drawn on the map: all, or a fixed seeded sample.
-fn map_sample(n: usize, seed: u64) -> Vec<usize> {
-    use rand::seq::SliceRandom;
-    use rand::SeedableRng;
-    let mut rows: Vec<usize> = (0..n).collect();
-    if n > MAP_POINTS {
-        rows.shuffle(&mut rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(
-            seed ^ 0x5eed,
-        ));
-        rows.truncate(MAP_POINTS);
-        rows.sort_unstable();
-    }
-    rows
 }
 
 pub fn cluster_colour(c: usize) -> egui::Color32 {
@@ -378,155 +375,7 @@ pub fn cluster_colour(c: usize) -> egui::Color32 {
     PALETTE[c % PALETTE.len()]
 }
 
-pub fn segments_tab_ui(
-    state: &mut SegmentsState,
-    dataset: Option<Arc<Dataset>>,
-    funnel: Option<&Funnel>,
-    ui: &mut egui::Ui,
-) {
-    state.poll();
-    let Some(dataset) = dataset else {
-        ui.label("Load orders or events first (Data tab).");
-        return;
-    };
-    state.ensure_base(&dataset, ui.ctx());
-    let Some(base) = state
-        .base
-        .clone()
-        .filter(|b| Arc::ptr_eq(&b.dataset, &dataset))
-    else {
-        if let Some((_, m)) = &state.base_job.last_progress {
-            ui.horizontal(|ui| {
-                ui.spinner();
-                ui.label(m);
-            });
-        }
-        if let Some(m) = &state.message {
-            ui.colored_label(ui.visuals().warn_fg_color, m);
-        }
-        return;
-    };
-    egui::Panel::left("segment_controls")
-        .resizable(true)
-        .default_size(280.0)
-        .show(ui, |ui| {
-            egui::ScrollArea::vertical()
-                .id_salt("seg_controls")
-                .show(ui, |ui| controls_ui(state, &base, ui));
-        });
-    egui::CentralPanel::default().show(ui, |ui| {
-        egui::ScrollArea::vertical()
-            .id_salt("seg_main")
-            .show(ui, |ui| {
-                if let Some(m) = &state.message {
-                    ui.colored_label(ui.visuals().warn_fg_color, m);
-                }
-                for note in &base.table.notes {
-                    ui.small(note);
-                }
-                rfm_ui(&base, ui);
-                scan_ui(state, ui);
-                clusters_ui(state, &base, ui);
-                engagement_ui(&base, funnel, ui);
-            });
-    });
-}
-
-fn controls_ui(state: &mut SegmentsState, base: &SegmentBase, ui: &mut egui::Ui) {
-    ui.heading("Customers");
-    ui.label(format!(
-        "{} customers in {}",
-        crate::cli::thousands(base.table.len() as u64),
-        crate::ui::display_name(&base.dataset.path)
-    ));
-    ui.add_space(4.0);
-    ui.label(egui::RichText::new("Cluster on").strong());
-    for f in base.table.available() {
-        let mut on = state.features.contains(&f);
-        if ui
-            .checkbox(&mut on, f.name())
-            .on_hover_text(f.describe())
-            .changed()
-        {
-            if on {
-                state.features.push(f);
-                state.features.sort();
-            } else {
-                state.features.retain(|x| *x != f);
-            }
-        }
-    }
-    ui.checkbox(&mut state.params.log1p, "log1p")
-        .on_hover_text("Compress long tails (a few huge spenders) before scaling");
-    ui.checkbox(&mut state.params.zscore, "z-score")
-        .on_hover_text("Give every feature mean 0 and (population) standard deviation 1");
-    ui.add(egui::Slider::new(&mut state.params.n_init, 1..=50).text("inits"))
-        .on_hover_text("k-means runs from different k-means++ seeds; the lowest inertia wins");
-    ui.horizontal(|ui| {
-        ui.label("seed");
-        ui.add(egui::DragValue::new(&mut state.params.seed));
-    });
-    ui.separator();
-    ui.label(egui::RichText::new("Choose k").strong());
-    ui.horizontal(|ui| {
-        ui.label("from");
-        ui.add(egui::DragValue::new(&mut state.scan_from).range(2..=50));
-        ui.label("to");
-        ui.add(egui::DragValue::new(&mut state.scan_to).range(2..=50));
-    });
-    ui.horizontal(|ui| {
-        let running = state.scan_job.is_running();
-        if ui
-            .add_enabled(!running, egui::Button::new("Scan k"))
-            .clicked()
-        {
-            state.start_scan(ui.ctx());
-        }
-        if running && ui.button("Cancel scan").clicked() {
-            state.scan_job.cancel();
-        }
-    });
-    if let Some((f, m)) = &state.scan_job.last_progress {
-        ui.add(egui::ProgressBar::new(f.unwrap_or(0.0)).text(m.as_str()));
-    }
-    ui.add(egui::Slider::new(&mut state.params.k, 2..=20).text("k"))
-        .on_hover_text("Number of clusters; the elbow and silhouette curves help choose");
-    ui.horizontal(|ui| {
-        let running = state.fit_job.is_running();
-        if ui
-            .add_enabled(!running, egui::Button::new("Fit k-means"))
-            .clicked()
-        {
-            state.start_fit(ui.ctx());
-        }
-        if running && ui.button("Cancel").clicked() {
-            state.fit_job.cancel();
-        }
-    });
-    if let Some((_, m)) = &state.fit_job.last_progress {
-        ui.horizontal(|ui| {
-            ui.spinner();
-            ui.label(m);
-        });
-    }
-    ui.separator();
-    ui.label(egui::RichText::new("Export").strong());
-    ui.add(egui::TextEdit::singleline(&mut state.export_path).hint_text("segments.csv"));
-    ui.checkbox(&mut state.pseudonymise, "Pseudonymise customer ids")
-        .on_hover_text(crate::ui::PSEUDONYM_TIP);
-    if ui
-        .add_enabled(
-            state.fit.is_some() && !state.export_job.is_running(),
-            egui::Button::new("Export customers"),
-        )
-        .on_hover_text("Every customer with their features, RFM scores and segment, and cluster")
-        .clicked()
-    {
-        state.start_export(ui.ctx());
-    }
-}
-
-fn rfm_ui(base: &SegmentBase, ui: &mut egui::Ui) {
+fn rfm_ui(base: &Customers, ui: &mut egui::Ui) {
     ui.label(egui::RichText::new("RFM segments").strong());
     let rfm = match &base.rfm {
         Ok(r) => r,
@@ -577,7 +426,7 @@ fn rfm_ui(base: &SegmentBase, ui: &mut egui::Ui) {
         ui.end_row();
         for row in &rfm.table {
             ui.label(&row.segment);
-            ui.label(crate::cli::thousands(row.size as u64));
+            ui.label(crate::display::thousands(row.size as u64));
             ui.label(format!("{:.1}%", row.share * 100.0));
             ui.label(format!("{:.1}%", row.revenue_share * 100.0));
             ui.label(format!("{:.0}", row.mean_recency));
@@ -591,16 +440,17 @@ fn rfm_ui(base: &SegmentBase, ui: &mut egui::Ui) {
     });
 }
 
-fn scan_ui(state: &mut SegmentsState, ui: &mut egui::Ui) {
+fn scan_ui(state: &mut SegmentsTab, ctx: &mut TabContext, ui: &mut egui::Ui) {
     ui.add_space(6.0);
-    ui.label(egui::RichText::new(format!("k scan ({} values)", state.live_scan.len())).strong());
-    let inertia: Vec<[f64; 2]> = state
-        .live_scan
-        .iter()
-        .map(|e| [e.epoch as f64, e.loss])
-        .collect();
-    let silhouettes: Vec<[f64; 2]> = state
-        .live_scan
+    let jobs = ctx.bench.jobs();
+    let live: Vec<EpochEvent> = if jobs.is_active(JobKind::Scan) {
+        jobs.epochs(JobKind::Scan).to_vec()
+    } else {
+        state.scan.iter().map(scan_point_epoch).collect()
+    };
+    ui.label(egui::RichText::new(format!("k scan ({} values)", live.len())).strong());
+    let inertia: Vec<[f64; 2]> = live.iter().map(|e| [e.epoch as f64, e.loss]).collect();
+    let silhouettes: Vec<[f64; 2]> = live
         .iter()
         .filter_map(|e| e.metric.as_ref().map(|(_, v)| [e.epoch as f64, *v]))
         .collect();
@@ -661,14 +511,14 @@ fn scan_ui(state: &mut SegmentsState, ui: &mut egui::Ui) {
                     .clicked()
                 {
                     state.params.k = p.k;
-                    state.start_fit(ui.ctx());
+                    state.start_fit(ctx);
                 }
             }
         });
     }
 }
 
-fn clusters_ui(state: &mut SegmentsState, base: &SegmentBase, ui: &mut egui::Ui) {
+fn clusters_ui(state: &mut SegmentsTab, base: &Customers, ui: &mut egui::Ui) {
     let Some(fit) = state.fit.clone() else {
         ui.label("Scan k or press Fit k-means to find clusters.");
         return;
@@ -733,7 +583,7 @@ fn clusters_ui(state: &mut SegmentsState, base: &SegmentBase, ui: &mut egui::Ui)
                 }
                 ui.label(format!(
                     "{} ({:.1}%)",
-                    crate::cli::thousands(p.size as u64),
+                    crate::display::thousands(p.size as u64),
                     p.share * 100.0
                 ));
                 for (_, m) in &p.means {
@@ -747,7 +597,7 @@ fn clusters_ui(state: &mut SegmentsState, base: &SegmentBase, ui: &mut egui::Ui)
     cluster_list_ui(state, base, &fit, ui);
 }
 
-fn map_ui(state: &mut SegmentsState, base: &SegmentBase, fit: &SegmentFit, ui: &mut egui::Ui) {
+fn map_ui(state: &mut SegmentsTab, base: &Customers, fit: &SegmentFit, ui: &mut egui::Ui) {
     ui.add_space(6.0);
     let n = base.table.len();
     ui.label(
@@ -815,7 +665,7 @@ fn map_ui(state: &mut SegmentsState, base: &SegmentBase, fit: &SegmentFit, ui: &
     }
 }
 
-fn customer_line(base: &SegmentBase, fit: &SegmentFit, i: usize) -> String {
+fn customer_line(base: &Customers, fit: &SegmentFit, i: usize) -> String {
     let values: Vec<String> = base
         .table
         .columns
@@ -832,7 +682,7 @@ fn customer_line(base: &SegmentBase, fit: &SegmentFit, i: usize) -> String {
     )
 }
 
-fn cluster_list_ui(state: &SegmentsState, base: &SegmentBase, fit: &SegmentFit, ui: &mut egui::Ui) {
+fn cluster_list_ui(state: &SegmentsTab, base: &Customers, fit: &SegmentFit, ui: &mut egui::Ui) {
     let Some(c) = state.selected_cluster else {
         return;
     };
@@ -844,7 +694,7 @@ fn cluster_list_ui(state: &SegmentsState, base: &SegmentBase, fit: &SegmentFit, 
         egui::RichText::new(format!(
             "Cluster {}: {} customers{}",
             c + 1,
-            crate::cli::thousands(members.len() as u64),
+            crate::display::thousands(members.len() as u64),
             if members.len() > LIST_ROWS {
                 format!(" (first {LIST_ROWS} shown; Export writes all)")
             } else {
@@ -879,7 +729,7 @@ fn cluster_list_ui(state: &SegmentsState, base: &SegmentBase, fit: &SegmentFit, 
         });
 }
 
-fn engagement_ui(base: &SegmentBase, funnel: Option<&Funnel>, ui: &mut egui::Ui) {
+fn engagement_ui(base: &Customers, funnel: Option<&Funnel>, ui: &mut egui::Ui) {
     ui.add_space(8.0);
     ui.label(egui::RichText::new("Engagement").strong());
     if let Some(f) = funnel {
@@ -890,8 +740,8 @@ fn engagement_ui(base: &SegmentBase, funnel: Option<&Funnel>, ui: &mut egui::Ui)
             ui.end_row();
             for s in &f.steps {
                 ui.label(&s.event);
-                ui.label(crate::cli::thousands(s.users));
-                ui.label(crate::cli::thousands(s.events));
+                ui.label(crate::display::thousands(s.users));
+                ui.label(crate::display::thousands(s.events));
                 ui.label(
                     s.conversion
                         .map_or("–".into(), |c| format!("{:.1}%", c * 100.0)),
@@ -982,7 +832,7 @@ fn engagement_ui(base: &SegmentBase, funnel: Option<&Funnel>, ui: &mut egui::Ui)
                             crate::data::timestamp::format_iso(c.week_start * 86_400)[..10]
                                 .to_owned(),
                         );
-                        ui.label(crate::cli::thousands(c.users as u64));
+                        ui.label(crate::display::thousands(c.users as u64));
                         for &r in &c.retention {
                             let alpha = (30.0 + 225.0 * r.clamp(0.0, 1.0)) as u8;
                             let colour = egui::Color32::from_rgba_unmultiplied(40, 130, 220, alpha);

@@ -4,7 +4,8 @@
 use eframe::egui;
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 
-use super::sentiment_tab::{ProductSort, SentimentResult, SentimentState, TryScored};
+use super::sentiment_tab::{ProductSort, SentimentResult, SentimentTab, TryScored};
+use crate::task::EpochEvent;
 use crate::text::evaluate::is_positive;
 use crate::text::Evaluation;
 
@@ -12,12 +13,12 @@ use crate::text::Evaluation;
 const CELL_LIST_LIMIT: usize = 200;
 const PRODUCT_ROWS: usize = 100;
 
-pub(super) fn results_ui(state: &mut SentimentState, ui: &mut egui::Ui) {
+pub(super) fn results_ui(state: &mut SentimentTab, epochs: &[EpochEvent], ui: &mut egui::Ui) {
     if let Some(m) = &state.message {
         ui.colored_label(ui.visuals().warn_fg_color, m);
     }
     let result = state.result.clone();
-    curves_ui(state, result.as_deref(), ui);
+    curves_ui(epochs, result.as_deref(), ui);
     let Some(result) = result else {
         ui.label("Press Train to fit a classifier; its metrics, confusion matrix and explanations appear here.");
         return;
@@ -33,8 +34,7 @@ pub(super) fn results_ui(state: &mut SentimentState, ui: &mut egui::Ui) {
     products_ui(state, &result, ui);
 }
 
-fn curves_ui(state: &SentimentState, result: Option<&SentimentResult>, ui: &mut egui::Ui) {
-    let epochs = &state.live_epochs;
+fn curves_ui(epochs: &[EpochEvent], result: Option<&SentimentResult>, ui: &mut egui::Ui) {
     ui.label(egui::RichText::new(format!("Training curve ({} iterations)", epochs.len())).strong());
     let loss: Vec<[f64; 2]> = epochs.iter().map(|e| [e.epoch as f64, e.loss]).collect();
     let accuracy: Vec<[f64; 2]> = epochs
@@ -98,7 +98,7 @@ fn metrics_ui(result: &SentimentResult, ui: &mut egui::Ui) {
             run.params.model.label(),
             result.source,
             run.ngrams,
-            crate::cli::thousands(run.vectorizer.n_features() as u64),
+            crate::display::thousands(run.vectorizer.n_features() as u64),
             run.fit_secs
         ))
         .strong(),
@@ -156,7 +156,7 @@ fn metrics_ui(result: &SentimentResult, ui: &mut egui::Ui) {
     }
 }
 
-fn try_it_ui(state: &mut SentimentState, result: &SentimentResult, ui: &mut egui::Ui) {
+fn try_it_ui(state: &mut SentimentTab, result: &SentimentResult, ui: &mut egui::Ui) {
     let heading = ui.label(egui::RichText::new("Try it").strong());
     ui.add(
         egui::TextEdit::multiline(&mut state.try_text)
@@ -243,7 +243,7 @@ fn try_it_ui(state: &mut SentimentState, result: &SentimentResult, ui: &mut egui
     ui.small(format!("pushed negative: {}", list(false)));
 }
 
-fn confusion_ui(state: &mut SentimentState, result: &SentimentResult, ui: &mut egui::Ui) {
+fn confusion_ui(state: &mut SentimentTab, result: &SentimentResult, ui: &mut egui::Ui) {
     let m = &result.run.metrics;
     let confusion = if result.run.folds.is_empty() {
         m.confusion
@@ -272,7 +272,7 @@ fn confusion_ui(state: &mut SentimentState, result: &SentimentResult, ui: &mut e
                 let selected = state.selected_cell == Some((actual, predicted));
                 let text = format!(
                     "{} {}",
-                    crate::cli::thousands(count as u64),
+                    crate::display::thousands(count as u64),
                     if actual == predicted {
                         "correct"
                     } else {
@@ -309,7 +309,7 @@ fn confusion_ui(state: &mut SentimentState, result: &SentimentResult, ui: &mut e
     let name = |p: bool| if p { "positive" } else { "negative" };
     ui.label(format!(
         "{} reviews actually {}, predicted {}{}",
-        crate::cli::thousands(rows.len() as u64),
+        crate::display::thousands(rows.len() as u64),
         name(actual),
         name(predicted),
         if rows.len() > CELL_LIST_LIMIT {
@@ -394,14 +394,14 @@ fn categories_ui(result: &SentimentResult, ui: &mut egui::Ui) {
             ui.end_row();
             for c in &result.run.categories {
                 ui.label(&c.category);
-                ui.label(crate::cli::thousands(c.n as u64));
+                ui.label(crate::display::thousands(c.n as u64));
                 ui.label(format!("{:.4}", c.accuracy));
                 ui.end_row();
             }
         });
 }
 
-fn products_ui(state: &mut SentimentState, result: &SentimentResult, ui: &mut egui::Ui) {
+fn products_ui(state: &mut SentimentTab, result: &SentimentResult, ui: &mut egui::Ui) {
     let products = &result.run.products;
     if products.is_empty() {
         return;
@@ -410,7 +410,7 @@ fn products_ui(state: &mut SentimentState, result: &SentimentResult, ui: &mut eg
     ui.label(
         egui::RichText::new(format!(
             "Products ({} with reviews; every review scored by the model)",
-            crate::cli::thousands(products.len() as u64)
+            crate::display::thousands(products.len() as u64)
         ))
         .strong(),
     );
@@ -515,8 +515,8 @@ fn products_ui(state: &mut SentimentState, result: &SentimentResult, ui: &mut eg
                             );
                         }
                         ui.label(&p.product);
-                        ui.label(crate::cli::thousands(p.reviews as u64));
-                        ui.label(crate::cli::thousands(p.predicted_negative as u64));
+                        ui.label(crate::display::thousands(p.reviews as u64));
+                        ui.label(crate::display::thousands(p.predicted_negative as u64));
                         ui.label(format!("{:.0}%", p.predicted_positive_share * 100.0));
                         ui.label(p.average_stars.map_or("n/a".into(), |s| format!("{s:.2}")));
                         ui.end_row();

@@ -1,24 +1,28 @@
 //! The Sentiment tab: choose the review columns and a classifier, train on a
 //! worker while the loss curve grows, then read the metrics, open the reviews
 //! behind each confusion-matrix cell, see the n-grams that push reviews each
-//! way, try sentences live, and find the products with the most negative reviews.
+//! way, try sentences live, and find the products with the most negative
+//! reviews. Training is `text::task::run` behind a [`Command::Run`].
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 use eframe::egui;
 
-use crate::data::catalogue::Catalogue;
-use crate::data::{load_dataset, Dataset, LoadOptions, Role};
-use crate::jobs::{EpochEvent, JobSlot, Outcome};
-use crate::runs::{fingerprint, known_fingerprint, RunModel, RunRecord, RunStatus};
+use super::params_ui::params_ui;
+use super::TabContext;
+use crate::data::{Dataset, Role};
+use crate::params::Hyperparams;
+use crate::runs::{RunKind, RunModel, RunStatus};
+use crate::task::EpochEvent;
+use crate::text::task::{ReviewFile, SentimentRequest};
 use crate::text::{
-    train_sentiment, ClassifierKind, Evaluation, LabelSource, Ngrams, ReviewColumns, Reviews,
-    SentimentOptions, SentimentParams,
+    ClassifierKind, Evaluation, LabelSource, Ngrams, ReviewColumns, SentimentOptions,
+    SentimentParams,
 };
+use crate::workbench::{Command, Event, JobKind, RunRequest, Workbench};
 
-const POLL_BUDGET: Duration = Duration::from_millis(2);
+const JOB: JobKind = JobKind::Train(RunKind::Sentiment);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NgramChoice {
@@ -46,7 +50,7 @@ pub struct TryScored {
     pub parts: Vec<crate::text::Contribution>,
 }
 
-pub struct SentimentState {
+pub(crate) struct SentimentTab {
     pub params: SentimentParams,
     pub options: SentimentOptions,
     pub ngram_choice: NgramChoice,
@@ -56,18 +60,13 @@ pub struct SentimentState {
     pub use_kfold: bool,
     /// Reviews loaded by this tab when the Data tab's file has no text column.
     pub own_source: Option<Arc<Dataset>>,
-    pub source_job: JobSlot<Dataset>,
     /// The reviews file loaded automatically (once) for the Data tab's file.
     auto_loaded: Option<PathBuf>,
     /// The column choice, and the file it belongs to.
     pub columns: Option<ReviewColumns>,
     columns_for: Option<PathBuf>,
-    pub job: JobSlot<SentimentResult>,
-    /// The run being trained, completed into a record when it ends.
-    attempt: Option<RunRecord>,
-    /// Records of runs that ended, collected by the app into its run history.
-    pub finished_runs: Vec<(RunRecord, Option<RunModel>)>,
-    pub live_epochs: Vec<EpochEvent>,
+    /// The curve of the run shown (the live one comes from the job).
+    pub curve: Vec<EpochEvent>,
     pub result: Option<Arc<SentimentResult>>,
     /// Selected confusion-matrix cell: (actual positive, predicted positive).
     pub selected_cell: Option<(bool, bool)>,
@@ -78,25 +77,21 @@ pub struct SentimentState {
     pub message: Option<String>,
 }
 
-impl Default for SentimentState {
+impl Default for SentimentTab {
     fn default() -> Self {
         Self {
             params: SentimentParams::default(),
             options: SentimentOptions::default(),
-            attempt: None,
-            finished_runs: Vec::new(),
             ngram_choice: NgramChoice::Auto,
             ngram_min: 1,
             ngram_max: 2,
             k_folds: 5,
             use_kfold: false,
             own_source: None,
-            source_job: JobSlot::default(),
             auto_loaded: None,
             columns: None,
             columns_for: None,
-            job: JobSlot::default(),
-            live_epochs: Vec::new(),
+            curve: Vec::new(),
             result: None,
             selected_cell: None,
             try_text: String::new(),
@@ -118,29 +113,13 @@ fn reviews_beside(ds: &Dataset) -> Option<PathBuf> {
     (candidate != ds.path && candidate.exists()).then_some(candidate)
 }
 
-impl SentimentState {
+impl SentimentTab {
     /// The reviews this tab works on: the Data tab's file when it has a text
     /// column, else the file this tab loaded.
     pub fn source(&self, data_tab: Option<&Arc<Dataset>>) -> Option<Arc<Dataset>> {
         match data_tab {
             Some(ds) if has_text(ds) => Some(Arc::clone(ds)),
             _ => self.own_source.clone(),
-        }
-    }
-
-    pub fn load_source(&mut self, path: PathBuf, ctx: &egui::Context) {
-        let ctx = ctx.clone();
-        let started = self.source_job.start("load reviews", move |job| {
-            let report = |f: f32, m: &str| {
-                job.progress(Some(f), m);
-                ctx.request_repaint();
-            };
-            let ds = load_dataset(&path, &LoadOptions::default(), job.cancel_token(), &report)?;
-            ctx.request_repaint();
-            Ok(ds)
-        });
-        if let Err(e) = started {
-            self.message = Some(e);
         }
     }
 
@@ -178,119 +157,93 @@ impl SentimentState {
         }
     }
 
-    /// Train on a worker; a running job is cancelled and superseded.
-    pub fn start_training(&mut self, dataset: Arc<Dataset>, ctx: &egui::Context) {
+    /// A request for `params` on the tab's reviews (the Data tab's file when
+    /// it has a text column, else the tab's own), its columns and evaluation.
+    pub fn request(
+        &self,
+        data_tab: Option<&Arc<Dataset>>,
+        params: SentimentParams,
+    ) -> Result<SentimentRequest, String> {
+        let Some(dataset) = self.source(data_tab) else {
+            return Err("No reviews loaded: open the Sentiment tab (it finds reviews.csv beside the data) or open a review file.".into());
+        };
+        let columns = match self.columns_of(&dataset) {
+            Some(c) => c,
+            None => ReviewColumns::from_roles(&dataset).map_err(|e| e.to_string())?,
+        };
+        Ok(SentimentRequest {
+            file: ReviewFile { dataset, columns },
+            more: Vec::new(),
+            params,
+            options: self.current_options(),
+        })
+    }
+
+    fn start_training(&mut self, ctx: &mut TabContext) {
         let params = self.current_params();
-        if let Err(errors) = params.validate() {
+        if let Err(errors) = params.check() {
             self.message = Some(format!(
                 "Fix the parameters first: {}",
-                errors
-                    .iter()
-                    .map(|e| e.to_string())
-                    .collect::<Vec<_>>()
-                    .join("; ")
+                crate::params::joined(&errors)
             ));
             return;
         }
-        let Some(columns) = self.columns.clone() else {
+        if self.columns.is_none() {
             self.message = Some("Choose the text and label columns first.".into());
             return;
-        };
-        let options = self.current_options();
-        self.message = None;
-        self.live_epochs.clear();
-        self.attempt = Some(RunRecord::sentiment_attempt(
-            &params,
-            &options,
-            known_fingerprint(&dataset),
-        ));
-        let ctx = ctx.clone();
-        let started = self.job.start("train sentiment", move |job| {
-            job.progress(None, "fingerprinting the data");
-            let data = fingerprint(&dataset);
-            job.progress(None, "reading the reviews");
-            let reviews = Reviews::from_dataset(&dataset, &columns)?;
-            let repaint = ctx.clone();
-            let report = |f: f32, m: &str| {
-                job.progress(Some(f), m);
-                repaint.request_repaint();
-            };
-            let run = train_sentiment(
-                &reviews,
-                &params,
-                &options,
-                job.cancel_token(),
-                &report,
-                &|e| {
-                    job.epoch(e);
-                    repaint.request_repaint();
-                },
-            )?;
-            ctx.request_repaint();
-            Ok(SentimentResult {
-                run,
-                reviews,
-                source: crate::ui::display_name(&dataset.path),
-                data,
-                catalogue: Catalogue::beside(&dataset.path),
-            })
-        });
-        if let Err(e) = started {
-            self.message = Some(e);
+        }
+        match self.request(ctx.bench.dataset(), params) {
+            Ok(request) => {
+                self.message = None;
+                self.curve.clear();
+                ctx.send(Command::Run(RunRequest::Sentiment(request)));
+            }
+            Err(e) => self.message = Some(e),
         }
     }
 
-    pub fn poll(&mut self) {
-        let (epochs, finished) = self.job.poll(POLL_BUDGET);
-        self.live_epochs.extend(epochs);
-        if let Some((_, outcome)) = finished {
-            let attempt = self.attempt.take();
-            match outcome {
-                Outcome::Done(result) => {
-                    let result = Arc::new(result);
-                    self.finished_runs.push((
-                        RunRecord::from_sentiment(&result.run, result.data.clone()),
-                        Some(RunModel::Sentiment(Arc::clone(&result))),
-                    ));
-                    self.show(result);
-                }
-                // The previous result stays on screen.
-                Outcome::Failed(m) => {
-                    if let Some(mut r) = attempt {
-                        r.status = RunStatus::Failed(m.clone());
-                        self.finished_runs.push((r, None));
+    pub fn on_event(&mut self, event: &Event, bench: &Workbench) {
+        match event {
+            Event::RunRecorded {
+                id,
+                job: JOB,
+                current: true,
+            } => {
+                let Some(entry) = bench.runs().get(*id) else {
+                    return;
+                };
+                match (&entry.record.status, &entry.model) {
+                    (RunStatus::Done, Some(RunModel::Sentiment(result))) => {
+                        self.message = None;
+                        self.show(Arc::clone(result));
                     }
-                    self.message = Some(m);
-                }
-                Outcome::Cancelled => {
-                    if let Some(mut r) = attempt {
-                        r.status = RunStatus::Cancelled;
-                        r.curve = self.live_epochs.clone();
-                        self.finished_runs.push((r, None));
+                    // The previous result stays on screen.
+                    (RunStatus::Cancelled, _) => {
+                        self.curve = entry.record.curve.clone();
+                        self.message = Some(format!(
+                            "Training cancelled after {} iterations; run #{id} keeps its curve in the Runs tab",
+                            entry.record.curve.len()
+                        ));
                     }
+                    (RunStatus::Failed(m), _) => self.message = Some(m.clone()),
+                    _ => {}
                 }
             }
-        }
-        let (_, loaded) = self.source_job.poll(POLL_BUDGET);
-        if let Some((_, outcome)) = loaded {
-            match outcome {
-                Outcome::Done(ds) => self.own_source = Some(Arc::new(ds)),
-                Outcome::Failed(m) => self.message = Some(m),
-                Outcome::Cancelled => {}
-            }
+            Event::Reviews(ds) => self.own_source = Some(Arc::clone(ds)),
+            Event::Message {
+                job: JOB | JobKind::Reviews,
+                text,
+            } => self.message = Some(text.clone()),
+            _ => {}
         }
     }
 
     /// Show a trained classifier (a new run, or one reopened from the Runs tab).
     pub fn show(&mut self, result: Arc<SentimentResult>) {
-        self.live_epochs = result.run.epochs.clone();
+        self.curve = result.run.epochs.clone();
         self.selected_cell = None;
         self.try_scored = None;
         self.result = Some(result);
-    }
-
-    pub fn is_busy(&self) -> bool {
-        self.job.is_running() || self.source_job.is_running()
     }
 
     /// Keep the column choice when the source is the same file; else guess anew.
@@ -307,37 +260,47 @@ impl SentimentState {
             }
         }
     }
+
+    pub fn ui(&mut self, ctx: &mut TabContext, ui: &mut egui::Ui) {
+        let data_tab = ctx.bench.dataset().cloned();
+        let Some(dataset) = self.source(data_tab.as_ref()) else {
+            no_source_ui(self, ctx, data_tab.as_deref(), ui);
+            return;
+        };
+        self.sync_columns(&dataset);
+        egui::Panel::left("sentiment_controls")
+            .resizable(true)
+            .default_size(300.0)
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical()
+                    .id_salt("sent_controls")
+                    .show(ui, |ui| controls_ui(self, ctx, &dataset, ui));
+            });
+        egui::CentralPanel::default().show(ui, |ui| {
+            egui::ScrollArea::vertical()
+                .id_salt("sent_main")
+                .show(ui, |ui| {
+                    let jobs = ctx.bench.jobs();
+                    let epochs = if jobs.is_active(JOB) {
+                        jobs.epochs(JOB).to_vec()
+                    } else {
+                        self.curve.clone()
+                    };
+                    super::sentiment_results::results_ui(self, &epochs, ui)
+                });
+        });
+    }
 }
 
-pub fn sentiment_tab_ui(
-    state: &mut SentimentState,
-    data_tab: Option<Arc<Dataset>>,
+fn no_source_ui(
+    state: &mut SentimentTab,
+    ctx: &mut TabContext,
+    data_tab: Option<&Dataset>,
     ui: &mut egui::Ui,
 ) {
-    state.poll();
-    let Some(dataset) = state.source(data_tab.as_ref()) else {
-        no_source_ui(state, data_tab.as_deref(), ui);
-        return;
-    };
-    state.sync_columns(&dataset);
-    egui::Panel::left("sentiment_controls")
-        .resizable(true)
-        .default_size(300.0)
-        .show(ui, |ui| {
-            egui::ScrollArea::vertical()
-                .id_salt("sent_controls")
-                .show(ui, |ui| controls_ui(state, &dataset, ui));
-        });
-    egui::CentralPanel::default().show(ui, |ui| {
-        egui::ScrollArea::vertical()
-            .id_salt("sent_main")
-            .show(ui, |ui| super::sentiment_results::results_ui(state, ui));
-    });
-}
-
-fn no_source_ui(state: &mut SentimentState, data_tab: Option<&Dataset>, ui: &mut egui::Ui) {
     ui.heading("Review sentiment");
-    if let Some((fraction, message)) = &state.source_job.last_progress {
+    let loading = ctx.bench.jobs().is_active(JobKind::Reviews);
+    if let Some((fraction, message)) = ctx.bench.jobs().progress(JobKind::Reviews) {
         ui.horizontal(|ui| {
             ui.add(egui::ProgressBar::new(fraction.unwrap_or(0.0)).desired_width(200.0));
             ui.label(message);
@@ -350,21 +313,21 @@ fn no_source_ui(state: &mut SentimentState, data_tab: Option<&Dataset>, ui: &mut
         Some(ds) => {
             ui.label(format!(
                 "{} has no text column. Open a review file (File › Open…), or:",
-                crate::ui::display_name(&ds.path)
+                crate::display::display_name(&ds.path)
             ));
             if let Some(path) = reviews_beside(ds) {
                 // The sample store (and any store laid out like it) keeps its
                 // reviews beside the events: open them without a click, once.
-                if state.auto_loaded.as_ref() != Some(&path) && !state.source_job.is_running() {
+                if state.auto_loaded.as_ref() != Some(&path) && !loading {
                     state.auto_loaded = Some(path.clone());
-                    state.load_source(path.clone(), ui.ctx());
+                    ctx.send(Command::LoadReviews(path.clone()));
                 }
                 let label = format!(
                     "Load {} from the same folder",
-                    crate::ui::display_name(&path)
+                    crate::display::display_name(&path)
                 );
                 if ui.button(label).clicked() {
-                    state.load_source(path, ui.ctx());
+                    ctx.send(Command::LoadReviews(path));
                 }
             }
         }
@@ -400,12 +363,12 @@ fn column_combo(
     });
 }
 
-fn columns_ui(state: &mut SentimentState, dataset: &Dataset, ui: &mut egui::Ui) {
+fn columns_ui(state: &mut SentimentTab, dataset: &Dataset, ui: &mut egui::Ui) {
     ui.heading("Reviews");
     ui.label(format!(
         "{} · {} rows",
-        crate::ui::display_name(&dataset.path),
-        crate::cli::thousands(dataset.df.height() as u64)
+        crate::display::display_name(&dataset.path),
+        crate::display::thousands(dataset.df.height() as u64)
     ));
     let names = dataset.column_names();
     let Some(columns) = state.columns.as_mut() else {
@@ -530,45 +493,25 @@ fn columns_ui(state: &mut SentimentState, dataset: &Dataset, ui: &mut egui::Ui) 
     );
 }
 
-fn controls_ui(state: &mut SentimentState, dataset: &Arc<Dataset>, ui: &mut egui::Ui) {
+fn controls_ui(
+    state: &mut SentimentTab,
+    ctx: &mut TabContext,
+    dataset: &Arc<Dataset>,
+    ui: &mut egui::Ui,
+) {
     columns_ui(state, dataset, ui);
     ui.separator();
     let heading = ui.heading("Classifier");
     egui::ComboBox::from_id_salt("sent_model")
         .selected_text(state.params.model.label())
         .show_ui(ui, |ui| {
-            for kind in [
-                ClassifierKind::LogisticRegression,
-                ClassifierKind::NaiveBayes,
-            ] {
+            for kind in ClassifierKind::ALL {
                 ui.selectable_value(&mut state.params.model, kind, kind.label());
             }
         })
         .response
         .labelled_by(heading.id);
-    let p = &mut state.params;
-    match p.model {
-        ClassifierKind::LogisticRegression => {
-            ui.add(
-                egui::Slider::new(&mut p.c, 0.01..=1000.0)
-                    .logarithmic(true)
-                    .text("C"),
-            )
-            .on_hover_text("Inverse regularisation strength: larger C fits the training reviews more closely (less L2 penalty)");
-            ui.add(egui::Slider::new(&mut p.max_iter, 1..=1000).text("max iterations"))
-                .on_hover_text("L-BFGS stops here at the latest (it usually converges earlier)");
-        }
-        ClassifierKind::NaiveBayes => {
-            ui.add(
-                egui::Slider::new(&mut p.alpha, 0.001..=10.0)
-                    .logarithmic(true)
-                    .text("alpha"),
-            )
-            .on_hover_text(
-                "Additive smoothing: how much an n-gram never seen with a class still counts",
-            );
-        }
-    }
+    params_ui(ui, &mut state.params, false);
     ui.add_space(4.0);
     ui.label(egui::RichText::new("Features").strong());
     ui.horizontal(|ui| {
@@ -587,25 +530,6 @@ fn controls_ui(state: &mut SentimentState, dataset: &Arc<Dataset>, ui: &mut egui
             ui.add(egui::DragValue::new(&mut state.ngram_max).range(1..=5));
         });
     }
-    let p = &mut state.params;
-    ui.add(egui::Slider::new(&mut p.min_df, 1..=50).text("min document freq."))
-        .on_hover_text("Keep n-grams that occur in at least this many training reviews");
-    let mut limit = p.max_features.is_some();
-    ui.horizontal(|ui| {
-        ui.checkbox(&mut limit, "max features")
-            .on_hover_text("Keep only the most frequent n-grams");
-        if limit {
-            let mut n = p.max_features.unwrap_or(100_000);
-            ui.add(
-                egui::DragValue::new(&mut n)
-                    .range(1..=10_000_000)
-                    .speed(1000),
-            );
-            p.max_features = Some(n);
-        } else {
-            p.max_features = None;
-        }
-    });
     ui.add_space(4.0);
     ui.label(egui::RichText::new("Evaluation").strong());
     ui.radio_value(
@@ -631,19 +555,25 @@ fn controls_ui(state: &mut SentimentState, dataset: &Arc<Dataset>, ui: &mut egui
         ui.add(egui::DragValue::new(&mut state.options.threads).range(1..=64));
     });
     ui.add_space(8.0);
+    let jobs = ctx.bench.jobs();
+    let (running, cancelling) = (jobs.is_running(JOB), jobs.is_cancelling(JOB));
+    let progress = jobs.progress(JOB).map(|(f, m)| (f, m.to_owned()));
     ui.horizontal(|ui| {
-        let running = state.job.is_running();
         if ui
             .add_enabled(!running, egui::Button::new("Train"))
             .clicked()
         {
-            state.start_training(Arc::clone(dataset), ui.ctx());
+            state.start_training(ctx);
         }
         if running && ui.button("Cancel").clicked() {
-            state.job.cancel();
+            ctx.send(Command::Cancel(JOB));
+        }
+        if cancelling {
+            ui.spinner();
+            ui.label("cancelling…");
         }
     });
-    if let Some((fraction, message)) = &state.job.last_progress {
-        ui.add(egui::ProgressBar::new(fraction.unwrap_or(0.0)).text(message.as_str()));
+    if let Some((fraction, message)) = progress {
+        ui.add(egui::ProgressBar::new(fraction.unwrap_or(0.0)).text(message));
     }
 }

@@ -66,7 +66,7 @@ pub fn sample_app(
             shoplens::ui::ShoplensApp::new(&cc.egui_ctx, Default::default(), Some(sample_events()))
         });
     step_until(&mut harness, "the sample store", |app| {
-        app.view.is_some() && !app.is_busy()
+        app.bench().data().is_some() && !app.is_busy()
     });
     harness
 }

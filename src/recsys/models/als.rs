@@ -17,10 +17,10 @@ use rayon::prelude::*;
 
 use super::linalg::{axpy4_k, axpy_k, cholesky, cholesky_solve, dot, dot4_k, dot_k, gram};
 use super::{top_n, Factors, FitContext, Model, ModelSnapshot};
-use crate::jobs::EpochEvent;
 use crate::recsys::matrix::Csr;
 use crate::recsys::params::{AlsParams, TrainOptions};
 use crate::recsys::RecError;
+use crate::task::EpochEvent;
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Als {

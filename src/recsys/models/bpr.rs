@@ -18,10 +18,10 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 
 use super::{Factors, FitContext, Model, ModelSnapshot};
-use crate::jobs::EpochEvent;
 use crate::recsys::matrix::Csr;
 use crate::recsys::params::{BprParams, TrainOptions};
 use crate::recsys::RecError;
+use crate::task::EpochEvent;
 
 /// The loss is evaluated on one update in this many.
 const LOSS_SAMPLE_EVERY: usize = 16;
@@ -393,7 +393,7 @@ impl Model for Bpr {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::jobs::CancelToken;
+    use crate::task::CancelToken;
 
     /// The draw-ahead pipeline must apply exactly the updates, in exactly the
     /// order, of the plain loop it replaced: draw, skip if owned, step.
@@ -419,7 +419,7 @@ mod tests {
             // Fewer samples than the pipeline depth, and many more.
             for samples in [5, 2_000] {
                 let (mut pu, mut pi) = (start(users), start(items));
-                let pool = crate::recsys::thread_pool(1).expect("pool");
+                let pool = crate::task::thread_pool(1).expect("pool");
                 let cancel = CancelToken::new();
                 let ctx = FitContext {
                     cancel: &cancel,

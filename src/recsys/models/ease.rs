@@ -7,10 +7,10 @@ use rayon::prelude::*;
 
 use super::linalg::{cholesky_cancellable, cholesky_solve};
 use super::{top_n, FitContext, Model, ModelSnapshot};
-use crate::jobs::EpochEvent;
 use crate::recsys::matrix::Csr;
 use crate::recsys::params::EaseParams;
 use crate::recsys::RecError;
+use crate::task::EpochEvent;
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Ease {

@@ -12,7 +12,8 @@ pub mod popular;
 use super::matrix::Csr;
 use super::params::{ModelParams, TrainOptions};
 use super::RecError;
-use crate::jobs::{CancelToken, EpochEvent};
+use crate::params::Checked;
+use crate::task::{CancelToken, EpochEvent};
 
 /// A fitted model.
 pub trait Model: Send + Sync {
@@ -110,20 +111,19 @@ impl FitContext<'_> {
     }
 }
 
-/// Fit `params` on `train`.
+/// Fit checked `params` on `train`.
 pub fn fit(
-    params: &ModelParams,
+    params: &Checked<ModelParams>,
     train: &Csr,
     options: &TrainOptions,
     ctx: &FitContext,
 ) -> Result<Box<dyn Model>, RecError> {
-    params.validate().map_err(RecError::Params)?;
     if train.nnz() == 0 {
         return Err(RecError::Input(
             "the training set has no interactions".into(),
         ));
     }
-    Ok(match params {
+    Ok(match &**params {
         ModelParams::Popular => Box::new(popular::Popular::fit(train, ctx)?),
         ModelParams::ItemKnn(p) => Box::new(itemknn::ItemKnn::fit(p, train, ctx)?),
         ModelParams::Als(p) => Box::new(als::Als::fit(p, train, options, ctx)?),

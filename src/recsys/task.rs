@@ -1,0 +1,119 @@
+//! The recommender's one entry point. A [`RecommendRequest`] (data, matrix
+//! options, split, hyperparameters, run options) goes through
+//! fingerprint → interaction matrix → split → fit → evaluate → run record,
+//! for the Recommend tab, the Runs tab's sweeps, `shoplens recommend`,
+//! `shoplens sweep` and the tests alike.
+
+use std::sync::Arc;
+
+use super::matrix::{Interactions, MatrixOptions};
+use super::params::{ModelParams, TrainOptions};
+use super::split::Split;
+use super::{train_and_evaluate, Trained};
+use crate::data::Dataset;
+use crate::params::Checked;
+use crate::runs::{DataFingerprint, Pipeline, RunKind, RunModel, RunOutcome, RunRecord};
+use crate::task::{Reporter, TaskError};
+
+/// Everything one recommender run needs.
+#[derive(Clone)]
+pub struct RecommendRequest {
+    pub dataset: Arc<Dataset>,
+    pub matrix: MatrixOptions,
+    pub split: Split,
+    pub params: ModelParams,
+    pub options: TrainOptions,
+}
+
+/// Train and evaluate `request`; the record says how it ended.
+pub fn run(request: &RecommendRequest, reporter: &Reporter) -> RunOutcome {
+    crate::runs::run(request, reporter)
+}
+
+impl Pipeline for RecommendRequest {
+    type Params = ModelParams;
+    type Inputs = Arc<Interactions>;
+
+    fn dataset(&self) -> &Dataset {
+        &self.dataset
+    }
+
+    fn params(&self) -> &ModelParams {
+        &self.params
+    }
+
+    fn with_params(&self, params: ModelParams) -> Self {
+        Self {
+            params,
+            ..self.clone()
+        }
+    }
+
+    fn attempt(&self, data: DataFingerprint) -> RunRecord {
+        attempt_record(&self.params, &self.options, &self.split, data)
+    }
+
+    fn inputs(&self, reporter: &Reporter) -> Result<Arc<Interactions>, TaskError> {
+        reporter.progress(None, "building the interaction matrix");
+        Ok(Arc::new(Interactions::from_dataset(
+            &self.dataset,
+            &self.matrix,
+        )?))
+    }
+
+    fn fit(
+        &self,
+        params: &Checked<ModelParams>,
+        inputs: &Arc<Interactions>,
+        data: &DataFingerprint,
+        reporter: &Reporter,
+    ) -> Result<(RunRecord, RunModel), TaskError> {
+        reporter.progress(None, &format!("training {}", params.label()));
+        let trained = train_and_evaluate(
+            Arc::clone(inputs),
+            &self.split,
+            params,
+            &self.options,
+            reporter.cancel_token(),
+            reporter.epoch_sink(),
+        )?;
+        Ok((
+            record(&trained, data.clone()),
+            RunModel::Recommender(Arc::new(trained)),
+        ))
+    }
+}
+
+/// The record of a recommender run before (or without) a result.
+pub fn attempt_record(
+    params: &ModelParams,
+    options: &TrainOptions,
+    split: &Split,
+    data: DataFingerprint,
+) -> RunRecord {
+    let mut r = RunRecord::for_params(
+        RunKind::Recommender,
+        params.name(),
+        params,
+        options.seed,
+        split.describe(),
+        data,
+    );
+    r.params.insert("k".into(), options.k.into());
+    if options.patience > 0 {
+        r.params.insert("patience".into(), options.patience.into());
+    }
+    r
+}
+
+/// The record of a recommender run that finished.
+pub fn record(t: &Trained, data: DataFingerprint) -> RunRecord {
+    let mut r = attempt_record(&t.params, &t.options, &t.split, data);
+    r.curve = t.epochs.clone();
+    r.metrics = t.metrics.to_map();
+    r.fit_secs = t.fit_secs;
+    r.note = t
+        .stopped_early
+        .map(|e| format!("stopped early at epoch {e}"));
+    r
+}

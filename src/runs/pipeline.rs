@@ -1,0 +1,152 @@
+//! The one shape of every capability's pipeline: a request (data, settings,
+//! hyperparameters) goes in; fingerprint → inputs → fit → evaluate; a
+//! [`RunOutcome`] comes out — the run record for *every* ending (done,
+//! failed, or cancelled with its partial curve) and the model when there is
+//! one. A tab, the Runs tab's sweep, every CLI command and the tests call
+//! [`run`] or [`run_sweep`] on a capability's request; nothing else builds
+//! records.
+
+use std::sync::Mutex;
+use std::time::Instant;
+
+use super::{fingerprint, DataFingerprint, RunModel, RunRecord, RunStatus};
+use crate::data::Dataset;
+use crate::params::{Checked, Hyperparams};
+use crate::task::{EpochEvent, Reporter, TaskError};
+
+/// How one run ended: its record always, its model when it trained.
+#[derive(Clone)]
+pub struct RunOutcome {
+    pub record: RunRecord,
+    pub model: Option<RunModel>,
+}
+
+impl RunOutcome {
+    /// The error of a run that did not finish (`None` when it did).
+    pub fn failure(&self) -> Option<&str> {
+        match &self.record.status {
+            RunStatus::Failed(m) => Some(m),
+            RunStatus::Cancelled => Some("cancelled"),
+            RunStatus::Done => None,
+        }
+    }
+}
+
+/// A capability's request: everything one run needs.
+pub trait Pipeline: Send + Sync + Sized {
+    type Params: Hyperparams;
+    /// What is read from the data once and shared by every fit of a sweep
+    /// (the interaction matrix, the reviews, the scaled customer table).
+    type Inputs: Send + Sync;
+
+    /// The data the run is fingerprinted by.
+    fn dataset(&self) -> &Dataset;
+    fn params(&self) -> &Self::Params;
+    /// The same request with other hyperparameters (one sweep setting).
+    fn with_params(&self, params: Self::Params) -> Self;
+    /// The record before any result: kind, model, parameters, seed, evaluation.
+    fn attempt(&self, data: DataFingerprint) -> RunRecord;
+    fn inputs(&self, reporter: &Reporter) -> Result<Self::Inputs, TaskError>;
+    /// Fit and evaluate: the finished record and the model.
+    fn fit(
+        &self,
+        params: &Checked<Self::Params>,
+        inputs: &Self::Inputs,
+        data: &DataFingerprint,
+        reporter: &Reporter,
+    ) -> Result<(RunRecord, RunModel), TaskError>;
+}
+
+/// Run `request` from its data to its record.
+pub fn run<P: Pipeline>(request: &P, reporter: &Reporter) -> RunOutcome {
+    reporter.progress(None, "fingerprinting the data");
+    let data = fingerprint(request.dataset());
+    let inputs = request.inputs(reporter);
+    fit_recorded(
+        request,
+        inputs.as_ref().map_err(Clone::clone),
+        &data,
+        reporter,
+    )
+}
+
+/// Run `request` once per setting, one after another, on inputs read once.
+/// `on_run` sees each run as it ends (also a failed one; the sweep goes on).
+/// Cancel ends the current run, which is reported as cancelled, and the
+/// sweep. Returns how many runs were reported; fails only when the inputs
+/// cannot be read.
+pub fn run_sweep<P: Pipeline>(
+    base: &P,
+    settings: &[P::Params],
+    sweep_id: u64,
+    reporter: &Reporter,
+    on_run: &(dyn Fn(usize, RunOutcome) + Sync),
+) -> Result<usize, TaskError> {
+    reporter.progress(None, "fingerprinting the data");
+    let data = fingerprint(base.dataset());
+    let inputs = base.inputs(reporter)?;
+    let total = settings.len();
+    let mut reported = 0;
+    for (index, params) in settings.iter().enumerate() {
+        if reporter.check().is_err() {
+            break;
+        }
+        reporter.progress(
+            Some(index as f32 / total.max(1) as f32),
+            &format!("run {} of {total}", index + 1),
+        );
+        let request = base.with_params(params.clone());
+        let mut outcome = fit_recorded(&request, Ok(&inputs), &data, reporter);
+        outcome.record.sweep = Some(sweep_id);
+        let cancelled = outcome.record.status == RunStatus::Cancelled;
+        on_run(index, outcome);
+        reported += 1;
+        if cancelled {
+            break;
+        }
+    }
+    Ok(reported)
+}
+
+/// Check the parameters, fit, and turn any error into the run's record with
+/// the curve so far.
+fn fit_recorded<P: Pipeline>(
+    request: &P,
+    inputs: Result<&P::Inputs, TaskError>,
+    data: &DataFingerprint,
+    reporter: &Reporter,
+) -> RunOutcome {
+    let curve = Mutex::new(Vec::new());
+    let collect = |e: EpochEvent| {
+        if let Ok(mut c) = curve.lock() {
+            c.push(e.clone());
+        }
+        reporter.epoch(e);
+    };
+    let collecting = reporter.with_epochs(&collect);
+    let started = Instant::now();
+    let result = inputs.and_then(|inputs| {
+        let params = request
+            .params()
+            .clone()
+            .checked()
+            .map_err(TaskError::Params)?;
+        request.fit(&params, inputs, data, &collecting)
+    });
+    match result {
+        Ok((record, model)) => RunOutcome {
+            record,
+            model: Some(model),
+        },
+        Err(e) => {
+            let mut record = request.attempt(data.clone());
+            record.status = RunStatus::of_error(&e);
+            record.curve = curve.into_inner().unwrap_or_default();
+            record.fit_secs = started.elapsed().as_secs_f64();
+            RunOutcome {
+                record,
+                model: None,
+            }
+        }
+    }
+}

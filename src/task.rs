@@ -1,0 +1,193 @@
+//! What every model task shares, whichever capability it belongs to: the
+//! cancel token it polls, the [`Reporter`] it tells its progress and epochs
+//! to, the [`TaskError`] it fails with, and the worker thread pool it
+//! computes on. Nothing here knows about jobs, runs or the UI.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::LoadError;
+use crate::params::ParamError;
+
+/// Shared flag a worker polls to stop early.
+#[derive(Clone, Debug, Default)]
+pub struct CancelToken(Arc<AtomicBool>);
+
+impl CancelToken {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    /// `Err(Cancelled)` once cancel was requested: use with `?` inside loops.
+    pub fn check(&self) -> Result<(), Cancelled> {
+        if self.is_cancelled() {
+            Err(Cancelled)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// The task stopped because its cancel token was set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("cancelled")]
+pub struct Cancelled;
+
+/// One point of a training curve (kept in run records and workspaces).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EpochEvent {
+    pub epoch: usize,
+    pub loss: f64,
+    /// Validation metric name and value, reported every few epochs.
+    pub metric: Option<(String, f64)>,
+    pub secs: f64,
+}
+
+/// Why a model task did not produce a result: bad input with a message the
+/// user can act on, invalid parameters (one entry per field), or cancelled.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TaskError {
+    Input(String),
+    Params(Vec<ParamError>),
+    Cancelled,
+}
+
+impl std::fmt::Display for TaskError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TaskError::Input(m) => f.write_str(m),
+            TaskError::Params(errors) => {
+                write!(f, "invalid parameters: {}", crate::params::joined(errors))
+            }
+            TaskError::Cancelled => f.write_str("cancelled"),
+        }
+    }
+}
+
+impl std::error::Error for TaskError {}
+
+impl From<LoadError> for TaskError {
+    fn from(e: LoadError) -> Self {
+        match e {
+            LoadError::Cancelled => TaskError::Cancelled,
+            other => TaskError::Input(other.to_string()),
+        }
+    }
+}
+
+impl From<Cancelled> for TaskError {
+    fn from(_: Cancelled) -> Self {
+        TaskError::Cancelled
+    }
+}
+
+fn ignore_progress(_: Option<f32>, _: &str) {}
+fn ignore_epoch(_: EpochEvent) {}
+
+/// What a running task reports to, and is stopped by. The job that runs it
+/// forwards the reports to the UI; the CLI prints them; tests ignore them.
+#[derive(Clone, Copy)]
+pub struct Reporter<'a> {
+    cancel: &'a CancelToken,
+    progress: &'a (dyn Fn(Option<f32>, &str) + Sync),
+    epoch: &'a (dyn Fn(EpochEvent) + Sync),
+}
+
+impl<'a> Reporter<'a> {
+    pub fn new(
+        cancel: &'a CancelToken,
+        progress: &'a (dyn Fn(Option<f32>, &str) + Sync),
+        epoch: &'a (dyn Fn(EpochEvent) + Sync),
+    ) -> Self {
+        Self {
+            cancel,
+            progress,
+            epoch,
+        }
+    }
+
+    /// Reports go nowhere; only `cancel` stops the task.
+    pub fn silent(cancel: &'a CancelToken) -> Self {
+        Self::new(cancel, &ignore_progress, &ignore_epoch)
+    }
+
+    /// The same reporter with epochs going to `epoch` instead.
+    pub fn with_epochs(self, epoch: &'a (dyn Fn(EpochEvent) + Sync)) -> Self {
+        Self { epoch, ..self }
+    }
+
+    pub fn cancel_token(&self) -> &'a CancelToken {
+        self.cancel
+    }
+
+    pub fn check(&self) -> Result<(), Cancelled> {
+        self.cancel.check()
+    }
+
+    /// Fraction done in `0..=1` (or `None` when unknown) and what is happening.
+    pub fn progress(&self, fraction: Option<f32>, message: &str) {
+        (self.progress)(fraction, message);
+    }
+
+    /// The progress callback of loaders that always know their fraction.
+    pub fn fraction(&self) -> impl Fn(f32, &str) + Sync + 'a {
+        let progress = self.progress;
+        move |fraction, message| progress(Some(fraction), message)
+    }
+
+    pub fn epoch(&self, event: EpochEvent) {
+        (self.epoch)(event);
+    }
+
+    /// The epoch callback, for model code that takes one.
+    pub fn epoch_sink(&self) -> &'a (dyn Fn(EpochEvent) + Sync) {
+        self.epoch
+    }
+}
+
+/// A pool of `threads` named worker threads for one task's parallel work.
+pub fn thread_pool(threads: usize) -> Result<rayon::ThreadPool, TaskError> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.max(1))
+        .thread_name(|i| format!("shoplens-train-{i}"))
+        .build()
+        .map_err(|e| TaskError::Input(format!("could not start worker threads: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reporter_forwards_progress_and_epochs_and_sees_cancel() {
+        let cancel = CancelToken::new();
+        let seen = std::sync::Mutex::new(Vec::new());
+        let progress = |f: Option<f32>, m: &str| seen.lock().unwrap().push(format!("{f:?} {m}"));
+        let epochs = std::sync::Mutex::new(0);
+        let epoch = |_: EpochEvent| *epochs.lock().unwrap() += 1;
+        let r = Reporter::new(&cancel, &progress, &epoch);
+        r.progress(None, "a");
+        r.fraction()(0.5, "b");
+        r.epoch(EpochEvent {
+            epoch: 1,
+            loss: 0.0,
+            metric: None,
+            secs: 0.0,
+        });
+        assert_eq!(*seen.lock().unwrap(), vec!["None a", "Some(0.5) b"]);
+        assert_eq!(*epochs.lock().unwrap(), 1);
+        assert!(r.check().is_ok());
+        cancel.cancel();
+        assert_eq!(r.check(), Err(Cancelled));
+    }
+}

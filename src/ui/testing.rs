@@ -1,0 +1,183 @@
+//! What UI tests (egui_kittest) and benchmarks read and set, so they drive
+//! the real app without reaching into its fields. Everything else goes
+//! through clicks, typed text, or the workbench's commands.
+
+use std::sync::Arc;
+
+use super::{AppCommand, FrameStats, ShoplensApp, Tab, Unsaved};
+use crate::data::Role;
+use crate::params::Hyperparams;
+use crate::recsys::params::{RecommenderKind, TrainOptions};
+use crate::recsys::Trained;
+use crate::segment::SegmentFit;
+use crate::task::EpochEvent;
+use crate::text::{ReviewColumns, SentimentParams, SentimentResult};
+use crate::workbench::{Command, JobKind, Workbench};
+
+impl ShoplensApp {
+    /// The headless workbench behind the window.
+    pub fn bench(&self) -> &Workbench {
+        &self.bench
+    }
+
+    /// Apply a workbench command as a tab would (open a file, save, …).
+    pub fn send(&mut self, command: Command) {
+        self.apply(AppCommand::Bench(Box::new(command)));
+    }
+
+    /// File › New/Open workspace or Quit: asks first when runs are unsaved.
+    pub fn guard_unsaved(&mut self, action: Unsaved) {
+        self.apply(AppCommand::Guarded(action));
+    }
+
+    pub fn tab(&self) -> Tab {
+        self.tab
+    }
+
+    /// Any job running or cancelling.
+    pub fn is_busy(&self) -> bool {
+        self.bench.is_busy()
+    }
+
+    pub fn is_job_active(&self, job: JobKind) -> bool {
+        self.bench.jobs().is_active(job)
+    }
+
+    /// The error banner's text.
+    pub fn error(&self) -> Option<&str> {
+        self.shell.error.as_deref()
+    }
+
+    pub fn frame_stats(&self) -> FrameStats {
+        self.frame_stats
+    }
+
+    /// Set the Data tab's mapping draft of `role` (as its combo box does).
+    pub fn set_draft_role(&mut self, role: Role, column: Option<&str>) {
+        for (r, c) in self.data_tab.draft_roles.iter_mut() {
+            if *r == role {
+                *c = column.map(str::to_owned);
+            }
+        }
+    }
+
+    // The Recommend tab.
+
+    pub fn recommend_model(&self) -> RecommenderKind {
+        self.recommend.model
+    }
+
+    /// Set a parameter of the chosen recommender by name (as its slider does).
+    pub fn set_recommend_param(
+        &mut self,
+        name: &str,
+        value: serde_json::Value,
+    ) -> Result<(), String> {
+        let model = self.recommend.model;
+        match self.recommend.params_mut(model) {
+            Some(p) => p.set(name, &value),
+            None => Err(format!("no settings for {}", model.label())),
+        }
+    }
+
+    pub fn recommend_options_mut(&mut self) -> &mut TrainOptions {
+        &mut self.recommend.options
+    }
+
+    /// The curve the Recommend tab draws: the live one while training.
+    pub fn recommend_curve(&self) -> Vec<EpochEvent> {
+        let job = JobKind::Train(crate::runs::RunKind::Recommender);
+        if self.bench.jobs().is_active(job) {
+            self.bench.jobs().epochs(job).to_vec()
+        } else {
+            self.recommend.curve.clone()
+        }
+    }
+
+    pub fn explored_recommender(&self) -> Option<Arc<Trained>> {
+        self.recommend.explored.clone()
+    }
+
+    pub fn set_customer_query(&mut self, query: &str) {
+        self.recommend.user_query = query.to_owned();
+    }
+
+    // The Sentiment tab.
+
+    /// The review file the Sentiment tab loaded by itself.
+    pub fn sentiment_has_own_reviews(&self) -> bool {
+        self.sentiment.own_source.is_some()
+    }
+
+    pub fn sentiment_columns(&self) -> Option<ReviewColumns> {
+        self.sentiment.columns.clone()
+    }
+
+    pub fn set_sentiment_columns(&mut self, columns: ReviewColumns) {
+        self.sentiment.columns = Some(columns);
+    }
+
+    pub fn sentiment_params_mut(&mut self) -> &mut SentimentParams {
+        &mut self.sentiment.params
+    }
+
+    pub fn sentiment_curve(&self) -> Vec<EpochEvent> {
+        let job = JobKind::Train(crate::runs::RunKind::Sentiment);
+        if self.bench.jobs().is_active(job) {
+            self.bench.jobs().epochs(job).to_vec()
+        } else {
+            self.sentiment.curve.clone()
+        }
+    }
+
+    pub fn sentiment_result(&self) -> Option<Arc<SentimentResult>> {
+        self.sentiment.result.clone()
+    }
+
+    pub fn sentiment_message(&self) -> Option<&str> {
+        self.sentiment.message.as_deref()
+    }
+
+    pub fn set_try_text(&mut self, text: &str) {
+        self.sentiment.try_text = text.to_owned();
+    }
+
+    // The Segments tab.
+
+    pub fn customers_ready(&self) -> bool {
+        self.segments.customers.is_some()
+    }
+
+    /// k values the last scan fitted.
+    pub fn scanned_ks(&self) -> Vec<usize> {
+        self.segments.scan.iter().map(|p| p.k).collect()
+    }
+
+    pub fn kmeans_k(&self) -> usize {
+        self.segments.params.k
+    }
+
+    pub fn segment_fit(&self) -> Option<Arc<SegmentFit>> {
+        self.segments.fit.clone()
+    }
+
+    // The Runs tab.
+
+    /// Runs whose curves are overlaid.
+    pub fn overlaid_runs(&self) -> Vec<u64> {
+        self.runs_tab.selected.iter().copied().collect()
+    }
+
+    /// The parameter names in the sweep form, in order.
+    pub fn sweep_axes(&self) -> Vec<String> {
+        self.runs_tab.axes.iter().map(|a| a.name.clone()).collect()
+    }
+
+    /// Set the sweep form's first parameter and its values.
+    pub fn set_sweep_axis(&mut self, name: &str, values: &str) {
+        if let Some(axis) = self.runs_tab.axes.first_mut() {
+            axis.name = name.to_owned();
+            axis.values = values.to_owned();
+        }
+    }
+}
