@@ -648,3 +648,122 @@ fn sentiment_sweep_on_real_sentences() {
     assert!(accuracy[0].1 < accuracy[2].1, "{accuracy:?}");
     assert!(epochs.into_inner() > 3, "curves streamed live");
 }
+
+/// `shoplens sweep … --json` on the sample store, parsed.
+fn sweep_json(args: &[&str]) -> serde_json::Value {
+    let sample = common::sample_events();
+    let mut all = vec!["sweep", "--data", sample.to_str().unwrap()];
+    all.extend_from_slice(args);
+    all.push("--json");
+    let out = shoplens(&all);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn sweep_takes_the_short_names_recommend_uses_as_flags() {
+    let v = sweep_json(&[
+        "--model",
+        "als",
+        "--grid",
+        "reg=0.01,0.1",
+        "--iterations",
+        "3",
+    ]);
+    let runs = v["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 2);
+    let mut regs: Vec<f64> = runs
+        .iter()
+        .map(|r| r["params"]["regularization"].as_f64().unwrap())
+        .collect();
+    regs.sort_by(f64::total_cmp);
+    assert_eq!(regs, vec![0.01, 0.1]);
+    assert!(runs.iter().all(|r| r["params"]["iterations"] == 3));
+    // The same parameter twice under both names is refused.
+    let sample = common::sample_events();
+    let out = shoplens(&[
+        "sweep",
+        "--data",
+        sample.to_str().unwrap(),
+        "--model",
+        "bpr",
+        "--grid",
+        "lr=0.01,0.1",
+        "--grid",
+        "learning_rate=0.2",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("swept twice"));
+}
+
+#[test]
+fn kmeans_sweeps_one_run_per_k_with_inertia_and_silhouette() {
+    let v = sweep_json(&["--model", "kmeans", "--grid", "k=3,4,5"]);
+    assert_eq!(v["model"], "kmeans");
+    assert_eq!(v["metric"], "silhouette");
+    let runs = v["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 3);
+    let mut ks: Vec<u64> = runs
+        .iter()
+        .map(|r| r["params"]["k"].as_u64().unwrap())
+        .collect();
+    ks.sort_unstable();
+    assert_eq!(ks, vec![3, 4, 5]);
+    for r in runs {
+        assert_eq!(r["status"], "done");
+        assert!(r["metrics"]["inertia"].as_f64().unwrap() > 0.0);
+        let s = r["metrics"]["silhouette"].as_f64().unwrap();
+        assert!((-1.0..=1.0).contains(&s), "{s}");
+        assert_eq!(r["params"]["features"], "recency+frequency+monetary");
+    }
+    let silhouettes: Vec<f64> = runs
+        .iter()
+        .map(|r| r["metrics"]["silhouette"].as_f64().unwrap())
+        .collect();
+    assert!(
+        silhouettes.windows(2).all(|w| w[0] >= w[1]),
+        "ranked best first"
+    );
+    // Inertia falls as k grows (more centroids fit the same customers closer).
+    let mut by_k: Vec<(u64, f64)> = runs
+        .iter()
+        .map(|r| {
+            (
+                r["params"]["k"].as_u64().unwrap(),
+                r["metrics"]["inertia"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    by_k.sort_by_key(|p| p.0);
+    assert!(by_k.windows(2).all(|w| w[1].1 < w[0].1), "{by_k:?}");
+}
+
+#[test]
+fn sentiment_sweeps_from_the_cli_on_the_sample_reviews() {
+    let reviews = common::sample_events().with_file_name("reviews.csv");
+    let out = shoplens(&[
+        "sweep",
+        "--data",
+        reviews.to_str().unwrap(),
+        "--model",
+        "nb",
+        "--grid",
+        "alpha=0.1,1",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let runs = v["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 2);
+    assert!(runs
+        .iter()
+        .all(|r| r["metrics"]["accuracy"].as_f64().unwrap() > 0.8));
+}

@@ -137,6 +137,29 @@ impl DataArgs {
     }
 }
 
+/// Where a command writes its per-customer results, and whether the
+/// customer ids are pseudonymised.
+#[derive(Args, Debug, Default, Clone)]
+pub struct ExportArgs {
+    /// Write the per-customer results to this CSV (recommend: every user's
+    /// top-k; segment: every customer with segment and cluster; sweep: those
+    /// of the best run).
+    #[arg(long)]
+    pub export: Option<PathBuf>,
+    /// In the export, replace customer ids by HMAC-SHA256 pseudonyms keyed
+    /// with this secret salt (same salt, same pseudonyms).
+    #[arg(long, value_name = "SALT")]
+    pub pseudonymise: Option<String>,
+}
+
+impl ExportArgs {
+    pub fn pseudonymizer(&self) -> Option<crate::export::Pseudonymizer> {
+        self.pseudonymise
+            .as_deref()
+            .map(crate::export::Pseudonymizer::new)
+    }
+}
+
 /// `--param NAME=VALUE`: any hyperparameter by its name (see `sweep --grid`).
 #[derive(Args, Debug, Default, Clone)]
 pub struct ParamArgs {

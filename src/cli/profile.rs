@@ -77,20 +77,7 @@ pub fn profile_table(p: &Profile) -> String {
         );
     }
     if let Some(c) = &p.cleaning {
-        line(
-            "cleaning",
-            format!(
-                "dropped {} rows (no customer {}, quantity ≤ 0 {}, price ≤ 0 {}, cancelled {}); kept {} rows, {} users, {} items",
-                thousands(c.dropped()),
-                thousands(c.no_customer),
-                thousands(c.quantity_not_positive),
-                thousands(c.price_not_positive),
-                thousands(c.cancelled_invoice),
-                thousands(c.rows_after),
-                thousands(c.users_after),
-                thousands(c.items_after)
-            ),
-        );
+        line("cleaning", c.describe());
     }
     if let Some(r) = p.revenue {
         line("revenue", format!("{r:.2}"));

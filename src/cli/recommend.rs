@@ -1,13 +1,12 @@
 //! `shoplens recommend`: train and evaluate a recommender through
 //! [`crate::recsys::task::run`], print its metrics, export every user's top-k.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::Args;
 use serde_json::{json, Value};
 
-use super::{apply_flags, print_epochs, DataArgs, ParamArgs};
+use super::{apply_flags, print_epochs, DataArgs, ExportArgs, ParamArgs};
 use crate::params::Hyperparams;
 use crate::recsys::matrix::MatrixOptions;
 use crate::recsys::params::{ModelParams, RecommenderKind, TrainOptions};
@@ -139,13 +138,8 @@ pub struct RecommendArgs {
     pub hyper: RecommenderFlags,
     #[command(flatten)]
     pub eval: EvalArgs,
-    /// Write every user's top-k (user, rank, item, score) to this CSV.
-    #[arg(long)]
-    pub export: Option<PathBuf>,
-    /// In the export, replace customer ids by HMAC-SHA256 pseudonyms keyed
-    /// with this secret salt (same salt, same pseudonyms).
-    #[arg(long, value_name = "SALT")]
-    pub pseudonymise: Option<String>,
+    #[command(flatten)]
+    pub export: ExportArgs,
     #[arg(long)]
     pub json: bool,
 }
@@ -158,13 +152,15 @@ pub fn trained(outcome: &RunOutcome) -> Result<Arc<Trained>, String> {
     }
 }
 
-/// Every user's top-k of `t` to `path` (pseudonymised with `salt`).
-pub fn export(t: &Trained, path: &std::path::Path, salt: Option<&str>) -> Result<(), String> {
-    let pseudonym = salt.map(crate::export::Pseudonymizer::new);
+/// Every user's top-k of `t` to the export file, if one was asked for.
+pub fn export(t: &Trained, args: &ExportArgs) -> Result<(), String> {
+    let Some(path) = &args.export else {
+        return Ok(());
+    };
     t.export_top_k(
         path,
         t.options.k,
-        pseudonym.as_ref(),
+        args.pseudonymizer().as_ref(),
         &CancelToken::new(),
         &|_, _| {},
     )
@@ -187,9 +183,7 @@ pub fn run(args: &RecommendArgs) -> Result<(), String> {
     let outcome =
         crate::recsys::task::run(&request, &Reporter::silent(&cancel).with_epochs(&on_epoch));
     let t = trained(&outcome)?;
-    if let Some(path) = &args.export {
-        export(&t, path, args.pseudonymise.as_deref())?;
-    }
+    export(&t, &args.export)?;
     if args.json {
         println!("{}", json_of(&t, &outcome));
     } else {

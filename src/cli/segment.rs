@@ -1,10 +1,8 @@
 //! `shoplens segment`: customer features, RFM segments and k-means clusters.
 
-use std::path::PathBuf;
-
 use clap::Args;
 
-use super::{DataArgs, ParamArgs};
+use super::{DataArgs, ExportArgs, ParamArgs};
 use crate::params::Hyperparams;
 use crate::runs::RunModel;
 use crate::segment::clusters::KMeansParams;
@@ -35,13 +33,8 @@ pub struct SegmentArgs {
     /// Cluster the raw values instead of log1p + z-score.
     #[arg(long)]
     pub no_scaling: bool,
-    /// Write every customer with their RFM segment and cluster to this CSV.
-    #[arg(long)]
-    pub export: Option<PathBuf>,
-    /// In the export, replace customer ids by HMAC-SHA256 pseudonyms keyed
-    /// with this secret salt (same salt, same pseudonyms).
-    #[arg(long, value_name = "SALT")]
-    pub pseudonymise: Option<String>,
+    #[command(flatten)]
+    pub export: ExportArgs,
     #[arg(long, default_value_t = 2)]
     pub threads: usize,
     #[command(flatten)]
@@ -140,21 +133,18 @@ pub fn run(args: &SegmentArgs) -> Result<(), String> {
             ),
             None => None,
         };
-        let segments = if args.rfm || args.export.is_some() {
+        let segments = if args.rfm || args.export.export.is_some() {
             Some(customers.rfm.as_ref().map_err(|e| e.clone())?)
         } else {
             None
         };
-        if let Some(path) = &args.export {
+        if let Some(path) = &args.export.export {
             crate::segment::export::write_customers(
                 path,
                 table,
                 segments,
                 Some(&fit.clustering.labels),
-                args.pseudonymise
-                    .as_deref()
-                    .map(crate::export::Pseudonymizer::new)
-                    .as_ref(),
+                args.export.pseudonymizer().as_ref(),
             )?;
         }
         let clustering = &fit.clustering;

@@ -10,7 +10,7 @@ use clap::Args;
 use serde_json::json;
 
 use super::recommend::{EvalArgs, RecommenderFlags};
-use super::{print_epochs, DataArgs};
+use super::{print_epochs, DataArgs, ExportArgs};
 use crate::params::Hyperparams;
 use crate::runs::sweep::{expand, parse_list, parse_range, rank, SweepSpec};
 use crate::runs::{ModelKind, Pipeline, RunModel, RunOutcome, RunStatus};
@@ -63,13 +63,8 @@ pub struct SweepArgs {
     /// (created when missing; an unreadable one is an error, never overwritten).
     #[arg(long)]
     pub workspace: Option<PathBuf>,
-    /// Recommenders: the best run's top-k; k-means: every customer with the
-    /// best run's cluster.
-    #[arg(long)]
-    pub export: Option<PathBuf>,
-    /// Pseudonymise customer ids in the export with this secret salt.
-    #[arg(long, value_name = "SALT")]
-    pub pseudonymise: Option<String>,
+    #[command(flatten)]
+    pub export: ExportArgs,
     #[arg(long)]
     pub json: bool,
 }
@@ -209,17 +204,16 @@ pub fn run(args: &SweepArgs) -> Result<(), String> {
     };
     let records: Vec<_> = swept.runs.iter().map(|r| r.record.clone()).collect();
     let order = rank(&records, &swept.metric);
-    if let (Some(path), Some(&best)) = (&args.export, order.first()) {
-        let salt = args.pseudonymise.as_deref();
+    if let (Some(path), Some(&best)) = (&args.export.export, order.first()) {
         match (&swept.runs[best].model, &customers) {
-            (Some(RunModel::Recommender(t)), _) => super::recommend::export(t, path, salt)?,
+            (Some(RunModel::Recommender(t)), _) => super::recommend::export(t, &args.export)?,
             (Some(RunModel::Segments(fit)), Some(c)) => {
                 crate::segment::export::write_customers(
                     path,
                     &c.table,
                     c.rfm.as_ref().ok(),
                     Some(&fit.clustering.labels),
-                    salt.map(crate::export::Pseudonymizer::new).as_ref(),
+                    args.export.pseudonymizer().as_ref(),
                 )?;
             }
             _ => return Err("--export writes recommendations or customer clusters; sentiment sweeps have no export".into()),

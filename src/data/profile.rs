@@ -101,6 +101,23 @@ impl Cleaning {
     pub fn dropped(&self) -> u64 {
         self.rows_before - self.rows_after
     }
+
+    /// What the cleaning did, in one sentence (the Data tab and `profile`).
+    pub fn describe(&self) -> String {
+        use crate::display::thousands;
+        format!(
+            "Dropped {} of {} rows: no customer id {}, quantity ≤ 0 {}, price ≤ 0 {}, cancelled invoice {} (a row can have several reasons). Kept {} rows, {} customers, {} items.",
+            thousands(self.dropped()),
+            thousands(self.rows_before),
+            thousands(self.no_customer),
+            thousands(self.quantity_not_positive),
+            thousands(self.price_not_positive),
+            thousands(self.cancelled_invoice),
+            thousands(self.rows_after),
+            thousands(self.users_after),
+            thousands(self.items_after)
+        )
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]

@@ -3,6 +3,7 @@
 
 use eframe::egui;
 
+use super::widgets::{header_row, main_area, side_panel};
 use super::{plots, TabContext};
 use crate::data::profile::Profile;
 use crate::data::{EventKind, EventWeights, Role};
@@ -58,33 +59,22 @@ impl DataTab {
             });
             return;
         };
-        egui::Panel::left("mapping")
-            .resizable(true)
-            .default_size(300.0)
-            .show(ui, |ui| {
-                egui::ScrollArea::vertical()
-                    .id_salt("mapping_scroll")
-                    .show(ui, |ui| {
-                        if mapping_ui(ui, self, data, busy) {
-                            ctx.send(Command::Remap {
-                                roles: self.draft_roles.clone(),
-                                keep_uncleaned: self.draft_keep_uncleaned,
-                            });
-                        }
-                        ui.separator();
-                        if weights_ui(ui, &mut self.weights) {
-                            ctx.send(Command::SetEventWeights(self.weights.clone()));
-                        }
-                    });
-            });
-        egui::CentralPanel::default().show(ui, |ui| {
-            egui::ScrollArea::vertical()
-                .id_salt("profile_scroll")
-                .show(ui, |ui| {
-                    summary_cards_ui(ui, &data.loaded.profile);
-                    ui.add_space(8.0);
-                    profile_sections_ui(ui, data);
+        side_panel(ui, "mapping", 300.0, |ui| {
+            if mapping_ui(ui, self, data, busy) {
+                ctx.send(Command::Remap {
+                    roles: self.draft_roles.clone(),
+                    keep_uncleaned: self.draft_keep_uncleaned,
                 });
+            }
+            ui.separator();
+            if weights_ui(ui, &mut self.weights) {
+                ctx.send(Command::SetEventWeights(self.weights.clone()));
+            }
+        });
+        main_area(ui, "profile_scroll", |ui| {
+            summary_cards_ui(ui, &data.loaded.profile);
+            ui.add_space(8.0);
+            profile_sections_ui(ui, data);
         });
     }
 }
@@ -267,55 +257,58 @@ fn weights_ui(ui: &mut egui::Ui, weights: &mut EventWeights) -> bool {
 
 fn profile_sections_ui(ui: &mut egui::Ui, view: &LoadedData) {
     let p = &view.loaded.profile;
-    egui::CollapsingHeader::new("Events and funnel").default_open(true).show(ui, |ui| {
-        ui.horizontal_wrapped(|ui| {
-            for (kind, n) in &p.events {
-                ui.label(format!("{kind}: {}", thousands(*n)));
-                ui.separator();
-            }
-        });
-        if p.raw_events.len() > 1 || p.raw_events.keys().any(|k| !p.events.contains_key(k)) {
-            ui.label(
-                egui::RichText::new(format!(
-                    "raw names: {}",
-                    p.raw_events.iter().map(|(k, v)| format!("{k} {}", thousands(*v))).collect::<Vec<_>>().join(", ")
-                ))
-                .weak(),
-            );
-        }
-        if let Some(f) = &p.funnel {
-            ui.label(egui::RichText::new("Funnel (users who viewed, then also carted, then also bought)").strong());
-            egui::Grid::new("funnel").striped(true).show(ui, |ui| {
-                ui.label("step");
-                ui.label("users");
-                ui.label("events");
-                ui.label("conversion from previous step");
-                ui.end_row();
-                for step in &f.steps {
-                    ui.label(&step.event);
-                    ui.label(thousands(step.users));
-                    ui.label(thousands(step.events));
-                    ui.label(step.conversion.map_or("—".into(), |c| format!("{:.1}%", c * 100.0)));
-                    ui.end_row();
+    egui::CollapsingHeader::new("Events and funnel")
+        .default_open(true)
+        .show(ui, |ui| {
+            ui.horizontal_wrapped(|ui| {
+                for (kind, n) in &p.events {
+                    ui.label(format!("{kind}: {}", thousands(*n)));
+                    ui.separator();
                 }
             });
-        }
-        if let Some(c) = &p.cleaning {
-            ui.label(egui::RichText::new("Order cleaning").strong());
-            ui.label(format!(
-                "Dropped {} of {} rows: no customer id {}, quantity ≤ 0 {}, price ≤ 0 {}, cancelled invoice {} (a row can have several reasons). Kept {} rows, {} customers, {} items.",
-                thousands(c.dropped()),
-                thousands(c.rows_before),
-                thousands(c.no_customer),
-                thousands(c.quantity_not_positive),
-                thousands(c.price_not_positive),
-                thousands(c.cancelled_invoice),
-                thousands(c.rows_after),
-                thousands(c.users_after),
-                thousands(c.items_after)
-            ));
-        }
-    });
+            if p.raw_events.len() > 1 || p.raw_events.keys().any(|k| !p.events.contains_key(k)) {
+                ui.label(
+                    egui::RichText::new(format!(
+                        "raw names: {}",
+                        p.raw_events
+                            .iter()
+                            .map(|(k, v)| format!("{k} {}", thousands(*v)))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))
+                    .weak(),
+                );
+            }
+            if let Some(f) = &p.funnel {
+                ui.label(
+                    egui::RichText::new(
+                        "Funnel (users who viewed, then also carted, then also bought)",
+                    )
+                    .strong(),
+                );
+                egui::Grid::new("funnel").striped(true).show(ui, |ui| {
+                    ui.label("step");
+                    ui.label("users");
+                    ui.label("events");
+                    ui.label("conversion from previous step");
+                    ui.end_row();
+                    for step in &f.steps {
+                        ui.label(&step.event);
+                        ui.label(thousands(step.users));
+                        ui.label(thousands(step.events));
+                        ui.label(
+                            step.conversion
+                                .map_or("—".into(), |c| format!("{:.1}%", c * 100.0)),
+                        );
+                        ui.end_row();
+                    }
+                });
+            }
+            if let Some(c) = &p.cleaning {
+                ui.label(egui::RichText::new("Order cleaning").strong());
+                ui.label(c.describe());
+            }
+        });
     if !p.daily.is_empty() {
         egui::CollapsingHeader::new("Daily activity")
             .default_open(true)
@@ -426,10 +419,7 @@ fn profile_sections_ui(ui: &mut egui::Ui, view: &LoadedData) {
                 )
             });
             egui::Grid::new("columns").striped(true).show(ui, |ui| {
-                for h in ["column", "role", "type", "nulls"] {
-                    ui.label(egui::RichText::new(h).strong());
-                }
-                ui.end_row();
+                header_row(ui, &["column", "role", "type", "nulls"]);
                 for c in &p.columns {
                     ui.label(&c.name);
                     ui.label(c.role.as_deref().unwrap_or("—"));

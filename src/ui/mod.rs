@@ -18,6 +18,7 @@ mod sentiment_results;
 mod sentiment_tab;
 mod shell;
 pub mod testing;
+mod widgets;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -108,12 +109,13 @@ impl TabContext<'_> {
     }
 }
 
-/// Worst time spent inside our own `ui()` while a job ran (for the benchmark note).
+/// Time spent inside our own `ui()` while a job ran (for the benchmarks).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct FrameStats {
     pub frames: u64,
     pub max_frame_secs: f64,
     pub total_frame_secs: f64,
+    pub last_frame_secs: f64,
 }
 
 pub const PSEUDONYM_TIP: &str = "Customer ids become c_ + 16 hex digits of HMAC-SHA256 keyed with this workspace's secret salt: the same customer gets the same pseudonym in every export from the workspace, and nobody without the salt can map them back";
@@ -248,7 +250,7 @@ impl ShoplensApp {
                 self.tab = Tab::Sentiment;
             }
             RunModel::Segments(fit) => {
-                self.segments.show_fit(fit);
+                self.segments.show_fit(fit, &self.bench);
                 self.tab = Tab::Segments;
             }
         }
@@ -279,9 +281,9 @@ impl ShoplensApp {
             Tab::Runs => self.runs_tab.ui(
                 &mut ctx,
                 runs_tab::SweepSources {
-                    recommend: &self.recommend,
-                    sentiment: &self.sentiment,
-                    segments: &self.segments,
+                    recommend: &self.recommend.settings,
+                    sentiment: &self.sentiment.settings,
+                    segments: &self.segments.settings,
                 },
                 ui,
             ),
@@ -344,6 +346,7 @@ impl eframe::App for ShoplensApp {
             stats.frames += 1;
             stats.total_frame_secs += secs;
             stats.max_frame_secs = stats.max_frame_secs.max(secs);
+            stats.last_frame_secs = secs;
         }
     }
 

@@ -36,25 +36,8 @@ fn param_ui(ui: &mut egui::Ui, spec: &ParamSpec, value: &Value) -> Option<Value>
     match spec.kind {
         ParamKind::Int { min, max } => {
             let mut v = value.as_u64().unwrap_or(min);
-            let response = match spec.slider {
-                Some(s) => ui.add(
-                    egui::Slider::new(&mut v, s.lo as u64..=s.hi as u64)
-                        .logarithmic(s.log)
-                        .clamping(egui::SliderClamping::Edits)
-                        .text(spec.label),
-                ),
-                None => {
-                    ui.horizontal(|ui| {
-                        ui.label(spec.label);
-                        ui.add(egui::DragValue::new(&mut v).range(min..=max.unwrap_or(u64::MAX)))
-                    })
-                    .inner
-                }
-            };
-            response
-                .on_hover_text(tip)
-                .changed()
-                .then(|| Value::from(v))
+            let range = min..=max.unwrap_or(u64::MAX);
+            number_ui(ui, spec, &mut v, range, 1.0).then(|| Value::from(v))
         }
         ParamKind::OptionalInt { min } => {
             let mut on = !value.is_null();
@@ -77,26 +60,10 @@ fn param_ui(ui: &mut egui::Ui, spec: &ParamSpec, value: &Value) -> Option<Value>
             });
             changed.then(|| if on { Value::from(v) } else { Value::Null })
         }
-        ParamKind::Float { min, .. } => {
+        ParamKind::Float { min, max, .. } => {
             let mut v = value.as_f64().unwrap_or(min);
-            let response = match spec.slider {
-                Some(s) => ui.add(
-                    egui::Slider::new(&mut v, s.lo..=s.hi)
-                        .logarithmic(s.log)
-                        .clamping(egui::SliderClamping::Edits)
-                        .text(spec.label),
-                ),
-                None => {
-                    ui.horizontal(|ui| {
-                        ui.label(spec.label);
-                        ui.add(egui::DragValue::new(&mut v).speed(0.01))
-                    })
-                    .inner
-                }
-            };
-            response
-                .on_hover_text(tip)
-                .changed()
+            let range = min..=max.unwrap_or(f64::INFINITY);
+            number_ui(ui, spec, &mut v, range, 0.01)
                 .then(|| crate::params::parse_value(&format!("{v}")))
         }
         ParamKind::Choice(choices) => {
@@ -126,4 +93,31 @@ fn param_ui(ui: &mut egui::Ui, spec: &ParamSpec, value: &Value) -> Option<Value>
         }
         ParamKind::Text => None,
     }
+}
+
+/// A slider over the spec's slider range, or a drag value within `range`;
+/// true when the user changed `v`.
+fn number_ui<T: egui::emath::Numeric>(
+    ui: &mut egui::Ui,
+    spec: &ParamSpec,
+    v: &mut T,
+    range: std::ops::RangeInclusive<T>,
+    speed: f64,
+) -> bool {
+    let response = match spec.slider {
+        Some(s) => ui.add(
+            egui::Slider::new(v, T::from_f64(s.lo)..=T::from_f64(s.hi))
+                .logarithmic(s.log)
+                .clamping(egui::SliderClamping::Edits)
+                .text(spec.label),
+        ),
+        None => {
+            ui.horizontal(|ui| {
+                ui.label(spec.label);
+                ui.add(egui::DragValue::new(v).range(range).speed(speed))
+            })
+            .inner
+        }
+    };
+    response.on_hover_text(spec.tooltip).changed()
 }

@@ -12,6 +12,8 @@ use egui_plot::{Legend, Line, Plot, PlotPoints};
 
 use super::images::ImageCache;
 use super::params_ui::params_ui;
+use super::widgets::cancelled_note;
+use super::widgets::{header_row, job_buttons, main_area, own_run, side_panel, OwnRun};
 use super::TabContext;
 use crate::data::catalogue::Catalogue;
 use crate::data::{Dataset, EventWeights, Role};
@@ -37,7 +39,8 @@ pub enum SplitChoice {
     Temporal,
 }
 
-pub(crate) struct RecommendTab {
+/// What a recommender request is built from (the Runs tab's sweeps too).
+pub(crate) struct RecommendSettings {
     pub model: RecommenderKind,
     /// Each model's settings, in [`RecommenderKind::ALL`] order, kept while
     /// another model is chosen.
@@ -47,6 +50,10 @@ pub(crate) struct RecommendTab {
     pub options: TrainOptions,
     pub min_user_interactions: usize,
     pub min_item_interactions: usize,
+}
+
+pub(crate) struct RecommendTab {
+    pub settings: RecommendSettings,
     /// The curve of the run shown (the live one comes from the job).
     pub curve: Vec<EpochEvent>,
     /// The run being explored.
@@ -61,7 +68,7 @@ pub(crate) struct RecommendTab {
     images: ImageCache,
 }
 
-impl Default for RecommendTab {
+impl Default for RecommendSettings {
     fn default() -> Self {
         let params = RecommenderKind::ALL
             .iter()
@@ -82,6 +89,14 @@ impl Default for RecommendTab {
             options: TrainOptions::default(),
             min_user_interactions: 1,
             min_item_interactions: 1,
+        }
+    }
+}
+
+impl Default for RecommendTab {
+    fn default() -> Self {
+        Self {
+            settings: RecommendSettings::default(),
             curve: Vec::new(),
             explored: None,
             user_query: String::new(),
@@ -102,7 +117,7 @@ fn index_of(kind: RecommenderKind) -> usize {
         .unwrap_or_default()
 }
 
-impl RecommendTab {
+impl RecommendSettings {
     /// The tab's current settings of `kind` (sweeps start from them).
     pub fn params_for(&self, kind: RecommenderKind) -> ModelParams {
         self.params
@@ -127,7 +142,7 @@ impl RecommendTab {
         }
     }
 
-    /// A request for `params` with this tab's split, k, seed, filters and
+    /// A request for `params` with these settings' split, k, seed, filters and
     /// `weights`, with early stopping `patience` (the tab's own when `None`).
     pub fn request(
         &self,
@@ -152,7 +167,9 @@ impl RecommendTab {
             options,
         })
     }
+}
 
+impl RecommendTab {
     /// Show a trained model (a new run, or one reopened from the Runs tab).
     pub fn explore(&mut self, t: Arc<Trained>) {
         self.curve = t.epochs.clone();
@@ -162,46 +179,34 @@ impl RecommendTab {
     }
 
     pub fn on_event(&mut self, event: &Event, bench: &Workbench) {
-        match event {
-            Event::RunRecorded {
-                id,
-                job: JOB,
-                current: true,
-            } => {
-                let Some(entry) = bench.runs().get(*id) else {
-                    return;
-                };
-                match (&entry.record.status, &entry.model) {
-                    (RunStatus::Done, Some(RunModel::Recommender(t))) => {
-                        self.message = t.stopped_early.map(|epoch| {
-                            format!(
-                                "Stopped early at epoch {epoch}: NDCG@{} did not improve for {} validations in a row",
-                                t.options.k, t.options.patience
-                            )
-                        });
-                        self.explore(Arc::clone(t));
-                    }
-                    (RunStatus::Cancelled, _) => {
-                        self.curve = entry.record.curve.clone();
-                        self.message = Some(format!(
-                            "Training cancelled after {} epochs; run #{id} keeps its curve in the Runs tab",
-                            entry.record.curve.len()
-                        ));
-                    }
-                    (RunStatus::Failed(m), _) => self.message = Some(m.clone()),
-                    _ => {}
-                }
+        match own_run(event, JOB, bench) {
+            Some(OwnRun::Trained(RunModel::Recommender(t))) => {
+                self.message = t.stopped_early.map(|epoch| {
+                    format!(
+                        "Stopped early at epoch {epoch}: NDCG@{} did not improve for {} validations in a row",
+                        t.options.k, t.options.patience
+                    )
+                });
+                self.explore(Arc::clone(t));
             }
-            Event::Message {
-                job: JOB | JobKind::Export(ExportKind::Recommendations),
-                text,
-            } => self.message = Some(text.clone()),
-            _ => {}
+            Some(OwnRun::Cancelled { id, curve }) => {
+                self.curve = curve.to_vec();
+                self.message = Some(cancelled_note(id, curve.len(), "epochs"));
+            }
+            Some(OwnRun::Failed(m)) => self.message = Some(m.to_owned()),
+            Some(OwnRun::Trained(_)) | None => {}
+        }
+        if let Event::Message {
+            job: JOB | JobKind::Export(ExportKind::Recommendations),
+            text,
+        } = event
+        {
+            self.message = Some(text.clone());
         }
     }
 
     fn start_training(&mut self, ctx: &mut TabContext, dataset: &Arc<Dataset>) {
-        let params = self.params_for(self.model);
+        let params = self.settings.params_for(self.settings.model);
         if let Err(errors) = params.check() {
             self.message = Some(format!(
                 "Fix the parameters first: {}",
@@ -210,7 +215,10 @@ impl RecommendTab {
             return;
         }
         let weights = &ctx.bench.settings().event_weights;
-        match self.request(Arc::clone(dataset), weights, params, None) {
+        match self
+            .settings
+            .request(Arc::clone(dataset), weights, params, None)
+        {
             Ok(request) => {
                 self.message = None;
                 self.curve.clear();
@@ -233,121 +241,106 @@ impl RecommendTab {
             return;
         }
         let catalogue = ctx.bench.data().and_then(|d| d.loaded.catalogue.clone());
-        egui::Panel::left("recommend_controls")
-            .resizable(true)
-            .default_size(290.0)
-            .show(ui, |ui| {
-                egui::ScrollArea::vertical()
-                    .id_salt("rec_controls")
-                    .show(ui, |ui| self.controls_ui(ctx, ui, &dataset));
-            });
-        egui::CentralPanel::default().show(ui, |ui| {
-            egui::ScrollArea::vertical()
-                .id_salt("rec_main")
-                .show(ui, |ui| {
-                    if let Some(m) = &self.message {
-                        ui.colored_label(ui.visuals().warn_fg_color, m);
-                    }
-                    let jobs = ctx.bench.jobs();
-                    if jobs.is_active(JOB) {
-                        curves_ui(jobs.epochs(JOB), ui);
-                    } else {
-                        curves_ui(&self.curve, ui);
-                    }
-                    self.runs_ui(ctx, ui);
-                    explorer_ui(self, ctx, catalogue.as_deref(), ui);
-                });
+        side_panel(ui, "recommend_controls", 290.0, |ui| {
+            self.controls_ui(ctx, ui, &dataset)
+        });
+        main_area(ui, "rec_main", |ui| {
+            if let Some(m) = &self.message {
+                ui.colored_label(ui.visuals().warn_fg_color, m);
+            }
+            let jobs = ctx.bench.jobs();
+            if jobs.is_active(JOB) {
+                curves_ui(jobs.epochs(JOB), ui);
+            } else {
+                curves_ui(&self.curve, ui);
+            }
+            self.runs_ui(ctx, ui);
+            explorer_ui(self, ctx, catalogue.as_deref(), ui);
         });
     }
 
     fn controls_ui(&mut self, ctx: &mut TabContext, ui: &mut egui::Ui, dataset: &Arc<Dataset>) {
         let heading = ui.heading("Model");
         egui::ComboBox::from_id_salt("model_choice")
-            .selected_text(self.model.label())
+            .selected_text(self.settings.model.label())
             .show_ui(ui, |ui| {
                 for kind in RecommenderKind::ALL {
-                    ui.selectable_value(&mut self.model, kind, kind.label())
+                    ui.selectable_value(&mut self.settings.model, kind, kind.label())
                         .on_hover_text(kind.describe());
                 }
             })
             .response
             .labelled_by(heading.id);
         ui.add_space(4.0);
-        if self.model == RecommenderKind::Popular {
+        if self.settings.model == RecommenderKind::Popular {
             ui.label(RecommenderKind::Popular.describe());
         }
-        if let Some(p) = self.params_mut(self.model) {
+        if let Some(p) = self.settings.params_mut(self.settings.model) {
             params_ui(ui, p, false);
         }
         ui.separator();
         ui.heading("Evaluation");
         ui.horizontal(|ui| {
-            ui.selectable_value(&mut self.split, SplitChoice::LeaveLastOut, "leave last out")
-                .on_hover_text("Each user's last interaction (by time, ties by item) is held out");
-            ui.selectable_value(&mut self.split, SplitChoice::Random, "random 80/20")
-                .on_hover_text("A seeded 20% of each user's items are held out");
-            ui.selectable_value(&mut self.split, SplitChoice::Temporal, "temporal")
+            ui.selectable_value(
+                &mut self.settings.split,
+                SplitChoice::LeaveLastOut,
+                "leave last out",
+            )
+            .on_hover_text("Each user's last interaction (by time, ties by item) is held out");
+            ui.selectable_value(
+                &mut self.settings.split,
+                SplitChoice::Random,
+                "random 80/20",
+            )
+            .on_hover_text("A seeded 20% of each user's items are held out");
+            ui.selectable_value(&mut self.settings.split, SplitChoice::Temporal, "temporal")
                 .on_hover_text("Everything from a date on is held out");
         });
-        if self.split == SplitChoice::Temporal {
+        if self.settings.split == SplitChoice::Temporal {
             ui.horizontal(|ui| {
                 ui.label("cut date");
                 ui.add(
-                    egui::TextEdit::singleline(&mut self.temporal_date)
+                    egui::TextEdit::singleline(&mut self.settings.temporal_date)
                         .hint_text("YYYY-MM-DD")
                         .desired_width(100.0),
                 );
             });
         }
         let n_items = dataset.df.height().max(1);
-        ui.add(egui::Slider::new(&mut self.options.k, 1..=100.min(n_items)).text("k"))
+        ui.add(egui::Slider::new(&mut self.settings.options.k, 1..=100.min(n_items)).text("k"))
             .on_hover_text("List length for HR, precision, recall, NDCG and MAP");
-        ui.add(egui::Slider::new(&mut self.options.validate_every, 0..=20).text("validate every"))
-            .on_hover_text(
-                "Compute NDCG@k on the held-out users every N epochs (0: only at the end)",
-            );
+        ui.add(
+            egui::Slider::new(&mut self.settings.options.validate_every, 0..=20)
+                .text("validate every"),
+        )
+        .on_hover_text("Compute NDCG@k on the held-out users every N epochs (0: only at the end)");
         ui.add_enabled(
-            self.options.validate_every > 0,
-            egui::Slider::new(&mut self.options.patience, 0..=20).text("early-stop patience"),
+            self.settings.options.validate_every > 0,
+            egui::Slider::new(&mut self.settings.options.patience, 0..=20).text("early-stop patience"),
         )
         .on_hover_text("Stop ALS or BPR after this many validations in a row without a better NDCG@k, keeping the model at that epoch (0: off). Needs 'validate every' above 0.");
         ui.add(
-            egui::Slider::new(&mut self.min_user_interactions, 1..=50).text("min items per user"),
+            egui::Slider::new(&mut self.settings.min_user_interactions, 1..=50)
+                .text("min items per user"),
         )
         .on_hover_text("Drop users with fewer distinct items");
         ui.add(
-            egui::Slider::new(&mut self.min_item_interactions, 1..=50).text("min users per item"),
+            egui::Slider::new(&mut self.settings.min_item_interactions, 1..=50)
+                .text("min users per item"),
         )
         .on_hover_text("Then drop items with fewer distinct users");
         ui.horizontal(|ui| {
             ui.label("seed");
-            ui.add(egui::DragValue::new(&mut self.options.seed));
+            ui.add(egui::DragValue::new(&mut self.settings.options.seed));
             ui.label("threads");
-            ui.add(egui::DragValue::new(&mut self.options.threads).range(1..=64))
+            ui.add(egui::DragValue::new(&mut self.settings.options.threads).range(1..=64))
                 .on_hover_text("BPR reproduces exactly only with 1 thread");
         });
         ui.add_space(6.0);
-        let jobs = ctx.bench.jobs();
-        let (running, cancelling) = (jobs.is_running(JOB), jobs.is_cancelling(JOB));
-        let progress = jobs.progress(JOB).map(|(_, m)| m.to_owned());
-        ui.horizontal(|ui| {
-            if ui
-                .add_enabled(!running, egui::Button::new("Train"))
-                .clicked()
-            {
-                self.start_training(ctx, dataset);
-            }
-            if running {
-                if ui.button("Cancel").clicked() {
-                    ctx.send(Command::Cancel(JOB));
-                }
-                ui.spinner();
-            } else if cancelling {
-                ui.spinner();
-                ui.label("cancelling…");
-            }
-        });
-        if let Some(message) = progress {
+        if job_buttons(ui, ctx, "Train", "Cancel", JOB) {
+            self.start_training(ctx, dataset);
+        }
+        if let Some((_, message)) = ctx.bench.jobs().progress(JOB) {
             ui.label(message);
         }
     }
@@ -425,25 +418,25 @@ impl RecommendTab {
         });
         let mut explore = None;
         egui::Grid::new("runs_table").striped(true).show(ui, |ui| {
-            for h in [
-                "#".to_owned(),
-                "model".into(),
-                "split".into(),
-                format!("HR@{k}"),
-                format!("NDCG@{k}"),
-                format!("P@{k}"),
-                format!("R@{k}"),
-                format!("MAP@{k}"),
-                "MRR".into(),
-                "coverage".into(),
-                "novelty".into(),
-                "users".into(),
-                "fit s".into(),
-                String::new(),
-            ] {
-                ui.label(egui::RichText::new(h).strong());
-            }
-            ui.end_row();
+            header_row(
+                ui,
+                &[
+                    "#".to_owned(),
+                    "model".into(),
+                    "split".into(),
+                    format!("HR@{k}"),
+                    format!("NDCG@{k}"),
+                    format!("P@{k}"),
+                    format!("R@{k}"),
+                    format!("MAP@{k}"),
+                    "MRR".into(),
+                    "coverage".into(),
+                    "novelty".into(),
+                    "users".into(),
+                    "fit s".into(),
+                    String::new(),
+                ],
+            );
             for e in &runs {
                 let r = &e.record;
                 let row_k = r.param_value("k").map_or(k, |v| v as usize);

@@ -11,9 +11,10 @@ use eframe::egui;
 use egui_plot::{Legend, Line, Plot, PlotPoint, PlotPoints, Points, Text, VLine};
 
 use super::exporter::{csv_button, png_button};
-use super::recommend_tab::RecommendTab;
-use super::segments_tab::SegmentsTab;
-use super::sentiment_tab::SentimentTab;
+use super::recommend_tab::RecommendSettings;
+use super::segments_tab::SegmentSettings;
+use super::sentiment_tab::SentimentSettings;
+use super::widgets::{main_area, side_panel};
 use super::{AppCommand, TabContext};
 use crate::params::Hyperparams;
 use crate::recsys::params::RecommenderKind;
@@ -93,11 +94,12 @@ impl Default for RunsTab {
     }
 }
 
-/// What a sweep trains on: the other tabs' settings and data.
+/// What a sweep starts from: the other tabs' settings (the data is the
+/// workbench's).
 pub(crate) struct SweepSources<'a> {
-    pub recommend: &'a RecommendTab,
-    pub sentiment: &'a SentimentTab,
-    pub segments: &'a SegmentsTab,
+    pub recommend: &'a RecommendSettings,
+    pub sentiment: &'a SentimentSettings,
+    pub segments: &'a SegmentSettings,
 }
 
 /// A first sweep for each model: its most telling parameter.
@@ -163,12 +165,12 @@ impl RunsTab {
             ModelKind::Sentiment(kind) => {
                 let mut params = sources.sentiment.current_params();
                 params.model = kind;
-                Ok(Base::Sentiment(
-                    sources.sentiment.request(bench.dataset(), params)?,
-                ))
+                Ok(Base::Sentiment(sources.sentiment.request(bench, params)?))
             }
             ModelKind::KMeans => Ok(Base::KMeans(
-                sources.segments.request(sources.segments.params.clone())?,
+                sources
+                    .segments
+                    .request(bench, sources.segments.params.clone())?,
             )),
         }
     }
@@ -228,28 +230,19 @@ impl RunsTab {
 
     pub fn ui(&mut self, ctx: &mut TabContext, sources: SweepSources, ui: &mut egui::Ui) {
         default_choices(self, ctx.bench.runs());
-        egui::Panel::left("sweep_controls")
-            .resizable(true)
-            .default_size(300.0)
-            .show(ui, |ui| {
-                egui::ScrollArea::vertical()
-                    .id_salt("sweep_controls_scroll")
-                    .show(ui, |ui| sweep_ui(self, ctx, &sources, ui));
-            });
-        egui::CentralPanel::default().show(ui, |ui| {
-            egui::ScrollArea::vertical()
-                .id_salt("runs_main")
-                .show(ui, |ui| {
-                    if let Some(m) = &self.message {
-                        ui.colored_label(ui.visuals().warn_fg_color, m);
-                    }
-                    table_ui(self, ctx, ui);
-                    ui.add_space(8.0);
-                    let live = ctx.bench.jobs().epochs(JobKind::Sweep);
-                    curves_ui(self, ctx.bench.runs(), live, ui);
-                    ui.add_space(8.0);
-                    compare_ui(self, ctx.bench.runs(), ui);
-                });
+        side_panel(ui, "sweep_controls", 300.0, |ui| {
+            sweep_ui(self, ctx, &sources, ui)
+        });
+        main_area(ui, "runs_main", |ui| {
+            if let Some(m) = &self.message {
+                ui.colored_label(ui.visuals().warn_fg_color, m);
+            }
+            table_ui(self, ctx, ui);
+            ui.add_space(8.0);
+            let live = ctx.bench.jobs().epochs(JobKind::Sweep);
+            curves_ui(self, ctx.bench.runs(), live, ui);
+            ui.add_space(8.0);
+            compare_ui(self, ctx.bench.runs(), ui);
         });
     }
 }

@@ -12,10 +12,11 @@ use eframe::egui;
 use egui_plot::{Legend, Line, Plot, PlotPoints, Points};
 
 use super::params_ui::params_ui;
+use super::widgets::{header_row, job_buttons, main_area, own_run, side_panel, OwnRun};
 use super::TabContext;
 use crate::data::profile::Funnel;
 use crate::data::Dataset;
-use crate::runs::{RunKind, RunModel, RunStatus};
+use crate::runs::{RunKind, RunModel};
 use crate::segment::clusters::{KMeansParams, ScanPoint};
 use crate::segment::features::Feature;
 use crate::segment::task::{Customers, KMeansRequest};
@@ -26,13 +27,48 @@ use crate::workbench::{Command, Event, ExportKind, JobKind, RunRequest, Workbenc
 const LIST_ROWS: usize = 200;
 const JOB: JobKind = JobKind::Train(RunKind::Segments);
 
-pub(crate) struct SegmentsTab {
+/// What a k-means request is built from (the Runs tab's sweeps too).
+pub(crate) struct SegmentSettings {
     pub features: Vec<Feature>,
     pub params: KMeansParams,
     pub scan_from: usize,
     pub scan_to: usize,
-    /// The customers of the loaded file, once scored.
-    pub customers: Option<Arc<Customers>>,
+}
+
+impl Default for SegmentSettings {
+    fn default() -> Self {
+        Self {
+            features: Feature::RFM.to_vec(),
+            params: KMeansParams::default(),
+            scan_from: 2,
+            scan_to: 10,
+        }
+    }
+}
+
+impl SegmentSettings {
+    /// A k-means request for `params` on the loaded file's customers.
+    pub fn request(
+        &self,
+        bench: &Workbench,
+        params: KMeansParams,
+    ) -> Result<KMeansRequest, String> {
+        let Some(customers) = bench.customers() else {
+            return Err(
+                "Open the Segments tab first: it scores the customers a k-means sweep clusters."
+                    .into(),
+            );
+        };
+        Ok(KMeansRequest {
+            customers: Arc::clone(customers),
+            features: self.features.clone(),
+            params,
+        })
+    }
+}
+
+pub(crate) struct SegmentsTab {
+    pub settings: SegmentSettings,
     /// The file whose customers were last asked for (not asked again on failure).
     requested: Option<Arc<Dataset>>,
     /// A saved clustering waiting for its customers to be computed.
@@ -50,11 +86,7 @@ pub(crate) struct SegmentsTab {
 impl Default for SegmentsTab {
     fn default() -> Self {
         Self {
-            features: Feature::RFM.to_vec(),
-            params: KMeansParams::default(),
-            scan_from: 2,
-            scan_to: 10,
-            customers: None,
+            settings: SegmentSettings::default(),
             requested: None,
             pending_fit: None,
             pseudonymise: false,
@@ -81,10 +113,7 @@ fn scan_point_epoch(p: &ScanPoint) -> EpochEvent {
 impl SegmentsTab {
     /// Ask for the customers of `dataset` unless they are there or asked for.
     fn ensure_customers(&mut self, ctx: &mut TabContext, dataset: &Arc<Dataset>) {
-        let current = self
-            .customers
-            .as_ref()
-            .is_some_and(|c| Arc::ptr_eq(&c.dataset, dataset));
+        let current = ctx.bench.customers().is_some();
         let asked = self
             .requested
             .as_ref()
@@ -97,37 +126,25 @@ impl SegmentsTab {
         ctx.send(Command::BuildCustomers(Arc::clone(dataset)));
     }
 
-    /// A k-means request for `params` on the tab's customers and features.
-    pub fn request(&self, params: KMeansParams) -> Result<KMeansRequest, String> {
-        let Some(customers) = self.customers.clone() else {
-            return Err(
-                "Open the Segments tab first: it scores the customers a k-means sweep clusters."
-                    .into(),
-            );
-        };
-        Ok(KMeansRequest {
-            customers,
-            features: self.features.clone(),
-            params,
-        })
-    }
-
     fn start_scan(&mut self, ctx: &mut TabContext) {
-        let Some(customers) = self.customers.clone() else {
+        let Some(customers) = ctx.bench.customers().cloned() else {
             return;
         };
-        let from = self.scan_from.max(2);
+        let from = self.settings.scan_from.max(2);
         self.message = None;
         ctx.send(Command::ScanK {
             customers,
-            features: self.features.clone(),
-            params: self.params.clone(),
-            ks: from..=self.scan_to.max(from),
+            features: self.settings.features.clone(),
+            params: self.settings.params.clone(),
+            ks: from..=self.settings.scan_to.max(from),
         });
     }
 
     fn start_fit(&mut self, ctx: &mut TabContext) {
-        match self.request(self.params.clone()) {
+        match self
+            .settings
+            .request(ctx.bench, self.settings.params.clone())
+        {
             Ok(request) => {
                 self.message = None;
                 ctx.send(Command::Run(RunRequest::KMeans(request)));
@@ -139,15 +156,15 @@ impl SegmentsTab {
     /// Show a saved clustering (from the Runs tab). It needs the customers
     /// it was made on: shown at once when they are loaded, otherwise kept until
     /// they are, with a message saying which file to open.
-    pub fn show_fit(&mut self, fit: Arc<SegmentFit>) {
-        let matches = self.customers.as_ref().is_some_and(|c| {
+    pub fn show_fit(&mut self, fit: Arc<SegmentFit>, bench: &Workbench) {
+        let matches = bench.customers().is_some_and(|c| {
             c.dataset.path == fit.data.file
                 && c.table.len() == fit.clustering.labels.len()
                 && fit.features.iter().all(|f| c.table.get(*f).is_some())
         });
         if matches {
-            self.features = fit.features.clone();
-            self.params = fit.params.clone();
+            self.settings.features = fit.features.clone();
+            self.settings.params = fit.params.clone();
             self.fit = Some(fit);
             self.selected_cluster = None;
             self.message = None;
@@ -162,41 +179,30 @@ impl SegmentsTab {
     }
 
     pub fn on_event(&mut self, event: &Event, bench: &Workbench) {
+        match own_run(event, JOB, bench) {
+            Some(OwnRun::Trained(RunModel::Segments(fit))) => {
+                self.fit = Some(Arc::clone(fit));
+                self.selected_cluster = None;
+            }
+            // The previous clusters stay on screen.
+            Some(OwnRun::Failed(m)) => self.message = Some(m.to_owned()),
+            Some(OwnRun::Cancelled { id, .. }) => {
+                self.message = Some(format!("k-means cancelled; run #{id} is in the Runs tab"))
+            }
+            Some(OwnRun::Trained(_)) | None => {}
+        }
         match event {
             Event::Customers(customers) => {
                 // Features the new data lacks are dropped from the choice.
-                self.features = customers.usable(&self.features);
-                self.customers = Some(Arc::clone(customers));
+                self.settings.features = customers.usable(&self.settings.features);
                 self.fit = None;
                 self.scan.clear();
                 self.selected_cluster = None;
                 if let Some(fit) = self.pending_fit.take() {
-                    self.show_fit(fit);
+                    self.show_fit(fit, bench);
                 }
             }
             Event::Scanned(points) => self.scan = points.clone(),
-            Event::RunRecorded {
-                id,
-                job: JOB,
-                current: true,
-            } => {
-                let Some(entry) = bench.runs().get(*id) else {
-                    return;
-                };
-                match (&entry.record.status, &entry.model) {
-                    (RunStatus::Done, Some(RunModel::Segments(fit))) => {
-                        self.fit = Some(Arc::clone(fit));
-                        self.selected_cluster = None;
-                    }
-                    // The previous clusters stay on screen.
-                    (RunStatus::Failed(m), _) => self.message = Some(m.clone()),
-                    (RunStatus::Cancelled, _) => {
-                        self.message =
-                            Some(format!("k-means cancelled; run #{id} is in the Runs tab"))
-                    }
-                    _ => {}
-                }
-            }
             Event::Message {
                 job:
                     JOB | JobKind::Customers | JobKind::Scan | JobKind::Export(ExportKind::Customers),
@@ -212,11 +218,7 @@ impl SegmentsTab {
             return;
         };
         self.ensure_customers(ctx, &dataset);
-        let Some(customers) = self
-            .customers
-            .clone()
-            .filter(|c| Arc::ptr_eq(&c.dataset, &dataset))
-        else {
+        let Some(customers) = ctx.bench.customers().cloned() else {
             if let Some((_, m)) = ctx.bench.jobs().progress(JobKind::Customers) {
                 ui.horizontal(|ui| {
                     ui.spinner();
@@ -232,29 +234,20 @@ impl SegmentsTab {
             .bench
             .data()
             .and_then(|d| d.loaded.profile.funnel.clone());
-        egui::Panel::left("segment_controls")
-            .resizable(true)
-            .default_size(280.0)
-            .show(ui, |ui| {
-                egui::ScrollArea::vertical()
-                    .id_salt("seg_controls")
-                    .show(ui, |ui| self.controls_ui(ctx, &customers, ui));
-            });
-        egui::CentralPanel::default().show(ui, |ui| {
-            egui::ScrollArea::vertical()
-                .id_salt("seg_main")
-                .show(ui, |ui| {
-                    if let Some(m) = &self.message {
-                        ui.colored_label(ui.visuals().warn_fg_color, m);
-                    }
-                    for note in &customers.table.notes {
-                        ui.small(note);
-                    }
-                    rfm_ui(&customers, ui);
-                    scan_ui(self, ctx, ui);
-                    clusters_ui(self, &customers, ui);
-                    engagement_ui(&customers, funnel.as_ref(), ui);
-                });
+        side_panel(ui, "segment_controls", 280.0, |ui| {
+            self.controls_ui(ctx, &customers, ui)
+        });
+        main_area(ui, "seg_main", |ui| {
+            if let Some(m) = &self.message {
+                ui.colored_label(ui.visuals().warn_fg_color, m);
+            }
+            for note in &customers.table.notes {
+                ui.small(note);
+            }
+            rfm_ui(&customers, ui);
+            scan_ui(self, ctx, ui);
+            clusters_ui(self, &customers, ui);
+            engagement_ui(&customers, funnel.as_ref(), ui);
         });
     }
 
@@ -268,70 +261,49 @@ impl SegmentsTab {
         ui.add_space(4.0);
         ui.label(egui::RichText::new("Cluster on").strong());
         for f in customers.table.available() {
-            let mut on = self.features.contains(&f);
+            let mut on = self.settings.features.contains(&f);
             if ui
                 .checkbox(&mut on, f.name())
                 .on_hover_text(f.describe())
                 .changed()
             {
                 if on {
-                    self.features.push(f);
-                    self.features.sort();
+                    self.settings.features.push(f);
+                    self.settings.features.sort();
                 } else {
-                    self.features.retain(|x| *x != f);
+                    self.settings.features.retain(|x| *x != f);
                 }
             }
         }
-        params_ui(ui, &mut self.params, false);
+        params_ui(ui, &mut self.settings.params, false);
         ui.horizontal(|ui| {
             ui.label("seed");
-            ui.add(egui::DragValue::new(&mut self.params.seed));
+            ui.add(egui::DragValue::new(&mut self.settings.params.seed));
         });
         ui.separator();
         ui.label(egui::RichText::new("Choose k").strong());
         ui.horizontal(|ui| {
             ui.label("from");
-            ui.add(egui::DragValue::new(&mut self.scan_from).range(2..=50));
+            ui.add(egui::DragValue::new(&mut self.settings.scan_from).range(2..=50));
             ui.label("to");
-            ui.add(egui::DragValue::new(&mut self.scan_to).range(2..=50));
+            ui.add(egui::DragValue::new(&mut self.settings.scan_to).range(2..=50));
         });
-        let jobs = ctx.bench.jobs();
-        let scanning = jobs.is_running(JobKind::Scan);
-        let scan_progress = jobs.progress(JobKind::Scan).map(|(f, m)| (f, m.to_owned()));
-        let fitting = jobs.is_running(JOB);
-        let fit_progress = jobs.progress(JOB).map(|(_, m)| m.to_owned());
-        let exporting = jobs.is_active(JobKind::Export(ExportKind::Customers));
-        ui.horizontal(|ui| {
-            if ui
-                .add_enabled(!scanning, egui::Button::new("Scan k"))
-                .clicked()
-            {
-                self.start_scan(ctx);
-            }
-            if scanning && ui.button("Cancel scan").clicked() {
-                ctx.send(Command::Cancel(JobKind::Scan));
-            }
-        });
-        if let Some((f, m)) = scan_progress {
+        if job_buttons(ui, ctx, "Scan k", "Cancel scan", JobKind::Scan) {
+            self.start_scan(ctx);
+        }
+        if let Some((f, m)) = ctx.bench.jobs().progress(JobKind::Scan) {
             ui.add(egui::ProgressBar::new(f.unwrap_or(0.0)).text(m));
         }
-        ui.horizontal(|ui| {
-            if ui
-                .add_enabled(!fitting, egui::Button::new("Fit k-means"))
-                .clicked()
-            {
-                self.start_fit(ctx);
-            }
-            if fitting && ui.button("Cancel").clicked() {
-                ctx.send(Command::Cancel(JOB));
-            }
-        });
-        if let Some(m) = fit_progress {
-            ui.horizontal(|ui| {
-                ui.spinner();
-                ui.label(m);
-            });
+        if job_buttons(ui, ctx, "Fit k-means", "Cancel", JOB) {
+            self.start_fit(ctx);
         }
+        if let Some((_, m)) = ctx.bench.jobs().progress(JOB) {
+            ui.label(m);
+        }
+        let exporting = ctx
+            .bench
+            .jobs()
+            .is_active(JobKind::Export(ExportKind::Customers));
         ui.separator();
         ui.label(egui::RichText::new("Export").strong());
         ui.add(egui::TextEdit::singleline(&mut self.export_path).hint_text("segments.csv"));
@@ -455,38 +427,22 @@ fn scan_ui(state: &mut SegmentsTab, ctx: &mut TabContext, ui: &mut egui::Ui) {
         .filter_map(|e| e.metric.as_ref().map(|(_, v)| [e.epoch as f64, *v]))
         .collect();
     ui.columns(2, |cols| {
-        let png_plot = Plot::new("elbow")
-            .height(150.0)
-            .legend(Legend::default())
-            .x_axis_label("k")
-            .allow_scroll(false)
-            .show(&mut cols[0], |p| {
-                let colour = cluster_colour(0);
-                let name = "inertia (elbow)";
-                p.line(Line::new(name, PlotPoints::from(inertia.clone())).color(colour));
-                p.points(
-                    Points::new(name, PlotPoints::from(inertia))
-                        .radius(3.0)
-                        .color(colour),
-                );
-            });
-        crate::ui::exporter::png_button(&mut cols[0], png_plot.response.rect, "elbow curve");
-        let png_plot = Plot::new("silhouette")
-            .height(150.0)
-            .legend(Legend::default())
-            .x_axis_label("k")
-            .allow_scroll(false)
-            .show(&mut cols[1], |p| {
-                let colour = cluster_colour(1);
-                let name = "silhouette (higher is better)";
-                p.line(Line::new(name, PlotPoints::from(silhouettes.clone())).color(colour));
-                p.points(
-                    Points::new(name, PlotPoints::from(silhouettes))
-                        .radius(3.0)
-                        .color(colour),
-                );
-            });
-        crate::ui::exporter::png_button(&mut cols[1], png_plot.response.rect, "silhouette curve");
+        scan_plot(
+            &mut cols[0],
+            "elbow",
+            "inertia (elbow)",
+            0,
+            inertia,
+            "elbow curve",
+        );
+        scan_plot(
+            &mut cols[1],
+            "silhouette",
+            "silhouette (higher is better)",
+            1,
+            silhouettes,
+            "silhouette curve",
+        );
     });
     if !state.scan.is_empty() {
         ui.horizontal_wrapped(|ui| {
@@ -503,19 +459,45 @@ fn scan_ui(state: &mut SegmentsTab, ctx: &mut TabContext, ui: &mut egui::Ui) {
                     format!("k = {}", p.k)
                 };
                 if ui
-                    .selectable_label(state.params.k == p.k, label)
+                    .selectable_label(state.settings.params.k == p.k, label)
                     .on_hover_text(format!(
                         "inertia {:.1}, silhouette {:.3}",
                         p.inertia, p.silhouette
                     ))
                     .clicked()
                 {
-                    state.params.k = p.k;
+                    state.settings.params.k = p.k;
                     state.start_fit(ctx);
                 }
             }
         });
     }
+}
+
+/// One curve of the k scan, as a line with its points.
+fn scan_plot(
+    ui: &mut egui::Ui,
+    id: &str,
+    name: &str,
+    colour: usize,
+    points: Vec<[f64; 2]>,
+    png_name: &str,
+) {
+    let colour = cluster_colour(colour);
+    let png_plot = Plot::new(id)
+        .height(150.0)
+        .legend(Legend::default())
+        .x_axis_label("k")
+        .allow_scroll(false)
+        .show(ui, |p| {
+            p.line(Line::new(name, PlotPoints::from(points.clone())).color(colour));
+            p.points(
+                Points::new(name, PlotPoints::from(points))
+                    .radius(3.0)
+                    .color(colour),
+            );
+        });
+    super::exporter::png_button(ui, png_plot.response.rect, png_name);
 }
 
 fn clusters_ui(state: &mut SegmentsTab, base: &Customers, ui: &mut egui::Ui) {
@@ -734,10 +716,7 @@ fn engagement_ui(base: &Customers, funnel: Option<&Funnel>, ui: &mut egui::Ui) {
     ui.label(egui::RichText::new("Engagement").strong());
     if let Some(f) = funnel {
         egui::Grid::new("seg_funnel").striped(true).show(ui, |ui| {
-            for h in ["step", "users", "events", "step conversion"] {
-                ui.label(egui::RichText::new(h).strong());
-            }
-            ui.end_row();
+            header_row(ui, &["step", "users", "events", "step conversion"]);
             for s in &f.steps {
                 ui.label(&s.event);
                 ui.label(crate::display::thousands(s.users));

@@ -10,10 +10,12 @@ use std::sync::Arc;
 use eframe::egui;
 
 use super::params_ui::params_ui;
+use super::widgets::cancelled_note;
+use super::widgets::{job_buttons, main_area, own_run, side_panel, OwnRun};
 use super::TabContext;
 use crate::data::{Dataset, Role};
 use crate::params::Hyperparams;
-use crate::runs::{RunKind, RunModel, RunStatus};
+use crate::runs::{RunKind, RunModel};
 use crate::task::EpochEvent;
 use crate::text::task::{ReviewFile, SentimentRequest};
 use crate::text::{
@@ -50,7 +52,8 @@ pub struct TryScored {
     pub parts: Vec<crate::text::Contribution>,
 }
 
-pub(crate) struct SentimentTab {
+/// What a sentiment request is built from (the Runs tab's sweeps too).
+pub(crate) struct SentimentSettings {
     pub params: SentimentParams,
     pub options: SentimentOptions,
     pub ngram_choice: NgramChoice,
@@ -58,13 +61,31 @@ pub(crate) struct SentimentTab {
     pub ngram_max: usize,
     pub k_folds: usize,
     pub use_kfold: bool,
-    /// Reviews loaded by this tab when the Data tab's file has no text column.
-    pub own_source: Option<Arc<Dataset>>,
-    /// The reviews file loaded automatically (once) for the Data tab's file.
-    auto_loaded: Option<PathBuf>,
     /// The column choice, and the file it belongs to.
     pub columns: Option<ReviewColumns>,
     columns_for: Option<PathBuf>,
+}
+
+impl Default for SentimentSettings {
+    fn default() -> Self {
+        Self {
+            params: SentimentParams::default(),
+            options: SentimentOptions::default(),
+            ngram_choice: NgramChoice::Auto,
+            ngram_min: 1,
+            ngram_max: 2,
+            k_folds: 5,
+            use_kfold: false,
+            columns: None,
+            columns_for: None,
+        }
+    }
+}
+
+pub(crate) struct SentimentTab {
+    pub settings: SentimentSettings,
+    /// The reviews file loaded automatically (once) for the Data tab's file.
+    auto_loaded: Option<PathBuf>,
     /// The curve of the run shown (the live one comes from the job).
     pub curve: Vec<EpochEvent>,
     pub result: Option<Arc<SentimentResult>>,
@@ -80,17 +101,8 @@ pub(crate) struct SentimentTab {
 impl Default for SentimentTab {
     fn default() -> Self {
         Self {
-            params: SentimentParams::default(),
-            options: SentimentOptions::default(),
-            ngram_choice: NgramChoice::Auto,
-            ngram_min: 1,
-            ngram_max: 2,
-            k_folds: 5,
-            use_kfold: false,
-            own_source: None,
+            settings: SentimentSettings::default(),
             auto_loaded: None,
-            columns: None,
-            columns_for: None,
             curve: Vec::new(),
             result: None,
             selected_cell: None,
@@ -113,16 +125,16 @@ fn reviews_beside(ds: &Dataset) -> Option<PathBuf> {
     (candidate != ds.path && candidate.exists()).then_some(candidate)
 }
 
-impl SentimentTab {
-    /// The reviews this tab works on: the Data tab's file when it has a text
-    /// column, else the file this tab loaded.
-    pub fn source(&self, data_tab: Option<&Arc<Dataset>>) -> Option<Arc<Dataset>> {
-        match data_tab {
-            Some(ds) if has_text(ds) => Some(Arc::clone(ds)),
-            _ => self.own_source.clone(),
-        }
+/// The reviews the tab works on: the Data tab's file when it has a text
+/// column, else the review file loaded beside it.
+pub fn review_source(bench: &Workbench) -> Option<Arc<Dataset>> {
+    match bench.dataset() {
+        Some(ds) if has_text(ds) => Some(Arc::clone(ds)),
+        _ => bench.reviews().cloned(),
     }
+}
 
+impl SentimentSettings {
     /// The columns chosen for `ds`, when this tab has chosen them for it.
     pub fn columns_of(&self, ds: &Dataset) -> Option<ReviewColumns> {
         (self.columns_for.as_deref() == Some(ds.path.as_path()))
@@ -157,14 +169,14 @@ impl SentimentTab {
         }
     }
 
-    /// A request for `params` on the tab's reviews (the Data tab's file when
-    /// it has a text column, else the tab's own), its columns and evaluation.
+    /// A request for `params` on the reviews (see [`review_source`]) with
+    /// these columns and evaluation.
     pub fn request(
         &self,
-        data_tab: Option<&Arc<Dataset>>,
+        bench: &Workbench,
         params: SentimentParams,
     ) -> Result<SentimentRequest, String> {
-        let Some(dataset) = self.source(data_tab) else {
+        let Some(dataset) = review_source(bench) else {
             return Err("No reviews loaded: open the Sentiment tab (it finds reviews.csv beside the data) or open a review file.".into());
         };
         let columns = match self.columns_of(&dataset) {
@@ -179,8 +191,27 @@ impl SentimentTab {
         })
     }
 
+    /// Keep the column choice when the source is the same file; else guess anew.
+    /// Why no columns could be guessed, when that happened now.
+    fn sync_columns(&mut self, ds: &Dataset) -> Option<String> {
+        if self.columns_for.as_deref() == Some(ds.path.as_path()) && self.columns.is_some() {
+            return None;
+        }
+        self.columns_for = Some(ds.path.clone());
+        match ReviewColumns::from_roles(ds) {
+            Ok(c) => self.columns = Some(c),
+            Err(e) => {
+                self.columns = None;
+                return Some(e.to_string());
+            }
+        }
+        None
+    }
+}
+
+impl SentimentTab {
     fn start_training(&mut self, ctx: &mut TabContext) {
-        let params = self.current_params();
+        let params = self.settings.current_params();
         if let Err(errors) = params.check() {
             self.message = Some(format!(
                 "Fix the parameters first: {}",
@@ -188,11 +219,11 @@ impl SentimentTab {
             ));
             return;
         }
-        if self.columns.is_none() {
+        if self.settings.columns.is_none() {
             self.message = Some("Choose the text and label columns first.".into());
             return;
         }
-        match self.request(ctx.bench.dataset(), params) {
+        match self.settings.request(ctx.bench, params) {
             Ok(request) => {
                 self.message = None;
                 self.curve.clear();
@@ -203,38 +234,25 @@ impl SentimentTab {
     }
 
     pub fn on_event(&mut self, event: &Event, bench: &Workbench) {
-        match event {
-            Event::RunRecorded {
-                id,
-                job: JOB,
-                current: true,
-            } => {
-                let Some(entry) = bench.runs().get(*id) else {
-                    return;
-                };
-                match (&entry.record.status, &entry.model) {
-                    (RunStatus::Done, Some(RunModel::Sentiment(result))) => {
-                        self.message = None;
-                        self.show(Arc::clone(result));
-                    }
-                    // The previous result stays on screen.
-                    (RunStatus::Cancelled, _) => {
-                        self.curve = entry.record.curve.clone();
-                        self.message = Some(format!(
-                            "Training cancelled after {} iterations; run #{id} keeps its curve in the Runs tab",
-                            entry.record.curve.len()
-                        ));
-                    }
-                    (RunStatus::Failed(m), _) => self.message = Some(m.clone()),
-                    _ => {}
-                }
+        match own_run(event, JOB, bench) {
+            Some(OwnRun::Trained(RunModel::Sentiment(result))) => {
+                self.message = None;
+                self.show(Arc::clone(result));
             }
-            Event::Reviews(ds) => self.own_source = Some(Arc::clone(ds)),
-            Event::Message {
-                job: JOB | JobKind::Reviews,
-                text,
-            } => self.message = Some(text.clone()),
-            _ => {}
+            // The previous result stays on screen.
+            Some(OwnRun::Cancelled { id, curve }) => {
+                self.curve = curve.to_vec();
+                self.message = Some(cancelled_note(id, curve.len(), "iterations"));
+            }
+            Some(OwnRun::Failed(m)) => self.message = Some(m.to_owned()),
+            Some(OwnRun::Trained(_)) | None => {}
+        }
+        if let Event::Message {
+            job: JOB | JobKind::Reviews,
+            text,
+        } = event
+        {
+            self.message = Some(text.clone());
         }
     }
 
@@ -246,48 +264,26 @@ impl SentimentTab {
         self.result = Some(result);
     }
 
-    /// Keep the column choice when the source is the same file; else guess anew.
-    fn sync_columns(&mut self, ds: &Dataset) {
-        if self.columns_for.as_deref() == Some(ds.path.as_path()) && self.columns.is_some() {
-            return;
-        }
-        self.columns_for = Some(ds.path.clone());
-        match ReviewColumns::from_roles(ds) {
-            Ok(c) => self.columns = Some(c),
-            Err(e) => {
-                self.columns = None;
-                self.message = Some(e.to_string());
-            }
-        }
-    }
-
     pub fn ui(&mut self, ctx: &mut TabContext, ui: &mut egui::Ui) {
-        let data_tab = ctx.bench.dataset().cloned();
-        let Some(dataset) = self.source(data_tab.as_ref()) else {
+        let Some(dataset) = review_source(ctx.bench) else {
+            let data_tab = ctx.bench.dataset().cloned();
             no_source_ui(self, ctx, data_tab.as_deref(), ui);
             return;
         };
-        self.sync_columns(&dataset);
-        egui::Panel::left("sentiment_controls")
-            .resizable(true)
-            .default_size(300.0)
-            .show(ui, |ui| {
-                egui::ScrollArea::vertical()
-                    .id_salt("sent_controls")
-                    .show(ui, |ui| controls_ui(self, ctx, &dataset, ui));
-            });
-        egui::CentralPanel::default().show(ui, |ui| {
-            egui::ScrollArea::vertical()
-                .id_salt("sent_main")
-                .show(ui, |ui| {
-                    let jobs = ctx.bench.jobs();
-                    let epochs = if jobs.is_active(JOB) {
-                        jobs.epochs(JOB).to_vec()
-                    } else {
-                        self.curve.clone()
-                    };
-                    super::sentiment_results::results_ui(self, &epochs, ui)
-                });
+        if let Some(problem) = self.settings.sync_columns(&dataset) {
+            self.message = Some(problem);
+        }
+        side_panel(ui, "sentiment_controls", 300.0, |ui| {
+            controls_ui(self, ctx, &dataset, ui)
+        });
+        main_area(ui, "sent_main", |ui| {
+            let jobs = ctx.bench.jobs();
+            let epochs = if jobs.is_active(JOB) {
+                jobs.epochs(JOB).to_vec()
+            } else {
+                self.curve.clone()
+            };
+            super::sentiment_results::results_ui(self, &epochs, ui)
         });
     }
 }
@@ -371,7 +367,7 @@ fn columns_ui(state: &mut SentimentTab, dataset: &Dataset, ui: &mut egui::Ui) {
         crate::display::thousands(dataset.df.height() as u64)
     ));
     let names = dataset.column_names();
-    let Some(columns) = state.columns.as_mut() else {
+    let Some(columns) = state.settings.columns.as_mut() else {
         // No text column guessed: let the user pick one and a label.
         let mut text = None;
         column_combo(
@@ -385,7 +381,7 @@ fn columns_ui(state: &mut SentimentTab, dataset: &Dataset, ui: &mut egui::Ui) {
         );
         if let Some(t) = text {
             let label = names.iter().find(|n| **n != t).cloned().unwrap_or_default();
-            state.columns = Some(ReviewColumns {
+            state.settings.columns = Some(ReviewColumns {
                 text: t,
                 label: LabelSource::Label { column: label },
                 category: None,
@@ -503,46 +499,50 @@ fn controls_ui(
     ui.separator();
     let heading = ui.heading("Classifier");
     egui::ComboBox::from_id_salt("sent_model")
-        .selected_text(state.params.model.label())
+        .selected_text(state.settings.params.model.label())
         .show_ui(ui, |ui| {
             for kind in ClassifierKind::ALL {
-                ui.selectable_value(&mut state.params.model, kind, kind.label());
+                ui.selectable_value(&mut state.settings.params.model, kind, kind.label());
             }
         })
         .response
         .labelled_by(heading.id);
-    params_ui(ui, &mut state.params, false);
+    params_ui(ui, &mut state.settings.params, false);
     ui.add_space(4.0);
     ui.label(egui::RichText::new("Features").strong());
     ui.horizontal(|ui| {
         ui.label("n-grams").on_hover_text(
             "Words for space-separated languages, characters for Chinese/Japanese; auto decides from the text",
         );
-        ui.selectable_value(&mut state.ngram_choice, NgramChoice::Auto, "auto");
-        ui.selectable_value(&mut state.ngram_choice, NgramChoice::Word, "words");
-        ui.selectable_value(&mut state.ngram_choice, NgramChoice::Char, "characters");
+        ui.selectable_value(&mut state.settings.ngram_choice, NgramChoice::Auto, "auto");
+        ui.selectable_value(&mut state.settings.ngram_choice, NgramChoice::Word, "words");
+        ui.selectable_value(&mut state.settings.ngram_choice, NgramChoice::Char, "characters");
     });
-    if state.ngram_choice != NgramChoice::Auto {
+    if state.settings.ngram_choice != NgramChoice::Auto {
         ui.horizontal(|ui| {
             ui.label("lengths");
-            ui.add(egui::DragValue::new(&mut state.ngram_min).range(1..=5));
+            ui.add(egui::DragValue::new(&mut state.settings.ngram_min).range(1..=5));
             ui.label("to");
-            ui.add(egui::DragValue::new(&mut state.ngram_max).range(1..=5));
+            ui.add(egui::DragValue::new(&mut state.settings.ngram_max).range(1..=5));
         });
     }
     ui.add_space(4.0);
     ui.label(egui::RichText::new("Evaluation").strong());
     ui.radio_value(
-        &mut state.use_kfold,
+        &mut state.settings.use_kfold,
         false,
         "hold-out: every 5th labelled review",
     )
     .on_hover_text("Labelled reviews whose 0-based index % 5 == 0 are the test set");
     ui.horizontal(|ui| {
-        ui.radio_value(&mut state.use_kfold, true, "k-fold cross-validation");
+        ui.radio_value(
+            &mut state.settings.use_kfold,
+            true,
+            "k-fold cross-validation",
+        );
         ui.add_enabled(
-            state.use_kfold,
-            egui::DragValue::new(&mut state.k_folds)
+            state.settings.use_kfold,
+            egui::DragValue::new(&mut state.settings.k_folds)
                 .range(2..=20)
                 .prefix("k = "),
         );
@@ -550,30 +550,15 @@ fn controls_ui(
     ui.horizontal(|ui| {
         ui.label("seed")
             .on_hover_text("Shuffles the k-fold assignment");
-        ui.add(egui::DragValue::new(&mut state.options.seed));
+        ui.add(egui::DragValue::new(&mut state.settings.options.seed));
         ui.label("threads");
-        ui.add(egui::DragValue::new(&mut state.options.threads).range(1..=64));
+        ui.add(egui::DragValue::new(&mut state.settings.options.threads).range(1..=64));
     });
     ui.add_space(8.0);
-    let jobs = ctx.bench.jobs();
-    let (running, cancelling) = (jobs.is_running(JOB), jobs.is_cancelling(JOB));
-    let progress = jobs.progress(JOB).map(|(f, m)| (f, m.to_owned()));
-    ui.horizontal(|ui| {
-        if ui
-            .add_enabled(!running, egui::Button::new("Train"))
-            .clicked()
-        {
-            state.start_training(ctx);
-        }
-        if running && ui.button("Cancel").clicked() {
-            ctx.send(Command::Cancel(JOB));
-        }
-        if cancelling {
-            ui.spinner();
-            ui.label("cancelling…");
-        }
-    });
-    if let Some((fraction, message)) = progress {
+    if job_buttons(ui, ctx, "Train", "Cancel", JOB) {
+        state.start_training(ctx);
+    }
+    if let Some((fraction, message)) = ctx.bench.jobs().progress(JOB) {
         ui.add(egui::ProgressBar::new(fraction.unwrap_or(0.0)).text(message));
     }
 }

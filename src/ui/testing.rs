@@ -64,7 +64,7 @@ impl ShoplensApp {
     // The Recommend tab.
 
     pub fn recommend_model(&self) -> RecommenderKind {
-        self.recommend.model
+        self.recommend.settings.model
     }
 
     /// Set a parameter of the chosen recommender by name (as its slider does).
@@ -73,25 +73,30 @@ impl ShoplensApp {
         name: &str,
         value: serde_json::Value,
     ) -> Result<(), String> {
-        let model = self.recommend.model;
-        match self.recommend.params_mut(model) {
+        let model = self.recommend.settings.model;
+        match self.recommend.settings.params_mut(model) {
             Some(p) => p.set(name, &value),
             None => Err(format!("no settings for {}", model.label())),
         }
     }
 
     pub fn recommend_options_mut(&mut self) -> &mut TrainOptions {
-        &mut self.recommend.options
+        &mut self.recommend.settings.options
+    }
+
+    /// The curve a tab draws: its job's live one while it runs, else `shown`.
+    fn curve(&self, kind: crate::runs::RunKind, shown: &[EpochEvent]) -> Vec<EpochEvent> {
+        let job = JobKind::Train(kind);
+        if self.bench.jobs().is_active(job) {
+            self.bench.jobs().epochs(job).to_vec()
+        } else {
+            shown.to_vec()
+        }
     }
 
     /// The curve the Recommend tab draws: the live one while training.
     pub fn recommend_curve(&self) -> Vec<EpochEvent> {
-        let job = JobKind::Train(crate::runs::RunKind::Recommender);
-        if self.bench.jobs().is_active(job) {
-            self.bench.jobs().epochs(job).to_vec()
-        } else {
-            self.recommend.curve.clone()
-        }
+        self.curve(crate::runs::RunKind::Recommender, &self.recommend.curve)
     }
 
     pub fn explored_recommender(&self) -> Option<Arc<Trained>> {
@@ -106,28 +111,29 @@ impl ShoplensApp {
 
     /// The review file the Sentiment tab loaded by itself.
     pub fn sentiment_has_own_reviews(&self) -> bool {
-        self.sentiment.own_source.is_some()
+        self.bench.reviews().is_some()
     }
 
     pub fn sentiment_columns(&self) -> Option<ReviewColumns> {
-        self.sentiment.columns.clone()
+        self.sentiment.settings.columns.clone()
     }
 
     pub fn set_sentiment_columns(&mut self, columns: ReviewColumns) {
-        self.sentiment.columns = Some(columns);
+        self.sentiment.settings.columns = Some(columns);
     }
 
     pub fn sentiment_params_mut(&mut self) -> &mut SentimentParams {
-        &mut self.sentiment.params
+        &mut self.sentiment.settings.params
+    }
+
+    /// k-fold evaluation with `k` folds (as the radio button and its k do).
+    pub fn set_sentiment_folds(&mut self, k: usize) {
+        self.sentiment.settings.use_kfold = true;
+        self.sentiment.settings.k_folds = k;
     }
 
     pub fn sentiment_curve(&self) -> Vec<EpochEvent> {
-        let job = JobKind::Train(crate::runs::RunKind::Sentiment);
-        if self.bench.jobs().is_active(job) {
-            self.bench.jobs().epochs(job).to_vec()
-        } else {
-            self.sentiment.curve.clone()
-        }
+        self.curve(crate::runs::RunKind::Sentiment, &self.sentiment.curve)
     }
 
     pub fn sentiment_result(&self) -> Option<Arc<SentimentResult>> {
@@ -145,7 +151,7 @@ impl ShoplensApp {
     // The Segments tab.
 
     pub fn customers_ready(&self) -> bool {
-        self.segments.customers.is_some()
+        self.bench.customers().is_some()
     }
 
     /// k values the last scan fitted.
@@ -154,7 +160,7 @@ impl ShoplensApp {
     }
 
     pub fn kmeans_k(&self) -> usize {
-        self.segments.params.k
+        self.segments.settings.params.k
     }
 
     pub fn segment_fit(&self) -> Option<Arc<SegmentFit>> {

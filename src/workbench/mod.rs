@@ -184,6 +184,10 @@ pub struct WorkspaceState {
 
 pub struct Workbench {
     data: Option<LoadedData>,
+    /// The loaded file's customers, once scored (the Segments tab asks).
+    customers: Option<Arc<Customers>>,
+    /// A review file loaded for the Sentiment tab when the data has no text.
+    reviews: Option<Arc<Dataset>>,
     runs: RunHistory,
     workspace: WorkspaceState,
     settings: Settings,
@@ -212,6 +216,8 @@ impl Workbench {
     pub fn new(settings: Settings, waker: Waker) -> Self {
         Self {
             data: None,
+            customers: None,
+            reviews: None,
             runs: RunHistory::default(),
             workspace: WorkspaceState {
                 path: None,
@@ -258,6 +264,18 @@ impl Workbench {
 
     pub fn dataset(&self) -> Option<&Arc<Dataset>> {
         self.data.as_ref().map(LoadedData::dataset)
+    }
+
+    /// The customers of the loaded file, when they were scored.
+    pub fn customers(&self) -> Option<&Arc<Customers>> {
+        self.customers
+            .as_ref()
+            .filter(|c| self.dataset().is_some_and(|d| Arc::ptr_eq(d, &c.dataset)))
+    }
+
+    /// The review file loaded beside the data, if any.
+    pub fn reviews(&self) -> Option<&Arc<Dataset>> {
+        self.reviews.as_ref()
     }
 
     pub fn runs(&self) -> &RunHistory {
@@ -337,8 +355,7 @@ impl Workbench {
                 path,
                 pseudonymise,
             } => {
-                let pseudonym =
-                    pseudonymise.then(|| crate::export::Pseudonymizer::new(&self.workspace.salt));
+                let pseudonym = self.pseudonymizer(pseudonymise);
                 let kind = JobKind::Export(crate::workbench::ExportKind::Recommendations);
                 self.spawn(kind, "export", move |job| {
                     let rows = job.with_reporter(|r| {
@@ -362,8 +379,7 @@ impl Workbench {
                 path,
                 pseudonymise,
             } => {
-                let pseudonym =
-                    pseudonymise.then(|| crate::export::Pseudonymizer::new(&self.workspace.salt));
+                let pseudonym = self.pseudonymizer(pseudonymise);
                 self.spawn(
                     JobKind::Export(ExportKind::Customers),
                     "export",
@@ -398,6 +414,11 @@ impl Workbench {
                 self.workspace.dirty = true;
             }
         }
+    }
+
+    /// The workspace's pseudonymizer, when exports should use one.
+    fn pseudonymizer(&self, on: bool) -> Option<crate::export::Pseudonymizer> {
+        on.then(|| crate::export::Pseudonymizer::new(&self.workspace.salt))
     }
 
     /// Stop a job. A training or sweep stays until its worker reports, so
@@ -626,6 +647,7 @@ impl Workbench {
                     self.remember_recent(path);
                 }
                 self.data = Some(*data);
+                self.customers = None;
                 events.push(Event::DataLoaded);
             }
             JobOutput::Loaded(_) => {}
@@ -637,8 +659,14 @@ impl Workbench {
                 job,
                 text: format!("Sweep finished: {n} runs"),
             }),
-            JobOutput::Customers(c) if current => events.push(Event::Customers(c)),
-            JobOutput::Reviews(ds) if current => events.push(Event::Reviews(ds)),
+            JobOutput::Customers(c) if current => {
+                self.customers = Some(Arc::clone(&c));
+                events.push(Event::Customers(c));
+            }
+            JobOutput::Reviews(ds) if current => {
+                self.reviews = Some(Arc::clone(&ds));
+                events.push(Event::Reviews(ds));
+            }
             JobOutput::Scan(points) if current => events.push(Event::Scanned(points)),
             JobOutput::Customers(_) | JobOutput::Reviews(_) | JobOutput::Scan(_) => {}
             JobOutput::Exported(message) => events.push(Event::Message { job, text: message }),

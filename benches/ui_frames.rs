@@ -1,0 +1,105 @@
+//! Frame times of the real app while ALS trains on a 2,000,000-event
+//! generated store: the app is stepped headless with egui_kittest as fast as
+//! a 60 Hz display would ask, and each step (the whole egui frame) and the
+//! time inside our own `ui()` are recorded.
+//!
+//! `cargo bench --bench ui_frames` (SHOPLENS_BENCH_EVENTS=N for another size).
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use egui_kittest::kittest::Queryable;
+use shoplens::runs::RunKind;
+use shoplens::workbench::JobKind;
+
+fn store() -> PathBuf {
+    let events: usize = std::env::var("SHOPLENS_BENCH_EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2_000_000);
+    let dir = std::env::temp_dir().join(format!("shoplens-bench-ui-{events}"));
+    let path = dir.join("events.csv");
+    if !path.exists() {
+        let params = shoplens::data::generate::GenerateParams {
+            users: events / 50,
+            items: 20_000,
+            events,
+            seed: 11,
+            out: dir,
+            image_dir: None,
+        };
+        shoplens::data::generate::generate(&params, &|_, _| {}).expect("generate");
+    }
+    path
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+fn main() {
+    let path = store();
+    let mut harness = egui_kittest::Harness::builder()
+        .with_size(eframe::egui::vec2(1280.0, 800.0))
+        .with_max_steps(100_000)
+        .build_eframe(move |cc| {
+            shoplens::ui::ShoplensApp::new(&cc.egui_ctx, Default::default(), Some(path.clone()))
+        });
+    let loading = Instant::now();
+    while harness.state().is_busy() && loading.elapsed() < Duration::from_secs(600) {
+        harness.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let rows = harness
+        .state()
+        .bench()
+        .data()
+        .map_or(0, |d| d.loaded.profile.rows);
+    harness.get_by_label("Recommend").click();
+    harness.run_steps(3);
+    harness
+        .state_mut()
+        .set_recommend_param("iterations", 15.into())
+        .expect("iterations");
+    harness.state_mut().recommend_options_mut().validate_every = 5;
+    harness.get_by_label("Train").click();
+    harness.step();
+    let job = JobKind::Train(RunKind::Recommender);
+    let (mut steps, mut ours) = (Vec::new(), Vec::new());
+    let training = Instant::now();
+    while harness.state().is_job_active(job) && training.elapsed() < Duration::from_secs(900) {
+        let before = harness.state().frame_stats().frames;
+        let t = Instant::now();
+        harness.step();
+        steps.push(t.elapsed().as_secs_f64() * 1e3);
+        let stats = harness.state().frame_stats();
+        if stats.frames > before {
+            ours.push(stats.last_frame_secs * 1e3);
+        }
+        std::thread::sleep(Duration::from_millis(16));
+    }
+    let train_secs = training.elapsed().as_secs_f64();
+    let epochs = harness
+        .state()
+        .bench()
+        .runs()
+        .entries
+        .last()
+        .map_or(0, |e| e.record.curve.len());
+    steps.sort_by(f64::total_cmp);
+    ours.sort_by(f64::total_cmp);
+    println!("rows {rows}");
+    println!("training_secs {train_secs:.2} ({epochs} epochs recorded)");
+    println!("frames {}", steps.len());
+    for (name, v) in [("step", &steps), ("our_ui", &ours)] {
+        println!(
+            "{name}_ms p50 {:.2} p99 {:.2} max {:.2}",
+            percentile(v, 0.5),
+            percentile(v, 0.99),
+            v.last().copied().unwrap_or(f64::NAN)
+        );
+    }
+}

@@ -1,0 +1,105 @@
+//! Small pieces every tab draws the same way.
+
+use eframe::egui;
+
+use super::TabContext;
+use crate::runs::{RunModel, RunStatus};
+use crate::task::EpochEvent;
+use crate::workbench::{Command, Event, JobKind, Workbench};
+
+/// The resizable, scrolling control panel on a tab's left.
+pub fn side_panel(
+    ui: &mut egui::Ui,
+    id: &'static str,
+    width: f32,
+    contents: impl FnOnce(&mut egui::Ui),
+) {
+    egui::Panel::left(id)
+        .resizable(true)
+        .default_size(width)
+        .show(ui, |ui| {
+            egui::ScrollArea::vertical()
+                .id_salt((id, "scroll"))
+                .show(ui, contents);
+        });
+}
+
+/// The scrolling main area right of the side panel.
+pub fn main_area(ui: &mut egui::Ui, id: &'static str, contents: impl FnOnce(&mut egui::Ui)) {
+    egui::CentralPanel::default().show(ui, |ui| {
+        egui::ScrollArea::vertical().id_salt(id).show(ui, contents);
+    });
+}
+
+/// A grid's header row in bold.
+pub fn header_row<S: Into<egui::WidgetText> + Clone>(ui: &mut egui::Ui, headers: &[S]) {
+    for h in headers {
+        let text: egui::WidgetText = h.clone().into();
+        ui.label(text.strong());
+    }
+    ui.end_row();
+}
+
+/// `label` (disabled while `job` runs), then Cancel and a spinner while it
+/// runs, "cancelling…" until its worker reports. True when `label` was clicked.
+pub fn job_buttons(
+    ui: &mut egui::Ui,
+    ctx: &mut TabContext,
+    label: &str,
+    cancel_label: &str,
+    job: JobKind,
+) -> bool {
+    let jobs = ctx.bench.jobs();
+    let (running, cancelling) = (jobs.is_running(job), jobs.is_cancelling(job));
+    let mut start = false;
+    ui.horizontal(|ui| {
+        start = ui.add_enabled(!running, egui::Button::new(label)).clicked();
+        if running {
+            if ui.button(cancel_label).clicked() {
+                ctx.send(Command::Cancel(job));
+            }
+            ui.spinner();
+        } else if cancelling {
+            ui.spinner();
+            ui.label("cancelling…");
+        }
+    });
+    start
+}
+
+/// How a tab's own latest run ended.
+pub enum OwnRun<'a> {
+    Trained(&'a RunModel),
+    Cancelled { id: u64, curve: &'a [EpochEvent] },
+    Failed(&'a str),
+}
+
+/// What a tab says of its cancelled run `id` after `steps` (epochs, …).
+pub fn cancelled_note(id: u64, steps: usize, unit: &str) -> String {
+    format!("Training cancelled after {steps} {unit}; run #{id} keeps its curve in the Runs tab")
+}
+
+/// The run `event` reports, when it is the current run of `job`.
+pub fn own_run<'a>(event: &Event, job: JobKind, bench: &'a Workbench) -> Option<OwnRun<'a>> {
+    let Event::RunRecorded {
+        id,
+        job: of,
+        current: true,
+    } = event
+    else {
+        return None;
+    };
+    if *of != job {
+        return None;
+    }
+    let entry = bench.runs().get(*id)?;
+    Some(match (&entry.record.status, &entry.model) {
+        (RunStatus::Done, Some(model)) => OwnRun::Trained(model),
+        (RunStatus::Done, None) => OwnRun::Failed("the run left no model"),
+        (RunStatus::Cancelled, _) => OwnRun::Cancelled {
+            id: *id,
+            curve: &entry.record.curve,
+        },
+        (RunStatus::Failed(m), _) => OwnRun::Failed(m),
+    })
+}
