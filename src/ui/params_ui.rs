@@ -95,8 +95,9 @@ fn param_ui(ui: &mut egui::Ui, spec: &ParamSpec, value: &Value) -> Option<Value>
     }
 }
 
-/// A slider over the spec's slider range, or a drag value within `range`;
-/// true when the user changed `v`.
+/// A slider over the spec's slider range (a typed value may go beyond it;
+/// validation has the last word), or a drag value within `range`; true when
+/// the user changed `v`.
 fn number_ui<T: egui::emath::Numeric>(
     ui: &mut egui::Ui,
     spec: &ParamSpec,
@@ -108,7 +109,7 @@ fn number_ui<T: egui::emath::Numeric>(
         Some(s) => ui.add(
             egui::Slider::new(v, T::from_f64(s.lo)..=T::from_f64(s.hi))
                 .logarithmic(s.log)
-                .clamping(egui::SliderClamping::Edits)
+                .clamping(egui::SliderClamping::Never)
                 .text(spec.label),
         ),
         None => {

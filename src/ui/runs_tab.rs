@@ -261,6 +261,10 @@ fn sweep_ui(state: &mut RunsTab, ctx: &mut TabContext, sources: &SweepSources, u
     if state.sweep_model != before {
         state.axes = vec![default_axis(state.sweep_model)];
     }
+    if state.sweep_model == ModelKind::KMeans {
+        // k-means clusters the scored customers: score them if nobody has yet.
+        ctx.send(Command::EnsureCustomers);
+    }
     let names = state.sweepable(sources);
     let planned = state.plan(ctx.bench, sources);
     ui.add_space(4.0);

@@ -15,7 +15,6 @@ use super::params_ui::params_ui;
 use super::widgets::{header_row, job_buttons, main_area, own_run, side_panel, OwnRun};
 use super::TabContext;
 use crate::data::profile::Funnel;
-use crate::data::Dataset;
 use crate::runs::{RunKind, RunModel};
 use crate::segment::clusters::{KMeansParams, ScanPoint};
 use crate::segment::features::Feature;
@@ -54,10 +53,11 @@ impl SegmentSettings {
         params: KMeansParams,
     ) -> Result<KMeansRequest, String> {
         let Some(customers) = bench.customers() else {
-            return Err(
-                "Open the Segments tab first: it scores the customers a k-means sweep clusters."
-                    .into(),
-            );
+            return Err(if bench.jobs().is_active(JobKind::Customers) {
+                "Scoring the customers…".into()
+            } else {
+                "No customers to cluster: the data needs a customer (user) column.".into()
+            });
         };
         Ok(KMeansRequest {
             customers: Arc::clone(customers),
@@ -69,8 +69,6 @@ impl SegmentSettings {
 
 pub(crate) struct SegmentsTab {
     pub settings: SegmentSettings,
-    /// The file whose customers were last asked for (not asked again on failure).
-    requested: Option<Arc<Dataset>>,
     /// A saved clustering waiting for its customers to be computed.
     pub pending_fit: Option<Arc<SegmentFit>>,
     /// Replace customer ids by salted hashes in the export.
@@ -87,7 +85,6 @@ impl Default for SegmentsTab {
     fn default() -> Self {
         Self {
             settings: SegmentSettings::default(),
-            requested: None,
             pending_fit: None,
             pseudonymise: false,
             scan: Vec::new(),
@@ -111,21 +108,6 @@ fn scan_point_epoch(p: &ScanPoint) -> EpochEvent {
 }
 
 impl SegmentsTab {
-    /// Ask for the customers of `dataset` unless they are there or asked for.
-    fn ensure_customers(&mut self, ctx: &mut TabContext, dataset: &Arc<Dataset>) {
-        let current = ctx.bench.customers().is_some();
-        let asked = self
-            .requested
-            .as_ref()
-            .is_some_and(|d| Arc::ptr_eq(d, dataset));
-        if current || asked {
-            return;
-        }
-        self.requested = Some(Arc::clone(dataset));
-        self.message = None;
-        ctx.send(Command::BuildCustomers(Arc::clone(dataset)));
-    }
-
     fn start_scan(&mut self, ctx: &mut TabContext) {
         let Some(customers) = ctx.bench.customers().cloned() else {
             return;
@@ -213,11 +195,11 @@ impl SegmentsTab {
     }
 
     pub fn ui(&mut self, ctx: &mut TabContext, ui: &mut egui::Ui) {
-        let Some(dataset) = ctx.bench.dataset().cloned() else {
+        if ctx.bench.dataset().is_none() {
             ui.label("Load orders or events first (Data tab).");
             return;
-        };
-        self.ensure_customers(ctx, &dataset);
+        }
+        ctx.send(Command::EnsureCustomers);
         let Some(customers) = ctx.bench.customers().cloned() else {
             if let Some((_, m)) = ctx.bench.jobs().progress(JobKind::Customers) {
                 ui.horizontal(|ui| {

@@ -79,8 +79,9 @@ pub enum Command {
     Sweep(SweepRequest),
     /// Stop the job; a cancelled run is still recorded with its curve.
     Cancel(crate::workbench::JobKind),
-    /// Score the customers of a loaded file (the Segments tab's base).
-    BuildCustomers(Arc<crate::data::Dataset>),
+    /// Score the loaded file's customers (what k-means clusters), unless
+    /// they are there or were already asked for this file.
+    EnsureCustomers,
     /// Load a review file for the Sentiment tab.
     LoadReviews(PathBuf),
     /// Fit k = from..=to for the elbow and silhouette curves.

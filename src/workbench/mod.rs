@@ -186,6 +186,8 @@ pub struct Workbench {
     data: Option<LoadedData>,
     /// The loaded file's customers, once scored (the Segments tab asks).
     customers: Option<Arc<Customers>>,
+    /// The file whose customers were last asked for (a failure is not retried).
+    customers_asked: Option<Arc<Dataset>>,
     /// A review file loaded for the Sentiment tab when the data has no text.
     reviews: Option<Arc<Dataset>>,
     runs: RunHistory,
@@ -217,6 +219,7 @@ impl Workbench {
         Self {
             data: None,
             customers: None,
+            customers_asked: None,
             reviews: None,
             runs: RunHistory::default(),
             workspace: WorkspaceState {
@@ -320,12 +323,7 @@ impl Workbench {
             Command::Run(request) => self.start_run(request),
             Command::Sweep(request) => self.start_sweep(request),
             Command::Cancel(kind) => self.cancel(kind),
-            Command::BuildCustomers(dataset) => {
-                self.spawn(JobKind::Customers, "customers", |job| {
-                    let customers = job.with_reporter(|r| Customers::build(dataset, r))?;
-                    Ok(JobOutput::Customers(Arc::new(customers)))
-                })
-            }
+            Command::EnsureCustomers => self.ensure_customers(),
             Command::LoadReviews(path) => {
                 self.spawn(JobKind::Reviews, "load reviews", move |job| {
                     let ds = job.with_reporter(|r| {
@@ -419,6 +417,24 @@ impl Workbench {
     /// The workspace's pseudonymizer, when exports should use one.
     fn pseudonymizer(&self, on: bool) -> Option<crate::export::Pseudonymizer> {
         on.then(|| crate::export::Pseudonymizer::new(&self.workspace.salt))
+    }
+
+    fn ensure_customers(&mut self) {
+        let Some(dataset) = self.dataset().cloned() else {
+            return;
+        };
+        let asked = self
+            .customers_asked
+            .as_ref()
+            .is_some_and(|d| Arc::ptr_eq(d, &dataset));
+        if self.customers().is_some() || asked {
+            return;
+        }
+        self.customers_asked = Some(Arc::clone(&dataset));
+        self.spawn(JobKind::Customers, "customers", |job| {
+            let customers = job.with_reporter(|r| Customers::build(dataset, r))?;
+            Ok(JobOutput::Customers(Arc::new(customers)))
+        });
     }
 
     /// Stop a job. A training or sweep stays until its worker reports, so
