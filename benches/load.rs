@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use polars::prelude::*;
 use shoplens::data::{load_dataset, profile, LoadOptions};
-use shoplens::jobs::CancelToken;
+use shoplens::task::CancelToken;
 
 fn peak_rss_mb() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();

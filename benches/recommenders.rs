@@ -13,13 +13,13 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use shoplens::data::{load_dataset, LoadOptions};
-use shoplens::jobs::CancelToken;
 use shoplens::params::Hyperparams;
 use shoplens::recsys::matrix::{Interactions, MatrixOptions};
 use shoplens::recsys::models::{fit, FitContext};
 use shoplens::recsys::params::*;
 use shoplens::recsys::split::{split, Split};
 use shoplens::task::thread_pool;
+use shoplens::task::CancelToken;
 
 const THREADS: usize = 2;
 
@@ -57,7 +57,7 @@ fn ours(name: &str, data: &Interactions) -> serde_json::Value {
     let pool = thread_pool(THREADS).expect("pool");
     let cancel = CancelToken::new();
     let times = std::sync::Mutex::new(Vec::new());
-    let on_epoch = |e: shoplens::jobs::EpochEvent| times.lock().unwrap().push(e.secs);
+    let on_epoch = |e: shoplens::task::EpochEvent| times.lock().unwrap().push(e.secs);
     let ctx = FitContext {
         cancel: &cancel,
         on_epoch: &on_epoch,

@@ -10,10 +10,10 @@ use std::process::Command;
 use std::time::Instant;
 
 use shoplens::data::{load_dataset, LoadOptions};
-use shoplens::jobs::CancelToken;
 use shoplens::params::Hyperparams;
 use shoplens::segment::clusters::{fit_kmeans, scale, scan_k, KMeansParams};
 use shoplens::segment::features::{customer_table, Feature};
+use shoplens::task::CancelToken;
 
 const ROUNDS: usize = 5;
 const THREADS: usize = 2;

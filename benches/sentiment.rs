@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use shoplens::data::{load_dataset, LoadOptions};
-use shoplens::jobs::CancelToken;
 use shoplens::params::Hyperparams;
+use shoplens::task::CancelToken;
 use shoplens::text::{
     train_sentiment, ClassifierKind, ReviewColumns, Reviews, SentimentOptions, SentimentParams,
 };

@@ -265,7 +265,7 @@ fn damaged_gzip() {
 #[test]
 fn unknown_column_override_and_unknown_format() {
     use shoplens::data::{load_and_profile, LoadOptions, Role};
-    use shoplens::jobs::CancelToken;
+    use shoplens::task::CancelToken;
     let d = dir();
     let path = write_temp(&d, "ok.csv", b"user_id,item_id\n1,2\n");
     let options = LoadOptions {

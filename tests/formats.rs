@@ -7,7 +7,7 @@ use std::io::Write;
 
 use common::{load, write_temp};
 use shoplens::data::{load_and_profile, LoadError, LoadOptions, Role};
-use shoplens::jobs::CancelToken;
+use shoplens::task::CancelToken;
 
 fn dir() -> tempfile::TempDir {
     tempfile::tempdir().expect("temp dir")

@@ -6,12 +6,12 @@ mod common;
 use std::sync::Arc;
 
 use shoplens::data::{load_dataset, EventWeights, LoadOptions};
-use shoplens::jobs::CancelToken;
 use shoplens::params::Hyperparams;
 use shoplens::recsys::matrix::{Interactions, MatrixOptions};
 use shoplens::recsys::params::*;
 use shoplens::recsys::split::Split;
 use shoplens::recsys::{train_and_evaluate, RecError, Trained};
+use shoplens::task::CancelToken;
 
 fn interactions(path: &std::path::Path) -> Arc<Interactions> {
     let ds = load_dataset(

@@ -7,12 +7,12 @@ use std::path::Path;
 use std::process::Command;
 
 use shoplens::data::{load_dataset, LoadOptions};
-use shoplens::jobs::CancelToken;
 use shoplens::params::Hyperparams;
 use shoplens::segment::clusters::{fit_kmeans, profiles, scale, scan_k, KMeansParams};
 use shoplens::segment::engagement::engagement;
 use shoplens::segment::features::{customer_table, CustomerTable, Feature};
 use shoplens::segment::rfm::{rfm, SEGMENTS};
+use shoplens::task::CancelToken;
 
 fn table_of(path: &Path) -> Result<CustomerTable, String> {
     let ds = load_dataset(

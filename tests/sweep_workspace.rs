@@ -9,7 +9,6 @@ use std::process::Command;
 use std::sync::Arc;
 
 use shoplens::data::{load_dataset, LoadOptions};
-use shoplens::jobs::CancelToken;
 use shoplens::params::Hyperparams;
 use shoplens::recsys::matrix::{Interactions, MatrixOptions};
 use shoplens::recsys::params::*;
@@ -18,6 +17,7 @@ use shoplens::recsys::task::{record, RecommendRequest};
 use shoplens::recsys::train_and_evaluate;
 use shoplens::runs::sweep::{expand, parse_list, SweepSpec};
 use shoplens::runs::{fingerprint, run_sweep, RunHistory, RunModel, RunRecord, RunStatus};
+use shoplens::task::CancelToken;
 use shoplens::task::Reporter;
 use shoplens::workspace::{Workspace, WorkspaceError};
 
@@ -224,7 +224,7 @@ fn sweep_core_reports_live_and_cancel_keeps_finished_runs() {
     let cancel = CancelToken::new();
     let finished = std::sync::Mutex::new(Vec::new());
     let epochs = std::sync::atomic::AtomicUsize::new(0);
-    let count = |_: shoplens::jobs::EpochEvent| {
+    let count = |_: shoplens::task::EpochEvent| {
         epochs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     };
     run_sweep(
@@ -618,7 +618,7 @@ fn sentiment_sweep_on_real_sentences() {
             ..Default::default()
         },
     };
-    let count = |_: shoplens::jobs::EpochEvent| {
+    let count = |_: shoplens::task::EpochEvent| {
         epochs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     };
     run_sweep(

@@ -19,7 +19,7 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TryRecvError, TrySendE
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-pub use crate::task::{CancelToken, Cancelled, EpochEvent};
+use crate::task::{CancelToken, Cancelled, EpochEvent};
 use crate::task::{Reporter, TaskError};
 
 /// Capacity of a job's channel.

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use shoplens::data::{load_and_profile, LoadError, LoadOptions, Loaded};
-use shoplens::jobs::CancelToken;
+use shoplens::task::CancelToken;
 
 /// `../shared/data` beside the repository, or `None` (tests then skip with a message).
 pub fn shared_data() -> Option<PathBuf> {

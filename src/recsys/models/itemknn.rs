@@ -21,8 +21,10 @@ use crate::recsys::RecError;
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ItemKnn {
-    /// Row i: i's neighbours and similarities (sorted by neighbour index).
-    pub neighbours: Csr,
+    /// Row i: i's neighbors and similarities (sorted by neighbor index).
+    /// (Workspaces written before the rename call it `neighbours`.)
+    #[serde(alias = "neighbours")]
+    pub neighbors: Csr,
 }
 
 impl ItemKnn {
@@ -133,7 +135,7 @@ impl ItemKnn {
             indptr.push(indices.len());
         }
         Ok(Self {
-            neighbours: Csr {
+            neighbors: Csr {
                 n_rows: n_items,
                 n_cols: n_items,
                 indptr,
@@ -152,7 +154,7 @@ impl Model for ItemKnn {
     fn scores(&self, _user: u32, row: (&[u32], &[f32]), out: &mut [f32]) {
         out.fill(0.0);
         for (&i, &x) in row.0.iter().zip(row.1) {
-            let (js, sims) = self.neighbours.row(i as usize);
+            let (js, sims) = self.neighbors.row(i as usize);
             for (&j, &s) in js.iter().zip(sims) {
                 out[j as usize] += x * s;
             }
@@ -160,7 +162,7 @@ impl Model for ItemKnn {
     }
 
     fn similar_items(&self, item: u32, n: usize) -> Vec<(u32, f32)> {
-        let (js, sims) = self.neighbours.row(item as usize);
+        let (js, sims) = self.neighbors.row(item as usize);
         let pairs = js
             .iter()
             .zip(sims)
@@ -176,10 +178,26 @@ impl Model for ItemKnn {
             .iter()
             .zip(row.1)
             .filter_map(|(&i, &x)| {
-                let (js, sims) = self.neighbours.row(i as usize);
+                let (js, sims) = self.neighbors.row(i as usize);
                 js.binary_search(&item).ok().map(|p| (i, x * sims[p]))
             })
             .collect();
         top_n(pairs, n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn workspaces_from_before_the_rename_still_read() {
+        let model = ItemKnn {
+            neighbors: Csr::from_triplets(2, 2, vec![(0, 1, 0.5), (1, 0, 0.5)]),
+        };
+        let json = serde_json::to_string(&model).unwrap();
+        let old = json.replace("\"neighbors\"", "\"neighbours\"");
+        let back: ItemKnn = serde_json::from_str(&old).unwrap();
+        assert_eq!(back.neighbors, model.neighbors);
     }
 }

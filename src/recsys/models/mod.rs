@@ -54,10 +54,10 @@ impl ModelSnapshot {
         let ok = match &self {
             ModelSnapshot::Popular(m) => m.counts.len() == items,
             ModelSnapshot::ItemKnn(m) => {
-                m.neighbours.n_rows == items
-                    && m.neighbours.indptr.len() == items + 1
-                    && m.neighbours.indices.iter().all(|&j| (j as usize) < items)
-                    && m.neighbours.indptr.last() == Some(&m.neighbours.indices.len())
+                m.neighbors.n_rows == items
+                    && m.neighbors.indptr.len() == items + 1
+                    && m.neighbors.indices.iter().all(|&j| (j as usize) < items)
+                    && m.neighbors.indptr.last() == Some(&m.neighbors.indices.len())
             }
             ModelSnapshot::Als(m) => factors_ok(&m.factors),
             ModelSnapshot::Bpr(m) => factors_ok(&m.factors),
