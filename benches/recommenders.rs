@@ -59,6 +59,7 @@ fn ours(name: &str, data: &Interactions) -> serde_json::Value {
     let times = std::sync::Mutex::new(Vec::new());
     let on_epoch = |e: shoplens::task::EpochEvent| times.lock().unwrap().push(e.secs);
     let ctx = FitContext {
+        on_progress: &|_, _| {},
         cancel: &cancel,
         on_epoch: &on_epoch,
         validate: None,

@@ -15,11 +15,12 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::data::{EventWeights, LoadOptions};
+use crate::recsys::cold::ColdStart;
 use crate::recsys::matrix::{Csr, Interactions};
 use crate::recsys::metrics::Metrics;
 use crate::recsys::models::ModelSnapshot;
 use crate::recsys::params::{ModelParams, TrainOptions};
-use crate::recsys::split::Split;
+use crate::recsys::split::{ColdUser, Split};
 use crate::recsys::Trained;
 use crate::runs::{RunEntry, RunHistory, RunModel, RunOutcome, RunRecord};
 use crate::task::EpochEvent;
@@ -46,6 +47,14 @@ pub struct SavedTrainSet {
     pub relevant: Vec<Vec<u32>>,
     pub user_labels: Vec<String>,
     pub item_labels: Vec<String>,
+    /// New customers of the test period (files from before they were kept
+    /// have none).
+    #[serde(default)]
+    pub cold_users: Vec<ColdUser>,
+    #[serde(default)]
+    pub item_categories: Vec<Option<u32>>,
+    #[serde(default)]
+    pub category_labels: Vec<String>,
 }
 
 /// A trained recommender, enough to explore and export it again.
@@ -58,6 +67,8 @@ pub struct SavedRecommender {
     pub options: TrainOptions,
     pub model: ModelSnapshot,
     pub metrics: Metrics,
+    #[serde(default)]
+    pub cold: Option<ColdStart>,
     pub epochs: Vec<EpochEvent>,
     pub fit_secs: f64,
     pub stopped_early: Option<usize>,
@@ -222,10 +233,21 @@ impl Workspace {
                     m.run_id
                 ));
             };
-            if set.user_labels.len() != set.train.n_rows
-                || set.item_labels.len() != set.train.n_cols
-                || set.relevant.len() != set.train.n_rows
-                || set.train.indptr.len() != set.train.n_rows + 1
+            let (users, items) = (set.train.n_rows, set.train.n_cols);
+            if set.user_labels.len() != users
+                || set.item_labels.len() != items
+                || set.relevant.len() != users
+                || set.train.indptr.len() != users + 1
+                || !(set.item_categories.is_empty() || set.item_categories.len() == items)
+                || set
+                    .item_categories
+                    .iter()
+                    .flatten()
+                    .any(|&c| c as usize >= set.category_labels.len())
+                || set
+                    .cold_users
+                    .iter()
+                    .any(|c| c.user as usize >= users || c.arrival as usize >= items)
             {
                 return Err(format!("train set of run {} is inconsistent", m.run_id));
             }
@@ -277,6 +299,9 @@ impl Workspace {
                         relevant: t.relevant.clone(),
                         user_labels: t.data.user_labels.clone(),
                         item_labels: t.data.item_labels.clone(),
+                        cold_users: t.cold_users.clone(),
+                        item_categories: t.data.item_categories.clone(),
+                        category_labels: t.data.category_labels.clone(),
                     });
                     shared.push((Arc::clone(&t.data), self.train_sets.len() - 1));
                     self.train_sets.len() - 1
@@ -289,6 +314,7 @@ impl Workspace {
                 options: t.options.clone(),
                 model: t.model.snapshot(),
                 metrics: t.metrics.clone(),
+                cold: t.cold.clone(),
                 epochs: t.epochs.clone(),
                 fit_secs: t.fit_secs,
                 stopped_early: t.stopped_early,
@@ -352,12 +378,17 @@ impl Workspace {
                 Arc::new(Interactions {
                     user_labels: set.user_labels.clone(),
                     item_labels: set.item_labels.clone(),
+                    item_categories: set.item_categories.clone(),
+                    category_labels: set.category_labels.clone(),
                     ..Default::default()
                 })
             })
             .clone();
         let model = saved.model.clone().restore(&set.train)?;
         Ok(Trained {
+            bestsellers: crate::recsys::cold::Bestsellers::new(&set.train, &data),
+            cold: saved.cold.clone(),
+            cold_users: set.cold_users.clone(),
             params: saved.params.clone(),
             options: saved.options.clone(),
             split: set.split.clone(),

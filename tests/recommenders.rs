@@ -12,6 +12,7 @@ use shoplens::recsys::params::*;
 use shoplens::recsys::split::Split;
 use shoplens::recsys::{train_and_evaluate, RecError, Trained};
 use shoplens::task::CancelToken;
+use shoplens::task::Reporter;
 
 fn interactions(path: &std::path::Path) -> Arc<Interactions> {
     let ds = load_dataset(
@@ -34,8 +35,7 @@ fn train(
         &Split::LeaveLastOut,
         &params.checked().map_err(RecError::Params)?,
         options,
-        &CancelToken::new(),
-        &|_| {},
+        &Reporter::silent(&CancelToken::new()),
     )
 }
 
@@ -227,7 +227,7 @@ fn explanations_add_up_and_export_writes_every_user() {
         .unwrap();
     assert_eq!(rows, data.n_users() * 3);
     let text = std::fs::read_to_string(&path).unwrap();
-    assert!(text.starts_with("user,rank,item,score\n"));
+    assert!(text.starts_with("user,rank,item,score,note\n"));
     assert_eq!(text.lines().count(), rows + 1);
 }
 
@@ -248,6 +248,7 @@ fn tiny(users: &[u32], items: &[u32]) -> Arc<Interactions> {
         times: Some((0..users.len() as i64).collect()),
         user_labels: (0..n_users).map(|u| format!("u{u}")).collect(),
         item_labels: (0..n_items).map(|i| format!("i{i}")).collect(),
+        ..Default::default()
     })
 }
 
@@ -358,8 +359,7 @@ fn cancel_stops_training() {
         &Split::LeaveLastOut,
         &ModelParams::Als(Default::default()).checked().unwrap(),
         &TrainOptions::default(),
-        &cancel,
-        &|_| {},
+        &Reporter::silent(&cancel),
     );
     assert!(matches!(r, Err(RecError::Cancelled)));
 }
@@ -380,8 +380,7 @@ fn splits_on_real_data() {
             &split,
             &ModelParams::Popular.checked().unwrap(),
             &options,
-            &CancelToken::new(),
-            &|_| {},
+            &Reporter::silent(&CancelToken::new()),
         )
         .unwrap();
         assert!(t.metrics.users_evaluated > 100, "{split:?}");
@@ -392,8 +391,7 @@ fn splits_on_real_data() {
         &early,
         &ModelParams::Popular.checked().unwrap(),
         &options,
-        &CancelToken::new(),
-        &|_| {},
+        &Reporter::silent(&CancelToken::new()),
     )
     .err()
     .unwrap();

@@ -281,8 +281,7 @@ fn workspace_round_trip_keeps_runs_and_models() {
             &Split::LeaveLastOut,
             &params.clone().checked().unwrap(),
             &options,
-            &CancelToken::new(),
-            &|_| {},
+            &Reporter::silent(&CancelToken::new()),
         )
         .unwrap();
         let record = record(&t, print.clone());
@@ -548,8 +547,7 @@ fn early_stopping_ends_a_run_and_keeps_its_model() {
         &Split::LeaveLastOut,
         &ModelParams::Bpr(BprParams::default()).checked().unwrap(),
         &options,
-        &CancelToken::new(),
-        &|_| {},
+        &Reporter::silent(&CancelToken::new()),
     )
     .unwrap();
     let stopped = t

@@ -140,8 +140,50 @@ pub struct RecommendArgs {
     pub eval: EvalArgs,
     #[command(flatten)]
     pub export: ExportArgs,
+    /// After training, recommend for a new customer with these items in
+    /// their basket (item ids, comma-separated): no retraining.
+    #[arg(long, value_delimiter = ',', value_name = "ITEM,ITEM")]
+    pub basket: Vec<String>,
     #[arg(long)]
     pub json: bool,
+}
+
+/// The basket's item indices; unknown ids are an error naming them.
+pub fn basket_items(t: &Trained, ids: &[String]) -> Result<Vec<(u32, f32)>, String> {
+    let index: std::collections::HashMap<&str, u32> = t
+        .data
+        .item_labels
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (l.as_str(), i as u32))
+        .collect();
+    let unknown: Vec<&str> = ids
+        .iter()
+        .map(|s| s.trim())
+        .filter(|s| !index.contains_key(s))
+        .collect();
+    if !unknown.is_empty() {
+        return Err(format!(
+            "--basket: {} not in the training data's items ({} items)",
+            unknown.join(", "),
+            t.data.n_items()
+        ));
+    }
+    Ok(ids.iter().map(|s| (index[s.trim()], 1.0)).collect())
+}
+
+/// The basket's recommendations with their reasons, as JSON.
+fn basket_json(t: &Trained, basket: &[(u32, f32)]) -> Value {
+    let label = |i: u32| t.data.item_labels[i as usize].clone();
+    let recs = t.recommend_basket(basket, t.options.k, 3);
+    json!({
+        "items": basket.iter().map(|(i, _)| label(*i)).collect::<Vec<_>>(),
+        "recommendations": recs.iter().map(|r| json!({
+            "item": label(r.item),
+            "score": r.score,
+            "because": r.because.iter().map(|(i, c)| json!({"item": label(*i), "contribution": c})).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+    })
 }
 
 /// The trained model of a finished run, or why there is none.
@@ -184,8 +226,13 @@ pub fn run(args: &RecommendArgs) -> Result<(), String> {
         crate::recsys::task::run(&request, &Reporter::silent(&cancel).with_epochs(&on_epoch));
     let t = trained(&outcome)?;
     export(&t, &args.export)?;
+    let basket = basket_items(&t, &args.basket)?;
     if args.json {
-        println!("{}", json_of(&t, &outcome));
+        let mut json = json_of(&t, &outcome);
+        if !basket.is_empty() {
+            json["basket"] = basket_json(&t, &basket);
+        }
+        println!("{json}");
     } else {
         println!(
             "{} on {} ({} users, {} items; split {}; {} users evaluated); fit {:.2}s",
@@ -199,6 +246,21 @@ pub fn run(args: &RecommendArgs) -> Result<(), String> {
         );
         for (name, value) in t.metrics.to_map() {
             println!("  {name:<14} {value:.4}");
+        }
+        if let Some(c) = &t.cold {
+            println!(
+                "new customers: {} in the test period, {} with more than their first item; {:?}: hr@{k} {:.4}, ndcg@{k} {:.4} (plain bestsellers hr@{k} {:.4})",
+                c.customers,
+                c.metrics.users_evaluated,
+                c.fallback,
+                c.metrics.hr,
+                c.metrics.ndcg,
+                c.bestsellers.hr,
+                k = t.options.k
+            );
+        }
+        if !basket.is_empty() {
+            println!("basket: {}", basket_json(&t, &basket));
         }
     }
     Ok(())
@@ -217,6 +279,13 @@ pub fn json_of(t: &Trained, outcome: &RunOutcome) -> Value {
         "epochs": t.epochs.iter().map(|e| json!({"epoch": e.epoch, "loss": e.loss, "secs": e.secs, "metric": e.metric})).collect::<Vec<_>>(),
         "fit_secs": t.fit_secs,
         "users_evaluated": t.metrics.users_evaluated,
+        "cold_start": t.cold.as_ref().map(|c| json!({
+            "users": c.customers,
+            "users_evaluated": c.metrics.users_evaluated,
+            "fallback": c.fallback,
+            "metrics": c.metrics.to_map(),
+            "bestsellers_metrics": c.bestsellers.to_map(),
+        })),
         "users": t.data.n_users(),
         "items": t.data.n_items(),
         "train_interactions": t.train.nnz(),

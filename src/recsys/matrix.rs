@@ -123,6 +123,10 @@ pub struct Interactions {
     pub times: Option<Vec<i64>>,
     pub user_labels: Vec<String>,
     pub item_labels: Vec<String>,
+    /// Each item's category (an index into `category_labels`), when the data
+    /// or an `items.csv` beside it says; empty when nothing does.
+    pub item_categories: Vec<Option<u32>>,
+    pub category_labels: Vec<String>,
 }
 
 /// How events become interactions.
@@ -205,6 +209,25 @@ impl Interactions {
             }
             None => None,
         };
+        let categories: Option<Vec<Option<String>>> = match ds.role_column(Role::Category) {
+            Some(col) => {
+                let cast = col
+                    .cast(&polars::prelude::DataType::String)
+                    .map_err(polars_err)?;
+                let values = cast.str().map_err(polars_err)?;
+                Some(
+                    values
+                        .iter()
+                        .map(|v| {
+                            v.map(str::trim)
+                                .filter(|s| !s.is_empty())
+                                .map(str::to_owned)
+                        })
+                        .collect(),
+                )
+            }
+            None => None,
+        };
         let user_order = sorted_order(&users.labels);
         let item_order = sorted_order(&items.labels);
         let mut out = Interactions {
@@ -213,6 +236,10 @@ impl Interactions {
             item_labels: label_strings(&items.labels, &item_order.1),
             ..Default::default()
         };
+        let mut category_index: FxHashMap<String, u32> = FxHashMap::default();
+        if categories.is_some() {
+            out.item_categories = vec![None; out.item_labels.len()];
+        }
         for row in 0..users.codes.len() {
             let (u, i) = (users.codes[row], items.codes[row]);
             if !keep[row] || u == NO_KEY || i == NO_KEY {
@@ -228,8 +255,20 @@ impl Interactions {
             if weight <= 0.0 {
                 continue;
             }
+            let item = item_order.0[i as usize];
+            // An item's category is the first one its rows name.
+            if let Some(category) = categories.as_ref().and_then(|c| c[row].as_ref()) {
+                if out.item_categories[item as usize].is_none() {
+                    let next = category_index.len() as u32;
+                    let code = *category_index.entry(category.clone()).or_insert(next);
+                    if code == next {
+                        out.category_labels.push(category.clone());
+                    }
+                    out.item_categories[item as usize] = Some(code);
+                }
+            }
             out.users.push(user_order.0[u as usize]);
-            out.items.push(item_order.0[i as usize]);
+            out.items.push(item);
             out.weights.push(weight);
             if let (Some(all), Some(t)) = (times.as_ref(), out.times.as_mut()) {
                 t.push(all[row]);
@@ -286,6 +325,15 @@ impl Interactions {
         };
         self.user_labels = filter(&self.user_labels, &user_ok);
         self.item_labels = filter(&self.item_labels, &item_ok);
+        if !self.item_categories.is_empty() {
+            self.item_categories = self
+                .item_categories
+                .iter()
+                .zip(&item_ok)
+                .filter(|(_, k)| **k)
+                .map(|(c, _)| *c)
+                .collect();
+        }
         let mut w = 0;
         for r in 0..keep.len() {
             if keep[r] {
@@ -312,6 +360,45 @@ impl Interactions {
             .map(|r| (self.users[r], self.items[r], self.weights[r]))
             .collect();
         Csr::from_triplets(self.n_users(), self.n_items(), triplets)
+    }
+
+    /// `item`'s category, when known.
+    pub fn category_of(&self, item: u32) -> Option<&str> {
+        let code = (*self.item_categories.get(item as usize)?)?;
+        self.category_labels.get(code as usize).map(String::as_str)
+    }
+
+    /// Give items without a category the one `catalogue` (an `items.csv`) names.
+    pub fn fill_categories(&mut self, catalogue: &crate::data::catalogue::Catalogue) {
+        let mut index: FxHashMap<String, u32> = self
+            .category_labels
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.clone(), i as u32))
+            .collect();
+        if self.item_categories.is_empty() {
+            self.item_categories = vec![None; self.n_items()];
+        }
+        for (item, slot) in self.item_categories.iter_mut().enumerate() {
+            if slot.is_some() {
+                continue;
+            }
+            let Some(category) = catalogue
+                .get(&self.item_labels[item])
+                .and_then(|e| e.category.clone())
+            else {
+                continue;
+            };
+            let next = index.len() as u32;
+            let code = *index.entry(category.clone()).or_insert(next);
+            if code == next {
+                self.category_labels.push(category);
+            }
+            *slot = Some(code);
+        }
+        if self.item_categories.iter().all(Option::is_none) {
+            self.item_categories.clear();
+        }
     }
 
     pub fn user_index(&self, label: &str) -> Option<u32> {
@@ -377,6 +464,7 @@ mod tests {
             times: None,
             user_labels: vec!["a".into(), "b".into(), "c".into()],
             item_labels: vec!["x".into(), "y".into(), "z".into()],
+            ..Default::default()
         };
         x.filter_min_counts(2, 2);
         // user b (1 item) goes; then z (1 user) goes.

@@ -14,7 +14,11 @@
 //! - **coverage**: distinct items recommended in any evaluated user's top k ÷
 //!   catalogue size.
 //! - **novelty**: mean self-information −log2 p(i) of recommended items, where
-//!   p(i) = (train users with item i, at least 1) ÷ users.
+//!   p(i) = (train users with item i, at least 1) ÷ users with training history.
+//!
+//! The evaluated users are those with training history ([`evaluate`]); new
+//! customers are scored separately by their fallback ([`super::cold`]) with
+//! the same definitions ([`evaluate_rankings`]).
 
 use std::collections::BTreeMap;
 
@@ -231,6 +235,19 @@ fn score_user(
     }
 }
 
+/// −log2 of each item's share of the users with training history.
+pub fn self_information(train: &Csr) -> Vec<f64> {
+    let with_history = (0..train.n_rows)
+        .filter(|&u| train.row_len(u) > 0)
+        .count()
+        .max(1) as f64;
+    train
+        .col_counts()
+        .iter()
+        .map(|&c| -((f64::from(c.max(1))) / with_history).log2())
+        .collect()
+}
+
 /// Evaluate `model` on every user with relevant items, on `threads` threads.
 pub fn evaluate(
     model: &dyn Model,
@@ -240,16 +257,42 @@ pub fn evaluate(
     pool: &rayon::ThreadPool,
     cancel: &CancelToken,
 ) -> Result<Metrics, Cancelled> {
-    let n_items = train.n_cols;
-    let n_users = train.n_rows.max(1) as f64;
-    let log_pop: Vec<f64> = train
-        .col_counts()
-        .iter()
-        .map(|&c| -((f64::from(c.max(1))) / n_users).log2())
-        .collect();
     let users: Vec<usize> = (0..relevant.len())
         .filter(|&u| !relevant[u].is_empty())
         .collect();
+    let ranking = |u: usize, scores: &mut [f32]| {
+        let row = train.row(u);
+        model.scores(u as u32, row, scores);
+    };
+    let log_pop = self_information(train);
+    evaluate_rankings(
+        &users,
+        train.n_cols,
+        &ranking,
+        &|u| train.row(u).0,
+        &|u| &relevant[u],
+        k,
+        &log_pop,
+        pool,
+        cancel,
+    )
+}
+
+/// The metrics of the rankings `score` gives `users` (by index): each user's
+/// items in `excluded(u)` (sorted) are not ranked, `relevant(u)` are the hits
+/// to find; `log_pop` is each item's self-information for novelty.
+#[allow(clippy::too_many_arguments)]
+pub fn evaluate_rankings<'d>(
+    users: &[usize],
+    n_items: usize,
+    score: &(dyn Fn(usize, &mut [f32]) + Sync),
+    excluded: &(dyn Fn(usize) -> &'d [u32] + Sync),
+    relevant: &(dyn Fn(usize) -> &'d [u32] + Sync),
+    k: usize,
+    log_pop: &[f64],
+    pool: &rayon::ThreadPool,
+    cancel: &CancelToken,
+) -> Result<Metrics, Cancelled> {
     let total = pool.install(|| {
         users
             .par_chunks(64)
@@ -259,9 +302,8 @@ pub fn evaluate(
                 }
                 let mut scores = vec![0f32; n_items];
                 chunk.iter().fold(Partial::default(), |acc, &u| {
-                    let row = train.row(u);
-                    model.scores(u as u32, row, &mut scores);
-                    acc.merge(score_user(&scores, row.0, &relevant[u], k, &log_pop))
+                    score(u, &mut scores);
+                    acc.merge(score_user(&scores, excluded(u), relevant(u), k, log_pop))
                 })
             })
             // Collect in order, then sum sequentially: a parallel reduce would add

@@ -1,6 +1,7 @@
 //! Recommenders: interaction matrix, models, time-respecting evaluation,
 //! explanations and export.
 
+pub mod cold;
 pub mod matrix;
 pub mod metrics;
 pub mod models;
@@ -14,12 +15,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use crate::params::Checked;
-use crate::task::{thread_pool, CancelToken, EpochEvent};
+use crate::task::{thread_pool, CancelToken, EpochEvent, Reporter};
+use cold::{evaluate_cold, Bestsellers, ColdStart, Fallback};
 use matrix::{Csr, Interactions};
 use metrics::{evaluate, top_k, Metrics};
 use models::{fit, FitContext, Model};
 use params::{ModelParams, TrainOptions};
-use split::{split, Split};
+use split::{split, ColdUser, Split};
 
 pub mod task;
 
@@ -36,24 +38,32 @@ pub struct Trained {
     pub train: Csr,
     pub relevant: Vec<Vec<u32>>,
     pub model: Box<dyn Model>,
+    /// Over the customers with training history.
     pub metrics: Metrics,
+    /// New customers of the test period and how the fallback did for them.
+    pub cold: Option<ColdStart>,
+    /// The new customers, by user index (their arrival item).
+    pub cold_users: Vec<ColdUser>,
+    /// What new customers are shown.
+    pub bestsellers: Bestsellers,
     pub epochs: Vec<EpochEvent>,
     pub fit_secs: f64,
     /// The epoch early stopping ended training at, when it did.
     pub stopped_early: Option<usize>,
 }
 
-/// Split, fit and evaluate. `on_epoch` sees every epoch (loss, and every
+/// Split, fit and evaluate. The reporter sees every epoch (loss, and every
 /// `validate_every` epochs the validation NDCG@k on the test users; with
-/// early stopping and validation off, every 5 epochs).
+/// early stopping and validation off, every 5 epochs) and is checked for
+/// cancel inside the loops.
 pub fn train_and_evaluate(
     data: Arc<Interactions>,
     how: &Split,
     params: &Checked<ModelParams>,
     options: &TrainOptions,
-    cancel: &CancelToken,
-    on_epoch: &(dyn Fn(EpochEvent) + Sync),
+    reporter: &Reporter,
 ) -> Result<Trained, RecError> {
+    let cancel = reporter.cancel_token();
     let options = &options.effective();
     if data.n_users() < 2 {
         return Err(RecError::Input(format!(
@@ -81,10 +91,14 @@ pub fn train_and_evaluate(
     }
     let tt = split(&data, how)?;
     if tt.users_evaluated() == 0 {
-        return Err(RecError::Input(
-            "no user has a test item that is not already in their history, so nothing can be evaluated; try another split"
-                .into(),
-        ));
+        return Err(RecError::Input(format!(
+            "no customer with training history has a test item that is not already in their history, so nothing can be evaluated{}; try another split",
+            if tt.cold.is_empty() {
+                String::new()
+            } else {
+                format!(" ({} new customers appear only in the test period)", tt.cold.len())
+            }
+        )));
     }
     let pool = thread_pool(options.threads)?;
     let epochs = Mutex::new(Vec::new());
@@ -104,16 +118,18 @@ pub fn train_and_evaluate(
         if let Ok(mut list) = epochs.lock() {
             list.push(e.clone());
         }
-        on_epoch(e);
+        reporter.epoch(e);
     };
     let k = options.k;
     let validate = |m: &dyn Model| {
         let metrics = evaluate(m, &tt.train, &tt.relevant, k, &pool, cancel).unwrap_or_default();
         (format!("ndcg@{k}"), metrics.ndcg)
     };
+    let on_progress = reporter.fraction();
     let ctx = FitContext {
         cancel,
         on_epoch: &record,
+        on_progress: &on_progress,
         validate: Some(&validate),
         pool: &pool,
         stop: (options.patience > 0).then_some(&stop),
@@ -123,6 +139,19 @@ pub fn train_and_evaluate(
     let fit_secs = start.elapsed().as_secs_f64();
     let metrics = evaluate(model.as_ref(), &tt.train, &tt.relevant, k, &pool, cancel)
         .map_err(|_| RecError::Cancelled)?;
+    let bestsellers = Bestsellers::new(&tt.train, &data);
+    let cold = if tt.cold.is_empty() {
+        None
+    } else {
+        Some(evaluate_cold(
+            &bestsellers,
+            &tt.train,
+            &tt.cold,
+            k,
+            &pool,
+            cancel,
+        )?)
+    };
     let epochs = epochs.into_inner().unwrap_or_default();
     Ok(Trained {
         params: (**params).clone(),
@@ -133,6 +162,9 @@ pub fn train_and_evaluate(
         relevant: tt.relevant,
         model,
         metrics,
+        cold,
+        cold_users: tt.cold,
+        bestsellers,
         epochs,
         fit_secs,
         stopped_early: stopped_early.into_inner().unwrap_or_default(),
@@ -179,19 +211,128 @@ pub struct Recommendation {
     pub because: Vec<(u32, f32)>,
 }
 
+/// Where a customer's list comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ListSource {
+    /// The model, from the customer's training history.
+    Model,
+    /// A new customer: the fallback, with the category it used.
+    NewCustomer {
+        fallback: Fallback,
+        category: Option<String>,
+    },
+}
+
+impl ListSource {
+    /// What the explorer and the exports say of it ("" for the model).
+    pub fn note(&self) -> String {
+        match self {
+            ListSource::Model => String::new(),
+            ListSource::NewCustomer {
+                category: Some(c), ..
+            } => format!("new customer: bestsellers in {c}"),
+            ListSource::NewCustomer { .. } => "new customer: bestsellers".into(),
+        }
+    }
+}
+
 impl Trained {
-    /// Top `k` for `user`, excluding their train items, ties by smaller index.
+    /// A new customer's arrival item, when `user` is one.
+    fn arrival_of(&self, user: u32) -> Option<u32> {
+        self.cold_users
+            .binary_search_by_key(&user, |c| c.user)
+            .ok()
+            .map(|i| self.cold_users[i].arrival)
+    }
+
+    /// Whether `user`'s list comes from the model or the new-customer fallback.
+    pub fn source_of(&self, user: u32) -> ListSource {
+        if self.train.row_len(user as usize) > 0 {
+            return ListSource::Model;
+        }
+        let arrival = self.arrival_of(user);
+        let fallback = self.bestsellers.fallback(arrival);
+        ListSource::NewCustomer {
+            fallback,
+            category: match fallback {
+                Fallback::CategoryBestsellers => arrival
+                    .and_then(|a| self.data.category_of(a))
+                    .map(str::to_owned),
+                Fallback::Bestsellers => None,
+            },
+        }
+    }
+
+    /// Top `k` for `user`, excluding their train items, ties by smaller index;
+    /// a customer without training history gets the new-customer fallback.
     pub fn recommend(&self, user: u32, k: usize, explain: usize) -> Vec<Recommendation> {
         let row = self.train.row(user as usize);
+        if row.0.is_empty() {
+            let (items, _) = self.bestsellers.recommend(self.arrival_of(user), k);
+            return items
+                .into_iter()
+                .map(|(item, score)| Recommendation {
+                    item,
+                    score,
+                    because: Vec::new(),
+                })
+                .collect();
+        }
         let mut scores = vec![0f32; self.train.n_cols];
         self.model.scores(user, row, &mut scores);
-        top_k(&scores, row.0, k)
+        self.ranked(&scores, row, k, explain, &|item, n| {
+            self.model.explain(user, row, item, n)
+        })
+    }
+
+    /// Top `k` for a customer the model has never seen, from the items in
+    /// their basket (weights as event weights), with reasons — no retraining:
+    /// item kNN and EASE score the basket by their formula, ALS and BPR fold
+    /// it into their factor space by one least-squares solve.
+    pub fn recommend_basket(
+        &self,
+        basket: &[(u32, f32)],
+        k: usize,
+        explain: usize,
+    ) -> Vec<Recommendation> {
+        let mut items: Vec<(u32, f32)> = basket
+            .iter()
+            .copied()
+            .filter(|(i, w)| (*i as usize) < self.train.n_cols && w.is_finite() && *w > 0.0)
+            .collect();
+        items.sort_unstable_by_key(|(i, _)| *i);
+        items.dedup_by(|b, a| {
+            if a.0 == b.0 {
+                a.1 += b.1;
+                true
+            } else {
+                false
+            }
+        });
+        let (cols, vals): (Vec<u32>, Vec<f32>) = items.into_iter().unzip();
+        let row = (cols.as_slice(), vals.as_slice());
+        let mut scores = vec![0f32; self.train.n_cols];
+        self.model.basket_scores(row, &mut scores);
+        self.ranked(&scores, row, k, explain, &|item, n| {
+            self.model.explain(u32::MAX, row, item, n)
+        })
+    }
+
+    fn ranked(
+        &self,
+        scores: &[f32],
+        row: (&[u32], &[f32]),
+        k: usize,
+        explain: usize,
+        because: &dyn Fn(u32, usize) -> Vec<(u32, f32)>,
+    ) -> Vec<Recommendation> {
+        top_k(scores, row.0, k)
             .into_iter()
             .map(|item| Recommendation {
                 item,
                 score: scores[item as usize],
                 because: if explain > 0 {
-                    self.model.explain(user, row, item, explain)
+                    because(item, explain)
                 } else {
                     Vec::new()
                 },
@@ -199,7 +340,8 @@ impl Trained {
             .collect()
     }
 
-    /// Every user's top `k` as CSV `user,rank,item,score`; with `pseudonym`
+    /// Every user's top `k` as CSV `user,rank,item,score,note` (the note says
+    /// when a new customer got the fallback); with `pseudonym`
     /// the user column holds salted hashes instead of customer ids.
     pub fn export_top_k(
         &self,
@@ -214,7 +356,7 @@ impl Trained {
         let tmp = path.with_extension("csv.partial");
         let file = std::fs::File::create(&tmp).map_err(io)?;
         let mut w = std::io::BufWriter::new(file);
-        writeln!(w, "user,rank,item,score").map_err(io)?;
+        writeln!(w, "user,rank,item,score,note").map_err(io)?;
         let n = self.train.n_rows;
         let mut rows = 0;
         for u in 0..n {
@@ -226,10 +368,11 @@ impl Trained {
                 }
                 progress(u as f32 / n.max(1) as f32, "exporting");
             }
+            let note = crate::export::csv_field(&self.source_of(u as u32).note());
             for (rank, rec) in self.recommend(u as u32, k, 0).into_iter().enumerate() {
                 writeln!(
                     w,
-                    "{},{},{},{}",
+                    "{},{},{},{},{note}",
                     match pseudonym {
                         Some(p) => p.pseudonym(&self.data.user_labels[u]),
                         None => crate::export::csv_field(&self.data.user_labels[u]),

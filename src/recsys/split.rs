@@ -2,6 +2,13 @@
 //!
 //! For every split a user's **relevant** items are their test items that are not
 //! among their train items; users with no relevant item are not evaluated.
+//!
+//! Users with test items but **no training history** (new customers, e.g.
+//! those who first appear after a temporal cut) are not among them: the
+//! models know nothing of them, so they are kept apart as [`ColdUser`]s for
+//! the fallback a shop would use (see [`super::cold`]). Their first test
+//! interaction (by time, then item index) is their *arrival* — what a shop
+//! knows when they come — and their other distinct test items are relevant.
 
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -52,8 +59,21 @@ impl Split {
 pub struct TrainTest {
     /// users × items, weights summed.
     pub train: Csr,
-    /// Relevant items per user (sorted); empty for users not evaluated.
+    /// Relevant items per user with training history (sorted); empty for
+    /// users not evaluated.
     pub relevant: Vec<Vec<u32>>,
+    /// Users with test items and no training history, by user index.
+    pub cold: Vec<ColdUser>,
+}
+
+/// A customer with test interactions but no training history.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ColdUser {
+    pub user: u32,
+    /// The first item they touched in the test period.
+    pub arrival: u32,
+    /// Their other distinct test items (sorted).
+    pub relevant: Vec<u32>,
 }
 
 impl TrainTest {
@@ -133,9 +153,17 @@ pub fn split(data: &Interactions, how: &Split) -> Result<TrainTest, RecError> {
     }
     let train = data.matrix_of((0..n).filter(|&r| !is_test[r]));
     let mut relevant: Vec<Vec<u32>> = vec![Vec::new(); data.n_users()];
+    // Cold users' first test interaction by (time, item), and their items.
+    let mut arrival: Vec<Option<(i64, u32)>> = vec![None; data.n_users()];
     for r in (0..n).filter(|&r| is_test[r]) {
         let (u, i) = (data.users[r] as usize, data.items[r]);
-        if !train.contains(u, i) {
+        if train.row_len(u) == 0 {
+            let key = (data.times.as_ref().map_or(0, |t| t[r]), i);
+            if arrival[u].is_none_or(|a| key < a) {
+                arrival[u] = Some(key);
+            }
+            relevant[u].push(i);
+        } else if !train.contains(u, i) {
             relevant[u].push(i);
         }
     }
@@ -143,7 +171,22 @@ pub fn split(data: &Interactions, how: &Split) -> Result<TrainTest, RecError> {
         r.sort_unstable();
         r.dedup();
     }
-    Ok(TrainTest { train, relevant })
+    let mut cold = Vec::new();
+    for (u, first) in arrival.iter().enumerate() {
+        let Some((_, item)) = first else { continue };
+        let mut items = std::mem::take(&mut relevant[u]);
+        items.retain(|i| i != item);
+        cold.push(ColdUser {
+            user: u as u32,
+            arrival: *item,
+            relevant: items,
+        });
+    }
+    Ok(TrainTest {
+        train,
+        relevant,
+        cold,
+    })
 }
 
 #[cfg(test)]
@@ -158,6 +201,7 @@ mod tests {
             times: Some(vec![10, 30, 30, 5, 50]),
             user_labels: vec!["a".into(), "b".into()],
             item_labels: vec!["x".into(), "y".into(), "z".into()],
+            ..Default::default()
         }
     }
 
@@ -181,6 +225,32 @@ mod tests {
             "item 2 was already in b's train row"
         );
         assert_eq!(tt.users_evaluated(), 1);
+    }
+
+    #[test]
+    fn users_without_training_history_are_cold_with_an_arrival_item() {
+        // User c (index 2) first appears after the cut: items 1 (t=40) then 0 and 2 (t=60).
+        let mut d = data();
+        d.users.extend([2, 2, 2]);
+        d.items.extend([0, 1, 2]);
+        d.weights.extend([1.0; 3]);
+        d.times.as_mut().unwrap().extend([60, 40, 60]);
+        d.user_labels.push("c".into());
+        let tt = split(&d, &Split::Temporal { cut: 20 }).unwrap();
+        assert!(tt.relevant[2].is_empty(), "not among the warm users");
+        assert_eq!(
+            tt.users_evaluated(),
+            2,
+            "a and b are warm and evaluated, c is not"
+        );
+        assert_eq!(
+            tt.cold,
+            vec![ColdUser {
+                user: 2,
+                arrival: 1,
+                relevant: vec![0, 2]
+            }]
+        );
     }
 
     #[test]

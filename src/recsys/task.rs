@@ -55,10 +55,13 @@ impl Pipeline for RecommendRequest {
 
     fn inputs(&self, reporter: &Reporter) -> Result<Arc<Interactions>, TaskError> {
         reporter.progress(None, "building the interaction matrix");
-        Ok(Arc::new(Interactions::from_dataset(
-            &self.dataset,
-            &self.matrix,
-        )?))
+        let mut data = Interactions::from_dataset(&self.dataset, &self.matrix)?;
+        // Categories for the new-customer fallback: the data's own, else an
+        // items.csv beside it.
+        if let Some(catalogue) = crate::data::catalogue::Catalogue::beside(&self.dataset.path) {
+            data.fill_categories(&catalogue);
+        }
+        Ok(Arc::new(data))
     }
 
     fn fit(
@@ -74,8 +77,7 @@ impl Pipeline for RecommendRequest {
             &self.split,
             params,
             &self.options,
-            reporter.cancel_token(),
-            reporter.epoch_sink(),
+            reporter,
         )?;
         Ok((
             record(&trained, data.clone()),
@@ -111,6 +113,19 @@ pub fn record(t: &Trained, data: DataFingerprint) -> RunRecord {
     let mut r = attempt_record(&t.params, &t.options, &t.split, data);
     r.curve = t.epochs.clone();
     r.metrics = t.metrics.to_map();
+    r.metrics
+        .insert("users".into(), t.metrics.users_evaluated as f64);
+    if let Some(cold) = &t.cold {
+        r.metrics
+            .insert("new_customers".into(), cold.customers as f64);
+        r.metrics.insert(
+            "new_customers_evaluated".into(),
+            cold.metrics.users_evaluated as f64,
+        );
+        for (name, value) in cold.metrics.to_map() {
+            r.metrics.insert(format!("new_customers_{name}"), value);
+        }
+    }
     r.fit_secs = t.fit_secs;
     r.note = t
         .stopped_early

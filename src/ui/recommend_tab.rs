@@ -65,8 +65,15 @@ pub(crate) struct RecommendTab {
     /// Replace customer ids by salted hashes in the export.
     pub pseudonymise: bool,
     pub message: Option<String>,
+    /// A new customer's basket (item indices of the explored model).
+    pub basket: Vec<u32>,
+    pub basket_input: String,
+    /// The basket's list, kept until the basket or the model changes.
+    basket_recs: Option<BasketList>,
     images: ImageCache,
 }
+
+type BasketList = (Vec<u32>, Arc<Trained>, Vec<crate::recsys::Recommendation>);
 
 impl Default for RecommendSettings {
     fn default() -> Self {
@@ -105,6 +112,9 @@ impl Default for RecommendTab {
             export_path: "recommendations.csv".into(),
             pseudonymise: false,
             message: None,
+            basket: Vec::new(),
+            basket_input: String::new(),
+            basket_recs: None,
             images: ImageCache::default(),
         }
     }
@@ -172,10 +182,24 @@ impl RecommendSettings {
 impl RecommendTab {
     /// Show a trained model (a new run, or one reopened from the Runs tab).
     pub fn explore(&mut self, t: Arc<Trained>) {
+        // A basket is item indices of one model's catalogue.
+        if self
+            .explored
+            .as_ref()
+            .is_none_or(|old| old.data.item_labels != t.data.item_labels)
+        {
+            self.basket.clear();
+        }
         self.curve = t.epochs.clone();
         self.explored = Some(t);
         self.selected_user = None;
         self.selected_item = None;
+    }
+
+    pub fn add_to_basket(&mut self, item: u32) {
+        if !self.basket.contains(&item) {
+            self.basket.push(item);
+        }
     }
 
     pub fn on_event(&mut self, event: &Event, bench: &Workbench) {
@@ -433,6 +457,7 @@ impl RecommendTab {
                     "coverage".into(),
                     "novelty".into(),
                     "users".into(),
+                    "new customers".into(),
                     "fit s".into(),
                     String::new(),
                 ],
@@ -455,9 +480,20 @@ impl RecommendTab {
                                 format!("{v:.4}")
                             });
                         }
+                        let new_customers = match (
+                            r.metrics.get("new_customers"),
+                            r.metrics.get(&format!("new_customers_hr@{row_k}")),
+                        ) {
+                            (Some(n), Some(hr)) => format!("{n} · HR {hr:.4}"),
+                            (Some(n), None) => format!("{n}"),
+                            _ => "–".into(),
+                        };
                         match model {
                             Some(RunModel::Recommender(t)) => {
                                 ui.label(t.metrics.users_evaluated.to_string());
+                                ui.label(new_customers).on_hover_text(
+                                    "Customers with no training history (first seen in the test period), shown the bestsellers (of the category of the first item they touched, when items have categories); HR@k over those who touched more items. The other columns cover customers with history.",
+                                );
                                 ui.label(format!("{:.2}", r.fit_secs));
                                 let current =
                                     self.explored.as_ref().is_some_and(|x| Arc::ptr_eq(x, t));
@@ -470,6 +506,7 @@ impl RecommendTab {
                             }
                             _ => {
                                 ui.label("");
+                                ui.label(new_customers);
                                 ui.label(format!("{:.2}", r.fit_secs));
                             }
                         }
@@ -556,6 +593,63 @@ fn explorer_ui(
     ui.add_space(8.0);
     ui.separator();
     ui.heading(format!("Explore: {}", t.params.label()));
+    customer_picker_ui(state, &t, ui);
+    ui.horizontal(|ui| {
+        ui.label("Export every customer's top-k to");
+        ui.add(egui::TextEdit::singleline(&mut state.export_path).desired_width(240.0));
+        let export = JobKind::Export(ExportKind::Recommendations);
+        if ctx.bench.jobs().is_active(export) {
+            ui.spinner();
+            if ui.button("Cancel export").clicked() {
+                ctx.send(Command::Cancel(export));
+            }
+        } else if ui.button("Export CSV").clicked() {
+            ctx.send(Command::ExportRecommendations {
+                trained: Arc::clone(&t),
+                path: PathBuf::from(state.export_path.trim()),
+                pseudonymise: state.pseudonymise,
+            });
+        }
+        ui.checkbox(&mut state.pseudonymise, "Pseudonymise customer ids")
+            .on_hover_text(super::PSEUDONYM_TIP);
+    });
+    match state.selected_user {
+        Some(user) => customer_ui(state, &t, catalogue, user, ui),
+        None => {
+            ui.label("Type a customer id above to see their history and recommendations, or build a new customer's basket below.");
+        }
+    }
+    basket_ui(state, &t, catalogue, ui);
+    if let Some(item) = state.selected_item {
+        ui.add_space(6.0);
+        ui.horizontal(|ui| {
+            ui.label(
+                egui::RichText::new(format!("Similar to {}", item_label(&t, catalogue, item)))
+                    .strong(),
+            );
+            if ui
+                .small_button("+ basket")
+                .on_hover_text("Add this item to the new customer's basket")
+                .clicked()
+            {
+                state.add_to_basket(item);
+            }
+        });
+        ui.horizontal_wrapped(|ui| {
+            for (j, s) in t.model.similar_items(item, 8) {
+                ui.vertical(|ui| {
+                    state
+                        .images
+                        .thumbnail_ui(ui, catalogue, &t.data.item_labels[j as usize]);
+                    ui.label(format!("{} ({s:.3})", t.data.item_labels[j as usize]));
+                });
+            }
+        });
+    }
+}
+
+/// Type an id (an exact one selects at once) or click one of the matches.
+fn customer_picker_ui(state: &mut RecommendTab, t: &Trained, ui: &mut egui::Ui) {
     ui.horizontal(|ui| {
         ui.label("Customer:");
         ui.add(
@@ -564,7 +658,6 @@ fn explorer_ui(
                 .desired_width(140.0),
         );
         let query = state.user_query.trim();
-        // An exact id selects the customer straight away.
         if let Some(u) = t.data.user_index(query) {
             if state.selected_user != Some(u) {
                 state.selected_user = Some(u);
@@ -595,136 +688,214 @@ fn explorer_ui(
             }
         }
     });
-    ui.horizontal(|ui| {
-        ui.label("Export every customer's top-k to");
-        ui.add(egui::TextEdit::singleline(&mut state.export_path).desired_width(240.0));
-        let export = JobKind::Export(ExportKind::Recommendations);
-        if ctx.bench.jobs().is_active(export) {
-            ui.spinner();
-            if ui.button("Cancel export").clicked() {
-                ctx.send(Command::Cancel(export));
-            }
-        } else if ui.button("Export CSV").clicked() {
-            ctx.send(Command::ExportRecommendations {
-                trained: Arc::clone(&t),
-                path: PathBuf::from(state.export_path.trim()),
-                pseudonymise: state.pseudonymise,
-            });
-        }
-        ui.checkbox(&mut state.pseudonymise, "Pseudonymise customer ids")
-            .on_hover_text(super::PSEUDONYM_TIP);
-    });
-    let Some(user) = state.selected_user else {
-        ui.label("Type a customer id above to see their history and recommendations.");
-        return;
-    };
-    let k = t.options.k;
-    let recs = t.recommend(user, k, 3);
+}
+
+/// A customer's history beside their list (the fallback, said so, for a new customer).
+fn customer_ui(
+    state: &mut RecommendTab,
+    t: &Trained,
+    catalogue: Option<&Catalogue>,
+    user: u32,
+    ui: &mut egui::Ui,
+) {
+    let recs = t.recommend(user, t.options.k, 3);
     let history = t.train.row(user as usize);
+    let name = t.data.user_labels[user as usize].clone();
+    let note = t.source_of(user).note();
     ui.columns(2, |cols| {
         let ui = &mut cols[0];
         ui.label(
-            egui::RichText::new(format!(
-                "History of {} ({} items)",
-                t.data.user_labels[user as usize],
-                history.0.len()
-            ))
-            .strong(),
+            egui::RichText::new(format!("History of {name} ({} items)", history.0.len())).strong(),
         );
+        if history.0.is_empty() {
+            ui.label("No training history: this customer first appears in the test period.");
+        }
         egui::ScrollArea::vertical()
             .id_salt("history")
             .max_height(320.0)
             .show(ui, |ui| {
                 for (&item, &w) in history.0.iter().zip(history.1) {
                     ui.horizontal(|ui| {
-                        state.images.thumbnail_ui(
-                            ui,
-                            catalogue,
-                            &t.data.item_labels[item as usize],
-                        );
-                        if ui
-                            .selectable_label(
-                                state.selected_item == Some(item),
-                                item_label(&t, catalogue, item),
-                            )
-                            .clicked()
-                        {
-                            state.selected_item = Some(item);
-                        }
+                        item_row_ui(state, t, catalogue, item, ui);
                         ui.label(egui::RichText::new(format!("weight {w}")).weak());
                     });
                 }
             });
         let ui = &mut cols[1];
-        ui.label(
-            egui::RichText::new(format!(
-                "Recommendations for {}",
-                t.data.user_labels[user as usize]
-            ))
-            .strong(),
-        );
-        egui::ScrollArea::vertical()
-            .id_salt("recs")
-            .max_height(320.0)
-            .show(ui, |ui| {
-                for (rank, rec) in recs.iter().enumerate() {
-                    ui.horizontal(|ui| {
-                        state.images.thumbnail_ui(
-                            ui,
-                            catalogue,
-                            &t.data.item_labels[rec.item as usize],
-                        );
-                        ui.vertical(|ui| {
+        ui.label(egui::RichText::new(format!("Recommendations for {name}")).strong());
+        if !note.is_empty() {
+            ui.colored_label(ui.visuals().warn_fg_color, note.as_str());
+        }
+        rec_list_ui(state, t, catalogue, &recs, "recs", ui);
+    });
+}
+
+/// One item: its picture, a selectable label, and "+ basket".
+fn item_row_ui(
+    state: &mut RecommendTab,
+    t: &Trained,
+    catalogue: Option<&Catalogue>,
+    item: u32,
+    ui: &mut egui::Ui,
+) {
+    state
+        .images
+        .thumbnail_ui(ui, catalogue, &t.data.item_labels[item as usize]);
+    if ui
+        .selectable_label(
+            state.selected_item == Some(item),
+            item_label(t, catalogue, item),
+        )
+        .clicked()
+    {
+        state.selected_item = Some(item);
+    }
+    if ui
+        .small_button("+")
+        .on_hover_text("Add to the new customer's basket")
+        .clicked()
+    {
+        state.add_to_basket(item);
+    }
+}
+
+/// A ranked list with the reason behind each item.
+fn rec_list_ui(
+    state: &mut RecommendTab,
+    t: &Trained,
+    catalogue: Option<&Catalogue>,
+    recs: &[crate::recsys::Recommendation],
+    id: &str,
+    ui: &mut egui::Ui,
+) {
+    egui::ScrollArea::vertical()
+        .id_salt(id)
+        .max_height(320.0)
+        .show(ui, |ui| {
+            for (rank, rec) in recs.iter().enumerate() {
+                ui.horizontal(|ui| {
+                    state.images.thumbnail_ui(
+                        ui,
+                        catalogue,
+                        &t.data.item_labels[rec.item as usize],
+                    );
+                    ui.vertical(|ui| {
+                        ui.horizontal(|ui| {
                             if ui
                                 .selectable_label(
                                     state.selected_item == Some(rec.item),
-                                    format!(
-                                        "{}. {}",
-                                        rank + 1,
-                                        item_label(&t, catalogue, rec.item)
-                                    ),
+                                    format!("{}. {}", rank + 1, item_label(t, catalogue, rec.item)),
                                 )
                                 .clicked()
                             {
                                 state.selected_item = Some(rec.item);
                             }
-                            let because = if rec.because.is_empty() {
-                                "popular with many customers".to_owned()
-                            } else {
-                                rec.because
-                                    .iter()
-                                    .map(|(i, c)| {
-                                        format!("{} ({c:.3})", t.data.item_labels[*i as usize])
-                                    })
-                                    .collect::<Vec<_>>()
-                                    .join(", ")
-                            };
-                            ui.label(
-                                egui::RichText::new(format!(
-                                    "score {:.4} · because of {because}",
-                                    rec.score
-                                ))
-                                .small(),
-                            );
+                            if ui
+                                .small_button("+")
+                                .on_hover_text("Add to the new customer's basket")
+                                .clicked()
+                            {
+                                state.add_to_basket(rec.item);
+                            }
                         });
+                        let because = if rec.because.is_empty() {
+                            "popular with many customers".to_owned()
+                        } else {
+                            rec.because
+                                .iter()
+                                .map(|(i, c)| {
+                                    format!("{} ({c:.3})", t.data.item_labels[*i as usize])
+                                })
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        };
+                        ui.label(
+                            egui::RichText::new(format!(
+                                "score {:.4} · because of {because}",
+                                rec.score
+                            ))
+                            .small(),
+                        );
                     });
-                }
-            });
-    });
-    if let Some(item) = state.selected_item {
-        ui.add_space(6.0);
-        ui.label(
-            egui::RichText::new(format!("Similar to {}", item_label(&t, catalogue, item))).strong(),
-        );
-        ui.horizontal_wrapped(|ui| {
-            for (j, s) in t.model.similar_items(item, 8) {
-                ui.vertical(|ui| {
-                    state
-                        .images
-                        .thumbnail_ui(ui, catalogue, &t.data.item_labels[j as usize]);
-                    ui.label(format!("{} ({s:.3})", t.data.item_labels[j as usize]));
                 });
             }
         });
+}
+
+/// A customer the model has never seen: their basket, typed or clicked,
+/// and their recommendations at once (no retraining).
+fn basket_ui(
+    state: &mut RecommendTab,
+    t: &Arc<Trained>,
+    catalogue: Option<&Catalogue>,
+    ui: &mut egui::Ui,
+) {
+    ui.add_space(8.0);
+    ui.label(egui::RichText::new("A new customer's basket").strong())
+        .on_hover_text("Items a customer the model has never seen looked at or bought: their recommendations follow at once, item kNN and EASE by their formula, ALS and BPR by one least-squares fold-in with the item factors fixed");
+    ui.horizontal_wrapped(|ui| {
+        let response = ui.add(
+            egui::TextEdit::singleline(&mut state.basket_input)
+                .hint_text("item ids, comma-separated, then Enter")
+                .desired_width(220.0),
+        );
+        let enter = response.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+        if ui.button("Add").clicked() || enter {
+            let typed = std::mem::take(&mut state.basket_input);
+            let mut unknown = Vec::new();
+            for id in typed.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                match t.data.item_labels.iter().position(|l| l == id) {
+                    Some(i) => state.add_to_basket(i as u32),
+                    None => unknown.push(id.to_owned()),
+                }
+            }
+            state.message = (!unknown.is_empty())
+                .then(|| format!("Not in the training data's items: {}", unknown.join(", ")));
+        }
+        let mut remove = None;
+        for &item in &state.basket {
+            if ui
+                .small_button(format!("{} ×", t.data.item_labels[item as usize]))
+                .on_hover_text("Remove from the basket")
+                .clicked()
+            {
+                remove = Some(item);
+            }
+        }
+        if let Some(item) = remove {
+            state.basket.retain(|i| *i != item);
+        }
+        if !state.basket.is_empty() && ui.small_button("Clear").clicked() {
+            state.basket.clear();
+        }
+    });
+    if state.basket.is_empty() {
+        ui.label(
+            egui::RichText::new("Click + beside any item, or type ids, to build a basket.").weak(),
+        );
+        return;
     }
+    // Scored only when the basket or the model changes.
+    let fresh = state
+        .basket_recs
+        .as_ref()
+        .is_some_and(|(b, m, _)| *b == state.basket && Arc::ptr_eq(m, t));
+    if !fresh {
+        let basket: Vec<(u32, f32)> = state.basket.iter().map(|&i| (i, 1.0)).collect();
+        let recs = t.recommend_basket(&basket, t.options.k, 3);
+        state.basket_recs = Some((state.basket.clone(), Arc::clone(t), recs));
+    }
+    let recs = state
+        .basket_recs
+        .as_ref()
+        .map(|(_, _, r)| r.clone())
+        .unwrap_or_default();
+    ui.label(
+        egui::RichText::new(format!(
+            "Recommendations for this basket ({} items)",
+            state.basket.len()
+        ))
+        .strong(),
+    );
+    rec_list_ui(state, t, catalogue, &recs, "basket_recs", ui);
 }

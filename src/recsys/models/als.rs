@@ -348,6 +348,22 @@ impl Model for Als {
         self.factors.similar_items(item, n)
     }
 
+    /// One least-squares solve with the item factors fixed, the confidence of
+    /// a basket item `alpha × weight` as in training.
+    fn basket_scores(&self, row: (&[u32], &[f32]), out: &mut [f32]) {
+        let dim = self.factors.dim;
+        let yty: Vec<f64> = self.yty.iter().map(|&v| f64::from(v)).collect();
+        let alpha = f64::from(self.alpha);
+        match self
+            .factors
+            .fold_in(dim, &yty, self.regularization, row, &|w| {
+                alpha * f64::from(w)
+            }) {
+            Some(x) => self.factors.score_folded(&x, &|_| 0.0, out),
+            None => out.fill(0.0),
+        }
+    }
+
     /// Hu et al. section 5: with `W_u = YᵀY + λI + Yᵀ(C_u − I)Y`, the score is
     /// `Σ_j c_uj · y_jᵀ W_u⁻¹ y_i`; each history item's term is its contribution.
     fn explain(&self, _user: u32, row: (&[u32], &[f32]), item: u32, n: usize) -> Vec<(u32, f32)> {

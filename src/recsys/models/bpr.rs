@@ -29,6 +29,13 @@ const LOSS_SAMPLE_EVERY: usize = 16;
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Bpr {
     pub factors: Factors,
+    /// λ of the basket fold-in (the training regularisation).
+    #[serde(default = "default_fold_in_regularization")]
+    pub regularization: f32,
+}
+
+fn default_fold_in_regularization() -> f32 {
+    BprParams::default().regularization
 }
 
 /// Shared mutable factors for Hogwild updates.
@@ -106,6 +113,7 @@ impl Bpr {
                         users: users.clone(),
                         items: items.clone(),
                     },
+                    regularization: params.regularization,
                 };
                 ctx.validate.map(|v| v(&snapshot))
             } else {
@@ -123,6 +131,7 @@ impl Bpr {
         }
         Ok(Self {
             factors: Factors { dim, users, items },
+            regularization: params.regularization,
         })
     }
 }
@@ -368,6 +377,25 @@ impl Model for Bpr {
         self.factors.similar_items(item, n)
     }
 
+    /// The least-squares fold-in on BPR's item factors (without the bias
+    /// component), confidence `1 + weight` for basket items; the item bias
+    /// is added back to the score.
+    fn basket_scores(&self, row: (&[u32], &[f32]), out: &mut [f32]) {
+        let dims = self.factors.dim - 1;
+        let yty = self.factors.item_gram(dims);
+        let reg = self.regularization.max(1e-6);
+        match self
+            .factors
+            .fold_in(dims, &yty, reg, row, &|w| 1.0 + f64::from(w))
+        {
+            Some(x) => {
+                let bias = |i: usize| self.factors.item(i)[dims];
+                self.factors.score_folded(&x, &bias, out);
+            }
+            None => out.fill(0.0),
+        }
+    }
+
     /// BPR's score has no exact per-item decomposition: a history item's share
     /// is its interaction weight times the cosine between its factors and the
     /// recommended item's.
@@ -422,6 +450,7 @@ mod tests {
                 let pool = crate::task::thread_pool(1).expect("pool");
                 let cancel = CancelToken::new();
                 let ctx = FitContext {
+                    on_progress: &|_, _| {},
                     cancel: &cancel,
                     on_epoch: &|_| {},
                     validate: None,

@@ -317,24 +317,18 @@ fn gram_block<const FMA: bool>(block: &[f32], dim: usize, g: &mut [f32]) {
     }
 }
 
-/// In-place Cholesky factorisation of a symmetric positive definite `n × n`
-/// matrix (lower triangle holds L). Returns false when not positive definite.
+/// In-place Cholesky factorisation of a small symmetric positive definite
+/// `n × n` matrix (lower triangle holds L): the factor models' per-row
+/// systems. Returns false when not positive definite. (EASE's large one is
+/// faer's, in `ease.rs`.)
 pub fn cholesky(a: &mut [f64], n: usize) -> bool {
-    cholesky_cancellable(a, n, &|| false) == Some(true)
-}
-
-/// [`cholesky`] that polls `cancelled` every column; `None` when it stopped.
-pub fn cholesky_cancellable(a: &mut [f64], n: usize, cancelled: &dyn Fn() -> bool) -> Option<bool> {
     for j in 0..n {
-        if j % 16 == 0 && cancelled() {
-            return None;
-        }
         let mut d = a[j * n + j];
         for k in 0..j {
             d -= a[j * n + k] * a[j * n + k];
         }
         if d <= 0.0 || !d.is_finite() {
-            return Some(false);
+            return false;
         }
         let d = d.sqrt();
         a[j * n + j] = d;
@@ -346,7 +340,7 @@ pub fn cholesky_cancellable(a: &mut [f64], n: usize, cancelled: &dyn Fn() -> boo
             a[i * n + j] = s / d;
         }
     }
-    Some(true)
+    true
 }
 
 /// Solve `L Lᵀ x = b` given the factor from [`cholesky`].

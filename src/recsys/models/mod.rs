@@ -27,6 +27,14 @@ pub trait Model: Send + Sync {
     /// with their contributions, largest first.
     fn explain(&self, user: u32, row: (&[u32], &[f32]), item: u32, n: usize) -> Vec<(u32, f32)>;
 
+    /// Scores of every item for a customer the model has not seen, whose
+    /// basket is `row`. Models that score from the history row (popular,
+    /// item kNN, EASE) score it as they score any customer; factor models
+    /// override this with a fold-in.
+    fn basket_scores(&self, row: (&[u32], &[f32]), out: &mut [f32]) {
+        self.scores(u32::MAX, row, out);
+    }
+
     /// A copy of the fitted state, for saving in a workspace.
     fn snapshot(&self) -> ModelSnapshot;
 }
@@ -87,6 +95,8 @@ pub type Validator<'a> = &'a (dyn Fn(&dyn Model) -> (String, f64) + Sync);
 pub struct FitContext<'a> {
     pub cancel: &'a CancelToken,
     pub on_epoch: EpochSink<'a>,
+    /// Progress within a fit that has no epochs (EASE's inverse).
+    pub on_progress: &'a (dyn Fn(f32, &str) + Sync),
     /// Validation metric of an intermediate model.
     pub validate: Option<Validator<'a>>,
     pub pool: &'a rayon::ThreadPool,
@@ -190,6 +200,66 @@ impl Factors {
         let x = self.user(u);
         for (i, o) in out.iter_mut().enumerate() {
             *o = linalg::dot(x, self.item(i));
+        }
+    }
+
+    /// `YᵀY` over the first `dims` components of the item factors.
+    pub fn item_gram(&self, dims: usize) -> Vec<f64> {
+        let mut g = vec![0f64; dims * dims];
+        for i in 0..self.n_items() {
+            let y = &self.item(i)[..dims];
+            for a in 0..dims {
+                let ya = f64::from(y[a]);
+                for b in 0..dims {
+                    g[a * dims + b] += ya * f64::from(y[b]);
+                }
+            }
+        }
+        g
+    }
+
+    /// A new customer's factors from their basket `row`, the item factors
+    /// fixed (implicit's `recalculate_user`): one weighted least-squares
+    /// solve `x = W⁻¹ Σ_j c_j y_j` with `W = YᵀY + λI + Σ_j (c_j − 1) y_j y_jᵀ`
+    /// over the first `dims` components; `c_j = confidence(weight_j)`,
+    /// unobserved items have confidence 1 and preference 0. `None` when `W`
+    /// is not positive definite.
+    pub fn fold_in(
+        &self,
+        dims: usize,
+        yty: &[f64],
+        regularization: f32,
+        row: (&[u32], &[f32]),
+        confidence: &dyn Fn(f32) -> f64,
+    ) -> Option<Vec<f64>> {
+        let mut w = yty.to_vec();
+        for d in 0..dims {
+            w[d * dims + d] += f64::from(regularization);
+        }
+        let mut rhs = vec![0f64; dims];
+        for (&j, &x) in row.0.iter().zip(row.1) {
+            let c = confidence(x);
+            let y = &self.item(j as usize)[..dims];
+            for a in 0..dims {
+                let ya = f64::from(y[a]);
+                rhs[a] += c * ya;
+                for b in 0..dims {
+                    w[a * dims + b] += (c - 1.0) * ya * f64::from(y[b]);
+                }
+            }
+        }
+        if !linalg::cholesky(&mut w, dims) {
+            return None;
+        }
+        linalg::cholesky_solve(&w, dims, &mut rhs);
+        Some(rhs)
+    }
+
+    /// `out[i] = x · y_i[..x.len()] + extra(i)`.
+    pub fn score_folded(&self, x: &[f64], extra: &dyn Fn(usize) -> f32, out: &mut [f32]) {
+        let x: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+        for (i, o) in out.iter_mut().enumerate() {
+            *o = linalg::dot(&x, &self.item(i)[..x.len()]) + extra(i);
         }
     }
 
