@@ -12,6 +12,7 @@ pub mod params;
 pub mod recsys;
 pub mod runs;
 pub mod segment;
+pub mod session;
 pub mod task;
 pub mod text;
 #[cfg(feature = "gui")]

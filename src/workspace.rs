@@ -55,6 +55,9 @@ pub struct SavedTrainSet {
     pub item_categories: Vec<Option<u32>>,
     #[serde(default)]
     pub category_labels: Vec<String>,
+    /// Item text, brand and price (content similarity is rebuilt from them).
+    #[serde(default)]
+    pub attributes: crate::recsys::content::ItemAttributes,
 }
 
 /// A trained recommender, enough to explore and export it again.
@@ -69,6 +72,8 @@ pub struct SavedRecommender {
     pub metrics: Metrics,
     #[serde(default)]
     pub cold: Option<ColdStart>,
+    #[serde(default)]
+    pub new_items: Option<crate::recsys::new_items::NewItemsReport>,
     pub epochs: Vec<EpochEvent>,
     pub fit_secs: f64,
     pub stopped_early: Option<usize>,
@@ -111,6 +116,29 @@ impl PartialEq for SavedSegments {
     }
 }
 
+type SessionDatas = Vec<
+    Option<(
+        Arc<crate::session::protocol::SessionData>,
+        Arc<crate::session::index::SessionIndex>,
+    )>,
+>;
+
+/// A session model: its filtered, split sessions (shared by the runs on the
+/// same split) and what refits it. The index and the model are rebuilt on
+/// open (they are deterministic and take well under a second per 10⁵
+/// sessions).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SavedSession {
+    pub run_id: u64,
+    /// Index into [`Workspace::session_sets`].
+    pub sessions: usize,
+    pub params: crate::session::params::SessionParams,
+    pub options: crate::session::task::SessionOptions,
+    pub metrics: crate::session::evaluate::SessionMetrics,
+    pub fit_secs: f64,
+    pub eval_secs: f64,
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Workspace {
@@ -120,6 +148,8 @@ pub struct Workspace {
     pub recommenders: Vec<SavedRecommender>,
     pub sentiments: Vec<SavedSentiment>,
     pub segments: Vec<SavedSegments>,
+    pub session_sets: Vec<crate::session::protocol::SessionData>,
+    pub session_models: Vec<SavedSession>,
     /// Salt of the pseudonymised exports, kept so the same customer gets the
     /// same pseudonym in every export from this workspace.
     pub pseudonym_salt: String,
@@ -263,7 +293,11 @@ impl Workspace {
         self.recommenders.clear();
         self.sentiments.clear();
         self.segments.clear();
+        self.session_sets.clear();
+        self.session_models.clear();
         let mut shared: Vec<(Arc<Interactions>, usize)> = Vec::new();
+        let mut shared_sessions: Vec<(Arc<crate::session::protocol::SessionData>, usize)> =
+            Vec::new();
         for entry in &history.entries {
             self.runs.push(entry.record.clone());
             let t = match &entry.model {
@@ -281,6 +315,30 @@ impl Workspace {
                     self.segments.push(SavedSegments {
                         run_id: entry.record.id,
                         fit: (**fit).clone(),
+                    });
+                    continue;
+                }
+                Some(RunModel::Session(t)) => {
+                    let sessions = match shared_sessions
+                        .iter()
+                        .find(|(d, _)| Arc::ptr_eq(d, &t.data))
+                    {
+                        Some((_, i)) => *i,
+                        None => {
+                            self.session_sets.push((*t.data).clone());
+                            shared_sessions
+                                .push((Arc::clone(&t.data), self.session_sets.len() - 1));
+                            self.session_sets.len() - 1
+                        }
+                    };
+                    self.session_models.push(SavedSession {
+                        run_id: entry.record.id,
+                        sessions,
+                        params: t.params.clone(),
+                        options: t.options.clone(),
+                        metrics: t.metrics.clone(),
+                        fit_secs: t.fit_secs,
+                        eval_secs: t.eval_secs,
                     });
                     continue;
                 }
@@ -302,6 +360,7 @@ impl Workspace {
                         cold_users: t.cold_users.clone(),
                         item_categories: t.data.item_categories.clone(),
                         category_labels: t.data.category_labels.clone(),
+                        attributes: t.data.attributes.clone(),
                     });
                     shared.push((Arc::clone(&t.data), self.train_sets.len() - 1));
                     self.train_sets.len() - 1
@@ -315,6 +374,7 @@ impl Workspace {
                 model: t.model.snapshot(),
                 metrics: t.metrics.clone(),
                 cold: t.cold.clone(),
+                new_items: t.new_items.clone(),
                 epochs: t.epochs.clone(),
                 fit_secs: t.fit_secs,
                 stopped_early: t.stopped_early,
@@ -327,6 +387,7 @@ impl Workspace {
     pub fn history(&self) -> (RunHistory, Vec<String>) {
         let mut warnings = Vec::new();
         let mut datas: Vec<Option<Arc<Interactions>>> = vec![None; self.train_sets.len()];
+        let mut session_datas: SessionDatas = vec![None; self.session_sets.len()];
         let mut history = RunHistory::default();
         for record in &self.runs {
             let mut model = self
@@ -342,6 +403,12 @@ impl Workspace {
                 });
             if let Some(s) = self.segments.iter().find(|s| s.run_id == record.id) {
                 model = Some(RunModel::Segments(Arc::new(s.fit.clone())));
+            }
+            if let Some(s) = self.session_models.iter().find(|s| s.run_id == record.id) {
+                match self.restore_session(s, &mut session_datas) {
+                    Ok(t) => model = Some(RunModel::Session(Arc::new(t))),
+                    Err(e) => warnings.push(format!("run {}: {e}", record.id)),
+                }
             }
             if let Some(s) = self.sentiments.iter().find(|s| s.run_id == record.id) {
                 let mut run = s.run.clone();
@@ -380,12 +447,23 @@ impl Workspace {
                     item_labels: set.item_labels.clone(),
                     item_categories: set.item_categories.clone(),
                     category_labels: set.category_labels.clone(),
+                    attributes: set.attributes.clone(),
                     ..Default::default()
                 })
             })
             .clone();
+        let content = crate::recsys::content::ContentIndex::build(
+            &data,
+            &data.attributes,
+            &crate::task::CancelToken::new(),
+        )
+        .map_err(|_| "cancelled")?
+        .map(Arc::new);
         let model = saved.model.clone().restore(&set.train)?;
         Ok(Trained {
+            item_is_untrained: crate::recsys::untrained_items(&set.train),
+            content,
+            new_items: saved.new_items.clone(),
             bestsellers: crate::recsys::cold::Bestsellers::new(&set.train, &data),
             cold: saved.cold.clone(),
             cold_users: set.cold_users.clone(),
@@ -401,6 +479,50 @@ impl Workspace {
             fit_secs: saved.fit_secs,
             stopped_early: saved.stopped_early,
         })
+    }
+
+    /// A session model refitted on its saved sessions.
+    fn restore_session(
+        &self,
+        saved: &SavedSession,
+        datas: &mut SessionDatas,
+    ) -> Result<crate::session::SessionTrained, String> {
+        use crate::params::Hyperparams;
+        let set = self
+            .session_sets
+            .get(saved.sessions)
+            .ok_or("missing session set")?;
+        let slot = datas.get_mut(saved.sessions).ok_or("missing session set")?;
+        let (data, index) = slot
+            .get_or_insert_with(|| {
+                let index = crate::session::index::SessionIndex::build(&set.train, set.n_items());
+                (Arc::new(set.clone()), Arc::new(index))
+            })
+            .clone();
+        if data
+            .train
+            .iter()
+            .chain(&data.test)
+            .any(|s| s.items.iter().any(|&i| i as usize >= data.n_items()))
+        {
+            return Err("its sessions name items it does not have".into());
+        }
+        let params = saved
+            .params
+            .clone()
+            .checked()
+            .map_err(|e| crate::params::joined(&e))?;
+        let model = crate::session::models::fit(&params, &data, &index);
+        Ok(crate::session::SessionTrained::new(
+            saved.params.clone(),
+            saved.options.clone(),
+            data,
+            index,
+            model,
+            saved.metrics.clone(),
+            saved.fit_secs,
+            saved.eval_secs,
+        ))
     }
 
     /// Where a data source is: absolute paths as saved, relative ones (from

@@ -11,6 +11,7 @@ pub mod profile;
 pub mod recommend;
 pub mod segment;
 pub mod sentiment;
+pub mod sessions;
 pub mod sweep;
 
 use crate::data::{load_dataset, Dataset, LoadOptions, Role};
@@ -83,6 +84,9 @@ pub struct RoleArgs {
     pub text_col: Option<String>,
     #[arg(long, value_name = "COLUMN")]
     pub label_col: Option<String>,
+    /// Time within the session (ms), added to the timestamp (DIGINETICA's timeframe).
+    #[arg(long, value_name = "COLUMN")]
+    pub offset_col: Option<String>,
     /// Keep order rows the default cleaning drops (no customer, quantity/price ≤ 0, cancelled).
     #[arg(long)]
     pub no_clean: bool,
@@ -103,6 +107,7 @@ impl RoleArgs {
             (Role::Category, &self.category_col),
             (Role::Text, &self.text_col),
             (Role::Label, &self.label_col),
+            (Role::Offset, &self.offset_col),
         ];
         LoadOptions {
             format: self.format.clone(),

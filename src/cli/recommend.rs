@@ -14,6 +14,9 @@ use crate::recsys::split::Split;
 use crate::recsys::task::RecommendRequest;
 use crate::recsys::Trained;
 use crate::runs::{RunModel, RunOutcome};
+use crate::session::params::{SessionKind, SessionParams};
+use crate::session::protocol::SessionProtocol;
+use crate::session::task::{SessionOptions, SessionRequest};
 use crate::task::{CancelToken, Reporter, TaskError};
 
 /// The recommender hyperparameter flags (each reaches the parameter of the
@@ -55,7 +58,7 @@ pub struct RecommenderFlags {
 
 impl RecommenderFlags {
     /// `params` with every given flag set.
-    pub fn apply(&self, params: &mut ModelParams) -> Result<(), String> {
+    pub fn apply<P: Hyperparams>(&self, params: &mut P) -> Result<(), String> {
         let number = |v: Option<f32>| v.map(|x| crate::params::parse_value(&x.to_string()));
         apply_flags(
             params,
@@ -79,12 +82,13 @@ impl RecommenderFlags {
 /// How a recommender is evaluated: split, k, seed, threads, filters.
 #[derive(Args, Debug, Clone)]
 pub struct EvalArgs {
-    /// leave-last-out, random or temporal:YYYY-MM-DD.
-    #[arg(long, default_value = "leave-last-out")]
-    pub split: String,
-    /// List length of the ranking metrics.
-    #[arg(long, default_value_t = 10)]
-    pub k: usize,
+    /// leave-last-out (default), random or temporal:YYYY-MM-DD; session
+    /// models: last-days:N (default last-days:7).
+    #[arg(long)]
+    pub split: Option<String>,
+    /// List length of the ranking metrics (default 10; session models 20).
+    #[arg(long)]
+    pub k: Option<usize>,
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
     #[arg(long, default_value_t = 2)]
@@ -98,9 +102,58 @@ pub struct EvalArgs {
     /// Drop items with fewer distinct users.
     #[arg(long, default_value_t = 1)]
     pub min_item_interactions: usize,
+    /// Session models: drop items with fewer views (session-rec's filter).
+    #[arg(long, default_value_t = 5)]
+    pub min_item_support: usize,
+    /// Session models: drop sessions with fewer views.
+    #[arg(long, default_value_t = 2)]
+    pub min_session_length: usize,
 }
 
 impl EvalArgs {
+    /// The customer split (default leave-last-out).
+    pub fn split(&self) -> &str {
+        self.split.as_deref().unwrap_or("leave-last-out")
+    }
+
+    /// The list length (default 10).
+    pub fn k(&self) -> usize {
+        self.k.unwrap_or(10)
+    }
+
+    /// The list length of session models (default 20, as session-rec).
+    pub fn session_k(&self) -> usize {
+        self.k.unwrap_or(20)
+    }
+
+    /// The session protocol: `last-days:N` (default 7) and the filters.
+    pub fn session_protocol(&self) -> Result<SessionProtocol, String> {
+        Ok(SessionProtocol {
+            test_days: match &self.split {
+                Some(s) => SessionProtocol::parse_split(s)?,
+                None => 7.0,
+            },
+            min_item_support: self.min_item_support,
+            min_session_length: self.min_session_length,
+        })
+    }
+
+    /// The session request for `params` on `dataset`.
+    pub fn session_request(
+        &self,
+        dataset: Arc<crate::data::Dataset>,
+        params: SessionParams,
+    ) -> Result<SessionRequest, String> {
+        Ok(SessionRequest {
+            dataset,
+            protocol: self.session_protocol()?,
+            params,
+            options: SessionOptions {
+                k: self.session_k(),
+            },
+        })
+    }
+
     /// The request for `params` on `dataset`, with early stopping `patience`.
     pub fn request(
         &self,
@@ -115,13 +168,13 @@ impl EvalArgs {
                 min_item_interactions: self.min_item_interactions,
                 ..Default::default()
             },
-            split: Split::parse(&self.split, self.seed)?,
+            split: Split::parse(self.split(), self.seed)?,
             params,
             options: TrainOptions {
                 seed: self.seed,
                 threads: self.threads,
                 validate_every: self.validate_every,
-                k: self.k,
+                k: self.k(),
                 patience,
             },
         })
@@ -132,8 +185,10 @@ impl EvalArgs {
 pub struct RecommendArgs {
     #[command(flatten)]
     pub data: DataArgs,
+    /// A customer recommender, or a session model (sknn, vsknn, stan, ar,
+    /// spop) that predicts the next view of anonymous sessions.
     #[arg(long, value_enum, default_value = "als")]
-    pub model: RecommenderKind,
+    pub model: RecommendModel,
     #[command(flatten)]
     pub hyper: RecommenderFlags,
     #[command(flatten)]
@@ -210,14 +265,53 @@ pub fn export(t: &Trained, args: &ExportArgs) -> Result<(), String> {
     .map_err(|e| e.to_string())
 }
 
+/// What `recommend --model` takes: a customer recommender or a session model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecommendModel {
+    Customers(RecommenderKind),
+    Sessions(SessionKind),
+}
+
+impl RecommendModel {
+    const ALL: [RecommendModel; 10] = [
+        RecommendModel::Customers(RecommenderKind::Popular),
+        RecommendModel::Customers(RecommenderKind::ItemKnn),
+        RecommendModel::Customers(RecommenderKind::Als),
+        RecommendModel::Customers(RecommenderKind::Bpr),
+        RecommendModel::Customers(RecommenderKind::Ease),
+        RecommendModel::Sessions(SessionKind::Sknn),
+        RecommendModel::Sessions(SessionKind::Vsknn),
+        RecommendModel::Sessions(SessionKind::Stan),
+        RecommendModel::Sessions(SessionKind::Ar),
+        RecommendModel::Sessions(SessionKind::Spop),
+    ];
+}
+
+impl clap::ValueEnum for RecommendModel {
+    fn value_variants<'a>() -> &'a [Self] {
+        &Self::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(match self {
+            RecommendModel::Customers(k) => k.name(),
+            RecommendModel::Sessions(k) => k.name(),
+        }))
+    }
+}
+
 pub fn run(args: &RecommendArgs) -> Result<(), String> {
-    let mut params = args.model.defaults();
+    let kind = match args.model {
+        RecommendModel::Customers(kind) => kind,
+        RecommendModel::Sessions(kind) => return super::sessions::run(args, kind),
+    };
+    let mut params = kind.defaults();
     args.hyper.apply(&mut params)?;
     params
         .check()
         .map_err(|e| TaskError::Params(e).to_string())?;
     // Refuse a bad split before reading the data.
-    Split::parse(&args.eval.split, args.eval.seed)?;
+    Split::parse(args.eval.split(), args.eval.seed)?;
     let dataset = Arc::new(args.data.load()?);
     let request = args.eval.request(dataset, params, 0)?;
     let cancel = CancelToken::new();
@@ -259,6 +353,20 @@ pub fn run(args: &RecommendArgs) -> Result<(), String> {
                 k = t.options.k
             );
         }
+        if let Some(n) = &t.new_items {
+            println!(
+                "new items: {} first seen after the cut ({} with content); {} later interactions of {} customers with history: content hr@{k} {:.4} mrr@{k} {:.4}, category popularity hr@{k} {:.4} mrr@{k} {:.4}",
+                n.items,
+                n.items_with_content,
+                n.cases,
+                n.customers,
+                n.content.hr,
+                n.content.mrr,
+                n.category_popularity.hr,
+                n.category_popularity.mrr,
+                k = n.k
+            );
+        }
         if !basket.is_empty() {
             println!("basket: {}", basket_json(&t, &basket));
         }
@@ -286,6 +394,7 @@ pub fn json_of(t: &Trained, outcome: &RunOutcome) -> Value {
             "metrics": c.metrics.to_map(),
             "bestsellers_metrics": c.bestsellers.to_map(),
         })),
+        "new_items": t.new_items,
         "users": t.data.n_users(),
         "items": t.data.n_items(),
         "train_interactions": t.train.nnz(),

@@ -145,14 +145,20 @@ pub fn run(args: &SweepArgs) -> Result<(), String> {
             "workspace {}: {} runs, {} models, read in {:.2}s",
             path.display(),
             ws.runs.len(),
-            ws.recommenders.len() + ws.sentiments.len() + ws.segments.len(),
+            ws.recommenders.len()
+                + ws.sentiments.len()
+                + ws.segments.len()
+                + ws.session_models.len(),
             opened.elapsed().as_secs_f64()
         );
     }
     let dataset = Arc::new(args.data.load()?);
     let quiet = args.json;
     let mut customers = None;
-    let metric = args.model.primary_metric(args.eval.k);
+    let metric = match args.model {
+        ModelKind::Session(_) => args.model.primary_metric(args.eval.session_k()),
+        _ => args.model.primary_metric(args.eval.k()),
+    };
     let swept = match args.model {
         ModelKind::Recommender(kind) => {
             let mut params = kind.defaults();
@@ -198,6 +204,13 @@ pub fn run(args: &SweepArgs) -> Result<(), String> {
                 params,
             };
             customers = Some(built);
+            let pool = crate::task::thread_pool(args.eval.threads).map_err(|e| e.to_string())?;
+            pool.install(|| sweep_of(base, &spec, metric, quiet))?
+        }
+        ModelKind::Session(kind) => {
+            let mut params = kind.default_params();
+            args.hyper.apply(&mut params)?;
+            let base = args.eval.session_request(dataset, params)?;
             let pool = crate::task::thread_pool(args.eval.threads).map_err(|e| e.to_string())?;
             pool.install(|| sweep_of(base, &spec, metric, quiet))?
         }

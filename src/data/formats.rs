@@ -274,6 +274,7 @@ pub static KNOWN_FORMATS: &[KnownFormat] = &[
             (Role::Session, "session_id"),
             (Role::Item, "item_id"),
             (Role::Timestamp, "eventdate"),
+            (Role::Offset, "timeframe"),
         ],
         text_columns: &[],
         null_values: &["NA"],

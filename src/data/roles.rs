@@ -24,10 +24,13 @@ pub enum Role {
     Category,
     Text,
     Label,
+    /// Time of a row within its session (ms), added to the timestamp: the
+    /// DIGINETICA log dates its views by day and orders them by this offset.
+    Offset,
 }
 
 impl Role {
-    pub const ALL: [Role; 12] = [
+    pub const ALL: [Role; 13] = [
         Role::User,
         Role::Item,
         Role::Event,
@@ -40,6 +43,7 @@ impl Role {
         Role::Category,
         Role::Text,
         Role::Label,
+        Role::Offset,
     ];
 
     pub fn name(self) -> &'static str {
@@ -56,6 +60,7 @@ impl Role {
             Role::Category => "category",
             Role::Text => "text",
             Role::Label => "label",
+            Role::Offset => "offset",
         }
     }
 
@@ -78,6 +83,7 @@ impl Role {
             Role::Category => "product category",
             Role::Text => "review or comment text",
             Role::Label => "sentiment label (0/1, pos/neg)",
+            Role::Offset => "time within the session in ms, added to the timestamp",
         }
     }
 
@@ -191,6 +197,7 @@ impl Role {
                 "class",
                 "ispositive",
             ],
+            Role::Offset => &["timeframe", "timeoffset", "offsetms"],
         }
     }
 }

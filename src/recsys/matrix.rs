@@ -127,6 +127,9 @@ pub struct Interactions {
     /// or an `items.csv` beside it says; empty when nothing does.
     pub item_categories: Vec<Option<u32>>,
     pub category_labels: Vec<String>,
+    /// Text, brand and price of each item, for content similarity (empty
+    /// when the data has none).
+    pub attributes: super::content::ItemAttributes,
 }
 
 /// How events become interactions.

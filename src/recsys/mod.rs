@@ -2,9 +2,11 @@
 //! explanations and export.
 
 pub mod cold;
+pub mod content;
 pub mod matrix;
 pub mod metrics;
 pub mod models;
+pub mod new_items;
 pub mod params;
 pub mod split;
 
@@ -46,6 +48,12 @@ pub struct Trained {
     pub cold_users: Vec<ColdUser>,
     /// What new customers are shown.
     pub bestsellers: Bestsellers,
+    /// Content similarity of the items, when they have text or attributes.
+    pub content: Option<Arc<content::ContentIndex>>,
+    /// How new items (first seen after a temporal cut) are found.
+    pub new_items: Option<new_items::NewItemsReport>,
+    /// Items with no training interaction.
+    pub item_is_untrained: Vec<bool>,
     pub epochs: Vec<EpochEvent>,
     pub fit_secs: f64,
     /// The epoch early stopping ended training at, when it did.
@@ -152,8 +160,30 @@ pub fn train_and_evaluate(
             cancel,
         )?)
     };
+    let content = content::ContentIndex::build(&data, &data.attributes, cancel)
+        .map_err(|_| RecError::Cancelled)?
+        .map(Arc::new);
+    let new_items = match how {
+        Split::Temporal { .. } => pool
+            .install(|| {
+                new_items::evaluate_new_items(
+                    &data,
+                    &tt.train,
+                    &tt.relevant,
+                    content.as_deref(),
+                    k,
+                    cancel,
+                )
+            })
+            .map_err(|_| RecError::Cancelled)?,
+        _ => None,
+    };
     let epochs = epochs.into_inner().unwrap_or_default();
+    let item_is_untrained = untrained_items(&tt.train);
     Ok(Trained {
+        content,
+        new_items,
+        item_is_untrained,
         params: (**params).clone(),
         options: options.clone(),
         split: how.clone(),
@@ -169,6 +199,17 @@ pub fn train_and_evaluate(
         fit_secs,
         stopped_early: stopped_early.into_inner().unwrap_or_default(),
     })
+}
+
+/// Which items no training row has.
+pub fn untrained_items(train: &Csr) -> Vec<bool> {
+    let mut out = vec![true; train.n_cols];
+    for u in 0..train.n_rows {
+        for &i in train.row(u).0 {
+            out[i as usize] = false;
+        }
+    }
+    out
 }
 
 /// Early stopping on a validation metric where larger is better: exhausted
@@ -283,6 +324,74 @@ impl Trained {
         self.ranked(&scores, row, k, explain, &|item, n| {
             self.model.explain(user, row, item, n)
         })
+    }
+
+    /// Top `k` for `user` from the model's scores blended with content:
+    /// `(1 − alpha) × model + alpha × content`, each scaled to a maximum of 1
+    /// over the candidates, content being Σ over the history of weight ×
+    /// cosine. Items nobody touched in training (new arrivals) have no model
+    /// score, so only content ranks them. An item the model scores is
+    /// explained by the model; the others by the history items most like it.
+    /// `alpha` 0 is [`Self::recommend`]; a new customer gets the fallback.
+    pub fn recommend_hybrid(
+        &self,
+        user: u32,
+        alpha: f32,
+        k: usize,
+        explain: usize,
+    ) -> Vec<Recommendation> {
+        let row = self.train.row(user as usize);
+        let Some(content) = self.content.as_deref().filter(|_| alpha > 0.0) else {
+            return self.recommend(user, k, explain);
+        };
+        if row.0.is_empty() {
+            return self.recommend(user, k, explain);
+        }
+        let alpha = alpha.clamp(0.0, 1.0);
+        let n = self.train.n_cols;
+        let mut model = vec![0f32; n];
+        self.model.scores(user, row, &mut model);
+        let history: Vec<(u32, f32)> = row.0.iter().copied().zip(row.1.iter().copied()).collect();
+        let all: Vec<u32> = (0..n as u32).collect();
+        let like = content.profile_scores(&history, &all);
+        let max_of = |v: &[f32]| {
+            v.iter()
+                .enumerate()
+                .filter(|(i, _)| row.0.binary_search(&(*i as u32)).is_err())
+                .map(|(_, &s)| s)
+                .fold(0f32, f32::max)
+        };
+        let (m_max, c_max) = (max_of(&model), max_of(&like));
+        let blended: Vec<f32> = model
+            .iter()
+            .zip(&like)
+            .map(|(&m, &c)| {
+                let m = if m_max > 0.0 { m.max(0.0) / m_max } else { 0.0 };
+                let c = if c_max > 0.0 { c / c_max } else { 0.0 };
+                (1.0 - alpha) * m + alpha * c
+            })
+            .collect();
+        self.ranked(&blended, row, k, explain, &|item, limit| {
+            if model[item as usize] > 0.0 {
+                return self.model.explain(user, row, item, limit);
+            }
+            let mut by_content: Vec<(u32, f32)> = history
+                .iter()
+                .map(|&(i, w)| (i, w * content.profile_scores(&[(i, 1.0)], &[item])[0]))
+                .filter(|&(_, s)| s > 0.0)
+                .collect();
+            by_content.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            by_content.truncate(limit);
+            by_content
+        })
+    }
+
+    /// Whether nobody touched `item` in training (a new arrival).
+    pub fn is_new_item(&self, item: u32) -> bool {
+        self.item_is_untrained
+            .get(item as usize)
+            .copied()
+            .unwrap_or(false)
     }
 
     /// Top `k` for a customer the model has never seen, from the items in

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::matrix::{Csr, Interactions};
 use super::RecError;
-use crate::data::timestamp::{format_day, parse_iso};
+use crate::data::timestamp::{format_day, format_iso, parse_iso};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Split {
@@ -39,7 +39,7 @@ impl Split {
             other => match other.strip_prefix("temporal:") {
                 Some(date) => parse_iso(date)
                     .map(|cut| Split::Temporal { cut })
-                    .ok_or_else(|| format!("'{date}' is not a date; write temporal:YYYY-MM-DD")),
+                    .ok_or_else(|| format!("'{date}' is not a date; write temporal:YYYY-MM-DD (or YYYY-MM-DDTHH:MM:SS)")),
                 None => Err(format!(
                     "unknown split '{other}': use leave-last-out, random or temporal:YYYY-MM-DD"
                 )),
@@ -50,7 +50,11 @@ impl Split {
     pub fn describe(&self) -> String {
         match self {
             Split::LeaveLastOut => "leave-last-out".into(),
-            Split::Temporal { cut } => format!("temporal:{}", format_day(cut.div_euclid(86_400))),
+            Split::Temporal { cut } if cut.rem_euclid(86_400) == 0 => {
+                format!("temporal:{}", format_day(cut.div_euclid(86_400)))
+            }
+            // A cut within a day (a short log) shows its time.
+            Split::Temporal { cut } => format!("temporal:{}", format_iso(*cut)),
             Split::Random { .. } => "random".into(),
         }
     }

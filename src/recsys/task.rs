@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use super::content::ItemAttributes;
 use super::matrix::{Interactions, MatrixOptions};
 use super::params::{ModelParams, TrainOptions};
 use super::split::Split;
@@ -56,10 +57,13 @@ impl Pipeline for RecommendRequest {
     fn inputs(&self, reporter: &Reporter) -> Result<Arc<Interactions>, TaskError> {
         reporter.progress(None, "building the interaction matrix");
         let mut data = Interactions::from_dataset(&self.dataset, &self.matrix)?;
-        // Categories for the new-customer fallback: the data's own, else an
-        // items.csv beside it.
+        data.attributes = ItemAttributes::from_dataset(&self.dataset, &data)?;
+        // Categories for the new-customer fallback and names for content:
+        // the data's own, else an items.csv beside it.
         if let Some(catalogue) = crate::data::catalogue::Catalogue::beside(&self.dataset.path) {
             data.fill_categories(&catalogue);
+            data.attributes
+                .fill_from_catalogue(&catalogue, &data.item_labels);
         }
         Ok(Arc::new(data))
     }
@@ -125,6 +129,9 @@ pub fn record(t: &Trained, data: DataFingerprint) -> RunRecord {
         for (name, value) in cold.metrics.to_map() {
             r.metrics.insert(format!("new_customers_{name}"), value);
         }
+    }
+    if let Some(n) = &t.new_items {
+        r.metrics.extend(n.to_map());
     }
     r.fit_secs = t.fit_secs;
     r.note = t

@@ -25,6 +25,8 @@ pub enum RunKind {
     Recommender,
     Sentiment,
     Segments,
+    /// Next-item recommenders for anonymous sessions.
+    Sessions,
 }
 
 impl RunKind {
@@ -33,6 +35,7 @@ impl RunKind {
             RunKind::Recommender => "recommender",
             RunKind::Sentiment => "sentiment",
             RunKind::Segments => "segments",
+            RunKind::Sessions => "sessions",
         }
     }
 }
@@ -43,12 +46,14 @@ pub enum ModelKind {
     Recommender(crate::recsys::params::RecommenderKind),
     Sentiment(crate::text::params::ClassifierKind),
     KMeans,
+    Session(crate::session::params::SessionKind),
 }
 
 impl ModelKind {
     /// The models a sweep can tune (most-popular has no parameters).
-    pub const SWEEPABLE: [ModelKind; 7] = {
+    pub const SWEEPABLE: [ModelKind; 12] = {
         use crate::recsys::params::RecommenderKind as R;
+        use crate::session::params::SessionKind as S;
         use crate::text::params::ClassifierKind as C;
         [
             ModelKind::Recommender(R::ItemKnn),
@@ -58,6 +63,11 @@ impl ModelKind {
             ModelKind::Sentiment(C::LogisticRegression),
             ModelKind::Sentiment(C::NaiveBayes),
             ModelKind::KMeans,
+            ModelKind::Session(S::Vsknn),
+            ModelKind::Session(S::Stan),
+            ModelKind::Session(S::Sknn),
+            ModelKind::Session(S::Ar),
+            ModelKind::Session(S::Spop),
         ]
     };
 
@@ -66,6 +76,7 @@ impl ModelKind {
             ModelKind::Recommender(k) => k.name(),
             ModelKind::Sentiment(k) => k.cli_name(),
             ModelKind::KMeans => "kmeans",
+            ModelKind::Session(k) => k.name(),
         }
     }
 
@@ -79,6 +90,7 @@ impl ModelKind {
                 "Sentiment: naive Bayes".to_owned()
             }
             ModelKind::KMeans => "Segments: k-means".to_owned(),
+            ModelKind::Session(k) => format!("Sessions: {}", k.label()),
         }
     }
 
@@ -87,6 +99,7 @@ impl ModelKind {
             ModelKind::Recommender(_) => RunKind::Recommender,
             ModelKind::Sentiment(_) => RunKind::Sentiment,
             ModelKind::KMeans => RunKind::Segments,
+            ModelKind::Session(_) => RunKind::Sessions,
         }
     }
 
@@ -96,6 +109,7 @@ impl ModelKind {
             ModelKind::Recommender(_) => format!("ndcg@{k}"),
             ModelKind::Sentiment(_) => "accuracy".into(),
             ModelKind::KMeans => "silhouette".into(),
+            ModelKind::Session(_) => format!("mrr@{k}"),
         }
     }
 }
@@ -209,6 +223,7 @@ impl RunRecord {
             RunKind::Recommender => self.metrics.keys().find(|k| k.starts_with("ndcg@"))?,
             RunKind::Sentiment => self.metrics.keys().find(|k| *k == "accuracy")?,
             RunKind::Segments => self.metrics.keys().find(|k| *k == "silhouette")?,
+            RunKind::Sessions => self.metrics.keys().find(|k| k.starts_with("mrr@"))?,
         };
         self.metrics.get(name).map(|v| (name.as_str(), *v))
     }
@@ -274,6 +289,7 @@ pub enum RunModel {
     Recommender(Arc<Trained>),
     Sentiment(Arc<crate::text::SentimentResult>),
     Segments(Arc<crate::segment::SegmentFit>),
+    Session(Arc<crate::session::SessionTrained>),
 }
 
 /// One row of the run history.

@@ -16,6 +16,7 @@ mod runs_tab;
 mod segments_tab;
 mod sentiment_results;
 mod sentiment_tab;
+mod sessions_view;
 mod shell;
 pub mod testing;
 mod widgets;
@@ -253,6 +254,11 @@ impl ShoplensApp {
                 self.segments.show_fit(fit, &self.bench);
                 self.tab = Tab::Segments;
             }
+            RunModel::Session(t) => {
+                self.recommend.sessions.explore(t);
+                self.recommend.mode = recommend_tab::RecommendMode::Sessions;
+                self.tab = Tab::Recommend;
+            }
         }
     }
 
@@ -282,6 +288,7 @@ impl ShoplensApp {
                 &mut ctx,
                 runs_tab::SweepSources {
                     recommend: &self.recommend.settings,
+                    sessions: &self.recommend.sessions.settings,
                     sentiment: &self.sentiment.settings,
                     segments: &self.segments.settings,
                 },

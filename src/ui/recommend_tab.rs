@@ -12,6 +12,7 @@ use egui_plot::{Legend, Line, Plot, PlotPoints};
 
 use super::images::ImageCache;
 use super::params_ui::params_ui;
+use super::sessions_view::SessionView;
 use super::widgets::cancelled_note;
 use super::widgets::{header_row, job_buttons, main_area, own_run, side_panel, OwnRun};
 use super::TabContext;
@@ -52,7 +53,17 @@ pub(crate) struct RecommendSettings {
     pub min_item_interactions: usize,
 }
 
+/// Customers with history, or anonymous sessions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecommendMode {
+    Customers,
+    Sessions,
+}
+
 pub(crate) struct RecommendTab {
+    pub mode: RecommendMode,
+    /// The session mode's settings, runs and explorer.
+    pub sessions: SessionView,
     pub settings: RecommendSettings,
     /// The curve of the run shown (the live one comes from the job).
     pub curve: Vec<EpochEvent>,
@@ -70,6 +81,8 @@ pub(crate) struct RecommendTab {
     pub basket_input: String,
     /// The basket's list, kept until the basket or the model changes.
     basket_recs: Option<BasketList>,
+    /// Weight of content in a customer's list (0: the model alone).
+    pub content_blend: f32,
     images: ImageCache,
 }
 
@@ -103,6 +116,8 @@ impl Default for RecommendSettings {
 impl Default for RecommendTab {
     fn default() -> Self {
         Self {
+            mode: RecommendMode::Customers,
+            sessions: SessionView::default(),
             settings: RecommendSettings::default(),
             curve: Vec::new(),
             explored: None,
@@ -115,6 +130,7 @@ impl Default for RecommendTab {
             basket: Vec::new(),
             basket_input: String::new(),
             basket_recs: None,
+            content_blend: 0.0,
             images: ImageCache::default(),
         }
     }
@@ -203,6 +219,16 @@ impl RecommendTab {
     }
 
     pub fn on_event(&mut self, event: &Event, bench: &Workbench) {
+        self.sessions.on_event(event, bench);
+        if let Event::DataLoaded = event {
+            // A log whose sessions stand in for users is a session log.
+            if let Some(ds) = bench.dataset() {
+                let session = ds.roles.get(Role::Session);
+                if session.is_some() && session == ds.roles.get(Role::User) {
+                    self.mode = RecommendMode::Sessions;
+                }
+            }
+        }
         match own_run(event, JOB, bench) {
             Some(OwnRun::Trained(RunModel::Recommender(t))) => {
                 self.message = t.stopped_early.map(|epoch| {
@@ -257,6 +283,17 @@ impl RecommendTab {
             ui.label("Load interaction data first (Data tab).");
             return;
         };
+        let catalogue = ctx.bench.data().and_then(|d| d.loaded.catalogue.clone());
+        if self.mode == RecommendMode::Sessions {
+            side_panel(ui, "recommend_controls", 290.0, |ui| {
+                self.mode_ui(ui);
+                self.sessions.controls_ui(ctx, ui, &dataset)
+            });
+            main_area(ui, "rec_main", |ui| {
+                self.sessions.main_ui(ctx, catalogue.as_deref(), ui)
+            });
+            return;
+        }
         if dataset.roles.get(Role::User).is_none() || dataset.roles.get(Role::Item).is_none() {
             ui.label(format!(
                 "{} has no user and item columns, so there is nothing to recommend. Assign them in the Data tab's column mapping, or open an events file.",
@@ -264,8 +301,8 @@ impl RecommendTab {
             ));
             return;
         }
-        let catalogue = ctx.bench.data().and_then(|d| d.loaded.catalogue.clone());
         side_panel(ui, "recommend_controls", 290.0, |ui| {
+            self.mode_ui(ui);
             self.controls_ui(ctx, ui, &dataset)
         });
         main_area(ui, "rec_main", |ui| {
@@ -281,6 +318,18 @@ impl RecommendTab {
             self.runs_ui(ctx, ui);
             explorer_ui(self, ctx, catalogue.as_deref(), ui);
         });
+    }
+
+    fn mode_ui(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            ui.selectable_value(&mut self.mode, RecommendMode::Customers, "Customers")
+                .on_hover_text(
+                    "Recommend for customers with a history (and new customers' fallback)",
+                );
+            ui.selectable_value(&mut self.mode, RecommendMode::Sessions, "Sessions")
+                .on_hover_text("Predict the next view of anonymous browsing sessions");
+        });
+        ui.separator();
     }
 
     fn controls_ui(&mut self, ctx: &mut TabContext, ui: &mut egui::Ui, dataset: &Arc<Dataset>) {
@@ -458,6 +507,7 @@ impl RecommendTab {
                     "novelty".into(),
                     "users".into(),
                     "new customers".into(),
+                    "new items".into(),
                     "fit s".into(),
                     String::new(),
                 ],
@@ -488,12 +538,29 @@ impl RecommendTab {
                             (Some(n), None) => format!("{n}"),
                             _ => "–".into(),
                         };
+                        let new_items = match (
+                            r.metrics.get(&format!("new_items_content_hr@{row_k}")),
+                            r.metrics.get(&format!("new_items_category_hr@{row_k}")),
+                        ) {
+                            (Some(c), Some(p)) => format!("HR {c:.3} vs {p:.3}"),
+                            _ => "–".into(),
+                        };
                         match model {
                             Some(RunModel::Recommender(t)) => {
                                 ui.label(t.metrics.users_evaluated.to_string());
                                 ui.label(new_customers).on_hover_text(
                                     "Customers with no training history (first seen in the test period), shown the bestsellers (of the category of the first item they touched, when items have categories); HR@k over those who touched more items. The other columns cover customers with history.",
                                 );
+                                let tip = match &t.new_items {
+                                    Some(n) => format!(
+                                        "{} items first seen after the cut; {} later interactions of {} customers with history. How often content (description, category, brand, price) puts the item in the customer's top {k} of the new items: HR {:.4}, MRR {:.4}; category popularity (the customer's categories, then later sales — optimistic): HR {:.4}, MRR {:.4}; random: HR {:.4}",
+                                        n.items, n.cases, n.customers, n.content.hr, n.content.mrr,
+                                        n.category_popularity.hr, n.category_popularity.mrr, n.random.hr,
+                                        k = n.k
+                                    ),
+                                    None => "Needs a temporal split, items first seen after the cut, and item descriptions or attributes".into(),
+                                };
+                                ui.label(new_items).on_hover_text(tip);
                                 ui.label(format!("{:.2}", r.fit_secs));
                                 let current =
                                     self.explored.as_ref().is_some_and(|x| Arc::ptr_eq(x, t));
@@ -507,6 +574,7 @@ impl RecommendTab {
                             _ => {
                                 ui.label("");
                                 ui.label(new_customers);
+                                ui.label(new_items);
                                 ui.label(format!("{:.2}", r.fit_secs));
                             }
                         }
@@ -645,7 +713,49 @@ fn explorer_ui(
                 });
             }
         });
+        if let Some(content) = &t.content {
+            content_similar_ui(state, &t, content, catalogue, item, ui);
+        }
     }
+}
+
+/// Items alike by description and attributes: works for items nobody has
+/// touched yet.
+fn content_similar_ui(
+    state: &mut RecommendTab,
+    t: &Trained,
+    content: &crate::recsys::content::ContentIndex,
+    catalogue: Option<&Catalogue>,
+    item: u32,
+    ui: &mut egui::Ui,
+) {
+    let alike = content.similar(item, 8);
+    ui.label(egui::RichText::new("Alike by description and attributes").strong())
+        .on_hover_text("Cosine of TF-IDF words of the name or description, category, brand and price band: no interactions needed, so it works for new items");
+    if alike.is_empty() {
+        ui.label("This item has no description or attributes to compare.");
+        return;
+    }
+    ui.horizontal_wrapped(|ui| {
+        for (j, s) in alike {
+            let shared = content.shared(item, j, 4).join(", ");
+            ui.vertical(|ui| {
+                state
+                    .images
+                    .thumbnail_ui(ui, catalogue, &t.data.item_labels[j as usize]);
+                if ui
+                    .selectable_label(
+                        false,
+                        format!("{} ({s:.3})", t.data.item_labels[j as usize]),
+                    )
+                    .on_hover_text(format!("shares: {shared}"))
+                    .clicked()
+                {
+                    state.selected_item = Some(j);
+                }
+            });
+        }
+    });
 }
 
 /// Type an id (an exact one selects at once) or click one of the matches.
@@ -698,7 +808,11 @@ fn customer_ui(
     user: u32,
     ui: &mut egui::Ui,
 ) {
-    let recs = t.recommend(user, t.options.k, 3);
+    if t.content.is_some() {
+        ui.add(egui::Slider::new(&mut state.content_blend, 0.0..=1.0).text("blend in content"))
+            .on_hover_text("Weight of content (description, category, brand, price band) against the model's score, each scaled to its best item. Above 0, items nobody has bought yet (new arrivals) can be recommended by how alike they are to this customer's history.");
+    }
+    let recs = t.recommend_hybrid(user, state.content_blend, t.options.k, 3);
     let history = t.train.row(user as usize);
     let name = t.data.user_labels[user as usize].clone();
     let note = t.source_of(user).note();
@@ -784,7 +898,16 @@ fn rec_list_ui(
                             if ui
                                 .selectable_label(
                                     state.selected_item == Some(rec.item),
-                                    format!("{}. {}", rank + 1, item_label(t, catalogue, rec.item)),
+                                    format!(
+                                        "{}. {}{}",
+                                        rank + 1,
+                                        item_label(t, catalogue, rec.item),
+                                        if t.is_new_item(rec.item) {
+                                            " · new item"
+                                        } else {
+                                            ""
+                                        }
+                                    ),
                                 )
                                 .clicked()
                             {

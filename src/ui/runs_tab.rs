@@ -23,6 +23,7 @@ use crate::runs::analysis::{
 };
 use crate::runs::sweep::{expand, parse_list, parse_range, SweepSpec, MAX_AXES};
 use crate::runs::{ModelKind, RunHistory, RunKind, RunModel, RunRecord, RunStatus};
+use crate::session::params::SessionKind;
 use crate::task::EpochEvent;
 use crate::workbench::{Command, Event, JobKind, SweepRequest, Workbench};
 
@@ -98,6 +99,7 @@ impl Default for RunsTab {
 /// workbench's).
 pub(crate) struct SweepSources<'a> {
     pub recommend: &'a RecommendSettings,
+    pub sessions: &'a super::sessions_view::SessionSettings,
     pub sentiment: &'a SentimentSettings,
     pub segments: &'a SegmentSettings,
 }
@@ -112,6 +114,10 @@ fn default_axis(model: ModelKind) -> AxisDraft {
         ModelKind::Sentiment(ClassifierKind::LogisticRegression) => ("c", "0.1,1,10"),
         ModelKind::Sentiment(ClassifierKind::NaiveBayes) => ("alpha", "0.1,0.5,1"),
         ModelKind::KMeans => ("k", "3,4,5"),
+        ModelKind::Session(SessionKind::Ar) => ("pruning", "10,20,50"),
+        ModelKind::Session(SessionKind::Spop) => ("top_n", "20,100,500"),
+        ModelKind::Session(SessionKind::Stan) => ("lambda_spw", "0.5,1.25,5"),
+        ModelKind::Session(_) => ("neighbors", "50,200,1500"),
     };
     AxisDraft {
         name: name.into(),
@@ -124,6 +130,7 @@ enum Base {
     Recommend(crate::recsys::task::RecommendRequest),
     Sentiment(crate::text::task::SentimentRequest),
     KMeans(crate::segment::task::KMeansRequest),
+    Session(crate::session::task::SessionRequest),
 }
 
 impl RunsTab {
@@ -172,6 +179,17 @@ impl RunsTab {
                     .segments
                     .request(bench, sources.segments.params.clone())?,
             )),
+            ModelKind::Session(kind) => {
+                let Some(dataset) = bench.dataset() else {
+                    return Err("Load a session log first (Data tab).".into());
+                };
+                let params = sources.sessions.params_for(kind);
+                Ok(Base::Session(
+                    sources
+                        .sessions
+                        .request(std::sync::Arc::clone(dataset), params),
+                ))
+            }
         }
     }
 
@@ -187,6 +205,7 @@ impl RunsTab {
                 .filter(|n| *n != "ngrams")
                 .collect(),
             ModelKind::KMeans => sources.segments.params.names(),
+            ModelKind::Session(kind) => sources.sessions.params_for(kind).names(),
         }
     }
 
@@ -205,6 +224,10 @@ impl RunsTab {
             Base::KMeans(r) => {
                 let settings = expand(&r.params, &spec)?;
                 SweepRequest::KMeans(r, settings)
+            }
+            Base::Session(r) => {
+                let settings = expand(&r.params, &spec)?;
+                SweepRequest::Session(r, settings)
             }
         })
     }
@@ -486,7 +509,12 @@ fn table_ui(state: &mut RunsTab, ctx: &mut TabContext, ui: &mut egui::Ui) {
             .selected_text(state.kind.map_or("all kinds", |k| k.label()))
             .show_ui(ui, |ui| {
                 ui.selectable_value(&mut state.kind, None, "all kinds");
-                for k in [RunKind::Recommender, RunKind::Sentiment, RunKind::Segments] {
+                for k in [
+                    RunKind::Recommender,
+                    RunKind::Sessions,
+                    RunKind::Sentiment,
+                    RunKind::Segments,
+                ] {
                     ui.selectable_value(&mut state.kind, Some(k), k.label());
                 }
             });
@@ -629,6 +657,9 @@ fn table_ui(state: &mut RunsTab, ctx: &mut TabContext, ui: &mut egui::Ui) {
                         }
                         Some(RunModel::Segments(_)) => {
                             Some("Show these clusters in the Segments tab")
+                        }
+                        Some(RunModel::Session(_)) => {
+                            Some("Explore this session model in the Recommend tab")
                         }
                         None => None,
                     };

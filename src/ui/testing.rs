@@ -34,6 +34,37 @@ impl ShoplensApp {
         self.tab
     }
 
+    /// Whether the Recommend tab shows anonymous sessions.
+    pub fn recommend_sessions_mode(&self) -> bool {
+        self.recommend.mode == super::recommend_tab::RecommendMode::Sessions
+    }
+
+    /// The session model the Recommend tab explores.
+    pub fn explored_session_model(&self) -> Option<Arc<crate::session::SessionTrained>> {
+        self.recommend.sessions.explored.clone()
+    }
+
+    /// The views the session explorer scores.
+    pub fn session_views(&self) -> Vec<u32> {
+        self.recommend.sessions.prefix()
+    }
+
+    /// Set a hyperparameter of the session model chosen in the Recommend tab.
+    pub fn set_session_param(
+        &mut self,
+        name: &str,
+        value: serde_json::Value,
+    ) -> Result<(), String> {
+        let s = &mut self.recommend.sessions.settings;
+        let kind = s.model;
+        let mut p = s.params_for(kind);
+        p.set(name, &value)?;
+        if let Some(slot) = s.params.iter_mut().find(|q| q.kind() == kind) {
+            *slot = p;
+        }
+        Ok(())
+    }
+
     /// Any job running or cancelling.
     pub fn is_busy(&self) -> bool {
         self.bench.is_busy()
@@ -105,6 +136,22 @@ impl ShoplensApp {
 
     pub fn set_customer_query(&mut self, query: &str) {
         self.recommend.user_query = query.to_owned();
+    }
+
+    /// Choose the recommender (as the model combo box does).
+    pub fn set_recommend_model(&mut self, kind: RecommenderKind) {
+        self.recommend.settings.model = kind;
+    }
+
+    /// A temporal split at `date` (as the split buttons and date field do).
+    pub fn set_temporal_split(&mut self, date: &str) {
+        self.recommend.settings.split = super::recommend_tab::SplitChoice::Temporal;
+        self.recommend.settings.temporal_date = date.to_owned();
+    }
+
+    /// The "blend in content" slider of a customer's list.
+    pub fn set_content_blend(&mut self, alpha: f32) {
+        self.recommend.content_blend = alpha;
     }
 
     // The Sentiment tab.

@@ -13,6 +13,8 @@ use crate::segment::clusters::KMeansParams;
 use crate::segment::features::Feature;
 use crate::segment::task::{Customers, KMeansRequest};
 use crate::segment::SegmentFit;
+use crate::session::params::SessionParams;
+use crate::session::task::SessionRequest;
 use crate::text::params::SentimentParams;
 use crate::text::task::SentimentRequest;
 use crate::workspace::DataSource;
@@ -23,6 +25,7 @@ pub enum RunRequest {
     Recommend(RecommendRequest),
     Sentiment(SentimentRequest),
     KMeans(KMeansRequest),
+    Session(SessionRequest),
 }
 
 impl RunRequest {
@@ -31,6 +34,7 @@ impl RunRequest {
             RunRequest::Recommend(_) => RunKind::Recommender,
             RunRequest::Sentiment(_) => RunKind::Sentiment,
             RunRequest::KMeans(_) => RunKind::Segments,
+            RunRequest::Session(_) => RunKind::Sessions,
         }
     }
 }
@@ -41,6 +45,7 @@ pub enum SweepRequest {
     Recommend(RecommendRequest, Vec<ModelParams>),
     Sentiment(SentimentRequest, Vec<SentimentParams>),
     KMeans(KMeansRequest, Vec<KMeansParams>),
+    Session(SessionRequest, Vec<SessionParams>),
 }
 
 impl SweepRequest {
@@ -49,6 +54,7 @@ impl SweepRequest {
             SweepRequest::Recommend(_, s) => s.len(),
             SweepRequest::Sentiment(_, s) => s.len(),
             SweepRequest::KMeans(_, s) => s.len(),
+            SweepRequest::Session(_, s) => s.len(),
         }
     }
 

@@ -63,6 +63,7 @@ impl JobKind {
             JobKind::Train(RunKind::Recommender) => "Training a recommender",
             JobKind::Train(RunKind::Sentiment) => "Training a sentiment classifier",
             JobKind::Train(RunKind::Segments) => "Fitting k-means",
+            JobKind::Train(RunKind::Sessions) => "Training a session recommender",
             JobKind::Sweep => "Sweep",
             JobKind::Customers => "Scoring customers",
             JobKind::Reviews => "Loading reviews",
@@ -500,6 +501,7 @@ impl Workbench {
                 RunRequest::Recommend(q) => crate::runs::run(q, r),
                 RunRequest::Sentiment(q) => crate::runs::run(q, r),
                 RunRequest::KMeans(q) => crate::runs::run(q, r),
+                RunRequest::Session(q) => crate::runs::run(q, r),
             });
             Ok(JobOutput::Run(Box::new(outcome)))
         });
@@ -519,6 +521,9 @@ impl Workbench {
                     crate::runs::run_sweep(base, settings, sweep_id, r, &deliver)
                 }
                 SweepRequest::KMeans(base, settings) => {
+                    crate::runs::run_sweep(base, settings, sweep_id, r, &deliver)
+                }
+                SweepRequest::Session(base, settings) => {
                     crate::runs::run_sweep(base, settings, sweep_id, r, &deliver)
                 }
             })?;

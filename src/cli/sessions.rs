@@ -1,0 +1,125 @@
+//! `shoplens recommend --model sknn|vsknn|stan|ar|spop`: fit a session model
+//! through [`crate::session::task::run`] on session-rec's single split and
+//! print its next-item metrics.
+
+use serde_json::{json, Value};
+
+use super::recommend::RecommendArgs;
+use crate::params::Hyperparams;
+use crate::runs::{RunModel, RunOutcome};
+use crate::session::params::SessionKind;
+use crate::session::{Reason, SessionTrained};
+use crate::task::{CancelToken, Reporter, TaskError};
+
+pub fn run(args: &RecommendArgs, kind: SessionKind) -> Result<(), String> {
+    if !args.basket.is_empty() {
+        return Err("--basket is for customer recommenders; a session model takes the session's views, and its explorer is in the Recommend tab".into());
+    }
+    if args.export.export.is_some() {
+        return Err(
+            "--export writes customers' top-k lists; session models have none to export".into(),
+        );
+    }
+    let mut params = kind.default_params();
+    args.hyper.apply(&mut params)?;
+    params
+        .check()
+        .map_err(|e| TaskError::Params(e).to_string())?;
+    // Refuse a bad split before reading the data.
+    args.eval.session_protocol()?;
+    let dataset = std::sync::Arc::new(args.data.load()?);
+    let request = args.eval.session_request(dataset, params)?;
+    let cancel = CancelToken::new();
+    let pool = crate::task::thread_pool(args.eval.threads).map_err(|e| e.to_string())?;
+    let outcome = pool.install(|| crate::session::task::run(&request, &Reporter::silent(&cancel)));
+    let t = match &outcome.model {
+        Some(RunModel::Session(t)) => std::sync::Arc::clone(t),
+        _ => return Err(outcome.failure().unwrap_or("no model").to_owned()),
+    };
+    if args.json {
+        println!("{}", json_of(&t, &outcome));
+        return Ok(());
+    }
+    let r = &t.data.report;
+    println!(
+        "{} on {}: {} train views in {} sessions, {} test sessions, {} predictions ({} items; {}); fit {:.2}s, evaluation {:.2}s",
+        t.params.title(),
+        args.data.data.display(),
+        r.train_views,
+        r.train_sessions,
+        r.test_sessions,
+        r.predictions,
+        t.data.n_items(),
+        t.data.protocol.describe(),
+        t.fit_secs,
+        t.eval_secs
+    );
+    for (name, value) in t.metrics.to_map() {
+        println!("  {name:<18} {value:.4}");
+    }
+    if let Some(s) = t.data.test.first() {
+        let prefix = &s.items[..s.items.len().min(3)];
+        println!(
+            "example: after {} views of session {}:",
+            prefix.len(),
+            s.label
+        );
+        for n in t.next_items(prefix, s.times.get(prefix.len()).copied(), 5) {
+            println!(
+                "  {:<12} {:.4}  {}",
+                t.item_label(n.item),
+                n.score,
+                reason_text(&t, &n.reasons)
+            );
+        }
+    }
+    Ok(())
+}
+
+/// A reason list as one line for the terminal.
+fn reason_text(t: &SessionTrained, reasons: &[Reason]) -> String {
+    reasons
+        .iter()
+        .map(|r| match r {
+            Reason::Neighbour {
+                session,
+                similarity,
+                ..
+            } => format!(
+                "session {} (similarity {similarity:.3})",
+                t.session_label(*session)
+            ),
+            Reason::CoViewed { with, count } => {
+                format!("viewed with {} in {count} sessions", t.item_label(*with))
+            }
+            Reason::Popular { views } => format!("{views} views"),
+            Reason::InSession { count } => format!("viewed {count}× in this session"),
+            Reason::Filler => "popular (no model score)".into(),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// What `recommend --model <session model> --json` prints.
+pub fn json_of(t: &SessionTrained, outcome: &RunOutcome) -> Value {
+    let r = &t.data.report;
+    json!({
+        "model": t.params.name(),
+        "params": t.params.json(),
+        "split": t.data.protocol.split_name(),
+        "protocol": t.data.protocol,
+        "k": t.options.k,
+        "metrics": t.metrics.to_map().into_iter().map(|(k, v)| (k, json!(v))).collect::<serde_json::Map<String, Value>>(),
+        "predictions": t.metrics.predictions,
+        "train_sessions": r.train_sessions,
+        "train_views": r.train_views,
+        "test_sessions": r.test_sessions,
+        "test_views": r.test_views,
+        "items": t.data.n_items(),
+        "filters": r,
+        "fit_secs": t.fit_secs,
+        "eval_secs": t.eval_secs,
+        "predictions_per_sec": t.metrics.predictions_per_sec,
+        "data": outcome.record.data,
+    })
+}
