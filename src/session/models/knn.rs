@@ -142,6 +142,11 @@ impl Knn {
     /// their tails from the end and stops after `sample_size` distinct
     /// sessions; equal sessions meet side by side, so nothing is looked up
     /// per session.
+    ///
+    /// V-SKNN's similarity depends only on which current items a session
+    /// shares, and ties go to the more recent; so once `neighbors` sessions
+    /// sharing *every* current item are found, no later (older) candidate
+    /// can displace them, and the merge stops there with the same result.
     fn gather(&self, scratch: &mut Scratch, last: &[u32]) {
         let x = &*self.index;
         let lists: Vec<&[u32]> = scratch
@@ -157,11 +162,17 @@ impl Knn {
         } else {
             self.sample_size
         };
+        // Sessions sharing every current item after which V-SKNN stops.
+        let enough = match self.variant {
+            Variant::Vsknn { .. } => self.neighbors,
+            _ => usize::MAX,
+        };
+        let mut complete = 0usize;
         scratch.candidates.clear();
         if let [list] = lists.as_slice() {
             // One item (most predictions' first step): its newest sessions.
             let w = scratch.weight[scratch.distinct[0] as usize];
-            let take = list.len().min(limit);
+            let take = list.len().min(limit).min(enough);
             scratch.candidates.extend(
                 list[list.len() - take..]
                     .iter()
@@ -180,10 +191,10 @@ impl Knn {
                 .map(|(d, l)| (l[l.len() - 1], d))
                 .collect();
             while let Some(&(s, _)) = heap.peek() {
-                if scratch.candidates.len() >= limit {
+                if scratch.candidates.len() >= limit || complete >= enough {
                     break;
                 }
-                let (mut num, mut latest) = (0.0, 0u32);
+                let (mut num, mut latest, mut shared) = (0.0, 0u32, 0usize);
                 // Replacing the top in place sifts once, where pop and push
                 // would sift twice; the (session, list) pairs are distinct,
                 // so the order they come out in is the same either way.
@@ -194,6 +205,7 @@ impl Knn {
                     }
                     num += scratch.weight[scratch.distinct[d] as usize];
                     latest = latest.max(last[d]);
+                    shared += 1;
                     cursors[d] -= 1;
                     if cursors[d] > 0 {
                         *top = (lists[d][cursors[d] - 1], d);
@@ -201,6 +213,7 @@ impl Knn {
                         std::collections::binary_heap::PeekMut::pop(top);
                     }
                 }
+                complete += usize::from(shared == lists.len());
                 scratch.candidates.push((s, num, latest));
             }
             scratch.cursors = cursors;
@@ -216,17 +229,18 @@ impl Knn {
             .iter()
             .map(|l| l.last().map_or(-1, |&s| i64::from(s)))
             .collect();
-        while scratch.candidates.len() < limit {
+        while scratch.candidates.len() < limit && complete < enough {
             // The most recent session not yet taken, over all lists.
             let s = heads.iter().copied().max().unwrap_or(-1);
             if s < 0 {
                 break;
             }
-            let (mut num, mut latest) = (0.0, 0u32);
+            let (mut num, mut latest, mut shared) = (0.0, 0u32, 0usize);
             for d in 0..heads.len() {
                 if heads[d] == s {
                     num += weights[d];
                     latest = latest.max(last[d]);
+                    shared += 1;
                     cursors[d] -= 1;
                     heads[d] = match cursors[d] {
                         0 => -1,
@@ -234,6 +248,7 @@ impl Knn {
                     };
                 }
             }
+            complete += usize::from(shared == heads.len());
             scratch.candidates.push((s as u32, num, latest));
         }
         scratch.cursors = cursors;
@@ -635,6 +650,77 @@ mod tests {
             assert!((sim - shared / 12.0).abs() < 1e-12, "session {s}");
         }
         assert_eq!(long.neighbours.len(), 40);
+    }
+
+    #[test]
+    fn vsknn_neighbours_equal_a_direct_search_with_the_early_stop() {
+        // 300 sessions over 10 items, drawn by a fixed LCG; prefixes of 1 to
+        // 10 items (scan and heap merges), few and many neighbours.
+        let mut state = 7u64;
+        let mut next = |m: u64| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) % m
+        };
+        let sessions: Vec<(Vec<u32>, f64)> = (0..300)
+            .map(|s| {
+                let len = 2 + next(4) as usize;
+                ((0..len).map(|_| next(10) as u32).collect(), f64::from(s))
+            })
+            .collect();
+        let refs: Vec<(&[u32], f64)> = sessions.iter().map(|(v, t)| (v.as_slice(), *t)).collect();
+        let x = index(&refs, 10);
+        for (neighbors, sample_size) in [(5, 50), (20, 0), (60, 100), (500, 1000)] {
+            let p = VsknnParams {
+                neighbors,
+                sample_size,
+                ..Default::default()
+            };
+            let knn = Knn::vsknn(Arc::clone(&x), &p);
+            let mut scratch = Scratch::new(10, 300);
+            for len in 1..=10 {
+                let prefix: Vec<u32> = (0..len).map(|_| next(10) as u32).collect();
+                knn.score(&prefix, 0.0, &mut scratch);
+                // Direct: every session sharing an item, most recent first,
+                // the first `sample_size`, by Σ shared weights, ties recent.
+                let mut weight = [0.0f64; 10];
+                for (q, &i) in prefix.iter().enumerate() {
+                    weight[i as usize] = p.weighting.position(q + 1, prefix.len());
+                }
+                let mut distinct = prefix.clone();
+                distinct.sort_unstable();
+                distinct.dedup();
+                let mut direct: Vec<(u32, f64)> = (0..x.n_sessions() as u32)
+                    .rev()
+                    .filter(|&s| distinct.iter().any(|&i| x.contains(s as usize, i)))
+                    .take(if sample_size == 0 {
+                        usize::MAX
+                    } else {
+                        sample_size
+                    })
+                    .map(|s| {
+                        let num: f64 = distinct
+                            .iter()
+                            .filter(|&&i| x.contains(s as usize, i))
+                            .map(|&i| weight[i as usize])
+                            .sum();
+                        (s, num / distinct.len() as f64)
+                    })
+                    .collect();
+                direct.sort_by(|a, b| b.1.total_cmp(&a.1).then(b.0.cmp(&a.0)));
+                direct.truncate(neighbors);
+                let got: Vec<u32> = scratch.neighbours.iter().map(|n| n.0).collect();
+                let want: Vec<u32> = direct.iter().map(|n| n.0).collect();
+                assert_eq!(
+                    got, want,
+                    "neighbors {neighbors}, sample {sample_size}, prefix {prefix:?}"
+                );
+                for (g, d) in scratch.neighbours.iter().zip(&direct) {
+                    assert!((g.1 - d.1).abs() < 1e-12);
+                }
+            }
+        }
     }
 
     #[test]
