@@ -307,11 +307,18 @@ fn no_source_ui(
     }
     match data_tab {
         Some(ds) => {
+            let beside = reviews_beside(ds);
+            // "or:" only when there is something to offer after it.
             ui.label(format!(
-                "{} has no text column. Open a review file (File › Open…), or:",
-                crate::display::display_name(&ds.path)
+                "{} has no text column. Open a review file (File › Open…){}",
+                crate::display::display_name(&ds.path),
+                if beside.is_some() {
+                    ", or:"
+                } else {
+                    " to train a sentiment classifier."
+                }
             ));
-            if let Some(path) = reviews_beside(ds) {
+            if let Some(path) = beside {
                 // The sample store (and any store laid out like it) keeps its
                 // reviews beside the events: open them without a click, once.
                 if state.auto_loaded.as_ref() != Some(&path) && !loading {
