@@ -6,6 +6,8 @@
 //!
 //! `cargo bench --bench content`.
 
+mod common;
+
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -17,18 +19,6 @@ use shoplens::task::CancelToken;
 
 const ITEMS: usize = 50_000;
 const K: usize = 20;
-
-fn peak_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
 
 fn catalogue_file() -> PathBuf {
     let dir = std::env::temp_dir().join("shoplens-bench-content");
@@ -67,7 +57,7 @@ fn main() {
         .expect("build")
         .expect("content");
     let build_secs = started.elapsed().as_secs_f64();
-    let build_peak = peak_mb();
+    let build_peak = common::peak_mb();
     let started = Instant::now();
     let all = pool
         .install(|| index.all_similar(K, &cancel))
@@ -79,6 +69,6 @@ fn main() {
         index.n_items(),
         index.features.len(),
         index.n_items() as f64 / all_secs.max(1e-9),
-        peak_mb()
+        common::peak_mb()
     );
 }

@@ -9,6 +9,9 @@
 //! only, unless SHOPLENS_BENCH_NUMPY_20K=1: numpy takes many minutes there).
 //! numpy runs when `python3 -c "import numpy"` works.
 
+mod common;
+use common::get;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
@@ -23,18 +26,6 @@ use shoplens::recsys::split::{split, Split};
 use shoplens::task::CancelToken;
 
 const LAMBDA: f32 = 250.0;
-
-fn peak_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
 
 fn train_of(path: &Path) -> Csr {
     let ds = load_dataset(
@@ -86,13 +77,13 @@ fn child(path: &Path, threads: usize, dump: Option<&Path>) {
     })
     .checked()
     .expect("params");
-    let before = peak_mb();
+    let before = common::peak_mb();
     let start = Instant::now();
     let model = fit(&params, &train, &TrainOptions::default(), &ctx).expect("fit");
     let secs = start.elapsed().as_secs_f64();
     println!("items {}", train.n_cols);
     println!("secs {secs}");
-    println!("peak_mb {}", peak_mb());
+    println!("peak_mb {}", common::peak_mb());
     println!("peak_before_mb {before}");
     if let (Some(dir), ModelSnapshot::Ease(ease)) = (dump, model.snapshot()) {
         let n = train.n_cols;
@@ -143,21 +134,7 @@ fn run(args: &[&str], threads: Option<&str>) -> Vec<(String, String)> {
     if let Some(t) = threads {
         cmd.env("OPENBLAS_NUM_THREADS", t).env("OMP_NUM_THREADS", t);
     }
-    let out = cmd.output().expect("spawn");
-    if !out.status.success() {
-        panic!("{args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
-    }
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| l.split_once(' ').map(|(k, v)| (k.to_owned(), v.to_owned())))
-        .collect()
-}
-
-fn get(kv: &[(String, String)], key: &str) -> f64 {
-    kv.iter()
-        .find(|(k, _)| k == key)
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(f64::NAN)
+    common::key_values(cmd, &format!("{args:?}"))
 }
 
 fn main() {

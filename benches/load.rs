@@ -6,6 +6,9 @@
 //! Run: `cargo bench --bench load`. Each measurement runs in a child process of
 //! this binary so that its peak RSS (VmHWM) is its own.
 
+mod common;
+use common::get;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -13,16 +16,6 @@ use std::time::{Duration, Instant};
 use polars::prelude::*;
 use shoplens::data::{load_dataset, profile, LoadOptions};
 use shoplens::task::CancelToken;
-
-fn peak_rss_mb() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
 
 fn bench_file() -> PathBuf {
     let events: usize = std::env::var("SHOPLENS_BENCH_EVENTS")
@@ -83,7 +76,7 @@ fn child(mode: &str, path: &Path) {
         "ui" => ui_frames(path),
         other => panic!("unknown mode {other}"),
     }
-    println!("peak_mb {}", peak_rss_mb());
+    println!("peak_mb {}", common::peak_mb());
 }
 
 /// Step the real app (headless, egui_kittest) while it loads the file and time
@@ -140,26 +133,9 @@ fn ui_frames(path: &Path) {
 
 fn run_child(mode: &str, path: &Path) -> Vec<(String, String)> {
     let exe = std::env::current_exe().expect("exe");
-    let out = Command::new(exe)
-        .arg("--child")
-        .arg(mode)
-        .arg(path)
-        .output()
-        .expect("spawn");
-    if !out.status.success() {
-        panic!("{mode} failed: {}", String::from_utf8_lossy(&out.stderr));
-    }
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| l.split_once(' ').map(|(k, v)| (k.to_owned(), v.to_owned())))
-        .collect()
-}
-
-fn get(kv: &[(String, String)], key: &str) -> f64 {
-    kv.iter()
-        .find(|(k, _)| k == key)
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(f64::NAN)
+    let mut cmd = Command::new(exe);
+    cmd.arg("--child").arg(mode).arg(path);
+    common::key_values(cmd, mode)
 }
 
 fn main() {

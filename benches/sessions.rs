@@ -17,6 +17,9 @@
 //!
 //! `cargo bench --bench sessions`.
 
+mod common;
+use common::get;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -33,18 +36,6 @@ use shoplens::task::{CancelToken, Reporter};
 
 const THREADS: usize = 2;
 const PEER_SESSIONS: usize = 1000;
-
-fn peak_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
 
 fn generated_store() -> PathBuf {
     let dir = std::env::temp_dir().join("shoplens-bench-sessions");
@@ -145,26 +136,14 @@ fn child(path: &Path, kind: &str, max_sessions: usize, dump: Option<&Path>) {
     println!("hr {}", t.metrics.hr);
     println!("mrr {}", t.metrics.mrr);
     println!("index_mb {}", t.index.memory_bytes() as f64 / 1e6);
-    println!("peak_mb {}", peak_mb());
+    println!("peak_mb {}", common::peak_mb());
 }
 
 fn run(args: &[&str]) -> Vec<(String, String)> {
     let (exe, rest) = args.split_first().expect("args");
-    let out = Command::new(exe).args(rest).output().expect("spawn");
-    if !out.status.success() {
-        panic!("{args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
-    }
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| l.split_once(' ').map(|(k, v)| (k.to_owned(), v.to_owned())))
-        .collect()
-}
-
-fn get(kv: &[(String, String)], key: &str) -> f64 {
-    kv.iter()
-        .find(|(k, _)| k == key)
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(f64::NAN)
+    let mut cmd = Command::new(exe);
+    cmd.args(rest);
+    common::key_values(cmd, &format!("{args:?}"))
 }
 
 /// session-rec's JSON lines, or why it did not run.

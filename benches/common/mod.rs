@@ -1,0 +1,41 @@
+//! What the benchmarks share: this process's peak memory, and the `key value`
+//! lines a benchmark's child process prints (each measurement runs in its
+//! own process, so its peak memory is its own).
+#![allow(dead_code)] // each benchmark uses its part
+
+use std::process::Command;
+
+/// Peak resident memory of this process so far (VmHWM), in MB; NaN where
+/// /proc is not there.
+pub fn peak_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+/// Run `cmd` and read its `key value` lines; panics (naming `what`, with
+/// the child's stderr) when it fails.
+pub fn key_values(mut cmd: Command, what: &str) -> Vec<(String, String)> {
+    let out = cmd.output().expect("spawn");
+    if !out.status.success() {
+        panic!("{what} failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_once(' ').map(|(k, v)| (k.to_owned(), v.to_owned())))
+        .collect()
+}
+
+/// The number under `key`, NaN when absent.
+pub fn get(kv: &[(String, String)], key: &str) -> f64 {
+    kv.iter()
+        .find(|(k, _)| k == key)
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(f64::NAN)
+}
