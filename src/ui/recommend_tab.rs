@@ -83,10 +83,15 @@ pub(crate) struct RecommendTab {
     basket_recs: Option<BasketList>,
     /// Weight of content in a customer's list (0: the model alone).
     pub content_blend: f32,
+    /// The shown customer's list, kept until the customer, the blend or the
+    /// model changes: blending scores every item's content each time.
+    customer_recs: Option<CustomerList>,
     images: ImageCache,
 }
 
 type BasketList = (Vec<u32>, Arc<Trained>, Vec<crate::recsys::Recommendation>);
+/// (customer, blend, model, list).
+type CustomerList = (u32, f32, Arc<Trained>, Vec<crate::recsys::Recommendation>);
 
 impl Default for RecommendSettings {
     fn default() -> Self {
@@ -130,6 +135,7 @@ impl Default for RecommendTab {
             basket: Vec::new(),
             basket_input: String::new(),
             basket_recs: None,
+            customer_recs: None,
             content_blend: 0.0,
             images: ImageCache::default(),
         }
@@ -803,7 +809,7 @@ fn customer_picker_ui(state: &mut RecommendTab, t: &Trained, ui: &mut egui::Ui) 
 /// A customer's history beside their list (the fallback, said so, for a new customer).
 fn customer_ui(
     state: &mut RecommendTab,
-    t: &Trained,
+    t: &Arc<Trained>,
     catalogue: Option<&Catalogue>,
     user: u32,
     ui: &mut egui::Ui,
@@ -812,7 +818,15 @@ fn customer_ui(
         ui.add(egui::Slider::new(&mut state.content_blend, 0.0..=1.0).text("blend in content"))
             .on_hover_text("Weight of content (description, category, brand, price band) against the model's score, each scaled to its best item. Above 0, items nobody has bought yet (new arrivals) can be recommended by how alike they are to this customer's history.");
     }
-    let recs = t.recommend_hybrid(user, state.content_blend, t.options.k, 3);
+    let alpha = state.content_blend;
+    let recs = match &state.customer_recs {
+        Some((u, a, m, recs)) if *u == user && *a == alpha && Arc::ptr_eq(m, t) => recs.clone(),
+        _ => {
+            let recs = t.recommend_hybrid(user, alpha, t.options.k, 3);
+            state.customer_recs = Some((user, alpha, Arc::clone(t), recs.clone()));
+            recs
+        }
+    };
     let history = t.train.row(user as usize);
     let name = t.data.user_labels[user as usize].clone();
     let note = t.source_of(user).note();
