@@ -147,7 +147,9 @@ impl Knn {
     /// shares, and ties go to the more recent; so once `neighbors` sessions
     /// sharing *every* current item are found, no later (older) candidate
     /// can displace them, and the merge stops there with the same result.
-    fn gather(&self, scratch: &mut Scratch, last: &[u32]) {
+    /// Fill `scratch.candidates`, or for V-SKNN over a few items
+    /// `scratch.masked` (then returns true).
+    fn gather(&self, scratch: &mut Scratch, last: &[u32]) -> bool {
         let x = &*self.index;
         let lists: Vec<&[u32]> = scratch
             .distinct
@@ -180,7 +182,7 @@ impl Knn {
                     .map(|&s| (s, w, last[0])),
             );
             scratch.cursors = cursors;
-            return;
+            return false;
         }
         if lists.len() > MERGE_SCAN {
             // Many items (a long session): a heap of the lists' heads.
@@ -217,17 +219,48 @@ impl Knn {
                 scratch.candidates.push((s, num, latest));
             }
             scratch.cursors = cursors;
-            return;
+            return false;
         }
         // A few items: scan the lists' heads (-1 once a list is used up).
+        let mut heads: Vec<i64> = lists
+            .iter()
+            .map(|l| l.last().map_or(-1, |&s| i64::from(s)))
+            .collect();
+        if let Variant::Vsknn { .. } = self.variant {
+            // V-SKNN's similarity and decay depend only on which current
+            // items a session shares, so the merge records that set and
+            // `keep_by_mask` rates each set once.
+            let full = ((1u16 << heads.len()) - 1) as u8;
+            scratch.masked.clear();
+            scratch.mask_count.clear();
+            scratch.mask_count.resize(1 << MERGE_SCAN, 0);
+            while scratch.masked.len() < limit && complete < enough {
+                let s = heads.iter().copied().max().unwrap_or(-1);
+                if s < 0 {
+                    break;
+                }
+                let mut mask = 0u8;
+                for d in 0..heads.len() {
+                    if heads[d] == s {
+                        mask |= 1 << d;
+                        cursors[d] -= 1;
+                        heads[d] = match cursors[d] {
+                            0 => -1,
+                            c => i64::from(lists[d][c - 1]),
+                        };
+                    }
+                }
+                complete += usize::from(mask == full);
+                scratch.mask_count[usize::from(mask)] += 1;
+                scratch.masked.push((s as u32, mask));
+            }
+            scratch.cursors = cursors;
+            return true;
+        }
         let weights: Vec<f64> = scratch
             .distinct
             .iter()
             .map(|&i| scratch.weight[i as usize])
-            .collect();
-        let mut heads: Vec<i64> = lists
-            .iter()
-            .map(|l| l.last().map_or(-1, |&s| i64::from(s)))
             .collect();
         while scratch.candidates.len() < limit && complete < enough {
             // The most recent session not yet taken, over all lists.
@@ -252,6 +285,68 @@ impl Knn {
             scratch.candidates.push((s as u32, num, latest));
         }
         scratch.cursors = cursors;
+        false
+    }
+
+    /// V-SKNN's neighbours from `scratch.masked`: the same similarities,
+    /// order and ties as rating every candidate, by counting out each
+    /// similarity's candidates in recency order.
+    fn keep_by_mask(&self, scratch: &mut Scratch, last: &[u32]) {
+        let lists = scratch.distinct.len();
+        let distinct = lists as f64;
+        let masks = 1usize << lists;
+        // Summed over the items in their order, as the merge of
+        // candidates sums them, so every value rounds the same way.
+        let mut sim = [f64::NAN; 1 << MERGE_SCAN];
+        let mut latest = [0u32; 1 << MERGE_SCAN];
+        for m in 1..masks {
+            let (mut num, mut at) = (0.0, 0u32);
+            for (d, &item) in scratch.distinct.iter().enumerate() {
+                if m & (1 << d) != 0 {
+                    num += scratch.weight[item as usize];
+                    at = at.max(last[d]);
+                }
+            }
+            sim[m] = num / distinct;
+            latest[m] = at;
+        }
+        // Places of the positive similarities in descending order; equal
+        // similarities share a place, so recency alone orders them.
+        let mut order: Vec<usize> = (1..masks).filter(|&m| sim[m] > 0.0).collect();
+        order.sort_unstable_by(|&a, &b| sim[b].total_cmp(&sim[a]));
+        let mut place = [usize::MAX; 1 << MERGE_SCAN];
+        let mut places = 0usize;
+        for (j, &m) in order.iter().enumerate() {
+            if j > 0 && sim[m] != sim[order[j - 1]] {
+                places += 1;
+            }
+            place[m] = places;
+        }
+        let mut next = [0usize; (1 << MERGE_SCAN) + 1];
+        for m in 1..masks {
+            if place[m] != usize::MAX {
+                next[place[m] + 1] += scratch.mask_count[m];
+            }
+        }
+        for p in 1..next.len() {
+            next[p] += next[p - 1];
+        }
+        let n = next[next.len() - 1].min(self.neighbors);
+        scratch.neighbours.clear();
+        scratch.neighbours.resize(n, (0, 0.0));
+        scratch.latest.clear();
+        scratch.latest.resize(n, 0);
+        for &(s, m) in &scratch.masked {
+            let p = place[m as usize];
+            if p == usize::MAX {
+                continue;
+            }
+            if next[p] < n {
+                scratch.neighbours[next[p]] = (s, sim[m as usize]);
+                scratch.latest[next[p]] = latest[m as usize];
+            }
+            next[p] += 1;
+        }
     }
 
     /// The neighbours of `prefix` into `scratch.neighbours`, most similar
@@ -261,7 +356,11 @@ impl Knn {
         let x = &*self.index;
         let mut last = std::mem::take(&mut scratch.last);
         self.weigh_positions(prefix, scratch, &mut last);
-        self.gather(scratch, &last);
+        if self.gather(scratch, &last) {
+            self.keep_by_mask(scratch, &last);
+            scratch.last = last;
+            return;
+        }
         scratch.last = last;
         let distinct = scratch.distinct.len() as f64;
         let norm = match &self.variant {
@@ -348,9 +447,9 @@ impl Knn {
             Variant::Vsknn {
                 decay, idf_factor, ..
             } => {
-                let d = decay_at(decay, prefix.len(), latest);
+                let c = sim * decay_at(decay, prefix.len(), latest);
                 for &i in x.sets.row(s as usize) {
-                    f(i, sim * idf_factor[i as usize] * d);
+                    f(i, c * idf_factor[i as usize]);
                 }
             }
             Variant::Stan { inh, .. } => {
@@ -467,22 +566,22 @@ impl SessionModel for Knn {
                 let rows = std::mem::take(&mut scratch.rows);
                 let latest = std::mem::take(&mut scratch.latest);
                 let values = self.index.sets.values();
-                for ((&(_, sim), &pos), r) in neighbours.iter().zip(&latest).zip(&rows) {
-                    let items = &values[r.clone()];
-                    match &self.variant {
-                        Variant::Vsknn {
-                            decay, idf_factor, ..
-                        } => {
-                            let d = decay_at(decay, prefix.len(), pos);
-                            for &i in items {
-                                scratch.add(i, sim * idf_factor[i as usize] * d);
-                            }
-                        }
-                        _ => {
-                            for &i in items {
-                                scratch.add(i, sim);
-                            }
-                        }
+                match &self.variant {
+                    Variant::Vsknn { decay, .. } => {
+                        // The idf factor is the item's alone, so it
+                        // multiplies each item's sum once, below.
+                        let len = prefix.len();
+                        let coef = neighbours
+                            .iter()
+                            .zip(&latest)
+                            .map(|(&(_, sim), &pos)| sim * decay_at(decay, len, pos));
+                        scratch.add_rows(values, &rows, coef);
+                    }
+                    _ => scratch.add_rows(values, &rows, neighbours.iter().map(|&(_, sim)| sim)),
+                }
+                if let Variant::Vsknn { idf_factor, .. } = &self.variant {
+                    for &i in &scratch.touched {
+                        scratch.scores[i as usize] *= idf_factor[i as usize];
                     }
                 }
                 scratch.rows = rows;

@@ -41,9 +41,17 @@ pub struct Scratch {
     pub scores: Vec<f64>,
     pub touched: Vec<u32>,
     touched_mark: Vec<bool>,
+    /// Room for every item once, and one more: `add_rows` writes each item
+    /// here before it knows whether the item is new.
+    touch_buf: Vec<u32>,
     /// Candidate neighbours: (session, similarity numerator, latest
     /// 1-based position in the current session of an item it shares).
     pub(crate) candidates: Vec<(u32, f64, u32)>,
+    /// V-SKNN's candidates over a few items: (session, bit set of the
+    /// current items it shares).
+    pub(crate) masked: Vec<(u32, u8)>,
+    /// How many of `masked` share each set.
+    pub(crate) mask_count: Vec<usize>,
     /// Read positions of the merge over the items' session lists.
     pub(crate) cursors: Vec<usize>,
     /// The kept neighbours, while they are counted out of `found`.
@@ -74,7 +82,10 @@ impl Scratch {
             scores: vec![0.0; n_items],
             touched: Vec::new(),
             touched_mark: vec![false; n_items],
+            touch_buf: vec![0; n_items + 1],
             candidates: Vec::new(),
+            masked: Vec::new(),
+            mask_count: Vec::new(),
             cursors: Vec::new(),
             kept: Vec::new(),
             last: Vec::new(),
@@ -112,6 +123,37 @@ impl Scratch {
             self.touched.push(item);
         }
         self.scores[i] += value;
+    }
+
+    /// Add `coef` of each row to every item of the row (rows of
+    /// `values`). The same as [`add`](Self::add) item by item, without a
+    /// branch on whether the item was touched before: a third of a
+    /// neighbourhood's items are new, too many for the branch to be
+    /// predicted.
+    pub(crate) fn add_rows(
+        &mut self,
+        values: &[u32],
+        rows: &[std::ops::Range<usize>],
+        coef: impl Iterator<Item = f64>,
+    ) {
+        let Scratch {
+            scores,
+            touched,
+            touched_mark,
+            touch_buf,
+            ..
+        } = self;
+        let mut new = 0usize;
+        for (r, c) in rows.iter().zip(coef) {
+            for &item in &values[r.clone()] {
+                let i = item as usize;
+                touch_buf[new] = item;
+                new += usize::from(!touched_mark[i]);
+                touched_mark[i] = true;
+                scores[i] += c;
+            }
+        }
+        touched.extend_from_slice(&touch_buf[..new]);
     }
 
     pub fn set(&mut self, item: u32, value: f64) {
