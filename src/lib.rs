@@ -2,6 +2,7 @@
 //! and, behind the default `gui` feature, the eframe UI. See ARCHITECTURE.md
 //! for the map.
 
+pub mod bandit;
 pub mod cli;
 pub mod data;
 pub mod display;

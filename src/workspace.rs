@@ -139,6 +139,13 @@ pub struct SavedSession {
     pub eval_secs: f64,
 }
 
+/// A bandit run's result (curves and tables, or estimates).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SavedBandit {
+    pub run_id: u64,
+    pub result: crate::bandit::BanditResult,
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Workspace {
@@ -150,6 +157,7 @@ pub struct Workspace {
     pub segments: Vec<SavedSegments>,
     pub session_sets: Vec<crate::session::protocol::SessionData>,
     pub session_models: Vec<SavedSession>,
+    pub bandits: Vec<SavedBandit>,
     /// Salt of the pseudonymised exports, kept so the same customer gets the
     /// same pseudonym in every export from this workspace.
     pub pseudonym_salt: String,
@@ -295,6 +303,7 @@ impl Workspace {
         self.segments.clear();
         self.session_sets.clear();
         self.session_models.clear();
+        self.bandits.clear();
         let mut shared: Vec<(Arc<Interactions>, usize)> = Vec::new();
         let mut shared_sessions: Vec<(Arc<crate::session::protocol::SessionData>, usize)> =
             Vec::new();
@@ -315,6 +324,13 @@ impl Workspace {
                     self.segments.push(SavedSegments {
                         run_id: entry.record.id,
                         fit: (**fit).clone(),
+                    });
+                    continue;
+                }
+                Some(RunModel::Bandit(b)) => {
+                    self.bandits.push(SavedBandit {
+                        run_id: entry.record.id,
+                        result: (**b).clone(),
                     });
                     continue;
                 }
@@ -403,6 +419,9 @@ impl Workspace {
                 });
             if let Some(s) = self.segments.iter().find(|s| s.run_id == record.id) {
                 model = Some(RunModel::Segments(Arc::new(s.fit.clone())));
+            }
+            if let Some(b) = self.bandits.iter().find(|b| b.run_id == record.id) {
+                model = Some(RunModel::Bandit(Arc::new(b.result.clone())));
             }
             if let Some(s) = self.session_models.iter().find(|s| s.run_id == record.id) {
                 match self.restore_session(s, &mut session_datas) {

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+pub mod bandit;
 pub mod generate;
 pub mod profile;
 pub mod recommend;
@@ -44,6 +45,11 @@ pub enum Command {
     Sentiment(Box<sentiment::SentimentArgs>),
     /// Customer segments: RFM scores and named segments, k-means clusters, k scan.
     Segment(Box<segment::SegmentArgs>),
+    /// Explore vs exploit: race bandit policies, or evaluate one off-policy on a log.
+    Bandit {
+        #[command(subcommand)]
+        command: bandit::BanditCommand,
+    },
     /// Open the GUI on a file (same as running without arguments, then File → Open).
     Gui {
         /// Data file to open instead of the sample store, or a `.shoplens` workspace.
@@ -87,6 +93,15 @@ pub struct RoleArgs {
     /// Time within the session (ms), added to the timestamp (DIGINETICA's timeframe).
     #[arg(long, value_name = "COLUMN")]
     pub offset_col: Option<String>,
+    /// Reward of a logged recommendation (click or purchase, 0/1).
+    #[arg(long, value_name = "COLUMN")]
+    pub reward_col: Option<String>,
+    /// Probability the logging policy chose the logged item.
+    #[arg(long, value_name = "COLUMN")]
+    pub propensity_col: Option<String>,
+    /// Slot or position of the logged item.
+    #[arg(long, value_name = "COLUMN")]
+    pub position_col: Option<String>,
     /// Keep order rows the default cleaning drops (no customer, quantity/price ≤ 0, cancelled).
     #[arg(long)]
     pub no_clean: bool,
@@ -108,6 +123,9 @@ impl RoleArgs {
             (Role::Text, &self.text_col),
             (Role::Label, &self.label_col),
             (Role::Offset, &self.offset_col),
+            (Role::Reward, &self.reward_col),
+            (Role::Propensity, &self.propensity_col),
+            (Role::Position, &self.position_col),
         ];
         LoadOptions {
             format: self.format.clone(),
@@ -234,6 +252,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Sweep(args) => sweep::run(&args),
         Command::Sentiment(args) => sentiment::run(&args),
         Command::Segment(args) => segment::run(&args),
+        Command::Bandit { command } => bandit::run(&command),
         Command::RenderIcon { out } => crate::icon::draw_icon()
             .save(&out)
             .map_err(|e| format!("{}: {e}", out.display())),

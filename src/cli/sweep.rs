@@ -207,6 +207,49 @@ pub fn run(args: &SweepArgs) -> Result<(), String> {
             let pool = crate::task::thread_pool(args.eval.threads).map_err(|e| e.to_string())?;
             pool.install(|| sweep_of(base, &spec, metric, quiet))?
         }
+        ModelKind::Bandit(crate::bandit::BanditKind::Simulation) => {
+            let mut params = crate::bandit::params::SimulationParams {
+                threads: args.eval.threads,
+                ..Default::default()
+            };
+            args.hyper.any.apply(&mut params)?;
+            let catalogue = crate::data::catalogue::Catalogue::beside(&args.data.data);
+            let rate = crate::bandit::arms::ArmRate::Purchase;
+            let arms = crate::bandit::arms::arms_from_store(
+                &dataset,
+                catalogue.as_ref(),
+                crate::bandit::arms::ArmUnit::Items,
+                rate,
+                8,
+            )
+            .map_err(|e| e.to_string())?;
+            let names: Vec<String> = spec
+                .lists
+                .iter()
+                .map(|(n, _)| n.clone())
+                .chain(spec.ranges.iter().map(|(n, _)| n.clone()))
+                .collect();
+            let base = crate::bandit::task::SimulationRequest {
+                dataset: Some(dataset),
+                arms,
+                arms_source: format!("top 8 items by views, {}", rate.label()),
+                policies: crate::bandit::task::swept_policies(&names),
+                params,
+                seed: args.eval.seed,
+                live: None,
+            };
+            sweep_of(base, &spec, metric, quiet)?
+        }
+        ModelKind::Bandit(crate::bandit::BanditKind::Evaluation) => {
+            let mut params = crate::bandit::params::EvaluationParams::default();
+            args.hyper.any.apply(&mut params)?;
+            let base = crate::bandit::task::EvaluationRequest {
+                dataset,
+                params,
+                seed: args.eval.seed,
+            };
+            sweep_of(base, &spec, metric, quiet)?
+        }
         ModelKind::Session(kind) => {
             let mut params = kind.default_params();
             args.hyper.apply(&mut params)?;

@@ -84,6 +84,32 @@ fn sentences_signature(rows: &[Vec<String>]) -> bool {
 
 pub static KNOWN_FORMATS: &[KnownFormat] = &[
     KnownFormat {
+        name: "open-bandit",
+        description: "Open Bandit Dataset log (item shown, slot, click, logging propensity)",
+        kind: FileKind::Delimited,
+        // Identifying columns; the file has user features and affinities too.
+        header: &[
+            "timestamp",
+            "item_id",
+            "position",
+            "click",
+            "propensity_score",
+        ],
+        headerless: None,
+        separator: Some(b','),
+        quote: None,
+        roles: &[
+            (Role::Item, "item_id"),
+            (Role::Timestamp, "timestamp"),
+            (Role::Position, "position"),
+            (Role::Reward, "click"),
+            (Role::Propensity, "propensity_score"),
+        ],
+        text_columns: &[],
+        null_values: &[],
+        implicit_event: None,
+    },
+    KnownFormat {
         name: "movielens",
         description: "MovieLens u.data (user, item, rating, unix time; tab, no header)",
         kind: FileKind::Delimited,
@@ -459,7 +485,10 @@ pub fn by_columns(kind: FileKind, columns: &[String]) -> Option<&'static KnownFo
         let all_present = want.iter().all(|w| have.contains(w));
         match kind {
             FileKind::JsonLines | FileKind::Parquet => all_present,
-            FileKind::Delimited => all_present && want.len() == have.len(),
+            // The Open Bandit log carries any number of feature columns.
+            FileKind::Delimited => {
+                all_present && (want.len() == have.len() || f.name == "open-bandit")
+            }
         }
     })
 }

@@ -27,10 +27,16 @@ pub enum Role {
     /// Time of a row within its session (ms), added to the timestamp: the
     /// DIGINETICA log dates its views by day and orders them by this offset.
     Offset,
+    /// What a logged recommendation earned: a click or a purchase (0/1).
+    Reward,
+    /// Probability with which the logging policy chose the logged item.
+    Propensity,
+    /// Slot or position the item was shown in.
+    Position,
 }
 
 impl Role {
-    pub const ALL: [Role; 13] = [
+    pub const ALL: [Role; 16] = [
         Role::User,
         Role::Item,
         Role::Event,
@@ -44,6 +50,9 @@ impl Role {
         Role::Text,
         Role::Label,
         Role::Offset,
+        Role::Reward,
+        Role::Propensity,
+        Role::Position,
     ];
 
     pub fn name(self) -> &'static str {
@@ -61,6 +70,9 @@ impl Role {
             Role::Text => "text",
             Role::Label => "label",
             Role::Offset => "offset",
+            Role::Reward => "reward",
+            Role::Propensity => "propensity",
+            Role::Position => "position",
         }
     }
 
@@ -84,6 +96,9 @@ impl Role {
             Role::Text => "review or comment text",
             Role::Label => "sentiment label (0/1, pos/neg)",
             Role::Offset => "time within the session in ms, added to the timestamp",
+            Role::Reward => "reward of a logged recommendation: click or purchase (0/1)",
+            Role::Propensity => "probability the logging policy chose the logged item",
+            Role::Position => "slot or position the item was shown in",
         }
     }
 
@@ -198,6 +213,22 @@ impl Role {
                 "ispositive",
             ],
             Role::Offset => &["timeframe", "timeoffset", "offsetms"],
+            Role::Reward => &[
+                "reward",
+                "click",
+                "clicked",
+                "clicks",
+                "converted",
+                "conversion",
+            ],
+            Role::Propensity => &[
+                "propensityscore",
+                "propensity",
+                "pscore",
+                "loggingprobability",
+                "actionprobability",
+            ],
+            Role::Position => &["position", "slot", "slotid"],
         }
     }
 }

@@ -35,8 +35,8 @@ impl Pipeline for RecommendRequest {
     type Params = ModelParams;
     type Inputs = Arc<Interactions>;
 
-    fn dataset(&self) -> &Dataset {
-        &self.dataset
+    fn dataset(&self) -> Option<&Dataset> {
+        Some(&self.dataset)
     }
 
     fn params(&self) -> &ModelParams {

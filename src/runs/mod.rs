@@ -27,6 +27,8 @@ pub enum RunKind {
     Segments,
     /// Next-item recommenders for anonymous sessions.
     Sessions,
+    /// Bandit simulations and off-policy evaluations.
+    Bandit,
 }
 
 impl RunKind {
@@ -36,6 +38,7 @@ impl RunKind {
             RunKind::Sentiment => "sentiment",
             RunKind::Segments => "segments",
             RunKind::Sessions => "sessions",
+            RunKind::Bandit => "bandit",
         }
     }
 }
@@ -47,11 +50,13 @@ pub enum ModelKind {
     Sentiment(crate::text::params::ClassifierKind),
     KMeans,
     Session(crate::session::params::SessionKind),
+    Bandit(crate::bandit::BanditKind),
 }
 
 impl ModelKind {
     /// The models a sweep can tune (most-popular has no parameters).
-    pub const SWEEPABLE: [ModelKind; 12] = {
+    pub const SWEEPABLE: [ModelKind; 14] = {
+        use crate::bandit::BanditKind as B;
         use crate::recsys::params::RecommenderKind as R;
         use crate::session::params::SessionKind as S;
         use crate::text::params::ClassifierKind as C;
@@ -68,6 +73,8 @@ impl ModelKind {
             ModelKind::Session(S::Sknn),
             ModelKind::Session(S::Ar),
             ModelKind::Session(S::Spop),
+            ModelKind::Bandit(B::Simulation),
+            ModelKind::Bandit(B::Evaluation),
         ]
     };
 
@@ -77,6 +84,7 @@ impl ModelKind {
             ModelKind::Sentiment(k) => k.cli_name(),
             ModelKind::KMeans => "kmeans",
             ModelKind::Session(k) => k.name(),
+            ModelKind::Bandit(k) => k.name(),
         }
     }
 
@@ -91,6 +99,7 @@ impl ModelKind {
             }
             ModelKind::KMeans => "Segments: k-means".to_owned(),
             ModelKind::Session(k) => format!("Sessions: {}", k.label()),
+            ModelKind::Bandit(k) => k.label().to_owned(),
         }
     }
 
@@ -100,6 +109,7 @@ impl ModelKind {
             ModelKind::Sentiment(_) => RunKind::Sentiment,
             ModelKind::KMeans => RunKind::Segments,
             ModelKind::Session(_) => RunKind::Sessions,
+            ModelKind::Bandit(_) => RunKind::Bandit,
         }
     }
 
@@ -110,6 +120,8 @@ impl ModelKind {
             ModelKind::Sentiment(_) => "accuracy".into(),
             ModelKind::KMeans => "silhouette".into(),
             ModelKind::Session(_) => format!("mrr@{k}"),
+            ModelKind::Bandit(crate::bandit::BanditKind::Simulation) => "mean_reward".into(),
+            ModelKind::Bandit(crate::bandit::BanditKind::Evaluation) => "dr".into(),
         }
     }
 }
@@ -224,6 +236,13 @@ impl RunRecord {
             RunKind::Sentiment => self.metrics.keys().find(|k| *k == "accuracy")?,
             RunKind::Segments => self.metrics.keys().find(|k| *k == "silhouette")?,
             RunKind::Sessions => self.metrics.keys().find(|k| k.starts_with("mrr@"))?,
+            // A simulation: the best policy's reward per round; an
+            // evaluation: the doubly robust estimate.
+            RunKind::Bandit => self
+                .metrics
+                .keys()
+                .find(|k| *k == "mean_reward")
+                .or_else(|| self.metrics.keys().find(|k| *k == "dr"))?,
         };
         self.metrics.get(name).map(|v| (name.as_str(), *v))
     }
@@ -290,6 +309,7 @@ pub enum RunModel {
     Sentiment(Arc<crate::text::SentimentResult>),
     Segments(Arc<crate::segment::SegmentFit>),
     Session(Arc<crate::session::SessionTrained>),
+    Bandit(Arc<crate::bandit::BanditResult>),
 }
 
 /// One row of the run history.

@@ -39,8 +39,14 @@ pub trait Pipeline: Send + Sync + Sized {
     /// (the interaction matrix, the reviews, the scaled customer table).
     type Inputs: Send + Sync;
 
-    /// The data the run is fingerprinted by.
-    fn dataset(&self) -> &Dataset;
+    /// The data the run is fingerprinted by (none for a simulation on
+    /// typed rates).
+    fn dataset(&self) -> Option<&Dataset>;
+
+    /// The fingerprint of [`dataset`](Self::dataset), or what stands in for it.
+    fn data_fingerprint(&self) -> DataFingerprint {
+        self.dataset().map(fingerprint).unwrap_or_default()
+    }
     fn params(&self) -> &Self::Params;
     /// The same request with other hyperparameters (one sweep setting).
     fn with_params(&self, params: Self::Params) -> Self;
@@ -60,7 +66,7 @@ pub trait Pipeline: Send + Sync + Sized {
 /// Run `request` from its data to its record.
 pub fn run<P: Pipeline>(request: &P, reporter: &Reporter) -> RunOutcome {
     reporter.progress(None, "fingerprinting the data");
-    let data = fingerprint(request.dataset());
+    let data = request.data_fingerprint();
     let inputs = request.inputs(reporter);
     fit_recorded(
         request,
@@ -83,7 +89,7 @@ pub fn run_sweep<P: Pipeline>(
     on_run: &(dyn Fn(usize, RunOutcome) + Sync),
 ) -> Result<usize, TaskError> {
     reporter.progress(None, "fingerprinting the data");
-    let data = fingerprint(base.dataset());
+    let data = base.data_fingerprint();
     let inputs = base.inputs(reporter)?;
     let total = settings.len();
     let mut reported = 0;

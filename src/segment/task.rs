@@ -85,8 +85,8 @@ impl Pipeline for KMeansRequest {
     /// [`Customers::build`]; scaling depends on the parameters.
     type Inputs = ();
 
-    fn dataset(&self) -> &Dataset {
-        &self.customers.dataset
+    fn dataset(&self) -> Option<&Dataset> {
+        Some(&self.customers.dataset)
     }
 
     fn params(&self) -> &KMeansParams {

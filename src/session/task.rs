@@ -53,8 +53,8 @@ impl Pipeline for SessionRequest {
     type Params = SessionParams;
     type Inputs = Arc<SessionData>;
 
-    fn dataset(&self) -> &Dataset {
-        &self.dataset
+    fn dataset(&self) -> Option<&Dataset> {
+        Some(&self.dataset)
     }
 
     fn params(&self) -> &SessionParams {

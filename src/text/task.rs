@@ -50,8 +50,8 @@ impl Pipeline for SentimentRequest {
     type Params = SentimentParams;
     type Inputs = ReviewInputs;
 
-    fn dataset(&self) -> &Dataset {
-        &self.file.dataset
+    fn dataset(&self) -> Option<&Dataset> {
+        Some(&self.file.dataset)
     }
 
     fn params(&self) -> &SentimentParams {

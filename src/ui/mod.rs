@@ -5,6 +5,8 @@
 //! which the app applies at the end of the frame (egui demo app's
 //! `wrap_app.rs`, rerun's `SystemCommand`). No model is computed here.
 
+pub mod bandit_ope_view;
+pub mod bandit_tab;
 mod data_tab;
 mod dialogs;
 pub mod exporter;
@@ -64,6 +66,7 @@ pub enum Tab {
     Recommend,
     Sentiment,
     Segments,
+    Bandit,
     Runs,
 }
 
@@ -128,6 +131,7 @@ pub struct ShoplensApp {
     pub(crate) recommend: recommend_tab::RecommendTab,
     pub(crate) sentiment: sentiment_tab::SentimentTab,
     pub(crate) segments: segments_tab::SegmentsTab,
+    pub(crate) bandit: bandit_tab::BanditTab,
     pub(crate) runs_tab: runs_tab::RunsTab,
     pub(crate) shell: shell::Shell,
     pub(crate) exporter: exporter::Exporter,
@@ -157,6 +161,7 @@ impl ShoplensApp {
             recommend: Default::default(),
             sentiment: Default::default(),
             segments: Default::default(),
+            bandit: Default::default(),
             runs_tab: Default::default(),
             shell: Default::default(),
             exporter: Default::default(),
@@ -195,6 +200,7 @@ impl ShoplensApp {
         self.recommend.on_event(event, &self.bench);
         self.sentiment.on_event(event, &self.bench);
         self.segments.on_event(event, &self.bench);
+        self.bandit.on_event(event, &self.bench);
         self.runs_tab.on_event(event, &self.bench);
     }
 
@@ -254,6 +260,10 @@ impl ShoplensApp {
                 self.segments.show_fit(fit, &self.bench);
                 self.tab = Tab::Segments;
             }
+            RunModel::Bandit(b) => {
+                self.bandit.show(&b);
+                self.tab = Tab::Bandit;
+            }
             RunModel::Session(t) => {
                 self.recommend.sessions.explore(t);
                 self.recommend.mode = recommend_tab::RecommendMode::Sessions;
@@ -269,6 +279,7 @@ impl ShoplensApp {
                 (Tab::Recommend, "Recommend"),
                 (Tab::Sentiment, "Sentiment"),
                 (Tab::Segments, "Segments"),
+                (Tab::Bandit, "Explore / exploit"),
                 (Tab::Runs, "Runs"),
             ] {
                 ui.selectable_value(&mut self.tab, tab, label);
@@ -284,6 +295,7 @@ impl ShoplensApp {
             Tab::Recommend => self.recommend.ui(&mut ctx, ui),
             Tab::Sentiment => self.sentiment.ui(&mut ctx, ui),
             Tab::Segments => self.segments.ui(&mut ctx, ui),
+            Tab::Bandit => self.bandit.ui(&mut ctx, ui),
             Tab::Runs => self.runs_tab.ui(
                 &mut ctx,
                 runs_tab::SweepSources {
@@ -291,6 +303,7 @@ impl ShoplensApp {
                     sessions: &self.recommend.sessions.settings,
                     sentiment: &self.sentiment.settings,
                     segments: &self.segments.settings,
+                    bandit: &self.bandit.settings,
                 },
                 ui,
             ),

@@ -102,6 +102,7 @@ pub(crate) struct SweepSources<'a> {
     pub sessions: &'a super::sessions_view::SessionSettings,
     pub sentiment: &'a SentimentSettings,
     pub segments: &'a SegmentSettings,
+    pub bandit: &'a super::bandit_tab::BanditSettings,
 }
 
 /// A first sweep for each model: its most telling parameter.
@@ -118,6 +119,10 @@ fn default_axis(model: ModelKind) -> AxisDraft {
         ModelKind::Session(SessionKind::Spop) => ("top_n", "20,100,500"),
         ModelKind::Session(SessionKind::Stan) => ("lambda_spw", "0.5,1.25,5"),
         ModelKind::Session(_) => ("neighbors", "50,200,1500"),
+        ModelKind::Bandit(crate::bandit::BanditKind::Simulation) => {
+            ("epsilon", "0.01,0.05,0.1,0.2")
+        }
+        ModelKind::Bandit(crate::bandit::BanditKind::Evaluation) => ("epsilon", "0.05,0.2,0.5"),
     };
     AxisDraft {
         name: name.into(),
@@ -131,6 +136,8 @@ enum Base {
     Sentiment(crate::text::task::SentimentRequest),
     KMeans(crate::segment::task::KMeansRequest),
     Session(crate::session::task::SessionRequest),
+    BanditSimulation(crate::bandit::task::SimulationRequest),
+    BanditEvaluation(crate::bandit::task::EvaluationRequest),
 }
 
 impl RunsTab {
@@ -190,6 +197,26 @@ impl RunsTab {
                         .request(std::sync::Arc::clone(dataset), params),
                 ))
             }
+            ModelKind::Bandit(crate::bandit::BanditKind::Simulation) => {
+                let s = sources.bandit;
+                let mut request = s.request(bench, s.params.clone(), None)?;
+                // Race the policies the swept parameters belong to, so the
+                // ranking (the best policy's reward) is about them.
+                let names: Vec<String> =
+                    self.axes.iter().map(|a| a.name.trim().to_owned()).collect();
+                request.policies = crate::bandit::task::swept_policies(&names);
+                Ok(Base::BanditSimulation(request))
+            }
+            ModelKind::Bandit(crate::bandit::BanditKind::Evaluation) => {
+                let mut params = sources.bandit.ope.params.clone();
+                // A sweep over ε evaluates the ε-mix.
+                if self.axes.iter().any(|a| a.name.trim() == "epsilon") {
+                    params.policy = crate::bandit::params::EvalPolicy::Epsilon;
+                }
+                Ok(Base::BanditEvaluation(
+                    sources.bandit.ope.request(bench, params)?,
+                ))
+            }
         }
     }
 
@@ -206,6 +233,12 @@ impl RunsTab {
                 .collect(),
             ModelKind::KMeans => sources.segments.params.names(),
             ModelKind::Session(kind) => sources.sessions.params_for(kind).names(),
+            ModelKind::Bandit(crate::bandit::BanditKind::Simulation) => {
+                sources.bandit.params.names()
+            }
+            ModelKind::Bandit(crate::bandit::BanditKind::Evaluation) => {
+                sources.bandit.ope.params.names()
+            }
         }
     }
 
@@ -228,6 +261,14 @@ impl RunsTab {
             Base::Session(r) => {
                 let settings = expand(&r.params, &spec)?;
                 SweepRequest::Session(r, settings)
+            }
+            Base::BanditSimulation(r) => {
+                let settings = expand(&r.params, &spec)?;
+                SweepRequest::BanditSimulation(r, settings)
+            }
+            Base::BanditEvaluation(r) => {
+                let settings = expand(&r.params, &spec)?;
+                SweepRequest::BanditEvaluation(r, settings)
             }
         })
     }
@@ -276,6 +317,8 @@ fn sweep_ui(state: &mut RunsTab, ctx: &mut TabContext, sources: &SweepSources, u
     let before = state.sweep_model;
     egui::ComboBox::from_label("model")
         .selected_text(state.sweep_model.label())
+        // Every model in view, without scrolling the list.
+        .height(420.0)
         .show_ui(ui, |ui| {
             for model in ModelKind::SWEEPABLE {
                 ui.selectable_value(&mut state.sweep_model, model, model.label());
@@ -514,6 +557,7 @@ fn table_ui(state: &mut RunsTab, ctx: &mut TabContext, ui: &mut egui::Ui) {
                     RunKind::Sessions,
                     RunKind::Sentiment,
                     RunKind::Segments,
+                    RunKind::Bandit,
                 ] {
                     ui.selectable_value(&mut state.kind, Some(k), k.label());
                 }
@@ -660,6 +704,9 @@ fn table_ui(state: &mut RunsTab, ctx: &mut TabContext, ui: &mut egui::Ui) {
                         }
                         Some(RunModel::Session(_)) => {
                             Some("Explore this session model in the Recommend tab")
+                        }
+                        Some(RunModel::Bandit(_)) => {
+                            Some("Show this race or estimate in the Explore / exploit tab")
                         }
                         None => None,
                     };

@@ -233,4 +233,37 @@ impl ShoplensApp {
             axis.values = values.to_owned();
         }
     }
+
+    // The Explore / exploit tab.
+
+    /// The arms the simulator would race (as read from the store, edited).
+    pub fn bandit_arms(&self) -> Vec<crate::bandit::simulate::Arm> {
+        self.bandit.settings.arms.clone()
+    }
+
+    pub fn bandit_settings_mut(&mut self) -> &mut super::bandit_tab::BanditSettings {
+        &mut self.bandit.settings
+    }
+
+    /// The race shown (finished or cancelled).
+    pub fn bandit_race(&self) -> Option<Arc<crate::bandit::simulate::SimulationResult>> {
+        self.bandit.shown.clone()
+    }
+
+    /// The off-policy estimate shown.
+    pub fn bandit_estimate(&self) -> Option<Arc<crate::bandit::ope::OpeResult>> {
+        self.bandit.ope.shown.clone()
+    }
+
+    pub fn bandit_message(&self) -> Option<String> {
+        self.bandit
+            .message
+            .clone()
+            .or_else(|| self.bandit.ope.message.clone())
+    }
+
+    /// Type a log path into the evaluation panel.
+    pub fn set_bandit_log_path(&mut self, path: &str) {
+        self.bandit.ope.path = path.to_owned();
+    }
 }

@@ -4,6 +4,9 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::bandit::arms::{ArmRate, ArmUnit};
+use crate::bandit::params::{EvaluationParams, SimulationParams};
+use crate::bandit::task::{EvaluationRequest, SimulationRequest};
 use crate::data::{EventWeights, Role};
 use crate::recsys::params::ModelParams;
 use crate::recsys::task::RecommendRequest;
@@ -26,6 +29,8 @@ pub enum RunRequest {
     Sentiment(SentimentRequest),
     KMeans(KMeansRequest),
     Session(SessionRequest),
+    BanditSimulation(SimulationRequest),
+    BanditEvaluation(EvaluationRequest),
 }
 
 impl RunRequest {
@@ -35,6 +40,15 @@ impl RunRequest {
             RunRequest::Sentiment(_) => RunKind::Sentiment,
             RunRequest::KMeans(_) => RunKind::Segments,
             RunRequest::Session(_) => RunKind::Sessions,
+            RunRequest::BanditSimulation(_) | RunRequest::BanditEvaluation(_) => RunKind::Bandit,
+        }
+    }
+
+    /// The job it runs as: a simulation and an evaluation may run side by side.
+    pub fn job(&self) -> super::JobKind {
+        match self {
+            RunRequest::BanditEvaluation(_) => super::JobKind::OffPolicy,
+            other => super::JobKind::Train(other.kind()),
         }
     }
 }
@@ -46,6 +60,8 @@ pub enum SweepRequest {
     Sentiment(SentimentRequest, Vec<SentimentParams>),
     KMeans(KMeansRequest, Vec<KMeansParams>),
     Session(SessionRequest, Vec<SessionParams>),
+    BanditSimulation(SimulationRequest, Vec<SimulationParams>),
+    BanditEvaluation(EvaluationRequest, Vec<EvaluationParams>),
 }
 
 impl SweepRequest {
@@ -55,6 +71,8 @@ impl SweepRequest {
             SweepRequest::Sentiment(_, s) => s.len(),
             SweepRequest::KMeans(_, s) => s.len(),
             SweepRequest::Session(_, s) => s.len(),
+            SweepRequest::BanditSimulation(_, s) => s.len(),
+            SweepRequest::BanditEvaluation(_, s) => s.len(),
         }
     }
 
@@ -90,6 +108,14 @@ pub enum Command {
     EnsureCustomers,
     /// Load a review file for the Sentiment tab.
     LoadReviews(PathBuf),
+    /// Load a logged bandit file for the Explore / exploit tab.
+    LoadBanditLog(PathBuf),
+    /// The loaded store's `top` most viewed items or categories as arms.
+    BanditArms {
+        unit: ArmUnit,
+        rate: ArmRate,
+        top: usize,
+    },
     /// Fit k = from..=to for the elbow and silhouette curves.
     ScanK {
         customers: Arc<Customers>,

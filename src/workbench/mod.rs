@@ -42,6 +42,12 @@ pub enum JobKind {
     Reviews,
     /// The Segments tab's k scan.
     Scan,
+    /// The Explore / exploit tab's off-policy evaluation.
+    OffPolicy,
+    /// The Explore / exploit tab's logged file.
+    BanditLog,
+    /// Arms from the loaded store.
+    BanditArms,
     /// A CSV or PNG export.
     Export(ExportKind),
     OpenWorkspace,
@@ -64,6 +70,10 @@ impl JobKind {
             JobKind::Train(RunKind::Sentiment) => "Training a sentiment classifier",
             JobKind::Train(RunKind::Segments) => "Fitting k-means",
             JobKind::Train(RunKind::Sessions) => "Training a session recommender",
+            JobKind::Train(RunKind::Bandit) => "Simulating bandit policies",
+            JobKind::OffPolicy => "Evaluating a policy off-policy",
+            JobKind::BanditLog => "Loading the bandit log",
+            JobKind::BanditArms => "Reading arms from the store",
             JobKind::Sweep => "Sweep",
             JobKind::Customers => "Scoring customers",
             JobKind::Reviews => "Loading reviews",
@@ -128,6 +138,8 @@ pub enum JobOutput {
     Swept(usize),
     Customers(Arc<Customers>),
     Reviews(Arc<Dataset>),
+    BanditLog(Arc<Dataset>),
+    Arms(Vec<crate::bandit::simulate::Arm>),
     Scan(Vec<ScanPoint>),
     Exported(String),
     Opened(Box<OpenedWorkspace>),
@@ -148,6 +160,10 @@ pub enum Event {
     },
     Customers(Arc<Customers>),
     Reviews(Arc<Dataset>),
+    /// The Explore / exploit tab's logged file arrived.
+    BanditLog(Arc<Dataset>),
+    /// Arms read from the store.
+    Arms(Vec<crate::bandit::simulate::Arm>),
     Scanned(Vec<ScanPoint>),
     /// A job ended with a message for its tab (a failure, a finished sweep
     /// or export).
@@ -191,6 +207,8 @@ pub struct Workbench {
     customers_asked: Option<Arc<Dataset>>,
     /// A review file loaded for the Sentiment tab when the data has no text.
     reviews: Option<Arc<Dataset>>,
+    /// A logged bandit file loaded for the Explore / exploit tab.
+    bandit_log: Option<Arc<Dataset>>,
     runs: RunHistory,
     workspace: WorkspaceState,
     settings: Settings,
@@ -222,6 +240,7 @@ impl Workbench {
             customers: None,
             customers_asked: None,
             reviews: None,
+            bandit_log: None,
             runs: RunHistory::default(),
             workspace: WorkspaceState {
                 path: None,
@@ -282,6 +301,11 @@ impl Workbench {
         self.reviews.as_ref()
     }
 
+    /// The logged bandit file loaded beside the data, if any.
+    pub fn bandit_log(&self) -> Option<&Arc<Dataset>> {
+        self.bandit_log.as_ref()
+    }
+
     pub fn runs(&self) -> &RunHistory {
         &self.runs
     }
@@ -325,17 +349,22 @@ impl Workbench {
             Command::Sweep(request) => self.start_sweep(request),
             Command::Cancel(kind) => self.cancel(kind),
             Command::EnsureCustomers => self.ensure_customers(),
-            Command::LoadReviews(path) => {
-                self.spawn(JobKind::Reviews, "load reviews", move |job| {
-                    let ds = job.with_reporter(|r| {
-                        load_dataset(
-                            &path,
-                            &LoadOptions::default(),
-                            r.cancel_token(),
-                            &r.fraction(),
-                        )
-                    })?;
-                    Ok(JobOutput::Reviews(Arc::new(ds)))
+            Command::LoadReviews(path) => self.load_side_file(JobKind::Reviews, path),
+            Command::LoadBanditLog(path) => self.load_side_file(JobKind::BanditLog, path),
+            Command::BanditArms { unit, rate, top } => {
+                let Some(data) = &self.data else { return };
+                let dataset = Arc::clone(data.dataset());
+                let catalogue = data.loaded.catalogue.clone();
+                self.spawn(JobKind::BanditArms, "bandit arms", move |_| {
+                    crate::bandit::arms::arms_from_store(
+                        &dataset,
+                        catalogue.as_deref(),
+                        unit,
+                        rate,
+                        top,
+                    )
+                    .map(JobOutput::Arms)
+                    .map_err(|e| JobFailure::Message(e.to_string()))
                 })
             }
             Command::ScanK {
@@ -494,14 +523,34 @@ impl Workbench {
         });
     }
 
+    /// Load a file a tab reads beside the data (reviews, a bandit log).
+    fn load_side_file(&mut self, kind: JobKind, path: PathBuf) {
+        self.spawn(kind, "load file", move |job| {
+            let ds = Arc::new(job.with_reporter(|r| {
+                load_dataset(
+                    &path,
+                    &LoadOptions::default(),
+                    r.cancel_token(),
+                    &r.fraction(),
+                )
+            })?);
+            Ok(match kind {
+                JobKind::BanditLog => JobOutput::BanditLog(ds),
+                _ => JobOutput::Reviews(ds),
+            })
+        })
+    }
+
     fn start_run(&mut self, request: RunRequest) {
-        let kind = JobKind::Train(request.kind());
+        let kind = request.job();
         self.spawn(kind, "train", move |job| {
             let outcome = job.with_reporter(|r| match &request {
                 RunRequest::Recommend(q) => crate::runs::run(q, r),
                 RunRequest::Sentiment(q) => crate::runs::run(q, r),
                 RunRequest::KMeans(q) => crate::runs::run(q, r),
                 RunRequest::Session(q) => crate::runs::run(q, r),
+                RunRequest::BanditSimulation(q) => crate::runs::run(q, r),
+                RunRequest::BanditEvaluation(q) => crate::runs::run(q, r),
             });
             Ok(JobOutput::Run(Box::new(outcome)))
         });
@@ -524,6 +573,12 @@ impl Workbench {
                     crate::runs::run_sweep(base, settings, sweep_id, r, &deliver)
                 }
                 SweepRequest::Session(base, settings) => {
+                    crate::runs::run_sweep(base, settings, sweep_id, r, &deliver)
+                }
+                SweepRequest::BanditSimulation(base, settings) => {
+                    crate::runs::run_sweep(base, settings, sweep_id, r, &deliver)
+                }
+                SweepRequest::BanditEvaluation(base, settings) => {
                     crate::runs::run_sweep(base, settings, sweep_id, r, &deliver)
                 }
             })?;
@@ -688,8 +743,17 @@ impl Workbench {
                 self.reviews = Some(Arc::clone(&ds));
                 events.push(Event::Reviews(ds));
             }
+            JobOutput::BanditLog(ds) if current => {
+                self.bandit_log = Some(Arc::clone(&ds));
+                events.push(Event::BanditLog(ds));
+            }
+            JobOutput::Arms(arms) if current => events.push(Event::Arms(arms)),
             JobOutput::Scan(points) if current => events.push(Event::Scanned(points)),
-            JobOutput::Customers(_) | JobOutput::Reviews(_) | JobOutput::Scan(_) => {}
+            JobOutput::Customers(_)
+            | JobOutput::Reviews(_)
+            | JobOutput::BanditLog(_)
+            | JobOutput::Arms(_)
+            | JobOutput::Scan(_) => {}
             JobOutput::Exported(message) => events.push(Event::Message { job, text: message }),
             JobOutput::Opened(opened) => self.opened(*opened, events),
             JobOutput::Saved { path, bytes } => {

@@ -1,0 +1,162 @@
+//! Bernoulli arms from the loaded store: its most viewed items (or
+//! categories), each with a rate of purchases ÷ views or carts ÷ views.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::simulate::Arm;
+use crate::data::catalogue::Catalogue;
+use crate::data::columns::texts;
+use crate::data::{Dataset, EventKind, Role};
+use crate::task::TaskError;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ArmUnit {
+    Items,
+    Categories,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ArmRate {
+    /// Purchases ÷ views.
+    Purchase,
+    /// Carts ÷ views.
+    Cart,
+}
+
+impl ArmRate {
+    pub fn label(self) -> &'static str {
+        match self {
+            ArmRate::Purchase => "purchases ÷ views",
+            ArmRate::Cart => "carts ÷ views",
+        }
+    }
+}
+
+#[derive(Default)]
+struct Counts {
+    views: u64,
+    hits: u64,
+}
+
+/// The `top` most viewed items or categories of `ds` as arms, most viewed
+/// first (ties by label). Rates are capped at 1 (a store may log more
+/// purchases than views of an item).
+pub fn arms_from_store(
+    ds: &Dataset,
+    catalogue: Option<&Catalogue>,
+    unit: ArmUnit,
+    rate: ArmRate,
+    top: usize,
+) -> Result<Vec<Arm>, TaskError> {
+    let need = |role: Role, what: &str| {
+        ds.roles.get(role).ok_or_else(|| {
+            TaskError::Input(format!(
+                "{}: arms from the store need {what} (the {role} column); map it in the Data tab, or type the rates",
+                ds.path.display()
+            ))
+        })
+    };
+    let items = texts(ds, need(Role::Item, "an item column")?)?;
+    let events = texts(
+        ds,
+        need(Role::Event, "event types (views, carts, purchases)")?,
+    )?;
+    let categories = match ds.roles.get(Role::Category) {
+        Some(c) => Some(texts(ds, c)?),
+        None => None,
+    };
+    let hit = match rate {
+        ArmRate::Purchase => EventKind::Purchase,
+        ArmRate::Cart => EventKind::Cart,
+    };
+    let mut counts: HashMap<String, Counts> = HashMap::new();
+    for row in 0..items.len() {
+        let Some(item) = items[row].as_deref() else {
+            continue;
+        };
+        let key = match unit {
+            ArmUnit::Items => item.to_owned(),
+            ArmUnit::Categories => {
+                let from_row = categories.as_ref().and_then(|c| c[row].clone());
+                let from_catalogue = || {
+                    catalogue
+                        .and_then(|c| c.get(item))
+                        .and_then(|i| i.category.clone())
+                };
+                match from_row.or_else(from_catalogue) {
+                    Some(c) => c,
+                    None => continue,
+                }
+            }
+        };
+        let kind = events[row]
+            .as_deref()
+            .map_or(EventKind::Other, EventKind::normalise);
+        let c = counts.entry(key).or_default();
+        c.views += u64::from(kind == EventKind::View);
+        c.hits += u64::from(kind == hit);
+    }
+    let mut ranked: Vec<(String, Counts)> =
+        counts.into_iter().filter(|(_, c)| c.views > 0).collect();
+    ranked.sort_by(|a, b| b.1.views.cmp(&a.1.views).then(a.0.cmp(&b.0)));
+    if ranked.len() < 2 {
+        return Err(TaskError::Input(format!(
+            "{}: only {} {} with views; a bandit needs at least 2 arms",
+            ds.path.display(),
+            ranked.len(),
+            match unit {
+                ArmUnit::Items => "item(s)",
+                ArmUnit::Categories => "categorie(s)",
+            }
+        )));
+    }
+    Ok(ranked
+        .into_iter()
+        .take(top.max(2))
+        .map(|(key, c)| {
+            let name = match unit {
+                ArmUnit::Items => catalogue
+                    .and_then(|cat| cat.get(&key))
+                    .and_then(|i| i.name.clone())
+                    .map_or_else(
+                        || key.clone(),
+                        |n| {
+                            if n.contains(&key) {
+                                n
+                            } else {
+                                format!("{n} ({key})")
+                            }
+                        },
+                    ),
+                ArmUnit::Categories => key,
+            };
+            Arm {
+                label: name,
+                rate: (c.hits as f64 / c.views as f64).min(1.0),
+            }
+        })
+        .collect())
+}
+
+/// `0.05,0.04,0.03` as arms named by their rank.
+pub fn typed_arms(text: &str) -> Result<Vec<Arm>, TaskError> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .enumerate()
+        .map(|(i, t)| match t.parse::<f64>() {
+            Ok(rate) if (0.0..=1.0).contains(&rate) => Ok(Arm {
+                label: format!("arm {}", i + 1),
+                rate,
+            }),
+            _ => Err(TaskError::Input(format!(
+                "arm {}: '{t}' is not a rate between 0 and 1",
+                i + 1
+            ))),
+        })
+        .collect()
+}

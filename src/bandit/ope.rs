@@ -1,0 +1,497 @@
+//! Off-policy evaluation: what click rate would another policy have had on
+//! the rounds of a log?
+//!
+//! A policy is a distribution π(a | s) over items for each slot s, as in
+//! obp. For the evaluated rows i (action aᵢ, slot sᵢ, reward rᵢ, logging
+//! propensity pᵢ) with weight wᵢ = π(aᵢ | sᵢ) / pᵢ:
+//! - **on-policy value**: mean rᵢ (what the logging policy earned);
+//! - **IPW**: mean rᵢ·wᵢ; **SNIPW**: Σ rᵢwᵢ / Σ wᵢ;
+//! - **DM**: mean Σₐ π(a | sᵢ) q̂(a, sᵢ), with the reward model q̂(a, s) =
+//!   (clicks of a in s + m·r̄) / (rows of a in s + m) on the evaluated rows
+//!   (r̄ their mean reward, m the smoothing);
+//! - **DR**: DM's term + wᵢ (rᵢ − q̂(aᵢ, sᵢ));
+//! - **replay** (Li et al. 2011; unbiased when the log is uniform): draw the
+//!   policy's item for each row's slot (seeded), keep the rows where it is
+//!   the logged one, mean reward over them.
+//!
+//! Intervals: B bootstrap resamples of the evaluated rows (seeded, with
+//! replacement, the reward model fixed, as obp's `estimate_interval`
+//! resamples its per-row terms); the 2.5% and 97.5% quantiles of the
+//! resampled estimates. `relative` is the estimate ÷ the on-policy value.
+
+use std::time::Instant;
+
+use rand::{Rng, SeedableRng};
+use rand_distr::{Beta, Distribution};
+use rand_xoshiro::Xoshiro256PlusPlus;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::log::BanditLog;
+use super::params::{EvalPolicy, EvaluationParams};
+use super::simulate::quantile;
+use crate::params::Checked;
+use crate::task::{Reporter, TaskError};
+
+/// One estimate with its bootstrap interval.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Estimate {
+    pub value: f64,
+    /// 95% bootstrap interval [2.5%, 97.5%].
+    pub ci: [f64; 2],
+    /// value ÷ on-policy value.
+    pub relative: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Estimates {
+    pub ipw: Estimate,
+    pub snipw: Estimate,
+    pub dm: Estimate,
+    pub dr: Estimate,
+    pub replay: Estimate,
+    /// Rows where the replayed policy chose the logged item.
+    pub matched_rounds: usize,
+}
+
+/// What an evaluation found.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OpeResult {
+    /// The evaluated rows.
+    pub rounds: usize,
+    pub actions: usize,
+    pub positions: usize,
+    /// Reward summed over the evaluated rows.
+    pub clicks: f64,
+    pub on_policy_value: f64,
+    pub on_policy_ci: [f64; 2],
+    pub policy: String,
+    /// Rows the policy learned from (the first ones in time order).
+    pub train_rows: usize,
+    /// The policy learned from the rows it is evaluated on.
+    pub in_sample: bool,
+    /// The estimate is on rows after the training rows.
+    pub held_out: bool,
+    /// Every logging propensity is the same (replay is unbiased then).
+    pub uniform_log: bool,
+    pub estimates: Estimates,
+    /// The policy: for each slot, its most likely items (label, π).
+    pub top_items: Vec<Vec<(String, f64)>>,
+    pub bootstrap: usize,
+    pub secs: f64,
+}
+
+/// π(a | s) for every slot s and item a.
+pub type ActionDist = Vec<Vec<f64>>;
+
+fn seeded(seed: u64, which: u64) -> Xoshiro256PlusPlus {
+    Xoshiro256PlusPlus::seed_from_u64(seed ^ which.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+}
+
+/// Items by clicks in `rows`, most first; ties by the lower item.
+fn by_clicks(log: &BanditLog, rows: std::ops::Range<usize>) -> Vec<usize> {
+    let mut clicks = vec![0.0; log.n_actions()];
+    for i in rows {
+        clicks[log.actions[i] as usize] += log.rewards[i];
+    }
+    let mut order: Vec<usize> = (0..log.n_actions()).collect();
+    order.sort_by(|&a, &b| clicks[b].total_cmp(&clicks[a]).then(a.cmp(&b)));
+    order
+}
+
+/// The evaluation policy's distribution, learned from `train` rows.
+pub fn action_dist(
+    log: &BanditLog,
+    params: &EvaluationParams,
+    train: std::ops::Range<usize>,
+    seed: u64,
+) -> Result<ActionDist, TaskError> {
+    let (k, slots) = (log.n_actions(), log.n_slots());
+    let uniform = vec![vec![1.0 / k as f64; k]; slots];
+    let most_clicked = |log: &BanditLog| {
+        let order = by_clicks(log, train.clone());
+        let mut d = vec![vec![0.0; k]; slots];
+        for (s, row) in d.iter_mut().enumerate() {
+            if let Some(&a) = order.get(s) {
+                row[a] = 1.0;
+            }
+        }
+        d
+    };
+    Ok(match params.policy {
+        EvalPolicy::Uniform => uniform,
+        EvalPolicy::MostClicked => most_clicked(log),
+        EvalPolicy::Epsilon => {
+            let greedy = most_clicked(log);
+            greedy
+                .iter()
+                .zip(&uniform)
+                .map(|(g, u)| {
+                    g.iter()
+                        .zip(u)
+                        .map(|(g, u)| (1.0 - params.epsilon) * g + params.epsilon * u)
+                        .collect()
+                })
+                .collect()
+        }
+        EvalPolicy::Thompson => {
+            if let Some(i) = train.clone().find(|&i| {
+                let r = log.rewards[i];
+                r != 0.0 && r != 1.0
+            }) {
+                return Err(TaskError::Input(format!(
+                    "{}: line {}: reward {} is not 0 or 1; Thompson sampling's Beta posteriors need click/no-click rewards",
+                    log.path.display(),
+                    log.lines[i],
+                    log.rewards[i]
+                )));
+            }
+            let (mut shown, mut clicked) = (vec![0.0; k], vec![0.0; k]);
+            for i in train {
+                shown[log.actions[i] as usize] += 1.0;
+                clicked[log.actions[i] as usize] += log.rewards[i];
+            }
+            let posteriors = (0..k)
+                .map(|a| {
+                    Beta::new(
+                        params.alpha0 + clicked[a],
+                        params.beta0 + shown[a] - clicked[a],
+                    )
+                    .map_err(|e| TaskError::Input(format!("Thompson sampling's posterior: {e}")))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            // Each draw ranks the items; slot s shows the s-th.
+            let mut rng = seeded(seed, 11);
+            let mut counts = vec![vec![0u64; k]; slots];
+            let mut draws: Vec<(f64, usize)> = Vec::with_capacity(k);
+            for _ in 0..params.mc_samples {
+                draws.clear();
+                draws.extend(
+                    posteriors
+                        .iter()
+                        .enumerate()
+                        .map(|(a, b)| (b.sample(&mut rng), a)),
+                );
+                let top = slots.min(k);
+                draws.select_nth_unstable_by(top.saturating_sub(1), |x, y| {
+                    y.0.total_cmp(&x.0).then(x.1.cmp(&y.1))
+                });
+                draws[..top].sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
+                for (s, &(_, a)) in draws[..top].iter().enumerate() {
+                    counts[s][a] += 1;
+                }
+            }
+            let m = params.mc_samples.max(1) as f64;
+            counts
+                .iter()
+                .map(|row| row.iter().map(|&c| c as f64 / m).collect())
+                .collect()
+        }
+    })
+}
+
+/// Per-row terms of the estimators over the evaluated rows.
+struct Terms {
+    reward: Vec<f64>,
+    weight: Vec<f64>,
+    dm: Vec<f64>,
+    dr: Vec<f64>,
+    /// Whether the replayed policy chose the logged item.
+    matched: Vec<bool>,
+}
+
+fn terms(
+    log: &BanditLog,
+    pi: &ActionDist,
+    rows: std::ops::Range<usize>,
+    smoothing: f64,
+    seed: u64,
+) -> Terms {
+    let (k, slots) = (log.n_actions(), log.n_slots());
+    let n = rows.len().max(1) as f64;
+    let mean: f64 = rows.clone().map(|i| log.rewards[i]).sum::<f64>() / n;
+    let (mut sum, mut count) = (vec![vec![0.0; k]; slots], vec![vec![0.0; k]; slots]);
+    for i in rows.clone() {
+        let (s, a) = (log.slots[i] as usize, log.actions[i] as usize);
+        sum[s][a] += log.rewards[i];
+        count[s][a] += 1.0;
+    }
+    let q = |s: usize, a: usize| {
+        let c = count[s][a] + smoothing;
+        if c > 0.0 {
+            (sum[s][a] + smoothing * mean) / c
+        } else {
+            mean
+        }
+    };
+    let dm_of_slot: Vec<f64> = (0..slots)
+        .map(|s| (0..k).map(|a| pi[s][a] * q(s, a)).sum())
+        .collect();
+    let mut rng = seeded(seed, 12);
+    let mut t = Terms {
+        reward: Vec::with_capacity(rows.len()),
+        weight: Vec::with_capacity(rows.len()),
+        dm: Vec::with_capacity(rows.len()),
+        dr: Vec::with_capacity(rows.len()),
+        matched: Vec::with_capacity(rows.len()),
+    };
+    for i in rows {
+        let (s, a, r) = (
+            log.slots[i] as usize,
+            log.actions[i] as usize,
+            log.rewards[i],
+        );
+        let w = pi[s][a] / log.propensities[i];
+        t.reward.push(r);
+        t.weight.push(w);
+        t.dm.push(dm_of_slot[s]);
+        t.dr.push(dm_of_slot[s] + w * (r - q(s, a)));
+        // Sample the policy's item by its cumulative distribution.
+        let u: f64 = rng.gen();
+        let mut acc = 0.0;
+        let mut chosen = k - 1;
+        for (b, &p) in pi[s].iter().enumerate() {
+            acc += p;
+            if u < acc {
+                chosen = b;
+                break;
+            }
+        }
+        t.matched.push(chosen == a);
+    }
+    t
+}
+
+/// [ipw, snipw, dm, dr, replay] over the rows `idx` picks (all rows when
+/// `None`), and the replay's matched count.
+fn estimate(t: &Terms, idx: Option<&[u32]>) -> ([f64; 5], usize) {
+    let (mut ipw, mut w, mut dm, mut dr, mut hits, mut matched) = (0.0, 0.0, 0.0, 0.0, 0.0, 0);
+    let mut add = |i: usize| {
+        ipw += t.reward[i] * t.weight[i];
+        w += t.weight[i];
+        dm += t.dm[i];
+        dr += t.dr[i];
+        if t.matched[i] {
+            hits += t.reward[i];
+            matched += 1;
+        }
+    };
+    let n = match idx {
+        Some(idx) => {
+            idx.iter().for_each(|&i| add(i as usize));
+            idx.len()
+        }
+        None => {
+            (0..t.reward.len()).for_each(&mut add);
+            t.reward.len()
+        }
+    };
+    let n = n.max(1) as f64;
+    let snipw = if w > 0.0 { ipw / w } else { 0.0 };
+    let replay = if matched > 0 {
+        hits / matched as f64
+    } else {
+        0.0
+    };
+    ([ipw / n, snipw, dm / n, dr / n, replay], matched)
+}
+
+/// Estimate `params.policy`'s value on `log`.
+pub fn evaluate(
+    log: &BanditLog,
+    params: &Checked<EvaluationParams>,
+    seed: u64,
+    reporter: &Reporter,
+) -> Result<OpeResult, TaskError> {
+    let started = Instant::now();
+    if log.n_actions() < 2 {
+        return Err(TaskError::Input(format!(
+            "{}: the log shows {} distinct item(s); a policy needs at least 2 to choose between",
+            log.path.display(),
+            log.n_actions()
+        )));
+    }
+    let n = log.len();
+    let train_rows = (params.train_fraction * n as f64).floor() as usize;
+    let (train, eval) = if train_rows == 0 {
+        (0..n, 0..n)
+    } else {
+        (0..train_rows, train_rows..n)
+    };
+    if eval.is_empty() {
+        return Err(TaskError::Input(format!(
+            "a training share of {} leaves no rows of {} to evaluate on",
+            params.train_fraction, n
+        )));
+    }
+    reporter.progress(
+        None,
+        &format!(
+            "learning {} from {} rows",
+            params.policy.name(),
+            train.len()
+        ),
+    );
+    let pi = action_dist(log, params, train.clone(), seed)?;
+    reporter.check()?;
+    let t = terms(log, &pi, eval.clone(), params.smoothing, seed);
+    let (point, matched) = estimate(&t, None);
+    let rows = eval.len();
+    let on_policy = t.reward.iter().sum::<f64>() / rows as f64;
+    reporter.progress(None, &format!("{} bootstrap resamples", params.bootstrap));
+    let samples: Vec<([f64; 5], f64)> = (0..params.bootstrap)
+        .into_par_iter()
+        .map(|b| {
+            let mut rng = seeded(seed, 1000 + b as u64);
+            let idx: Vec<u32> = (0..rows).map(|_| rng.gen_range(0..rows as u32)).collect();
+            let on = idx.iter().map(|&i| t.reward[i as usize]).sum::<f64>() / rows as f64;
+            (estimate(&t, Some(&idx)).0, on)
+        })
+        .collect();
+    reporter.check()?;
+    let interval = |values: Vec<f64>| {
+        let mut v = values;
+        v.sort_by(f64::total_cmp);
+        [quantile(&v, 0.025), quantile(&v, 0.975)]
+    };
+    let relative = |x: f64| {
+        if on_policy > 0.0 {
+            x / on_policy
+        } else {
+            f64::NAN
+        }
+    };
+    let est = |j: usize| Estimate {
+        value: point[j],
+        ci: interval(samples.iter().map(|s| s.0[j]).collect()),
+        relative: relative(point[j]),
+    };
+    let first = log.propensities.first().copied().unwrap_or(0.0);
+    let top_items = pi
+        .iter()
+        .map(|row| {
+            let mut items: Vec<(usize, f64)> = row.iter().copied().enumerate().collect();
+            items.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            items
+                .into_iter()
+                .take(5)
+                .map(|(a, p)| (log.action_labels[a].clone(), p))
+                .collect()
+        })
+        .collect();
+    Ok(OpeResult {
+        rounds: rows,
+        actions: log.n_actions(),
+        positions: log.n_slots(),
+        clicks: t.reward.iter().sum(),
+        on_policy_value: on_policy,
+        on_policy_ci: interval(samples.iter().map(|s| s.1).collect()),
+        policy: params.policy.name().to_owned(),
+        train_rows: train.len(),
+        in_sample: train_rows == 0 && params.policy.learns(),
+        held_out: train_rows > 0,
+        uniform_log: log.propensities.iter().all(|&p| p == first),
+        estimates: Estimates {
+            ipw: est(0),
+            snipw: est(1),
+            dm: est(2),
+            dr: est(3),
+            replay: est(4),
+            matched_rounds: matched,
+        },
+        top_items,
+        bootstrap: params.bootstrap,
+        secs: started.elapsed().as_secs_f64(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::params::Hyperparams;
+    use crate::task::CancelToken;
+
+    /// Two items, one slot; item 1 clicks more. Logged uniformly (p = ½).
+    fn log() -> BanditLog {
+        let actions = vec![0, 1, 0, 1, 0, 1, 0, 1];
+        let rewards = vec![0.0, 1.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0];
+        let n = actions.len();
+        BanditLog {
+            path: "toy.csv".into(),
+            actions,
+            action_labels: vec!["a".into(), "b".into()],
+            rewards,
+            propensities: vec![0.5; n],
+            slots: vec![0; n],
+            slot_labels: vec!["1".into()],
+            time_ordered: false,
+            lines: (2..2 + n as u64).collect(),
+        }
+    }
+
+    fn run(params: EvaluationParams) -> OpeResult {
+        let cancel = CancelToken::new();
+        evaluate(
+            &log(),
+            &params.checked().unwrap(),
+            1,
+            &Reporter::silent(&cancel),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn estimators_match_a_hand_computed_log() {
+        // Most clicked = item b (3 clicks of 4); w = 2 on b's rows, 0 on a's.
+        let r = run(EvaluationParams {
+            policy: EvalPolicy::MostClicked,
+            smoothing: 0.0,
+            bootstrap: 50,
+            ..Default::default()
+        });
+        assert_eq!(r.on_policy_value, 0.5);
+        assert!((r.estimates.ipw.value - 0.75).abs() < 1e-12); // (2·3)/8
+        assert!((r.estimates.snipw.value - 0.75).abs() < 1e-12); // 6 / 8
+        assert!((r.estimates.dm.value - 0.75).abs() < 1e-12); // q(b) = 3/4
+        assert!((r.estimates.dr.value - 0.75).abs() < 1e-12);
+        assert_eq!(r.estimates.matched_rounds, 4);
+        assert!((r.estimates.replay.value - 0.75).abs() < 1e-12);
+        assert!(r.in_sample);
+        let ci = r.estimates.ipw.ci;
+        assert!(ci[0] <= 0.75 && 0.75 <= ci[1] && ci[0] < ci[1]);
+    }
+
+    #[test]
+    fn uniform_on_a_uniform_log_is_the_on_policy_value() {
+        let r = run(EvaluationParams::default());
+        assert_eq!(r.estimates.ipw.value, r.on_policy_value);
+        assert_eq!(r.estimates.snipw.value, r.on_policy_value);
+        assert!(!r.in_sample);
+        assert!(r.uniform_log);
+    }
+
+    #[test]
+    fn thompson_needs_binary_rewards_and_names_the_line() {
+        let mut l = log();
+        l.rewards[3] = 0.5;
+        let cancel = CancelToken::new();
+        let p = EvaluationParams {
+            policy: EvalPolicy::Thompson,
+            ..Default::default()
+        };
+        let e = evaluate(&l, &p.checked().unwrap(), 1, &Reporter::silent(&cancel)).unwrap_err();
+        assert!(matches!(e, TaskError::Input(m) if m.contains("line 5") && m.contains("0 or 1")));
+    }
+
+    #[test]
+    fn a_training_share_evaluates_on_the_later_rows() {
+        let r = run(EvaluationParams {
+            policy: EvalPolicy::MostClicked,
+            train_fraction: 0.5,
+            bootstrap: 20,
+            ..Default::default()
+        });
+        assert_eq!((r.train_rows, r.rounds), (4, 4));
+        assert!(!r.in_sample);
+    }
+}

@@ -1,0 +1,557 @@
+//! The Bernoulli bandit simulator: every policy plays the same arms for T
+//! rounds, replication after replication, on worker threads.
+//!
+//! Definitions (rounds t = 1…T; every argmax breaks ties by the lowest arm
+//! index):
+//! - **uniform**: a uniform arm.
+//! - **ε-greedy**: with probability ε_t = ε / (1 + decay·(t − 1)) a uniform
+//!   arm; otherwise the first arm never played, otherwise the highest
+//!   empirical mean (successes ÷ pulls).
+//! - **UCB1**: arms 1…K once in index order, then argmax mean + √(2 ln t / n_a).
+//! - **Thompson sampling**: one draw from each arm's Beta(α₀ + successes,
+//!   β₀ + failures), in index order; the largest is played.
+//! - **pseudo-regret** at t = Σ_{s≤t} (p* − p_{a_s}), p* the best rate.
+//!
+//! Randomness: replication r of every policy uses the same three streams
+//! seeded from (seed, r) — the reward draw of each round (reward = u_t <
+//! p_{a_t}, one u_t per round whatever arm is played), the choice stream
+//! (uniform arms, Thompson's draws) and ε-greedy's coin — so policies meet
+//! the same luck, results do not depend on the thread count, and ε-greedy
+//! with ε = 1 plays exactly the uniform policy's arms.
+
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use rand::{Rng, SeedableRng};
+use rand_distr::{Beta, Distribution};
+use rand_xoshiro::Xoshiro256PlusPlus;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::params::{PolicyChoice, PolicyKind, SimulationParams};
+use crate::params::Checked;
+use crate::task::{EpochEvent, Reporter, TaskError};
+
+/// Checkpoints per curve (fewer when the horizon is shorter).
+const GRID: usize = 200;
+
+/// One arm: what it stands for and its success rate.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Arm {
+    pub label: String,
+    pub rate: f64,
+}
+
+/// A policy's curves and table row over the finished replications.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PolicySummary {
+    /// `epsilon:0.1`, `ucb1`, …
+    pub policy: String,
+    pub label: String,
+    /// Reward per round, averaged over replications.
+    pub mean_reward: f64,
+    /// Pseudo-regret at T, averaged over replications.
+    pub mean_regret: f64,
+    /// Standard error of that mean (sample standard deviation / √n).
+    pub se_regret: f64,
+    /// Share of rounds that played a best arm.
+    pub best_arm_share: f64,
+    /// At each checkpoint: mean cumulative reward and its 10% and 90%
+    /// quantiles over replications (linear interpolation, as numpy's default).
+    pub reward: Band,
+    pub regret: Band,
+    /// Share of best-arm plays within each checkpoint's stretch of rounds.
+    pub best_share: Vec<f64>,
+    /// Mean pulls of each arm over T rounds.
+    pub pulls: Vec<f64>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Band {
+    pub mean: Vec<f64>,
+    pub p10: Vec<f64>,
+    pub p90: Vec<f64>,
+}
+
+/// The race so far (also while it runs, and after a cancel).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SimulationResult {
+    pub arms: Vec<Arm>,
+    pub horizon: usize,
+    pub replications: usize,
+    /// Replications every policy finished.
+    pub finished: usize,
+    /// The rounds each curve point is at.
+    pub grid: Vec<usize>,
+    pub policies: Vec<PolicySummary>,
+    pub secs: f64,
+}
+
+/// What one replication of one policy leaves behind.
+struct Replication {
+    reward_at: Vec<u32>,
+    regret_at: Vec<f64>,
+    best_in_stretch: Vec<u32>,
+    pulls: Vec<u32>,
+    best_plays: u32,
+}
+
+/// The checkpoints: ⌈T·(g + 1)/G⌉ for g < G, ending at T.
+pub fn grid(horizon: usize) -> Vec<usize> {
+    let g = GRID.min(horizon);
+    (0..g).map(|i| (horizon * (i + 1)).div_ceil(g)).collect()
+}
+
+fn stream(seed: u64, replication: usize, which: u64) -> Xoshiro256PlusPlus {
+    // SplitMix64 of the three, so nearby seeds give unrelated streams.
+    let mut z = seed
+        ^ (replication as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        ^ which.wrapping_mul(0xD1B5_4A32_D192_ED03);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    Xoshiro256PlusPlus::seed_from_u64(z ^ (z >> 31))
+}
+
+/// The index of the largest value; ties go to the lowest index.
+fn argmax(values: impl Iterator<Item = f64>) -> usize {
+    let mut best = (0, f64::NEG_INFINITY);
+    for (i, v) in values.enumerate() {
+        if v > best.1 {
+            best = (i, v);
+        }
+    }
+    best.0
+}
+
+/// A policy with its numbers resolved.
+#[derive(Clone, Copy, Debug)]
+enum Resolved {
+    Uniform,
+    Epsilon { epsilon: f64, decay: f64 },
+    Ucb1,
+    Thompson { alpha0: f64, beta0: f64 },
+}
+
+impl Resolved {
+    fn of(choice: &PolicyChoice, p: &SimulationParams) -> Self {
+        match choice.kind {
+            PolicyKind::Uniform => Resolved::Uniform,
+            PolicyKind::Epsilon => Resolved::Epsilon {
+                epsilon: choice.epsilon.unwrap_or(p.epsilon),
+                decay: p.epsilon_decay,
+            },
+            PolicyKind::Ucb1 => Resolved::Ucb1,
+            PolicyKind::Thompson => Resolved::Thompson {
+                alpha0: p.alpha0,
+                beta0: p.beta0,
+            },
+        }
+    }
+}
+
+fn beta(a: f64, b: f64) -> Result<Beta<f64>, TaskError> {
+    Beta::new(a, b).map_err(|e| TaskError::Input(format!("Beta({a}, {b}): {e}")))
+}
+
+fn replicate(
+    policy: Resolved,
+    rates: &[f64],
+    grid: &[usize],
+    seed: u64,
+    replication: usize,
+) -> Result<Replication, TaskError> {
+    let k = rates.len();
+    let best_rate = rates.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let mut rewards = stream(seed, replication, 1);
+    let mut choice = stream(seed, replication, 2);
+    let mut coin = stream(seed, replication, 3);
+    let mut pulls = vec![0u32; k];
+    let mut wins = vec![0u32; k];
+    let mut posteriors = match policy {
+        Resolved::Thompson { alpha0, beta0 } => (0..k)
+            .map(|_| beta(alpha0, beta0))
+            .collect::<Result<Vec<_>, _>>()?,
+        _ => Vec::new(),
+    };
+    let horizon = grid.last().copied().unwrap_or(0);
+    let mut out = Replication {
+        reward_at: Vec::with_capacity(grid.len()),
+        regret_at: Vec::with_capacity(grid.len()),
+        best_in_stretch: Vec::with_capacity(grid.len()),
+        pulls: Vec::new(),
+        best_plays: 0,
+    };
+    let (mut total, mut regret, mut stretch_best) = (0u32, 0.0f64, 0u32);
+    let mut next = 0usize;
+    for t in 1..=horizon {
+        let arm = match policy {
+            Resolved::Uniform => choice.gen_range(0..k),
+            Resolved::Epsilon { epsilon, decay } => {
+                let e = epsilon / (1.0 + decay * (t - 1) as f64);
+                if coin.gen::<f64>() < e {
+                    choice.gen_range(0..k)
+                } else if let Some(untried) = pulls.iter().position(|&n| n == 0) {
+                    untried
+                } else {
+                    argmax((0..k).map(|a| f64::from(wins[a]) / f64::from(pulls[a])))
+                }
+            }
+            Resolved::Ucb1 => {
+                if t <= k {
+                    t - 1
+                } else {
+                    let bonus = 2.0 * (t as f64).ln();
+                    argmax((0..k).map(|a| {
+                        let n = f64::from(pulls[a]);
+                        f64::from(wins[a]) / n + (bonus / n).sqrt()
+                    }))
+                }
+            }
+            Resolved::Thompson { .. } => argmax(posteriors.iter().map(|d| d.sample(&mut choice))),
+        };
+        let won = rewards.gen::<f64>() < rates[arm];
+        pulls[arm] += 1;
+        wins[arm] += u32::from(won);
+        total += u32::from(won);
+        regret += best_rate - rates[arm];
+        let is_best = rates[arm] == best_rate;
+        stretch_best += u32::from(is_best);
+        out.best_plays += u32::from(is_best);
+        if let Resolved::Thompson { alpha0, beta0 } = policy {
+            let n = f64::from(pulls[arm]);
+            let s = f64::from(wins[arm]);
+            posteriors[arm] = beta(alpha0 + s, beta0 + n - s)?;
+        }
+        if t == grid[next] {
+            out.reward_at.push(total);
+            out.regret_at.push(regret);
+            out.best_in_stretch.push(stretch_best);
+            stretch_best = 0;
+            next += 1;
+        }
+    }
+    out.pulls = pulls;
+    Ok(out)
+}
+
+/// The q-quantile of sorted values, interpolated linearly between ranks.
+pub fn quantile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let h = (sorted.len() - 1) as f64 * q;
+    let lo = h.floor() as usize;
+    let hi = (lo + 1).min(sorted.len() - 1);
+    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
+}
+
+fn band(n_points: usize, value: impl Fn(usize, &mut Vec<f64>)) -> Band {
+    let mut b = Band::default();
+    let mut column = Vec::new();
+    for g in 0..n_points {
+        column.clear();
+        value(g, &mut column);
+        column.sort_by(f64::total_cmp);
+        b.mean
+            .push(column.iter().sum::<f64>() / column.len().max(1) as f64);
+        b.p10.push(quantile(&column, 0.1));
+        b.p90.push(quantile(&column, 0.9));
+    }
+    b
+}
+
+fn summarise(
+    choice: &PolicyChoice,
+    params: &SimulationParams,
+    reps: &[Replication],
+    grid: &[usize],
+    arms: usize,
+) -> PolicySummary {
+    let n = reps.len().max(1) as f64;
+    let horizon = grid.last().copied().unwrap_or(0).max(1) as f64;
+    let regrets: Vec<f64> = reps
+        .iter()
+        .map(|r| r.regret_at.last().copied().unwrap_or(0.0))
+        .collect();
+    let mean_regret = regrets.iter().sum::<f64>() / n;
+    let se_regret = if reps.len() > 1 {
+        let var = regrets
+            .iter()
+            .map(|x| (x - mean_regret).powi(2))
+            .sum::<f64>()
+            / (n - 1.0);
+        (var / n).sqrt()
+    } else {
+        0.0
+    };
+    let stretch = |g: usize| (grid[g] - if g == 0 { 0 } else { grid[g - 1] }).max(1) as f64;
+    PolicySummary {
+        policy: choice.name(params),
+        label: choice.label(params),
+        mean_reward: reps
+            .iter()
+            .map(|r| f64::from(r.reward_at.last().copied().unwrap_or(0)) / horizon)
+            .sum::<f64>()
+            / n,
+        mean_regret,
+        se_regret,
+        best_arm_share: reps
+            .iter()
+            .map(|r| f64::from(r.best_plays) / horizon)
+            .sum::<f64>()
+            / n,
+        reward: band(grid.len(), |g, c| {
+            c.extend(reps.iter().map(|r| f64::from(r.reward_at[g])))
+        }),
+        regret: band(grid.len(), |g, c| {
+            c.extend(reps.iter().map(|r| r.regret_at[g]))
+        }),
+        best_share: (0..grid.len())
+            .map(|g| {
+                reps.iter()
+                    .map(|r| f64::from(r.best_in_stretch[g]))
+                    .sum::<f64>()
+                    / n
+                    / stretch(g)
+            })
+            .collect(),
+        pulls: (0..arms)
+            .map(|a| reps.iter().map(|r| f64::from(r.pulls[a])).sum::<f64>() / n)
+            .collect(),
+    }
+}
+
+/// Where the running race is published for the tab to draw.
+pub type Live = Arc<Mutex<Option<Arc<SimulationResult>>>>;
+
+/// Check the arms and policies a simulation is asked for.
+pub fn check_setup(arms: &[Arm], policies: &[PolicyChoice]) -> Result<(), TaskError> {
+    if arms.len() < 2 {
+        return Err(TaskError::Input(format!(
+            "a bandit needs at least 2 arms to choose between; {} given",
+            arms.len()
+        )));
+    }
+    if let Some((i, a)) = arms
+        .iter()
+        .enumerate()
+        .find(|(_, a)| !(0.0..=1.0).contains(&a.rate))
+    {
+        return Err(TaskError::Input(format!(
+            "arm {} ({}) has rate {}; a Bernoulli arm's rate is between 0 and 1",
+            i + 1,
+            a.label,
+            a.rate
+        )));
+    }
+    if policies.is_empty() {
+        return Err(TaskError::Input(
+            "pick at least one policy to simulate".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Race `policies` on `arms`: replications in waves over the threads, the
+/// race so far published to `live` and reported as an epoch after each
+/// wave. A cancel ends it after the current wave and returns the finished
+/// replications (`finished < replications`).
+pub fn simulate(
+    arms: &[Arm],
+    policies: &[PolicyChoice],
+    params: &Checked<SimulationParams>,
+    seed: u64,
+    live: Option<&Live>,
+    reporter: &Reporter,
+) -> Result<SimulationResult, TaskError> {
+    check_setup(arms, policies)?;
+    let started = Instant::now();
+    let rates: Vec<f64> = arms.iter().map(|a| a.rate).collect();
+    let grid = grid(params.horizon);
+    let resolved: Vec<Resolved> = policies.iter().map(|c| Resolved::of(c, params)).collect();
+    let total = params.replications;
+    // About 25 updates of the charts, whatever the replication count.
+    let wave = total.div_ceil(25).max(1);
+    let mut done: Vec<Vec<Replication>> = (0..policies.len()).map(|_| Vec::new()).collect();
+    let mut finished = 0;
+    let result = |done: &[Vec<Replication>], finished: usize| SimulationResult {
+        arms: arms.to_vec(),
+        horizon: params.horizon,
+        replications: total,
+        finished,
+        grid: grid.clone(),
+        policies: policies
+            .iter()
+            .zip(done)
+            .map(|(c, reps)| summarise(c, params, reps, &grid, arms.len()))
+            .collect(),
+        secs: started.elapsed().as_secs_f64(),
+    };
+    while finished < total {
+        if reporter.check().is_err() {
+            break;
+        }
+        let upto = (finished + wave).min(total);
+        let jobs: Vec<(usize, usize)> = (0..policies.len())
+            .flat_map(|p| (finished..upto).map(move |r| (p, r)))
+            .collect();
+        let wave_out: Vec<Replication> = jobs
+            .par_iter()
+            .map(|&(p, r)| replicate(resolved[p], &rates, &grid, seed, r))
+            .collect::<Result<_, _>>()?;
+        for ((p, _), rep) in jobs.iter().zip(wave_out) {
+            done[*p].push(rep);
+        }
+        finished = upto;
+        let so_far = result(&done, finished);
+        let best = so_far
+            .policies
+            .iter()
+            .map(|p| p.mean_regret)
+            .fold(f64::INFINITY, f64::min);
+        reporter.epoch(EpochEvent {
+            epoch: finished,
+            loss: best,
+            metric: Some(("best mean regret".into(), best)),
+            secs: so_far.secs,
+        });
+        reporter.progress(
+            Some(finished as f32 / total.max(1) as f32),
+            &format!("{finished} of {total} replications"),
+        );
+        if let Some(live) = live {
+            if let Ok(mut slot) = live.lock() {
+                *slot = Some(Arc::new(so_far));
+            }
+        }
+    }
+    Ok(result(&done, finished))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::params::Hyperparams;
+    use crate::task::CancelToken;
+
+    fn arms(rates: &[f64]) -> Vec<Arm> {
+        rates
+            .iter()
+            .enumerate()
+            .map(|(i, &rate)| Arm {
+                label: format!("arm {i}"),
+                rate,
+            })
+            .collect()
+    }
+
+    fn run(policies: &str, params: SimulationParams, seed: u64) -> SimulationResult {
+        let cancel = CancelToken::new();
+        let policies: Vec<_> = policies
+            .split(',')
+            .map(|p| PolicyChoice::parse(p).unwrap())
+            .collect();
+        simulate(
+            &arms(&[0.05, 0.04, 0.03, 0.02, 0.01]),
+            &policies,
+            &params.checked().unwrap(),
+            seed,
+            None,
+            &Reporter::silent(&cancel),
+        )
+        .unwrap()
+    }
+
+    fn small() -> SimulationParams {
+        SimulationParams {
+            horizon: 2000,
+            replications: 20,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_race_at_any_thread_count() {
+        let one = crate::task::thread_pool(1)
+            .unwrap()
+            .install(|| run("uniform,epsilon:0.1,ucb1,thompson", small(), 7));
+        let two = crate::task::thread_pool(2)
+            .unwrap()
+            .install(|| run("uniform,epsilon:0.1,ucb1,thompson", small(), 7));
+        assert_eq!(one.policies, two.policies);
+        let other = run("uniform,epsilon:0.1,ucb1,thompson", small(), 8);
+        assert_ne!(one.policies[3].regret, other.policies[3].regret);
+    }
+
+    #[test]
+    fn epsilon_one_is_the_uniform_policy() {
+        let r = run("uniform,epsilon:1,epsilon:0.5", small(), 3);
+        assert_eq!(r.policies[0].regret, r.policies[1].regret);
+        assert_eq!(r.policies[0].pulls, r.policies[1].pulls);
+        assert_ne!(r.policies[0].regret, r.policies[2].regret);
+        // Uniform's expected regret per round is p* − mean p = 0.02.
+        let per_round = r.policies[0].mean_regret / 2000.0;
+        assert!((per_round - 0.02).abs() < 0.001, "{per_round}");
+    }
+
+    #[test]
+    fn learning_policies_beat_uniform_and_ucb1_tries_each_arm_first() {
+        let long = SimulationParams {
+            horizon: 10_000,
+            replications: 10,
+            ..Default::default()
+        };
+        let r = run("uniform,ucb1,thompson", long, 1);
+        assert!(r.policies[2].mean_regret < r.policies[0].mean_regret / 2.0);
+        assert!(r.policies[1].mean_regret < r.policies[0].mean_regret);
+        // Regret is never negative and only grows.
+        let regret = &r.policies[1].regret.mean;
+        assert!(regret.windows(2).all(|w| w[1] >= w[0]));
+        let one = SimulationParams {
+            horizon: 5,
+            replications: 1,
+            ..Default::default()
+        };
+        let u = run("ucb1", one, 1);
+        assert_eq!(u.policies[0].pulls, vec![1.0; 5]);
+    }
+
+    #[test]
+    fn bad_setups_say_what_is_wrong() {
+        let p = SimulationParams::default().checked().unwrap();
+        let cancel = CancelToken::new();
+        let r = Reporter::silent(&cancel);
+        let one = simulate(
+            &arms(&[0.1]),
+            &[PolicyChoice::of(PolicyKind::Ucb1)],
+            &p,
+            1,
+            None,
+            &r,
+        );
+        assert!(matches!(one, Err(TaskError::Input(m)) if m.contains("at least 2 arms")));
+        let bad = simulate(
+            &arms(&[0.1, 1.5]),
+            &[PolicyChoice::of(PolicyKind::Ucb1)],
+            &p,
+            1,
+            None,
+            &r,
+        );
+        assert!(matches!(bad, Err(TaskError::Input(m)) if m.contains("between 0 and 1")));
+        let zero = SimulationParams {
+            horizon: 0,
+            ..Default::default()
+        };
+        assert_eq!(zero.check().unwrap_err()[0].field, "horizon");
+    }
+
+    #[test]
+    fn quantiles_interpolate_like_numpy() {
+        let v = [1.0, 2.0, 3.0, 4.0];
+        assert!((quantile(&v, 0.1) - 1.3).abs() < 1e-12);
+        assert!((quantile(&v, 0.9) - 3.7).abs() < 1e-12);
+        assert_eq!(grid(10), (1..=10).collect::<Vec<_>>());
+        assert_eq!(*grid(20_000).last().unwrap(), 20_000);
+    }
+}

@@ -1,0 +1,289 @@
+//! The bandit lab's entry points: a [`SimulationRequest`] (arms, policies,
+//! settings, seed) races policies; an [`EvaluationRequest`] (a logged file,
+//! a policy, settings, seed) estimates that policy's value off-policy. Both
+//! end in a run record of kind "bandit" and the result as its model, for
+//! the Explore / exploit tab, sweeps, `shoplens bandit …` and the tests.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use super::log::BanditLog;
+use super::ope::{evaluate, OpeResult};
+use super::params::{EvaluationParams, PolicyChoice, SimulationParams};
+use super::simulate::{check_setup, simulate, Arm, Live, SimulationResult};
+use crate::data::Dataset;
+use crate::params::Checked;
+use crate::runs::{DataFingerprint, Pipeline, RunKind, RunModel, RunOutcome, RunRecord, RunStatus};
+use crate::task::{Reporter, TaskError};
+
+/// What a bandit run produced.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum BanditResult {
+    Simulation(SimulationResult),
+    Evaluation(OpeResult),
+}
+
+/// The policies a sweep over `names` races: ε-greedy when ε is swept,
+/// Thompson sampling when its prior is, every policy otherwise — so the
+/// ranking (the best policy's reward) is about the swept parameter.
+pub fn swept_policies(names: &[String]) -> Vec<PolicyChoice> {
+    use super::params::PolicyKind;
+    let has = |n: &[&str]| names.iter().any(|x| n.contains(&x.as_str()));
+    let mut out = Vec::new();
+    if has(&["epsilon", "eps", "epsilon_decay"]) {
+        out.push(PolicyChoice::of(PolicyKind::Epsilon));
+    }
+    if has(&["alpha0", "alpha", "beta0", "beta"]) {
+        out.push(PolicyChoice::of(PolicyKind::Thompson));
+    }
+    if out.is_empty() {
+        out = PolicyKind::ALL.into_iter().map(PolicyChoice::of).collect();
+    }
+    out
+}
+
+/// A race of policies on Bernoulli arms.
+#[derive(Clone)]
+pub struct SimulationRequest {
+    /// The store the arms came from (none for typed rates).
+    pub dataset: Option<Arc<Dataset>>,
+    pub arms: Vec<Arm>,
+    /// Where the arms came from, for the record ("top 8 items by views,
+    /// purchases ÷ views", "typed rates").
+    pub arms_source: String,
+    pub policies: Vec<PolicyChoice>,
+    pub params: SimulationParams,
+    pub seed: u64,
+    /// Where the race so far is published while it runs.
+    pub live: Option<Live>,
+}
+
+pub fn run_simulation(request: &SimulationRequest, reporter: &Reporter) -> RunOutcome {
+    crate::runs::run(request, reporter)
+}
+
+impl Pipeline for SimulationRequest {
+    type Params = SimulationParams;
+    type Inputs = ();
+
+    fn dataset(&self) -> Option<&Dataset> {
+        self.dataset.as_deref()
+    }
+
+    fn data_fingerprint(&self) -> DataFingerprint {
+        match &self.dataset {
+            Some(ds) => crate::runs::fingerprint(ds),
+            None => DataFingerprint {
+                file: "typed rates".into(),
+                rows: self.arms.len(),
+                hash: String::new(),
+            },
+        }
+    }
+
+    fn params(&self) -> &SimulationParams {
+        &self.params
+    }
+
+    fn with_params(&self, params: SimulationParams) -> Self {
+        Self {
+            params,
+            // A sweep's runs are not drawn live.
+            live: None,
+            ..self.clone()
+        }
+    }
+
+    fn attempt(&self, data: DataFingerprint) -> RunRecord {
+        let mut r = RunRecord::for_params(
+            RunKind::Bandit,
+            "simulation",
+            &self.params,
+            self.seed,
+            format!(
+                "{} arms ({}), best rate {:.4}",
+                self.arms.len(),
+                self.arms_source,
+                self.arms.iter().map(|a| a.rate).fold(0.0, f64::max)
+            ),
+            data,
+        );
+        r.params.insert(
+            "policies".into(),
+            self.policies
+                .iter()
+                .map(|p| p.name(&self.params))
+                .collect::<Vec<_>>()
+                .join(",")
+                .into(),
+        );
+        r
+    }
+
+    fn inputs(&self, _reporter: &Reporter) -> Result<(), TaskError> {
+        check_setup(&self.arms, &self.policies)
+    }
+
+    fn fit(
+        &self,
+        params: &Checked<SimulationParams>,
+        _inputs: &(),
+        data: &DataFingerprint,
+        reporter: &Reporter,
+    ) -> Result<(RunRecord, RunModel), TaskError> {
+        let threads = match params.threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        };
+        let pool = crate::task::thread_pool(threads)?;
+        let result = pool.install(|| {
+            simulate(
+                &self.arms,
+                &self.policies,
+                params,
+                self.seed,
+                self.live.as_ref(),
+                reporter,
+            )
+        })?;
+        let mut r = self.attempt(data.clone());
+        for p in &result.policies {
+            for (name, value) in [
+                ("mean_reward", p.mean_reward),
+                ("regret", p.mean_regret),
+                ("se_regret", p.se_regret),
+                ("best_arm_share", p.best_arm_share),
+            ] {
+                r.metrics.insert(format!("{}/{name}", p.policy), value);
+            }
+        }
+        // Ranked by the best policy's reward per round (higher is better,
+        // and the same order as its regret, lower).
+        let best = result
+            .policies
+            .iter()
+            .map(|p| p.mean_reward)
+            .fold(f64::NEG_INFINITY, f64::max);
+        r.metrics.insert("mean_reward".into(), best);
+        r.metrics
+            .insert("replications_finished".into(), result.finished as f64);
+        r.fit_secs = result.secs;
+        let decisions = result.finished * result.horizon * result.policies.len();
+        r.note = Some(format!(
+            "{} of {} replications, {:.1} M decisions in {:.2} s",
+            result.finished,
+            result.replications,
+            decisions as f64 / 1e6,
+            result.secs
+        ));
+        if result.finished < result.replications {
+            // Cancelled: the finished replications are the result.
+            r.status = RunStatus::Cancelled;
+        }
+        Ok((
+            r,
+            RunModel::Bandit(Arc::new(BanditResult::Simulation(result))),
+        ))
+    }
+}
+
+/// Off-policy evaluation of one policy on a logged file.
+#[derive(Clone)]
+pub struct EvaluationRequest {
+    pub dataset: Arc<Dataset>,
+    pub params: EvaluationParams,
+    pub seed: u64,
+}
+
+pub fn run_evaluation(request: &EvaluationRequest, reporter: &Reporter) -> RunOutcome {
+    crate::runs::run(request, reporter)
+}
+
+impl Pipeline for EvaluationRequest {
+    type Params = EvaluationParams;
+    type Inputs = Arc<BanditLog>;
+
+    fn dataset(&self) -> Option<&Dataset> {
+        Some(&self.dataset)
+    }
+
+    fn params(&self) -> &EvaluationParams {
+        &self.params
+    }
+
+    fn with_params(&self, params: EvaluationParams) -> Self {
+        Self {
+            params,
+            ..self.clone()
+        }
+    }
+
+    fn attempt(&self, data: DataFingerprint) -> RunRecord {
+        let evaluation = if self.params.train_fraction > 0.0 {
+            format!(
+                "learn from the first {:.0}% of rows in time order, estimate on the rest",
+                self.params.train_fraction * 100.0
+            )
+        } else if self.params.policy.learns() {
+            "learn from and estimate on every row (in-sample)".to_owned()
+        } else {
+            "every row".to_owned()
+        };
+        RunRecord::for_params(
+            RunKind::Bandit,
+            &format!("ope:{}", self.params.policy.name()),
+            &self.params,
+            self.seed,
+            evaluation,
+            data,
+        )
+    }
+
+    fn inputs(&self, reporter: &Reporter) -> Result<Arc<BanditLog>, TaskError> {
+        reporter.progress(None, "reading the log");
+        Ok(Arc::new(BanditLog::from_dataset(&self.dataset)?))
+    }
+
+    fn fit(
+        &self,
+        params: &Checked<EvaluationParams>,
+        log: &Arc<BanditLog>,
+        data: &DataFingerprint,
+        reporter: &Reporter,
+    ) -> Result<(RunRecord, RunModel), TaskError> {
+        let result = evaluate(log, params, self.seed, reporter)?;
+        let mut r = self.attempt(data.clone());
+        let e = &result.estimates;
+        for (name, est) in [
+            ("ipw", &e.ipw),
+            ("snipw", &e.snipw),
+            ("dm", &e.dm),
+            ("dr", &e.dr),
+            ("replay", &e.replay),
+        ] {
+            r.metrics.insert(name.into(), est.value);
+            r.metrics.insert(format!("{name}_lo"), est.ci[0]);
+            r.metrics.insert(format!("{name}_hi"), est.ci[1]);
+        }
+        r.metrics
+            .insert("on_policy_value".into(), result.on_policy_value);
+        r.metrics.insert("rounds".into(), result.rounds as f64);
+        r.metrics
+            .insert("matched_rounds".into(), e.matched_rounds as f64);
+        r.fit_secs = result.secs;
+        r.note = Some(if result.in_sample {
+            "in-sample: the policy learned from the rows it is evaluated on".to_owned()
+        } else {
+            format!(
+                "{} rows evaluated, {} bootstrap resamples",
+                result.rounds, result.bootstrap
+            )
+        });
+        Ok((
+            r,
+            RunModel::Bandit(Arc::new(BanditResult::Evaluation(result))),
+        ))
+    }
+}

@@ -1,0 +1,339 @@
+//! The Explore / exploit tab's second panel: open a logged file (or use the
+//! loaded data when it has reward and propensity columns), pick a policy,
+//! and read IPW, SNIPW, DM, DR and replay estimates with their intervals
+//! beside the logged policy's own click rate.
+
+use std::path::PathBuf;
+use std::sync::mpsc::Receiver;
+use std::sync::Arc;
+
+use eframe::egui;
+use egui_plot::{HLine, Line, Plot, PlotPoints, Points};
+
+use super::exporter::{csv_button, png_button};
+use super::params_ui::params_ui;
+use super::widgets::{header_row, job_buttons, main_area, own_run, side_panel, OwnRun};
+use super::TabContext;
+use crate::bandit::ope::OpeResult;
+use crate::bandit::params::EvaluationParams;
+use crate::bandit::task::EvaluationRequest;
+use crate::bandit::BanditResult;
+use crate::data::{Dataset, Role};
+use crate::runs::RunModel;
+use crate::workbench::{Command, Event, JobKind, RunRequest, Workbench};
+
+pub(crate) const OPE_JOB: JobKind = JobKind::OffPolicy;
+
+pub struct OpeSettings {
+    pub params: EvaluationParams,
+    pub seed: u64,
+}
+
+impl Default for OpeSettings {
+    fn default() -> Self {
+        Self {
+            params: EvaluationParams::default(),
+            seed: 1,
+        }
+    }
+}
+
+/// Whether `ds` holds logged bandit feedback.
+fn is_log(ds: &Dataset) -> bool {
+    ds.roles.get(Role::Reward).is_some() && ds.roles.get(Role::Propensity).is_some()
+}
+
+/// The log to evaluate: the loaded data when it is one, else the file
+/// opened in this panel.
+pub fn log_of(bench: &Workbench) -> Option<Arc<Dataset>> {
+    bench
+        .dataset()
+        .filter(|d| is_log(d))
+        .or(bench.bandit_log())
+        .cloned()
+}
+
+impl OpeSettings {
+    pub fn request(
+        &self,
+        bench: &Workbench,
+        params: EvaluationParams,
+    ) -> Result<EvaluationRequest, String> {
+        let dataset = log_of(bench).ok_or(
+            "Open a logged file first: one row per shown item with its reward and the logging propensity (the Open Bandit Dataset's all.csv is one).",
+        )?;
+        Ok(EvaluationRequest {
+            dataset,
+            params,
+            seed: self.seed,
+        })
+    }
+}
+
+#[derive(Default)]
+pub struct OpeView {
+    pub shown: Option<Arc<OpeResult>>,
+    pub message: Option<String>,
+    pub path: String,
+    dialog: Option<Receiver<Option<PathBuf>>>,
+}
+
+impl OpeView {
+    pub fn on_event(&mut self, event: &Event, bench: &Workbench) {
+        match event {
+            Event::BanditLog(ds) => {
+                self.message = Some(format!(
+                    "Loaded {} ({} rows)",
+                    crate::display::display_name(&ds.path),
+                    crate::display::thousands(ds.df.height() as u64)
+                ));
+            }
+            Event::Message {
+                job: JobKind::BanditLog,
+                text,
+            } => self.message = Some(text.clone()),
+            _ => {}
+        }
+        match own_run(event, OPE_JOB, bench) {
+            Some(OwnRun::Trained(RunModel::Bandit(b))) => {
+                if let BanditResult::Evaluation(r) = &**b {
+                    self.shown = Some(Arc::new(r.clone()));
+                    self.message = None;
+                }
+            }
+            Some(OwnRun::Cancelled { id, .. }) => {
+                self.message = Some(format!(
+                    "Evaluation cancelled; run #{id} is in the Runs tab"
+                ))
+            }
+            Some(OwnRun::Failed(m)) => self.message = Some(m.to_owned()),
+            _ => {}
+        }
+    }
+
+    pub(crate) fn ui(
+        &mut self,
+        ctx: &mut TabContext,
+        settings: &mut OpeSettings,
+        ui: &mut egui::Ui,
+    ) {
+        if let Some(rx) = &self.dialog {
+            if let Ok(picked) = rx.try_recv() {
+                self.dialog = None;
+                if let Some(p) = picked {
+                    self.path = p.display().to_string();
+                    ctx.send(Command::LoadBanditLog(p));
+                }
+            }
+        }
+        side_panel(ui, "ope_controls", 300.0, |ui| {
+            self.controls_ui(ctx, settings, ui)
+        });
+        main_area(ui, "ope_main", |ui| {
+            if let Some(m) = &self.message {
+                ui.colored_label(ui.visuals().warn_fg_color, m);
+            }
+            match &self.shown {
+                Some(r) => result_ui(r, ui),
+                None => {
+                    ui.label("Open a log of a recommendation widget — which item was shown, in which slot, whether it was clicked, and the probability the serving policy gave it — then ask what another policy would have earned on it.");
+                }
+            }
+        });
+    }
+
+    fn controls_ui(&mut self, ctx: &mut TabContext, settings: &mut OpeSettings, ui: &mut egui::Ui) {
+        ui.heading("Logged feedback");
+        match log_of(ctx.bench) {
+            Some(ds) => {
+                ui.label(format!(
+                    "{} · {} rows",
+                    crate::display::display_name(&ds.path),
+                    crate::display::thousands(ds.df.height() as u64)
+                ));
+            }
+            None => {
+                ui.label("No log yet: the loaded data has no reward and propensity columns.");
+            }
+        }
+        ui.horizontal(|ui| {
+            ui.add(
+                egui::TextEdit::singleline(&mut self.path)
+                    .hint_text("path to a log (CSV…)")
+                    .desired_width(170.0),
+            );
+            if ui.button("Browse…").clicked() && self.dialog.is_none() {
+                match super::dialogs::ask(ui.ctx(), false, rfd::FileDialog::new()) {
+                    Ok(rx) => self.dialog = Some(rx),
+                    Err(e) => self.message = Some(e),
+                }
+            }
+        });
+        let loading = ctx.bench.jobs().is_active(JobKind::BanditLog);
+        if ui
+            .add_enabled(
+                !self.path.trim().is_empty() && !loading,
+                egui::Button::new("Load log"),
+            )
+            .clicked()
+        {
+            ctx.send(Command::LoadBanditLog(PathBuf::from(self.path.trim())));
+        }
+        if loading {
+            ui.spinner();
+        }
+        ui.separator();
+        ui.heading("Policy to evaluate");
+        params_ui(ui, &mut settings.params, false);
+        ui.horizontal(|ui| {
+            ui.label("seed");
+            ui.add(egui::DragValue::new(&mut settings.seed));
+        });
+        if settings.params.train_fraction == 0.0 && settings.params.policy.learns() {
+            ui.colored_label(
+                ui.visuals().warn_fg_color,
+                "In-sample: the policy learns from the rows it is judged on. Set a training share to estimate on later rows.",
+            );
+        }
+        if job_buttons(ui, ctx, "Evaluate", "Cancel", OPE_JOB) {
+            match settings.request(ctx.bench, settings.params.clone()) {
+                Ok(r) => {
+                    self.message = None;
+                    ctx.send(Command::Run(RunRequest::BanditEvaluation(r)));
+                }
+                Err(e) => self.message = Some(e),
+            }
+        }
+        if let Some((_, message)) = ctx.bench.jobs().progress(OPE_JOB) {
+            ui.label(message);
+        }
+    }
+}
+
+fn result_ui(r: &OpeResult, ui: &mut egui::Ui) {
+    ui.heading(format!(
+        "{}: DR estimate {:.5} vs the logged policy's {:.5}",
+        r.policy, r.estimates.dr.value, r.on_policy_value
+    ));
+    ui.label(format!(
+        "{} rounds evaluated ({} items, {} slots, {} clicks){} · {} bootstrap resamples",
+        crate::display::thousands(r.rounds as u64),
+        r.actions,
+        r.positions,
+        r.clicks,
+        if r.held_out {
+            format!(
+                " after learning from the first {} rows",
+                crate::display::thousands(r.train_rows as u64)
+            )
+        } else {
+            String::new()
+        },
+        r.bootstrap
+    ));
+    if r.in_sample {
+        ui.colored_label(
+            ui.visuals().warn_fg_color,
+            "In-sample estimate: the policy learned from these same rows, so it looks better than it would on new traffic.",
+        );
+    }
+    if !r.uniform_log {
+        ui.small("The log was not served uniformly: replay is biased here; IPW, SNIPW and DR correct for the propensities.");
+    }
+    let e = &r.estimates;
+    let rows: Vec<(&str, &crate::bandit::ope::Estimate)> = vec![
+        ("IPW", &e.ipw),
+        ("SNIPW", &e.snipw),
+        ("DM", &e.dm),
+        ("DR", &e.dr),
+        ("replay", &e.replay),
+    ];
+    let plot = Plot::new("ope_estimates")
+        .height(200.0)
+        .allow_scroll(false)
+        .y_axis_label("click rate")
+        // The logged policy's line is drawn even above every estimate.
+        .include_y(0.0)
+        .include_y(r.on_policy_value * 1.15)
+        .x_axis_formatter(|mark, _| {
+            let k = mark.value.round();
+            if (mark.value - k).abs() > 1e-6 || !(0.0..5.0).contains(&k) {
+                return String::new();
+            }
+            ["IPW", "SNIPW", "DM", "DR", "replay"][k as usize].to_owned()
+        })
+        .show(ui, |p| {
+            p.hline(HLine::new("logged policy", r.on_policy_value).color(egui::Color32::GRAY));
+            let colour = egui::Color32::from_rgb(70, 150, 230);
+            for (i, (name, x)) in rows.iter().enumerate() {
+                let at = i as f64;
+                p.line(
+                    Line::new(
+                        format!("{name} 95%"),
+                        PlotPoints::from(vec![[at, x.ci[0]], [at, x.ci[1]]]),
+                    )
+                    .color(colour.gamma_multiply(0.6))
+                    .width(3.0),
+                );
+                p.points(
+                    Points::new(*name, PlotPoints::from(vec![[at, x.value]]))
+                        .color(colour)
+                        .radius(5.0),
+                );
+            }
+        });
+    png_button(ui, plot.response.rect, "off-policy estimates");
+    egui::Grid::new("ope_table").striped(true).show(ui, |ui| {
+        header_row(ui, &["estimator", "click rate", "95% interval", "× logged"]);
+        ui.label("logged (on-policy)");
+        ui.label(format!("{:.5}", r.on_policy_value));
+        ui.label(format!(
+            "[{:.5}, {:.5}]",
+            r.on_policy_ci[0], r.on_policy_ci[1]
+        ));
+        ui.label("1.00");
+        ui.end_row();
+        for (name, x) in &rows {
+            ui.label(*name);
+            ui.label(format!("{:.5}", x.value));
+            ui.label(format!("[{:.5}, {:.5}]", x.ci[0], x.ci[1]));
+            ui.label(format!("{:.2}", x.relative));
+            ui.end_row();
+        }
+    });
+    ui.small(format!("replay matched {} rounds", e.matched_rounds));
+    csv_button(ui, "off-policy estimates", || {
+        (
+            ["estimator", "value", "ci_low", "ci_high", "relative"]
+                .map(String::from)
+                .to_vec(),
+            std::iter::once(("on_policy", r.on_policy_value, r.on_policy_ci, 1.0))
+                .chain(rows.iter().map(|(n, x)| (*n, x.value, x.ci, x.relative)))
+                .map(|(n, v, ci, rel)| {
+                    vec![
+                        n.to_owned(),
+                        v.to_string(),
+                        ci[0].to_string(),
+                        ci[1].to_string(),
+                        rel.to_string(),
+                    ]
+                })
+                .collect(),
+        )
+    });
+    ui.separator();
+    ui.label(egui::RichText::new("The policy's likeliest items per slot").strong());
+    egui::Grid::new("ope_policy").striped(true).show(ui, |ui| {
+        for (s, items) in r.top_items.iter().enumerate() {
+            ui.label(format!("slot {}", s + 1));
+            ui.label(
+                items
+                    .iter()
+                    .map(|(item, p)| format!("{item} ({:.0}%)", p * 100.0))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            );
+            ui.end_row();
+        }
+    });
+}

@@ -1,0 +1,518 @@
+//! The Explore / exploit tab: race bandit policies on arms from the store
+//! (or typed rates) with live curves, and estimate a policy's click rate
+//! from a logged file (its own view, `bandit_ope_view.rs`). The tab builds
+//! requests and draws results; the work is `crate::bandit`'s.
+
+use std::sync::{Arc, Mutex};
+
+use eframe::egui;
+use egui_plot::{Bar, BarChart, Legend, Line, Plot, PlotPoints};
+
+use super::bandit_ope_view::{self, OpeView};
+use super::exporter::{csv_button, png_button};
+use super::params_ui::params_ui;
+use super::widgets::{header_row, job_buttons, main_area, own_run, side_panel, OwnRun};
+use super::TabContext;
+use crate::bandit::arms::{typed_arms, ArmRate, ArmUnit};
+use crate::bandit::params::{PolicyChoice, PolicyKind, SimulationParams};
+use crate::bandit::simulate::{Arm, Live, PolicySummary, SimulationResult};
+use crate::bandit::task::SimulationRequest;
+use crate::bandit::BanditResult;
+use crate::data::Dataset;
+use crate::runs::{RunKind, RunModel};
+use crate::workbench::{Command, Event, JobKind, RunRequest, Workbench};
+
+pub(crate) const SIM_JOB: JobKind = JobKind::Train(RunKind::Bandit);
+
+/// Colours of the four policies, the same in every chart.
+const COLOURS: [egui::Color32; 4] = [
+    egui::Color32::from_rgb(150, 150, 150),
+    egui::Color32::from_rgb(230, 160, 40),
+    egui::Color32::from_rgb(70, 150, 230),
+    egui::Color32::from_rgb(90, 190, 110),
+];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Panel {
+    Simulate,
+    Evaluate,
+}
+
+/// What the simulator is asked to run (also what a Runs-tab sweep uses).
+pub struct BanditSettings {
+    pub params: SimulationParams,
+    pub seed: u64,
+    /// Arms from the loaded store (else typed rates).
+    pub from_store: bool,
+    pub unit: ArmUnit,
+    pub rate: ArmRate,
+    pub top: usize,
+    /// The arms as shown and edited.
+    pub arms: Vec<Arm>,
+    pub typed: String,
+    /// Ticked policies, in [`PolicyKind::ALL`] order.
+    pub ticked: [bool; 4],
+    pub ope: bandit_ope_view::OpeSettings,
+}
+
+impl Default for BanditSettings {
+    fn default() -> Self {
+        Self {
+            params: SimulationParams {
+                horizon: 10_000,
+                replications: 100,
+                ..Default::default()
+            },
+            seed: 1,
+            from_store: true,
+            unit: ArmUnit::Items,
+            rate: ArmRate::Purchase,
+            top: 8,
+            arms: Vec::new(),
+            typed: "0.05,0.04,0.03,0.02,0.01".into(),
+            ticked: [false, true, true, true],
+            ope: Default::default(),
+        }
+    }
+}
+
+impl BanditSettings {
+    pub fn policies(&self) -> Vec<PolicyChoice> {
+        PolicyKind::ALL
+            .into_iter()
+            .zip(self.ticked)
+            .filter(|(_, on)| *on)
+            .map(|(k, _)| PolicyChoice::of(k))
+            .collect()
+    }
+
+    /// The simulation the form describes.
+    pub fn request(
+        &self,
+        bench: &Workbench,
+        params: SimulationParams,
+        live: Option<Live>,
+    ) -> Result<SimulationRequest, String> {
+        let (dataset, arms, source) = if self.from_store {
+            if self.arms.is_empty() {
+                return Err("Read the arms from the store first (or type rates).".into());
+            }
+            let what = match self.unit {
+                ArmUnit::Items => "items",
+                ArmUnit::Categories => "categories",
+            };
+            (
+                bench.dataset().cloned(),
+                self.arms.clone(),
+                format!(
+                    "top {} {what} by views, {} (as edited)",
+                    self.arms.len(),
+                    self.rate.label()
+                ),
+            )
+        } else {
+            (
+                None,
+                typed_arms(&self.typed).map_err(|e| e.to_string())?,
+                "typed rates".to_owned(),
+            )
+        };
+        Ok(SimulationRequest {
+            dataset,
+            arms,
+            arms_source: source,
+            policies: self.policies(),
+            params,
+            seed: self.seed,
+            live,
+        })
+    }
+}
+
+#[derive(Default)]
+pub struct BanditTab {
+    pub panel: Option<Panel>,
+    pub settings: BanditSettings,
+    /// The running simulation's board (the worker writes, we read).
+    live: Option<Live>,
+    /// The finished (or cancelled) simulation shown.
+    pub shown: Option<Arc<SimulationResult>>,
+    pub message: Option<String>,
+    /// The data the arms were read from, so they are read once per file.
+    arms_for: Option<Arc<Dataset>>,
+    pub ope: OpeView,
+}
+
+impl BanditTab {
+    pub fn on_event(&mut self, event: &Event, bench: &Workbench) {
+        match event {
+            Event::Arms(arms) => {
+                self.settings.arms = arms.clone();
+                self.message = None;
+            }
+            Event::Message {
+                job: JobKind::BanditArms,
+                text,
+            } => self.message = Some(text.clone()),
+            _ => {}
+        }
+        self.ope.on_event(event, bench);
+        match own_run(event, SIM_JOB, bench) {
+            Some(OwnRun::Trained(RunModel::Bandit(b))) => {
+                if let BanditResult::Simulation(r) = &**b {
+                    self.shown = Some(Arc::new(r.clone()));
+                    self.message = None;
+                }
+                self.live = None;
+            }
+            Some(OwnRun::Cancelled { id, .. }) => {
+                // The finished replications are the run's result.
+                if let Some(RunModel::Bandit(b)) =
+                    bench.runs().get(id).and_then(|e| e.model.as_ref())
+                {
+                    if let BanditResult::Simulation(r) = &**b {
+                        self.message = Some(format!(
+                            "Cancelled after {} of {} replications; run #{id} keeps them",
+                            r.finished, r.replications
+                        ));
+                        self.shown = Some(Arc::new(r.clone()));
+                    }
+                }
+                self.live = None;
+            }
+            Some(OwnRun::Failed(m)) => {
+                self.message = Some(m.to_owned());
+                self.live = None;
+            }
+            _ => {}
+        }
+    }
+
+    /// Show a saved run's result (from the Runs tab).
+    pub fn show(&mut self, result: &BanditResult) {
+        match result {
+            BanditResult::Simulation(r) => {
+                self.shown = Some(Arc::new(r.clone()));
+                self.panel = Some(Panel::Simulate);
+            }
+            BanditResult::Evaluation(r) => {
+                self.ope.shown = Some(Arc::new(r.clone()));
+                self.panel = Some(Panel::Evaluate);
+            }
+        }
+    }
+
+    pub(crate) fn ui(&mut self, ctx: &mut TabContext, ui: &mut egui::Ui) {
+        let panel = *self.panel.get_or_insert(Panel::Simulate);
+        ui.horizontal(|ui| {
+            let p = self.panel.get_or_insert(Panel::Simulate);
+            ui.selectable_value(p, Panel::Simulate, "Race strategies");
+            ui.selectable_value(p, Panel::Evaluate, "Evaluate a logged policy");
+        });
+        match panel {
+            Panel::Simulate => self.simulate_ui(ctx, ui),
+            Panel::Evaluate => self.ope.ui(ctx, &mut self.settings.ope, ui),
+        }
+    }
+
+    fn simulate_ui(&mut self, ctx: &mut TabContext, ui: &mut egui::Ui) {
+        // Arms from a newly loaded store, once.
+        if self.settings.from_store {
+            if let Some(ds) = ctx.bench.dataset() {
+                if self.arms_for.as_ref().is_none_or(|a| !Arc::ptr_eq(a, ds)) {
+                    self.arms_for = Some(Arc::clone(ds));
+                    self.request_arms(ctx);
+                }
+            }
+        }
+        side_panel(ui, "bandit_controls", 300.0, |ui| self.controls_ui(ctx, ui));
+        let running = self
+            .live
+            .as_ref()
+            .and_then(|l| l.try_lock().ok().and_then(|g| g.clone()));
+        main_area(ui, "bandit_main", |ui| {
+            if let Some(m) = &self.message {
+                ui.colored_label(ui.visuals().warn_fg_color, m);
+            }
+            match running.or_else(|| self.shown.clone()) {
+                Some(r) => race_ui(&r, ui),
+                None => {
+                    ui.label("Pick the arms and the strategies on the left, then press Run: each strategy plays the same arms round after round, and the charts grow as replications finish.");
+                }
+            }
+        });
+    }
+
+    fn request_arms(&mut self, ctx: &mut TabContext) {
+        ctx.send(Command::BanditArms {
+            unit: self.settings.unit,
+            rate: self.settings.rate,
+            top: self.settings.top,
+        });
+    }
+
+    fn controls_ui(&mut self, ctx: &mut TabContext, ui: &mut egui::Ui) {
+        ui.heading("Arms");
+        let s = &mut self.settings;
+        ui.horizontal(|ui| {
+            ui.radio_value(&mut s.from_store, true, "from the store");
+            ui.radio_value(&mut s.from_store, false, "typed rates");
+        });
+        let mut reread = false;
+        if s.from_store {
+            ui.horizontal(|ui| {
+                ui.label("most viewed");
+                reread |= ui
+                    .add(egui::DragValue::new(&mut s.top).range(2..=50))
+                    .changed();
+                reread |= ui
+                    .radio_value(&mut s.unit, ArmUnit::Items, "items")
+                    .changed();
+                reread |= ui
+                    .radio_value(&mut s.unit, ArmUnit::Categories, "categories")
+                    .changed();
+            });
+            ui.horizontal(|ui| {
+                ui.label("rate");
+                reread |= ui
+                    .radio_value(&mut s.rate, ArmRate::Purchase, "purchases ÷ views")
+                    .changed();
+                reread |= ui
+                    .radio_value(&mut s.rate, ArmRate::Cart, "carts ÷ views")
+                    .changed();
+            });
+            if ctx.bench.jobs().is_active(JobKind::BanditArms) {
+                ui.spinner();
+            }
+            egui::Grid::new("bandit_arms").striped(true).show(ui, |ui| {
+                header_row(ui, &["arm", "rate"]);
+                for arm in &mut s.arms {
+                    ui.label(&arm.label);
+                    ui.add(
+                        egui::DragValue::new(&mut arm.rate)
+                            .range(0.0..=1.0)
+                            .speed(0.0005)
+                            .fixed_decimals(4),
+                    )
+                    .on_hover_text("Edit to ask \"what if this item converted better?\"");
+                    ui.end_row();
+                }
+            });
+            if ui.button("Read the rates again").clicked() {
+                reread = true;
+            }
+        } else {
+            ui.label("success rates, comma-separated");
+            ui.text_edit_singleline(&mut s.typed);
+        }
+        if reread && s.from_store {
+            self.request_arms(ctx);
+        }
+        let s = &mut self.settings;
+        ui.separator();
+        ui.heading("Strategies");
+        for (i, kind) in PolicyKind::ALL.into_iter().enumerate() {
+            ui.checkbox(&mut s.ticked[i], kind.label());
+        }
+        ui.separator();
+        params_ui(ui, &mut s.params, false);
+        ui.horizontal(|ui| {
+            ui.label("seed");
+            ui.add(egui::DragValue::new(&mut s.seed));
+        });
+        ui.separator();
+        if job_buttons(ui, ctx, "Run", "Cancel", SIM_JOB) {
+            let live: Live = Arc::new(Mutex::new(None));
+            match self.settings.request(
+                ctx.bench,
+                self.settings.params.clone(),
+                Some(Arc::clone(&live)),
+            ) {
+                Ok(request) => {
+                    self.live = Some(live);
+                    self.message = None;
+                    ctx.send(Command::Run(RunRequest::BanditSimulation(request)));
+                }
+                Err(e) => self.message = Some(e),
+            }
+        }
+        if let Some((fraction, message)) = ctx.bench.jobs().progress(SIM_JOB) {
+            ui.add(egui::ProgressBar::new(fraction.unwrap_or(0.0)).text(message));
+        }
+    }
+}
+
+fn band_lines(
+    p: &mut egui_plot::PlotUi,
+    grid: &[usize],
+    policy: &PolicySummary,
+    band: &crate::bandit::simulate::Band,
+    colour: egui::Color32,
+) {
+    let pts =
+        |v: &[f64]| -> Vec<[f64; 2]> { grid.iter().zip(v).map(|(&t, &y)| [t as f64, y]).collect() };
+    p.line(
+        Line::new(policy.label.clone(), PlotPoints::from(pts(&band.mean)))
+            .color(colour)
+            .width(2.0),
+    );
+    // Unnamed, so the legend keeps one entry (and colour) per policy.
+    for q in [&band.p10, &band.p90] {
+        p.line(
+            Line::new("", PlotPoints::from(pts(q)))
+                .color(colour.gamma_multiply(0.45))
+                .width(1.0)
+                .style(egui_plot::LineStyle::dashed_loose()),
+        );
+    }
+}
+
+/// The race: the verdict, the curves, pulls per arm and the table.
+fn race_ui(r: &SimulationResult, ui: &mut egui::Ui) {
+    let winner = r
+        .policies
+        .iter()
+        .min_by(|a, b| a.mean_regret.total_cmp(&b.mean_regret));
+    ui.heading(match winner {
+        Some(w) if r.finished > 0 => format!(
+            "{} lost least: regret {:.1} ± {:.1} after {} rounds",
+            w.label,
+            w.mean_regret,
+            w.se_regret,
+            crate::display::thousands(r.horizon as u64)
+        ),
+        _ => "Racing…".to_owned(),
+    });
+    ui.label(format!(
+        "{} of {} replications · {} arms, best rate {:.4} · solid: mean, dashed: 10% and 90% of replications",
+        r.finished,
+        r.replications,
+        r.arms.len(),
+        r.arms.iter().map(|a| a.rate).fold(0.0, f64::max)
+    ));
+    ui.columns(2, |cols| {
+        let regret = Plot::new("bandit_regret")
+            .height(220.0)
+            .legend(Legend::default().position(egui_plot::Corner::LeftTop))
+            .x_axis_label("round")
+            .y_axis_label("pseudo-regret")
+            .show(&mut cols[0], |p| {
+                for s in &r.policies {
+                    band_lines(p, &r.grid, s, &s.regret, colour_of(s));
+                }
+            });
+        png_button(&mut cols[0], regret.response.rect, "bandit regret");
+        let reward = Plot::new("bandit_reward")
+            .height(220.0)
+            .legend(Legend::default().position(egui_plot::Corner::LeftTop))
+            .x_axis_label("round")
+            .y_axis_label("cumulative reward")
+            .show(&mut cols[1], |p| {
+                for s in &r.policies {
+                    band_lines(p, &r.grid, s, &s.reward, colour_of(s));
+                }
+            });
+        png_button(&mut cols[1], reward.response.rect, "bandit reward");
+    });
+    ui.columns(2, |cols| {
+        let share = Plot::new("bandit_best_share")
+            .height(180.0)
+            .legend(Legend::default().position(egui_plot::Corner::RightBottom))
+            .x_axis_label("round")
+            .y_axis_label("best-arm share")
+            .include_y(0.0)
+            .include_y(1.0)
+            .show(&mut cols[0], |p| {
+                for s in &r.policies {
+                    let pts: Vec<[f64; 2]> = r
+                        .grid
+                        .iter()
+                        .zip(&s.best_share)
+                        .map(|(&t, &y)| [t as f64, y])
+                        .collect();
+                    p.line(Line::new(s.label.clone(), PlotPoints::from(pts)).color(colour_of(s)));
+                }
+            });
+        png_button(&mut cols[0], share.response.rect, "bandit best-arm share");
+        let n = r.policies.len().max(1) as f64;
+        let pulls = Plot::new("bandit_pulls")
+            .height(180.0)
+            .legend(Legend::default())
+            .x_axis_label("arm (1 = listed first)")
+            .y_axis_label("mean pulls")
+            .show(&mut cols[1], |p| {
+                for (j, s) in r.policies.iter().enumerate() {
+                    let bars: Vec<Bar> = s
+                        .pulls
+                        .iter()
+                        .enumerate()
+                        .map(|(a, &v)| {
+                            Bar::new(a as f64 + 1.0 + (j as f64 - (n - 1.0) / 2.0) * 0.8 / n, v)
+                                .width(0.8 / n)
+                                .name(format!("{} · {}", s.label, r.arms[a].label))
+                        })
+                        .collect();
+                    p.bar_chart(BarChart::new(s.label.clone(), bars).color(colour_of(s)));
+                }
+            });
+        png_button(&mut cols[1], pulls.response.rect, "bandit pulls per arm");
+    });
+    egui::Grid::new("bandit_table")
+        .striped(true)
+        .show(ui, |ui| {
+            header_row(
+                ui,
+                &[
+                    "strategy",
+                    "reward / round",
+                    "regret at T",
+                    "± s.e.",
+                    "best-arm share",
+                ],
+            );
+            for s in &r.policies {
+                ui.colored_label(colour_of(s), &s.label);
+                ui.label(format!("{:.5}", s.mean_reward));
+                ui.label(format!("{:.1}", s.mean_regret));
+                ui.label(format!("{:.1}", s.se_regret));
+                ui.label(format!("{:.1}%", s.best_arm_share * 100.0));
+                ui.end_row();
+            }
+        });
+    csv_button(ui, "bandit race", || {
+        (
+            [
+                "policy",
+                "mean_reward",
+                "mean_regret",
+                "se_regret",
+                "best_arm_share",
+                "replications",
+            ]
+            .map(String::from)
+            .to_vec(),
+            r.policies
+                .iter()
+                .map(|s| {
+                    vec![
+                        s.policy.clone(),
+                        s.mean_reward.to_string(),
+                        s.mean_regret.to_string(),
+                        s.se_regret.to_string(),
+                        s.best_arm_share.to_string(),
+                        r.finished.to_string(),
+                    ]
+                })
+                .collect(),
+        )
+    });
+}
+
+fn colour_of(s: &PolicySummary) -> egui::Color32 {
+    let kind = s.policy.split(':').next().unwrap_or("");
+    let i = PolicyKind::ALL
+        .iter()
+        .position(|k| k.name() == kind)
+        .unwrap_or(0);
+    COLOURS[i]
+}
