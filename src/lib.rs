@@ -10,6 +10,7 @@ pub mod export;
 pub mod icon;
 pub mod jobs;
 pub mod params;
+pub mod predict;
 pub mod recsys;
 pub mod runs;
 pub mod segment;

@@ -146,6 +146,21 @@ pub struct SavedBandit {
     pub result: crate::bandit::BanditResult,
 }
 
+/// A purchase-prediction run's result and model.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SavedPrediction {
+    pub run_id: u64,
+    pub result: crate::predict::task::PredictResult,
+}
+
+impl PartialEq for SavedPrediction {
+    // The model holds a booster without equality; the run id and JSON say it.
+    fn eq(&self, other: &Self) -> bool {
+        self.run_id == other.run_id
+            && serde_json::to_string(&self.result).ok() == serde_json::to_string(&other.result).ok()
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Workspace {
@@ -158,6 +173,7 @@ pub struct Workspace {
     pub session_sets: Vec<crate::session::protocol::SessionData>,
     pub session_models: Vec<SavedSession>,
     pub bandits: Vec<SavedBandit>,
+    pub predictions: Vec<SavedPrediction>,
     /// Salt of the pseudonymised exports, kept so the same customer gets the
     /// same pseudonym in every export from this workspace.
     pub pseudonym_salt: String,
@@ -304,6 +320,7 @@ impl Workspace {
         self.session_sets.clear();
         self.session_models.clear();
         self.bandits.clear();
+        self.predictions.clear();
         let mut shared: Vec<(Arc<Interactions>, usize)> = Vec::new();
         let mut shared_sessions: Vec<(Arc<crate::session::protocol::SessionData>, usize)> =
             Vec::new();
@@ -324,6 +341,13 @@ impl Workspace {
                     self.segments.push(SavedSegments {
                         run_id: entry.record.id,
                         fit: (**fit).clone(),
+                    });
+                    continue;
+                }
+                Some(RunModel::Predict(p)) => {
+                    self.predictions.push(SavedPrediction {
+                        run_id: entry.record.id,
+                        result: (**p).clone(),
                     });
                     continue;
                 }
@@ -419,6 +443,9 @@ impl Workspace {
                 });
             if let Some(s) = self.segments.iter().find(|s| s.run_id == record.id) {
                 model = Some(RunModel::Segments(Arc::new(s.fit.clone())));
+            }
+            if let Some(p) = self.predictions.iter().find(|p| p.run_id == record.id) {
+                model = Some(RunModel::Predict(Arc::new(p.result.clone())));
             }
             if let Some(b) = self.bandits.iter().find(|b| b.run_id == record.id) {
                 model = Some(RunModel::Bandit(Arc::new(b.result.clone())));

@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand};
 
 pub mod bandit;
 pub mod generate;
+pub mod predict;
 pub mod profile;
 pub mod recommend;
 pub mod segment;
@@ -45,6 +46,9 @@ pub enum Command {
     Sentiment(Box<sentiment::SentimentArgs>),
     /// Customer segments: RFM scores and named segments, k-means clusters, k scan.
     Segment(Box<segment::SegmentArgs>),
+    /// Who will buy in the next window (or churn): gradient boosting or logistic
+    /// regression learnt on an earlier period, evaluated on a later one.
+    Predict(Box<predict::PredictArgs>),
     /// Explore vs exploit: race bandit policies, or evaluate one off-policy on a log.
     Bandit {
         #[command(subcommand)]
@@ -253,6 +257,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Sentiment(args) => sentiment::run(&args),
         Command::Segment(args) => segment::run(&args),
         Command::Bandit { command } => bandit::run(&command),
+        Command::Predict(args) => predict::run(&args),
         Command::RenderIcon { out } => crate::icon::draw_icon()
             .save(&out)
             .map_err(|e| format!("{}: {e}", out.display())),

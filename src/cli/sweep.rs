@@ -240,6 +240,23 @@ pub fn run(args: &SweepArgs) -> Result<(), String> {
             };
             sweep_of(base, &spec, metric, quiet)?
         }
+        ModelKind::Predict(model) => {
+            let mut params = crate::predict::model::PredictParams {
+                model,
+                ..Default::default()
+            };
+            args.hyper.any.apply(&mut params)?;
+            let base = crate::predict::task::PredictRequest {
+                dataset,
+                target: crate::predict::task::Target::Repurchase,
+                cutoff: None,
+                train_cutoff: None,
+                window_days: 90,
+                params,
+                seed: args.eval.seed,
+            };
+            sweep_of(base, &spec, metric, quiet)?
+        }
         ModelKind::Bandit(crate::bandit::BanditKind::Evaluation) => {
             let mut params = crate::bandit::params::EvaluationParams::default();
             args.hyper.any.apply(&mut params)?;

@@ -29,6 +29,8 @@ pub enum RunKind {
     Sessions,
     /// Bandit simulations and off-policy evaluations.
     Bandit,
+    /// Purchase (or churn) prediction.
+    Predict,
 }
 
 impl RunKind {
@@ -39,6 +41,7 @@ impl RunKind {
             RunKind::Segments => "segments",
             RunKind::Sessions => "sessions",
             RunKind::Bandit => "bandit",
+            RunKind::Predict => "predict",
         }
     }
 }
@@ -51,12 +54,14 @@ pub enum ModelKind {
     KMeans,
     Session(crate::session::params::SessionKind),
     Bandit(crate::bandit::BanditKind),
+    Predict(crate::predict::model::PredictModel),
 }
 
 impl ModelKind {
     /// The models a sweep can tune (most-popular has no parameters).
-    pub const SWEEPABLE: [ModelKind; 14] = {
+    pub const SWEEPABLE: [ModelKind; 16] = {
         use crate::bandit::BanditKind as B;
+        use crate::predict::model::PredictModel as P;
         use crate::recsys::params::RecommenderKind as R;
         use crate::session::params::SessionKind as S;
         use crate::text::params::ClassifierKind as C;
@@ -75,6 +80,8 @@ impl ModelKind {
             ModelKind::Session(S::Spop),
             ModelKind::Bandit(B::Simulation),
             ModelKind::Bandit(B::Evaluation),
+            ModelKind::Predict(P::Gbm),
+            ModelKind::Predict(P::Logreg),
         ]
     };
 
@@ -85,6 +92,10 @@ impl ModelKind {
             ModelKind::KMeans => "kmeans",
             ModelKind::Session(k) => k.name(),
             ModelKind::Bandit(k) => k.name(),
+            ModelKind::Predict(k) => match k {
+                crate::predict::model::PredictModel::Gbm => "predict-gbm",
+                crate::predict::model::PredictModel::Logreg => "predict-logreg",
+            },
         }
     }
 
@@ -100,6 +111,12 @@ impl ModelKind {
             ModelKind::KMeans => "Segments: k-means".to_owned(),
             ModelKind::Session(k) => format!("Sessions: {}", k.label()),
             ModelKind::Bandit(k) => k.label().to_owned(),
+            ModelKind::Predict(crate::predict::model::PredictModel::Gbm) => {
+                "Predict: gradient-boosted trees".to_owned()
+            }
+            ModelKind::Predict(crate::predict::model::PredictModel::Logreg) => {
+                "Predict: logistic regression".to_owned()
+            }
         }
     }
 
@@ -110,6 +127,7 @@ impl ModelKind {
             ModelKind::KMeans => RunKind::Segments,
             ModelKind::Session(_) => RunKind::Sessions,
             ModelKind::Bandit(_) => RunKind::Bandit,
+            ModelKind::Predict(_) => RunKind::Predict,
         }
     }
 
@@ -122,6 +140,7 @@ impl ModelKind {
             ModelKind::Session(_) => format!("mrr@{k}"),
             ModelKind::Bandit(crate::bandit::BanditKind::Simulation) => "mean_reward".into(),
             ModelKind::Bandit(crate::bandit::BanditKind::Evaluation) => "dr".into(),
+            ModelKind::Predict(_) => "roc_auc".into(),
         }
     }
 }
@@ -243,6 +262,7 @@ impl RunRecord {
                 .keys()
                 .find(|k| *k == "mean_reward")
                 .or_else(|| self.metrics.keys().find(|k| *k == "dr"))?,
+            RunKind::Predict => self.metrics.keys().find(|k| *k == "roc_auc")?,
         };
         self.metrics.get(name).map(|v| (name.as_str(), *v))
     }
@@ -310,6 +330,7 @@ pub enum RunModel {
     Segments(Arc<crate::segment::SegmentFit>),
     Session(Arc<crate::session::SessionTrained>),
     Bandit(Arc<crate::bandit::BanditResult>),
+    Predict(Arc<crate::predict::task::PredictResult>),
 }
 
 /// One row of the run history.

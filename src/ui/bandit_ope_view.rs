@@ -336,4 +336,25 @@ fn result_ui(r: &OpeResult, ui: &mut egui::Ui) {
             ui.end_row();
         }
     });
+    csv_button(ui, "policy items per slot", || {
+        (
+            ["slot", "rank", "item", "probability"]
+                .map(String::from)
+                .to_vec(),
+            r.top_items
+                .iter()
+                .enumerate()
+                .flat_map(|(s, items)| {
+                    items.iter().enumerate().map(move |(rank, (item, p))| {
+                        vec![
+                            (s + 1).to_string(),
+                            (rank + 1).to_string(),
+                            item.clone(),
+                            p.to_string(),
+                        ]
+                    })
+                })
+                .collect(),
+        )
+    });
 }

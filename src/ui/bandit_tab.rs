@@ -298,6 +298,15 @@ impl BanditTab {
                     ui.end_row();
                 }
             });
+            let arms = s.arms.clone();
+            csv_button(ui, "bandit arms", move || {
+                (
+                    ["arm", "rate"].map(String::from).to_vec(),
+                    arms.iter()
+                        .map(|a| vec![a.label.clone(), a.rate.to_string()])
+                        .collect(),
+                )
+            });
             if ui.button("Read the rates again").clicked() {
                 reread = true;
             }

@@ -260,6 +260,8 @@ impl ShoplensApp {
                 self.segments.show_fit(fit, &self.bench);
                 self.tab = Tab::Segments;
             }
+            // The Predict tab is not built yet; its runs are read in the Runs tab.
+            RunModel::Predict(_) => {}
             RunModel::Bandit(b) => {
                 self.bandit.show(&b);
                 self.tab = Tab::Bandit;

@@ -123,6 +123,10 @@ fn default_axis(model: ModelKind) -> AxisDraft {
             ("epsilon", "0.01,0.05,0.1,0.2")
         }
         ModelKind::Bandit(crate::bandit::BanditKind::Evaluation) => ("epsilon", "0.05,0.2,0.5"),
+        ModelKind::Predict(crate::predict::model::PredictModel::Gbm) => {
+            ("learning_rate", "0.02,0.05,0.1")
+        }
+        ModelKind::Predict(crate::predict::model::PredictModel::Logreg) => ("c", "0.1,1,10"),
     };
     AxisDraft {
         name: name.into(),
@@ -207,6 +211,10 @@ impl RunsTab {
                 request.policies = crate::bandit::task::swept_policies(&names);
                 Ok(Base::BanditSimulation(request))
             }
+            ModelKind::Predict(_) => Err(
+                "Purchase prediction has no tab yet: sweep it with `shoplens sweep --model predict-gbm`."
+                    .into(),
+            ),
             ModelKind::Bandit(crate::bandit::BanditKind::Evaluation) => {
                 let mut params = sources.bandit.ope.params.clone();
                 // A sweep over ε evaluates the ε-mix.
@@ -239,6 +247,11 @@ impl RunsTab {
             ModelKind::Bandit(crate::bandit::BanditKind::Evaluation) => {
                 sources.bandit.ope.params.names()
             }
+            ModelKind::Predict(model) => crate::predict::model::PredictParams {
+                model,
+                ..Default::default()
+            }
+            .names(),
         }
     }
 
@@ -320,7 +333,11 @@ fn sweep_ui(state: &mut RunsTab, ctx: &mut TabContext, sources: &SweepSources, u
         // Every model in view, without scrolling the list.
         .height(420.0)
         .show_ui(ui, |ui| {
-            for model in ModelKind::SWEEPABLE {
+            // Purchase prediction is swept from the CLI until its tab lands.
+            for model in ModelKind::SWEEPABLE
+                .into_iter()
+                .filter(|m| !matches!(m, ModelKind::Predict(_)))
+            {
                 ui.selectable_value(&mut state.sweep_model, model, model.label());
             }
         });
@@ -708,6 +725,7 @@ fn table_ui(state: &mut RunsTab, ctx: &mut TabContext, ui: &mut egui::Ui) {
                         Some(RunModel::Bandit(_)) => {
                             Some("Show this race or estimate in the Explore / exploit tab")
                         }
+                        Some(RunModel::Predict(_)) => None,
                         None => None,
                     };
                     match tip {

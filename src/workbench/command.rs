@@ -31,6 +31,7 @@ pub enum RunRequest {
     Session(SessionRequest),
     BanditSimulation(SimulationRequest),
     BanditEvaluation(EvaluationRequest),
+    Predict(crate::predict::task::PredictRequest),
 }
 
 impl RunRequest {
@@ -41,6 +42,7 @@ impl RunRequest {
             RunRequest::KMeans(_) => RunKind::Segments,
             RunRequest::Session(_) => RunKind::Sessions,
             RunRequest::BanditSimulation(_) | RunRequest::BanditEvaluation(_) => RunKind::Bandit,
+            RunRequest::Predict(_) => RunKind::Predict,
         }
     }
 
@@ -62,6 +64,10 @@ pub enum SweepRequest {
     Session(SessionRequest, Vec<SessionParams>),
     BanditSimulation(SimulationRequest, Vec<SimulationParams>),
     BanditEvaluation(EvaluationRequest, Vec<EvaluationParams>),
+    Predict(
+        crate::predict::task::PredictRequest,
+        Vec<crate::predict::model::PredictParams>,
+    ),
 }
 
 impl SweepRequest {
@@ -73,6 +79,7 @@ impl SweepRequest {
             SweepRequest::Session(_, s) => s.len(),
             SweepRequest::BanditSimulation(_, s) => s.len(),
             SweepRequest::BanditEvaluation(_, s) => s.len(),
+            SweepRequest::Predict(_, s) => s.len(),
         }
     }
 

@@ -71,6 +71,7 @@ impl JobKind {
             JobKind::Train(RunKind::Segments) => "Fitting k-means",
             JobKind::Train(RunKind::Sessions) => "Training a session recommender",
             JobKind::Train(RunKind::Bandit) => "Simulating bandit policies",
+            JobKind::Train(RunKind::Predict) => "Training a purchase model",
             JobKind::OffPolicy => "Evaluating a policy off-policy",
             JobKind::BanditLog => "Loading the bandit log",
             JobKind::BanditArms => "Reading arms from the store",
@@ -551,6 +552,7 @@ impl Workbench {
                 RunRequest::Session(q) => crate::runs::run(q, r),
                 RunRequest::BanditSimulation(q) => crate::runs::run(q, r),
                 RunRequest::BanditEvaluation(q) => crate::runs::run(q, r),
+                RunRequest::Predict(q) => crate::runs::run(q, r),
             });
             Ok(JobOutput::Run(Box::new(outcome)))
         });
@@ -579,6 +581,9 @@ impl Workbench {
                     crate::runs::run_sweep(base, settings, sweep_id, r, &deliver)
                 }
                 SweepRequest::BanditEvaluation(base, settings) => {
+                    crate::runs::run_sweep(base, settings, sweep_id, r, &deliver)
+                }
+                SweepRequest::Predict(base, settings) => {
                     crate::runs::run_sweep(base, settings, sweep_id, r, &deliver)
                 }
             })?;
