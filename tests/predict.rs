@@ -211,3 +211,57 @@ fn bad_protocols_get_a_clear_message() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("same label"), "{err}");
 }
+
+#[test]
+fn a_prediction_run_survives_a_workspace_round_trip() {
+    use shoplens::predict::model::{PredictModel, PredictParams};
+    use shoplens::predict::task::{run, PredictRequest, Target};
+    use shoplens::runs::{RunHistory, RunModel};
+    let cancel = shoplens::task::CancelToken::new();
+    let ds = shoplens::data::load_dataset(
+        &common::sample_events(),
+        &shoplens::data::LoadOptions::default(),
+        &cancel,
+        &|_, _| {},
+    )
+    .expect("load");
+    let request = PredictRequest {
+        dataset: std::sync::Arc::new(ds),
+        target: Target::Repurchase,
+        cutoff: None,
+        train_cutoff: None,
+        window_days: 28,
+        params: PredictParams {
+            model: PredictModel::Gbm,
+            iterations: 40,
+            ..Default::default()
+        },
+        seed: 3,
+    };
+    let outcome = run(&request, &shoplens::task::Reporter::silent(&cancel));
+    assert!(outcome.failure().is_none(), "{:?}", outcome.failure());
+    let mut history = RunHistory::default();
+    history.push(outcome.record.clone(), outcome.model.clone());
+    let mut ws = shoplens::workspace::Workspace::default();
+    ws.put_history(&history);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("w.shoplens");
+    ws.save(&file).unwrap();
+    let (restored, warnings) = shoplens::workspace::Workspace::open(&file)
+        .unwrap()
+        .history();
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let (Some(RunModel::Predict(back)), Some(RunModel::Predict(before))) =
+        (&restored.entries[0].model, &outcome.model)
+    else {
+        panic!("the prediction was not restored");
+    };
+    assert_eq!(back.metrics, before.metrics);
+    assert_eq!(back.scored, before.scored);
+    // The restored trees score as the fitted ones did.
+    let f = before.features.len();
+    let rows = &before.test_scores;
+    let x: Vec<f64> = vec![0.0; f * 3];
+    assert_eq!(back.model.predict(&x, f), before.model.predict(&x, f));
+    assert!(!rows.is_empty());
+}

@@ -57,23 +57,10 @@ pub struct PredictArgs {
 }
 
 /// Unix seconds of `YYYY-MM-DD`.
-pub fn parse_day(flag: &str, text: &str) -> Result<i64, String> {
-    let bad = || format!("--{flag} {text}: expected a date as YYYY-MM-DD");
-    let mut parts = text.trim().split('-');
-    let (Some(y), Some(m), Some(d), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(bad());
-    };
-    let (y, m, d) = (
-        y.parse::<i64>().map_err(|_| bad())?,
-        m.parse::<u32>().map_err(|_| bad())?,
-        d.parse::<u32>().map_err(|_| bad())?,
-    );
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return Err(bad());
-    }
-    Ok(crate::data::timestamp::days_from_civil(y, m, d) * 86_400)
+fn parse_day(flag: &str, text: &str) -> Result<i64, String> {
+    crate::predict::features::parse_day(text)
+        .filter(|_| text.trim().len() == 10)
+        .ok_or_else(|| format!("--{flag} {text}: expected a date as YYYY-MM-DD"))
 }
 
 /// The request the flags describe.

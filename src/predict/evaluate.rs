@@ -88,6 +88,68 @@ pub fn captured(scores: &[f64], y: &[f64], q: f64) -> f64 {
     order[..top].iter().map(|&i| y[i]).sum::<f64>() / pos
 }
 
+/// The charts of one scoring.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Curves {
+    /// (false-positive rate, true-positive rate) at each distinct threshold.
+    pub roc: Vec<[f64; 2]>,
+    /// (recall, precision) at each distinct threshold.
+    pub pr: Vec<[f64; 2]>,
+    /// (share of customers targeted, share of buyers captured), by percent.
+    pub gains: Vec<[f64; 2]>,
+    /// Ten equal-width bins of predicted probability: (mean predicted,
+    /// observed rate, customers), empty bins left out.
+    pub calibration: Vec<[f64; 3]>,
+}
+
+/// ROC, precision–recall, cumulative gains and calibration of `p`.
+pub fn curves(p: &[f64], y: &[f64]) -> Curves {
+    let mut order: Vec<usize> = (0..p.len()).collect();
+    order.sort_by(|&a, &b| p[b].total_cmp(&p[a]));
+    let pos: f64 = y.iter().sum();
+    let neg = p.len() as f64 - pos;
+    let mut c = Curves {
+        roc: vec![[0.0, 0.0]],
+        gains: vec![[0.0, 0.0]],
+        ..Default::default()
+    };
+    let (mut tp, mut fp, mut i) = (0.0, 0.0, 0);
+    while i < order.len() {
+        let mut j = i;
+        while j < order.len() && p[order[j]] == p[order[i]] {
+            tp += y[order[j]];
+            fp += 1.0 - y[order[j]];
+            j += 1;
+        }
+        c.roc.push([fp / neg.max(1.0), tp / pos.max(1.0)]);
+        c.pr.push([tp / pos.max(1.0), tp / (tp + fp)]);
+        i = j;
+    }
+    let n = p.len().max(1) as f64;
+    let mut captured = 0.0;
+    let mut next = 1;
+    for (k, &i) in order.iter().enumerate() {
+        captured += y[i];
+        while next <= 100 && (k + 1) as f64 >= next as f64 / 100.0 * n {
+            c.gains.push([next as f64 / 100.0, captured / pos.max(1.0)]);
+            next += 1;
+        }
+    }
+    let mut bins = [[0.0f64; 3]; 10];
+    for (&p, &y) in p.iter().zip(y) {
+        let b = ((p * 10.0).floor() as usize).min(9);
+        bins[b][0] += p;
+        bins[b][1] += y;
+        bins[b][2] += 1.0;
+    }
+    c.calibration = bins
+        .iter()
+        .filter(|b| b[2] > 0.0)
+        .map(|b| [b[0] / b[2], b[1] / b[2], b[2]])
+        .collect();
+    c
+}
+
 /// Every metric of probabilities `p` against labels `y`.
 pub fn metrics(p: &[f64], y: &[f64]) -> Metrics {
     let n = p.len().max(1) as f64;

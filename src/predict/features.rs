@@ -343,6 +343,29 @@ pub fn table_at(log: &ActivityLog, cutoff: i64, window_days: u32) -> Result<Tabl
     })
 }
 
+/// Unix seconds of a `YYYY-MM-DD` date (what follows it, such as a time
+/// of day, is ignored); `None` when it is not one.
+pub fn parse_day(text: &str) -> Option<i64> {
+    let day = text.trim().get(..10)?;
+    let mut parts = day.split('-');
+    let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
+    let (y, m, d) = (
+        y.parse::<i64>().ok()?,
+        m.parse::<u32>().ok()?,
+        d.parse::<u32>().ok()?,
+    );
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    Some(crate::data::timestamp::days_from_civil(y, m, d) * DAY)
+}
+
+/// A window that leaves room for a training and an evaluation period:
+/// 90 days, or a quarter of the data's span when that is shorter.
+pub fn suggested_window(first: i64, last: i64) -> u32 {
+    (((last - first) / DAY / 4).clamp(1, 90)) as u32
+}
+
 /// `2011-09-01` for a unix time.
 pub fn day_label(t: i64) -> String {
     crate::data::timestamp::format_day(t.div_euclid(DAY))

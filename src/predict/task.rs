@@ -92,6 +92,7 @@ pub struct PredictResult {
     /// The evaluated customers' probabilities and labels (curves, tables).
     pub test_scores: Vec<f64>,
     pub test_labels: Vec<f64>,
+    pub curves: super::evaluate::Curves,
     /// Everyone active before the data's end, most likely first.
     pub scored: Vec<Scored>,
     pub scored_at: i64,
@@ -321,6 +322,7 @@ impl Pipeline for PredictRequest {
             metrics: m,
             recency_rule,
             importance,
+            curves: super::evaluate::curves(&test_scores, &y_test),
             test_scores,
             test_labels: y_test,
             scored,

@@ -13,6 +13,7 @@ pub mod exporter;
 mod images;
 mod params_ui;
 mod plots;
+pub mod predict_tab;
 mod recommend_tab;
 mod runs_tab;
 mod segments_tab;
@@ -66,6 +67,7 @@ pub enum Tab {
     Recommend,
     Sentiment,
     Segments,
+    Predict,
     Bandit,
     Runs,
 }
@@ -131,6 +133,7 @@ pub struct ShoplensApp {
     pub(crate) recommend: recommend_tab::RecommendTab,
     pub(crate) sentiment: sentiment_tab::SentimentTab,
     pub(crate) segments: segments_tab::SegmentsTab,
+    pub(crate) predict: predict_tab::PredictTab,
     pub(crate) bandit: bandit_tab::BanditTab,
     pub(crate) runs_tab: runs_tab::RunsTab,
     pub(crate) shell: shell::Shell,
@@ -161,6 +164,7 @@ impl ShoplensApp {
             recommend: Default::default(),
             sentiment: Default::default(),
             segments: Default::default(),
+            predict: Default::default(),
             bandit: Default::default(),
             runs_tab: Default::default(),
             shell: Default::default(),
@@ -200,6 +204,7 @@ impl ShoplensApp {
         self.recommend.on_event(event, &self.bench);
         self.sentiment.on_event(event, &self.bench);
         self.segments.on_event(event, &self.bench);
+        self.predict.on_event(event, &self.bench);
         self.bandit.on_event(event, &self.bench);
         self.runs_tab.on_event(event, &self.bench);
     }
@@ -260,8 +265,10 @@ impl ShoplensApp {
                 self.segments.show_fit(fit, &self.bench);
                 self.tab = Tab::Segments;
             }
-            // The Predict tab is not built yet; its runs are read in the Runs tab.
-            RunModel::Predict(_) => {}
+            RunModel::Predict(r) => {
+                self.predict.show(r);
+                self.tab = Tab::Predict;
+            }
             RunModel::Bandit(b) => {
                 self.bandit.show(&b);
                 self.tab = Tab::Bandit;
@@ -281,6 +288,7 @@ impl ShoplensApp {
                 (Tab::Recommend, "Recommend"),
                 (Tab::Sentiment, "Sentiment"),
                 (Tab::Segments, "Segments"),
+                (Tab::Predict, "Predict"),
                 (Tab::Bandit, "Explore / exploit"),
                 (Tab::Runs, "Runs"),
             ] {
@@ -297,6 +305,7 @@ impl ShoplensApp {
             Tab::Recommend => self.recommend.ui(&mut ctx, ui),
             Tab::Sentiment => self.sentiment.ui(&mut ctx, ui),
             Tab::Segments => self.segments.ui(&mut ctx, ui),
+            Tab::Predict => self.predict.ui(&mut ctx, ui),
             Tab::Bandit => self.bandit.ui(&mut ctx, ui),
             Tab::Runs => self.runs_tab.ui(
                 &mut ctx,
@@ -306,6 +315,7 @@ impl ShoplensApp {
                     sentiment: &self.sentiment.settings,
                     segments: &self.segments.settings,
                     bandit: &self.bandit.settings,
+                    predict: &self.predict.settings,
                 },
                 ui,
             ),

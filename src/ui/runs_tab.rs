@@ -103,6 +103,7 @@ pub(crate) struct SweepSources<'a> {
     pub sentiment: &'a SentimentSettings,
     pub segments: &'a SegmentSettings,
     pub bandit: &'a super::bandit_tab::BanditSettings,
+    pub predict: &'a super::predict_tab::PredictSettings,
 }
 
 /// A first sweep for each model: its most telling parameter.
@@ -142,6 +143,7 @@ enum Base {
     Session(crate::session::task::SessionRequest),
     BanditSimulation(crate::bandit::task::SimulationRequest),
     BanditEvaluation(crate::bandit::task::EvaluationRequest),
+    Predict(crate::predict::task::PredictRequest),
 }
 
 impl RunsTab {
@@ -211,10 +213,13 @@ impl RunsTab {
                 request.policies = crate::bandit::task::swept_policies(&names);
                 Ok(Base::BanditSimulation(request))
             }
-            ModelKind::Predict(_) => Err(
-                "Purchase prediction has no tab yet: sweep it with `shoplens sweep --model predict-gbm`."
-                    .into(),
-            ),
+            ModelKind::Predict(model) => {
+                let params = crate::predict::model::PredictParams {
+                    model,
+                    ..sources.predict.params.clone()
+                };
+                Ok(Base::Predict(sources.predict.request(bench, params)?))
+            }
             ModelKind::Bandit(crate::bandit::BanditKind::Evaluation) => {
                 let mut params = sources.bandit.ope.params.clone();
                 // A sweep over ε evaluates the ε-mix.
@@ -283,6 +288,10 @@ impl RunsTab {
                 let settings = expand(&r.params, &spec)?;
                 SweepRequest::BanditEvaluation(r, settings)
             }
+            Base::Predict(r) => {
+                let settings = expand(&r.params, &spec)?;
+                SweepRequest::Predict(r, settings)
+            }
         })
     }
 
@@ -333,11 +342,7 @@ fn sweep_ui(state: &mut RunsTab, ctx: &mut TabContext, sources: &SweepSources, u
         // Every model in view, without scrolling the list.
         .height(420.0)
         .show_ui(ui, |ui| {
-            // Purchase prediction is swept from the CLI until its tab lands.
-            for model in ModelKind::SWEEPABLE
-                .into_iter()
-                .filter(|m| !matches!(m, ModelKind::Predict(_)))
-            {
+            for model in ModelKind::SWEEPABLE {
                 ui.selectable_value(&mut state.sweep_model, model, model.label());
             }
         });
@@ -575,6 +580,7 @@ fn table_ui(state: &mut RunsTab, ctx: &mut TabContext, ui: &mut egui::Ui) {
                     RunKind::Sentiment,
                     RunKind::Segments,
                     RunKind::Bandit,
+                    RunKind::Predict,
                 ] {
                     ui.selectable_value(&mut state.kind, Some(k), k.label());
                 }
@@ -725,7 +731,9 @@ fn table_ui(state: &mut RunsTab, ctx: &mut TabContext, ui: &mut egui::Ui) {
                         Some(RunModel::Bandit(_)) => {
                             Some("Show this race or estimate in the Explore / exploit tab")
                         }
-                        Some(RunModel::Predict(_)) => None,
+                        Some(RunModel::Predict(_)) => Some(
+                            "Open this model's evaluation and customer list in the Predict tab",
+                        ),
                         None => None,
                     };
                     match tip {

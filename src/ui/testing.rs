@@ -266,4 +266,19 @@ impl ShoplensApp {
     pub fn set_bandit_log_path(&mut self, path: &str) {
         self.bandit.ope.path = path.to_owned();
     }
+
+    // The Predict tab.
+
+    /// The evaluation shown.
+    pub fn predict_result(&self) -> Option<Arc<crate::predict::task::PredictResult>> {
+        self.predict.shown.clone()
+    }
+
+    pub fn predict_settings_mut(&mut self) -> &mut super::predict_tab::PredictSettings {
+        &mut self.predict.settings
+    }
+
+    pub fn predict_message(&self) -> Option<String> {
+        self.predict.message.clone()
+    }
 }

@@ -1,0 +1,464 @@
+//! The Predict tab: pick a cutoff and a window, train a purchase (or churn)
+//! model on the period before, and read how it ranks the period after —
+//! ROC, precision–recall, gains, calibration, importance — beside the base
+//! rate and the recency rule, then the customers most likely to buy now,
+//! each with their top reasons, exportable as a voucher list. The work is
+//! `crate::predict`'s.
+
+use std::sync::Arc;
+
+use eframe::egui;
+use egui_plot::{Legend, Line, Plot, PlotPoints, Points};
+
+use super::exporter::{csv_button, png_button};
+use super::params_ui::params_ui;
+use super::widgets::{header_row, job_buttons, main_area, own_run, side_panel, OwnRun};
+use super::TabContext;
+use crate::predict::features::{day_label, parse_day, suggested_window};
+use crate::predict::model::PredictParams;
+use crate::predict::task::{PredictRequest, PredictResult, Target};
+use crate::runs::{RunKind, RunModel};
+use crate::workbench::{Command, Event, JobKind, RunRequest, Workbench};
+
+pub(crate) const JOB: JobKind = JobKind::Train(RunKind::Predict);
+
+pub struct PredictSettings {
+    pub params: PredictParams,
+    pub target: Target,
+    /// `YYYY-MM-DD`, or empty for the default.
+    pub cutoff: String,
+    pub train_cutoff: String,
+    pub window_days: u32,
+    pub seed: u64,
+}
+
+impl Default for PredictSettings {
+    fn default() -> Self {
+        Self {
+            params: PredictParams::default(),
+            target: Target::Repurchase,
+            cutoff: String::new(),
+            train_cutoff: String::new(),
+            window_days: 90,
+            seed: 42,
+        }
+    }
+}
+
+impl PredictSettings {
+    pub fn request(
+        &self,
+        bench: &Workbench,
+        params: PredictParams,
+    ) -> Result<PredictRequest, String> {
+        let dataset = bench
+            .dataset()
+            .cloned()
+            .ok_or("Load orders or events first (Data tab).")?;
+        let day = |text: &str, what: &str| -> Result<Option<i64>, String> {
+            if text.trim().is_empty() {
+                return Ok(None);
+            }
+            parse_day(text)
+                .map(Some)
+                .ok_or_else(|| format!("The {what} '{}' is not a date as YYYY-MM-DD.", text.trim()))
+        };
+        Ok(PredictRequest {
+            dataset,
+            target: self.target,
+            cutoff: day(&self.cutoff, "cutoff")?,
+            train_cutoff: day(&self.train_cutoff, "training cutoff")?,
+            window_days: self.window_days,
+            params,
+            seed: self.seed,
+        })
+    }
+}
+
+#[derive(Default)]
+pub struct PredictTab {
+    pub settings: PredictSettings,
+    pub shown: Option<Arc<PredictResult>>,
+    pub message: Option<String>,
+    pseudonymise: bool,
+    /// The data the window was suggested for.
+    sized_for: Option<Arc<crate::data::Dataset>>,
+}
+
+impl PredictTab {
+    pub fn on_event(&mut self, event: &Event, bench: &Workbench) {
+        match own_run(event, JOB, bench) {
+            Some(OwnRun::Trained(RunModel::Predict(r))) => {
+                self.shown = Some(Arc::clone(r));
+                self.message = None;
+            }
+            Some(OwnRun::Cancelled { id, .. }) => {
+                self.message = Some(format!(
+                    "Training cancelled; run #{id} keeps its curve in the Runs tab"
+                ))
+            }
+            Some(OwnRun::Failed(m)) => self.message = Some(m.to_owned()),
+            _ => {}
+        }
+    }
+
+    pub fn show(&mut self, result: Arc<PredictResult>) {
+        self.shown = Some(result);
+    }
+
+    pub(crate) fn ui(&mut self, ctx: &mut TabContext, ui: &mut egui::Ui) {
+        let Some(ds) = ctx.bench.dataset().cloned() else {
+            ui.label("Load orders or events first (Data tab).");
+            return;
+        };
+        // A window that fits this file, suggested once per file.
+        if self.sized_for.as_ref().is_none_or(|d| !Arc::ptr_eq(d, &ds)) {
+            self.sized_for = Some(Arc::clone(&ds));
+            let profile = ctx.bench.data().map(|d| &d.loaded.profile);
+            let span = profile.and_then(|p| {
+                Some((
+                    parse_day(p.time_min.as_deref()?)?,
+                    parse_day(p.time_max.as_deref()?)?,
+                ))
+            });
+            if let Some((first, last)) = span {
+                self.settings.window_days = suggested_window(first, last);
+            }
+        }
+        side_panel(ui, "predict_controls", 290.0, |ui| {
+            self.controls_ui(ctx, ui)
+        });
+        let curve = ctx.bench.jobs().epochs(JOB);
+        main_area(ui, "predict_main", |ui| {
+            if let Some(m) = &self.message {
+                ui.colored_label(ui.visuals().warn_fg_color, m);
+            }
+            if !curve.is_empty() && ctx.bench.jobs().is_active(JOB) {
+                loss_ui(curve, ui);
+            }
+            match self.shown.clone() {
+                Some(r) => result_ui(&r, ctx.bench, self.pseudonymise, ui),
+                None => {
+                    ui.label("Pick a cutoff and a window, then press Train: the model learns from the period before and is judged on who bought after, next to the recency rule.");
+                }
+            }
+        });
+    }
+
+    fn controls_ui(&mut self, ctx: &mut TabContext, ui: &mut egui::Ui) {
+        ui.heading("Who buys next?");
+        let s = &mut self.settings;
+        ui.horizontal(|ui| {
+            ui.radio_value(&mut s.target, Target::Repurchase, "will buy");
+            ui.radio_value(&mut s.target, Target::Churn, "slipping away (churn)");
+        });
+        egui::Grid::new("predict_dates").show(ui, |ui| {
+            ui.label("cutoff");
+            ui.add_sized(
+                [120.0, 20.0],
+                egui::TextEdit::singleline(&mut s.cutoff).hint_text("end − window"),
+            );
+            ui.end_row();
+            ui.label("learn at");
+            ui.add_sized(
+                [120.0, 20.0],
+                egui::TextEdit::singleline(&mut s.train_cutoff).hint_text("cutoff − window"),
+            );
+            ui.end_row();
+            ui.label("window (days)");
+            ui.add(egui::DragValue::new(&mut s.window_days).range(1..=730));
+            ui.end_row();
+        });
+        ui.separator();
+        params_ui(ui, &mut s.params, false);
+        ui.horizontal(|ui| {
+            ui.label("seed");
+            ui.add(egui::DragValue::new(&mut s.seed));
+        });
+        ui.separator();
+        if job_buttons(ui, ctx, "Train", "Cancel", JOB) {
+            match self
+                .settings
+                .request(ctx.bench, self.settings.params.clone())
+            {
+                Ok(r) => {
+                    self.message = None;
+                    ctx.send(Command::Run(RunRequest::Predict(r)));
+                }
+                Err(e) => self.message = Some(e),
+            }
+        }
+        if let Some((_, m)) = ctx.bench.jobs().progress(JOB) {
+            ui.label(m);
+        }
+        ui.checkbox(&mut self.pseudonymise, "pseudonymise ids in exports")
+            .on_hover_text(super::PSEUDONYM_TIP);
+    }
+}
+
+fn loss_ui(curve: &[crate::task::EpochEvent], ui: &mut egui::Ui) {
+    let pts: Vec<[f64; 2]> = curve.iter().map(|e| [e.epoch as f64, e.loss]).collect();
+    let valid: Vec<[f64; 2]> = curve
+        .iter()
+        .filter_map(|e| e.metric.as_ref().map(|(_, v)| [e.epoch as f64, *v]))
+        .collect();
+    Plot::new("predict_loss")
+        .height(140.0)
+        .legend(Legend::default())
+        .x_axis_label("tree / step")
+        .y_axis_label("log loss")
+        .show(ui, |p| {
+            p.line(Line::new("training", PlotPoints::from(pts)));
+            if !valid.is_empty() {
+                p.line(Line::new("validation", PlotPoints::from(valid)));
+            }
+        });
+}
+
+fn curve_plot(ui: &mut egui::Ui, id: &str, x: &str, y: &str, lines: Vec<(&str, Vec<[f64; 2]>)>) {
+    let plot = Plot::new(id)
+        .height(190.0)
+        .legend(Legend::default().position(egui_plot::Corner::RightBottom))
+        .x_axis_label(x)
+        .y_axis_label(y)
+        .include_x(0.0)
+        .include_y(0.0)
+        .include_y(1.0)
+        .show(ui, |p| {
+            for (name, pts) in lines {
+                p.line(Line::new(name, PlotPoints::from(pts)));
+            }
+        });
+    png_button(ui, plot.response.rect, id);
+}
+
+fn result_ui(r: &PredictResult, bench: &Workbench, pseudonymise: bool, ui: &mut egui::Ui) {
+    let who = if r.target == Target::Churn {
+        "churners"
+    } else {
+        "buyers"
+    };
+    ui.heading(format!(
+        "The top 10% of scores hold {:.0}% of the {who} (lift {:.2}); ROC AUC {:.3} vs {:.3} for the recency rule",
+        r.metrics.captured_at_10pct * 100.0,
+        r.metrics.lift_at_10pct,
+        r.metrics.roc_auc,
+        r.recency_rule.roc_auc
+    ));
+    ui.label(format!(
+        "Learnt at {} on {} customers ({:.1}% positive), judged at {} on {} ({:.1}% positive, the base rate), window {} days",
+        day_label(r.train_cutoff),
+        r.train.customers,
+        r.train.positive_rate * 100.0,
+        day_label(r.cutoff),
+        r.test.customers,
+        r.test.positive_rate * 100.0,
+        r.window_days
+    ));
+    egui::Grid::new("predict_metrics")
+        .striped(true)
+        .show(ui, |ui| {
+            header_row(
+                ui,
+                &[
+                    "",
+                    "ROC AUC",
+                    "PR AUC",
+                    "log loss",
+                    "Brier",
+                    "lift @10%",
+                    "lift @20%",
+                ],
+            );
+            let m = &r.metrics;
+            ui.label(r.params.model.name());
+            for v in [
+                m.roc_auc,
+                m.pr_auc,
+                m.log_loss,
+                m.brier,
+                m.lift_at_10pct,
+                m.lift_at_20pct,
+            ] {
+                ui.label(format!("{v:.4}"));
+            }
+            ui.end_row();
+            // The rule ranks and has no probabilities: no log loss or Brier score.
+            let m = &r.recency_rule;
+            ui.label("recency rule");
+            for v in [
+                Some(m.roc_auc),
+                Some(m.pr_auc),
+                None,
+                None,
+                Some(m.lift_at_10pct),
+                Some(m.lift_at_20pct),
+            ] {
+                ui.label(v.map_or("–".to_owned(), |v| format!("{v:.4}")));
+            }
+            ui.end_row();
+        });
+    let c = &r.curves;
+    ui.columns(2, |cols| {
+        curve_plot(
+            &mut cols[0],
+            "predict_roc",
+            "false-positive rate",
+            "true-positive rate",
+            vec![
+                ("model", c.roc.clone()),
+                ("chance", vec![[0.0, 0.0], [1.0, 1.0]]),
+            ],
+        );
+        curve_plot(
+            &mut cols[1],
+            "predict_pr",
+            "recall",
+            "precision",
+            vec![
+                ("model", c.pr.clone()),
+                (
+                    "base rate",
+                    vec![[0.0, r.test.positive_rate], [1.0, r.test.positive_rate]],
+                ),
+            ],
+        );
+    });
+    ui.columns(2, |cols| {
+        curve_plot(
+            &mut cols[0],
+            "predict_gains",
+            "share of customers targeted (most likely first)",
+            "share of the target captured",
+            vec![
+                ("model", c.gains.clone()),
+                ("random", vec![[0.0, 0.0], [1.0, 1.0]]),
+            ],
+        );
+        let plot = Plot::new("predict_calibration")
+            .height(190.0)
+            .legend(Legend::default().position(egui_plot::Corner::RightBottom))
+            .x_axis_label("predicted probability")
+            .y_axis_label("observed rate")
+            .include_x(0.0)
+            .include_x(1.0)
+            .include_y(0.0)
+            .include_y(1.0)
+            .show(&mut cols[1], |p| {
+                p.line(Line::new(
+                    "perfect",
+                    PlotPoints::from(vec![[0.0, 0.0], [1.0, 1.0]]),
+                ));
+                let pts: Vec<[f64; 2]> = c.calibration.iter().map(|b| [b[0], b[1]]).collect();
+                p.line(Line::new("model", PlotPoints::from(pts.clone())));
+                p.points(Points::new("bins", PlotPoints::from(pts)).radius(4.0));
+            });
+        png_button(&mut cols[1], plot.response.rect, "predict_calibration");
+    });
+    ui.small(format!(
+        "{} features from this file's columns: {}",
+        r.features.len(),
+        r.features
+            .iter()
+            .map(|f| f.describe())
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    ui.label(egui::RichText::new("What drives the scores (mean push on the log-odds)").strong());
+    let top = r.importance.first().map_or(1.0, |(_, v)| v.max(1e-12));
+    egui::Grid::new("predict_importance")
+        .striped(true)
+        .show(ui, |ui| {
+            for (f, v) in r.importance.iter().take(10) {
+                ui.label(f.describe());
+                ui.add(
+                    egui::ProgressBar::new((v / top) as f32)
+                        .desired_width(220.0)
+                        .text(format!("{v:.3}")),
+                );
+                ui.end_row();
+            }
+        });
+    csv_button(ui, "feature importance", || {
+        (
+            ["feature", "description", "importance"]
+                .map(String::from)
+                .to_vec(),
+            r.importance
+                .iter()
+                .map(|(f, v)| vec![f.name().to_owned(), f.describe().to_owned(), v.to_string()])
+                .collect(),
+        )
+    });
+    ui.separator();
+    ui.label(
+        egui::RichText::new(format!(
+            "Customers at {} ({}), most likely first",
+            day_label(r.scored_at),
+            if r.target == Target::Churn {
+                "likely to slip away"
+            } else {
+                "likely to buy"
+            }
+        ))
+        .strong(),
+    );
+    let pseudonym =
+        pseudonymise.then(|| crate::export::Pseudonymizer::new(&bench.workspace().salt));
+    let id = |c: &str| {
+        pseudonym
+            .as_ref()
+            .map_or_else(|| c.to_owned(), |p| p.pseudonym(c))
+    };
+    let reasons = |s: &crate::predict::task::Scored| {
+        s.reasons
+            .iter()
+            .map(|(f, v, _)| format!("{}: {}", f.describe(), format_value(*v)))
+            .collect::<Vec<_>>()
+            .join(" · ")
+    };
+    egui::Grid::new("predict_customers")
+        .striped(true)
+        .show(ui, |ui| {
+            header_row(ui, &["customer", "probability", "top reasons"]);
+            for s in r.scored.iter().take(30) {
+                ui.label(id(&s.customer));
+                ui.label(format!("{:.1}%", s.probability * 100.0));
+                ui.label(reasons(s));
+                ui.end_row();
+            }
+        });
+    let decile = r.scored.len().div_ceil(10);
+    csv_button(ui, "top decile", || {
+        (
+            ["rank", "customer", "probability", "reasons"]
+                .map(String::from)
+                .to_vec(),
+            r.scored
+                .iter()
+                .take(decile)
+                .enumerate()
+                .map(|(k, s)| {
+                    vec![
+                        (k + 1).to_string(),
+                        id(&s.customer),
+                        s.probability.to_string(),
+                        reasons(s),
+                    ]
+                })
+                .collect(),
+        )
+    });
+    ui.small(format!(
+        "the top decile: {decile} of {} customers",
+        r.scored.len()
+    ));
+}
+
+fn format_value(v: f64) -> String {
+    if v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}")
+    }
+}
