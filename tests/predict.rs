@@ -264,4 +264,50 @@ fn a_prediction_run_survives_a_workspace_round_trip() {
     let x: Vec<f64> = vec![0.0; f * 3];
     assert_eq!(back.model.predict(&x, f), before.model.predict(&x, f));
     assert!(!rows.is_empty());
+    // A customer's detail: every feature, and the same after the round trip.
+    let detail = before.detail(0).expect("the first customer's detail");
+    assert_eq!(detail.len(), f);
+    assert_eq!(back.detail(0), Some(detail));
+}
+
+#[test]
+fn a_customer_s_detail_adds_up_to_the_probability_and_holds_the_top_reasons() {
+    use shoplens::predict::model::{Fitted, PredictModel, PredictParams};
+    use shoplens::predict::task::{run, PredictRequest, Target};
+    use shoplens::runs::RunModel;
+    let Some(dir) = common::shared_data() else {
+        return;
+    };
+    let loaded = common::load(&dir.join("uci-online-retail/OnlineRetail.csv.gz")).expect("load");
+    let cancel = shoplens::task::CancelToken::new();
+    let request = PredictRequest {
+        dataset: loaded.dataset,
+        target: Target::Repurchase,
+        cutoff: Some(unix("2011-09-01")),
+        train_cutoff: Some(unix("2011-06-01")),
+        window_days: 90,
+        params: PredictParams {
+            model: PredictModel::Logreg,
+            ..Default::default()
+        },
+        seed: 1,
+    };
+    let outcome = run(&request, &shoplens::task::Reporter::silent(&cancel));
+    let Some(RunModel::Predict(r)) = &outcome.model else {
+        panic!("{:?}", outcome.failure());
+    };
+    let Fitted::Logreg { w, .. } = &r.model else {
+        panic!("not a logistic regression");
+    };
+    for rank in [0, r.scored.len() / 2, r.scored.len() - 1] {
+        let detail = r.detail(rank).unwrap();
+        let logit = w[0] + detail.iter().map(|d| d.2).sum::<f64>();
+        let p = 1.0 / (1.0 + (-logit).exp());
+        assert!((p - r.scored[rank].probability).abs() < 1e-9, "rank {rank}");
+        // Strongest first, and the top reasons are the strongest upward pushes.
+        assert!(detail.windows(2).all(|d| d[0].2.abs() >= d[1].2.abs()));
+        let mut up: Vec<_> = detail.iter().filter(|d| d.2 > 0.0).copied().collect();
+        up.truncate(3);
+        assert_eq!(r.scored[rank].reasons, up, "rank {rank}");
+    }
 }

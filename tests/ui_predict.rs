@@ -33,6 +33,24 @@ fn train_read_flip_to_churn_and_keep_the_result_on_a_bad_cutoff() {
     let runs = &harness.state().bench().runs().entries;
     assert_eq!(runs[0].record.kind, RunKind::Predict);
 
+    // Find the third customer by id and open their detail.
+    let third = r.scored[2].customer.clone();
+    harness.get_by_label("find customer").scroll_to_me();
+    harness.run_steps(2);
+    harness.get_by_label("find customer").focus();
+    harness.run_steps(1);
+    harness.get_by_label("find customer").type_text(&third);
+    harness.run_steps(2);
+    let first = &r.scored[0].customer;
+    assert!(first.contains(&third) || harness.query_by_label(first).is_none());
+    harness.get_by_label(&third).scroll_to_me();
+    harness.run_steps(2);
+    harness.get_by_label(&third).click();
+    harness.run_steps(2);
+    harness.get_by_label_contains(&format!("{third}: "));
+    harness.get_by_label_contains("rank 3 of");
+    harness.get_by_label("push");
+
     harness.get_by_label("slipping away (churn)").click();
     harness.run_steps(1);
     harness.get_by_label("Train").click();

@@ -111,7 +111,7 @@ fn export(r: &PredictResult, args: &ExportArgs) -> Result<(), String> {
             let reasons = s
                 .reasons
                 .iter()
-                .map(|(f, v, _)| format!("{}: {v}", f.describe()))
+                .map(|(f, v, _)| f.reason(*v))
                 .collect::<Vec<_>>()
                 .join("; ");
             vec![

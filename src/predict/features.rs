@@ -103,6 +103,75 @@ impl Feature {
         }
     }
 
+    /// A customer's value of this feature as a reason a merchant reads:
+    /// "bought 3 times in the last 30 days", "left 2 items in the cart".
+    pub fn reason(self, v: f64) -> String {
+        let n = v.round() as i64;
+        let days = |n: i64| {
+            if n == 1 {
+                "1 day".to_owned()
+            } else {
+                format!("{n} days")
+            }
+        };
+        let ago = |n: i64| {
+            if n == 0 {
+                "today".to_owned()
+            } else {
+                format!("{} ago", days(n))
+            }
+        };
+        let count = |n: i64, one: &str, many: &str| match n {
+            0 => format!("no {many}"),
+            1 => format!("1 {one}"),
+            _ => format!("{n} {many}"),
+        };
+        let bought = |when: &str| match n {
+            0 => format!("no orders {when}"),
+            1 => format!("bought once {when}"),
+            _ => format!("bought {n} times {when}"),
+        };
+        let favourites = |when: &str| match n {
+            0 => format!("no favourites {when}"),
+            1 => format!("saved 1 item as favourite {when}"),
+            _ => format!("saved {n} items as favourite {when}"),
+        };
+        match self {
+            Feature::DaysSincePurchase => format!("last bought {}", ago(n)),
+            Feature::DaysSinceVisit => format!("last visited {}", ago(n)),
+            Feature::TenureDays => format!("a customer for {}", days(n)),
+            Feature::Orders => bought("in all"),
+            Feature::Orders30d => bought("in the last 30 days"),
+            Feature::Orders90d => bought("in the last 90 days"),
+            Feature::Spend => format!("spent {v:.0} in all"),
+            Feature::Spend30d => format!("spent {v:.0} in the last 30 days"),
+            Feature::Spend90d => format!("spent {v:.0} in the last 90 days"),
+            Feature::AverageBasket => format!("spends {v:.0} per order"),
+            Feature::DistinctItems => format!(
+                "looked at or bought {}",
+                count(n, "item", "different items")
+            ),
+            Feature::DistinctCategories => {
+                format!("shops in {}", count(n, "category", "categories"))
+            }
+            Feature::Views1d => format!("{} in the last day", count(n, "view", "views")),
+            Feature::Views7d => format!("{} in the last 7 days", count(n, "view", "views")),
+            Feature::Views30d => format!("{} in the last 30 days", count(n, "view", "views")),
+            Feature::Carts1d => format!("{} in the last day", count(n, "cart", "carts")),
+            Feature::Carts7d => format!("{} in the last 7 days", count(n, "cart", "carts")),
+            Feature::Carts30d => format!("{} in the last 30 days", count(n, "cart", "carts")),
+            Feature::Favourites1d => favourites("in the last day"),
+            Feature::Favourites7d => favourites("in the last 7 days"),
+            Feature::Favourites30d => favourites("in the last 30 days"),
+            Feature::CartToPurchase => format!("{:.0} purchases per 100 carts", v * 100.0),
+            Feature::OpenCarts => match n {
+                0 => "no items left in the cart".to_owned(),
+                _ => format!("left {} in the cart", count(n, "item", "items")),
+            },
+            Feature::ActiveDays => format!("active on {}", days(n)),
+        }
+    }
+
     /// The features a file's columns allow.
     pub fn available(log: &ActivityLog) -> Vec<Feature> {
         use Feature::*;
@@ -380,5 +449,24 @@ mod tests {
         assert_eq!(day_label(0), "1970-01-01");
         assert_eq!(day_label(1_314_835_200), "2011-09-01");
         assert_eq!(day_label(951_782_400), "2000-02-29");
+    }
+
+    #[test]
+    fn reasons_read_as_sentences() {
+        assert_eq!(
+            Feature::Orders30d.reason(3.0),
+            "bought 3 times in the last 30 days"
+        );
+        assert_eq!(Feature::OpenCarts.reason(1.0), "left 1 item in the cart");
+        assert_eq!(Feature::DaysSinceVisit.reason(0.0), "last visited today");
+        assert_eq!(Feature::Views1d.reason(0.0), "no views in the last day");
+        assert_eq!(
+            Feature::Orders30d.reason(0.0),
+            "no orders in the last 30 days"
+        );
+        assert_eq!(
+            Feature::DaysSincePurchase.reason(1.0),
+            "last bought 1 day ago"
+        );
     }
 }

@@ -67,6 +67,10 @@ pub struct Scored {
     pub probability: f64,
     /// The strongest pushes towards the target: (feature, value, push in log-odds).
     pub reasons: Vec<(Feature, f64, f64)>,
+    /// Every feature's value, in `PredictResult::features` order, for the
+    /// customer's detail.
+    #[serde(default)]
+    pub values: Vec<f64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -99,6 +103,29 @@ pub struct PredictResult {
     pub model: Fitted,
     pub params: PredictParams,
     pub fit_secs: f64,
+}
+
+impl PredictResult {
+    /// Every feature of the `rank`-th scored customer with its value and its
+    /// push in log-odds (positive = towards the target), strongest first;
+    /// `None` past the list or for a result saved without values.
+    pub fn detail(&self, rank: usize) -> Option<Vec<(Feature, f64, f64)>> {
+        let s = self.scored.get(rank)?;
+        let f = self.features.len();
+        if s.values.len() != f {
+            return None;
+        }
+        let pushes = self.model.contributions(&s.values, f);
+        let mut rows: Vec<(Feature, f64, f64)> = self
+            .features
+            .iter()
+            .zip(&s.values)
+            .zip(pushes)
+            .map(|((&feat, &v), p)| (feat, v, p))
+            .collect();
+        rows.sort_by(|a, b| b.2.abs().total_cmp(&a.2.abs()));
+        Some(rows)
+    }
 }
 
 pub fn run(request: &PredictRequest, reporter: &Reporter) -> RunOutcome {
@@ -301,6 +328,7 @@ impl Pipeline for PredictRequest {
                     customer: log.customers[now.customers[i] as usize].clone(),
                     probability: probs[i],
                     reasons: r,
+                    values: now.row(i).to_vec(),
                 }
             })
             .collect();

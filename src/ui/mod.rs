@@ -13,6 +13,7 @@ pub mod exporter;
 mod images;
 mod params_ui;
 mod plots;
+mod predict_customers;
 pub mod predict_tab;
 mod recommend_tab;
 mod runs_tab;

@@ -12,6 +12,7 @@ use egui_plot::{Legend, Line, Plot, PlotPoints, Points};
 
 use super::exporter::{csv_button, png_button};
 use super::params_ui::params_ui;
+use super::predict_customers::CustomerView;
 use super::widgets::{header_row, job_buttons, main_area, own_run, side_panel, OwnRun};
 use super::TabContext;
 use crate::predict::features::{day_label, parse_day, suggested_window};
@@ -81,6 +82,7 @@ pub struct PredictTab {
     pub shown: Option<Arc<PredictResult>>,
     pub message: Option<String>,
     pseudonymise: bool,
+    customers: CustomerView,
     /// The data the window was suggested for.
     sized_for: Option<Arc<crate::data::Dataset>>,
 }
@@ -90,6 +92,7 @@ impl PredictTab {
         match own_run(event, JOB, bench) {
             Some(OwnRun::Trained(RunModel::Predict(r))) => {
                 self.shown = Some(Arc::clone(r));
+                self.customers = CustomerView::default();
                 self.message = None;
             }
             Some(OwnRun::Cancelled { id, .. }) => {
@@ -104,6 +107,7 @@ impl PredictTab {
 
     pub fn show(&mut self, result: Arc<PredictResult>) {
         self.shown = Some(result);
+        self.customers = CustomerView::default();
     }
 
     pub(crate) fn ui(&mut self, ctx: &mut TabContext, ui: &mut egui::Ui) {
@@ -137,7 +141,7 @@ impl PredictTab {
                 loss_ui(curve, ui);
             }
             match self.shown.clone() {
-                Some(r) => result_ui(&r, ctx.bench, self.pseudonymise, ui),
+                Some(r) => result_ui(&r, ctx.bench, self.pseudonymise, &mut self.customers, ui),
                 None => {
                     ui.label("Pick a cutoff and a window, then press Train: the model learns from the period before and is judged on who bought after, next to the recency rule.");
                 }
@@ -232,7 +236,13 @@ fn curve_plot(ui: &mut egui::Ui, id: &str, x: &str, y: &str, lines: Vec<(&str, V
     png_button(ui, plot.response.rect, id);
 }
 
-fn result_ui(r: &PredictResult, bench: &Workbench, pseudonymise: bool, ui: &mut egui::Ui) {
+fn result_ui(
+    r: &PredictResult,
+    bench: &Workbench,
+    pseudonymise: bool,
+    view: &mut CustomerView,
+    ui: &mut egui::Ui,
+) {
     let who = if r.target == Target::Churn {
         "churners"
     } else {
@@ -391,74 +401,5 @@ fn result_ui(r: &PredictResult, bench: &Workbench, pseudonymise: bool, ui: &mut 
         )
     });
     ui.separator();
-    ui.label(
-        egui::RichText::new(format!(
-            "Customers at {} ({}), most likely first",
-            day_label(r.scored_at),
-            if r.target == Target::Churn {
-                "likely to slip away"
-            } else {
-                "likely to buy"
-            }
-        ))
-        .strong(),
-    );
-    let pseudonym =
-        pseudonymise.then(|| crate::export::Pseudonymizer::new(&bench.workspace().salt));
-    let id = |c: &str| {
-        pseudonym
-            .as_ref()
-            .map_or_else(|| c.to_owned(), |p| p.pseudonym(c))
-    };
-    let reasons = |s: &crate::predict::task::Scored| {
-        s.reasons
-            .iter()
-            .map(|(f, v, _)| format!("{}: {}", f.describe(), format_value(*v)))
-            .collect::<Vec<_>>()
-            .join(" · ")
-    };
-    egui::Grid::new("predict_customers")
-        .striped(true)
-        .show(ui, |ui| {
-            header_row(ui, &["customer", "probability", "top reasons"]);
-            for s in r.scored.iter().take(30) {
-                ui.label(id(&s.customer));
-                ui.label(format!("{:.1}%", s.probability * 100.0));
-                ui.label(reasons(s));
-                ui.end_row();
-            }
-        });
-    let decile = r.scored.len().div_ceil(10);
-    csv_button(ui, "top decile", || {
-        (
-            ["rank", "customer", "probability", "reasons"]
-                .map(String::from)
-                .to_vec(),
-            r.scored
-                .iter()
-                .take(decile)
-                .enumerate()
-                .map(|(k, s)| {
-                    vec![
-                        (k + 1).to_string(),
-                        id(&s.customer),
-                        s.probability.to_string(),
-                        reasons(s),
-                    ]
-                })
-                .collect(),
-        )
-    });
-    ui.small(format!(
-        "the top decile: {decile} of {} customers",
-        r.scored.len()
-    ));
-}
-
-fn format_value(v: f64) -> String {
-    if v.fract() == 0.0 {
-        format!("{v:.0}")
-    } else {
-        format!("{v:.1}")
-    }
+    view.ui(r, bench, pseudonymise, ui);
 }
