@@ -5,6 +5,7 @@
 pub mod bandit;
 pub mod cli;
 pub mod data;
+pub mod demo;
 pub mod display;
 pub mod export;
 pub mod icon;

@@ -54,6 +54,9 @@ pub enum Command {
         #[command(subcommand)]
         command: bandit::BanditCommand,
     },
+    /// The guided tour for a sales meeting, full screen on the sample store;
+    /// with --record, one PNG slide per step and tour.md, without a person.
+    Demo(DemoArgs),
     /// Open the GUI on a file (same as running without arguments, then File → Open).
     Gui {
         /// Data file to open instead of the sample store, or a `.shoplens` workspace.
@@ -62,6 +65,28 @@ pub enum Command {
     /// Draw the app icon to a PNG (used to build assets/).
     #[command(hide = true)]
     RenderIcon { out: PathBuf },
+}
+
+/// `shoplens demo`: needs a display (or Xvfb), like the GUI.
+#[derive(Args, Debug, Clone)]
+pub struct DemoArgs {
+    /// Run the tour without a person and write one PNG per step plus
+    /// DIR/tour.md, then quit.
+    #[arg(long, value_name = "DIR")]
+    pub record: Option<PathBuf>,
+    /// Window size of the recorded slides, WIDTHxHEIGHT.
+    #[arg(long, default_value = "1920x1080")]
+    pub size: String,
+    /// Move on by itself after this many seconds on a ready step (default:
+    /// the presenter moves with → / Space).
+    #[arg(long)]
+    pub seconds: Option<f64>,
+    /// Record only the first N steps.
+    #[arg(long)]
+    pub steps: Option<usize>,
+    /// Open in a window instead of full screen.
+    #[arg(long)]
+    pub windowed: bool,
 }
 
 /// Column role flags shared by every command that loads data.
@@ -261,7 +286,9 @@ pub fn run(cli: Cli) -> i32 {
         Command::RenderIcon { out } => crate::icon::draw_icon()
             .save(&out)
             .map_err(|e| format!("{}: {e}", out.display())),
-        Command::Gui { .. } => Err("internal: the GUI is started by main".into()),
+        Command::Gui { .. } | Command::Demo(_) => {
+            Err("internal: the GUI is started by main".into())
+        }
     };
     match result {
         Ok(()) => 0,

@@ -184,7 +184,7 @@ impl OpeView {
         }
         ui.separator();
         ui.heading("Policy to evaluate");
-        params_ui(ui, &mut settings.params, false);
+        params_ui(ui, &mut settings.params, ctx.simple);
         ui.horizontal(|ui| {
             ui.label("seed");
             ui.add(egui::DragValue::new(&mut settings.seed));

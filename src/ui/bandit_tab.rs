@@ -144,6 +144,23 @@ pub struct BanditTab {
 }
 
 impl BanditTab {
+    /// What **Run** does: race the ticked strategies on the arms shown.
+    pub(crate) fn start_race(&mut self, ctx: &mut TabContext) {
+        let live: Live = Arc::new(Mutex::new(None));
+        match self.settings.request(
+            ctx.bench,
+            self.settings.params.clone(),
+            Some(Arc::clone(&live)),
+        ) {
+            Ok(request) => {
+                self.live = Some(live);
+                self.message = None;
+                ctx.send(Command::Run(RunRequest::BanditSimulation(request)));
+            }
+            Err(e) => self.message = Some(e),
+        }
+    }
+
     pub fn on_event(&mut self, event: &Event, bench: &Workbench) {
         match event {
             Event::Arms(arms) => {
@@ -243,7 +260,7 @@ impl BanditTab {
         });
     }
 
-    fn request_arms(&mut self, ctx: &mut TabContext) {
+    pub(crate) fn request_arms(&mut self, ctx: &mut TabContext) {
         ctx.send(Command::BanditArms {
             unit: self.settings.unit,
             rate: self.settings.rate,
@@ -324,26 +341,14 @@ impl BanditTab {
             ui.checkbox(&mut s.ticked[i], kind.label());
         }
         ui.separator();
-        params_ui(ui, &mut s.params, false);
+        params_ui(ui, &mut s.params, ctx.simple);
         ui.horizontal(|ui| {
             ui.label("seed");
             ui.add(egui::DragValue::new(&mut s.seed));
         });
         ui.separator();
         if job_buttons(ui, ctx, "Run", "Cancel", SIM_JOB) {
-            let live: Live = Arc::new(Mutex::new(None));
-            match self.settings.request(
-                ctx.bench,
-                self.settings.params.clone(),
-                Some(Arc::clone(&live)),
-            ) {
-                Ok(request) => {
-                    self.live = Some(live);
-                    self.message = None;
-                    ctx.send(Command::Run(RunRequest::BanditSimulation(request)));
-                }
-                Err(e) => self.message = Some(e),
-            }
+            self.start_race(ctx);
         }
         if let Some((fraction, message)) = ctx.bench.jobs().progress(SIM_JOB) {
             ui.add(egui::ProgressBar::new(fraction.unwrap_or(0.0)).text(message));

@@ -8,6 +8,7 @@
 pub mod bandit_ope_view;
 pub mod bandit_tab;
 mod data_tab;
+pub mod demo;
 mod dialogs;
 pub mod exporter;
 mod images;
@@ -49,6 +50,19 @@ pub struct PersistedState {
     /// Reopened at start (its runs and models, and its data when no file was
     /// given on the command line).
     pub last_workspace: Option<PathBuf>,
+    /// UI scale (Ctrl + / Ctrl − / Ctrl 0).
+    pub zoom: f32,
+    pub view: ViewSettings,
+}
+
+/// How the window looks, for a desk or a projector.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ViewSettings {
+    /// Hide the controls for experts (threads, CG steps, min counts …).
+    pub simple: bool,
+    /// The light, high-contrast theme for projectors.
+    pub light: bool,
 }
 
 impl Default for PersistedState {
@@ -58,6 +72,8 @@ impl Default for PersistedState {
             event_weights: EventWeights::default(),
             tab: Tab::Data,
             last_workspace: None,
+            zoom: 1.0,
+            view: ViewSettings::default(),
         }
     }
 }
@@ -97,6 +113,9 @@ pub enum AppCommand {
     Guarded(Unsaved),
     /// The user chose to drop the unsaved runs and go on.
     DiscardAndProceed(Unsaved),
+    /// Start the guided tour on the sample store.
+    StartDemo,
+    ToggleFullScreen,
 }
 
 /// What a tab gets each frame: the workbench to read, and a place to put
@@ -104,6 +123,8 @@ pub enum AppCommand {
 pub(crate) struct TabContext<'a> {
     pub bench: &'a Workbench,
     commands: &'a mut Vec<AppCommand>,
+    /// Simple mode: the tabs leave out the controls for experts.
+    pub simple: bool,
 }
 
 impl TabContext<'_> {
@@ -141,6 +162,13 @@ pub struct ShoplensApp {
     pub(crate) exporter: exporter::Exporter,
     pub(crate) dialogs: dialogs::Dialogs,
     pub(crate) frame_stats: FrameStats,
+    pub(crate) view: ViewSettings,
+    /// The theme last applied, so it is set only when it changes.
+    applied_light: Option<bool>,
+    /// The guided tour, while it runs.
+    pub(crate) demo: Option<demo::Demo>,
+    /// Where a recorded tour leaves the process's exit code.
+    exit_code: Option<Arc<std::sync::atomic::AtomicI32>>,
     commands: Vec<AppCommand>,
     ctx: egui::Context,
 }
@@ -150,6 +178,9 @@ impl ShoplensApp {
     /// loading in the background.
     pub fn new(ctx: &egui::Context, state: PersistedState, initial: Option<PathBuf>) -> Self {
         install_fonts(ctx);
+        if state.zoom.is_finite() && (0.5..=3.0).contains(&state.zoom) {
+            ctx.set_zoom_factor(state.zoom);
+        }
         let repaint = ctx.clone();
         let settings = Settings {
             event_weights: state.event_weights,
@@ -172,6 +203,10 @@ impl ShoplensApp {
             exporter: Default::default(),
             dialogs: Default::default(),
             frame_stats: FrameStats::default(),
+            view: state.view,
+            applied_light: None,
+            demo: None,
+            exit_code: None,
             commands: Vec::new(),
             ctx: ctx.clone(),
         }
@@ -195,6 +230,15 @@ impl ShoplensApp {
             event_weights: s.event_weights.clone(),
             tab: self.tab,
             last_workspace: s.last_workspace.clone(),
+            zoom: self.ctx.zoom_factor(),
+            view: match &self.demo {
+                // The tour turns simple mode on for itself only.
+                Some(_) => ViewSettings {
+                    simple: self.demo_simple_before(),
+                    ..self.view
+                },
+                None => self.view,
+            },
         }
     }
 
@@ -232,6 +276,12 @@ impl ShoplensApp {
                 } else {
                     self.proceed(action);
                 }
+            }
+            AppCommand::StartDemo => self.start_demo(&demo::DemoOptions::default()),
+            AppCommand::ToggleFullScreen => {
+                let full = self.ctx.input(|i| i.viewport().fullscreen.unwrap_or(false));
+                self.ctx
+                    .send_viewport_cmd(egui::ViewportCommand::Fullscreen(!full));
             }
         }
     }
@@ -300,6 +350,7 @@ impl ShoplensApp {
         let mut ctx = TabContext {
             bench: &self.bench,
             commands: &mut self.commands,
+            simple: self.view.simple,
         };
         match self.tab {
             Tab::Data => self.data_tab.ui(&mut ctx, ui),
@@ -354,12 +405,23 @@ impl eframe::App for ShoplensApp {
             ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
             self.shell.unsaved_prompt = Some(Unsaved::Quit);
         }
+        if self.applied_light != Some(self.view.light) {
+            ctx.set_visuals(theme(self.view.light));
+            self.applied_light = Some(self.view.light);
+        }
+        self.demo_frame(&ctx);
         self.shell
             .unsaved_prompt_ui(&ctx, &self.bench, &mut self.commands);
         self.shell.shortcuts_and_drops(&ctx, &mut self.commands);
         egui::Panel::top("menu").show(ui, |ui| {
-            self.shell.menu_bar_ui(ui, &self.bench, &mut self.commands)
+            self.shell
+                .menu_bar_ui(ui, &self.bench, &mut self.view, &mut self.commands)
         });
+        if self.demo.is_some() {
+            egui::Panel::top("demo_caption")
+                .frame(egui::Frame::NONE)
+                .show(ui, |ui| self.demo_caption_ui(ui));
+        }
         egui::Panel::bottom("status").show(ui, |ui| {
             self.shell
                 .status_bar_ui(ui, &self.bench, &mut self.commands)
@@ -384,12 +446,45 @@ impl eframe::App for ShoplensApp {
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        // A recorded tour leaves the user's own settings as they were.
+        if self.demo.as_ref().is_some_and(|d| d.recorder.is_some()) {
+            return;
+        }
         eframe::set_value(storage, eframe::APP_KEY, &self.persisted());
     }
 
     fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
         self.bench.cancel_all();
     }
+}
+
+/// The dark theme, or a light one with stronger contrast for projectors
+/// (black text, darker strokes, a saturated selection).
+fn theme(light: bool) -> egui::Visuals {
+    if !light {
+        return egui::Visuals::dark();
+    }
+    let mut v = egui::Visuals::light();
+    v.override_text_color = Some(egui::Color32::BLACK);
+    v.panel_fill = egui::Color32::WHITE;
+    v.window_fill = egui::Color32::WHITE;
+    v.extreme_bg_color = egui::Color32::from_gray(245);
+    v.faint_bg_color = egui::Color32::from_gray(235);
+    v.selection.bg_fill = egui::Color32::from_rgb(0, 84, 166);
+    v.selection.stroke.color = egui::Color32::WHITE;
+    v.hyperlink_color = egui::Color32::from_rgb(0, 70, 150);
+    for w in [
+        &mut v.widgets.noninteractive,
+        &mut v.widgets.inactive,
+        &mut v.widgets.hovered,
+        &mut v.widgets.active,
+    ] {
+        w.bg_stroke.color = egui::Color32::from_gray(60);
+        w.fg_stroke.color = egui::Color32::BLACK;
+    }
+    v.widgets.inactive.weak_bg_fill = egui::Color32::from_gray(225);
+    v.widgets.inactive.bg_fill = egui::Color32::from_gray(225);
+    v
 }
 
 /// Chinese/Japanese glyphs: Droid Sans Fallback (Apache 2.0, licence beside
@@ -411,9 +506,20 @@ fn install_fonts(ctx: &egui::Context) {
 
 /// Start the native window. Returns the process exit code.
 pub fn run_gui(initial: Option<PathBuf>) -> i32 {
+    run_window(initial, None, [1280.0, 820.0])
+}
+
+/// `shoplens demo`: the window on the sample store, running the tour.
+/// With `record`, the window has exactly `size` and closes after the last
+/// slide; the exit code says whether the deck was written.
+pub fn run_demo(options: demo::DemoOptions, size: [f32; 2]) -> i32 {
+    run_window(None, Some(options), size)
+}
+
+fn run_window(initial: Option<PathBuf>, demo: Option<demo::DemoOptions>, size: [f32; 2]) -> i32 {
     let mut viewport = egui::ViewportBuilder::default()
         .with_title("shoplens")
-        .with_inner_size([1280.0, 820.0])
+        .with_inner_size(size)
         .with_min_inner_size([800.0, 500.0])
         .with_drag_and_drop(true);
     match eframe::icon_data::from_png_bytes(include_bytes!("../../assets/icon.png")) {
@@ -425,13 +531,26 @@ pub fn run_gui(initial: Option<PathBuf>) -> i32 {
         renderer: eframe::Renderer::Glow,
         ..Default::default()
     };
+    let exit = Arc::new(std::sync::atomic::AtomicI32::new(0));
+    let exit_code = Arc::clone(&exit);
     let result = eframe::run_native(
         "shoplens",
         options,
-        Box::new(move |cc| Ok(Box::new(ShoplensApp::from_creation_context(cc, initial)))),
+        Box::new(move |cc| {
+            let mut app = ShoplensApp::from_creation_context(cc, initial);
+            if let Some(options) = demo {
+                // A recorded deck looks the same on every machine.
+                if options.record.is_some() {
+                    cc.egui_ctx.set_zoom_factor(1.0);
+                }
+                app.start_demo(&options);
+            }
+            app.exit_code = Some(exit_code);
+            Ok(Box::new(app))
+        }),
     );
     match result {
-        Ok(()) => 0,
+        Ok(()) => exit.load(std::sync::atomic::Ordering::SeqCst),
         Err(e) => {
             eprintln!("error: could not open the window ({e}). On a machine without a display, use the CLI: shoplens --help");
             1

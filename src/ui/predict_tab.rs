@@ -105,6 +105,42 @@ impl PredictTab {
         }
     }
 
+    /// A window that fits this file, suggested once per file (on first
+    /// sight, or when training starts before the tab was drawn).
+    fn fit_window_to(&mut self, bench: &Workbench, ds: &Arc<crate::data::Dataset>) {
+        if self.sized_for.as_ref().is_some_and(|d| Arc::ptr_eq(d, ds)) {
+            return;
+        }
+        self.sized_for = Some(Arc::clone(ds));
+        let profile = bench.data().map(|d| &d.loaded.profile);
+        let span = profile.and_then(|p| {
+            Some((
+                parse_day(p.time_min.as_deref()?)?,
+                parse_day(p.time_max.as_deref()?)?,
+            ))
+        });
+        if let Some((first, last)) = span {
+            self.settings.window_days = suggested_window(first, last);
+        }
+    }
+
+    /// What **Train** does.
+    pub(crate) fn start_training(&mut self, ctx: &mut TabContext) {
+        if let Some(ds) = ctx.bench.dataset().cloned() {
+            self.fit_window_to(ctx.bench, &ds);
+        }
+        match self
+            .settings
+            .request(ctx.bench, self.settings.params.clone())
+        {
+            Ok(r) => {
+                self.message = None;
+                ctx.send(Command::Run(RunRequest::Predict(r)));
+            }
+            Err(e) => self.message = Some(e),
+        }
+    }
+
     pub fn show(&mut self, result: Arc<PredictResult>) {
         self.shown = Some(result);
         self.customers = CustomerView::default();
@@ -115,20 +151,7 @@ impl PredictTab {
             ui.label("Load orders or events first (Data tab).");
             return;
         };
-        // A window that fits this file, suggested once per file.
-        if self.sized_for.as_ref().is_none_or(|d| !Arc::ptr_eq(d, &ds)) {
-            self.sized_for = Some(Arc::clone(&ds));
-            let profile = ctx.bench.data().map(|d| &d.loaded.profile);
-            let span = profile.and_then(|p| {
-                Some((
-                    parse_day(p.time_min.as_deref()?)?,
-                    parse_day(p.time_max.as_deref()?)?,
-                ))
-            });
-            if let Some((first, last)) = span {
-                self.settings.window_days = suggested_window(first, last);
-            }
-        }
+        self.fit_window_to(ctx.bench, &ds);
         side_panel(ui, "predict_controls", 290.0, |ui| {
             self.controls_ui(ctx, ui)
         });
@@ -174,23 +197,14 @@ impl PredictTab {
             ui.end_row();
         });
         ui.separator();
-        params_ui(ui, &mut s.params, false);
+        params_ui(ui, &mut s.params, ctx.simple);
         ui.horizontal(|ui| {
             ui.label("seed");
             ui.add(egui::DragValue::new(&mut s.seed));
         });
         ui.separator();
         if job_buttons(ui, ctx, "Train", "Cancel", JOB) {
-            match self
-                .settings
-                .request(ctx.bench, self.settings.params.clone())
-            {
-                Ok(r) => {
-                    self.message = None;
-                    ctx.send(Command::Run(RunRequest::Predict(r)));
-                }
-                Err(e) => self.message = Some(e),
-            }
+            self.start_training(ctx);
         }
         if let Some((_, m)) = ctx.bench.jobs().progress(JOB) {
             ui.label(m);

@@ -261,7 +261,7 @@ impl RecommendTab {
         }
     }
 
-    fn start_training(&mut self, ctx: &mut TabContext, dataset: &Arc<Dataset>) {
+    pub(crate) fn start_training(&mut self, ctx: &mut TabContext, dataset: &Arc<Dataset>) {
         let params = self.settings.params_for(self.settings.model);
         if let Err(errors) = params.check() {
             self.message = Some(format!(
@@ -355,7 +355,7 @@ impl RecommendTab {
             ui.label(RecommenderKind::Popular.describe());
         }
         if let Some(p) = self.settings.params_mut(self.settings.model) {
-            params_ui(ui, p, false);
+            params_ui(ui, p, ctx.simple);
         }
         ui.separator();
         ui.heading("Evaluation");
@@ -388,33 +388,38 @@ impl RecommendTab {
         let n_items = dataset.df.height().max(1);
         ui.add(egui::Slider::new(&mut self.settings.options.k, 1..=100.min(n_items)).text("k"))
             .on_hover_text("List length for HR, precision, recall, NDCG and MAP");
-        ui.add(
-            egui::Slider::new(&mut self.settings.options.validate_every, 0..=20)
-                .text("validate every"),
-        )
-        .on_hover_text("Compute NDCG@k on the held-out users every N epochs (0: only at the end)");
-        ui.add_enabled(
-            self.settings.options.validate_every > 0,
-            egui::Slider::new(&mut self.settings.options.patience, 0..=20).text("early-stop patience"),
-        )
-        .on_hover_text("Stop ALS or BPR after this many validations in a row without a better NDCG@k, keeping the model at that epoch (0: off). Needs 'validate every' above 0.");
-        ui.add(
-            egui::Slider::new(&mut self.settings.min_user_interactions, 1..=50)
-                .text("min items per user"),
-        )
-        .on_hover_text("Drop users with fewer distinct items");
-        ui.add(
-            egui::Slider::new(&mut self.settings.min_item_interactions, 1..=50)
-                .text("min users per item"),
-        )
-        .on_hover_text("Then drop items with fewer distinct users");
-        ui.horizontal(|ui| {
-            ui.label("seed");
-            ui.add(egui::DragValue::new(&mut self.settings.options.seed));
-            ui.label("threads");
-            ui.add(egui::DragValue::new(&mut self.settings.options.threads).range(1..=64))
-                .on_hover_text("BPR reproduces exactly only with 1 thread");
-        });
+        // Validation, filters, seed and threads are for experts: simple mode hides them.
+        if !ctx.simple {
+            ui.add(
+                egui::Slider::new(&mut self.settings.options.validate_every, 0..=20)
+                    .text("validate every"),
+            )
+            .on_hover_text(
+                "Compute NDCG@k on the held-out users every N epochs (0: only at the end)",
+            );
+            ui.add_enabled(
+                self.settings.options.validate_every > 0,
+                egui::Slider::new(&mut self.settings.options.patience, 0..=20).text("early-stop patience"),
+            )
+            .on_hover_text("Stop ALS or BPR after this many validations in a row without a better NDCG@k, keeping the model at that epoch (0: off). Needs 'validate every' above 0.");
+            ui.add(
+                egui::Slider::new(&mut self.settings.min_user_interactions, 1..=50)
+                    .text("min items per user"),
+            )
+            .on_hover_text("Drop users with fewer distinct items");
+            ui.add(
+                egui::Slider::new(&mut self.settings.min_item_interactions, 1..=50)
+                    .text("min users per item"),
+            )
+            .on_hover_text("Then drop items with fewer distinct users");
+            ui.horizontal(|ui| {
+                ui.label("seed");
+                ui.add(egui::DragValue::new(&mut self.settings.options.seed));
+                ui.label("threads");
+                ui.add(egui::DragValue::new(&mut self.settings.options.threads).range(1..=64))
+                    .on_hover_text("BPR reproduces exactly only with 1 thread");
+            });
+        }
         ui.add_space(6.0);
         if job_buttons(ui, ctx, "Train", "Cancel", JOB) {
             self.start_training(ctx, dataset);

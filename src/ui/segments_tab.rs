@@ -108,7 +108,7 @@ fn scan_point_epoch(p: &ScanPoint) -> EpochEvent {
 }
 
 impl SegmentsTab {
-    fn start_scan(&mut self, ctx: &mut TabContext) {
+    pub(crate) fn start_scan(&mut self, ctx: &mut TabContext) {
         let Some(customers) = ctx.bench.customers().cloned() else {
             return;
         };
@@ -257,7 +257,7 @@ impl SegmentsTab {
                 }
             }
         }
-        params_ui(ui, &mut self.settings.params, false);
+        params_ui(ui, &mut self.settings.params, ctx.simple);
         ui.horizontal(|ui| {
             ui.label("seed");
             ui.add(egui::DragValue::new(&mut self.settings.params.seed));

@@ -210,7 +210,21 @@ impl SentimentSettings {
 }
 
 impl SentimentTab {
-    fn start_training(&mut self, ctx: &mut TabContext) {
+    /// Open the reviews kept beside the loaded store (the sample store's
+    /// reviews.csv), as the tab does when it is first shown; whether there
+    /// were any to open.
+    pub(crate) fn load_reviews_beside(&mut self, ctx: &mut TabContext) -> bool {
+        let Some(path) = ctx.bench.dataset().and_then(|ds| reviews_beside(ds)) else {
+            return false;
+        };
+        if self.auto_loaded.as_ref() != Some(&path) {
+            self.auto_loaded = Some(path.clone());
+            ctx.send(Command::LoadReviews(path));
+        }
+        true
+    }
+
+    pub(crate) fn start_training(&mut self, ctx: &mut TabContext) {
         let params = self.settings.current_params();
         if let Err(errors) = params.check() {
             self.message = Some(format!(
@@ -514,7 +528,7 @@ fn controls_ui(
         })
         .response
         .labelled_by(heading.id);
-    params_ui(ui, &mut state.settings.params, false);
+    params_ui(ui, &mut state.settings.params, ctx.simple);
     ui.add_space(4.0);
     ui.label(egui::RichText::new("Features").strong());
     ui.horizontal(|ui| {
@@ -558,8 +572,10 @@ fn controls_ui(
         ui.label("seed")
             .on_hover_text("Shuffles the k-fold assignment");
         ui.add(egui::DragValue::new(&mut state.settings.options.seed));
-        ui.label("threads");
-        ui.add(egui::DragValue::new(&mut state.settings.options.threads).range(1..=64));
+        if !ctx.simple {
+            ui.label("threads");
+            ui.add(egui::DragValue::new(&mut state.settings.options.threads).range(1..=64));
+        }
     });
     ui.add_space(8.0);
     if job_buttons(ui, ctx, "Train", "Cancel", JOB) {

@@ -224,7 +224,7 @@ impl SessionView {
         ui.label(egui::RichText::new(self.settings.model.describe()).weak());
         let model = self.settings.model;
         if let Some(p) = self.settings.params.get_mut(index_of(model)) {
-            params_ui(ui, p, false);
+            params_ui(ui, p, ctx.simple);
         }
         ui.separator();
         ui.heading("Evaluation");

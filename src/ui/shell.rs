@@ -51,6 +51,9 @@ impl Shell {
         if ctx.input_mut(|i| i.consume_shortcut(&save)) {
             commands.push(AppCommand::SaveWorkspace);
         }
+        if ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::F11)) {
+            commands.push(AppCommand::ToggleFullScreen);
+        }
         let dropped: Option<PathBuf> = ctx.input(|i| {
             i.raw.dropped_files.iter().find_map(|f| {
                 let path = f.path();
@@ -66,6 +69,7 @@ impl Shell {
         &mut self,
         ui: &mut egui::Ui,
         bench: &Workbench,
+        view: &mut super::ViewSettings,
         commands: &mut Vec<AppCommand>,
     ) {
         egui::MenuBar::new().ui(ui, |ui| {
@@ -131,6 +135,14 @@ impl Shell {
                     ui.close();
                 }
             });
+            ui.menu_button("View", |ui| view_menu_ui(ui, view, commands));
+            if ui
+                .button("Demo")
+                .on_hover_text("A guided tour of every tab on the sample store, for a meeting: Right arrow or Space for the next step, Left arrow to go back, P to pause, Esc to leave")
+                .clicked()
+            {
+                commands.push(AppCommand::StartDemo);
+            }
             ui.separator();
             ui.label("Path:");
             let response = ui.add(
@@ -296,4 +308,24 @@ pub fn drop_overlay_ui(ctx: &egui::Context) {
         egui::FontId::proportional(28.0),
         egui::Color32::WHITE,
     );
+}
+
+/// Scale, theme, simple mode and full screen: for a desk or a projector.
+fn view_menu_ui(ui: &mut egui::Ui, view: &mut super::ViewSettings, commands: &mut Vec<AppCommand>) {
+    egui::gui_zoom::zoom_menu_buttons(ui);
+    ui.label(format!("scale {:.0}%", ui.ctx().zoom_factor() * 100.0));
+    ui.separator();
+    ui.radio_value(&mut view.light, false, "Dark theme");
+    ui.radio_value(&mut view.light, true, "Light, high contrast (projectors)");
+    ui.separator();
+    ui.checkbox(&mut view.simple, "Simple mode").on_hover_text(
+        "Hide the controls for experts (threads, CG steps, minimum counts …) in every tab",
+    );
+    if ui
+        .add(egui::Button::new("Full screen").shortcut_text("F11"))
+        .clicked()
+    {
+        commands.push(AppCommand::ToggleFullScreen);
+        ui.close();
+    }
 }

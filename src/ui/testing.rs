@@ -281,4 +281,38 @@ impl ShoplensApp {
     pub fn predict_message(&self) -> Option<String> {
         self.predict.message.clone()
     }
+
+    // Demo mode.
+
+    /// The tour's step (0-based) and its status, while the tour runs.
+    pub fn demo_step(&self) -> Option<(usize, crate::demo::state::StepStatus)> {
+        self.demo
+            .as_ref()
+            .map(|d| (d.tour.at, d.tour.status.clone()))
+    }
+
+    pub fn demo_paused(&self) -> bool {
+        self.demo.as_ref().is_some_and(|d| d.tour.paused)
+    }
+
+    pub fn simple_mode(&self) -> bool {
+        self.view.simple
+    }
+
+    pub fn light_theme(&self) -> bool {
+        self.view.light
+    }
+
+    /// The customer open in the Recommend tab's explorer.
+    pub fn explored_customer(&self) -> Option<u32> {
+        self.recommend.selected_user
+    }
+
+    /// The review typed into Try it, when it has been scored.
+    pub fn tried_review(&self) -> Option<String> {
+        self.sentiment
+            .try_scored
+            .as_ref()
+            .map(|_| self.sentiment.try_text.clone())
+    }
 }
