@@ -42,6 +42,7 @@ fn demo(args: shoplens::cli::DemoArgs) -> i32 {
         full_screen: !args.windowed && !recording,
         record: args.record,
         steps: args.steps,
+        light: args.light,
     };
     let size = if recording {
         [w as f32, h as f32]

@@ -87,6 +87,9 @@ pub struct DemoArgs {
     /// Open in a window instead of full screen.
     #[arg(long)]
     pub windowed: bool,
+    /// Record the slides in the light, high-contrast theme (projectors).
+    #[arg(long)]
+    pub light: bool,
 }
 
 /// Column role flags shared by every command that loads data.

@@ -240,7 +240,12 @@ pub fn generate(
         let quality = (rng.gen::<f64>() * 2.0 - 1.0).clamp(-1.0, 1.0);
         items.push(Item {
             category,
-            name: format!("{adjective} {noun} {}", item_id(i)),
+            // A shop's names, not ids: "Eco Sandals". Past every adjective
+            // and noun (864 items) a series number keeps names distinct.
+            name: match i / (n_cat * nouns.len() * ADJECTIVES.len()) {
+                0 => format!("{adjective} {noun}"),
+                series => format!("{adjective} {noun} {}", series + 1),
+            },
             price: price.max(0.99),
             quality,
         });

@@ -26,6 +26,8 @@ pub struct DemoOptions {
     /// Record only the first steps.
     pub steps: Option<usize>,
     pub full_screen: bool,
+    /// Record in the light, high-contrast theme.
+    pub light: bool,
 }
 
 type Shot = Arc<Mutex<Option<Arc<egui::ColorImage>>>>;
@@ -40,6 +42,9 @@ pub(crate) struct Recorder {
     /// Set when the deck is written (or could not be): the process's exit code.
     pub exit_code: Option<i32>,
 }
+
+/// Auto-advance's first setting when the presenter turns it on.
+const AUTO_SECS: f64 = 8.0;
 
 /// Seconds a settled step is left to draw (curves, pictures) before its slide.
 const SETTLE_SECS: f64 = 1.0;
@@ -459,6 +464,7 @@ impl ShoplensApp {
         let mut leave = false;
         let mut go: Option<isize> = None;
         let mut pause = false;
+        let mut auto = tour.seconds_per_step;
         egui::Frame::new()
             .fill(ui.visuals().selection.bg_fill)
             .inner_margin(egui::Margin::symmetric(14, 8))
@@ -476,13 +482,26 @@ impl ShoplensApp {
                         if demo.recorder.is_none() {
                             leave = ui.button("Leave (Esc)").clicked();
                             go = ui.button("Next").clicked().then_some(1).or(go);
-                            pause = ui
-                                .button(if tour.paused {
-                                    "Resume (P)"
-                                } else {
-                                    "Pause (P)"
-                                })
-                                .clicked();
+                            if let Some(secs) = &mut auto {
+                                pause = ui
+                                    .button(if tour.paused {
+                                        "Resume (P)"
+                                    } else {
+                                        "Pause (P)"
+                                    })
+                                    .clicked();
+                                ui.add(egui::DragValue::new(secs).range(2.0..=120.0).suffix(" s"));
+                            }
+                            let mut on = auto.is_some();
+                            if ui
+                                .checkbox(&mut on, "auto-advance")
+                                .on_hover_text(
+                                    "Move on by itself this many seconds after each step is ready",
+                                )
+                                .changed()
+                            {
+                                auto = on.then_some(AUTO_SECS);
+                            }
                             go = ui.button("Back").clicked().then_some(-1).or(go);
                         }
                     });
@@ -511,6 +530,7 @@ impl ShoplensApp {
             if pause {
                 demo.tour.toggle_pause();
             }
+            demo.tour.seconds_per_step = auto;
             match go {
                 Some(1) => demo.tour.next(now),
                 Some(_) => demo.tour.back(now),

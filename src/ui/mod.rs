@@ -526,9 +526,15 @@ fn run_window(initial: Option<PathBuf>, demo: Option<demo::DemoOptions>, size: [
         Ok(icon) => viewport = viewport.with_icon(icon),
         Err(e) => log::warn!("app icon: {e}"),
     }
+    let recording = demo.as_ref().is_some_and(|d| d.record.is_some());
     let options = eframe::NativeOptions {
         viewport,
         renderer: eframe::Renderer::Glow,
+        // A recorded deck has the size asked for, not the last window's:
+        // its window keeps its state apart from the user's.
+        persist_window: !recording,
+        // (one folder for every recording, so none pile up).
+        persistence_path: recording.then(|| std::env::temp_dir().join("shoplens-demo-window")),
         ..Default::default()
     };
     let exit = Arc::new(std::sync::atomic::AtomicI32::new(0));
@@ -537,11 +543,16 @@ fn run_window(initial: Option<PathBuf>, demo: Option<demo::DemoOptions>, size: [
         "shoplens",
         options,
         Box::new(move |cc| {
-            let mut app = ShoplensApp::from_creation_context(cc, initial);
+            let mut app = if recording {
+                // A recorded deck looks the same on every machine: no
+                // remembered scale, theme, tab or workspace.
+                ShoplensApp::new(&cc.egui_ctx, PersistedState::default(), initial)
+            } else {
+                ShoplensApp::from_creation_context(cc, initial)
+            };
             if let Some(options) = demo {
-                // A recorded deck looks the same on every machine.
-                if options.record.is_some() {
-                    cc.egui_ctx.set_zoom_factor(1.0);
+                if recording {
+                    app.view.light = options.light;
                 }
                 app.start_demo(&options);
             }
