@@ -154,3 +154,31 @@ fn escape_leaves_the_tour_and_the_view_menu_switches_theme_and_mode() {
     harness.run_steps(2);
     assert!(harness.state().simple_mode());
 }
+
+#[test]
+fn the_remembered_scale_and_view_come_back_at_start() {
+    let state = shoplens::ui::PersistedState {
+        zoom: 1.5,
+        view: shoplens::ui::ViewSettings {
+            simple: true,
+            light: true,
+        },
+        ..Default::default()
+    };
+    let mut harness = egui_kittest::Harness::builder()
+        .with_size(egui::vec2(1400.0, 1000.0))
+        .build_eframe(move |cc| {
+            shoplens::ui::ShoplensApp::new(
+                &cc.egui_ctx,
+                state.clone(),
+                Some(common::sample_events()),
+            )
+        });
+    harness.run_steps(2);
+    assert!((harness.ctx.zoom_factor() - 1.5).abs() < 1e-6);
+    assert!(harness.state().simple_mode() && harness.state().light_theme());
+    // Ctrl 0 is egui's reset of the scale.
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Num0);
+    harness.run_steps(2);
+    assert!((harness.ctx.zoom_factor() - 1.0).abs() < 1e-6);
+}
