@@ -363,15 +363,7 @@ fn bandit_runs_survive_a_workspace_round_trip() {
     assert_eq!(outcome.record.status, RunStatus::Done);
     let mut history = shoplens::runs::RunHistory::default();
     history.push(outcome.record.clone(), outcome.model.clone());
-    let mut ws = shoplens::workspace::Workspace::default();
-    ws.put_history(&history);
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("w.shoplens");
-    ws.save(&file).unwrap();
-    let (restored, warnings) = shoplens::workspace::Workspace::open(&file)
-        .unwrap()
-        .history();
-    assert!(warnings.is_empty(), "{warnings:?}");
+    let restored = common::through_workspace(&history);
     let (Some(RunModel::Bandit(back)), Some(RunModel::Bandit(before))) =
         (&restored.entries[0].model, &outcome.model)
     else {

@@ -149,15 +149,7 @@ fn content_survives_a_workspace_round_trip() {
         record,
         Some(shoplens::runs::RunModel::Recommender(Arc::clone(&t))),
     );
-    let mut ws = shoplens::workspace::Workspace::default();
-    ws.put_history(&history);
-    let d = tempfile::tempdir().unwrap();
-    let file = d.path().join("w.shoplens");
-    ws.save(&file).unwrap();
-    let (back, warnings) = shoplens::workspace::Workspace::open(&file)
-        .unwrap()
-        .history();
-    assert!(warnings.is_empty(), "{warnings:?}");
+    let back = common::through_workspace(&history);
     let Some(shoplens::runs::RunModel::Recommender(r)) = &back.entries[0].model else {
         panic!("not restored");
     };

@@ -242,15 +242,7 @@ fn a_prediction_run_survives_a_workspace_round_trip() {
     assert!(outcome.failure().is_none(), "{:?}", outcome.failure());
     let mut history = RunHistory::default();
     history.push(outcome.record.clone(), outcome.model.clone());
-    let mut ws = shoplens::workspace::Workspace::default();
-    ws.put_history(&history);
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("w.shoplens");
-    ws.save(&file).unwrap();
-    let (restored, warnings) = shoplens::workspace::Workspace::open(&file)
-        .unwrap()
-        .history();
-    assert!(warnings.is_empty(), "{warnings:?}");
+    let restored = common::through_workspace(&history);
     let (Some(RunModel::Predict(back)), Some(RunModel::Predict(before))) =
         (&restored.entries[0].model, &outcome.model)
     else {

@@ -220,15 +220,7 @@ fn session_models_survive_a_workspace_round_trip() {
     let (outcome, t) = fitted(&ds, SessionKind::Stan.default_params());
     let mut history = RunHistory::default();
     history.push(outcome.record.clone(), outcome.model.clone());
-    let mut ws = shoplens::workspace::Workspace::default();
-    ws.put_history(&history);
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("w.shoplens");
-    ws.save(&file).unwrap();
-    let (restored, warnings) = shoplens::workspace::Workspace::open(&file)
-        .unwrap()
-        .history();
-    assert!(warnings.is_empty(), "{warnings:?}");
+    let restored = common::through_workspace(&history);
     let Some(RunModel::Session(back)) = &restored.entries[0].model else {
         panic!("the session model was not restored");
     };

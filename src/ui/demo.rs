@@ -30,6 +30,31 @@ pub struct DemoOptions {
     pub light: bool,
 }
 
+/// Run a tab's own action (its button's code) with a [`TabContext`] on the
+/// app's workbench, then apply the commands it sent; evaluates to the
+/// action's value and how many commands it sent.
+/// A macro, because the action borrows one tab while the context borrows
+/// the workbench: two fields of the same app.
+macro_rules! tab_action {
+    ($app:ident, |$ctx:ident| $action:expr) => {{
+        let mut commands = Vec::new();
+        let value = {
+            let mut context = TabContext {
+                bench: &$app.bench,
+                commands: &mut commands,
+                simple: $app.view.simple,
+            };
+            let $ctx = &mut context;
+            $action
+        };
+        let sent = commands.len();
+        for command in commands {
+            $app.apply(command);
+        }
+        (value, sent)
+    }};
+}
+
 type Shot = Arc<Mutex<Option<Arc<egui::ColorImage>>>>;
 
 /// The slides of a `--record` run.
@@ -177,13 +202,14 @@ impl ShoplensApp {
         if moved {
             self.enter_step();
         }
-        // Keep the clock moving for auto-advance and the slides.
-        ctx.request_repaint_after(std::time::Duration::from_millis(100));
-    }
-
-    fn apply_all(&mut self, commands: Vec<super::AppCommand>) {
-        for command in commands {
-            self.apply(command);
+        // Keep the clock moving while a step works (its wait is polled), for
+        // auto-advance and for the slides; a ready step in manual mode waits
+        // for the presenter without redrawing.
+        let demo = self.demo.as_ref();
+        if demo.is_some_and(|d| {
+            !d.tour.is_settled() || d.tour.seconds_per_step.is_some() || d.recorder.is_some()
+        }) {
+            ctx.request_repaint_after(std::time::Duration::from_millis(100));
         }
     }
 
@@ -252,14 +278,16 @@ impl ShoplensApp {
     /// Perform one tour action: issue it when `issued` is false, and say
     /// whether its goal holds.
     fn perform(&mut self, action: Action, issued: bool, runs_before: u64) -> Outcome {
-        let sample = sample_store_path();
-        let on_sample = self.bench.dataset().is_some_and(|d| {
-            d.path == sample
-                || std::fs::canonicalize(&d.path).ok() == std::fs::canonicalize(&sample).ok()
-        });
-        let loading = self.bench.jobs().is_active(JobKind::Load);
         match action {
             Action::LoadSample => {
+                let sample = sample_store_path();
+                let loading = self.bench.jobs().is_active(JobKind::Load);
+                // Paths as typed first; the file system only when they differ.
+                let on_sample = self.bench.dataset().is_some_and(|d| {
+                    d.path == sample
+                        || std::fs::canonicalize(&d.path).ok()
+                            == std::fs::canonicalize(&sample).ok()
+                });
                 if on_sample && !loading {
                     Outcome::Done
                 } else if !issued {
@@ -291,10 +319,7 @@ impl ShoplensApp {
                         app.recommend.mode = super::recommend_tab::RecommendMode::Customers;
                         app.recommend.settings.model = RecommenderKind::Als;
                         if let Some(ds) = app.bench.dataset().cloned() {
-                            let commands = in_tab(&app.bench, app.view.simple, |ctx| {
-                                app.recommend.start_training(ctx, &ds)
-                            });
-                            app.apply_all(commands);
+                            tab_action!(app, |ctx| app.recommend.start_training(ctx, &ds));
                         }
                     },
                 )
@@ -324,13 +349,9 @@ impl ShoplensApp {
                     if self.bench.jobs().is_active(JobKind::Reviews) {
                         return Outcome::NotYet("loading the store's reviews".into());
                     }
-                    let mut found = false;
-                    let commands = in_tab(&self.bench, self.view.simple, |ctx| {
-                        found = self.sentiment.load_reviews_beside(ctx)
-                    });
-                    let sent = !commands.is_empty();
-                    self.apply_all(commands);
-                    if found && sent {
+                    let (found, sent) =
+                        tab_action!(self, |ctx| self.sentiment.load_reviews_beside(ctx));
+                    if found && sent > 0 {
                         return Outcome::NotYet("loading the store's reviews".into());
                     }
                     return Outcome::Failed(
@@ -346,10 +367,7 @@ impl ShoplensApp {
                     runs_before,
                     "training the review classifier",
                     |app| {
-                        let commands = in_tab(&app.bench, app.view.simple, |ctx| {
-                            app.sentiment.start_training(ctx)
-                        });
-                        app.apply_all(commands);
+                        tab_action!(app, |ctx| app.sentiment.start_training(ctx));
                     },
                 )
             }
@@ -374,10 +392,7 @@ impl ShoplensApp {
                     return Outcome::NotYet("building the customer table".into());
                 }
                 if !issued {
-                    let commands = in_tab(&self.bench, self.view.simple, |ctx| {
-                        self.segments.start_scan(ctx)
-                    });
-                    self.apply_all(commands);
+                    tab_action!(self, |ctx| self.segments.start_scan(ctx));
                     return Outcome::Waiting("scanning k".into());
                 }
                 if scanning {
@@ -398,10 +413,7 @@ impl ShoplensApp {
             Action::RaceBandits => {
                 if self.bandit.settings.arms.is_empty() {
                     if !self.bench.jobs().is_active(JobKind::BanditArms) {
-                        let commands = in_tab(&self.bench, self.view.simple, |ctx| {
-                            self.bandit.request_arms(ctx)
-                        });
-                        self.apply_all(commands);
+                        tab_action!(self, |ctx| self.bandit.request_arms(ctx));
                     }
                     return Outcome::NotYet("reading the arms from the store".into());
                 }
@@ -414,10 +426,7 @@ impl ShoplensApp {
                     runs_before,
                     "racing the strategies",
                     |app| {
-                        let commands = in_tab(&app.bench, app.view.simple, |ctx| {
-                            app.bandit.start_race(ctx)
-                        });
-                        app.apply_all(commands);
+                        tab_action!(app, |ctx| app.bandit.start_race(ctx));
                     },
                 )
             }
@@ -431,10 +440,7 @@ impl ShoplensApp {
                     runs_before,
                     "training the purchase model",
                     |app| {
-                        let commands = in_tab(&app.bench, app.view.simple, |ctx| {
-                            app.predict.start_training(ctx)
-                        });
-                        app.apply_all(commands);
+                        tab_action!(app, |ctx| app.predict.start_training(ctx));
                     },
                 )
             }
@@ -548,22 +554,6 @@ impl ShoplensApp {
             self.leave_demo();
         }
     }
-}
-
-/// Run a tab's own action (its button's code) and collect its commands.
-fn in_tab(
-    bench: &crate::workbench::Workbench,
-    simple: bool,
-    f: impl FnOnce(&mut TabContext),
-) -> Vec<super::AppCommand> {
-    let mut commands = Vec::new();
-    let mut ctx = TabContext {
-        bench,
-        commands: &mut commands,
-        simple,
-    };
-    f(&mut ctx);
-    commands
 }
 
 /// `--record`: once a step has settled, screenshot it, save the slide and

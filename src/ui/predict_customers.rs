@@ -21,6 +21,9 @@ pub struct CustomerView {
     /// Scroll the detail into view on the frame after a click.
     reveal: bool,
     find: String,
+    /// The rows shown for `find` (as searched), so a search over a long list
+    /// runs when the text changes, not every frame.
+    found: Option<(String, Vec<usize>)>,
 }
 
 fn reasons(s: &Scored) -> String {
@@ -67,10 +70,20 @@ impl CustomerView {
             .labelled_by(label.id);
         });
         let needle = self.find.trim().to_lowercase();
-        let rows: Vec<usize> = (0..r.scored.len())
-            .filter(|&k| needle.is_empty() || r.scored[k].customer.to_lowercase().contains(&needle))
-            .take(SHOWN)
-            .collect();
+        if self.found.as_ref().is_none_or(|(n, _)| *n != needle) {
+            let rows = (0..r.scored.len())
+                .filter(|&k| {
+                    needle.is_empty() || r.scored[k].customer.to_lowercase().contains(&needle)
+                })
+                .take(SHOWN)
+                .collect();
+            self.found = Some((needle, rows));
+        }
+        let rows = self
+            .found
+            .as_ref()
+            .map(|(_, rows)| rows.clone())
+            .unwrap_or_default();
         if rows.is_empty() {
             ui.label(format!("No customer id contains '{}'.", self.find.trim()));
         }

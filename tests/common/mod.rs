@@ -70,3 +70,18 @@ pub fn sample_app(
     });
     harness
 }
+
+/// `history` saved to a workspace file and opened again, as a user's
+/// File › Save and Open do (no warnings allowed).
+pub fn through_workspace(history: &shoplens::runs::RunHistory) -> shoplens::runs::RunHistory {
+    let mut ws = shoplens::workspace::Workspace::default();
+    ws.put_history(history);
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let file = dir.path().join("w.shoplens");
+    ws.save(&file).expect("save the workspace");
+    let (restored, warnings) = shoplens::workspace::Workspace::open(&file)
+        .expect("open the workspace")
+        .history();
+    assert!(warnings.is_empty(), "{warnings:?}");
+    restored
+}
