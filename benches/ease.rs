@@ -70,6 +70,8 @@ fn child(path: &Path, threads: usize, dump: Option<&Path>) {
         validate: None,
         pool: &pool,
         stop: None,
+        events: None,
+        engine: None,
     };
     let params = ModelParams::Ease(EaseParams {
         lambda: LAMBDA,

@@ -16,6 +16,7 @@ pub mod recsys;
 pub mod runs;
 pub mod segment;
 pub mod session;
+pub mod spark;
 pub mod task;
 pub mod text;
 #[cfg(feature = "gui")]

@@ -47,10 +47,17 @@ pub struct Cancelled;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EpochEvent {
     pub epoch: usize,
+    /// NaN when the model reports none (JSON writes it as null, read back as NaN).
+    #[serde(deserialize_with = "nan_when_null")]
     pub loss: f64,
     /// Validation metric name and value, reported every few epochs.
     pub metric: Option<(String, f64)>,
     pub secs: f64,
+}
+
+/// A number, or NaN for the null that JSON writes for NaN.
+fn nan_when_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
 }
 
 /// Why a model task did not produce a result: bad input with a message the

@@ -77,6 +77,9 @@ pub struct SavedRecommender {
     pub epochs: Vec<EpochEvent>,
     pub fit_secs: f64,
     pub stopped_early: Option<usize>,
+    /// The outside engine that trained it (ALS on Spark).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine: Option<crate::runs::EngineRecord>,
 }
 
 /// A trained sentiment classifier with the reviews it was evaluated on (the
@@ -418,6 +421,7 @@ impl Workspace {
                 epochs: t.epochs.clone(),
                 fit_secs: t.fit_secs,
                 stopped_early: t.stopped_early,
+                engine: t.engine.clone(),
             });
         }
     }
@@ -524,6 +528,7 @@ impl Workspace {
             epochs: saved.epochs.clone(),
             fit_secs: saved.fit_secs,
             stopped_early: saved.stopped_early,
+            engine: saved.engine.clone(),
         })
     }
 

@@ -190,3 +190,33 @@ fn generate_rejects_bad_parameters() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--users must be at least 1"));
 }
+
+/// `spark als` refuses a master spark-submit would not take before loading
+/// anything, and a missing Spark (or Java) is one line saying what to install.
+#[test]
+fn spark_als_errors_say_what_to_write_or_install() {
+    let sample = common::sample_events();
+    let data = sample.to_str().unwrap();
+    let out = shoplens(&["spark", "als", "--data", data, "--master", "cluster"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("master") && err.contains("local[2]"), "{err}");
+    let out = shoplens(&[
+        "spark",
+        "als",
+        "--data",
+        data,
+        "--spark-submit",
+        "/nonexistent/spark-submit",
+        "--json",
+    ]);
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty(), "no JSON for a failed run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    let last = err.lines().last().unwrap_or_default();
+    assert!(last.starts_with("error: "), "{err}");
+    assert!(
+        last.contains("openjdk-17-jre-headless") || last.contains("pip install pyspark"),
+        "{last}"
+    );
+}

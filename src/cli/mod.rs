@@ -14,6 +14,7 @@ pub mod recommend;
 pub mod segment;
 pub mod sentiment;
 pub mod sessions;
+pub mod spark;
 pub mod sweep;
 
 use crate::data::{load_dataset, Dataset, LoadOptions, Role};
@@ -53,6 +54,11 @@ pub enum Command {
     Bandit {
         #[command(subcommand)]
         command: bandit::BanditCommand,
+    },
+    /// Hand training to Apache Spark when the log outgrows one machine.
+    Spark {
+        #[command(subcommand)]
+        command: spark::SparkCommand,
     },
     /// The guided tour for a sales meeting, full screen on the sample store;
     /// with --record, one PNG slide per step and tour.md, without a person.
@@ -285,6 +291,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Sentiment(args) => sentiment::run(&args),
         Command::Segment(args) => segment::run(&args),
         Command::Bandit { command } => bandit::run(&command),
+        Command::Spark { command } => spark::run(&command),
         Command::Predict(args) => predict::run(&args),
         Command::RenderIcon { out } => crate::icon::draw_icon()
             .save(&out)

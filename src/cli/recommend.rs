@@ -273,12 +273,13 @@ pub enum RecommendModel {
 }
 
 impl RecommendModel {
-    const ALL: [RecommendModel; 10] = [
+    const ALL: [RecommendModel; 11] = [
         RecommendModel::Customers(RecommenderKind::Popular),
         RecommendModel::Customers(RecommenderKind::ItemKnn),
         RecommendModel::Customers(RecommenderKind::Als),
         RecommendModel::Customers(RecommenderKind::Bpr),
         RecommendModel::Customers(RecommenderKind::Ease),
+        RecommendModel::Customers(RecommenderKind::SparkAls),
         RecommendModel::Sessions(SessionKind::Sknn),
         RecommendModel::Sessions(SessionKind::Vsknn),
         RecommendModel::Sessions(SessionKind::Stan),
@@ -328,45 +329,7 @@ pub fn run(args: &RecommendArgs) -> Result<(), String> {
         }
         println!("{json}");
     } else {
-        println!(
-            "{} on {} ({} users, {} items; split {}; {} users evaluated); fit {:.2}s",
-            t.params.label(),
-            args.data.data.display(),
-            t.data.n_users(),
-            t.data.n_items(),
-            t.split.describe(),
-            t.metrics.users_evaluated,
-            t.fit_secs
-        );
-        for (name, value) in t.metrics.to_map() {
-            println!("  {name:<14} {value:.4}");
-        }
-        if let Some(c) = &t.cold {
-            println!(
-                "new customers: {} in the test period, {} with more than their first item; {:?}: hr@{k} {:.4}, ndcg@{k} {:.4} (plain bestsellers hr@{k} {:.4})",
-                c.customers,
-                c.metrics.users_evaluated,
-                c.fallback,
-                c.metrics.hr,
-                c.metrics.ndcg,
-                c.bestsellers.hr,
-                k = t.options.k
-            );
-        }
-        if let Some(n) = &t.new_items {
-            println!(
-                "new items: {} first seen after the cut ({} with content); {} later interactions of {} customers with history: content hr@{k} {:.4} mrr@{k} {:.4}, category popularity hr@{k} {:.4} mrr@{k} {:.4}",
-                n.items,
-                n.items_with_content,
-                n.cases,
-                n.customers,
-                n.content.hr,
-                n.content.mrr,
-                n.category_popularity.hr,
-                n.category_popularity.mrr,
-                k = n.k
-            );
-        }
+        print_summary(&t, &args.data.data);
         if !basket.is_empty() {
             println!("basket: {}", basket_json(&t, &basket));
         }
@@ -374,9 +337,53 @@ pub fn run(args: &RecommendArgs) -> Result<(), String> {
     Ok(())
 }
 
-/// What `recommend --json` prints.
+/// What `recommend` prints without `--json`.
+pub fn print_summary(t: &Trained, data: &std::path::Path) {
+    println!(
+        "{} on {} ({} users, {} items; split {}; {} users evaluated); fit {:.2}s",
+        t.params.label(),
+        data.display(),
+        t.data.n_users(),
+        t.data.n_items(),
+        t.split.describe(),
+        t.metrics.users_evaluated,
+        t.fit_secs
+    );
+    for (name, value) in t.metrics.to_map() {
+        println!("  {name:<14} {value:.4}");
+    }
+    if let Some(c) = &t.cold {
+        println!(
+            "new customers: {} in the test period, {} with more than their first item; {:?}: hr@{k} {:.4}, ndcg@{k} {:.4} (plain bestsellers hr@{k} {:.4})",
+            c.customers,
+            c.metrics.users_evaluated,
+            c.fallback,
+            c.metrics.hr,
+            c.metrics.ndcg,
+            c.bestsellers.hr,
+            k = t.options.k
+        );
+    }
+    if let Some(n) = &t.new_items {
+        println!(
+            "new items: {} first seen after the cut ({} with content); {} later interactions of {} customers with history: content hr@{k} {:.4} mrr@{k} {:.4}, category popularity hr@{k} {:.4} mrr@{k} {:.4}",
+            n.items,
+            n.items_with_content,
+            n.cases,
+            n.customers,
+            n.content.hr,
+            n.content.mrr,
+            n.category_popularity.hr,
+            n.category_popularity.mrr,
+            k = n.k
+        );
+    }
+}
+
+/// What `recommend --json` prints; a model an outside engine trained adds
+/// `engine`, `master`, `spark_version` and the engine's details.
 pub fn json_of(t: &Trained, outcome: &RunOutcome) -> Value {
-    json!({
+    let mut out = json!({
         "model": t.params.name(),
         "params": t.params.json(),
         "split": t.split.describe(),
@@ -399,5 +406,17 @@ pub fn json_of(t: &Trained, outcome: &RunOutcome) -> Value {
         "items": t.data.n_items(),
         "train_interactions": t.train.nnz(),
         "data": outcome.record.data,
-    })
+    });
+    if let Some(e) = &t.engine {
+        out["engine"] = json!(e.engine);
+        out["master"] = json!(e.master);
+        out["spark_version"] = json!(e.version);
+        out["spark"] = json!({
+            "application": e.application,
+            "wall_secs": e.wall_secs,
+            "fit_secs": e.fit_secs,
+            "work_dir": e.work_dir,
+        });
+    }
+    out
 }

@@ -58,6 +58,8 @@ pub struct Trained {
     pub fit_secs: f64,
     /// The epoch early stopping ended training at, when it did.
     pub stopped_early: Option<usize>,
+    /// The outside engine that trained the model (ALS on Spark), if any.
+    pub engine: Option<crate::runs::EngineRecord>,
 }
 
 /// Split, fit and evaluate. The reporter sees every epoch (loss, and every
@@ -134,6 +136,7 @@ pub fn train_and_evaluate(
         (format!("ndcg@{k}"), metrics.ndcg)
     };
     let on_progress = reporter.fraction();
+    let engine = Mutex::new(None);
     let ctx = FitContext {
         cancel,
         on_epoch: &record,
@@ -141,6 +144,11 @@ pub fn train_and_evaluate(
         validate: Some(&validate),
         pool: &pool,
         stop: (options.patience > 0).then_some(&stop),
+        events: Some(models::TrainEvents {
+            data: &data,
+            is_test: &tt.is_test,
+        }),
+        engine: Some(&engine),
     };
     let start = Instant::now();
     let model = fit(params, &tt.train, options, &ctx)?;
@@ -198,6 +206,7 @@ pub fn train_and_evaluate(
         epochs,
         fit_secs,
         stopped_early: stopped_early.into_inner().unwrap_or_default(),
+        engine: engine.into_inner().unwrap_or_default(),
     })
 }
 

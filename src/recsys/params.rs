@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::params::{log_slider, slider, Hyperparams, ParamKind, ParamSpec};
+pub use crate::spark::params::SparkAlsParams;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -117,15 +118,20 @@ pub enum RecommenderKind {
     Als,
     Bpr,
     Ease,
+    /// MLlib's implicit ALS, trained by Apache Spark ([`crate::spark`]).
+    #[serde(rename = "spark-als")]
+    #[value(name = "spark-als")]
+    SparkAls,
 }
 
 impl RecommenderKind {
-    pub const ALL: [RecommenderKind; 5] = [
+    pub const ALL: [RecommenderKind; 6] = [
         RecommenderKind::Popular,
         RecommenderKind::ItemKnn,
         RecommenderKind::Als,
         RecommenderKind::Bpr,
         RecommenderKind::Ease,
+        RecommenderKind::SparkAls,
     ];
 
     /// The name in records, JSON and on the command line.
@@ -136,6 +142,7 @@ impl RecommenderKind {
             RecommenderKind::Als => "als",
             RecommenderKind::Bpr => "bpr",
             RecommenderKind::Ease => "ease",
+            RecommenderKind::SparkAls => "spark-als",
         }
     }
 
@@ -146,6 +153,7 @@ impl RecommenderKind {
             RecommenderKind::Als => "ALS (implicit)",
             RecommenderKind::Bpr => "BPR-MF",
             RecommenderKind::Ease => "EASE",
+            RecommenderKind::SparkAls => "ALS on Spark",
         }
     }
 
@@ -163,6 +171,9 @@ impl RecommenderKind {
                 "Matrix factorisation trained to rank bought items above others"
             }
             RecommenderKind::Ease => "Closed-form item-item model (one matrix inverse)",
+            RecommenderKind::SparkAls => {
+                "MLlib's implicit ALS trained by Apache Spark (on this machine or a cluster); the factors come back here to be evaluated and explored"
+            }
         }
     }
 
@@ -178,6 +189,7 @@ impl RecommenderKind {
             RecommenderKind::Als => ModelParams::Als(Default::default()),
             RecommenderKind::Bpr => ModelParams::Bpr(Default::default()),
             RecommenderKind::Ease => ModelParams::Ease(Default::default()),
+            RecommenderKind::SparkAls => ModelParams::SparkAls(Default::default()),
         }
     }
 }
@@ -190,6 +202,8 @@ pub enum ModelParams {
     Als(AlsParams),
     Bpr(BprParams),
     Ease(EaseParams),
+    #[serde(rename = "spark-als")]
+    SparkAls(SparkAlsParams),
 }
 
 const FACTORS: ParamSpec = ParamSpec::new(
@@ -369,6 +383,7 @@ impl ModelParams {
             ModelParams::Als(_) => RecommenderKind::Als,
             ModelParams::Bpr(_) => RecommenderKind::Bpr,
             ModelParams::Ease(_) => RecommenderKind::Ease,
+            ModelParams::SparkAls(_) => RecommenderKind::SparkAls,
         }
     }
 
@@ -389,11 +404,25 @@ impl Hyperparams for ModelParams {
             ModelParams::Als(_) => ALS_SPECS,
             ModelParams::Bpr(_) => BPR_SPECS,
             ModelParams::Ease(_) => EASE_SPECS,
+            ModelParams::SparkAls(p) => p.specs(),
         }
     }
 
     fn title(&self) -> &'static str {
         self.label()
+    }
+
+    fn check_more(&self, errors: &mut Vec<crate::params::ParamError>) {
+        if let ModelParams::SparkAls(p) = self {
+            p.check_more(errors);
+        }
+    }
+
+    fn text(&self, name: &str) -> Option<String> {
+        match self {
+            ModelParams::SparkAls(p) => p.text(name),
+            _ => None,
+        }
     }
 }
 /// Run settings shared by all models.

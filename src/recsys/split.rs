@@ -68,6 +68,9 @@ pub struct TrainTest {
     pub relevant: Vec<Vec<u32>>,
     /// Users with test items and no training history, by user index.
     pub cold: Vec<ColdUser>,
+    /// Which interactions (rows of the [`Interactions`]) are held out: the
+    /// others are the train split, as events (ALS on Spark hands them off).
+    pub is_test: Vec<bool>,
 }
 
 /// A customer with test interactions but no training history.
@@ -190,6 +193,7 @@ pub fn split(data: &Interactions, how: &Split) -> Result<TrainTest, RecError> {
         train,
         relevant,
         cold,
+        is_test,
     })
 }
 

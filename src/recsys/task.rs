@@ -134,6 +134,7 @@ pub fn record(t: &Trained, data: DataFingerprint) -> RunRecord {
         r.metrics.extend(n.to_map());
     }
     r.fit_secs = t.fit_secs;
+    r.engine = t.engine.clone();
     r.note = t
         .stopped_early
         .map(|e| format!("stopped early at epoch {e}"));

@@ -59,7 +59,7 @@ pub enum ModelKind {
 
 impl ModelKind {
     /// The models a sweep can tune (most-popular has no parameters).
-    pub const SWEEPABLE: [ModelKind; 16] = {
+    pub const SWEEPABLE: [ModelKind; 17] = {
         use crate::bandit::BanditKind as B;
         use crate::predict::model::PredictModel as P;
         use crate::recsys::params::RecommenderKind as R;
@@ -70,6 +70,7 @@ impl ModelKind {
             ModelKind::Recommender(R::Als),
             ModelKind::Recommender(R::Bpr),
             ModelKind::Recommender(R::Ease),
+            ModelKind::Recommender(R::SparkAls),
             ModelKind::Sentiment(C::LogisticRegression),
             ModelKind::Sentiment(C::NaiveBayes),
             ModelKind::KMeans,
@@ -208,6 +209,42 @@ pub struct RunRecord {
     pub sweep: Option<u64>,
     /// Anything else worth knowing (e.g. "stopped early at epoch 10").
     pub note: Option<String>,
+    /// The outside engine that trained the model, when one did (ALS on Spark).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine: Option<EngineRecord>,
+}
+
+/// Where an outside engine trained a run's model, and how long it took.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct EngineRecord {
+    /// `spark`.
+    pub engine: String,
+    /// The master the job ran on, as the engine reported it (`local[2]`, `spark://…`, `yarn`).
+    pub master: String,
+    /// The engine's own version (`4.0.1`).
+    pub version: String,
+    /// Its application id, to find the job in the cluster's UI and logs.
+    pub application: String,
+    /// From submitting the job to having the factors back, in seconds.
+    pub wall_secs: f64,
+    /// Of which the engine spent this many fitting (its own clock).
+    pub fit_secs: f64,
+    /// The hand-off folder (train events, id maps, job spec, factors).
+    pub work_dir: String,
+}
+
+impl EngineRecord {
+    /// "Spark 4.0.1 on local[2], 38.2 s" for tables and notes.
+    pub fn summary(&self) -> String {
+        let name = match self.engine.as_str() {
+            "spark" => "Spark",
+            other => other,
+        };
+        format!(
+            "{name} {} on {}, {:.1} s",
+            self.version, self.master, self.wall_secs
+        )
+    }
 }
 
 impl RunRecord {
@@ -228,6 +265,7 @@ impl RunRecord {
             finished_unix: now_unix(),
             sweep: None,
             note: None,
+            engine: None,
         }
     }
 

@@ -32,17 +32,33 @@ pub fn ask(
     save: bool,
     dialog: rfd::FileDialog,
 ) -> Result<Receiver<Option<PathBuf>>, String> {
+    ask_with(ctx, move || {
+        if save {
+            dialog.save_file()
+        } else {
+            dialog.pick_file()
+        }
+    })
+}
+
+/// Ask for a folder with `dialog` on a thread; `None` when the user cancels.
+pub fn ask_folder(
+    ctx: &egui::Context,
+    dialog: rfd::FileDialog,
+) -> Result<Receiver<Option<PathBuf>>, String> {
+    ask_with(ctx, move || dialog.pick_folder())
+}
+
+fn ask_with(
+    ctx: &egui::Context,
+    pick: impl FnOnce() -> Option<PathBuf> + Send + 'static,
+) -> Result<Receiver<Option<PathBuf>>, String> {
     let (tx, rx) = sync_channel(1);
     let ctx = ctx.clone();
     std::thread::Builder::new()
         .name("shoplens-dialog".into())
         .spawn(move || {
-            let picked = if save {
-                dialog.save_file()
-            } else {
-                dialog.pick_file()
-            };
-            let _ = tx.send(picked);
+            let _ = tx.send(pick());
             ctx.request_repaint();
         })
         .map_err(|e| format!("could not open the file dialog: {e}"))?;

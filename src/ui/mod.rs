@@ -23,6 +23,7 @@ mod sentiment_results;
 mod sentiment_tab;
 mod sessions_view;
 mod shell;
+mod spark_view;
 pub mod testing;
 mod widgets;
 

@@ -13,6 +13,7 @@ use egui_plot::{Legend, Line, Plot, PlotPoints};
 use super::images::ImageCache;
 use super::params_ui::params_ui;
 use super::sessions_view::SessionView;
+use super::spark_view::{self, SparkView};
 use super::widgets::cancelled_note;
 use super::widgets::{header_row, job_buttons, main_area, own_run, side_panel, OwnRun};
 use super::TabContext;
@@ -87,6 +88,8 @@ pub(crate) struct RecommendTab {
     /// model changes: blending scores every item's content each time.
     customer_recs: Option<CustomerList>,
     images: ImageCache,
+    /// ALS on Spark's settings and log.
+    spark: SparkView,
 }
 
 type BasketList = (Vec<u32>, Arc<Trained>, Vec<crate::recsys::Recommendation>);
@@ -138,6 +141,7 @@ impl Default for RecommendTab {
             customer_recs: None,
             content_blend: 0.0,
             images: ImageCache::default(),
+            spark: SparkView::default(),
         }
     }
 }
@@ -317,6 +321,9 @@ impl RecommendTab {
             }
             let jobs = ctx.bench.jobs();
             if jobs.is_active(JOB) {
+                if let Some((_, message)) = jobs.progress(JOB) {
+                    spark_view::log_ui(ui, message);
+                }
                 curves_ui(jobs.epochs(JOB), ui);
             } else {
                 curves_ui(&self.curve, ui);
@@ -356,6 +363,9 @@ impl RecommendTab {
         }
         if let Some(p) = self.settings.params_mut(self.settings.model) {
             params_ui(ui, p, ctx.simple);
+            if let ModelParams::SparkAls(spark) = p {
+                self.spark.settings_ui(ui, spark, ctx.simple);
+            }
         }
         ui.separator();
         ui.heading("Evaluation");
@@ -425,7 +435,8 @@ impl RecommendTab {
             self.start_training(ctx, dataset);
         }
         if let Some((_, message)) = ctx.bench.jobs().progress(JOB) {
-            ui.label(message);
+            // The first line; a Spark job's log tail goes to the main area.
+            ui.label(message.lines().next().unwrap_or_default());
         }
     }
 
@@ -529,7 +540,12 @@ impl RecommendTab {
                 ui.label(format!("#{}", r.id));
                 let label =
                     RecommenderKind::from_name(&r.model).map_or(r.model.as_str(), |m| m.label());
-                ui.label(label).on_hover_text(r.params_summary());
+                match (&r.engine, spark_view::engine_note(r)) {
+                    (Some(engine), Some(note)) => ui
+                        .label(format!("{label} {}", engine.version))
+                        .on_hover_text(format!("{}\n{note}", r.params_summary())),
+                    _ => ui.label(label).on_hover_text(r.params_summary()),
+                };
                 ui.label(&r.evaluation);
                 match (&r.status, &e.model) {
                     (RunStatus::Done, model) => {

@@ -130,6 +130,11 @@ impl ShoplensApp {
         self.curve(crate::runs::RunKind::Recommender, &self.recommend.curve)
     }
 
+    /// The Recommend tab's note (a failure, an early stop, a cancel).
+    pub fn recommend_message(&self) -> Option<&str> {
+        self.recommend.message.as_deref()
+    }
+
     pub fn explored_recommender(&self) -> Option<Arc<Trained>> {
         self.recommend.explored.clone()
     }

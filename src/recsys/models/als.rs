@@ -29,6 +29,56 @@ pub struct Als {
     alpha: f32,
     /// Yᵀ Y of the final item factors, for explanations.
     yty: Vec<f32>,
+    /// Whose objective the factors minimise; explanations and fold-in follow it.
+    #[serde(default)]
+    pub convention: Convention,
+}
+
+/// How observed pairs are weighted and factors penalised.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Convention {
+    /// implicit's, shoplens' own ALS: confidence `alpha × w`, penalty `λ`.
+    #[default]
+    Implicit,
+    /// MLlib's (ALS on Spark): confidence `1 + alpha × w`, and a row's
+    /// penalty `λ ×` its number of observed pairs.
+    Mllib,
+}
+
+impl Als {
+    /// An ALS model from factors trained elsewhere under `convention`.
+    pub fn from_factors(
+        factors: Factors,
+        regularization: f32,
+        alpha: f32,
+        convention: Convention,
+    ) -> Self {
+        Self {
+            yty: gram(&factors.items, factors.dim),
+            factors,
+            regularization,
+            alpha,
+            convention,
+        }
+    }
+
+    /// The confidence of an observed pair of weight `w`.
+    fn confidence(&self, w: f32) -> f64 {
+        let scaled = f64::from(self.alpha) * f64::from(w);
+        match self.convention {
+            Convention::Implicit => scaled,
+            Convention::Mllib => 1.0 + scaled.abs(),
+        }
+    }
+
+    /// The penalty of a row with `observed` pairs.
+    fn penalty(&self, observed: usize) -> f32 {
+        match self.convention {
+            Convention::Implicit => self.regularization,
+            Convention::Mllib => self.regularization * observed as f32,
+        }
+    }
 }
 
 impl Als {
@@ -106,6 +156,7 @@ impl Als {
             },
             regularization: params.regularization,
             alpha: params.alpha,
+            convention: Convention::Implicit,
         }
     }
 }
@@ -348,16 +399,15 @@ impl Model for Als {
         self.factors.similar_items(item, n)
     }
 
-    /// One least-squares solve with the item factors fixed, the confidence of
-    /// a basket item `alpha × weight` as in training.
+    /// One least-squares solve with the item factors fixed, confidence and
+    /// penalty as in training.
     fn basket_scores(&self, row: (&[u32], &[f32]), out: &mut [f32]) {
         let dim = self.factors.dim;
         let yty: Vec<f64> = self.yty.iter().map(|&v| f64::from(v)).collect();
-        let alpha = f64::from(self.alpha);
         match self
             .factors
-            .fold_in(dim, &yty, self.regularization, row, &|w| {
-                alpha * f64::from(w)
+            .fold_in(dim, &yty, self.penalty(row.0.len()), row, &|w| {
+                self.confidence(w)
             }) {
             Some(x) => self.factors.score_folded(&x, &|_| 0.0, out),
             None => out.fill(0.0),
@@ -369,11 +419,12 @@ impl Model for Als {
     fn explain(&self, _user: u32, row: (&[u32], &[f32]), item: u32, n: usize) -> Vec<(u32, f32)> {
         let dim = self.factors.dim;
         let mut w: Vec<f64> = self.yty.iter().map(|&v| f64::from(v)).collect();
+        let penalty = f64::from(self.penalty(row.0.len()));
         for d in 0..dim {
-            w[d * dim + d] += f64::from(self.regularization);
+            w[d * dim + d] += penalty;
         }
         for (&j, &x) in row.0.iter().zip(row.1) {
-            let c = f64::from(self.alpha * x);
+            let c = self.confidence(x);
             let yj = self.factors.item(j as usize);
             for a in 0..dim {
                 for b in 0..dim {
@@ -398,7 +449,7 @@ impl Model for Als {
             .map(|(&j, &x)| {
                 let yj = self.factors.item(j as usize);
                 let s: f64 = yj.iter().zip(&z).map(|(a, b)| f64::from(*a) * b).sum();
-                (j, (f64::from(self.alpha * x) * s) as f32)
+                (j, (self.confidence(x) * s) as f32)
             })
             .collect();
         top_n(pairs, n)

@@ -456,6 +456,8 @@ mod tests {
                     validate: None,
                     pool: &pool,
                     stop: None,
+                    events: None,
+                    engine: None,
                 };
                 let shared = SharedFactors {
                     users: pu.as_mut_ptr(),

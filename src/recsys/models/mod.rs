@@ -95,7 +95,8 @@ pub type Validator<'a> = &'a (dyn Fn(&dyn Model) -> (String, f64) + Sync);
 pub struct FitContext<'a> {
     pub cancel: &'a CancelToken,
     pub on_epoch: EpochSink<'a>,
-    /// Progress within a fit that has no epochs (EASE's inverse).
+    /// Progress within a fit that has no epochs (EASE's inverse, Spark's
+    /// stages and log tail).
     pub on_progress: &'a (dyn Fn(f32, &str) + Sync),
     /// Validation metric of an intermediate model.
     pub validate: Option<Validator<'a>>,
@@ -103,6 +104,18 @@ pub struct FitContext<'a> {
     /// Set (by early stopping) to end training after the current epoch and
     /// keep the model as it is; unlike cancel, the fit still succeeds.
     pub stop: Option<&'a std::sync::atomic::AtomicBool>,
+    /// The train split as events (with their times), for models trained
+    /// elsewhere from a hand-off (ALS on Spark).
+    pub events: Option<TrainEvents<'a>>,
+    /// Where a model trained by an outside engine says which and how long.
+    pub engine: Option<&'a std::sync::Mutex<Option<crate::runs::EngineRecord>>>,
+}
+
+/// The events of the train split: rows of `data` where `is_test` is false.
+#[derive(Clone, Copy)]
+pub struct TrainEvents<'a> {
+    pub data: &'a crate::recsys::matrix::Interactions,
+    pub is_test: &'a [bool],
 }
 
 impl FitContext<'_> {
@@ -139,6 +152,7 @@ pub fn fit(
         ModelParams::Als(p) => Box::new(als::Als::fit(p, train, options, ctx)?),
         ModelParams::Bpr(p) => Box::new(bpr::Bpr::fit(p, train, options, ctx)?),
         ModelParams::Ease(p) => Box::new(ease::Ease::fit(p, train, ctx)?),
+        ModelParams::SparkAls(p) => Box::new(crate::spark::als::fit(p, train, options, ctx)?),
     })
 }
 
