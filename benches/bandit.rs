@@ -44,16 +44,7 @@ fn child_simulation(threads: usize) {
     let pool = shoplens::task::thread_pool(threads).expect("pool");
     let started = Instant::now();
     let r = pool
-        .install(|| {
-            simulate(
-                &arms,
-                &policies,
-                &params,
-                1,
-                None,
-                &Reporter::silent(&cancel),
-            )
-        })
+        .install(|| simulate(&arms, &policies, &params, 1, &Reporter::silent(&cancel)))
         .expect("simulate");
     let secs = started.elapsed().as_secs_f64();
     println!("secs {secs}");

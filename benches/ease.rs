@@ -70,8 +70,6 @@ fn child(path: &Path, threads: usize, dump: Option<&Path>) {
         validate: None,
         pool: &pool,
         stop: None,
-        events: None,
-        engine: None,
     };
     let params = ModelParams::Ease(EaseParams {
         lambda: LAMBDA,
@@ -81,7 +79,9 @@ fn child(path: &Path, threads: usize, dump: Option<&Path>) {
     .expect("params");
     let before = common::peak_mb();
     let start = Instant::now();
-    let model = fit(&params, &train, &TrainOptions::default(), &ctx).expect("fit");
+    let model = fit(&params, &train, &TrainOptions::default(), &ctx)
+        .expect("fit")
+        .model;
     let secs = start.elapsed().as_secs_f64();
     println!("items {}", train.n_cols);
     println!("secs {secs}");

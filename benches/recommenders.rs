@@ -65,8 +65,6 @@ fn ours(name: &str, data: &Interactions) -> serde_json::Value {
         validate: None,
         pool: &pool,
         stop: None,
-        events: None,
-        engine: None,
     };
     let options = TrainOptions {
         threads: THREADS,

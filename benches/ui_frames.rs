@@ -9,7 +9,6 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use egui_kittest::kittest::Queryable;
-use shoplens::runs::RunKind;
 use shoplens::workbench::JobKind;
 
 fn store() -> PathBuf {
@@ -67,7 +66,7 @@ fn main() {
     harness.state_mut().recommend_options_mut().validate_every = 5;
     harness.get_by_label("Train").click();
     harness.step();
-    let job = JobKind::Train(RunKind::Recommender);
+    let job = JobKind::Train(shoplens::recsys::KIND);
     let (mut steps, mut ours) = (Vec::new(), Vec::new());
     let training = Instant::now();
     while harness.state().is_job_active(job) && training.elapsed() < Duration::from_secs(900) {

@@ -37,10 +37,7 @@ impl Pseudonymizer {
         inner.update(id.as_bytes());
         let mut outer = self.outer.clone();
         outer.update(inner.finalize());
-        format!(
-            "c_{}",
-            crate::runs::fingerprint::hex(&outer.finalize()[..8])
-        )
+        format!("c_{}", crate::display::hex(&outer.finalize()[..8]))
     }
 }
 
@@ -49,7 +46,7 @@ pub fn new_salt() -> String {
     use rand::RngCore;
     let mut bytes = [0u8; 16];
     rand::thread_rng().fill_bytes(&mut bytes);
-    crate::runs::fingerprint::hex(&bytes)
+    crate::display::hex(&bytes)
 }
 
 /// Write `bytes` to `path` through a temporary file in the same folder and a

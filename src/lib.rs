@@ -13,6 +13,7 @@ pub mod jobs;
 pub mod params;
 pub mod predict;
 pub mod recsys;
+pub mod registry;
 pub mod runs;
 pub mod segment;
 pub mod session;

@@ -95,6 +95,9 @@ pub struct ParamSpec {
     pub when: Option<(&'static str, &'static str)>,
     /// A knob for experts (threads, CG steps, …): the simple UI hides it.
     pub advanced: bool,
+    /// Values a first sweep of this parameter tries (`16,32,64`); the
+    /// model's first parameter that has them is the Runs tab's first axis.
+    pub sweep: Option<&'static str>,
 }
 
 impl ParamSpec {
@@ -115,7 +118,14 @@ impl ParamSpec {
             slider,
             when: None,
             advanced: false,
+            sweep: None,
         }
+    }
+
+    /// The values a first sweep of this parameter tries.
+    pub const fn sweep(mut self, values: &'static str) -> Self {
+        self.sweep = Some(values);
+        self
     }
 
     pub const fn aliases(mut self, aliases: &'static [&'static str]) -> Self {

@@ -8,7 +8,6 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::data::LoadError;
 use crate::params::ParamError;
 
 /// Shared flag a worker polls to stop early.
@@ -83,15 +82,6 @@ impl std::fmt::Display for TaskError {
 
 impl std::error::Error for TaskError {}
 
-impl From<LoadError> for TaskError {
-    fn from(e: LoadError) -> Self {
-        match e {
-            LoadError::Cancelled => TaskError::Cancelled,
-            other => TaskError::Input(other.to_string()),
-        }
-    }
-}
-
 impl From<Cancelled> for TaskError {
     fn from(_: Cancelled) -> Self {
         TaskError::Cancelled
@@ -100,6 +90,11 @@ impl From<Cancelled> for TaskError {
 
 fn ignore_progress(_: Option<f32>, _: &str) {}
 fn ignore_epoch(_: EpochEvent) {}
+fn ignore_partial(_: Partial) {}
+
+/// A result so far of a task that has one before it ends (a race after
+/// each wave of replications): the job keeps the latest for its tab.
+pub type Partial = std::sync::Arc<dyn std::any::Any + Send + Sync>;
 
 /// What a running task reports to, and is stopped by. The job that runs it
 /// forwards the reports to the UI; the CLI prints them; tests ignore them.
@@ -108,6 +103,7 @@ pub struct Reporter<'a> {
     cancel: &'a CancelToken,
     progress: &'a (dyn Fn(Option<f32>, &str) + Sync),
     epoch: &'a (dyn Fn(EpochEvent) + Sync),
+    partial: &'a (dyn Fn(Partial) + Sync),
 }
 
 impl<'a> Reporter<'a> {
@@ -120,6 +116,7 @@ impl<'a> Reporter<'a> {
             cancel,
             progress,
             epoch,
+            partial: &ignore_partial,
         }
     }
 
@@ -131,6 +128,11 @@ impl<'a> Reporter<'a> {
     /// The same reporter with epochs going to `epoch` instead.
     pub fn with_epochs(self, epoch: &'a (dyn Fn(EpochEvent) + Sync)) -> Self {
         Self { epoch, ..self }
+    }
+
+    /// The same reporter with results so far going to `partial`.
+    pub fn with_partials(self, partial: &'a (dyn Fn(Partial) + Sync)) -> Self {
+        Self { partial, ..self }
     }
 
     pub fn cancel_token(&self) -> &'a CancelToken {
@@ -156,11 +158,19 @@ impl<'a> Reporter<'a> {
         (self.epoch)(event);
     }
 
+    /// The result so far (the latest replaces the one before).
+    pub fn partial(&self, value: Partial) {
+        (self.partial)(value);
+    }
+
     /// The epoch callback, for model code that takes one.
     pub fn epoch_sink(&self) -> &'a (dyn Fn(EpochEvent) + Sync) {
         self.epoch
     }
 }
+
+/// Worker threads a task uses unless told otherwise.
+pub const DEFAULT_THREADS: usize = 2;
 
 /// A pool of `threads` named worker threads for one task's parallel work.
 pub fn thread_pool(threads: usize) -> Result<rayon::ThreadPool, TaskError> {

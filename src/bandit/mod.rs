@@ -4,33 +4,16 @@
 //! bootstrap intervals). Entry points in [`task`].
 
 pub mod arms;
+pub mod capability;
 pub mod log;
 pub mod ope;
 pub mod params;
+pub mod settings;
 pub mod simulate;
 pub mod task;
 
 pub use task::BanditResult;
 
-/// Which of the two bandit models a run is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum BanditKind {
-    Simulation,
-    Evaluation,
-}
-
-impl BanditKind {
-    pub fn name(self) -> &'static str {
-        match self {
-            BanditKind::Simulation => "bandit-simulation",
-            BanditKind::Evaluation => "bandit-ope",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            BanditKind::Simulation => "Bandit: simulation",
-            BanditKind::Evaluation => "Bandit: off-policy evaluation",
-        }
-    }
-}
+/// Bandit runs (races and off-policy evaluations), as records and
+/// workspaces name them.
+pub const KIND: crate::runs::RunKind = crate::runs::RunKind::new("bandit");

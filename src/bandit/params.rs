@@ -129,8 +129,8 @@ pub struct SimulationParams {
 impl Default for SimulationParams {
     fn default() -> Self {
         Self {
-            horizon: 20_000,
-            replications: 200,
+            horizon: 10_000,
+            replications: 100,
             epsilon: 0.1,
             epsilon_decay: 0.0,
             alpha0: 1.0,
@@ -157,7 +157,8 @@ const EPSILON: ParamSpec = ParamSpec::new(
     },
     slider(0.0, 0.5),
 )
-.aliases(&["eps"]);
+.aliases(&["eps"])
+.sweep("0.01,0.05,0.1,0.2");
 
 const ALPHA0: ParamSpec = ParamSpec::new(
     "alpha0",
@@ -312,7 +313,7 @@ const EVALUATION_SPECS: &[ParamSpec] = &[
         ]),
         None,
     ),
-    EPSILON.when("policy", "epsilon"),
+    EPSILON.when("policy", "epsilon").sweep("0.05,0.2,0.5"),
     ALPHA0.when("policy", "thompson"),
     BETA0.when("policy", "thompson"),
     ParamSpec::new(

@@ -19,7 +19,7 @@
 //! the same luck, results do not depend on the thread count, and ε-greedy
 //! with ε = 1 plays exactly the uniform policy's arms.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
 
 use rand::{Rng, SeedableRng};
@@ -321,9 +321,6 @@ fn summarise(
     }
 }
 
-/// Where the running race is published for the tab to draw.
-pub type Live = Arc<Mutex<Option<Arc<SimulationResult>>>>;
-
 /// Check the arms and policies a simulation is asked for.
 pub fn check_setup(arms: &[Arm], policies: &[PolicyChoice]) -> Result<(), TaskError> {
     if arms.len() < 2 {
@@ -353,15 +350,13 @@ pub fn check_setup(arms: &[Arm], policies: &[PolicyChoice]) -> Result<(), TaskEr
 }
 
 /// Race `policies` on `arms`: replications in waves over the threads, the
-/// race so far published to `live` and reported as an epoch after each
-/// wave. A cancel ends it after the current wave and returns the finished
+/// race so far reported as a partial result and an epoch after each wave. A cancel ends it after the current wave and returns the finished
 /// replications (`finished < replications`).
 pub fn simulate(
     arms: &[Arm],
     policies: &[PolicyChoice],
     params: &Checked<SimulationParams>,
     seed: u64,
-    live: Option<&Live>,
     reporter: &Reporter,
 ) -> Result<SimulationResult, TaskError> {
     check_setup(arms, policies)?;
@@ -419,11 +414,7 @@ pub fn simulate(
             Some(finished as f32 / total.max(1) as f32),
             &format!("{finished} of {total} replications"),
         );
-        if let Some(live) = live {
-            if let Ok(mut slot) = live.lock() {
-                *slot = Some(Arc::new(so_far));
-            }
-        }
+        reporter.partial(Arc::new(so_far));
     }
     Ok(result(&done, finished))
 }
@@ -456,7 +447,6 @@ mod tests {
             &policies,
             &params.checked().unwrap(),
             seed,
-            None,
             &Reporter::silent(&cancel),
         )
         .unwrap()
@@ -526,7 +516,6 @@ mod tests {
             &[PolicyChoice::of(PolicyKind::Ucb1)],
             &p,
             1,
-            None,
             &r,
         );
         assert!(matches!(one, Err(TaskError::Input(m)) if m.contains("at least 2 arms")));
@@ -535,7 +524,6 @@ mod tests {
             &[PolicyChoice::of(PolicyKind::Ucb1)],
             &p,
             1,
-            None,
             &r,
         );
         assert!(matches!(bad, Err(TaskError::Input(m)) if m.contains("between 0 and 1")));

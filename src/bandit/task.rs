@@ -11,10 +11,10 @@ use serde::{Deserialize, Serialize};
 use super::log::BanditLog;
 use super::ope::{evaluate, OpeResult};
 use super::params::{EvaluationParams, PolicyChoice, SimulationParams};
-use super::simulate::{check_setup, simulate, Arm, Live, SimulationResult};
+use super::simulate::{check_setup, simulate, Arm, SimulationResult};
 use crate::data::Dataset;
 use crate::params::Checked;
-use crate::runs::{DataFingerprint, Pipeline, RunKind, RunModel, RunOutcome, RunRecord, RunStatus};
+use crate::runs::{DataFingerprint, Pipeline, RunKind, RunOutcome, RunRecord, RunStatus};
 use crate::task::{Reporter, TaskError};
 
 /// What a bandit run produced.
@@ -56,8 +56,6 @@ pub struct SimulationRequest {
     pub policies: Vec<PolicyChoice>,
     pub params: SimulationParams,
     pub seed: u64,
-    /// Where the race so far is published while it runs.
-    pub live: Option<Live>,
 }
 
 pub fn run_simulation(request: &SimulationRequest, reporter: &Reporter) -> RunOutcome {
@@ -65,8 +63,10 @@ pub fn run_simulation(request: &SimulationRequest, reporter: &Reporter) -> RunOu
 }
 
 impl Pipeline for SimulationRequest {
+    const KIND: RunKind = super::KIND;
     type Params = SimulationParams;
     type Inputs = ();
+    type Model = BanditResult;
 
     fn dataset(&self) -> Option<&Dataset> {
         self.dataset.as_deref()
@@ -83,22 +83,11 @@ impl Pipeline for SimulationRequest {
         }
     }
 
-    fn params(&self) -> &SimulationParams {
-        &self.params
-    }
-
-    fn with_params(&self, params: SimulationParams) -> Self {
-        Self {
-            params,
-            // A sweep's runs are not drawn live.
-            live: None,
-            ..self.clone()
-        }
-    }
+    crate::params_field!(SimulationParams);
 
     fn attempt(&self, data: DataFingerprint) -> RunRecord {
         let mut r = RunRecord::for_params(
-            RunKind::Bandit,
+            super::KIND,
             "simulation",
             &self.params,
             self.seed,
@@ -132,22 +121,14 @@ impl Pipeline for SimulationRequest {
         _inputs: &(),
         data: &DataFingerprint,
         reporter: &Reporter,
-    ) -> Result<(RunRecord, RunModel), TaskError> {
+    ) -> Result<(RunRecord, BanditResult), TaskError> {
         let threads = match params.threads {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,
         };
         let pool = crate::task::thread_pool(threads)?;
-        let result = pool.install(|| {
-            simulate(
-                &self.arms,
-                &self.policies,
-                params,
-                self.seed,
-                self.live.as_ref(),
-                reporter,
-            )
-        })?;
+        let result =
+            pool.install(|| simulate(&self.arms, &self.policies, params, self.seed, reporter))?;
         let mut r = self.attempt(data.clone());
         for p in &result.policies {
             for (name, value) in [
@@ -182,10 +163,7 @@ impl Pipeline for SimulationRequest {
             // Cancelled: the finished replications are the result.
             r.status = RunStatus::Cancelled;
         }
-        Ok((
-            r,
-            RunModel::Bandit(Arc::new(BanditResult::Simulation(result))),
-        ))
+        Ok((r, BanditResult::Simulation(result)))
     }
 }
 
@@ -202,23 +180,16 @@ pub fn run_evaluation(request: &EvaluationRequest, reporter: &Reporter) -> RunOu
 }
 
 impl Pipeline for EvaluationRequest {
+    const KIND: RunKind = super::KIND;
     type Params = EvaluationParams;
     type Inputs = Arc<BanditLog>;
+    type Model = BanditResult;
 
     fn dataset(&self) -> Option<&Dataset> {
         Some(&self.dataset)
     }
 
-    fn params(&self) -> &EvaluationParams {
-        &self.params
-    }
-
-    fn with_params(&self, params: EvaluationParams) -> Self {
-        Self {
-            params,
-            ..self.clone()
-        }
-    }
+    crate::params_field!(EvaluationParams);
 
     fn attempt(&self, data: DataFingerprint) -> RunRecord {
         let evaluation = if self.params.train_fraction > 0.0 {
@@ -232,7 +203,7 @@ impl Pipeline for EvaluationRequest {
             "every row".to_owned()
         };
         RunRecord::for_params(
-            RunKind::Bandit,
+            super::KIND,
             &format!("ope:{}", self.params.policy.name()),
             &self.params,
             self.seed,
@@ -252,7 +223,7 @@ impl Pipeline for EvaluationRequest {
         log: &Arc<BanditLog>,
         data: &DataFingerprint,
         reporter: &Reporter,
-    ) -> Result<(RunRecord, RunModel), TaskError> {
+    ) -> Result<(RunRecord, BanditResult), TaskError> {
         let result = evaluate(log, params, self.seed, reporter)?;
         let mut r = self.attempt(data.clone());
         let e = &result.estimates;
@@ -281,9 +252,6 @@ impl Pipeline for EvaluationRequest {
                 result.rounds, result.bootstrap
             )
         });
-        Ok((
-            r,
-            RunModel::Bandit(Arc::new(BanditResult::Evaluation(result))),
-        ))
+        Ok((r, BanditResult::Evaluation(result)))
     }
 }

@@ -1,18 +1,22 @@
-//! `shoplens bandit simulate|evaluate`: race bandit policies on Bernoulli
-//! arms, or estimate a policy's value from a logged file.
+//! `shoplens bandit simulate|evaluate`: fill the bandit lab's settings from
+//! the flags (the core's defaults where a flag is not given), then race
+//! bandit policies on Bernoulli arms, or estimate a policy's value from a
+//! logged file.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use clap::{Args, Subcommand};
 use serde_json::json;
 
-use super::{ParamArgs, RoleArgs};
-use crate::bandit::arms::{arms_from_store, typed_arms, ArmRate, ArmUnit};
-use crate::bandit::params::{EvalPolicy, EvaluationParams, PolicyChoice, SimulationParams};
-use crate::bandit::task::{run_evaluation, run_simulation, EvaluationRequest, SimulationRequest};
+use super::args::{HyperFlags, RoleArgs, SpecSource};
+use crate::bandit::arms::{arms_from_store, ArmRate, ArmUnit};
+use crate::bandit::params::{EvalPolicy, PolicyChoice};
+use crate::bandit::settings::{EvaluationSettings, SimulationSettings};
+use crate::bandit::task::{run_evaluation, run_simulation};
 use crate::bandit::BanditResult;
-use crate::data::load_dataset;
-use crate::runs::{RunModel, RunOutcome};
+use crate::data::EventWeights;
+use crate::runs::{DataContext, RunKind, RunOutcome, SideData};
 use crate::task::{CancelToken, Reporter};
 
 #[derive(Subcommand, Debug)]
@@ -21,6 +25,24 @@ pub enum BanditCommand {
     Simulate(Box<SimulateArgs>),
     /// Estimate a policy's click rate from logged feedback (IPW, SNIPW, DM, DR, replay).
     Evaluate(Box<EvaluateArgs>),
+}
+
+/// The simulator's parameters, as flags.
+#[derive(Clone, Debug)]
+pub struct SimulationSpecs;
+
+impl SpecSource for SimulationSpecs {
+    const KINDS: &'static [RunKind] = &[crate::bandit::KIND];
+    const MODELS: Option<&'static [&'static str]> = Some(&["bandit-simulation"]);
+}
+
+/// Off-policy evaluation's parameters, as flags.
+#[derive(Clone, Debug)]
+pub struct EvaluationSpecs;
+
+impl SpecSource for EvaluationSpecs {
+    const KINDS: &'static [RunKind] = &[crate::bandit::KIND];
+    const MODELS: Option<&'static [&'static str]> = Some(&["bandit-ope"]);
 }
 
 #[derive(Args, Debug)]
@@ -34,7 +56,7 @@ pub struct SimulateArgs {
     #[command(flatten)]
     pub roles: RoleArgs,
     /// How many of the store's most viewed items or categories.
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = SimulationSettings::default().top)]
     pub top: usize,
     /// Arms from categories instead of items.
     #[arg(long)]
@@ -42,22 +64,15 @@ pub struct SimulateArgs {
     /// Rate of a store arm: carts ÷ views instead of purchases ÷ views.
     #[arg(long)]
     pub carts: bool,
-    #[arg(long, default_value_t = 20_000)]
-    pub horizon: usize,
-    #[arg(long, default_value_t = 200)]
-    pub reps: usize,
-    /// Comma-separated: uniform, epsilon:E, ucb1, thompson.
-    #[arg(long, default_value = "uniform,epsilon:0.1,ucb1,thompson")]
-    pub policies: String,
-    #[arg(long, default_value_t = 1)]
+    /// Comma-separated: uniform, epsilon:E, ucb1, thompson [default: epsilon,ucb1,thompson].
+    #[arg(long)]
+    pub policies: Option<String>,
+    #[arg(long, default_value_t = SimulationSettings::default().seed)]
     pub seed: u64,
-    /// Worker threads (0: all cores); the numbers do not depend on it.
-    #[arg(long, default_value_t = 0)]
-    pub threads: usize,
-    #[command(flatten)]
-    pub any: ParamArgs,
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub hyper: HyperFlags<SimulationSpecs>,
 }
 
 #[derive(Args, Debug)]
@@ -67,20 +82,16 @@ pub struct EvaluateArgs {
     pub data: PathBuf,
     #[command(flatten)]
     pub roles: RoleArgs,
-    /// uniform, most-clicked, thompson or epsilon:E (ε-mix of most clicked and uniform).
-    #[arg(long, default_value = "uniform")]
-    pub policy: String,
-    /// Learn the policy from this first share of rows (time order); estimate on the rest.
+    /// uniform, most-clicked, thompson or epsilon:E (ε-mix of most clicked and uniform)
+    /// [default: uniform].
     #[arg(long)]
-    pub train_fraction: Option<f64>,
-    #[arg(long, default_value_t = 1000)]
-    pub bootstrap: usize,
-    #[arg(long, default_value_t = 1)]
+    pub policy: Option<String>,
+    #[arg(long, default_value_t = EvaluationSettings::default().seed)]
     pub seed: u64,
-    #[command(flatten)]
-    pub any: ParamArgs,
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub hyper: HyperFlags<EvaluationSpecs>,
 }
 
 pub fn run(command: &BanditCommand) -> Result<(), String> {
@@ -90,86 +101,77 @@ pub fn run(command: &BanditCommand) -> Result<(), String> {
     }
 }
 
-fn finished(outcome: &RunOutcome) -> Result<&BanditResult, String> {
+fn finished(outcome: &RunOutcome) -> Result<Arc<BanditResult>, String> {
     if let Some(e) = outcome.failure() {
         return Err(e.to_owned());
     }
-    match &outcome.model {
-        Some(RunModel::Bandit(b)) => Ok(b),
-        _ => Err("the run produced no result".into()),
+    outcome.expect_model::<BanditResult>()
+}
+
+impl SimulateArgs {
+    /// The race the flags describe, its arms read from the store when asked.
+    pub fn settings(
+        &self,
+    ) -> Result<(SimulationSettings, Option<Arc<crate::data::Dataset>>), String> {
+        let mut s = SimulationSettings {
+            seed: self.seed,
+            top: self.top,
+            ..Default::default()
+        };
+        self.hyper.apply(&mut s.params)?;
+        if let Some(text) = &self.policies {
+            s.policies = text
+                .split(',')
+                .filter(|p| !p.trim().is_empty())
+                .map(PolicyChoice::parse)
+                .collect::<Result<_, _>>()?;
+        }
+        let dataset = match (&self.arms, &self.data) {
+            (Some(text), None) => {
+                s.from_store = false;
+                s.typed = text.clone();
+                None
+            }
+            (None, Some(path)) => {
+                let ds = self.roles.load(path)?;
+                let catalogue = crate::data::catalogue::Catalogue::beside(path);
+                s.unit = if self.categories {
+                    ArmUnit::Categories
+                } else {
+                    ArmUnit::Items
+                };
+                s.rate = if self.carts {
+                    ArmRate::Cart
+                } else {
+                    ArmRate::Purchase
+                };
+                s.arms = arms_from_store(&ds, catalogue.as_ref(), s.unit, s.rate, s.top)
+                    .map_err(|e| e.to_string())?;
+                Some(Arc::new(ds))
+            }
+            _ => {
+                return Err(
+                    "give the arms either as --arms 0.05,0.04,… or as --data FILE [--top N]".into(),
+                )
+            }
+        };
+        Ok((s, dataset))
     }
 }
 
 fn simulate(args: &SimulateArgs) -> Result<(), String> {
-    let policies: Vec<PolicyChoice> = args
-        .policies
-        .split(',')
-        .filter(|p| !p.trim().is_empty())
-        .map(PolicyChoice::parse)
-        .collect::<Result<_, _>>()?;
-    let mut params = SimulationParams {
-        horizon: args.horizon,
-        replications: args.reps,
-        threads: args.threads,
-        ..Default::default()
+    let (settings, dataset) = args.settings()?;
+    let side = SideData::default();
+    let data = DataContext {
+        dataset: dataset.as_ref(),
+        event_weights: &EventWeights::default(),
+        side: &side,
     };
-    args.any.apply(&mut params)?;
-    let (dataset, arms, source) = match (&args.arms, &args.data) {
-        (Some(text), None) => (
-            None,
-            typed_arms(text).map_err(|e| e.to_string())?,
-            "typed rates".to_owned(),
-        ),
-        (None, Some(path)) => {
-            let ds = load_dataset(
-                path,
-                &args.roles.load_options(),
-                &CancelToken::new(),
-                &|_, _| {},
-            )
-            .map_err(|e| e.to_string())?;
-            let catalogue = crate::data::catalogue::Catalogue::beside(path);
-            let unit = if args.categories {
-                ArmUnit::Categories
-            } else {
-                ArmUnit::Items
-            };
-            let rate = if args.carts {
-                ArmRate::Cart
-            } else {
-                ArmRate::Purchase
-            };
-            let arms = arms_from_store(&ds, catalogue.as_ref(), unit, rate, args.top)
-                .map_err(|e| e.to_string())?;
-            let what = if args.categories {
-                "categories"
-            } else {
-                "items"
-            };
-            (
-                Some(std::sync::Arc::new(ds)),
-                arms,
-                format!("top {} {what} by views, {}", args.top, rate.label()),
-            )
-        }
-        _ => {
-            return Err(
-                "give the arms either as --arms 0.05,0.04,… or as --data FILE [--top N]".into(),
-            )
-        }
-    };
-    let request = SimulationRequest {
-        dataset,
-        arms,
-        arms_source: source,
-        policies,
-        params,
-        seed: args.seed,
-        live: None,
-    };
+    let request = settings.request(&data, settings.params.clone())?;
     let cancel = CancelToken::new();
     let outcome = run_simulation(&request, &Reporter::silent(&cancel));
-    let BanditResult::Simulation(r) = finished(&outcome)? else {
+    let result = finished(&outcome)?;
+    let BanditResult::Simulation(r) = &*result else {
         return Err("the run produced no simulation".into());
     };
     if args.json {
@@ -217,56 +219,64 @@ fn simulate(args: &SimulateArgs) -> Result<(), String> {
     Ok(())
 }
 
-fn evaluate(args: &EvaluateArgs) -> Result<(), String> {
-    let (policy, epsilon) = match args.policy.split_once(':') {
-        Some(("epsilon", e)) => (
-            EvalPolicy::Epsilon,
-            Some(
-                e.trim()
-                    .parse::<f64>()
-                    .map_err(|_| format!("--policy epsilon:{e}: ε must be a number"))?,
-            ),
-        ),
-        _ => (
-            match args.policy.as_str() {
-                "uniform" => EvalPolicy::Uniform,
-                "most-clicked" => EvalPolicy::MostClicked,
-                "thompson" => EvalPolicy::Thompson,
-                "epsilon" => EvalPolicy::Epsilon,
-                other => {
-                    return Err(format!(
-                        "unknown policy '{other}'; use uniform, most-clicked, thompson or epsilon:E"
-                    ))
-                }
-            },
-            None,
-        ),
-    };
-    let mut params = EvaluationParams {
-        policy,
-        bootstrap: args.bootstrap,
-        train_fraction: args.train_fraction.unwrap_or(0.0),
-        ..Default::default()
-    };
-    if let Some(e) = epsilon {
-        params.epsilon = e;
+impl EvaluateArgs {
+    /// The evaluation the flags describe.
+    pub fn settings(&self) -> Result<EvaluationSettings, String> {
+        let mut s = EvaluationSettings {
+            seed: self.seed,
+            ..Default::default()
+        };
+        self.hyper.apply(&mut s.params)?;
+        if let Some(text) = &self.policy {
+            let (policy, epsilon) = parse_policy(text)?;
+            s.params.policy = policy;
+            if let Some(e) = epsilon {
+                s.params.epsilon = e;
+            }
+        }
+        Ok(s)
     }
-    args.any.apply(&mut params)?;
-    let ds = load_dataset(
-        &args.data,
-        &args.roles.load_options(),
-        &CancelToken::new(),
-        &|_, _| {},
-    )
-    .map_err(|e| e.to_string())?;
-    let request = EvaluationRequest {
-        dataset: std::sync::Arc::new(ds),
-        params,
-        seed: args.seed,
+}
+
+/// `uniform`, `most-clicked`, `thompson`, `epsilon` or `epsilon:E`.
+fn parse_policy(text: &str) -> Result<(EvalPolicy, Option<f64>), String> {
+    if let Some(e) = text.strip_prefix("epsilon:") {
+        let e = e
+            .trim()
+            .parse::<f64>()
+            .map_err(|_| format!("--policy epsilon:{e}: ε must be a number"))?;
+        return Ok((EvalPolicy::Epsilon, Some(e)));
+    }
+    let policy = match text {
+        "uniform" => EvalPolicy::Uniform,
+        "most-clicked" => EvalPolicy::MostClicked,
+        "thompson" => EvalPolicy::Thompson,
+        "epsilon" => EvalPolicy::Epsilon,
+        other => {
+            return Err(format!(
+                "unknown policy '{other}'; use uniform, most-clicked, thompson or epsilon:E"
+            ))
+        }
     };
+    Ok((policy, None))
+}
+
+fn evaluate(args: &EvaluateArgs) -> Result<(), String> {
+    let settings = args.settings()?;
+    // The file is the log, whatever its columns say (a file that is not
+    // one gets the log reader's own message).
+    let log = crate::bandit::settings::LoggedFile(Arc::new(args.roles.load(&args.data)?));
+    let side = SideData::default().with(Arc::new(log), false);
+    let data = DataContext {
+        dataset: None,
+        event_weights: &EventWeights::default(),
+        side: &side,
+    };
+    let request = settings.request(&data, settings.params.clone())?;
     let cancel = CancelToken::new();
     let outcome = run_evaluation(&request, &Reporter::silent(&cancel));
-    let BanditResult::Evaluation(r) = finished(&outcome)? else {
+    let result = finished(&outcome)?;
+    let BanditResult::Evaluation(r) = &*result else {
         return Err("the run produced no evaluation".into());
     };
     let e = &r.estimates;
@@ -280,7 +290,7 @@ fn evaluate(args: &EvaluateArgs) -> Result<(), String> {
             "positions": r.positions,
             "clicks": r.clicks,
             "on_policy_value": r.on_policy_value,
-            "policy": args.policy,
+            "policy": args.policy.clone().unwrap_or_else(|| settings.params.policy.name().to_owned()),
             "train_rows": r.train_rows,
             "in_sample": r.in_sample,
             "estimates": {

@@ -1,29 +1,28 @@
-//! `shoplens predict`: who buys in the next window (or, with `--target
-//! churn`, who does not), learnt on an earlier period, evaluated on a later
-//! one, beside the base rate and the recency rule.
+//! `shoplens predict`: fill the prediction settings from the flags (the
+//! core's defaults where a flag is not given; the window fitted to the data
+//! unless `--window` is given, as in the Predict tab): who buys in the next
+//! window (or, with `--target churn`, who does not), learnt on an earlier
+//! period, evaluated on a later one, beside the base rate and the recency
+//! rule.
 
-use std::sync::Arc;
-
-use clap::{Args, ValueEnum};
+use clap::Args;
 use serde_json::json;
 
-use super::{DataArgs, ExportArgs, ParamArgs};
+use super::args::{DataArgs, ExportArgs, HyperFlags, SpecSource};
+use crate::data::EventWeights;
 use crate::predict::features::day_label;
-use crate::predict::model::{PredictModel, PredictParams};
-use crate::predict::task::{run as run_predict, PredictRequest, PredictResult, Target};
-use crate::runs::RunModel;
+use crate::predict::model::PredictModel;
+use crate::predict::settings::PredictSettings;
+use crate::predict::task::{run as run_predict, PredictResult, Target};
+use crate::runs::{DataContext, RunKind, SideData};
 use crate::task::{CancelToken, Reporter};
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum TargetArg {
-    Repurchase,
-    Churn,
-}
+/// The prediction models' parameters, as flags.
+#[derive(Clone, Debug)]
+pub struct PredictSpecs;
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum ModelArg {
-    Gbm,
-    Logreg,
+impl SpecSource for PredictSpecs {
+    const KINDS: &'static [RunKind] = &[crate::predict::KIND];
 }
 
 #[derive(Args, Debug)]
@@ -31,68 +30,59 @@ pub struct PredictArgs {
     /// Orders or events (any format `profile` reads).
     #[command(flatten)]
     pub data: DataArgs,
-    #[arg(long, value_enum, default_value = "repurchase")]
-    pub target: TargetArg,
-    /// Evaluate at this date (YYYY-MM-DD); default: the data's end minus the window.
+    #[arg(long, value_enum, default_value_t = PredictSettings::default().target)]
+    pub target: Target,
+    /// Evaluate at this date (YYYY-MM-DD) [default: the data's end minus the window].
     #[arg(long)]
     pub cutoff: Option<String>,
-    /// Learn at this date; default: the cutoff minus the window.
+    /// Learn at this date [default: the cutoff minus the window].
     #[arg(long)]
     pub train_cutoff: Option<String>,
-    /// Days after a cutoff in which a purchase counts.
-    #[arg(long, default_value_t = 90)]
-    pub window: u32,
-    #[arg(long, value_enum, default_value = "gbm")]
-    pub model: ModelArg,
-    #[arg(long, default_value_t = 42)]
+    /// Days after a cutoff in which a purchase counts [default: 90, or a
+    /// quarter of the data's span when that is shorter].
+    #[arg(long)]
+    pub window: Option<u32>,
+    #[arg(long, value_enum, default_value_t = PredictSettings::default().params.model)]
+    pub model: PredictModel,
+    #[arg(long, default_value_t = PredictSettings::default().seed)]
     pub seed: u64,
-    #[command(flatten)]
-    pub any: ParamArgs,
     /// Write the customers scored at the data's end (most likely first) with
     /// their top reasons.
     #[command(flatten)]
     pub export: ExportArgs,
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub hyper: HyperFlags<PredictSpecs>,
 }
 
-/// Unix seconds of `YYYY-MM-DD`.
-fn parse_day(flag: &str, text: &str) -> Result<i64, String> {
+/// `YYYY-MM-DD`, checked.
+fn checked_day(flag: &str, text: &str) -> Result<String, String> {
     crate::predict::features::parse_day(text)
         .filter(|_| text.trim().len() == 10)
+        .map(|_| text.trim().to_owned())
         .ok_or_else(|| format!("--{flag} {text}: expected a date as YYYY-MM-DD"))
 }
 
-/// The request the flags describe.
-pub fn request(args: &PredictArgs) -> Result<PredictRequest, String> {
-    let mut params = PredictParams {
-        model: match args.model {
-            ModelArg::Gbm => PredictModel::Gbm,
-            ModelArg::Logreg => PredictModel::Logreg,
-        },
-        ..Default::default()
-    };
-    args.any.apply(&mut params)?;
-    Ok(PredictRequest {
-        dataset: Arc::new(args.data.load()?),
-        target: match args.target {
-            TargetArg::Repurchase => Target::Repurchase,
-            TargetArg::Churn => Target::Churn,
-        },
-        cutoff: args
-            .cutoff
-            .as_deref()
-            .map(|c| parse_day("cutoff", c))
-            .transpose()?,
-        train_cutoff: args
-            .train_cutoff
-            .as_deref()
-            .map(|c| parse_day("train-cutoff", c))
-            .transpose()?,
-        window_days: args.window,
-        params,
-        seed: args.seed,
-    })
+impl PredictArgs {
+    /// The prediction settings the flags describe.
+    pub fn settings(&self) -> Result<PredictSettings, String> {
+        let mut s = PredictSettings {
+            target: self.target,
+            window_days: self.window,
+            seed: self.seed,
+            ..Default::default()
+        };
+        if let Some(c) = &self.cutoff {
+            s.cutoff = checked_day("cutoff", c)?;
+        }
+        if let Some(c) = &self.train_cutoff {
+            s.train_cutoff = checked_day("train-cutoff", c)?;
+        }
+        s.params.model = self.model;
+        self.hyper.apply(&mut s.params)?;
+        Ok(s)
+    }
 }
 
 fn export(r: &PredictResult, args: &ExportArgs) -> Result<(), String> {
@@ -128,16 +118,19 @@ fn export(r: &PredictResult, args: &ExportArgs) -> Result<(), String> {
 }
 
 pub fn run(args: &PredictArgs) -> Result<(), String> {
-    let request = request(args)?;
+    let settings = args.settings()?;
+    let dataset = std::sync::Arc::new(args.data.load()?);
+    let side = SideData::default();
+    let data = DataContext {
+        dataset: Some(&dataset),
+        event_weights: &EventWeights::default(),
+        side: &side,
+    };
+    let request = settings.request(&data, settings.params.clone())?;
     let cancel = CancelToken::new();
     let outcome = run_predict(&request, &Reporter::silent(&cancel));
-    if let Some(e) = outcome.failure() {
-        return Err(e.to_owned());
-    }
-    let Some(RunModel::Predict(r)) = &outcome.model else {
-        return Err("the run produced no model".into());
-    };
-    export(r, &args.export)?;
+    let r = outcome.expect_model::<PredictResult>()?;
+    export(&r, &args.export)?;
     if args.json {
         let out = json!({
             "target": r.target.name(),

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::RoleArgs;
+use super::args::RoleArgs;
 use crate::data::load_and_profile;
 use crate::data::profile::Profile;
 use crate::display::thousands;

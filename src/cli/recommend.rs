@@ -1,183 +1,125 @@
-//! `shoplens recommend`: train and evaluate a recommender through
-//! [`crate::recsys::task::run`], print its metrics, export every user's top-k.
+//! `shoplens recommend`: fill the recommender's settings from the flags
+//! (the core's defaults where a flag is not given), train and evaluate
+//! through [`crate::recsys::task::run`], print the metrics, export every
+//! user's top-k. A session model goes to [`super::sessions`].
 
 use std::sync::Arc;
 
 use clap::Args;
 use serde_json::{json, Value};
 
-use super::{apply_flags, print_epochs, DataArgs, ExportArgs, ParamArgs};
+use super::args::{epochs_json, print_epochs, DataArgs, ExportArgs, HyperFlags, SpecSource};
+use crate::data::EventWeights;
 use crate::params::Hyperparams;
-use crate::recsys::matrix::MatrixOptions;
-use crate::recsys::params::{ModelParams, RecommenderKind, TrainOptions};
-use crate::recsys::split::Split;
-use crate::recsys::task::RecommendRequest;
+use crate::recsys::params::{RecommenderKind, TrainOptions};
+use crate::recsys::settings::RecommendSettings;
 use crate::recsys::Trained;
-use crate::runs::{RunModel, RunOutcome};
-use crate::session::params::{SessionKind, SessionParams};
+use crate::runs::{RunKind, RunOutcome};
+use crate::session::params::SessionKind;
 use crate::session::protocol::SessionProtocol;
-use crate::session::task::{SessionOptions, SessionRequest};
+use crate::session::settings::SessionSettings;
 use crate::task::{CancelToken, Reporter, TaskError};
 
-/// The recommender hyperparameter flags (each reaches the parameter of the
-/// same name or alias; flags the chosen model lacks are ignored).
-#[derive(Args, Debug, Clone, Default)]
-pub struct RecommenderFlags {
-    /// Item kNN similarity.
-    #[arg(long, value_parser = ["cosine", "bm25"])]
-    pub similarity: Option<String>,
-    /// Item kNN neighbors per item.
-    #[arg(long, visible_alias = "neighbours")]
-    pub neighbors: Option<usize>,
-    #[arg(long)]
-    pub factors: Option<usize>,
-    /// Regularisation (ALS, BPR): the parameter `regularization`.
-    #[arg(long, allow_hyphen_values = true)]
-    pub reg: Option<f32>,
-    /// ALS confidence scale.
-    #[arg(long)]
-    pub alpha: Option<f32>,
-    /// ALS iterations or BPR epochs.
-    #[arg(long)]
-    pub iterations: Option<usize>,
-    /// BPR learning rate: the parameter `learning_rate`.
-    #[arg(long)]
-    pub lr: Option<f32>,
-    /// BPR negatives per positive.
-    #[arg(long)]
-    pub negatives: Option<usize>,
-    /// EASE regularisation.
-    #[arg(long, allow_hyphen_values = true)]
-    pub lambda: Option<f32>,
-    /// EASE refuses catalogues larger than this.
-    #[arg(long)]
-    pub max_items: Option<usize>,
-    #[command(flatten)]
-    pub any: ParamArgs,
+/// The recommenders' and session models' parameters, as flags.
+#[derive(Clone, Debug)]
+pub struct RecommenderSpecs;
+
+impl SpecSource for RecommenderSpecs {
+    const KINDS: &'static [RunKind] = &[crate::recsys::KIND, crate::session::KIND];
 }
 
-impl RecommenderFlags {
-    /// `params` with every given flag set.
-    pub fn apply<P: Hyperparams>(&self, params: &mut P) -> Result<(), String> {
-        let number = |v: Option<f32>| v.map(|x| crate::params::parse_value(&x.to_string()));
-        apply_flags(
-            params,
-            &[
-                ("similarity", self.similarity.clone().map(Value::from)),
-                ("neighbors", self.neighbors.map(Value::from)),
-                ("factors", self.factors.map(Value::from)),
-                ("reg", number(self.reg)),
-                ("alpha", number(self.alpha)),
-                ("iterations", self.iterations.map(Value::from)),
-                ("lr", number(self.lr)),
-                ("negatives", self.negatives.map(Value::from)),
-                ("lambda", number(self.lambda)),
-                ("max_items", self.max_items.map(Value::from)),
-            ],
-        )?;
-        self.any.apply(params)
-    }
-}
-
-/// How a recommender is evaluated: split, k, seed, threads, filters.
+/// How a recommender is evaluated: split, k, seed, threads, validation,
+/// filters. Unset flags keep the core's defaults.
 #[derive(Args, Debug, Clone)]
 pub struct EvalArgs {
-    /// leave-last-out (default), random or temporal:YYYY-MM-DD; session
-    /// models: last-days:N (default last-days:7).
+    /// leave-last-out, random or temporal:YYYY-MM-DD [default: leave-last-out];
+    /// session models: last-days:N [default: last-days:7].
     #[arg(long)]
     pub split: Option<String>,
-    /// List length of the ranking metrics (default 10; session models 20).
+    /// List length of the ranking metrics [default: 10; session models 20].
     #[arg(long)]
     pub k: Option<usize>,
-    #[arg(long, default_value_t = 42)]
+    #[arg(long, default_value_t = TrainOptions::default().seed)]
     pub seed: u64,
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = TrainOptions::default().threads)]
     pub threads: usize,
     /// Validation metric every N epochs (0: never).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = TrainOptions::default().validate_every)]
     pub validate_every: usize,
+    /// Stop after this many validations without a better NDCG@k (0: off).
+    #[arg(long, default_value_t = TrainOptions::default().patience)]
+    pub patience: usize,
     /// Drop users with fewer distinct items.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = RecommendSettings::default().min_user_interactions)]
     pub min_user_interactions: usize,
     /// Drop items with fewer distinct users.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = RecommendSettings::default().min_item_interactions)]
     pub min_item_interactions: usize,
     /// Session models: drop items with fewer views (session-rec's filter).
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = SessionProtocol::default().min_item_support)]
     pub min_item_support: usize,
     /// Session models: drop sessions with fewer views.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = SessionProtocol::default().min_session_length)]
     pub min_session_length: usize,
 }
 
 impl EvalArgs {
-    /// The customer split (default leave-last-out).
-    pub fn split(&self) -> &str {
-        self.split.as_deref().unwrap_or("leave-last-out")
-    }
-
-    /// The list length (default 10).
-    pub fn k(&self) -> usize {
-        self.k.unwrap_or(10)
-    }
-
-    /// The list length of session models (default 20, as session-rec).
-    pub fn session_k(&self) -> usize {
-        self.k.unwrap_or(20)
-    }
-
-    /// The session protocol: `last-days:N` (default 7) and the filters.
-    pub fn session_protocol(&self) -> Result<SessionProtocol, String> {
-        Ok(SessionProtocol {
-            test_days: match &self.split {
-                Some(s) => SessionProtocol::parse_split(s)?,
-                None => 7.0,
-            },
-            min_item_support: self.min_item_support,
-            min_session_length: self.min_session_length,
-        })
-    }
-
-    /// The session request for `params` on `dataset`.
-    pub fn session_request(
+    /// The recommender settings the flags describe, for `model` with the
+    /// parameters in `hyper`.
+    pub fn recommend_settings<S>(
         &self,
-        dataset: Arc<crate::data::Dataset>,
-        params: SessionParams,
-    ) -> Result<SessionRequest, String> {
-        Ok(SessionRequest {
-            dataset,
-            protocol: self.session_protocol()?,
-            params,
-            options: SessionOptions {
-                k: self.session_k(),
-            },
-        })
+        model: RecommenderKind,
+        hyper: &HyperFlags<S>,
+    ) -> Result<RecommendSettings, String> {
+        let mut s = RecommendSettings {
+            model,
+            min_user_interactions: self.min_user_interactions,
+            min_item_interactions: self.min_item_interactions,
+            ..Default::default()
+        };
+        s.options.seed = self.seed;
+        s.options.threads = self.threads;
+        s.options.validate_every = self.validate_every;
+        s.options.patience = self.patience;
+        if let Some(k) = self.k {
+            s.options.k = k;
+        }
+        if let Some(split) = &self.split {
+            s.set_split(split)?;
+        }
+        let mut params = s.params_for(model);
+        hyper.apply(&mut params)?;
+        if let Some(slot) = s.params_mut(model) {
+            *slot = params;
+        }
+        Ok(s)
     }
 
-    /// The request for `params` on `dataset`, with early stopping `patience`.
-    pub fn request(
+    /// The session settings the flags describe, for `model`.
+    pub fn session_settings<S>(
         &self,
-        dataset: Arc<crate::data::Dataset>,
-        params: ModelParams,
-        patience: usize,
-    ) -> Result<RecommendRequest, String> {
-        Ok(RecommendRequest {
-            dataset,
-            matrix: MatrixOptions {
-                min_user_interactions: self.min_user_interactions,
-                min_item_interactions: self.min_item_interactions,
-                ..Default::default()
-            },
-            split: Split::parse(self.split(), self.seed)?,
-            params,
-            options: TrainOptions {
-                seed: self.seed,
-                threads: self.threads,
-                validate_every: self.validate_every,
-                k: self.k(),
-                patience,
-            },
-        })
+        model: SessionKind,
+        hyper: &HyperFlags<S>,
+    ) -> Result<SessionSettings, String> {
+        let mut s = SessionSettings {
+            model,
+            threads: self.threads,
+            ..Default::default()
+        };
+        if let Some(split) = &self.split {
+            s.protocol.test_days = SessionProtocol::parse_split(split)?;
+        }
+        s.protocol.min_item_support = self.min_item_support;
+        s.protocol.min_session_length = self.min_session_length;
+        if let Some(k) = self.k {
+            s.options.k = k;
+        }
+        let mut params = s.params_for(model);
+        hyper.apply(&mut params)?;
+        if let Some(slot) = s.params_mut(model) {
+            *slot = params;
+        }
+        Ok(s)
     }
 }
 
@@ -190,8 +132,6 @@ pub struct RecommendArgs {
     #[arg(long, value_enum, default_value = "als")]
     pub model: RecommendModel,
     #[command(flatten)]
-    pub hyper: RecommenderFlags,
-    #[command(flatten)]
     pub eval: EvalArgs,
     #[command(flatten)]
     pub export: ExportArgs,
@@ -201,6 +141,8 @@ pub struct RecommendArgs {
     pub basket: Vec<String>,
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub hyper: HyperFlags<RecommenderSpecs>,
 }
 
 /// The basket's item indices; unknown ids are an error naming them.
@@ -239,14 +181,6 @@ fn basket_json(t: &Trained, basket: &[(u32, f32)]) -> Value {
             "because": r.because.iter().map(|(i, c)| json!({"item": label(*i), "contribution": c})).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
     })
-}
-
-/// The trained model of a finished run, or why there is none.
-pub fn trained(outcome: &RunOutcome) -> Result<Arc<Trained>, String> {
-    match &outcome.model {
-        Some(RunModel::Recommender(t)) => Ok(Arc::clone(t)),
-        _ => Err(outcome.failure().unwrap_or("no model").to_owned()),
-    }
 }
 
 /// Every user's top-k of `t` to the export file, if one was asked for.
@@ -302,39 +236,79 @@ impl clap::ValueEnum for RecommendModel {
 }
 
 pub fn run(args: &RecommendArgs) -> Result<(), String> {
-    let kind = match args.model {
-        RecommendModel::Customers(kind) => kind,
-        RecommendModel::Sessions(kind) => return super::sessions::run(args, kind),
-    };
-    let mut params = kind.defaults();
-    args.hyper.apply(&mut params)?;
-    params
-        .check()
-        .map_err(|e| TaskError::Params(e).to_string())?;
-    // Refuse a bad split before reading the data.
-    Split::parse(args.eval.split(), args.eval.seed)?;
-    let dataset = Arc::new(args.data.load()?);
-    let request = args.eval.request(dataset, params, 0)?;
-    let cancel = CancelToken::new();
-    let on_epoch = print_epochs(args.json, false, "epoch");
-    let outcome =
-        crate::recsys::task::run(&request, &Reporter::silent(&cancel).with_epochs(&on_epoch));
-    let t = trained(&outcome)?;
-    export(&t, &args.export)?;
-    let basket = basket_items(&t, &args.basket)?;
-    if args.json {
-        let mut json = json_of(&t, &outcome);
-        if !basket.is_empty() {
-            json["basket"] = basket_json(&t, &basket);
+    match args.model {
+        RecommendModel::Customers(kind) => {
+            let settings = args.eval.recommend_settings(kind, &args.hyper)?;
+            let request = Recommend {
+                settings: &settings,
+                data: &args.data,
+                export: &args.export,
+            };
+            let (t, outcome) =
+                request.train(&print_epochs(args.json, false, "epoch"), &|_, _| {})?;
+            let basket = basket_items(&t, &args.basket)?;
+            if args.json {
+                let mut json = json_of(&t, &outcome);
+                if !basket.is_empty() {
+                    json["basket"] = basket_json(&t, &basket);
+                }
+                println!("{json}");
+            } else {
+                print_summary(&t, &args.data.data);
+                if !basket.is_empty() {
+                    println!("basket: {}", basket_json(&t, &basket));
+                }
+            }
+            Ok(())
         }
-        println!("{json}");
-    } else {
-        print_summary(&t, &args.data.data);
-        if !basket.is_empty() {
-            println!("basket: {}", basket_json(&t, &basket));
+        RecommendModel::Sessions(kind) => {
+            if !args.basket.is_empty() {
+                return Err("--basket is for customer recommenders; a session model takes the session's views, and its explorer is in the Recommend tab".into());
+            }
+            if args.export.export.is_some() {
+                return Err(
+                    "--export writes customers' top-k lists; session models have none to export"
+                        .into(),
+                );
+            }
+            let settings = args.eval.session_settings(kind, &args.hyper)?;
+            super::sessions::run(&settings, &args.data, args.json)
         }
     }
-    Ok(())
+}
+
+/// One recommender run from the command line: its settings, the data,
+/// where the lists go.
+pub struct Recommend<'a> {
+    pub settings: &'a RecommendSettings,
+    pub data: &'a DataArgs,
+    pub export: &'a ExportArgs,
+}
+
+impl Recommend<'_> {
+    /// Check, load, train, evaluate and export; the model and its outcome.
+    pub fn train(
+        &self,
+        on_epoch: &(dyn Fn(crate::task::EpochEvent) + Sync),
+        on_progress: &(dyn Fn(Option<f32>, &str) + Sync),
+    ) -> Result<(Arc<Trained>, RunOutcome), String> {
+        let params = self.settings.current_params();
+        params
+            .check()
+            .map_err(|e| TaskError::Params(e).to_string())?;
+        // Refuse a bad split before reading the data.
+        self.settings.split()?;
+        let dataset = Arc::new(self.data.load()?);
+        let request = self
+            .settings
+            .request(dataset, &EventWeights::default(), params)?;
+        let cancel = CancelToken::new();
+        let reporter = Reporter::new(&cancel, on_progress, on_epoch);
+        let outcome = crate::recsys::task::run(&request, &reporter);
+        let t = outcome.expect_model::<Trained>()?;
+        export(&t, self.export)?;
+        Ok((t, outcome))
+    }
 }
 
 /// What `recommend` prints without `--json`.
@@ -391,7 +365,7 @@ pub fn json_of(t: &Trained, outcome: &RunOutcome) -> Value {
         "seed": t.options.seed,
         "threads": t.options.threads,
         "metrics": t.metrics.to_map(),
-        "epochs": t.epochs.iter().map(|e| json!({"epoch": e.epoch, "loss": e.loss, "secs": e.secs, "metric": e.metric})).collect::<Vec<_>>(),
+        "epochs": epochs_json(&t.epochs),
         "fit_secs": t.fit_secs,
         "users_evaluated": t.metrics.users_evaluated,
         "cold_start": t.cold.as_ref().map(|c| json!({

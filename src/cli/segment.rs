@@ -1,22 +1,32 @@
-//! `shoplens segment`: customer features, RFM segments and k-means clusters.
+//! `shoplens segment`: fill the segment settings from the flags (the
+//! core's defaults where a flag is not given): customer features, RFM
+//! segments, k-means clusters and a k scan.
 
 use clap::Args;
 
-use super::{DataArgs, ExportArgs, ParamArgs};
+use super::args::{DataArgs, ExportArgs, HyperFlags, SpecSource};
 use crate::params::Hyperparams;
-use crate::runs::RunModel;
+use crate::runs::RunKind;
 use crate::segment::clusters::KMeansParams;
 use crate::segment::features::Feature;
-use crate::segment::task::{Customers, KMeansRequest};
+use crate::segment::settings::SegmentSettings;
+use crate::segment::task::Customers;
+use crate::segment::SegmentFit;
 use crate::task::{CancelToken, Reporter, TaskError};
+
+/// k-means' parameters, as flags.
+#[derive(Clone, Debug)]
+pub struct KMeansSpecs;
+
+impl SpecSource for KMeansSpecs {
+    const KINDS: &'static [RunKind] = &[crate::segment::KIND];
+}
 
 #[derive(Args, Debug)]
 pub struct SegmentArgs {
     /// Orders or events (any format `profile` reads).
     #[command(flatten)]
     pub data: DataArgs,
-    #[arg(long, default_value_t = 4)]
-    pub k: usize,
     /// Comma-separated features (default: recency,frequency,monetary — those available).
     #[arg(long, value_delimiter = ',')]
     pub features: Vec<String>,
@@ -26,21 +36,32 @@ pub struct SegmentArgs {
     /// Also print the RFM named-segment table.
     #[arg(long)]
     pub rfm: bool,
-    #[arg(long, default_value_t = 10)]
-    pub n_init: usize,
-    #[arg(long, default_value_t = 42)]
+    #[arg(long, default_value_t = KMeansParams::default().seed)]
     pub seed: u64,
     /// Cluster the raw values instead of log1p + z-score.
     #[arg(long)]
     pub no_scaling: bool,
     #[command(flatten)]
     pub export: ExportArgs,
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = crate::task::DEFAULT_THREADS)]
     pub threads: usize,
-    #[command(flatten)]
-    pub any: ParamArgs,
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub hyper: HyperFlags<KMeansSpecs>,
+}
+
+impl SegmentArgs {
+    /// The segment settings the flags describe.
+    pub fn settings(&self) -> Result<SegmentSettings, String> {
+        let mut s = SegmentSettings::default();
+        s.params.seed = self.seed;
+        if self.no_scaling {
+            (s.params.log1p, s.params.zscore) = (false, false);
+        }
+        self.hyper.apply(&mut s.params)?;
+        Ok(s)
+    }
 }
 
 /// The features `--features` names, or the RFM ones the data has.
@@ -82,15 +103,8 @@ fn parse_range(text: &str) -> Result<std::ops::RangeInclusive<usize>, String> {
 }
 
 pub fn run(args: &SegmentArgs) -> Result<(), String> {
-    let mut params = KMeansParams {
-        k: args.k,
-        n_init: args.n_init,
-        seed: args.seed,
-        log1p: !args.no_scaling,
-        zscore: !args.no_scaling,
-        ..Default::default()
-    };
-    args.any.apply(&mut params)?;
+    let mut settings = args.settings()?;
+    let params = settings.params.clone();
     params
         .check()
         .map_err(|e| TaskError::Params(e).to_string())?;
@@ -104,15 +118,10 @@ pub fn run(args: &SegmentArgs) -> Result<(), String> {
             Customers::build(dataset, &reporter).map_err(|e| e.to_string())?,
         );
         let features = features_of(&args.features, &customers)?;
-        let request = KMeansRequest {
-            customers: std::sync::Arc::clone(&customers),
-            features: features.clone(),
-            params: params.clone(),
-        };
+        settings.features = features.clone();
+        let request = settings.request_on(std::sync::Arc::clone(&customers), params.clone());
         let outcome = crate::segment::task::run(&request, &reporter);
-        let Some(RunModel::Segments(fit)) = &outcome.model else {
-            return Err(outcome.failure().unwrap_or("no clusters").to_owned());
-        };
+        let fit = outcome.expect_model::<SegmentFit>()?;
         let table = &customers.table;
         let print_point = |e: crate::task::EpochEvent| {
             if !args.json {

@@ -1,19 +1,27 @@
-//! `shoplens sentiment`: train and evaluate a review sentiment classifier.
+//! `shoplens sentiment`: fill the sentiment settings from the flags (the
+//! core's defaults where a flag is not given), train and evaluate a review
+//! classifier through [`crate::text::task::run`], optionally score a text.
 
 use std::path::PathBuf;
 
 use clap::Args;
 
-use super::{print_epochs, ParamArgs, RoleArgs};
-use crate::data::load_dataset;
+use super::args::{epochs_json, print_epochs, HyperFlags, RoleArgs, SpecSource};
 use crate::params::Hyperparams;
-use crate::runs::RunModel;
+use crate::runs::RunKind;
 use crate::task::{CancelToken, Reporter, TaskError};
-use crate::text::task::{ReviewFile, SentimentRequest};
-use crate::text::{
-    ClassifierKind, Evaluation, LabelSource, Ngrams, ReviewColumns, SentimentOptions,
-    SentimentParams,
-};
+use crate::text::reviews::{NEGATIVE_MAX, POSITIVE_MIN};
+use crate::text::settings::SentimentSettings;
+use crate::text::task::ReviewFile;
+use crate::text::{ClassifierKind, Evaluation, LabelSource, ReviewColumns, SentimentOptions};
+
+/// The classifiers' parameters, as flags.
+#[derive(Clone, Debug)]
+pub struct SentimentSpecs;
+
+impl SpecSource for SentimentSpecs {
+    const KINDS: &'static [RunKind] = &[crate::text::KIND];
+}
 
 #[derive(Args, Debug)]
 pub struct SentimentArgs {
@@ -22,94 +30,67 @@ pub struct SentimentArgs {
     pub data: Vec<PathBuf>,
     #[command(flatten)]
     pub roles: RoleArgs,
-    #[arg(long, value_enum, default_value = "logreg")]
+    #[arg(long, value_enum, default_value_t = crate::text::SentimentParams::default().model)]
     pub model: ClassifierKind,
-    /// Logistic regression inverse regularisation strength.
-    #[arg(long, allow_hyphen_values = true)]
-    pub c: Option<f64>,
-    /// Naive Bayes smoothing.
-    #[arg(long, allow_hyphen_values = true)]
-    pub alpha: Option<f64>,
-    /// Logistic regression iteration cap.
-    #[arg(long)]
-    pub max_iter: Option<usize>,
-    /// auto, word:1-2 or char:1-2 (any range within 1-5).
-    #[arg(long, default_value = "auto")]
-    pub ngrams: String,
-    /// Keep n-grams found in at least this many training reviews.
-    #[arg(long)]
-    pub min_df: Option<usize>,
-    /// Keep only the most frequent n-grams.
-    #[arg(long)]
-    pub max_features: Option<usize>,
     /// With a rating column: stars at or above this are positive.
-    #[arg(long, default_value_t = 4.0)]
+    #[arg(long, default_value_t = POSITIVE_MIN)]
     pub positive_min: f64,
     /// With a rating column: stars at or below this are negative.
-    #[arg(long, default_value_t = 2.0)]
+    #[arg(long, default_value_t = NEGATIVE_MAX)]
     pub negative_max: f64,
     /// k-fold cross-validation instead of the every-fifth-review hold-out.
     #[arg(long)]
     pub folds: Option<usize>,
-    #[arg(long, default_value_t = 42)]
+    #[arg(long, default_value_t = SentimentOptions::default().seed)]
     pub seed: u64,
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = SentimentOptions::default().threads)]
     pub threads: usize,
     /// Print the probability that this text is positive (after training).
     #[arg(long)]
     pub predict: Option<String>,
-    #[command(flatten)]
-    pub any: ParamArgs,
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub hyper: HyperFlags<SentimentSpecs>,
 }
 
 impl SentimentArgs {
-    pub fn params(&self) -> Result<SentimentParams, String> {
-        let mut p = SentimentParams {
-            model: self.model,
-            ngrams: match self.ngrams.as_str() {
-                "auto" => None,
-                other => Some(Ngrams::parse(other)?),
-            },
-            max_features: self.max_features,
-            ..Default::default()
-        };
-        if let Some(c) = self.c {
-            p.c = c;
+    /// The sentiment settings the flags describe.
+    pub fn settings(&self) -> Result<SentimentSettings, String> {
+        let mut s = SentimentSettings::default();
+        let mut params = s.params.clone();
+        params.model = self.model;
+        self.hyper.apply(&mut params)?;
+        s.set_params(params);
+        s.options.seed = self.seed;
+        s.options.threads = self.threads;
+        if let Some(k) = self.folds {
+            (s.use_kfold, s.k_folds) = (true, k);
         }
-        if let Some(a) = self.alpha {
-            p.alpha = a;
-        }
-        if let Some(m) = self.max_iter {
-            p.max_iter = m;
-        }
-        if let Some(m) = self.min_df {
-            p.min_df = m;
-        }
-        self.any.apply(&mut p)?;
-        Ok(p)
+        Ok(s)
     }
 }
 
 /// Load every `--data` file and pick its review columns as the flags (or
 /// the detected format) name.
-pub fn review_files(args: &SentimentArgs, cancel: &CancelToken) -> Result<Vec<ReviewFile>, String> {
+pub fn review_files(args: &SentimentArgs) -> Result<Vec<ReviewFile>, String> {
     let mut files = Vec::new();
     for path in &args.data {
-        let ds = load_dataset(path, &args.roles.load_options(), cancel, &|_, _| {})
-            .map_err(|e| e.to_string())?;
+        let ds = args.roles.load(path)?;
         let mut columns = ReviewColumns::from_roles(&ds).map_err(|e| e.to_string())?;
         // An explicit rating column wins over a label column the format presets.
-        if let (Some(rating), None) = (&args.roles.rating_col, &args.roles.label_col) {
+        let rating = match (
+            &args.roles.rating_col,
+            &args.roles.label_col,
+            &columns.label,
+        ) {
+            (Some(rating), None, _) => Some(rating.clone()),
+            (_, _, LabelSource::Rating { column, .. }) => Some(column.clone()),
+            _ => None,
+        };
+        if let Some(column) = rating {
             columns.label = LabelSource::Rating {
-                column: rating.clone(),
-                positive_min: args.positive_min,
-                negative_max: args.negative_max,
-            };
-        } else if let LabelSource::Rating { column, .. } = &columns.label {
-            columns.label = LabelSource::Rating {
-                column: column.clone(),
+                column,
                 positive_min: args.positive_min,
                 negative_max: args.negative_max,
             };
@@ -123,36 +104,26 @@ pub fn review_files(args: &SentimentArgs, cancel: &CancelToken) -> Result<Vec<Re
 }
 
 pub fn run(args: &SentimentArgs) -> Result<(), String> {
-    let params = args.params()?;
+    let mut settings = args.settings()?;
+    let params = settings.current_params();
     params
         .check()
         .map_err(|e| TaskError::Params(e).to_string())?;
-    let options = SentimentOptions {
-        evaluation: match args.folds {
-            Some(k) => Evaluation::KFold { k },
-            None => Evaluation::HoldOut,
-        },
-        seed: args.seed,
-        threads: args.threads,
-    };
+    let options = settings.current_options();
     let cancel = CancelToken::new();
-    let mut files = review_files(args, &cancel)?.into_iter();
+    let mut files = review_files(args)?.into_iter();
     let Some(file) = files.next() else {
         return Err("give at least one --data file".into());
     };
-    let request = SentimentRequest {
-        file,
-        more: files.collect(),
-        params: params.clone(),
-        options: options.clone(),
-    };
+    settings.columns = Some(file.columns.clone());
+    settings.columns_for = Some(file.dataset.path.clone());
+    let mut request = settings.request_on(file.dataset, params.clone())?;
+    request.more = files.collect();
     // Every fifth iteration (those carry the hold-out accuracy).
     let on_epoch = print_epochs(args.json || args.predict.is_some(), true, "iteration");
     let outcome =
         crate::text::task::run(&request, &Reporter::silent(&cancel).with_epochs(&on_epoch));
-    let Some(RunModel::Sentiment(result)) = &outcome.model else {
-        return Err(outcome.failure().unwrap_or("no model").to_owned());
-    };
+    let result = outcome.expect_model::<crate::text::SentimentResult>()?;
     let (run, reviews) = (&result.run, &result.reviews);
     let m = &run.metrics;
     let prediction = args.predict.as_ref().map(|t| run.predict(t));
@@ -186,7 +157,7 @@ pub fn run(args: &SentimentArgs) -> Result<(), String> {
             "n_test": run.n_test,
             "n_features": run.vectorizer.n_features(),
             "fit_secs": run.fit_secs,
-            "epochs": run.epochs.iter().map(|e| serde_json::json!({"epoch": e.epoch, "loss": e.loss, "secs": e.secs, "metric": e.metric})).collect::<Vec<_>>(),
+            "epochs": epochs_json(&run.epochs),
             "top_positive": run.top_positive.iter().take(10).collect::<Vec<_>>(),
             "top_negative": run.top_negative.iter().take(10).collect::<Vec<_>>(),
             "categories": run.categories,

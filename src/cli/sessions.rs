@@ -2,41 +2,30 @@
 //! through [`crate::session::task::run`] on session-rec's single split and
 //! print its next-item metrics.
 
+use std::sync::Arc;
+
 use serde_json::{json, Value};
 
-use super::recommend::RecommendArgs;
+use super::args::DataArgs;
 use crate::params::Hyperparams;
-use crate::runs::{RunModel, RunOutcome};
-use crate::session::params::SessionKind;
+use crate::runs::RunOutcome;
+use crate::session::settings::SessionSettings;
 use crate::session::{Reason, SessionTrained};
 use crate::task::{CancelToken, Reporter, TaskError};
 
-pub fn run(args: &RecommendArgs, kind: SessionKind) -> Result<(), String> {
-    if !args.basket.is_empty() {
-        return Err("--basket is for customer recommenders; a session model takes the session's views, and its explorer is in the Recommend tab".into());
-    }
-    if args.export.export.is_some() {
-        return Err(
-            "--export writes customers' top-k lists; session models have none to export".into(),
-        );
-    }
-    let mut params = kind.default_params();
-    args.hyper.apply(&mut params)?;
+/// Fit and evaluate the settings' model on `data`, and print it.
+pub fn run(settings: &SessionSettings, data: &DataArgs, json: bool) -> Result<(), String> {
+    let params = settings.params_for(settings.model);
     params
         .check()
         .map_err(|e| TaskError::Params(e).to_string())?;
-    // Refuse a bad split before reading the data.
-    args.eval.session_protocol()?;
-    let dataset = std::sync::Arc::new(args.data.load()?);
-    let request = args.eval.session_request(dataset, params)?;
+    let dataset = Arc::new(data.load()?);
+    let request = settings.request(dataset, params);
     let cancel = CancelToken::new();
-    let pool = crate::task::thread_pool(args.eval.threads).map_err(|e| e.to_string())?;
+    let pool = crate::task::thread_pool(settings.threads).map_err(|e| e.to_string())?;
     let outcome = pool.install(|| crate::session::task::run(&request, &Reporter::silent(&cancel)));
-    let t = match &outcome.model {
-        Some(RunModel::Session(t)) => std::sync::Arc::clone(t),
-        _ => return Err(outcome.failure().unwrap_or("no model").to_owned()),
-    };
-    if args.json {
+    let t = outcome.expect_model::<SessionTrained>()?;
+    if json {
         println!("{}", json_of(&t, &outcome));
         return Ok(());
     }
@@ -44,7 +33,7 @@ pub fn run(args: &RecommendArgs, kind: SessionKind) -> Result<(), String> {
     println!(
         "{} on {}: {} train views in {} sessions, {} test sessions, {} predictions ({} items; {}); fit {:.2}s, evaluation {:.2}s",
         t.params.title(),
-        args.data.data.display(),
+        data.data.display(),
         r.train_views,
         r.train_sessions,
         r.test_sessions,

@@ -1,20 +1,17 @@
-//! `shoplens spark als`: hand ALS training to Apache Spark through
-//! [`crate::spark::task::run`], then print what `recommend` prints, plus the
-//! engine (`spark`), its master and version.
+//! `shoplens spark als`: `recommend --model spark-als` with the Spark
+//! model's flags (master, work folder, spark-submit, driver memory and
+//! MLlib's names) in front, its progress on stderr, and the engine
+//! (`spark`), its master and version in what it prints.
 
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use clap::{Args, Subcommand};
 
-use super::recommend::{export, json_of, print_summary, trained, EvalArgs, RecommenderFlags};
-use super::{print_epochs, DataArgs, ExportArgs};
-use crate::params::Hyperparams;
-use crate::recsys::params::SparkAlsParams;
-use crate::recsys::split::Split;
-use crate::spark::task::SparkAlsRequest;
-use crate::task::{CancelToken, Reporter, TaskError};
+use super::args::{print_epochs, DataArgs, ExportArgs, HyperFlags, SpecSource};
+use super::recommend::{json_of, print_summary, EvalArgs, Recommend};
+use crate::recsys::params::RecommenderKind;
+use crate::runs::RunKind;
 
 #[derive(Subcommand, Debug)]
 pub enum SparkCommand {
@@ -23,35 +20,28 @@ pub enum SparkCommand {
     Als(Box<SparkAlsArgs>),
 }
 
+/// ALS on Spark's parameters (MLlib's names as aliases; the master, work
+/// folder, spark-submit and driver memory), as flags.
+#[derive(Clone, Debug)]
+pub struct SparkSpecs;
+
+impl SpecSource for SparkSpecs {
+    const KINDS: &'static [RunKind] = &[crate::recsys::KIND];
+    const MODELS: Option<&'static [&'static str]> = Some(&["spark-als"]);
+}
+
 #[derive(Args, Debug)]
 pub struct SparkAlsArgs {
     #[command(flatten)]
     pub data: DataArgs,
-    /// Where Spark runs: local[2], spark://host:7077, yarn, k8s://…
-    #[arg(long, default_value = "local[2]")]
-    pub master: String,
-    /// A folder the cluster can read (hand-off, factors, spark.log are kept
-    /// in a subfolder); default: a temporary folder, removed after the run.
-    #[arg(long)]
-    pub work_dir: Option<PathBuf>,
-    /// The spark-submit to use (default: $SPARK_HOME/bin, the PATH, or a
-    /// Python with pyspark).
-    #[arg(long)]
-    pub spark_submit: Option<PathBuf>,
-    /// The driver JVM's heap, e.g. 8g.
-    #[arg(long)]
-    pub driver_memory: Option<String>,
-    /// MLlib's numUserBlocks and numItemBlocks.
-    #[arg(long)]
-    pub blocks: Option<usize>,
-    #[command(flatten)]
-    pub hyper: RecommenderFlags,
     #[command(flatten)]
     pub eval: EvalArgs,
     #[command(flatten)]
     pub export: ExportArgs,
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub hyper: HyperFlags<SparkSpecs>,
 }
 
 pub fn run(command: &SparkCommand) -> Result<(), String> {
@@ -61,50 +51,23 @@ pub fn run(command: &SparkCommand) -> Result<(), String> {
 }
 
 fn als(args: &SparkAlsArgs) -> Result<(), String> {
-    let mut params = SparkAlsParams {
-        master: args.master.clone(),
-        ..Default::default()
-    };
-    if let Some(dir) = &args.work_dir {
-        params.work_dir = dir.display().to_string();
-    }
-    if let Some(p) = &args.spark_submit {
-        params.spark_submit = p.display().to_string();
-    }
-    if let Some(m) = &args.driver_memory {
-        params.driver_memory = m.clone();
-    }
-    if let Some(b) = args.blocks {
-        params.blocks = b;
-    }
-    args.hyper.apply(&mut params)?;
-    params
-        .check()
-        .map_err(|e| TaskError::Params(e).to_string())?;
-    Split::parse(args.eval.split(), args.eval.seed)?;
-    let dataset = Arc::new(args.data.load()?);
-    let base = args
+    let settings = args
         .eval
-        .request(dataset, crate::recsys::params::ModelParams::Popular, 0)?;
-    let request = SparkAlsRequest {
-        dataset: base.dataset,
-        matrix: base.matrix,
-        split: base.split,
-        params,
-        options: base.options,
+        .recommend_settings(RecommenderKind::SparkAls, &args.hyper)?;
+    let request = Recommend {
+        settings: &settings,
+        data: &args.data,
+        export: &args.export,
     };
-    let cancel = CancelToken::new();
-    let on_epoch = print_epochs(args.json, false, "iteration");
-    let on_progress = progress_to_stderr();
-    let outcome =
-        crate::spark::task::run(&request, &Reporter::new(&cancel, &on_progress, &on_epoch));
-    let t = trained(&outcome)?;
-    export(&t, &args.export)?;
-    let engine = t.engine.clone().unwrap_or_default();
+    let (t, outcome) = request.train(
+        &print_epochs(args.json, false, "iteration"),
+        &progress_to_stderr(),
+    )?;
     if args.json {
         println!("{}", json_of(&t, &outcome));
     } else {
         print_summary(&t, &args.data.data);
+        let engine = t.engine.clone().unwrap_or_default();
         println!(
             "trained by {} (application {}; MLlib fit {:.1} s)",
             engine.summary(),

@@ -1,7 +1,8 @@
-//! `shoplens sweep`: grid or random search over the hyperparameters of a
-//! recommender, a sentiment classifier or k-means, run through the same
-//! [`crate::runs::sweep`] as the Runs tab, printed ranked by the model's main
-//! metric, optionally appended to a workspace.
+//! `shoplens sweep`: grid or random search over any model's hyperparameters,
+//! planned by the core registry exactly as the Runs tab plans it (the same
+//! settings defaults, the same expansion), run on inputs read once, printed
+//! ranked by the model's main metric, optionally appended to a workspace.
+//! Nothing here names a capability.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -9,39 +10,34 @@ use std::sync::{Arc, Mutex};
 use clap::Args;
 use serde_json::json;
 
-use super::recommend::{EvalArgs, RecommenderFlags};
-use super::{print_epochs, DataArgs, ExportArgs};
-use crate::params::Hyperparams;
-use crate::runs::sweep::{expand, parse_list, parse_range, rank, SweepSpec};
-use crate::runs::{ModelKind, Pipeline, RunModel, RunOutcome, RunStatus};
-use crate::segment::clusters::KMeansParams;
-use crate::segment::task::{Customers, KMeansRequest};
+use super::args::{print_epochs, DataArgs, ExportArgs, HyperFlags, SpecSource};
+use crate::data::EventWeights;
+use crate::registry::{self, SweepModel};
+use crate::runs::capability::Overrides;
+use crate::runs::sweep::{parse_list, parse_range, rank, SweepSpec};
+use crate::runs::{DataContext, RunKind, RunOutcome, RunStatus, SettingsBoard, SideData};
 use crate::task::{CancelToken, Reporter};
-use crate::text::params::{Evaluation, SentimentOptions, SentimentParams};
-use crate::text::task::{ReviewFile, SentimentRequest};
-use crate::text::ReviewColumns;
 use crate::workspace::{DataSource, Workspace};
+
+/// Every model's parameters, as flags (held fixed during the sweep).
+#[derive(Clone, Debug)]
+pub struct AllSpecs;
+
+impl SpecSource for AllSpecs {
+    const KINDS: &'static [RunKind] = &[];
+}
+
+fn model_names() -> Vec<&'static str> {
+    registry::sweep_models().map(|m| m.name()).collect()
+}
 
 #[derive(Args, Debug)]
 pub struct SweepArgs {
     #[command(flatten)]
     pub data: DataArgs,
-    /// itemknn, als, bpr, ease, logreg, nb or kmeans.
-    #[arg(long, value_enum)]
-    pub model: ModelKind,
-    /// Fixed hyperparameters (as `recommend`; `--param NAME=VALUE` for any model).
-    #[command(flatten)]
-    pub hyper: RecommenderFlags,
-    /// Recommenders: split, k, seed, threads (as `recommend`); the seed also
-    /// seeds k-means, the k-fold shuffle and random search.
-    #[command(flatten)]
-    pub eval: EvalArgs,
-    /// Sentiment: k-fold cross-validation instead of the every-fifth hold-out.
-    #[arg(long)]
-    pub folds: Option<usize>,
-    /// k-means: the features to cluster on (default recency,frequency,monetary).
-    #[arg(long, value_delimiter = ',')]
-    pub features: Vec<String>,
+    /// The model to tune.
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(model_names()))]
+    pub model: String,
     /// A swept parameter with listed values, e.g. `factors=16,32,64` or
     /// `reg=0.01,0.1`; repeat for more (up to 4 parameters in all).
     #[arg(long, value_name = "NAME=V1,V2,…")]
@@ -53,12 +49,32 @@ pub struct SweepArgs {
     #[arg(long, value_name = "NAME=LO..HI[:log]")]
     pub range: Vec<String>,
     /// Refuse sweeps of more runs than this.
-    #[arg(long, default_value_t = crate::runs::sweep::DEFAULT_CAP)]
+    #[arg(long, default_value_t = SweepSpec::default().cap)]
     pub cap: usize,
-    /// Recommenders: stop a run after this many validations without a better
-    /// NDCG@k (0: off; validates every 5 epochs unless --validate-every).
-    #[arg(long, default_value_t = 0)]
+    /// Seeds the models and random search.
+    #[arg(long, default_value_t = SweepSpec::default().seed)]
+    pub seed: u64,
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Recommenders: leave-last-out, random or temporal:YYYY-MM-DD; session
+    /// models: last-days:N [default: the model's].
+    #[arg(long)]
+    pub split: Option<String>,
+    /// List length of ranking metrics [default: the model's].
+    #[arg(long)]
+    pub k: Option<usize>,
+    /// Recommenders: validation every N epochs [default: the model's].
+    #[arg(long)]
+    pub validate_every: Option<usize>,
+    /// Stop a run after this many validations without a better metric (0: off).
+    #[arg(long, default_value_t = SweepSpec::default().patience)]
     pub patience: usize,
+    /// Sentiment: k-fold cross-validation instead of the every-fifth hold-out.
+    #[arg(long)]
+    pub folds: Option<usize>,
+    /// k-means: the features to cluster on [default: recency,frequency,monetary].
+    #[arg(long, value_delimiter = ',')]
+    pub features: Vec<String>,
     /// Append the runs and their models to this `.shoplens` workspace
     /// (created when missing; an unreadable one is an error, never overwritten).
     #[arg(long)]
@@ -67,10 +83,22 @@ pub struct SweepArgs {
     pub export: ExportArgs,
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub hyper: HyperFlags<AllSpecs>,
 }
 
 impl SweepArgs {
     fn spec(&self) -> Result<SweepSpec, String> {
+        let flags = self
+            .hyper
+            .flags
+            .iter()
+            .map(|(n, v)| (n.clone(), v.clone(), false));
+        let params = self
+            .hyper
+            .params
+            .iter()
+            .map(|(n, v)| (n.clone(), v.clone(), true));
         Ok(SweepSpec {
             lists: self
                 .grid
@@ -84,28 +112,52 @@ impl SweepArgs {
                 .collect::<Result<_, _>>()?,
             random: self.random,
             cap: self.cap,
-            seed: self.eval.seed,
+            seed: self.seed,
+            patience: self.patience,
+            fixed: flags.chain(params).collect(),
         })
+    }
+
+    fn overrides(&self) -> Overrides {
+        Overrides {
+            seed: Some(self.seed),
+            threads: self.threads,
+            k: self.k,
+            split: self.split.clone(),
+            folds: self.folds,
+            features: self.features.clone(),
+            validate_every: self.validate_every,
+            patience: Some(self.patience),
+            ..Default::default()
+        }
     }
 }
 
-/// A sweep's finished runs and how they are ranked.
-struct Swept {
-    runs: Vec<RunOutcome>,
-    metric: String,
-    evaluation: String,
-    title: &'static str,
-}
-
-/// Expand the settings, read the data once, run them all.
-fn sweep_of<P: Pipeline>(
-    base: P,
+/// Run `model`'s sweep on the loaded data; its finished runs, in order.
+fn sweep(
+    model: SweepModel,
+    args: &SweepArgs,
     spec: &SweepSpec,
-    metric: String,
-    quiet: bool,
-) -> Result<Swept, String> {
-    let settings = expand(base.params(), spec)?;
+    side: &SideData,
+    dataset: &Arc<crate::data::Dataset>,
+) -> Result<Vec<RunOutcome>, String> {
+    let settings = model
+        .capability
+        .settings_from(model.entry, &args.overrides())?;
+    let weights = EventWeights::default();
+    let data = DataContext {
+        dataset: Some(dataset),
+        event_weights: &weights,
+        side,
+    };
+    let plan = registry::plan_sweep(
+        model,
+        &SettingsBoard::new().with(settings.as_ref()),
+        &data,
+        spec,
+    )?;
     let cancel = CancelToken::new();
+    let quiet = args.json;
     let progress = |_: Option<f32>, message: &str| {
         if !quiet && message.starts_with("run ") {
             eprintln!("{message}");
@@ -114,25 +166,17 @@ fn sweep_of<P: Pipeline>(
     let on_epoch = print_epochs(true, false, "epoch");
     let reporter = Reporter::new(&cancel, &progress, &on_epoch);
     let runs = Mutex::new(Vec::new());
-    crate::runs::run_sweep(&base, &settings, 1, &reporter, &|_, outcome| {
+    plan.run(1, &reporter, &|_, outcome| {
         if let Ok(mut r) = runs.lock() {
             r.push(outcome);
         }
     })
     .map_err(|e| e.to_string())?;
-    let runs = runs.into_inner().unwrap_or_default();
-    Ok(Swept {
-        evaluation: runs
-            .first()
-            .map(|r| r.record.evaluation.clone())
-            .unwrap_or_default(),
-        runs,
-        metric,
-        title: base.params().title(),
-    })
+    Ok(runs.into_inner().unwrap_or_default())
 }
 
 pub fn run(args: &SweepArgs) -> Result<(), String> {
+    let model = registry::sweep_model(&args.model)?;
     let spec = args.spec()?;
     // Fail before any training when the workspace cannot be appended to.
     let opened = std::time::Instant::now();
@@ -142,154 +186,39 @@ pub fn run(args: &SweepArgs) -> Result<(), String> {
     };
     if let (Some(path), Some(ws), false) = (&args.workspace, &workspace, args.json) {
         eprintln!(
-            "workspace {}: {} runs, {} models, read in {:.2}s",
+            "workspace {}: {} runs, read in {:.2}s",
             path.display(),
             ws.runs.len(),
-            ws.recommenders.len()
-                + ws.sentiments.len()
-                + ws.segments.len()
-                + ws.session_models.len(),
             opened.elapsed().as_secs_f64()
         );
     }
     let dataset = Arc::new(args.data.load()?);
-    let quiet = args.json;
-    let mut customers = None;
-    let metric = match args.model {
-        ModelKind::Session(_) => args.model.primary_metric(args.eval.session_k()),
-        _ => args.model.primary_metric(args.eval.k()),
-    };
-    let swept = match args.model {
-        ModelKind::Recommender(kind) => {
-            let mut params = kind.defaults();
-            args.hyper.apply(&mut params)?;
-            let base = args.eval.request(dataset, params, args.patience)?;
-            sweep_of(base, &spec, metric, quiet)?
-        }
-        ModelKind::Sentiment(kind) => {
-            let mut params = SentimentParams {
-                model: kind,
-                ..Default::default()
-            };
-            args.hyper.any.apply(&mut params)?;
-            let columns = ReviewColumns::from_roles(&dataset).map_err(|e| e.to_string())?;
-            let base = SentimentRequest {
-                file: ReviewFile { dataset, columns },
-                more: Vec::new(),
-                params,
-                options: SentimentOptions {
-                    evaluation: match args.folds {
-                        Some(k) => Evaluation::KFold { k },
-                        None => Evaluation::HoldOut,
-                    },
-                    seed: args.eval.seed,
-                    threads: args.eval.threads,
-                },
-            };
-            sweep_of(base, &spec, metric, quiet)?
-        }
-        ModelKind::KMeans => {
-            let cancel = CancelToken::new();
-            let built = Arc::new(
-                Customers::build(dataset, &Reporter::silent(&cancel)).map_err(|e| e.to_string())?,
-            );
-            let mut params = KMeansParams {
-                seed: args.eval.seed,
-                ..Default::default()
-            };
-            args.hyper.any.apply(&mut params)?;
-            let base = KMeansRequest {
-                features: super::segment::features_of(&args.features, &built)?,
-                customers: Arc::clone(&built),
-                params,
-            };
-            customers = Some(built);
-            let pool = crate::task::thread_pool(args.eval.threads).map_err(|e| e.to_string())?;
-            pool.install(|| sweep_of(base, &spec, metric, quiet))?
-        }
-        ModelKind::Bandit(crate::bandit::BanditKind::Simulation) => {
-            let mut params = crate::bandit::params::SimulationParams {
-                threads: args.eval.threads,
-                ..Default::default()
-            };
-            args.hyper.any.apply(&mut params)?;
-            let catalogue = crate::data::catalogue::Catalogue::beside(&args.data.data);
-            let rate = crate::bandit::arms::ArmRate::Purchase;
-            let arms = crate::bandit::arms::arms_from_store(
-                &dataset,
-                catalogue.as_ref(),
-                crate::bandit::arms::ArmUnit::Items,
-                rate,
-                8,
-            )
-            .map_err(|e| e.to_string())?;
-            let names: Vec<String> = spec
-                .lists
-                .iter()
-                .map(|(n, _)| n.clone())
-                .chain(spec.ranges.iter().map(|(n, _)| n.clone()))
-                .collect();
-            let base = crate::bandit::task::SimulationRequest {
-                dataset: Some(dataset),
-                arms,
-                arms_source: format!("top 8 items by views, {}", rate.label()),
-                policies: crate::bandit::task::swept_policies(&names),
-                params,
-                seed: args.eval.seed,
-                live: None,
-            };
-            sweep_of(base, &spec, metric, quiet)?
-        }
-        ModelKind::Predict(model) => {
-            let mut params = crate::predict::model::PredictParams {
-                model,
-                ..Default::default()
-            };
-            args.hyper.any.apply(&mut params)?;
-            let base = crate::predict::task::PredictRequest {
-                dataset,
-                target: crate::predict::task::Target::Repurchase,
-                cutoff: None,
-                train_cutoff: None,
-                window_days: 90,
-                params,
-                seed: args.eval.seed,
-            };
-            sweep_of(base, &spec, metric, quiet)?
-        }
-        ModelKind::Bandit(crate::bandit::BanditKind::Evaluation) => {
-            let mut params = crate::bandit::params::EvaluationParams::default();
-            args.hyper.any.apply(&mut params)?;
-            let base = crate::bandit::task::EvaluationRequest {
-                dataset,
-                params,
-                seed: args.eval.seed,
-            };
-            sweep_of(base, &spec, metric, quiet)?
-        }
-        ModelKind::Session(kind) => {
-            let mut params = kind.default_params();
-            args.hyper.apply(&mut params)?;
-            let base = args.eval.session_request(dataset, params)?;
-            let pool = crate::task::thread_pool(args.eval.threads).map_err(|e| e.to_string())?;
-            pool.install(|| sweep_of(base, &spec, metric, quiet))?
-        }
-    };
-    let records: Vec<_> = swept.runs.iter().map(|r| r.record.clone()).collect();
-    let order = rank(&records, &swept.metric);
+    // What the model's sweep needs worked out first (the scored customers).
+    let mut side = SideData::default();
+    if let Some(prepare) = model.capability.prepare(model.entry) {
+        let cancel = CancelToken::new();
+        let value = prepare(&dataset, &Reporter::silent(&cancel)).map_err(|e| e.to_string())?;
+        side.put(value, true);
+    }
+    let runs = sweep(model, args, &spec, &side, &dataset)?;
+    let records: Vec<_> = runs.iter().map(|r| r.record.clone()).collect();
+    let metric = records
+        .iter()
+        .find_map(|r| registry::main_metric(r).map(|(n, _)| n.to_owned()))
+        .unwrap_or_default();
+    let order = rank(&records, &metric);
     if let (Some(path), Some(&best)) = (&args.export.export, order.first()) {
-        match (&swept.runs[best].model, &customers) {
-            (Some(RunModel::Recommender(t)), _) => super::recommend::export(t, &args.export)?,
-            (Some(RunModel::Segments(fit)), Some(c)) => {
-                crate::segment::export::write_customers(
-                    path,
-                    &c.table,
-                    c.rfm.as_ref().ok(),
-                    Some(&fit.clustering.labels),
-                    args.export.pseudonymizer().as_ref(),
-                )?;
-            }
-            _ => return Err("--export writes recommendations or customer clusters; sentiment sweeps have no export".into()),
+        let Some(best_model) = &runs[best].model else {
+            return Err("--export: the best run left no model".into());
+        };
+        let said = model.capability.export(
+            best_model,
+            &side,
+            path,
+            args.export.pseudonymizer().as_ref(),
+        )?;
+        if !args.json {
+            eprintln!("{said}");
         }
     }
     let json_runs: Vec<serde_json::Value> = order
@@ -322,10 +251,10 @@ pub fn run(args: &SweepArgs) -> Result<(), String> {
             options: args.data.roles.load_options(),
             event_weights: Default::default(),
         };
-        ws.append(swept.runs, source);
+        ws.append(runs, source);
         let saving = std::time::Instant::now();
         let bytes = ws.save(path).map_err(|e| e.to_string())?;
-        if !quiet {
+        if !args.json {
             eprintln!(
                 "saved {} runs to {} ({:.1} MB) in {:.2}s",
                 ws.runs.len(),
@@ -340,24 +269,23 @@ pub fn run(args: &SweepArgs) -> Result<(), String> {
             "{}",
             json!({
                 "model": records.first().map_or(String::new(), |r| r.model.clone()),
-                "metric": swept.metric,
-                "split": swept.evaluation,
+                "metric": metric,
+                "split": records.first().map_or(String::new(), |r| r.evaluation.clone()),
                 "runs": json_runs,
             })
         );
     } else {
         println!(
-            "{} sweep on {}, ranked by {}:",
-            swept.title,
+            "{} sweep on {}, ranked by {metric}:",
+            model.label(),
             args.data.data.display(),
-            swept.metric
         );
         for v in &json_runs {
             println!(
                 "  #{:<3} {:<9} {:<8.4} {:>7.2}s  {}",
                 v["rank"],
                 v["status"].as_str().unwrap_or(""),
-                v["metrics"][&swept.metric].as_f64().unwrap_or(f64::NAN),
+                v["metrics"][&metric].as_f64().unwrap_or(f64::NAN),
                 v["fit_secs"].as_f64().unwrap_or(0.0),
                 v["params"]
             );

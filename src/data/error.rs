@@ -136,6 +136,15 @@ pub fn line_and_column(bytes: &[u8], offset: usize) -> (u64, u64) {
     (line, column)
 }
 
+impl From<LoadError> for crate::task::TaskError {
+    fn from(e: LoadError) -> Self {
+        match e {
+            LoadError::Cancelled => crate::task::TaskError::Cancelled,
+            other => crate::task::TaskError::Input(other.to_string()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

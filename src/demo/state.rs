@@ -162,17 +162,17 @@ impl TourState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::demo::tour::{Place, TOUR};
+    use crate::demo::tour::TOUR;
 
     const TWO: &[Step] = &[
         Step {
-            place: Place::Data,
+            place: "data",
             caption: "one",
             why: "",
             actions: &[Action::LoadSample, Action::TrainAls],
         },
         Step {
-            place: Place::Runs,
+            place: "runs",
             caption: "two",
             why: "",
             actions: &[Action::CompareRuns],

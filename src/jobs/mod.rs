@@ -13,6 +13,8 @@
 //! - Starting a job under a key that already has one cancels the old one;
 //!   its later messages are reported with `current: false`, so a stale result
 //!   can be recorded but never shown as the latest.
+//! - A task with a result before it ends (a race after each wave) reports it
+//!   as a partial result; the registry keeps the latest for the tab.
 //! - "Busy" is derived from the jobs still in the registry.
 
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TryRecvError, TrySendError};
@@ -20,7 +22,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::task::{CancelToken, Cancelled, EpochEvent};
-use crate::task::{Reporter, TaskError};
+use crate::task::{Partial, Reporter, TaskError};
 
 /// Capacity of a job's channel.
 const CHANNEL_CAPACITY: usize = 64;
@@ -73,6 +75,7 @@ enum Message<T> {
         message: String,
     },
     Epoch(EpochEvent),
+    Partial(Partial),
     Item(T),
     Finished(Outcome<T>),
 }
@@ -121,7 +124,8 @@ impl<T: Send> JobContext<T> {
     {
         let progress = |fraction: Option<f32>, message: &str| self.progress(fraction, message);
         let epoch = |e: EpochEvent| self.epoch(e);
-        f(&Reporter::new(&self.cancel, &progress, &epoch))
+        let partial = |value: Partial| self.send_droppable(Message::Partial(value));
+        f(&Reporter::new(&self.cancel, &progress, &epoch).with_partials(&partial))
     }
 
     fn send_droppable(&self, message: Message<T>) {
@@ -142,6 +146,7 @@ struct Job<K, T> {
     cancelling: bool,
     progress: Option<(Option<f32>, String)>,
     epochs: Vec<EpochEvent>,
+    partial: Option<Partial>,
     finished: bool,
 }
 
@@ -237,6 +242,7 @@ impl<K: Copy + PartialEq + std::fmt::Debug, T: Send + 'static> JobRegistry<K, T>
             cancelling: false,
             progress: Some((Some(0.0), format!("{name}…"))),
             epochs: Vec::new(),
+            partial: None,
             finished: false,
         });
         Ok(generation)
@@ -308,6 +314,12 @@ impl<K: Copy + PartialEq + std::fmt::Debug, T: Send + 'static> JobRegistry<K, T>
         self.current(key).map_or(&[], |j| j.epochs.as_slice())
     }
 
+    /// The current job's latest result so far, when it is a `V`.
+    pub fn partial<V: std::any::Any + Send + Sync>(&self, key: K) -> Option<Arc<V>> {
+        let value = self.current(key)?.partial.clone()?;
+        value.downcast::<V>().ok()
+    }
+
     pub fn current_generation(&self, key: K) -> Option<Generation> {
         self.current(key).map(|j| j.generation)
     }
@@ -338,6 +350,7 @@ impl<K: Copy + PartialEq + std::fmt::Debug, T: Send + 'static> JobRegistry<K, T>
                         job.progress = Some((fraction, message));
                     }
                     Ok(Message::Epoch(e)) => job.epochs.push(e),
+                    Ok(Message::Partial(value)) => job.partial = Some(value),
                     Ok(Message::Item(item)) => {
                         job.epochs.clear();
                         raw.push((job.key, job.generation, Update::Item(item)));

@@ -5,7 +5,12 @@
 //! prediction").
 
 pub mod activity;
+pub mod capability;
 pub mod evaluate;
 pub mod features;
 pub mod model;
+pub mod settings;
 pub mod task;
+
+/// Prediction runs, as records and workspaces name them.
+pub const KIND: crate::runs::RunKind = crate::runs::RunKind::new("predict");

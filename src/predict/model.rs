@@ -19,8 +19,9 @@ use serde::{Deserialize, Serialize};
 use crate::params::{log_slider, slider, Hyperparams, ParamKind, ParamSpec};
 use crate::task::{EpochEvent, Reporter, TaskError};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
+#[value(rename_all = "lowercase")]
 pub enum PredictModel {
     Logreg,
     Gbm,
@@ -87,6 +88,7 @@ const SPECS: &[ParamSpec] = &[
         },
         log_slider(0.001, 100.0),
     )
+    .sweep("0.1,1,10")
     .when("model", "logreg"),
     ParamSpec::new(
         "max_iter",
@@ -111,6 +113,7 @@ const SPECS: &[ParamSpec] = &[
         },
         log_slider(0.005, 0.5),
     )
+    .sweep("0.02,0.05,0.1")
     .aliases(&["lr"])
     .when("model", "gbm"),
     ParamSpec::new(

@@ -19,17 +19,18 @@ use serde::{Deserialize, Serialize};
 
 use super::activity::ActivityLog;
 use super::evaluate::{metrics, roc_auc, Metrics};
-use super::features::{day_label, table_at, Feature, Table};
+use super::features::{day_label, suggested_window, table_at, Feature, Table};
 use super::model::{Fitted, PredictParams};
 use crate::data::Dataset;
 use crate::params::Checked;
-use crate::runs::{DataFingerprint, Pipeline, RunKind, RunModel, RunOutcome, RunRecord};
+use crate::runs::{DataFingerprint, Pipeline, RunKind, RunOutcome, RunRecord};
 use crate::task::{Reporter, TaskError};
 
 const DAY: i64 = 86_400;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
+#[value(rename_all = "lowercase")]
 pub enum Target {
     /// Buys in the window.
     Repurchase,
@@ -55,7 +56,9 @@ pub struct PredictRequest {
     pub cutoff: Option<i64>,
     /// `None`: the cutoff minus the window.
     pub train_cutoff: Option<i64>,
-    pub window_days: u32,
+    /// `None`: fitted to the data ([`suggested_window`]: 90 days, or a
+    /// quarter of the data's span when that is shorter).
+    pub window_days: Option<u32>,
     pub params: PredictParams,
     pub seed: u64,
 }
@@ -105,7 +108,43 @@ pub struct PredictResult {
     pub fit_secs: f64,
 }
 
+impl Scored {
+    /// The top reasons in words, joined by `sep`.
+    pub fn reasons_text(&self, sep: &str) -> String {
+        self.reasons
+            .iter()
+            .map(|(f, v, _)| f.reason(*v))
+            .collect::<Vec<_>>()
+            .join(sep)
+    }
+}
+
 impl PredictResult {
+    /// The first `n` scored customers as a table (rank, customer,
+    /// probability, reasons), ids pseudonymised when asked.
+    pub fn scored_table(
+        &self,
+        n: usize,
+        pseudonym: Option<&crate::export::Pseudonymizer>,
+    ) -> (Vec<String>, Vec<Vec<String>>) {
+        let headers = ["rank", "customer", "probability", "reasons"].map(String::from);
+        let rows = self
+            .scored
+            .iter()
+            .take(n)
+            .enumerate()
+            .map(|(rank, s)| {
+                vec![
+                    (rank + 1).to_string(),
+                    pseudonym.map_or_else(|| s.customer.clone(), |p| p.pseudonym(&s.customer)),
+                    format!("{:.6}", s.probability),
+                    s.reasons_text("; "),
+                ]
+            })
+            .collect();
+        (headers.to_vec(), rows)
+    }
+
     /// Every feature of the `rank`-th scored customer with its value and its
     /// push in log-odds (positive = towards the target), strongest first;
     /// `None` past the list or for a result saved without values.
@@ -133,16 +172,33 @@ pub fn run(request: &PredictRequest, reporter: &Reporter) -> RunOutcome {
 }
 
 impl PredictRequest {
+    /// The window in days: as asked, or fitted to `log`'s span.
+    pub fn window(&self, log: &ActivityLog) -> u32 {
+        self.window_days
+            .unwrap_or_else(|| suggested_window(log.first_time, log.last_time))
+    }
+
+    /// The request with its window fitted to `log` when none was asked for.
+    fn resolved(&self, log: &ActivityLog) -> Self {
+        Self {
+            window_days: Some(self.window(log)),
+            ..self.clone()
+        }
+    }
+
     /// (T_train, T) for `log`.
     pub fn cutoffs(&self, log: &ActivityLog) -> (i64, i64) {
-        let w = i64::from(self.window_days) * DAY;
+        let w = i64::from(self.window(log)) * DAY;
         let end = (log.last_time + DAY).div_euclid(DAY) * DAY;
         let cutoff = self.cutoff.unwrap_or(end - w);
         (self.train_cutoff.unwrap_or(cutoff - w), cutoff)
     }
 
     fn describe(&self) -> String {
-        let w = self.window_days;
+        let w = match self.window_days {
+            Some(w) => w.to_string(),
+            None => "(fitted to the data)".to_owned(),
+        };
         match (self.train_cutoff, self.cutoff) {
             (Some(tt), Some(t)) => format!(
                 "{}: learn at {}, evaluate at {}, window {w} days",
@@ -200,35 +256,29 @@ fn recency_scores(t: &Table, log: &ActivityLog, target: Target) -> Vec<f64> {
 }
 
 impl Pipeline for PredictRequest {
+    const KIND: RunKind = super::KIND;
     type Params = PredictParams;
     type Inputs = Arc<ActivityLog>;
+    type Model = PredictResult;
 
     fn dataset(&self) -> Option<&Dataset> {
         Some(&self.dataset)
     }
 
-    fn params(&self) -> &PredictParams {
-        &self.params
-    }
-
-    fn with_params(&self, params: PredictParams) -> Self {
-        Self {
-            params,
-            ..self.clone()
-        }
-    }
+    crate::params_field!(PredictParams);
 
     fn attempt(&self, data: DataFingerprint) -> RunRecord {
         let mut r = RunRecord::for_params(
-            RunKind::Predict,
+            super::KIND,
             self.params.model.name(),
             &self.params,
             self.seed,
             self.describe(),
             data,
         );
-        r.params
-            .insert("window_days".into(), self.window_days.into());
+        if let Some(w) = self.window_days {
+            r.params.insert("window_days".into(), w.into());
+        }
         r.params.insert("target".into(), self.target.name().into());
         r
     }
@@ -244,9 +294,11 @@ impl Pipeline for PredictRequest {
         log: &Arc<ActivityLog>,
         data: &DataFingerprint,
         reporter: &Reporter,
-    ) -> Result<(RunRecord, RunModel), TaskError> {
+    ) -> Result<(RunRecord, PredictResult), TaskError> {
+        let this = self.resolved(log);
+        let window = this.window(log);
         let started = Instant::now();
-        let (train_at, test_at) = self.cutoffs(log);
+        let (train_at, test_at) = this.cutoffs(log);
         if train_at >= test_at {
             return Err(TaskError::Input(format!(
                 "the training cutoff {} must come before the cutoff {}",
@@ -255,12 +307,12 @@ impl Pipeline for PredictRequest {
             )));
         }
         reporter.progress(None, "building features");
-        let train = table_at(log, train_at, self.window_days)?;
-        let test = table_at(log, test_at, self.window_days)?;
+        let train = table_at(log, train_at, window)?;
+        let test = table_at(log, test_at, window)?;
         if !test.labelled {
             return Err(TaskError::Input(format!(
                 "the window of {} days after the cutoff {} runs past the data's end ({}), so no label can be known; pick an earlier cutoff",
-                self.window_days,
+                window,
                 day_label(test_at),
                 day_label(log.last_time)
             )));
@@ -310,7 +362,7 @@ impl Pipeline for PredictRequest {
         importance.sort_by(|a, b| b.1.total_cmp(&a.1));
         // The list for action: everyone at the data's end.
         let end = (log.last_time + DAY).div_euclid(DAY) * DAY;
-        let now = table_at(log, end, self.window_days)?;
+        let now = table_at(log, end, window)?;
         let probs = model.predict(&now.x, f);
         let pushes = model.contributions(&now.x, f);
         let mut scored: Vec<Scored> = (0..now.len())
@@ -337,7 +389,7 @@ impl Pipeline for PredictRequest {
             target: self.target,
             cutoff: test_at,
             train_cutoff: train_at,
-            window_days: self.window_days,
+            window_days: window,
             features: train.features.clone(),
             train: Population {
                 customers: train.len(),
@@ -359,7 +411,7 @@ impl Pipeline for PredictRequest {
             params: (**params).clone(),
             fit_secs: started.elapsed().as_secs_f64(),
         };
-        let mut r = self.attempt(data.clone());
+        let mut r = this.attempt(data.clone());
         for (name, v) in [
             ("roc_auc", result.metrics.roc_auc),
             ("pr_auc", result.metrics.pr_auc),
@@ -381,7 +433,7 @@ impl Pipeline for PredictRequest {
             day_label(test_at),
             result.test.customers
         ));
-        Ok((r, RunModel::Predict(Arc::new(result))))
+        Ok((r, result))
     }
 }
 

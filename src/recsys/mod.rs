@@ -1,6 +1,7 @@
 //! Recommenders: interaction matrix, models, time-respecting evaluation,
 //! explanations and export.
 
+pub mod capability;
 pub mod cold;
 pub mod content;
 pub mod matrix;
@@ -8,6 +9,8 @@ pub mod metrics;
 pub mod models;
 pub mod new_items;
 pub mod params;
+pub mod saved;
+pub mod settings;
 pub mod split;
 
 use std::io::Write;
@@ -26,6 +29,9 @@ use params::{ModelParams, TrainOptions};
 use split::{split, ColdUser, Split};
 
 pub mod task;
+
+/// The recommenders' runs, as records and workspaces name them.
+pub const KIND: crate::runs::RunKind = crate::runs::RunKind::new("recommender");
 
 /// Errors of the recommender pipeline (the shared model-task error: bad
 /// input with a message, invalid parameters one per field, or cancelled).
@@ -136,7 +142,6 @@ pub fn train_and_evaluate(
         (format!("ndcg@{k}"), metrics.ndcg)
     };
     let on_progress = reporter.fraction();
-    let engine = Mutex::new(None);
     let ctx = FitContext {
         cancel,
         on_epoch: &record,
@@ -144,14 +149,16 @@ pub fn train_and_evaluate(
         validate: Some(&validate),
         pool: &pool,
         stop: (options.patience > 0).then_some(&stop),
+    };
+    let start = Instant::now();
+    let train_data = models::TrainData {
+        matrix: &tt.train,
         events: Some(models::TrainEvents {
             data: &data,
             is_test: &tt.is_test,
         }),
-        engine: Some(&engine),
     };
-    let start = Instant::now();
-    let model = fit(params, &tt.train, options, &ctx)?;
+    let models::Fitted { model, engine } = fit(params, train_data, options, &ctx)?;
     let fit_secs = start.elapsed().as_secs_f64();
     let metrics = evaluate(model.as_ref(), &tt.train, &tt.relevant, k, &pool, cancel)
         .map_err(|_| RecError::Cancelled)?;
@@ -206,7 +213,7 @@ pub fn train_and_evaluate(
         epochs,
         fit_secs,
         stopped_early: stopped_early.into_inner().unwrap_or_default(),
-        engine: engine.into_inner().unwrap_or_default(),
+        engine,
     })
 }
 

@@ -5,8 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use super::models::spark_als::SparkAlsParams;
 use crate::params::{log_slider, slider, Hyperparams, ParamKind, ParamSpec};
-pub use crate::spark::params::SparkAlsParams;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -215,7 +215,8 @@ const FACTORS: ParamSpec = ParamSpec::new(
         max: Some(1024),
     },
     log_slider(1.0, 256.0),
-);
+)
+.sweep("16,32,64");
 const AT_LEAST_0: ParamKind = ParamKind::Float {
     min: 0.0,
     above: false,
@@ -242,6 +243,7 @@ const ITEMKNN_SPECS: &[ParamSpec] = &[
         ParamKind::Int { min: 1, max: None },
         log_slider(1.0, 500.0),
     )
+.sweep("20,50,100")
     .aliases(&["neighbours"]),
     ParamSpec::new(
         "k1",
@@ -364,7 +366,8 @@ const EASE_SPECS: &[ParamSpec] = &[
         "L2 penalty of the closed-form item-item model",
         ABOVE_0,
         log_slider(1.0, 5000.0),
-    ),
+    )
+.sweep("50,250,1000"),
     ParamSpec::new(
         "max_items",
         "max items",
@@ -446,7 +449,7 @@ impl Default for TrainOptions {
     fn default() -> Self {
         Self {
             seed: 42,
-            threads: 2,
+            threads: crate::task::DEFAULT_THREADS,
             validate_every: 5,
             k: 10,
             patience: 0,

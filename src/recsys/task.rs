@@ -13,7 +13,7 @@ use super::split::Split;
 use super::{train_and_evaluate, Trained};
 use crate::data::Dataset;
 use crate::params::Checked;
-use crate::runs::{DataFingerprint, Pipeline, RunKind, RunModel, RunOutcome, RunRecord};
+use crate::runs::{DataFingerprint, Pipeline, RunKind, RunOutcome, RunRecord};
 use crate::task::{Reporter, TaskError};
 
 /// Everything one recommender run needs.
@@ -32,23 +32,16 @@ pub fn run(request: &RecommendRequest, reporter: &Reporter) -> RunOutcome {
 }
 
 impl Pipeline for RecommendRequest {
+    const KIND: RunKind = super::KIND;
     type Params = ModelParams;
     type Inputs = Arc<Interactions>;
+    type Model = Trained;
 
     fn dataset(&self) -> Option<&Dataset> {
         Some(&self.dataset)
     }
 
-    fn params(&self) -> &ModelParams {
-        &self.params
-    }
-
-    fn with_params(&self, params: ModelParams) -> Self {
-        Self {
-            params,
-            ..self.clone()
-        }
-    }
+    crate::params_field!(ModelParams);
 
     fn attempt(&self, data: DataFingerprint) -> RunRecord {
         attempt_record(&self.params, &self.options, &self.split, data)
@@ -74,7 +67,7 @@ impl Pipeline for RecommendRequest {
         inputs: &Arc<Interactions>,
         data: &DataFingerprint,
         reporter: &Reporter,
-    ) -> Result<(RunRecord, RunModel), TaskError> {
+    ) -> Result<(RunRecord, Trained), TaskError> {
         reporter.progress(None, &format!("training {}", params.label()));
         let trained = train_and_evaluate(
             Arc::clone(inputs),
@@ -83,10 +76,7 @@ impl Pipeline for RecommendRequest {
             &self.options,
             reporter,
         )?;
-        Ok((
-            record(&trained, data.clone()),
-            RunModel::Recommender(Arc::new(trained)),
-        ))
+        Ok((record(&trained, data.clone()), trained))
     }
 }
 
@@ -98,7 +88,7 @@ pub fn attempt_record(
     data: DataFingerprint,
 ) -> RunRecord {
     let mut r = RunRecord::for_params(
-        RunKind::Recommender,
+        super::KIND,
         params.name(),
         params,
         options.seed,

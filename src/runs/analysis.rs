@@ -197,7 +197,7 @@ mod tests {
     use crate::runs::{DataFingerprint, RunKind};
 
     fn run(id: u64, factors: u64, reg: f64, ndcg: f64) -> RunRecord {
-        let mut r = RunRecord::new(RunKind::Recommender, "als", DataFingerprint::default());
+        let mut r = RunRecord::new(RunKind::new("toy"), "als", DataFingerprint::default());
         r.id = id;
         r.params.insert("factors".into(), factors.into());
         r.params.insert("regularization".into(), reg.into());

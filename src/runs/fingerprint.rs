@@ -94,9 +94,7 @@ pub fn file_hash(path: &Path) -> std::io::Result<String> {
     Ok(hash)
 }
 
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+pub use crate::display::hex;
 
 #[cfg(test)]
 mod tests {

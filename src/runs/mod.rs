@@ -1,158 +1,78 @@
-//! Run history: a record of every training run (recommender, sentiment,
-//! segmentation) with its parameters, data fingerprint, curves, metrics and
-//! outcome, plus the analysis behind the Runs tab and hyperparameter sweeps.
+//! Run history: a record of every training run with its parameters, data
+//! fingerprint, curves, metrics and outcome; the [`Pipeline`] every
+//! capability's request implements; the [`Capability`] interface the core
+//! registry lists; and the analysis behind the Runs tab and sweeps. It
+//! imports no capability: each one names its own kind, model and metric.
 
 pub mod analysis;
+pub mod capability;
 pub mod fingerprint;
 pub mod pipeline;
 pub mod sweep;
 
+use std::any::Any;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use crate::params::Hyperparams;
-use crate::recsys::Trained;
 use crate::task::{EpochEvent, TaskError};
+pub use capability::{
+    Capability, DataContext, MetricRule, ModelEntry, RunJob, SettingsBoard, SideData, SweepPlan,
+};
 pub use fingerprint::{fingerprint, known_fingerprint, DataFingerprint};
 pub use pipeline::{run, run_sweep, Pipeline, RunOutcome};
 
-/// Which pipeline produced a run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum RunKind {
-    Recommender,
-    Sentiment,
-    Segments,
-    /// Next-item recommenders for anonymous sessions.
-    Sessions,
-    /// Bandit simulations and off-policy evaluations.
-    Bandit,
-    /// Purchase (or churn) prediction.
-    Predict,
-}
+/// Which capability produced a run ("recommender", "sentiment", …): the
+/// name in run records and workspaces. Each capability declares its own
+/// constant (`recsys::KIND`, …); `runs` knows none of them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RunKind(&'static str);
 
 impl RunKind {
-    pub fn label(self) -> &'static str {
-        match self {
-            RunKind::Recommender => "recommender",
-            RunKind::Sentiment => "sentiment",
-            RunKind::Segments => "segments",
-            RunKind::Sessions => "sessions",
-            RunKind::Bandit => "bandit",
-            RunKind::Predict => "predict",
+    pub const fn new(name: &'static str) -> Self {
+        Self(name)
+    }
+
+    /// The name records and workspaces use.
+    pub const fn name(self) -> &'static str {
+        self.0
+    }
+
+    /// A kind read back from a file: the same name gives the same
+    /// `&'static str`, so kinds compare as the constants do. Names are kept
+    /// once each (a workspace holds a handful of kinds).
+    fn interned(name: &str) -> Self {
+        static NAMES: std::sync::Mutex<Vec<&'static str>> = std::sync::Mutex::new(Vec::new());
+        let Ok(mut names) = NAMES.lock() else {
+            return Self(Box::leak(name.to_owned().into_boxed_str()));
+        };
+        if let Some(known) = names.iter().find(|n| **n == name) {
+            return Self(known);
         }
+        let leaked: &'static str = Box::leak(name.to_owned().into_boxed_str());
+        names.push(leaked);
+        Self(leaked)
     }
 }
 
-/// Every model a run can be of, by the name records and the CLI use.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ModelKind {
-    Recommender(crate::recsys::params::RecommenderKind),
-    Sentiment(crate::text::params::ClassifierKind),
-    KMeans,
-    Session(crate::session::params::SessionKind),
-    Bandit(crate::bandit::BanditKind),
-    Predict(crate::predict::model::PredictModel),
-}
-
-impl ModelKind {
-    /// The models a sweep can tune (most-popular has no parameters).
-    pub const SWEEPABLE: [ModelKind; 17] = {
-        use crate::bandit::BanditKind as B;
-        use crate::predict::model::PredictModel as P;
-        use crate::recsys::params::RecommenderKind as R;
-        use crate::session::params::SessionKind as S;
-        use crate::text::params::ClassifierKind as C;
-        [
-            ModelKind::Recommender(R::ItemKnn),
-            ModelKind::Recommender(R::Als),
-            ModelKind::Recommender(R::Bpr),
-            ModelKind::Recommender(R::Ease),
-            ModelKind::Recommender(R::SparkAls),
-            ModelKind::Sentiment(C::LogisticRegression),
-            ModelKind::Sentiment(C::NaiveBayes),
-            ModelKind::KMeans,
-            ModelKind::Session(S::Vsknn),
-            ModelKind::Session(S::Stan),
-            ModelKind::Session(S::Sknn),
-            ModelKind::Session(S::Ar),
-            ModelKind::Session(S::Spop),
-            ModelKind::Bandit(B::Simulation),
-            ModelKind::Bandit(B::Evaluation),
-            ModelKind::Predict(P::Gbm),
-            ModelKind::Predict(P::Logreg),
-        ]
-    };
-
-    pub fn name(self) -> &'static str {
-        match self {
-            ModelKind::Recommender(k) => k.name(),
-            ModelKind::Sentiment(k) => k.cli_name(),
-            ModelKind::KMeans => "kmeans",
-            ModelKind::Session(k) => k.name(),
-            ModelKind::Bandit(k) => k.name(),
-            ModelKind::Predict(k) => match k {
-                crate::predict::model::PredictModel::Gbm => "predict-gbm",
-                crate::predict::model::PredictModel::Logreg => "predict-logreg",
-            },
-        }
-    }
-
-    pub fn label(self) -> String {
-        match self {
-            ModelKind::Recommender(k) => k.label().to_owned(),
-            ModelKind::Sentiment(crate::text::params::ClassifierKind::LogisticRegression) => {
-                "Sentiment: logistic regression".to_owned()
-            }
-            ModelKind::Sentiment(crate::text::params::ClassifierKind::NaiveBayes) => {
-                "Sentiment: naive Bayes".to_owned()
-            }
-            ModelKind::KMeans => "Segments: k-means".to_owned(),
-            ModelKind::Session(k) => format!("Sessions: {}", k.label()),
-            ModelKind::Bandit(k) => k.label().to_owned(),
-            ModelKind::Predict(crate::predict::model::PredictModel::Gbm) => {
-                "Predict: gradient-boosted trees".to_owned()
-            }
-            ModelKind::Predict(crate::predict::model::PredictModel::Logreg) => {
-                "Predict: logistic regression".to_owned()
-            }
-        }
-    }
-
-    pub fn run_kind(self) -> RunKind {
-        match self {
-            ModelKind::Recommender(_) => RunKind::Recommender,
-            ModelKind::Sentiment(_) => RunKind::Sentiment,
-            ModelKind::KMeans => RunKind::Segments,
-            ModelKind::Session(_) => RunKind::Sessions,
-            ModelKind::Bandit(_) => RunKind::Bandit,
-            ModelKind::Predict(_) => RunKind::Predict,
-        }
-    }
-
-    /// The main metric runs of this model are ranked by.
-    pub fn primary_metric(self, k: usize) -> String {
-        match self {
-            ModelKind::Recommender(_) => format!("ndcg@{k}"),
-            ModelKind::Sentiment(_) => "accuracy".into(),
-            ModelKind::KMeans => "silhouette".into(),
-            ModelKind::Session(_) => format!("mrr@{k}"),
-            ModelKind::Bandit(crate::bandit::BanditKind::Simulation) => "mean_reward".into(),
-            ModelKind::Bandit(crate::bandit::BanditKind::Evaluation) => "dr".into(),
-            ModelKind::Predict(_) => "roc_auc".into(),
-        }
+impl std::fmt::Display for RunKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
     }
 }
 
-impl clap::ValueEnum for ModelKind {
-    fn value_variants<'a>() -> &'a [Self] {
-        &Self::SWEEPABLE
+impl Serialize for RunKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.0)
     }
+}
 
-    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
-        Some(clap::builder::PossibleValue::new(self.name()))
+impl<'de> Deserialize<'de> for RunKind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = std::borrow::Cow::<str>::deserialize(d)?;
+        Ok(Self::interned(&name))
     }
 }
 
@@ -285,24 +205,18 @@ impl RunRecord {
         r
     }
 
-    /// The metric a run is ranked by: recommenders NDCG@k, sentiment
-    /// accuracy, segments silhouette.
-    pub fn primary_metric(&self) -> Option<(&str, f64)> {
-        let name = match self.kind {
-            RunKind::Recommender => self.metrics.keys().find(|k| k.starts_with("ndcg@"))?,
-            RunKind::Sentiment => self.metrics.keys().find(|k| *k == "accuracy")?,
-            RunKind::Segments => self.metrics.keys().find(|k| *k == "silhouette")?,
-            RunKind::Sessions => self.metrics.keys().find(|k| k.starts_with("mrr@"))?,
-            // A simulation: the best policy's reward per round; an
-            // evaluation: the doubly robust estimate.
-            RunKind::Bandit => self
-                .metrics
-                .keys()
-                .find(|k| *k == "mean_reward")
-                .or_else(|| self.metrics.keys().find(|k| *k == "dr"))?,
-            RunKind::Predict => self.metrics.keys().find(|k| *k == "roc_auc")?,
-        };
-        self.metrics.get(name).map(|v| (name.as_str(), *v))
+    /// The first metric that matches `rule` (its capability's main metric),
+    /// with its value.
+    pub fn metric_by(&self, rule: &MetricRule) -> Option<(&str, f64)> {
+        rule.names.iter().find_map(|want| {
+            self.metrics
+                .iter()
+                .find(|(name, _)| match want.strip_suffix('*') {
+                    Some(prefix) => name.starts_with(prefix),
+                    None => name.as_str() == *want,
+                })
+                .map(|(name, v)| (name.as_str(), *v))
+        })
     }
 
     /// Numeric value of a parameter (booleans as 0/1), for plots.
@@ -360,15 +274,25 @@ pub fn now_unix() -> i64 {
         .unwrap_or(0)
 }
 
-/// A trained model kept with its run, so it can be explored or saved.
+/// A trained model kept with its run, so it can be explored or saved: the
+/// capability's own model type ([`Pipeline::Model`]), known again by
+/// [`RunModel::get`].
 #[derive(Clone)]
-pub enum RunModel {
-    Recommender(Arc<Trained>),
-    Sentiment(Arc<crate::text::SentimentResult>),
-    Segments(Arc<crate::segment::SegmentFit>),
-    Session(Arc<crate::session::SessionTrained>),
-    Bandit(Arc<crate::bandit::BanditResult>),
-    Predict(Arc<crate::predict::task::PredictResult>),
+pub struct RunModel(Arc<dyn Any + Send + Sync>);
+
+impl RunModel {
+    pub fn new<T: Any + Send + Sync>(model: Arc<T>) -> Self {
+        Self(model)
+    }
+
+    /// The model, when it is a `T`.
+    pub fn get<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
+        Arc::clone(&self.0).downcast::<T>().ok()
+    }
+
+    pub fn is<T: Any>(&self) -> bool {
+        self.0.is::<T>()
+    }
 }
 
 /// One row of the run history.
@@ -434,8 +358,7 @@ mod tests {
 
     #[test]
     fn params_flatten_without_the_model_name() {
-        let p = crate::recsys::params::ModelParams::Als(Default::default());
-        let flat = flat_params(&p.json());
+        let flat = flat_params(&serde_json::json!({"model": "als", "factors": 64}));
         assert_eq!(flat.get("factors"), Some(&serde_json::json!(64)));
         assert!(!flat.contains_key("model"));
         let nested = flat_params(&serde_json::json!({"a": {"b": 1}, "c": "x"}));
@@ -445,7 +368,7 @@ mod tests {
     #[test]
     fn history_ids_increase_past_loaded_ones() {
         let mut h = RunHistory::default();
-        let mut r = RunRecord::new(RunKind::Recommender, "als", DataFingerprint::default());
+        let mut r = RunRecord::new(RunKind::new("toy"), "als", DataFingerprint::default());
         r.id = 7;
         h.entries.push(RunEntry {
             record: r.clone(),
@@ -453,5 +376,29 @@ mod tests {
         });
         assert_eq!(h.push(r, None), 8);
         assert_eq!(h.new_sweep(), 1);
+    }
+
+    #[test]
+    fn kinds_read_back_equal_their_constants() {
+        const TOY: RunKind = RunKind::new("toy-kind");
+        let json = serde_json::to_string(&TOY).unwrap();
+        assert_eq!(json, "\"toy-kind\"");
+        let back: RunKind = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, TOY);
+        let again: RunKind = serde_json::from_str(&json).unwrap();
+        assert!(std::ptr::eq(back.name(), again.name()), "interned once");
+    }
+
+    #[test]
+    fn the_main_metric_is_the_first_rule_that_matches() {
+        let mut r = RunRecord::new(RunKind::new("toy"), "m", DataFingerprint::default());
+        r.metrics.insert("hr@10".into(), 0.5);
+        r.metrics.insert("ndcg@10".into(), 0.25);
+        r.metrics.insert("dr".into(), 0.1);
+        let prefix = MetricRule::new(&["ndcg@*"]);
+        assert_eq!(r.metric_by(&prefix), Some(("ndcg@10", 0.25)));
+        let fallback = MetricRule::new(&["mean_reward", "dr"]);
+        assert_eq!(r.metric_by(&fallback), Some(("dr", 0.1)));
+        assert_eq!(r.metric_by(&MetricRule::new(&["auc"])), None);
     }
 }

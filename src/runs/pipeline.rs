@@ -9,7 +9,9 @@
 use std::sync::Mutex;
 use std::time::Instant;
 
-use super::{fingerprint, DataFingerprint, RunModel, RunRecord, RunStatus};
+use std::sync::Arc;
+
+use super::{fingerprint, DataFingerprint, RunKind, RunModel, RunRecord, RunStatus};
 use crate::data::Dataset;
 use crate::params::{Checked, Hyperparams};
 use crate::task::{EpochEvent, Reporter, TaskError};
@@ -22,6 +24,17 @@ pub struct RunOutcome {
 }
 
 impl RunOutcome {
+    /// The model, when the run left one of type `T`.
+    pub fn model<T: std::any::Any + Send + Sync>(&self) -> Option<Arc<T>> {
+        self.model.as_ref()?.get::<T>()
+    }
+
+    /// The model of a finished run, or why there is none (for the CLI).
+    pub fn expect_model<T: std::any::Any + Send + Sync>(&self) -> Result<Arc<T>, String> {
+        self.model::<T>()
+            .ok_or_else(|| self.failure().unwrap_or("the run left no model").to_owned())
+    }
+
     /// The error of a run that did not finish (`None` when it did).
     pub fn failure(&self) -> Option<&str> {
         match &self.record.status {
@@ -32,9 +45,15 @@ impl RunOutcome {
     }
 }
 
-/// A capability's request: everything one run needs.
+/// A capability's request: everything one run needs. Like linfa's
+/// `Fit::Object`, it names the model it trains, so the core lists no model.
 pub trait Pipeline: Send + Sync + Sized {
+    /// The capability its runs belong to.
+    const KIND: RunKind;
     type Params: Hyperparams;
+    /// The trained (or evaluated) result the run keeps: explored in its
+    /// tab, saved in workspaces.
+    type Model: Send + Sync + 'static;
     /// What is read from the data once and shared by every fit of a sweep
     /// (the interaction matrix, the reviews, the scaled customer table).
     type Inputs: Send + Sync;
@@ -60,7 +79,25 @@ pub trait Pipeline: Send + Sync + Sized {
         inputs: &Self::Inputs,
         data: &DataFingerprint,
         reporter: &Reporter,
-    ) -> Result<(RunRecord, RunModel), TaskError>;
+    ) -> Result<(RunRecord, Self::Model), TaskError>;
+}
+
+/// `params()` and `with_params()` of a request whose hyperparameters are its
+/// `params` field (every request's are): write it inside the `impl Pipeline`.
+#[macro_export]
+macro_rules! params_field {
+    ($params:ty) => {
+        fn params(&self) -> &$params {
+            &self.params
+        }
+
+        fn with_params(&self, params: $params) -> Self {
+            Self {
+                params,
+                ..self.clone()
+            }
+        }
+    };
 }
 
 /// Run `request` from its data to its record.
@@ -142,7 +179,7 @@ fn fit_recorded<P: Pipeline>(
     match result {
         Ok((record, model)) => RunOutcome {
             record,
-            model: Some(model),
+            model: Some(RunModel::new(Arc::new(model))),
         },
         Err(e) => {
             let mut record = request.attempt(data.clone());

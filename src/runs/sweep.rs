@@ -40,6 +40,34 @@ pub struct SweepSpec {
     /// Refuse sweeps of more runs than this.
     pub cap: usize,
     pub seed: u64,
+    /// Early stopping of models that validate every few epochs: stop a run
+    /// after this many validations without a better metric (0: off).
+    pub patience: usize,
+    /// Parameters held fixed at these values: `(name, value, strict)`; a
+    /// name the model lacks is an error when strict (`--param`), skipped
+    /// otherwise (a flag of another model).
+    pub fixed: Vec<(String, Value, bool)>,
+}
+
+impl SweepSpec {
+    /// Set the fixed parameters on `params`.
+    pub fn fix<P: Hyperparams>(&self, params: &mut P) -> Result<(), String> {
+        for (name, value, strict) in &self.fixed {
+            if *strict || params.spec(name).is_some() {
+                params.set(name, value)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The swept parameters' names, as written (lists first).
+    pub fn names(&self) -> Vec<String> {
+        self.lists
+            .iter()
+            .map(|(n, _)| n.clone())
+            .chain(self.ranges.iter().map(|(n, _)| n.clone()))
+            .collect()
+    }
 }
 
 impl Default for SweepSpec {
@@ -50,6 +78,8 @@ impl Default for SweepSpec {
             random: None,
             cap: DEFAULT_CAP,
             seed: 42,
+            patience: 0,
+            fixed: Vec::new(),
         }
     }
 }
@@ -133,6 +163,19 @@ pub fn expand<P: Hyperparams>(base: &P, spec: &SweepSpec) -> Result<Vec<P>, Stri
             return Err(format!("'{n}' is swept twice; give it once"));
         }
     }
+    // A parameter that only means something under another's value (ε of
+    // the ε-mix policy, BM25's k1) is swept under that value: otherwise
+    // every run would be the same.
+    let mut base = base.clone();
+    for name in &canonical {
+        if let Some((other, value)) = base.spec(name).and_then(|s| s.when) {
+            // (Not when the condition names the model itself.)
+            if !canonical.contains(&other) && base.spec(other).is_some() {
+                base.set(other, &Value::from(value))?;
+            }
+        }
+    }
+    let base = &base;
     let settings: Vec<Vec<(String, Value)>> = match spec.random {
         None => {
             if let Some((name, _)) = spec.ranges.first() {
@@ -246,166 +289,4 @@ pub fn rank(records: &[RunRecord], metric: &str) -> Vec<usize> {
             .then(a.cmp(&b))
     });
     order
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::recsys::params::{AlsParams, ModelParams};
-
-    #[test]
-    fn parses_lists_and_ranges() {
-        let (n, v) = parse_list("factors=16, 32,64").unwrap();
-        assert_eq!(n, "factors");
-        assert_eq!(v, vec![Value::from(16), Value::from(32), Value::from(64)]);
-        let (_, v) = parse_list("similarity=cosine,bm25").unwrap();
-        assert_eq!(v[1], Value::from("bm25"));
-        let (n, r) = parse_range("regularization=0.001..0.1:log").unwrap();
-        assert_eq!(n, "regularization");
-        assert_eq!(
-            r,
-            Range {
-                lo: 0.001,
-                hi: 0.1,
-                log: true
-            }
-        );
-        assert!(parse_range("reg=0..1:log").is_err());
-        assert!(parse_range("reg=2..1").is_err());
-        assert!(parse_list("=1,2").is_err());
-        assert!(parse_list("factors").is_err());
-    }
-
-    #[test]
-    fn grid_runs_every_combination_first_list_slowest() {
-        let base = ModelParams::Als(AlsParams::default());
-        let spec = SweepSpec {
-            lists: vec![
-                parse_list("factors=8,16").unwrap(),
-                parse_list("regularization=0.01,0.1").unwrap(),
-            ],
-            ..Default::default()
-        };
-        let runs = expand(&base, &spec).unwrap();
-        let pairs: Vec<(usize, f32)> = runs
-            .iter()
-            .map(|p| match p {
-                ModelParams::Als(a) => (a.factors, a.regularization),
-                _ => unreachable!(),
-            })
-            .collect();
-        assert_eq!(pairs, vec![(8, 0.01), (8, 0.1), (16, 0.01), (16, 0.1)]);
-    }
-
-    #[test]
-    fn random_search_is_seeded_rounds_integers_and_stays_in_range() {
-        let base = ModelParams::Als(AlsParams::default());
-        let spec = SweepSpec {
-            ranges: vec![
-                parse_range("factors=4..64").unwrap(),
-                parse_range("regularization=0.001..0.1:log").unwrap(),
-            ],
-            random: Some(20),
-            ..Default::default()
-        };
-        let a = expand(&base, &spec).unwrap();
-        assert_eq!(a, expand(&base, &spec).unwrap());
-        for p in &a {
-            let ModelParams::Als(p) = p else { panic!() };
-            assert!((4..=64).contains(&p.factors));
-            assert!((0.001..=0.1).contains(&p.regularization));
-        }
-        let other = expand(
-            &base,
-            &SweepSpec {
-                seed: 7,
-                ..spec.clone()
-            },
-        )
-        .unwrap();
-        assert_ne!(a, other);
-    }
-
-    #[test]
-    fn bad_sweeps_are_refused_with_a_reason() {
-        let base = ModelParams::Als(AlsParams::default());
-        let err = |spec: SweepSpec| expand(&base, &spec).unwrap_err();
-        let list = |s: &str| parse_list(s).unwrap();
-        assert!(err(SweepSpec::default()).contains("at least one"));
-        assert!(err(SweepSpec {
-            lists: vec![list("nope=1,2")],
-            ..Default::default()
-        })
-        .contains("no parameter 'nope'"));
-        assert!(err(SweepSpec {
-            lists: vec![list("factors=0,8")],
-            ..Default::default()
-        })
-        .contains("factors must be between"));
-        assert!(err(SweepSpec {
-            lists: vec![list("factors=1,2,3,4,5,6,7,8")],
-            cap: 4,
-            ..Default::default()
-        })
-        .contains("above the cap"));
-        assert!(err(SweepSpec {
-            ranges: vec![parse_range("alpha=1..2").unwrap()],
-            ..Default::default()
-        })
-        .contains("random search"));
-        assert!(err(SweepSpec {
-            lists: vec![list("alpha=1,2"), list("alpha=3")],
-            ..Default::default()
-        })
-        .contains("twice"));
-        assert!(err(SweepSpec {
-            lists: vec![list("factors=cosine")],
-            ..Default::default()
-        })
-        .contains("not accepted"));
-        assert!(err(SweepSpec {
-            lists: vec![list("reg=0.1"), list("regularization=0.2")],
-            ..Default::default()
-        })
-        .contains("twice"));
-    }
-
-    #[test]
-    fn short_names_sweep_like_long_ones() {
-        let base = ModelParams::Als(AlsParams::default());
-        let short = SweepSpec {
-            lists: vec![parse_list("reg=0.01,0.1").unwrap()],
-            ..Default::default()
-        };
-        let long = SweepSpec {
-            lists: vec![parse_list("regularization=0.01,0.1").unwrap()],
-            ..Default::default()
-        };
-        assert_eq!(
-            expand(&base, &short).unwrap(),
-            expand(&base, &long).unwrap()
-        );
-    }
-
-    #[test]
-    fn ranking_puts_the_best_first_and_unfinished_runs_last() {
-        let record = |m: Option<f64>| {
-            let mut r = RunRecord::new(
-                super::super::RunKind::Recommender,
-                "als",
-                Default::default(),
-            );
-            if let Some(v) = m {
-                r.metrics.insert("ndcg@10".into(), v);
-            }
-            r
-        };
-        let rows = vec![
-            record(Some(0.1)),
-            record(None),
-            record(Some(0.3)),
-            record(Some(0.1)),
-        ];
-        assert_eq!(rank(&rows, "ndcg@10"), vec![2, 0, 3, 1]);
-    }
 }

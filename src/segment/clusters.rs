@@ -62,7 +62,8 @@ const KMEANS_SPECS: &[ParamSpec] = &[
         "Number of clusters; the elbow and silhouette curves help choose",
         ParamKind::Int { min: 2, max: None },
         slider(2.0, 20.0),
-    ),
+    )
+    .sweep("3,4,5"),
     ParamSpec::new(
         "n_init",
         "inits",

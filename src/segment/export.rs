@@ -54,3 +54,21 @@ pub fn write_customers(
     std::fs::rename(&tmp, path).map_err(err)?;
     Ok(table.len())
 }
+
+/// Every customer of `customers` with their RFM segment and `fit`'s
+/// cluster, to `path`; what was written, in words.
+pub fn write_clusters(
+    path: &Path,
+    customers: &super::task::Customers,
+    fit: &super::SegmentFit,
+    pseudonym: Option<&crate::export::Pseudonymizer>,
+) -> Result<String, String> {
+    let rows = write_customers(
+        path,
+        &customers.table,
+        customers.rfm.as_ref().ok(),
+        Some(&fit.clustering.labels),
+        pseudonym,
+    )?;
+    Ok(format!("Exported {rows} customers to {}", path.display()))
+}

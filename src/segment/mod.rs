@@ -1,12 +1,17 @@
 //! Customer segments: per-customer features, RFM scores and named segments,
 //! k-means clusters with k selection and a 2-D map, engagement over time.
 
+pub mod capability;
 pub mod clusters;
 pub mod engagement;
 pub mod export;
 pub mod features;
 pub mod rfm;
+pub mod settings;
 pub mod task;
+
+/// Segmentation runs, as records and workspaces name them.
+pub const KIND: crate::runs::RunKind = crate::runs::RunKind::new("segments");
 
 use serde::{Deserialize, Serialize};
 

@@ -19,8 +19,8 @@ use super::SegmentFit;
 use crate::data::catalogue::Catalogue;
 use crate::data::Dataset;
 use crate::params::{Checked, Hyperparams};
-use crate::runs::{DataFingerprint, Pipeline, RunKind, RunModel, RunOutcome, RunRecord};
-use crate::task::{EpochEvent, Reporter, TaskError};
+use crate::runs::{DataFingerprint, Pipeline, RunKind, RunOutcome, RunRecord};
+use crate::task::{EpochEvent, Partial, Reporter, TaskError};
 
 /// Customers drawn on the map (a fixed seeded sample beyond this).
 pub const MAP_POINTS: usize = 10_000;
@@ -52,6 +52,12 @@ impl Customers {
         })
     }
 
+    /// Score `dataset`'s customers as side data: what k-means needs first
+    /// (kept for the loaded file by the workbench).
+    pub fn prepare(dataset: &Arc<Dataset>, reporter: &Reporter) -> Result<Partial, TaskError> {
+        Ok(Arc::new(Customers::build(Arc::clone(dataset), reporter)?))
+    }
+
     /// The features of `wanted` this data has, or (when none) its first three.
     pub fn usable(&self, wanted: &[Feature]) -> Vec<Feature> {
         let mut features: Vec<Feature> = wanted
@@ -80,7 +86,9 @@ pub fn run(request: &KMeansRequest, reporter: &Reporter) -> RunOutcome {
 }
 
 impl Pipeline for KMeansRequest {
+    const KIND: RunKind = super::KIND;
     type Params = KMeansParams;
+    type Model = SegmentFit;
     /// The customer table is the input, built once per file by
     /// [`Customers::build`]; scaling depends on the parameters.
     type Inputs = ();
@@ -89,16 +97,7 @@ impl Pipeline for KMeansRequest {
         Some(&self.customers.dataset)
     }
 
-    fn params(&self) -> &KMeansParams {
-        &self.params
-    }
-
-    fn with_params(&self, params: KMeansParams) -> Self {
-        Self {
-            params,
-            ..self.clone()
-        }
-    }
+    crate::params_field!(KMeansParams);
 
     fn attempt(&self, data: DataFingerprint) -> RunRecord {
         attempt_record(&self.params, &self.features, data)
@@ -114,7 +113,7 @@ impl Pipeline for KMeansRequest {
         _inputs: &(),
         data: &DataFingerprint,
         reporter: &Reporter,
-    ) -> Result<(RunRecord, RunModel), TaskError> {
+    ) -> Result<(RunRecord, SegmentFit), TaskError> {
         let table = &self.customers.table;
         reporter.progress(None, &format!("k-means with k = {}", params.k));
         let scaled = scale(table, &self.features, params)?;
@@ -141,7 +140,7 @@ impl Pipeline for KMeansRequest {
             fit_secs,
             data: data.clone(),
         };
-        Ok((record(&fit), RunModel::Segments(Arc::new(fit))))
+        Ok((record(&fit), fit))
     }
 }
 
@@ -178,7 +177,7 @@ pub fn attempt_record(
     data: DataFingerprint,
 ) -> RunRecord {
     let mut r = RunRecord::for_params(
-        RunKind::Segments,
+        super::KIND,
         "kmeans",
         params,
         params.seed,

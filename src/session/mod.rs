@@ -9,13 +9,19 @@
 //! score the next item, `evaluate` computes HR@k and MRR@k, and `task` is the
 //! one entry point (request → run record and a [`SessionTrained`] model).
 
+pub mod capability;
 pub mod evaluate;
 pub mod index;
 pub mod log;
 pub mod models;
 pub mod params;
 pub mod protocol;
+pub mod saved;
+pub mod settings;
 pub mod task;
 mod trained;
 
 pub use trained::{NextItem, Reason, SessionTrained};
+
+/// The session recommenders' runs, as records and workspaces name them.
+pub const KIND: crate::runs::RunKind = crate::runs::RunKind::new("sessions");

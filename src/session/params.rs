@@ -255,6 +255,7 @@ const NEIGHBORS: ParamSpec = ParamSpec::new(
     ParamKind::Int { min: 1, max: None },
     log_slider(1.0, 5000.0),
 )
+.sweep("50,200,1500")
 .aliases(&["neighbours"]);
 
 const SAMPLE: ParamSpec = ParamSpec::new(
@@ -344,7 +345,8 @@ const AR_SPECS: &[ParamSpec] = &[ParamSpec::new(
     "Most frequent co-viewed items kept per item (0: all)",
     ParamKind::Int { min: 0, max: None },
     log_slider(1.0, 200.0),
-)];
+)
+.sweep("10,20,50")];
 
 const SPOP_SPECS: &[ParamSpec] = &[ParamSpec::new(
     "top_n",
@@ -352,7 +354,8 @@ const SPOP_SPECS: &[ParamSpec] = &[ParamSpec::new(
     "How many of the most viewed items are scored",
     ParamKind::Int { min: 1, max: None },
     log_slider(1.0, 1000.0),
-)];
+)
+.sweep("20,100,500")];
 
 impl Hyperparams for SessionParams {
     fn specs(&self) -> &'static [ParamSpec] {

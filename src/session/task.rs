@@ -18,7 +18,7 @@ use super::protocol::{split, SessionData, SessionProtocol};
 use super::SessionTrained;
 use crate::data::Dataset;
 use crate::params::Checked;
-use crate::runs::{DataFingerprint, Pipeline, RunKind, RunModel, RunOutcome, RunRecord};
+use crate::runs::{DataFingerprint, Pipeline, RunKind, RunOutcome, RunRecord};
 use crate::task::{Reporter, TaskError};
 
 /// How a session run is evaluated.
@@ -50,23 +50,16 @@ pub fn run(request: &SessionRequest, reporter: &Reporter) -> RunOutcome {
 }
 
 impl Pipeline for SessionRequest {
+    const KIND: RunKind = super::KIND;
     type Params = SessionParams;
     type Inputs = Arc<SessionData>;
+    type Model = SessionTrained;
 
     fn dataset(&self) -> Option<&Dataset> {
         Some(&self.dataset)
     }
 
-    fn params(&self) -> &SessionParams {
-        &self.params
-    }
-
-    fn with_params(&self, params: SessionParams) -> Self {
-        Self {
-            params,
-            ..self.clone()
-        }
-    }
+    crate::params_field!(SessionParams);
 
     fn attempt(&self, data: DataFingerprint) -> RunRecord {
         attempt_record(&self.params, &self.options, &self.protocol, data)
@@ -86,17 +79,14 @@ impl Pipeline for SessionRequest {
         inputs: &Arc<SessionData>,
         data: &DataFingerprint,
         reporter: &Reporter,
-    ) -> Result<(RunRecord, RunModel), TaskError> {
+    ) -> Result<(RunRecord, SessionTrained), TaskError> {
         if self.options.k == 0 {
             return Err(TaskError::Input(
                 "the list length k must be at least 1".into(),
             ));
         }
         let trained = fit_and_evaluate(params, inputs, &self.options, reporter)?;
-        Ok((
-            record(&trained, data.clone()),
-            RunModel::Session(Arc::new(trained)),
-        ))
+        Ok((record(&trained, data.clone()), trained))
     }
 }
 
@@ -139,7 +129,7 @@ pub fn attempt_record(
     data: DataFingerprint,
 ) -> RunRecord {
     let mut r = RunRecord::for_params(
-        RunKind::Sessions,
+        super::KIND,
         params.name(),
         params,
         0,

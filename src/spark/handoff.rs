@@ -22,9 +22,7 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 use serde::Serialize;
 
-use super::params::SparkAlsParams;
 use crate::data::timestamp::format_day;
-use crate::recsys::models::TrainEvents;
 use crate::task::{CancelToken, TaskError};
 
 /// Events per Parquet file (a day with more is split).
@@ -61,16 +59,39 @@ struct JobSpec<'a> {
     counts: BTreeMap<&'a str, usize>,
 }
 
-/// MLlib's names and conventions (see the job script's docstring).
-#[derive(Serialize)]
-struct JobParams {
-    rank: usize,
-    max_iter: usize,
-    reg_param: f32,
-    alpha: f32,
-    seed: i64,
-    blocks: usize,
-    implicit_prefs: bool,
+/// The job's parameters, under MLlib's names and conventions (see the job
+/// script's docstring).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct JobParams {
+    pub rank: usize,
+    pub max_iter: usize,
+    pub reg_param: f32,
+    pub alpha: f32,
+    /// Spark's seed is a Java long: the same bits as the run's.
+    pub seed: i64,
+    pub blocks: usize,
+    pub implicit_prefs: bool,
+}
+
+/// The events handed off, column by column: user and item indices, weights
+/// and (when the data has them) unix times, the rows held out for testing
+/// marked, and the ids behind the indices.
+#[derive(Clone, Copy)]
+pub struct Events<'a> {
+    pub users: &'a [u32],
+    pub items: &'a [u32],
+    pub weights: &'a [f32],
+    pub times: Option<&'a [i64]>,
+    /// Rows that are not handed off (the test split's).
+    pub held_out: &'a [bool],
+    pub user_labels: &'a [String],
+    pub item_labels: &'a [String],
+}
+
+impl Events<'_> {
+    fn len(&self) -> usize {
+        self.users.len()
+    }
 }
 
 fn io(path: &Path, what: &str, e: impl std::fmt::Display) -> TaskError {
@@ -82,26 +103,33 @@ pub fn file_uri(path: &Path) -> String {
     format!("file://{}", path.display())
 }
 
-/// Write the hand-off of `events` into `dir` (which must exist), for a
-/// model of `n_users × n_items`; `progress` gets the fraction written.
+/// Write the hand-off of `events` into `dir` (which must exist) for a job
+/// of `params`; `progress` gets the fraction written.
 pub fn write(
     dir: &Path,
-    events: TrainEvents,
-    params: &SparkAlsParams,
-    seed: u64,
+    events: Events,
+    params: &JobParams,
     cancel: &CancelToken,
     progress: &dyn Fn(f32, &str),
 ) -> Result<Handoff, TaskError> {
-    let data = events.data;
-    let (n_users, n_items) = (data.n_users(), data.n_items());
+    let (n_users, n_items) = (events.user_labels.len(), events.item_labels.len());
     if n_users > i32::MAX as usize || n_items > i32::MAX as usize {
         return Err(TaskError::Input(format!(
             "{n_users} customers × {n_items} items do not fit Spark's 32-bit ids"
         )));
     }
-    if events.is_test.len() != data.len() {
+    let n = events.len();
+    if [
+        events.items.len(),
+        events.weights.len(),
+        events.held_out.len(),
+    ]
+    .iter()
+    .any(|&m| m != n)
+        || events.times.is_some_and(|t| t.len() != n)
+    {
         return Err(TaskError::Input(
-            "the split does not match the interactions".into(),
+            "the hand-off's columns differ in length".into(),
         ));
     }
     let handoff = Handoff {
@@ -129,19 +157,19 @@ pub fn write(
                     Column::new(
                         "user_idx".into(),
                         rows.iter()
-                            .map(|&r| data.users[r as usize] as i32)
+                            .map(|&r| events.users[r as usize] as i32)
                             .collect::<Vec<i32>>(),
                     ),
                     Column::new(
                         "item_idx".into(),
                         rows.iter()
-                            .map(|&r| data.items[r as usize] as i32)
+                            .map(|&r| events.items[r as usize] as i32)
                             .collect::<Vec<i32>>(),
                     ),
                     Column::new(
                         "weight".into(),
                         rows.iter()
-                            .map(|&r| data.weights[r as usize])
+                            .map(|&r| events.weights[r as usize])
                             .collect::<Vec<f32>>(),
                     ),
                 ],
@@ -159,23 +187,14 @@ pub fn write(
             ),
         );
     }
-    write_ids(&handoff.users, "user_idx", "user_id", &data.user_labels)?;
-    write_ids(&handoff.items, "item_idx", "item_id", &data.item_labels)?;
+    write_ids(&handoff.users, "user_idx", "user_id", events.user_labels)?;
+    write_ids(&handoff.items, "item_idx", "item_id", events.item_labels)?;
     let spec = JobSpec {
         format: "shoplens-spark-als",
         version: 1,
         app_name: "shoplens ALS".into(),
         created_by: format!("shoplens {}", env!("CARGO_PKG_VERSION")),
-        params: JobParams {
-            rank: params.factors,
-            max_iter: params.iterations,
-            reg_param: params.regularization,
-            alpha: params.alpha,
-            // Spark's seed is a Java long: the same bits.
-            seed: seed as i64,
-            blocks: params.blocks,
-            implicit_prefs: true,
-        },
+        params: params.clone(),
         paths: BTreeMap::from([
             ("train", file_uri(&handoff.train)),
             ("users", file_uri(&handoff.users)),
@@ -203,10 +222,9 @@ pub fn write(
 
 /// The train rows ordered by UTC day (a counting sort, stable within a
 /// day), and each day's name with its range in that order.
-fn train_rows_by_day(events: TrainEvents) -> (Vec<u32>, Vec<(String, std::ops::Range<usize>)>) {
-    let data = events.data;
-    let train = || (0..data.len()).filter(|&r| !events.is_test[r]);
-    let Some(times) = data.times.as_ref() else {
+fn train_rows_by_day(events: Events) -> (Vec<u32>, Vec<(String, std::ops::Range<usize>)>) {
+    let train = || (0..events.len()).filter(|&r| !events.held_out[r]);
+    let Some(times) = events.times else {
         let rows: Vec<u32> = train().map(|r| r as u32).collect();
         let n = rows.len();
         return (rows, vec![(UNKNOWN_DAY.to_owned(), 0..n)]);
@@ -257,24 +275,49 @@ fn write_parquet(path: &Path, df: &mut DataFrame) -> Result<(), TaskError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::recsys::matrix::Interactions;
 
-    fn data() -> Interactions {
-        Interactions {
-            users: vec![0, 1, 0, 2, 1],
-            items: vec![1, 0, 2, 2, 1],
-            weights: vec![1.0, 2.0, 1.0, 3.0, 0.5],
-            // Two days in 2019-10, one event the split holds out.
-            times: Some(vec![
-                1_569_888_000,
-                1_569_888_000 + 90_000,
-                1_569_888_100,
-                1_569_888_000 + 90_100,
-                1_569_888_000 + 200_000,
-            ]),
-            user_labels: vec!["u-a".into(), "u-b".into(), "u-c".into()],
-            item_labels: vec!["x".into(), "y".into(), "z".into()],
-            ..Default::default()
+    /// Two days in 2019-10, one event the split holds out.
+    const TIMES: [i64; 5] = [
+        1_569_888_000,
+        1_569_888_000 + 90_000,
+        1_569_888_100,
+        1_569_888_000 + 90_100,
+        1_569_888_000 + 200_000,
+    ];
+
+    struct Data {
+        users: Vec<String>,
+        items: Vec<String>,
+    }
+
+    fn data() -> Data {
+        Data {
+            users: vec!["u-a".into(), "u-b".into(), "u-c".into()],
+            items: vec!["x".into(), "y".into(), "z".into()],
+        }
+    }
+
+    fn events<'a>(d: &'a Data, held_out: &'a [bool], timed: bool) -> Events<'a> {
+        Events {
+            users: &[0, 1, 0, 2, 1],
+            items: &[1, 0, 2, 2, 1],
+            weights: &[1.0, 2.0, 1.0, 3.0, 0.5],
+            times: timed.then_some(&TIMES[..]),
+            held_out,
+            user_labels: &d.users,
+            item_labels: &d.items,
+        }
+    }
+
+    fn params(seed: i64) -> JobParams {
+        JobParams {
+            rank: 64,
+            max_iter: 10,
+            reg_param: 0.1,
+            alpha: 40.0,
+            seed,
+            blocks: 10,
+            implicit_prefs: true,
         }
     }
 
@@ -291,12 +334,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let h = write(
             dir.path(),
-            TrainEvents {
-                data: &d,
-                is_test: &is_test,
-            },
-            &SparkAlsParams::default(),
-            7,
+            events(&d, &is_test, true),
+            &params(7),
             &CancelToken::new(),
             &|_, _| {},
         )
@@ -353,18 +392,13 @@ mod tests {
 
     #[test]
     fn events_without_time_are_one_unknown_day() {
-        let mut d = data();
-        d.times = None;
+        let d = data();
         let is_test = vec![false; 5];
         let dir = tempfile::tempdir().unwrap();
         let h = write(
             dir.path(),
-            TrainEvents {
-                data: &d,
-                is_test: &is_test,
-            },
-            &SparkAlsParams::default(),
-            1,
+            events(&d, &is_test, false),
+            &params(1),
             &CancelToken::new(),
             &|_, _| {},
         )
@@ -385,12 +419,8 @@ mod tests {
         cancel.cancel();
         let e = write(
             dir.path(),
-            TrainEvents {
-                data: &d,
-                is_test: &is_test,
-            },
-            &SparkAlsParams::default(),
-            1,
+            events(&d, &is_test, true),
+            &params(1),
             &cancel,
             &|_, _| {},
         )

@@ -1,31 +1,16 @@
-//! ALS on Apache Spark: when the log outgrows one machine, shoplens hands
-//! the heavy step — MLlib's implicit ALS — to the engine large shops
-//! already run, and brings the factors back so that evaluation, the
-//! explorer with its reasons, exports, runs and workspaces work as for a
-//! local model.
-//!
-//! The route, all on the recommender's worker:
-//! 1. [`handoff`] writes the train split as Parquet partitioned by day
-//!    (`user_idx`, `item_idx` as i32, `weight`), the id maps and `job.json`;
-//! 2. [`environment`] finds Java and `spark-submit` (Spark's own, or a pip
-//!    `pyspark`) and checks that the master answers;
-//! 3. [`submit`] runs the shipped job (`assets/spark/shoplens_als.py`) with
-//!    `spark-submit`, follows its status lines and log, and kills the
-//!    application on cancel;
-//! 4. [`factors`] reads `user_factors/` and `item_factors/` back (polars)
-//!    into an ALS model with the same id maps ([`als`]).
-//!
-//! The entry point is [`task::run`]; the Recommend tab, `shoplens spark als`,
-//! `shoplens recommend --model spark-als` and sweeps all reach it through the
-//! recommender pipeline, as the model `spark-als`.
+//! The Apache Spark engine, a leaf that knows no recommender: it writes a
+//! hand-off folder of events ([`handoff`]), finds Java and `spark-submit`
+//! and checks the master ([`environment`]), runs the shipped MLlib job and
+//! follows it ([`submit`]), and reads the factors back ([`factors`]). The
+//! recommender model that uses it, ALS on Spark (`spark-als`), is
+//! `recsys::models::spark_als`: it goes through the recommender pipeline
+//! like any model, only its fit runs in Spark, so the run is evaluated by
+//! shoplens' evaluator on shoplens' split.
 
-pub mod als;
 pub mod environment;
 pub mod factors;
 pub mod handoff;
-pub mod params;
 pub mod submit;
-pub mod task;
 
 /// The job script shoplens ships and submits.
 pub const JOB_SCRIPT: &str = include_str!("../../assets/spark/shoplens_als.py");

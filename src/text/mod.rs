@@ -1,11 +1,13 @@
 //! Review sentiment: tokenisation (word and CJK character n-grams), TF-IDF,
 //! logistic regression and naive Bayes, evaluation, explanations.
 
+pub mod capability;
 pub mod evaluate;
 pub mod logreg;
 pub mod model;
 pub mod params;
 pub mod reviews;
+pub mod settings;
 pub mod task;
 pub mod tfidf;
 pub mod tokenize;
@@ -22,6 +24,9 @@ use crate::task::{CancelToken, Cancelled, EpochEvent};
 use evaluate::{binary_metrics, is_positive, mean_metrics, roc_curve, BinaryMetrics};
 use model::{fit_naive_bayes, log_loss, LinearModel};
 pub use params::{ClassifierKind, Evaluation, SentimentOptions, SentimentParams};
+
+/// Sentiment runs, as records and workspaces name them.
+pub const KIND: crate::runs::RunKind = crate::runs::RunKind::new("sentiment");
 pub use reviews::{LabelSource, ReviewColumns, Reviews};
 use tfidf::{SparseRows, Vectorizer, VocabularyOptions};
 pub use tokenize::Ngrams;

@@ -91,6 +91,7 @@ const SENTIMENT_SPECS: &[ParamSpec] = &[
         ABOVE_0,
         log_slider(0.01, 1000.0),
     )
+.sweep("0.1,1,10")
     .when("model", "logreg"),
     ParamSpec::new(
         "max_iter",
@@ -117,6 +118,7 @@ const SENTIMENT_SPECS: &[ParamSpec] = &[
         ABOVE_0,
         log_slider(0.001, 10.0),
     )
+.sweep("0.1,0.5,1")
     .when("model", "nb"),
     ParamSpec::new(
         "ngrams",

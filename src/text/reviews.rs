@@ -21,6 +21,11 @@ pub enum LabelSource {
     },
 }
 
+/// Stars at or above this are positive by default.
+pub const POSITIVE_MIN: f64 = 4.0;
+/// Stars at or below this are negative by default.
+pub const NEGATIVE_MAX: f64 = 2.0;
+
 impl LabelSource {
     pub fn column(&self) -> &str {
         match self {
@@ -31,8 +36,8 @@ impl LabelSource {
     pub fn stars(column: &str) -> Self {
         LabelSource::Rating {
             column: column.to_owned(),
-            positive_min: 4.0,
-            negative_max: 2.0,
+            positive_min: POSITIVE_MIN,
+            negative_max: NEGATIVE_MAX,
         }
     }
 }

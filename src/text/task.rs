@@ -12,7 +12,7 @@ use super::{SentimentResult, SentimentRun};
 use crate::data::catalogue::Catalogue;
 use crate::data::Dataset;
 use crate::params::Checked;
-use crate::runs::{DataFingerprint, Pipeline, RunKind, RunModel, RunOutcome, RunRecord};
+use crate::runs::{DataFingerprint, Pipeline, RunKind, RunOutcome, RunRecord};
 use crate::task::{Reporter, TaskError};
 
 /// A loaded file and which of its columns hold the text and the label.
@@ -47,23 +47,16 @@ pub fn run(request: &SentimentRequest, reporter: &Reporter) -> RunOutcome {
 }
 
 impl Pipeline for SentimentRequest {
+    const KIND: RunKind = super::KIND;
     type Params = SentimentParams;
     type Inputs = ReviewInputs;
+    type Model = SentimentResult;
 
     fn dataset(&self) -> Option<&Dataset> {
         Some(&self.file.dataset)
     }
 
-    fn params(&self) -> &SentimentParams {
-        &self.params
-    }
-
-    fn with_params(&self, params: SentimentParams) -> Self {
-        Self {
-            params,
-            ..self.clone()
-        }
-    }
+    crate::params_field!(SentimentParams);
 
     fn attempt(&self, data: DataFingerprint) -> RunRecord {
         attempt_record(&self.params, &self.options, data)
@@ -89,7 +82,7 @@ impl Pipeline for SentimentRequest {
         inputs: &ReviewInputs,
         data: &DataFingerprint,
         reporter: &Reporter,
-    ) -> Result<(RunRecord, RunModel), TaskError> {
+    ) -> Result<(RunRecord, SentimentResult), TaskError> {
         let run = train_sentiment(
             &inputs.reviews,
             params,
@@ -106,7 +99,7 @@ impl Pipeline for SentimentRequest {
             data: data.clone(),
             catalogue: inputs.catalogue.clone(),
         };
-        Ok((record, RunModel::Sentiment(Arc::new(result))))
+        Ok((record, result))
     }
 }
 
@@ -125,7 +118,7 @@ pub fn attempt_record(
     data: DataFingerprint,
 ) -> RunRecord {
     RunRecord::for_params(
-        RunKind::Sentiment,
+        super::KIND,
         params.model.cli_name(),
         params,
         options.seed,

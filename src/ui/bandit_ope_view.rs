@@ -15,59 +15,25 @@ use super::params_ui::params_ui;
 use super::widgets::{header_row, job_buttons, main_area, own_run, side_panel, OwnRun};
 use super::TabContext;
 use crate::bandit::ope::OpeResult;
-use crate::bandit::params::EvaluationParams;
-use crate::bandit::task::EvaluationRequest;
+use crate::bandit::settings::{EvaluationSettings, LoggedFile};
 use crate::bandit::BanditResult;
-use crate::data::{Dataset, Role};
-use crate::runs::RunModel;
-use crate::workbench::{Command, Event, JobKind, RunRequest, Workbench};
+use crate::data::Dataset;
+use crate::workbench::{Command, Event, JobKind, RunRequest, SideJob, Workbench};
 
-pub(crate) const OPE_JOB: JobKind = JobKind::OffPolicy;
-
-pub struct OpeSettings {
-    pub params: EvaluationParams,
-    pub seed: u64,
-}
-
-impl Default for OpeSettings {
-    fn default() -> Self {
-        Self {
-            params: EvaluationParams::default(),
-            seed: 1,
-        }
-    }
-}
-
-/// Whether `ds` holds logged bandit feedback.
-fn is_log(ds: &Dataset) -> bool {
-    ds.roles.get(Role::Reward).is_some() && ds.roles.get(Role::Propensity).is_some()
-}
+/// An evaluation runs on a job of its own, beside a race.
+pub(crate) const OPE_JOB: JobKind = JobKind::Train(crate::runs::RunKind::new("off-policy"));
+/// Loading a logged file beside the data.
+const LOG: JobKind = JobKind::Side("bandit log");
 
 /// The log to evaluate: the loaded data when it is one, else the file
 /// opened in this panel.
 pub fn log_of(bench: &Workbench) -> Option<Arc<Dataset>> {
-    bench
-        .dataset()
-        .filter(|d| is_log(d))
-        .or(bench.bandit_log())
-        .cloned()
+    crate::bandit::settings::log_of(&bench.data_context())
 }
 
-impl OpeSettings {
-    pub fn request(
-        &self,
-        bench: &Workbench,
-        params: EvaluationParams,
-    ) -> Result<EvaluationRequest, String> {
-        let dataset = log_of(bench).ok_or(
-            "Open a logged file first: one row per shown item with its reward and the logging propensity (the Open Bandit Dataset's all.csv is one).",
-        )?;
-        Ok(EvaluationRequest {
-            dataset,
-            params,
-            seed: self.seed,
-        })
-    }
+/// Load `path` as the logged file beside the data.
+fn load_log(path: PathBuf) -> Command {
+    Command::Side(SideJob::load_file(LOG, path, |ds| Arc::new(LoggedFile(ds))))
 }
 
 #[derive(Default)]
@@ -80,23 +46,19 @@ pub struct OpeView {
 
 impl OpeView {
     pub fn on_event(&mut self, event: &Event, bench: &Workbench) {
-        match event {
-            Event::BanditLog(ds) => {
-                self.message = Some(format!(
-                    "Loaded {} ({} rows)",
-                    crate::display::display_name(&ds.path),
-                    crate::display::thousands(ds.df.height() as u64)
-                ));
-            }
-            Event::Message {
-                job: JobKind::BanditLog,
-                text,
-            } => self.message = Some(text.clone()),
-            _ => {}
+        if let Some(log) = event.ready::<LoggedFile>(LOG) {
+            self.message = Some(format!(
+                "Loaded {} ({} rows)",
+                crate::display::display_name(&log.0.path),
+                crate::display::thousands(log.0.df.height() as u64)
+            ));
+        }
+        if let Event::Message { job: LOG, text } = event {
+            self.message = Some(text.clone());
         }
         match own_run(event, OPE_JOB, bench) {
-            Some(OwnRun::Trained(RunModel::Bandit(b))) => {
-                if let BanditResult::Evaluation(r) = &**b {
+            Some(OwnRun::Trained(model)) => {
+                if let Some(BanditResult::Evaluation(r)) = model.get::<BanditResult>().as_deref() {
                     self.shown = Some(Arc::new(r.clone()));
                     self.message = None;
                 }
@@ -114,7 +76,7 @@ impl OpeView {
     pub(crate) fn ui(
         &mut self,
         ctx: &mut TabContext,
-        settings: &mut OpeSettings,
+        settings: &mut EvaluationSettings,
         ui: &mut egui::Ui,
     ) {
         if let Some(rx) = &self.dialog {
@@ -122,7 +84,7 @@ impl OpeView {
                 self.dialog = None;
                 if let Some(p) = picked {
                     self.path = p.display().to_string();
-                    ctx.send(Command::LoadBanditLog(p));
+                    ctx.send(load_log(p));
                 }
             }
         }
@@ -142,7 +104,12 @@ impl OpeView {
         });
     }
 
-    fn controls_ui(&mut self, ctx: &mut TabContext, settings: &mut OpeSettings, ui: &mut egui::Ui) {
+    fn controls_ui(
+        &mut self,
+        ctx: &mut TabContext,
+        settings: &mut EvaluationSettings,
+        ui: &mut egui::Ui,
+    ) {
         ui.heading("Logged feedback");
         match log_of(ctx.bench) {
             Some(ds) => {
@@ -169,7 +136,7 @@ impl OpeView {
                 }
             }
         });
-        let loading = ctx.bench.jobs().is_active(JobKind::BanditLog);
+        let loading = ctx.bench.jobs().is_active(LOG);
         if ui
             .add_enabled(
                 !self.path.trim().is_empty() && !loading,
@@ -177,7 +144,7 @@ impl OpeView {
             )
             .clicked()
         {
-            ctx.send(Command::LoadBanditLog(PathBuf::from(self.path.trim())));
+            ctx.send(load_log(PathBuf::from(self.path.trim())));
         }
         if loading {
             ui.spinner();
@@ -196,10 +163,14 @@ impl OpeView {
             );
         }
         if job_buttons(ui, ctx, "Evaluate", "Cancel", OPE_JOB) {
-            match settings.request(ctx.bench, settings.params.clone()) {
+            match settings.request(&ctx.bench.data_context(), settings.params.clone()) {
                 Ok(r) => {
                     self.message = None;
-                    ctx.send(Command::Run(RunRequest::BanditEvaluation(r)));
+                    ctx.send(Command::Run(RunRequest::on(
+                        OPE_JOB,
+                        "Evaluating a policy off-policy",
+                        r,
+                    )));
                 }
                 Err(e) => self.message = Some(e),
             }

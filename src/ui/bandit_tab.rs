@@ -3,26 +3,34 @@
 //! from a logged file (its own view, `bandit_ope_view.rs`). The tab builds
 //! requests and draws results; the work is `crate::bandit`'s.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use eframe::egui;
 use egui_plot::{Bar, BarChart, Legend, Line, Plot, PlotPoints};
 
-use super::bandit_ope_view::{self, OpeView};
+use super::bandit_ope_view::OpeView;
+use super::demo::{done_on_current_data, train_until};
 use super::exporter::{csv_button, png_button};
 use super::params_ui::params_ui;
+use super::tabs::{Tab, TourStep};
 use super::widgets::{header_row, job_buttons, main_area, own_run, side_panel, OwnRun};
 use super::TabContext;
-use crate::bandit::arms::{typed_arms, ArmRate, ArmUnit};
-use crate::bandit::params::{PolicyChoice, PolicyKind, SimulationParams};
-use crate::bandit::simulate::{Arm, Live, PolicySummary, SimulationResult};
-use crate::bandit::task::SimulationRequest;
+use crate::bandit::arms::{arms_from_store, ArmRate, ArmUnit};
+use crate::bandit::params::PolicyKind;
+use crate::bandit::settings::{EvaluationSettings, SimulationSettings, StoreArms};
+use crate::bandit::simulate::{PolicySummary, SimulationResult};
 use crate::bandit::BanditResult;
 use crate::data::Dataset;
-use crate::runs::{RunKind, RunModel};
-use crate::workbench::{Command, Event, JobKind, RunRequest, Workbench};
+use crate::demo::state::Outcome;
+use crate::demo::tour::Action;
+use crate::runs::RunEntry;
+use crate::workbench::{Command, Event, JobKind, RunRequest, SideJob, Then, Workbench};
 
-pub(crate) const SIM_JOB: JobKind = JobKind::Train(RunKind::Bandit);
+/// The tab's id.
+pub(crate) const ID: &str = "bandit";
+pub(crate) const SIM_JOB: JobKind = JobKind::Train(crate::bandit::KIND);
+/// Reading arms from the loaded store.
+const ARMS: JobKind = JobKind::Side("bandit arms");
 
 /// Colours of the four policies, the same in every chart.
 const COLOURS: [egui::Color32; 4] = [
@@ -38,103 +46,11 @@ pub enum Panel {
     Evaluate,
 }
 
-/// What the simulator is asked to run (also what a Runs-tab sweep uses).
-pub struct BanditSettings {
-    pub params: SimulationParams,
-    pub seed: u64,
-    /// Arms from the loaded store (else typed rates).
-    pub from_store: bool,
-    pub unit: ArmUnit,
-    pub rate: ArmRate,
-    pub top: usize,
-    /// The arms as shown and edited.
-    pub arms: Vec<Arm>,
-    pub typed: String,
-    /// Ticked policies, in [`PolicyKind::ALL`] order.
-    pub ticked: [bool; 4],
-    pub ope: bandit_ope_view::OpeSettings,
-}
-
-impl Default for BanditSettings {
-    fn default() -> Self {
-        Self {
-            params: SimulationParams {
-                horizon: 10_000,
-                replications: 100,
-                ..Default::default()
-            },
-            seed: 1,
-            from_store: true,
-            unit: ArmUnit::Items,
-            rate: ArmRate::Purchase,
-            top: 8,
-            arms: Vec::new(),
-            typed: "0.05,0.04,0.03,0.02,0.01".into(),
-            ticked: [false, true, true, true],
-            ope: Default::default(),
-        }
-    }
-}
-
-impl BanditSettings {
-    pub fn policies(&self) -> Vec<PolicyChoice> {
-        PolicyKind::ALL
-            .into_iter()
-            .zip(self.ticked)
-            .filter(|(_, on)| *on)
-            .map(|(k, _)| PolicyChoice::of(k))
-            .collect()
-    }
-
-    /// The simulation the form describes.
-    pub fn request(
-        &self,
-        bench: &Workbench,
-        params: SimulationParams,
-        live: Option<Live>,
-    ) -> Result<SimulationRequest, String> {
-        let (dataset, arms, source) = if self.from_store {
-            if self.arms.is_empty() {
-                return Err("Read the arms from the store first (or type rates).".into());
-            }
-            let what = match self.unit {
-                ArmUnit::Items => "items",
-                ArmUnit::Categories => "categories",
-            };
-            (
-                bench.dataset().cloned(),
-                self.arms.clone(),
-                format!(
-                    "top {} {what} by views, {} (as edited)",
-                    self.arms.len(),
-                    self.rate.label()
-                ),
-            )
-        } else {
-            (
-                None,
-                typed_arms(&self.typed).map_err(|e| e.to_string())?,
-                "typed rates".to_owned(),
-            )
-        };
-        Ok(SimulationRequest {
-            dataset,
-            arms,
-            arms_source: source,
-            policies: self.policies(),
-            params,
-            seed: self.seed,
-            live,
-        })
-    }
-}
-
 #[derive(Default)]
 pub struct BanditTab {
     pub panel: Option<Panel>,
-    pub settings: BanditSettings,
-    /// The running simulation's board (the worker writes, we read).
-    live: Option<Live>,
+    pub settings: SimulationSettings,
+    pub ope_settings: EvaluationSettings,
     /// The finished (or cancelled) simulation shown.
     pub shown: Option<Arc<SimulationResult>>,
     pub message: Option<String>,
@@ -146,62 +62,15 @@ pub struct BanditTab {
 impl BanditTab {
     /// What **Run** does: race the ticked strategies on the arms shown.
     pub(crate) fn start_race(&mut self, ctx: &mut TabContext) {
-        let live: Live = Arc::new(Mutex::new(None));
-        match self.settings.request(
-            ctx.bench,
-            self.settings.params.clone(),
-            Some(Arc::clone(&live)),
-        ) {
+        match self
+            .settings
+            .request(&ctx.bench.data_context(), self.settings.params.clone())
+        {
             Ok(request) => {
-                self.live = Some(live);
                 self.message = None;
-                ctx.send(Command::Run(RunRequest::BanditSimulation(request)));
+                ctx.send(Command::Run(RunRequest::new(request)));
             }
             Err(e) => self.message = Some(e),
-        }
-    }
-
-    pub fn on_event(&mut self, event: &Event, bench: &Workbench) {
-        match event {
-            Event::Arms(arms) => {
-                self.settings.arms = arms.clone();
-                self.message = None;
-            }
-            Event::Message {
-                job: JobKind::BanditArms,
-                text,
-            } => self.message = Some(text.clone()),
-            _ => {}
-        }
-        self.ope.on_event(event, bench);
-        match own_run(event, SIM_JOB, bench) {
-            Some(OwnRun::Trained(RunModel::Bandit(b))) => {
-                if let BanditResult::Simulation(r) = &**b {
-                    self.shown = Some(Arc::new(r.clone()));
-                    self.message = None;
-                }
-                self.live = None;
-            }
-            Some(OwnRun::Cancelled { id, .. }) => {
-                // The finished replications are the run's result.
-                if let Some(RunModel::Bandit(b)) =
-                    bench.runs().get(id).and_then(|e| e.model.as_ref())
-                {
-                    if let BanditResult::Simulation(r) = &**b {
-                        self.message = Some(format!(
-                            "Cancelled after {} of {} replications; run #{id} keeps them",
-                            r.finished, r.replications
-                        ));
-                        self.shown = Some(Arc::new(r.clone()));
-                    }
-                }
-                self.live = None;
-            }
-            Some(OwnRun::Failed(m)) => {
-                self.message = Some(m.to_owned());
-                self.live = None;
-            }
-            _ => {}
         }
     }
 
@@ -219,19 +88,6 @@ impl BanditTab {
         }
     }
 
-    pub(crate) fn ui(&mut self, ctx: &mut TabContext, ui: &mut egui::Ui) {
-        let panel = *self.panel.get_or_insert(Panel::Simulate);
-        ui.horizontal(|ui| {
-            let p = self.panel.get_or_insert(Panel::Simulate);
-            ui.selectable_value(p, Panel::Simulate, "Race strategies");
-            ui.selectable_value(p, Panel::Evaluate, "Evaluate a logged policy");
-        });
-        match panel {
-            Panel::Simulate => self.simulate_ui(ctx, ui),
-            Panel::Evaluate => self.ope.ui(ctx, &mut self.settings.ope, ui),
-        }
-    }
-
     fn simulate_ui(&mut self, ctx: &mut TabContext, ui: &mut egui::Ui) {
         // Arms from a newly loaded store, once.
         if self.settings.from_store {
@@ -243,10 +99,8 @@ impl BanditTab {
             }
         }
         side_panel(ui, "bandit_controls", 300.0, |ui| self.controls_ui(ctx, ui));
-        let running = self
-            .live
-            .as_ref()
-            .and_then(|l| l.try_lock().ok().and_then(|g| g.clone()));
+        // The race so far while it runs, as its job last reported it.
+        let running = ctx.bench.jobs().partial::<SimulationResult>(SIM_JOB);
         main_area(ui, "bandit_main", |ui| {
             if let Some(m) = &self.message {
                 ui.colored_label(ui.visuals().warn_fg_color, m);
@@ -261,11 +115,19 @@ impl BanditTab {
     }
 
     pub(crate) fn request_arms(&mut self, ctx: &mut TabContext) {
-        ctx.send(Command::BanditArms {
-            unit: self.settings.unit,
-            rate: self.settings.rate,
-            top: self.settings.top,
-        });
+        let (unit, rate, top) = (self.settings.unit, self.settings.rate, self.settings.top);
+        ctx.send(Command::Side(SideJob::new(
+            ARMS,
+            "Reading arms from the store",
+            Then::Announce,
+            move |input, _| {
+                let Some(dataset) = &input.dataset else {
+                    return Err(crate::task::TaskError::Input("no data is loaded".into()));
+                };
+                let arms = arms_from_store(dataset, input.catalogue.as_deref(), unit, rate, top)?;
+                Ok(Arc::new(StoreArms(arms)))
+            },
+        )));
     }
 
     fn controls_ui(&mut self, ctx: &mut TabContext, ui: &mut egui::Ui) {
@@ -298,7 +160,7 @@ impl BanditTab {
                     .radio_value(&mut s.rate, ArmRate::Cart, "carts ÷ views")
                     .changed();
             });
-            if ctx.bench.jobs().is_active(JobKind::BanditArms) {
+            if ctx.bench.jobs().is_active(ARMS) {
                 ui.spinner();
             }
             egui::Grid::new("bandit_arms").striped(true).show(ui, |ui| {
@@ -337,8 +199,11 @@ impl BanditTab {
         let s = &mut self.settings;
         ui.separator();
         ui.heading("Strategies");
-        for (i, kind) in PolicyKind::ALL.into_iter().enumerate() {
-            ui.checkbox(&mut s.ticked[i], kind.label());
+        for kind in PolicyKind::ALL {
+            let mut on = s.races(kind);
+            if ui.checkbox(&mut on, kind.label()).changed() {
+                s.set_race(kind, on);
+            }
         }
         ui.separator();
         params_ui(ui, &mut s.params, ctx.simple);
@@ -529,4 +394,110 @@ fn colour_of(s: &PolicySummary) -> egui::Color32 {
         .position(|k| k.name() == kind)
         .unwrap_or(0);
     COLOURS[i]
+}
+
+impl Tab for BanditTab {
+    fn id(&self) -> &'static str {
+        ID
+    }
+
+    fn label(&self) -> &'static str {
+        "Explore / exploit"
+    }
+
+    fn on_event(&mut self, event: &Event, bench: &Workbench) {
+        if let Some(arms) = event.ready::<StoreArms>(ARMS) {
+            self.settings.arms = arms.0.clone();
+            self.message = None;
+        }
+        if let Event::Message { job: ARMS, text } = event {
+            self.message = Some(text.clone());
+        }
+        self.ope.on_event(event, bench);
+        let simulation = |id: u64| {
+            let model = bench
+                .runs()
+                .get(id)?
+                .model
+                .as_ref()?
+                .get::<BanditResult>()?;
+            match &*model {
+                BanditResult::Simulation(r) => Some(Arc::new(r.clone())),
+                BanditResult::Evaluation(_) => None,
+            }
+        };
+        match own_run(event, SIM_JOB, bench) {
+            Some(OwnRun::Trained(_)) => {
+                if let Event::RunRecorded { id, .. } = event {
+                    if let Some(r) = simulation(*id) {
+                        self.shown = Some(r);
+                        self.message = None;
+                    }
+                }
+            }
+            Some(OwnRun::Cancelled { id, .. }) => {
+                // The finished replications are the run's result.
+                if let Some(r) = simulation(id) {
+                    self.message = Some(format!(
+                        "Cancelled after {} of {} replications; run #{id} keeps them",
+                        r.finished, r.replications
+                    ));
+                    self.shown = Some(r);
+                }
+            }
+            Some(OwnRun::Failed(m)) => self.message = Some(m.to_owned()),
+            None => {}
+        }
+    }
+
+    fn ui(&mut self, ctx: &mut TabContext, ui: &mut egui::Ui) {
+        let panel = *self.panel.get_or_insert(Panel::Simulate);
+        ui.horizontal(|ui| {
+            let p = self.panel.get_or_insert(Panel::Simulate);
+            ui.selectable_value(p, Panel::Simulate, "Race strategies");
+            ui.selectable_value(p, Panel::Evaluate, "Evaluate a logged policy");
+        });
+        match panel {
+            Panel::Simulate => self.simulate_ui(ctx, ui),
+            Panel::Evaluate => self.ope.ui(ctx, &mut self.ope_settings, ui),
+        }
+    }
+
+    fn explore(&mut self, run: &RunEntry, _bench: &Workbench) -> bool {
+        let Some(result) = run.model.as_ref().and_then(|m| m.get::<BanditResult>()) else {
+            return false;
+        };
+        self.show(&result);
+        true
+    }
+
+    fn settings(&self) -> Vec<&dyn std::any::Any> {
+        vec![&self.settings, &self.ope_settings]
+    }
+
+    fn perform(
+        &mut self,
+        action: Action,
+        step: &TourStep,
+        ctx: &mut TabContext,
+    ) -> Option<Outcome> {
+        if action != Action::RaceBandits {
+            return None;
+        }
+        if self.settings.arms.is_empty() {
+            if !ctx.bench.jobs().is_active(ARMS) {
+                self.request_arms(ctx);
+            }
+            return Some(Outcome::NotYet("reading the arms from the store".into()));
+        }
+        let ready = self.shown.is_some() && done_on_current_data(ctx.bench, crate::bandit::KIND);
+        Some(train_until(
+            ctx,
+            step,
+            ready,
+            SIM_JOB,
+            "racing the strategies",
+            |ctx| self.start_race(ctx),
+        ))
+    }
 }

@@ -3,6 +3,7 @@
 
 use eframe::egui;
 
+use super::tabs::Tab;
 use super::widgets::{header_row, main_area, side_panel};
 use super::{plots, TabContext};
 use crate::data::profile::Profile;
@@ -11,6 +12,9 @@ use crate::display::thousands;
 use crate::workbench::{Command, Event, JobKind, LoadedData, Workbench};
 
 /// The mapping panel's draft and the event weights as edited.
+/// The tab's id.
+pub(crate) const ID: &str = "data";
+
 pub(crate) struct DataTab {
     /// Role → column chosen in the mapping panel (applied with "Apply mapping").
     pub draft_roles: Vec<(Role, Option<String>)>,
@@ -25,57 +29,6 @@ impl DataTab {
             draft_keep_uncleaned: false,
             weights,
         }
-    }
-
-    pub fn on_event(&mut self, event: &Event, bench: &Workbench) {
-        if !matches!(event, Event::DataLoaded) {
-            return;
-        }
-        if let Some(ds) = bench.dataset() {
-            self.draft_roles = Role::ALL
-                .iter()
-                .map(|r| (*r, ds.roles.get(*r).map(str::to_owned)))
-                .collect();
-            self.draft_keep_uncleaned = ds.options.keep_uncleaned;
-        }
-        // A workspace's data source brings its own weights.
-        self.weights = bench.settings().event_weights.clone();
-    }
-
-    pub fn ui(&mut self, ctx: &mut TabContext, ui: &mut egui::Ui) {
-        let busy = ctx.bench.jobs().is_active(JobKind::Load);
-        let Some(data) = ctx.bench.data() else {
-            ui.vertical_centered(|ui| {
-                ui.add_space(60.0);
-                if busy {
-                    ui.heading("Loading…");
-                    ui.spinner();
-                } else {
-                    ui.heading("Open a file to see its profile");
-                    ui.label(
-                        "File > Open… (Ctrl+O), drag a file onto the window, or type a path above.",
-                    );
-                }
-            });
-            return;
-        };
-        side_panel(ui, "mapping", 300.0, |ui| {
-            if mapping_ui(ui, self, data, busy) {
-                ctx.send(Command::Remap {
-                    roles: self.draft_roles.clone(),
-                    keep_uncleaned: self.draft_keep_uncleaned,
-                });
-            }
-            ui.separator();
-            if weights_ui(ui, &mut self.weights) {
-                ctx.send(Command::SetEventWeights(self.weights.clone()));
-            }
-        });
-        main_area(ui, "profile_scroll", |ui| {
-            summary_cards_ui(ui, &data.loaded.profile);
-            ui.add_space(8.0);
-            profile_sections_ui(ui, data);
-        });
     }
 }
 
@@ -433,4 +386,65 @@ fn profile_sections_ui(ui: &mut egui::Ui, view: &LoadedData) {
                 p.duplicate_rows.map_or("not comparable".into(), thousands)
             ));
         });
+}
+
+impl Tab for DataTab {
+    fn id(&self) -> &'static str {
+        ID
+    }
+
+    fn label(&self) -> &'static str {
+        "Data"
+    }
+
+    fn on_event(&mut self, event: &Event, bench: &Workbench) {
+        if !matches!(event, Event::DataLoaded) {
+            return;
+        }
+        if let Some(ds) = bench.dataset() {
+            self.draft_roles = Role::ALL
+                .iter()
+                .map(|r| (*r, ds.roles.get(*r).map(str::to_owned)))
+                .collect();
+            self.draft_keep_uncleaned = ds.options.keep_uncleaned;
+        }
+        // A workspace's data source brings its own weights.
+        self.weights = bench.settings().event_weights.clone();
+    }
+
+    fn ui(&mut self, ctx: &mut TabContext, ui: &mut egui::Ui) {
+        let busy = ctx.bench.jobs().is_active(JobKind::Load);
+        let Some(data) = ctx.bench.data() else {
+            ui.vertical_centered(|ui| {
+                ui.add_space(60.0);
+                if busy {
+                    ui.heading("Loading…");
+                    ui.spinner();
+                } else {
+                    ui.heading("Open a file to see its profile");
+                    ui.label(
+                        "File > Open… (Ctrl+O), drag a file onto the window, or type a path above.",
+                    );
+                }
+            });
+            return;
+        };
+        side_panel(ui, "mapping", 300.0, |ui| {
+            if mapping_ui(ui, self, data, busy) {
+                ctx.send(Command::Remap {
+                    roles: self.draft_roles.clone(),
+                    keep_uncleaned: self.draft_keep_uncleaned,
+                });
+            }
+            ui.separator();
+            if weights_ui(ui, &mut self.weights) {
+                ctx.send(Command::SetEventWeights(self.weights.clone()));
+            }
+        });
+        main_area(ui, "profile_scroll", |ui| {
+            summary_cards_ui(ui, &data.loaded.profile);
+            ui.add_space(8.0);
+            profile_sections_ui(ui, data);
+        });
+    }
 }

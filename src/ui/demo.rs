@@ -9,12 +9,12 @@ use std::sync::{Arc, Mutex};
 
 use eframe::egui;
 
-use super::{ShoplensApp, Tab, TabContext};
+use super::tabs::TourStep;
+use super::{ShoplensApp, TabContext};
 use crate::demo::state::{Outcome, StepStatus, TourState};
-use crate::demo::tour::{self, Action, Place, TOUR};
-use crate::recsys::params::RecommenderKind;
+use crate::demo::tour::{self, Action, TOUR};
 use crate::runs::{RunKind, RunStatus};
-use crate::workbench::{sample_store_path, Command, JobKind};
+use crate::workbench::{sample_store_path, Command, JobKind, Workbench};
 
 /// How `shoplens demo` runs.
 #[derive(Clone, Debug, Default)]
@@ -28,31 +28,6 @@ pub struct DemoOptions {
     pub full_screen: bool,
     /// Record in the light, high-contrast theme.
     pub light: bool,
-}
-
-/// Run a tab's own action (its button's code) with a [`TabContext`] on the
-/// app's workbench, then apply the commands it sent; evaluates to the
-/// action's value and how many commands it sent.
-/// A macro, because the action borrows one tab while the context borrows
-/// the workbench: two fields of the same app.
-macro_rules! tab_action {
-    ($app:ident, |$ctx:ident| $action:expr) => {{
-        let mut commands = Vec::new();
-        let value = {
-            let mut context = TabContext {
-                bench: &$app.bench,
-                commands: &mut commands,
-                simple: $app.view.simple,
-            };
-            let $ctx = &mut context;
-            $action
-        };
-        let sent = commands.len();
-        for command in commands {
-            $app.apply(command);
-        }
-        (value, sent)
-    }};
 }
 
 type Shot = Arc<Mutex<Option<Arc<egui::ColorImage>>>>;
@@ -101,15 +76,63 @@ impl Demo {
     }
 }
 
-fn tab_of(place: Place) -> Tab {
-    match place {
-        Place::Data => Tab::Data,
-        Place::Recommend => Tab::Recommend,
-        Place::Sentiment => Tab::Sentiment,
-        Place::Segments => Tab::Segments,
-        Place::Predict => Tab::Predict,
-        Place::Bandit => Tab::Bandit,
-        Place::Runs => Tab::Runs,
+/// Whether a finished run of `kind` was made on the data shown now.
+pub(crate) fn done_on_current_data(bench: &Workbench, kind: RunKind) -> bool {
+    let Some(d) = bench.dataset() else {
+        return false;
+    };
+    bench.runs().entries.iter().any(|e| {
+        e.record.kind == kind
+            && e.record.status == RunStatus::Done
+            && e.record.data.file == d.path
+            && e.record.data.rows == d.df.height()
+    })
+}
+
+/// A run of `kind` recorded since the step began: done, or why not.
+fn new_run(bench: &Workbench, kind: RunKind, runs_before: u64) -> Option<Result<(), String>> {
+    let entry = bench
+        .runs()
+        .entries
+        .iter()
+        .rev()
+        .find(|e| e.record.kind == kind && e.record.id > runs_before)?;
+    Some(match &entry.record.status {
+        RunStatus::Done => Ok(()),
+        RunStatus::Cancelled => Err(format!("run #{} was cancelled", entry.record.id)),
+        RunStatus::Failed(m) => Err(m.clone()),
+    })
+}
+
+/// A tour step that trains: start it with `start` unless `ready`, then wait
+/// for `job`'s run.
+pub(crate) fn train_until(
+    ctx: &mut TabContext,
+    step: &TourStep,
+    ready: bool,
+    job: JobKind,
+    what: &str,
+    start: impl FnOnce(&mut TabContext),
+) -> Outcome {
+    let jobs = ctx.bench.jobs();
+    if ready && !jobs.is_active(job) {
+        return Outcome::Done;
+    }
+    if !step.issued {
+        start(ctx);
+        return Outcome::Waiting(what.to_owned());
+    }
+    if jobs.is_active(job) {
+        let progress = jobs.progress(job).map(|(_, m)| m.to_owned());
+        return Outcome::Waiting(format!("{what} {}", progress.unwrap_or_default()));
+    }
+    let JobKind::Train(kind) = job else {
+        return Outcome::Failed(format!("{what} is not a training"));
+    };
+    match new_run(ctx.bench, kind, step.runs_before) {
+        Some(Ok(())) => Outcome::Done,
+        Some(Err(m)) => Outcome::Failed(m),
+        None => Outcome::Failed(format!("{what} did not start")),
     }
 }
 
@@ -144,7 +167,10 @@ impl ShoplensApp {
         if let Some(demo) = &mut self.demo {
             demo.runs_before = runs.unwrap_or(0);
             if !demo.tour.finished {
-                self.tab = tab_of(demo.tour.step().place);
+                let place = demo.tour.step().place;
+                if let Some(tab) = self.tabs.iter().find(|t| t.id() == place) {
+                    self.tab = tab.id();
+                }
             }
         }
     }
@@ -213,68 +239,6 @@ impl ShoplensApp {
         }
     }
 
-    /// Whether a finished run of `kind` was made on the data shown now.
-    fn done_on_current_data(&self, kind: RunKind) -> bool {
-        let Some(d) = self.bench.dataset() else {
-            return false;
-        };
-        self.bench.runs().entries.iter().any(|e| {
-            e.record.kind == kind
-                && e.record.status == RunStatus::Done
-                && e.record.data.file == d.path
-                && e.record.data.rows == d.df.height()
-        })
-    }
-
-    /// A run of `kind` recorded since the step began: done, or why not.
-    fn new_run(&self, kind: RunKind, runs_before: u64) -> Option<Result<(), String>> {
-        let entry = self
-            .bench
-            .runs()
-            .entries
-            .iter()
-            .rev()
-            .find(|e| e.record.kind == kind && e.record.id > runs_before)?;
-        Some(match &entry.record.status {
-            RunStatus::Done => Ok(()),
-            RunStatus::Cancelled => Err(format!("run #{} was cancelled", entry.record.id)),
-            RunStatus::Failed(m) => Err(m.clone()),
-        })
-    }
-
-    /// Train with `start` unless `ready`; wait for the run of `kind`.
-    fn train_until(
-        &mut self,
-        issued: bool,
-        ready: bool,
-        kind: RunKind,
-        runs_before: u64,
-        what: &str,
-        start: impl FnOnce(&mut Self),
-    ) -> Outcome {
-        if ready && !self.bench.jobs().is_active(JobKind::Train(kind)) {
-            return Outcome::Done;
-        }
-        if !issued {
-            start(self);
-            return Outcome::Waiting(what.to_owned());
-        }
-        if self.bench.jobs().is_active(JobKind::Train(kind)) {
-            let progress = self
-                .bench
-                .jobs()
-                .progress(JobKind::Train(kind))
-                .map(|(_, m)| m.to_owned())
-                .unwrap_or_default();
-            return Outcome::Waiting(format!("{what} {progress}"));
-        }
-        match self.new_run(kind, runs_before) {
-            Some(Ok(())) => Outcome::Done,
-            Some(Err(m)) => Outcome::Failed(m),
-            None => Outcome::Failed(format!("{what} did not start")),
-        }
-    }
-
     /// Perform one tour action: issue it when `issued` is false, and say
     /// whether its goal holds.
     fn perform(&mut self, action: Action, issued: bool, runs_before: u64) -> Outcome {
@@ -304,157 +268,19 @@ impl ShoplensApp {
                     )
                 }
             }
-            Action::TrainAls => {
-                let ready = self.recommend.explored.as_ref().is_some_and(|t| {
-                    t.params.kind() == RecommenderKind::Als
-                        && self.done_on_current_data(RunKind::Recommender)
-                });
-                self.train_until(
+            // Every other action is a tab's: the tab that knows it does it.
+            action => {
+                let step = TourStep {
                     issued,
-                    ready,
-                    RunKind::Recommender,
                     runs_before,
-                    "training ALS",
-                    |app| {
-                        app.recommend.mode = super::recommend_tab::RecommendMode::Customers;
-                        app.recommend.settings.model = RecommenderKind::Als;
-                        if let Some(ds) = app.bench.dataset().cloned() {
-                            tab_action!(app, |ctx| app.recommend.start_training(ctx, &ds));
-                        }
-                    },
-                )
-            }
-            Action::OpenBusiestCustomer => {
-                let Some(t) = self.recommend.explored.clone() else {
-                    return Outcome::Failed("no recommender to open a customer in".into());
                 };
-                let busiest =
-                    (0..t.train.n_rows).max_by_key(|&u| (t.train.row_len(u), std::cmp::Reverse(u)));
-                match busiest {
-                    Some(u) => {
-                        self.recommend.user_query = t.data.user_labels[u].clone();
-                        self.recommend.selected_user = Some(u as u32);
-                        self.recommend.selected_item = None;
-                        Outcome::Done
-                    }
-                    None => Outcome::Failed("the model has no customers".into()),
-                }
-            }
-            Action::TrainSentiment => {
-                if self.sentiment.settings.columns.is_none() {
-                    if super::sentiment_tab::review_source(&self.bench).is_some() {
-                        // The tab picks the columns when it next draws.
-                        return Outcome::NotYet("reading the reviews' columns".into());
-                    }
-                    if self.bench.jobs().is_active(JobKind::Reviews) {
-                        return Outcome::NotYet("loading the store's reviews".into());
-                    }
-                    let (found, sent) =
-                        tab_action!(self, |ctx| self.sentiment.load_reviews_beside(ctx));
-                    if found && sent > 0 {
-                        return Outcome::NotYet("loading the store's reviews".into());
-                    }
-                    return Outcome::Failed(
-                        "the store has no reviews beside it to learn from".into(),
-                    );
-                }
-                let ready = self.sentiment.result.is_some()
-                    && self.done_on_current_data(RunKind::Sentiment);
-                self.train_until(
-                    issued,
-                    ready,
-                    RunKind::Sentiment,
-                    runs_before,
-                    "training the review classifier",
-                    |app| {
-                        tab_action!(app, |ctx| app.sentiment.start_training(ctx));
-                    },
-                )
-            }
-            Action::TryReview(text) => {
-                if self.sentiment.result.is_none() {
-                    return Outcome::Failed("no classifier to try".into());
-                }
-                if self.sentiment.try_text != text {
-                    self.sentiment.try_text = text.to_owned();
-                }
-                Outcome::Done
-            }
-            Action::ScanSegments => {
-                let scanning = self.bench.jobs().is_active(JobKind::Scan);
-                if !self.segments.scan.is_empty() && !scanning {
-                    return Outcome::Done;
-                }
-                if self.bench.customers().is_none() {
-                    if !self.bench.jobs().is_active(JobKind::Customers) {
-                        self.bench.apply(Command::EnsureCustomers);
-                    }
-                    return Outcome::NotYet("building the customer table".into());
-                }
-                if !issued {
-                    tab_action!(self, |ctx| self.segments.start_scan(ctx));
-                    return Outcome::Waiting("scanning k".into());
-                }
-                if scanning {
-                    let m = self
-                        .bench
-                        .jobs()
-                        .progress(JobKind::Scan)
-                        .map(|(_, m)| m.to_owned());
-                    return Outcome::Waiting(format!("scanning k {}", m.unwrap_or_default()));
-                }
-                Outcome::Failed(
-                    self.segments
-                        .message
-                        .clone()
-                        .unwrap_or_else(|| "the k scan found nothing".into()),
-                )
-            }
-            Action::RaceBandits => {
-                if self.bandit.settings.arms.is_empty() {
-                    if !self.bench.jobs().is_active(JobKind::BanditArms) {
-                        tab_action!(self, |ctx| self.bandit.request_arms(ctx));
-                    }
-                    return Outcome::NotYet("reading the arms from the store".into());
-                }
-                let ready =
-                    self.bandit.shown.is_some() && self.done_on_current_data(RunKind::Bandit);
-                self.train_until(
-                    issued,
-                    ready,
-                    RunKind::Bandit,
-                    runs_before,
-                    "racing the strategies",
-                    |app| {
-                        tab_action!(app, |ctx| app.bandit.start_race(ctx));
-                    },
-                )
-            }
-            Action::TrainPredict => {
-                let ready =
-                    self.predict.shown.is_some() && self.done_on_current_data(RunKind::Predict);
-                self.train_until(
-                    issued,
-                    ready,
-                    RunKind::Predict,
-                    runs_before,
-                    "training the purchase model",
-                    |app| {
-                        tab_action!(app, |ctx| app.predict.start_training(ctx));
-                    },
-                )
-            }
-            Action::CompareRuns => {
-                let ids: Vec<u64> = self
-                    .bench
-                    .runs()
-                    .entries
-                    .iter()
-                    .filter(|e| e.record.status == RunStatus::Done && !e.record.curve.is_empty())
-                    .map(|e| e.record.id)
-                    .collect();
-                self.runs_tab.selected = ids.into_iter().rev().take(4).collect();
-                Outcome::Done
+                let ids: Vec<&'static str> = self.tabs.iter().map(|t| t.id()).collect();
+                ids.into_iter()
+                    .find_map(|id| {
+                        self.with_tab(id, |tab, ctx| tab.perform(action, &step, ctx))
+                            .and_then(|(outcome, _)| outcome)
+                    })
+                    .unwrap_or_else(|| Outcome::Failed(format!("no tab performs {action:?}")))
             }
         }
     }

@@ -14,7 +14,18 @@ use std::sync::Arc;
 use eframe::egui;
 
 use super::AppCommand;
-use crate::workbench::Command;
+use crate::workbench::{Command, ExportJob, JobKind};
+
+/// Writing a chart or table the UI prepared.
+pub(crate) const JOB: JobKind = JobKind::Export("file");
+
+/// The command that writes a prepared file on a worker.
+fn write_file(work: impl FnOnce() -> Result<String, String> + Send + 'static) -> AppCommand {
+    let job = ExportJob::new(JOB, false, move |_, _| {
+        work().map_err(crate::task::TaskError::Input)
+    });
+    AppCommand::Bench(Box::new(Command::Export(job)))
+}
 
 const PNG_REQUEST: &str = "shoplens_png_request";
 const CSV_REQUEST: &str = "shoplens_csv_request";
@@ -136,16 +147,12 @@ impl Exporter {
         }
         if let Some((_, rx)) = &self.shots {
             if let Ok((image, request, path)) = rx.try_recv() {
-                let name = request.name.clone();
                 let work = move || {
                     let (png, w, h) = crop_png(&image, request.rect, request.pixels_per_point)?;
                     crate::export::write_atomic(&path, &png)?;
                     Ok(format!("Saved a {w}×{h} chart to {}", path.display()))
                 };
-                return Some(AppCommand::Bench(Box::new(Command::WriteFile {
-                    name,
-                    work: Box::new(work),
-                })));
+                return Some(write_file(work));
             }
         }
         ready
@@ -192,10 +199,7 @@ impl Exporter {
                     crate::export::write_csv(&path, &r.headers, &r.rows)
                         .map(|n| format!("Saved {n} rows to {}", path.display()))
                 };
-                Some(AppCommand::Bench(Box::new(Command::WriteFile {
-                    name: "export csv".into(),
-                    work: Box::new(work),
-                })))
+                Some(write_file(work))
             }
             Pending::Png(r) => {
                 let tx = self.shots.get_or_insert_with(channel).0.clone();

@@ -24,6 +24,7 @@ mod sentiment_tab;
 mod sessions_view;
 mod shell;
 mod spark_view;
+mod tabs;
 pub mod testing;
 mod widgets;
 
@@ -35,8 +36,9 @@ use eframe::egui;
 use serde::{Deserialize, Serialize};
 
 use crate::data::EventWeights;
-use crate::runs::RunModel;
+use crate::runs::SettingsBoard;
 use crate::workbench::{Command, Event, Settings, Workbench};
+use tabs::Tab;
 
 /// How long one frame may spend draining worker messages, all jobs together.
 const POLL_BUDGET: Duration = Duration::from_millis(2);
@@ -47,7 +49,8 @@ const POLL_BUDGET: Duration = Duration::from_millis(2);
 pub struct PersistedState {
     pub recent_files: Vec<PathBuf>,
     pub event_weights: EventWeights,
-    pub tab: Tab,
+    /// The tab shown (its id).
+    pub tab: String,
     /// Reopened at start (its runs and models, and its data when no file was
     /// given on the command line).
     pub last_workspace: Option<PathBuf>,
@@ -71,23 +74,12 @@ impl Default for PersistedState {
         Self {
             recent_files: Vec::new(),
             event_weights: EventWeights::default(),
-            tab: Tab::Data,
+            tab: "data".into(),
             last_workspace: None,
             zoom: 1.0,
             view: ViewSettings::default(),
         }
     }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Tab {
-    Data,
-    Recommend,
-    Sentiment,
-    Segments,
-    Predict,
-    Bandit,
-    Runs,
 }
 
 /// An action that would drop runs not saved yet, waiting for the user's say.
@@ -119,13 +111,14 @@ pub enum AppCommand {
     ToggleFullScreen,
 }
 
-/// What a tab gets each frame: the workbench to read, and a place to put
-/// its commands.
+/// What a tab gets each frame: the workbench to read, a place to put its
+/// commands, and the other tabs' settings (what sweeps start from).
 pub(crate) struct TabContext<'a> {
     pub bench: &'a Workbench,
     commands: &'a mut Vec<AppCommand>,
     /// Simple mode: the tabs leave out the controls for experts.
     pub simple: bool,
+    pub settings: &'a SettingsBoard<'a>,
 }
 
 impl TabContext<'_> {
@@ -135,6 +128,11 @@ impl TabContext<'_> {
 
     pub fn push(&mut self, command: AppCommand) {
         self.commands.push(command);
+    }
+
+    /// How many commands were sent so far.
+    pub fn sent(&self) -> usize {
+        self.commands.len()
     }
 }
 
@@ -151,14 +149,10 @@ pub const PSEUDONYM_TIP: &str = "Customer ids become c_ + 16 hex digits of HMAC-
 
 pub struct ShoplensApp {
     pub(crate) bench: Workbench,
-    pub(crate) tab: Tab,
-    pub(crate) data_tab: data_tab::DataTab,
-    pub(crate) recommend: recommend_tab::RecommendTab,
-    pub(crate) sentiment: sentiment_tab::SentimentTab,
-    pub(crate) segments: segments_tab::SegmentsTab,
-    pub(crate) predict: predict_tab::PredictTab,
-    pub(crate) bandit: bandit_tab::BanditTab,
-    pub(crate) runs_tab: runs_tab::RunsTab,
+    /// The id of the tab shown.
+    pub(crate) tab: &'static str,
+    /// Every tab, in the tab bar's order ([`tabs::all`]).
+    pub(crate) tabs: Vec<Box<dyn Tab>>,
     pub(crate) shell: shell::Shell,
     pub(crate) exporter: exporter::Exporter,
     pub(crate) dialogs: dialogs::Dialogs,
@@ -190,16 +184,18 @@ impl ShoplensApp {
         };
         let mut bench = Workbench::new(settings, Arc::new(move || repaint.request_repaint()));
         bench.start(initial);
+        let tabs = tabs::all(&bench);
+        // The remembered tab, by id (older settings wrote its name).
+        let wanted = state.tab.to_lowercase();
+        let tab = tabs
+            .iter()
+            .map(|t| t.id())
+            .find(|id| *id == wanted)
+            .unwrap_or(tabs::FIRST);
         Self {
-            data_tab: data_tab::DataTab::new(bench.settings().event_weights.clone()),
             bench,
-            tab: state.tab,
-            recommend: Default::default(),
-            sentiment: Default::default(),
-            segments: Default::default(),
-            predict: Default::default(),
-            bandit: Default::default(),
-            runs_tab: Default::default(),
+            tab,
+            tabs,
             shell: Default::default(),
             exporter: Default::default(),
             dialogs: Default::default(),
@@ -229,7 +225,7 @@ impl ShoplensApp {
         PersistedState {
             recent_files: s.recent_files.clone(),
             event_weights: s.event_weights.clone(),
-            tab: self.tab,
+            tab: self.tab.to_owned(),
             last_workspace: s.last_workspace.clone(),
             zoom: self.ctx.zoom_factor(),
             view: match &self.demo {
@@ -246,13 +242,9 @@ impl ShoplensApp {
     /// Hand one workbench event to the shell and every tab.
     fn route(&mut self, event: &Event) {
         self.shell.on_event(event, &self.bench);
-        self.data_tab.on_event(event, &self.bench);
-        self.recommend.on_event(event, &self.bench);
-        self.sentiment.on_event(event, &self.bench);
-        self.segments.on_event(event, &self.bench);
-        self.predict.on_event(event, &self.bench);
-        self.bandit.on_event(event, &self.bench);
-        self.runs_tab.on_event(event, &self.bench);
+        for tab in &mut self.tabs {
+            tab.on_event(event, &self.bench);
+        }
     }
 
     /// Apply what the frame asked for.
@@ -299,79 +291,72 @@ impl ShoplensApp {
         }
     }
 
-    /// Open run `id`'s model in its tab.
+    /// Open run `id`'s model in the tab that shows its kind.
     fn explore(&mut self, id: u64) {
-        let Some(model) = self.bench.runs().get(id).and_then(|e| e.model.clone()) else {
+        let Some(entry) = self.bench.runs().get(id).cloned() else {
             return;
         };
-        match model {
-            RunModel::Recommender(t) => {
-                self.recommend.explore(t);
-                self.tab = Tab::Recommend;
-            }
-            RunModel::Sentiment(r) => {
-                self.sentiment.show(r);
-                self.tab = Tab::Sentiment;
-            }
-            RunModel::Segments(fit) => {
-                self.segments.show_fit(fit, &self.bench);
-                self.tab = Tab::Segments;
-            }
-            RunModel::Predict(r) => {
-                self.predict.show(r);
-                self.tab = Tab::Predict;
-            }
-            RunModel::Bandit(b) => {
-                self.bandit.show(&b);
-                self.tab = Tab::Bandit;
-            }
-            RunModel::Session(t) => {
-                self.recommend.sessions.explore(t);
-                self.recommend.mode = recommend_tab::RecommendMode::Sessions;
-                self.tab = Tab::Recommend;
+        if let Some(tab) = self
+            .tabs
+            .iter_mut()
+            .find_map(|t| t.explore(&entry, &self.bench).then(|| t.id()))
+        {
+            self.tab = tab;
+        }
+    }
+
+    /// Run `f` on the tab `id` with a context on the workbench (the other
+    /// tabs' settings on its board), then apply the commands it sent. Its
+    /// value and how many commands it sent; `None`: no such tab.
+    pub(crate) fn with_tab<R>(
+        &mut self,
+        id: &str,
+        f: impl FnOnce(&mut dyn Tab, &mut TabContext) -> R,
+    ) -> Option<(R, usize)> {
+        let (value, commands) = self.with_tab_deferred(id, f)?;
+        let sent = commands.len();
+        for command in commands {
+            self.apply(command);
+        }
+        Some((value, sent))
+    }
+
+    /// Like [`Self::with_tab`], the commands handed back instead of applied.
+    fn with_tab_deferred<R>(
+        &mut self,
+        id: &str,
+        f: impl FnOnce(&mut dyn Tab, &mut TabContext) -> R,
+    ) -> Option<(R, Vec<AppCommand>)> {
+        let index = self.tabs.iter().position(|t| t.id() == id)?;
+        let (before, rest) = self.tabs.split_at_mut(index);
+        let (current, after) = rest.split_first_mut()?;
+        let mut board = SettingsBoard::new();
+        for other in before.iter().chain(after.iter()) {
+            for s in other.settings() {
+                board.push(s);
             }
         }
+        let mut commands = Vec::new();
+        let mut ctx = TabContext {
+            bench: &self.bench,
+            commands: &mut commands,
+            simple: self.view.simple,
+            settings: &board,
+        };
+        let value = f(current.as_mut(), &mut ctx);
+        Some((value, commands))
     }
 
     fn tabs_ui(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
-            for (tab, label) in [
-                (Tab::Data, "Data"),
-                (Tab::Recommend, "Recommend"),
-                (Tab::Sentiment, "Sentiment"),
-                (Tab::Segments, "Segments"),
-                (Tab::Predict, "Predict"),
-                (Tab::Bandit, "Explore / exploit"),
-                (Tab::Runs, "Runs"),
-            ] {
-                ui.selectable_value(&mut self.tab, tab, label);
+            for tab in &self.tabs {
+                ui.selectable_value(&mut self.tab, tab.id(), tab.label());
             }
         });
         ui.separator();
-        let mut ctx = TabContext {
-            bench: &self.bench,
-            commands: &mut self.commands,
-            simple: self.view.simple,
-        };
-        match self.tab {
-            Tab::Data => self.data_tab.ui(&mut ctx, ui),
-            Tab::Recommend => self.recommend.ui(&mut ctx, ui),
-            Tab::Sentiment => self.sentiment.ui(&mut ctx, ui),
-            Tab::Segments => self.segments.ui(&mut ctx, ui),
-            Tab::Predict => self.predict.ui(&mut ctx, ui),
-            Tab::Bandit => self.bandit.ui(&mut ctx, ui),
-            Tab::Runs => self.runs_tab.ui(
-                &mut ctx,
-                runs_tab::SweepSources {
-                    recommend: &self.recommend.settings,
-                    sessions: &self.recommend.sessions.settings,
-                    sentiment: &self.sentiment.settings,
-                    segments: &self.segments.settings,
-                    bandit: &self.bandit.settings,
-                    predict: &self.predict.settings,
-                },
-                ui,
-            ),
+        // The frame's commands are applied at its end, after every panel.
+        if let Some(((), sent)) = self.with_tab_deferred(self.tab, |tab, ctx| tab.ui(ctx, ui)) {
+            self.commands.extend(sent);
         }
     }
 }

@@ -10,71 +10,24 @@ use std::sync::Arc;
 use eframe::egui;
 use egui_plot::{Legend, Line, Plot, PlotPoints, Points};
 
+use super::demo::{done_on_current_data, train_until};
 use super::exporter::{csv_button, png_button};
 use super::params_ui::params_ui;
 use super::predict_customers::CustomerView;
+use super::tabs::{Tab, TourStep};
 use super::widgets::{header_row, job_buttons, main_area, own_run, side_panel, OwnRun};
 use super::TabContext;
+use crate::demo::state::Outcome;
+use crate::demo::tour::Action;
 use crate::predict::features::{day_label, parse_day, suggested_window};
-use crate::predict::model::PredictParams;
-use crate::predict::task::{PredictRequest, PredictResult, Target};
-use crate::runs::{RunKind, RunModel};
+use crate::predict::settings::PredictSettings;
+use crate::predict::task::{PredictResult, Target};
+use crate::runs::RunEntry;
 use crate::workbench::{Command, Event, JobKind, RunRequest, Workbench};
 
-pub(crate) const JOB: JobKind = JobKind::Train(RunKind::Predict);
-
-pub struct PredictSettings {
-    pub params: PredictParams,
-    pub target: Target,
-    /// `YYYY-MM-DD`, or empty for the default.
-    pub cutoff: String,
-    pub train_cutoff: String,
-    pub window_days: u32,
-    pub seed: u64,
-}
-
-impl Default for PredictSettings {
-    fn default() -> Self {
-        Self {
-            params: PredictParams::default(),
-            target: Target::Repurchase,
-            cutoff: String::new(),
-            train_cutoff: String::new(),
-            window_days: 90,
-            seed: 42,
-        }
-    }
-}
-
-impl PredictSettings {
-    pub fn request(
-        &self,
-        bench: &Workbench,
-        params: PredictParams,
-    ) -> Result<PredictRequest, String> {
-        let dataset = bench
-            .dataset()
-            .cloned()
-            .ok_or("Load orders or events first (Data tab).")?;
-        let day = |text: &str, what: &str| -> Result<Option<i64>, String> {
-            if text.trim().is_empty() {
-                return Ok(None);
-            }
-            parse_day(text)
-                .map(Some)
-                .ok_or_else(|| format!("The {what} '{}' is not a date as YYYY-MM-DD.", text.trim()))
-        };
-        Ok(PredictRequest {
-            dataset,
-            target: self.target,
-            cutoff: day(&self.cutoff, "cutoff")?,
-            train_cutoff: day(&self.train_cutoff, "training cutoff")?,
-            window_days: self.window_days,
-            params,
-            seed: self.seed,
-        })
-    }
-}
+/// The tab's id.
+pub(crate) const ID: &str = "predict";
+pub(crate) const JOB: JobKind = JobKind::Train(crate::predict::KIND);
 
 #[derive(Default)]
 pub struct PredictTab {
@@ -83,59 +36,30 @@ pub struct PredictTab {
     pub message: Option<String>,
     pseudonymise: bool,
     customers: CustomerView,
-    /// The data the window was suggested for.
-    sized_for: Option<Arc<crate::data::Dataset>>,
 }
 
 impl PredictTab {
-    pub fn on_event(&mut self, event: &Event, bench: &Workbench) {
-        match own_run(event, JOB, bench) {
-            Some(OwnRun::Trained(RunModel::Predict(r))) => {
-                self.shown = Some(Arc::clone(r));
-                self.customers = CustomerView::default();
-                self.message = None;
-            }
-            Some(OwnRun::Cancelled { id, .. }) => {
-                self.message = Some(format!(
-                    "Training cancelled; run #{id} keeps its curve in the Runs tab"
-                ))
-            }
-            Some(OwnRun::Failed(m)) => self.message = Some(m.to_owned()),
-            _ => {}
+    /// The window a run would use on the loaded data: as set, or the one
+    /// fitted to the data's span (as the request fits it).
+    pub fn window(&self, bench: &Workbench) -> Option<u32> {
+        if let Some(w) = self.settings.window_days {
+            return Some(w);
         }
-    }
-
-    /// A window that fits this file, suggested once per file (on first
-    /// sight, or when training starts before the tab was drawn).
-    fn fit_window_to(&mut self, bench: &Workbench, ds: &Arc<crate::data::Dataset>) {
-        if self.sized_for.as_ref().is_some_and(|d| Arc::ptr_eq(d, ds)) {
-            return;
-        }
-        self.sized_for = Some(Arc::clone(ds));
-        let profile = bench.data().map(|d| &d.loaded.profile);
-        let span = profile.and_then(|p| {
-            Some((
-                parse_day(p.time_min.as_deref()?)?,
-                parse_day(p.time_max.as_deref()?)?,
-            ))
-        });
-        if let Some((first, last)) = span {
-            self.settings.window_days = suggested_window(first, last);
-        }
+        let p = &bench.data()?.loaded.profile;
+        let first = parse_day(p.time_min.as_deref()?)?;
+        let last = parse_day(p.time_max.as_deref()?)?;
+        Some(suggested_window(first, last))
     }
 
     /// What **Train** does.
     pub(crate) fn start_training(&mut self, ctx: &mut TabContext) {
-        if let Some(ds) = ctx.bench.dataset().cloned() {
-            self.fit_window_to(ctx.bench, &ds);
-        }
         match self
             .settings
-            .request(ctx.bench, self.settings.params.clone())
+            .request(&ctx.bench.data_context(), self.settings.params.clone())
         {
             Ok(r) => {
                 self.message = None;
-                ctx.send(Command::Run(RunRequest::Predict(r)));
+                ctx.send(Command::Run(RunRequest::new(r)));
             }
             Err(e) => self.message = Some(e),
         }
@@ -146,34 +70,9 @@ impl PredictTab {
         self.customers = CustomerView::default();
     }
 
-    pub(crate) fn ui(&mut self, ctx: &mut TabContext, ui: &mut egui::Ui) {
-        let Some(ds) = ctx.bench.dataset().cloned() else {
-            ui.label("Load orders or events first (Data tab).");
-            return;
-        };
-        self.fit_window_to(ctx.bench, &ds);
-        side_panel(ui, "predict_controls", 290.0, |ui| {
-            self.controls_ui(ctx, ui)
-        });
-        let curve = ctx.bench.jobs().epochs(JOB);
-        main_area(ui, "predict_main", |ui| {
-            if let Some(m) = &self.message {
-                ui.colored_label(ui.visuals().warn_fg_color, m);
-            }
-            if !curve.is_empty() && ctx.bench.jobs().is_active(JOB) {
-                loss_ui(curve, ui);
-            }
-            match self.shown.clone() {
-                Some(r) => result_ui(&r, ctx.bench, self.pseudonymise, &mut self.customers, ui),
-                None => {
-                    ui.label("Pick a cutoff and a window, then press Train: the model learns from the period before and is judged on who bought after, next to the recency rule.");
-                }
-            }
-        });
-    }
-
     fn controls_ui(&mut self, ctx: &mut TabContext, ui: &mut egui::Ui) {
         ui.heading("Who buys next?");
+        let window = self.window(ctx.bench);
         let s = &mut self.settings;
         ui.horizontal(|ui| {
             ui.radio_value(&mut s.target, Target::Repurchase, "will buy");
@@ -193,7 +92,23 @@ impl PredictTab {
             );
             ui.end_row();
             ui.label("window (days)");
-            ui.add(egui::DragValue::new(&mut s.window_days).range(1..=730));
+            let mut days = window.unwrap_or(90);
+            ui.horizontal(|ui| {
+                if ui
+                    .add(egui::DragValue::new(&mut days).range(1..=730))
+                    .changed()
+                {
+                    s.window_days = Some(days);
+                }
+                let mut fitted = s.window_days.is_none();
+                if ui
+                    .checkbox(&mut fitted, "fit to the data")
+                    .on_hover_text("90 days, or a quarter of the data's span when that is shorter")
+                    .changed()
+                {
+                    s.window_days = (!fitted).then_some(days);
+                }
+            });
             ui.end_row();
         });
         ui.separator();
@@ -416,4 +331,94 @@ fn result_ui(
     });
     ui.separator();
     view.ui(r, bench, pseudonymise, ui);
+}
+
+impl Tab for PredictTab {
+    fn id(&self) -> &'static str {
+        ID
+    }
+
+    fn label(&self) -> &'static str {
+        "Predict"
+    }
+
+    fn on_event(&mut self, event: &Event, bench: &Workbench) {
+        match own_run(event, JOB, bench) {
+            Some(OwnRun::Trained(model)) => {
+                if let Some(r) = model.get::<PredictResult>() {
+                    self.shown = Some(r);
+                    self.customers = CustomerView::default();
+                    self.message = None;
+                }
+            }
+            Some(OwnRun::Cancelled { id, .. }) => {
+                self.message = Some(format!(
+                    "Training cancelled; run #{id} keeps its curve in the Runs tab"
+                ))
+            }
+            Some(OwnRun::Failed(m)) => self.message = Some(m.to_owned()),
+            _ => {}
+        }
+        if let Event::DataLoaded = event {
+            // A new file gets a window fitted to it.
+            self.settings.window_days = None;
+        }
+    }
+
+    fn ui(&mut self, ctx: &mut TabContext, ui: &mut egui::Ui) {
+        if ctx.bench.dataset().is_none() {
+            ui.label("Load orders or events first (Data tab).");
+            return;
+        };
+        side_panel(ui, "predict_controls", 290.0, |ui| {
+            self.controls_ui(ctx, ui)
+        });
+        let curve = ctx.bench.jobs().epochs(JOB);
+        main_area(ui, "predict_main", |ui| {
+            if let Some(m) = &self.message {
+                ui.colored_label(ui.visuals().warn_fg_color, m);
+            }
+            if !curve.is_empty() && ctx.bench.jobs().is_active(JOB) {
+                loss_ui(curve, ui);
+            }
+            match self.shown.clone() {
+                Some(r) => result_ui(&r, ctx.bench, self.pseudonymise, &mut self.customers, ui),
+                None => {
+                    ui.label("Pick a cutoff and a window, then press Train: the model learns from the period before and is judged on who bought after, next to the recency rule.");
+                }
+            }
+        });
+    }
+
+    fn explore(&mut self, run: &RunEntry, _bench: &Workbench) -> bool {
+        let Some(result) = run.model.as_ref().and_then(|m| m.get::<PredictResult>()) else {
+            return false;
+        };
+        self.show(result);
+        true
+    }
+
+    fn settings(&self) -> Vec<&dyn std::any::Any> {
+        vec![&self.settings]
+    }
+
+    fn perform(
+        &mut self,
+        action: Action,
+        step: &TourStep,
+        ctx: &mut TabContext,
+    ) -> Option<Outcome> {
+        if action != Action::TrainPredict {
+            return None;
+        }
+        let ready = self.shown.is_some() && done_on_current_data(ctx.bench, crate::predict::KIND);
+        Some(train_until(
+            ctx,
+            step,
+            ready,
+            JOB,
+            "training the purchase model",
+            |ctx| self.start_training(ctx),
+        ))
+    }
 }

@@ -10,49 +10,35 @@ use std::sync::Arc;
 use eframe::egui;
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 
+use super::demo::{done_on_current_data, train_until};
 use super::images::ImageCache;
 use super::params_ui::params_ui;
 use super::sessions_view::SessionView;
 use super::spark_view::{self, SparkView};
+use super::tabs::{Tab, TourStep};
 use super::widgets::cancelled_note;
 use super::widgets::{header_row, job_buttons, main_area, own_run, side_panel, OwnRun};
 use super::TabContext;
 use crate::data::catalogue::Catalogue;
-use crate::data::{Dataset, EventWeights, Role};
+use crate::data::{Dataset, Role};
+use crate::demo::state::Outcome;
+use crate::demo::tour::Action;
 use crate::display::display_name;
 use crate::params::Hyperparams;
-use crate::recsys::matrix::MatrixOptions;
-use crate::recsys::params::{BprParams, ModelParams, RecommenderKind, TrainOptions};
-use crate::recsys::split::Split;
-use crate::recsys::task::RecommendRequest;
+use crate::recsys::params::{ModelParams, RecommenderKind};
+use crate::recsys::settings::{RecommendSettings, SplitChoice};
 use crate::recsys::Trained;
-use crate::runs::{RunKind, RunModel, RunStatus};
+use crate::runs::{RunEntry, RunStatus};
+use crate::session::SessionTrained;
 use crate::task::EpochEvent;
-use crate::workbench::{Command, Event, ExportKind, JobKind, RunRequest, Workbench};
+use crate::workbench::{Command, Event, ExportJob, JobKind, RunRequest, Workbench};
 
+/// The tab's id.
+pub(crate) const ID: &str = "recommend";
 /// Rows of the tab's own run table (the Runs tab has them all).
 const TABLE_RUNS: usize = 20;
-const JOB: JobKind = JobKind::Train(RunKind::Recommender);
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SplitChoice {
-    LeaveLastOut,
-    Random,
-    Temporal,
-}
-
-/// What a recommender request is built from (the Runs tab's sweeps too).
-pub(crate) struct RecommendSettings {
-    pub model: RecommenderKind,
-    /// Each model's settings, in [`RecommenderKind::ALL`] order, kept while
-    /// another model is chosen.
-    pub params: Vec<ModelParams>,
-    pub split: SplitChoice,
-    pub temporal_date: String,
-    pub options: TrainOptions,
-    pub min_user_interactions: usize,
-    pub min_item_interactions: usize,
-}
+const JOB: JobKind = JobKind::Train(crate::recsys::KIND);
+const EXPORT: JobKind = JobKind::Export("recommendations");
 
 /// Customers with history, or anonymous sessions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -96,31 +82,6 @@ type BasketList = (Vec<u32>, Arc<Trained>, Vec<crate::recsys::Recommendation>);
 /// (customer, blend, model, list).
 type CustomerList = (u32, f32, Arc<Trained>, Vec<crate::recsys::Recommendation>);
 
-impl Default for RecommendSettings {
-    fn default() -> Self {
-        let params = RecommenderKind::ALL
-            .iter()
-            .map(|k| match k {
-                // Fewer epochs than the library default keep a first run short.
-                RecommenderKind::Bpr => ModelParams::Bpr(BprParams {
-                    epochs: 40,
-                    ..Default::default()
-                }),
-                other => other.defaults(),
-            })
-            .collect();
-        Self {
-            model: RecommenderKind::Als,
-            params,
-            split: SplitChoice::LeaveLastOut,
-            temporal_date: String::new(),
-            options: TrainOptions::default(),
-            min_user_interactions: 1,
-            min_item_interactions: 1,
-        }
-    }
-}
-
 impl Default for RecommendTab {
     fn default() -> Self {
         Self {
@@ -146,68 +107,9 @@ impl Default for RecommendTab {
     }
 }
 
-fn index_of(kind: RecommenderKind) -> usize {
-    RecommenderKind::ALL
-        .iter()
-        .position(|k| *k == kind)
-        .unwrap_or_default()
-}
-
-impl RecommendSettings {
-    /// The tab's current settings of `kind` (sweeps start from them).
-    pub fn params_for(&self, kind: RecommenderKind) -> ModelParams {
-        self.params
-            .get(index_of(kind))
-            .cloned()
-            .unwrap_or_else(|| kind.defaults())
-    }
-
-    pub fn params_mut(&mut self, kind: RecommenderKind) -> Option<&mut ModelParams> {
-        self.params.get_mut(index_of(kind))
-    }
-
-    pub fn split(&self) -> Result<Split, String> {
-        match self.split {
-            SplitChoice::LeaveLastOut => Ok(Split::LeaveLastOut),
-            SplitChoice::Random => Ok(Split::Random {
-                seed: self.options.seed,
-            }),
-            SplitChoice::Temporal => {
-                Split::parse(&format!("temporal:{}", self.temporal_date.trim()), 0)
-            }
-        }
-    }
-
-    /// A request for `params` with these settings' split, k, seed, filters and
-    /// `weights`, with early stopping `patience` (the tab's own when `None`).
-    pub fn request(
-        &self,
-        dataset: Arc<Dataset>,
-        weights: &EventWeights,
-        params: ModelParams,
-        patience: Option<usize>,
-    ) -> Result<RecommendRequest, String> {
-        let mut options = self.options.clone();
-        if let Some(p) = patience {
-            options.patience = p;
-        }
-        Ok(RecommendRequest {
-            dataset,
-            matrix: MatrixOptions {
-                weights: weights.clone(),
-                min_user_interactions: self.min_user_interactions,
-                min_item_interactions: self.min_item_interactions,
-            },
-            split: self.split()?,
-            params,
-            options,
-        })
-    }
-}
-
 impl RecommendTab {
     /// Show a trained model (a new run, or one reopened from the Runs tab).
-    pub fn explore(&mut self, t: Arc<Trained>) {
+    pub fn show(&mut self, t: Arc<Trained>) {
         // A basket is item indices of one model's catalogue.
         if self
             .explored
@@ -228,43 +130,6 @@ impl RecommendTab {
         }
     }
 
-    pub fn on_event(&mut self, event: &Event, bench: &Workbench) {
-        self.sessions.on_event(event, bench);
-        if let Event::DataLoaded = event {
-            // A log whose sessions stand in for users is a session log.
-            if let Some(ds) = bench.dataset() {
-                let session = ds.roles.get(Role::Session);
-                if session.is_some() && session == ds.roles.get(Role::User) {
-                    self.mode = RecommendMode::Sessions;
-                }
-            }
-        }
-        match own_run(event, JOB, bench) {
-            Some(OwnRun::Trained(RunModel::Recommender(t))) => {
-                self.message = t.stopped_early.map(|epoch| {
-                    format!(
-                        "Stopped early at epoch {epoch}: NDCG@{} did not improve for {} validations in a row",
-                        t.options.k, t.options.patience
-                    )
-                });
-                self.explore(Arc::clone(t));
-            }
-            Some(OwnRun::Cancelled { id, curve }) => {
-                self.curve = curve.to_vec();
-                self.message = Some(cancelled_note(id, curve.len(), "epochs"));
-            }
-            Some(OwnRun::Failed(m)) => self.message = Some(m.to_owned()),
-            Some(OwnRun::Trained(_)) | None => {}
-        }
-        if let Event::Message {
-            job: JOB | JobKind::Export(ExportKind::Recommendations),
-            text,
-        } = event
-        {
-            self.message = Some(text.clone());
-        }
-    }
-
     pub(crate) fn start_training(&mut self, ctx: &mut TabContext, dataset: &Arc<Dataset>) {
         let params = self.settings.params_for(self.settings.model);
         if let Err(errors) = params.check() {
@@ -275,62 +140,14 @@ impl RecommendTab {
             return;
         }
         let weights = &ctx.bench.settings().event_weights;
-        match self
-            .settings
-            .request(Arc::clone(dataset), weights, params, None)
-        {
+        match self.settings.request(Arc::clone(dataset), weights, params) {
             Ok(request) => {
                 self.message = None;
                 self.curve.clear();
-                ctx.send(Command::Run(RunRequest::Recommend(request)));
+                ctx.send(Command::Run(RunRequest::new(request)));
             }
             Err(e) => self.message = Some(e),
         }
-    }
-
-    pub fn ui(&mut self, ctx: &mut TabContext, ui: &mut egui::Ui) {
-        let Some(dataset) = ctx.bench.dataset().cloned() else {
-            ui.label("Load interaction data first (Data tab).");
-            return;
-        };
-        let catalogue = ctx.bench.data().and_then(|d| d.loaded.catalogue.clone());
-        if self.mode == RecommendMode::Sessions {
-            side_panel(ui, "recommend_controls", 290.0, |ui| {
-                self.mode_ui(ui);
-                self.sessions.controls_ui(ctx, ui, &dataset)
-            });
-            main_area(ui, "rec_main", |ui| {
-                self.sessions.main_ui(ctx, catalogue.as_deref(), ui)
-            });
-            return;
-        }
-        if dataset.roles.get(Role::User).is_none() || dataset.roles.get(Role::Item).is_none() {
-            ui.label(format!(
-                "{} has no user and item columns, so there is nothing to recommend. Assign them in the Data tab's column mapping, or open an events file.",
-                display_name(&dataset.path)
-            ));
-            return;
-        }
-        side_panel(ui, "recommend_controls", 290.0, |ui| {
-            self.mode_ui(ui);
-            self.controls_ui(ctx, ui, &dataset)
-        });
-        main_area(ui, "rec_main", |ui| {
-            if let Some(m) = &self.message {
-                ui.colored_label(ui.visuals().warn_fg_color, m);
-            }
-            let jobs = ctx.bench.jobs();
-            if jobs.is_active(JOB) {
-                if let Some((_, message)) = jobs.progress(JOB) {
-                    spark_view::log_ui(ui, message);
-                }
-                curves_ui(jobs.epochs(JOB), ui);
-            } else {
-                curves_ui(&self.curve, ui);
-            }
-            self.runs_ui(ctx, ui);
-            explorer_ui(self, ctx, catalogue.as_deref(), ui);
-        });
     }
 
     fn mode_ui(&mut self, ui: &mut egui::Ui) {
@@ -449,7 +266,7 @@ impl RecommendTab {
             .runs()
             .entries
             .iter()
-            .filter(|e| e.record.kind == RunKind::Recommender)
+            .filter(|e| e.record.kind == crate::recsys::KIND)
             .rev()
             .take(TABLE_RUNS)
             .collect();
@@ -572,8 +389,8 @@ impl RecommendTab {
                             (Some(c), Some(p)) => format!("HR {c:.3} vs {p:.3}"),
                             _ => "–".into(),
                         };
-                        match model {
-                            Some(RunModel::Recommender(t)) => {
+                        match model.as_ref().and_then(|m| m.get::<Trained>()) {
+                            Some(t) => {
                                 ui.label(t.metrics.users_evaluated.to_string());
                                 ui.label(new_customers).on_hover_text(
                                     "Customers with no training history (first seen in the test period), shown the bestsellers (of the category of the first item they touched, when items have categories); HR@k over those who touched more items. The other columns cover customers with history.",
@@ -590,12 +407,12 @@ impl RecommendTab {
                                 ui.label(new_items).on_hover_text(tip);
                                 ui.label(format!("{:.2}", r.fit_secs));
                                 let current =
-                                    self.explored.as_ref().is_some_and(|x| Arc::ptr_eq(x, t));
+                                    self.explored.as_ref().is_some_and(|x| Arc::ptr_eq(x, &t));
                                 if ui
                                     .add_enabled(!current, egui::Button::new("Explore"))
                                     .clicked()
                                 {
-                                    explore = Some(Arc::clone(t));
+                                    explore = Some(t);
                                 }
                             }
                             _ => {
@@ -620,7 +437,7 @@ impl RecommendTab {
             }
         });
         if let Some(t) = explore {
-            self.explore(t);
+            self.show(t);
         }
     }
 }
@@ -692,18 +509,31 @@ fn explorer_ui(
     ui.horizontal(|ui| {
         ui.label("Export every customer's top-k to");
         ui.add(egui::TextEdit::singleline(&mut state.export_path).desired_width(240.0));
-        let export = JobKind::Export(ExportKind::Recommendations);
-        if ctx.bench.jobs().is_active(export) {
+        if ctx.bench.jobs().is_active(EXPORT) {
             ui.spinner();
             if ui.button("Cancel export").clicked() {
-                ctx.send(Command::Cancel(export));
+                ctx.send(Command::Cancel(EXPORT));
             }
         } else if ui.button("Export CSV").clicked() {
-            ctx.send(Command::ExportRecommendations {
-                trained: Arc::clone(&t),
-                path: PathBuf::from(state.export_path.trim()),
-                pseudonymise: state.pseudonymise,
-            });
+            let (trained, path) = (Arc::clone(&t), PathBuf::from(state.export_path.trim()));
+            ctx.send(Command::Export(ExportJob::new(
+                EXPORT,
+                state.pseudonymise,
+                move |pseudonym, r| {
+                    let k = trained.options.k;
+                    let rows = trained.export_top_k(
+                        &path,
+                        k,
+                        pseudonym,
+                        r.cancel_token(),
+                        &r.fraction(),
+                    )?;
+                    Ok(format!(
+                        "Exported {rows} recommendations to {}",
+                        path.display()
+                    ))
+                },
+            )));
         }
         ui.checkbox(&mut state.pseudonymise, "Pseudonymise customer ids")
             .on_hover_text(super::PSEUDONYM_TIP);
@@ -1056,4 +886,161 @@ fn basket_ui(
         .strong(),
     );
     rec_list_ui(state, t, catalogue, &recs, "basket_recs", ui);
+}
+
+impl Tab for RecommendTab {
+    fn id(&self) -> &'static str {
+        ID
+    }
+
+    fn label(&self) -> &'static str {
+        "Recommend"
+    }
+
+    fn on_event(&mut self, event: &Event, bench: &Workbench) {
+        self.sessions.on_event(event, bench);
+        if let Event::DataLoaded = event {
+            // A log whose sessions stand in for users is a session log.
+            if let Some(ds) = bench.dataset() {
+                let session = ds.roles.get(Role::Session);
+                if session.is_some() && session == ds.roles.get(Role::User) {
+                    self.mode = RecommendMode::Sessions;
+                }
+            }
+        }
+        match own_run(event, JOB, bench) {
+            Some(OwnRun::Trained(model)) => {
+                let Some(t) = model.get::<Trained>() else {
+                    return;
+                };
+                self.message = t.stopped_early.map(|epoch| {
+                    format!(
+                        "Stopped early at epoch {epoch}: NDCG@{} did not improve for {} validations in a row",
+                        t.options.k, t.options.patience
+                    )
+                });
+                self.show(t);
+            }
+            Some(OwnRun::Cancelled { id, curve }) => {
+                self.curve = curve.to_vec();
+                self.message = Some(cancelled_note(id, curve.len(), "epochs"));
+            }
+            Some(OwnRun::Failed(m)) => self.message = Some(m.to_owned()),
+            None => {}
+        }
+        if let Event::Message {
+            job: JOB | EXPORT,
+            text,
+        } = event
+        {
+            self.message = Some(text.clone());
+        }
+    }
+
+    fn ui(&mut self, ctx: &mut TabContext, ui: &mut egui::Ui) {
+        let Some(dataset) = ctx.bench.dataset().cloned() else {
+            ui.label("Load interaction data first (Data tab).");
+            return;
+        };
+        let catalogue = ctx.bench.data().and_then(|d| d.loaded.catalogue.clone());
+        if self.mode == RecommendMode::Sessions {
+            side_panel(ui, "recommend_controls", 290.0, |ui| {
+                self.mode_ui(ui);
+                self.sessions.controls_ui(ctx, ui, &dataset)
+            });
+            main_area(ui, "rec_main", |ui| {
+                self.sessions.main_ui(ctx, catalogue.as_deref(), ui)
+            });
+            return;
+        }
+        if dataset.roles.get(Role::User).is_none() || dataset.roles.get(Role::Item).is_none() {
+            ui.label(format!(
+                "{} has no user and item columns, so there is nothing to recommend. Assign them in the Data tab's column mapping, or open an events file.",
+                display_name(&dataset.path)
+            ));
+            return;
+        }
+        side_panel(ui, "recommend_controls", 290.0, |ui| {
+            self.mode_ui(ui);
+            self.controls_ui(ctx, ui, &dataset)
+        });
+        main_area(ui, "rec_main", |ui| {
+            if let Some(m) = &self.message {
+                ui.colored_label(ui.visuals().warn_fg_color, m);
+            }
+            let jobs = ctx.bench.jobs();
+            if jobs.is_active(JOB) {
+                if let Some((_, message)) = jobs.progress(JOB) {
+                    spark_view::log_ui(ui, message);
+                }
+                curves_ui(jobs.epochs(JOB), ui);
+            } else {
+                curves_ui(&self.curve, ui);
+            }
+            self.runs_ui(ctx, ui);
+            explorer_ui(self, ctx, catalogue.as_deref(), ui);
+        });
+    }
+
+    fn explore(&mut self, run: &RunEntry, _bench: &Workbench) -> bool {
+        let Some(model) = &run.model else {
+            return false;
+        };
+        if let Some(t) = model.get::<Trained>() {
+            self.show(t);
+            self.mode = RecommendMode::Customers;
+        } else if let Some(t) = model.get::<SessionTrained>() {
+            self.sessions.explore(t);
+            self.mode = RecommendMode::Sessions;
+        } else {
+            return false;
+        }
+        true
+    }
+
+    fn settings(&self) -> Vec<&dyn std::any::Any> {
+        vec![&self.settings, &self.sessions.settings]
+    }
+
+    fn perform(
+        &mut self,
+        action: Action,
+        step: &TourStep,
+        ctx: &mut TabContext,
+    ) -> Option<Outcome> {
+        Some(match action {
+            Action::TrainAls => {
+                let ready = self.explored.as_ref().is_some_and(|t| {
+                    t.params.kind() == RecommenderKind::Als
+                        && done_on_current_data(ctx.bench, crate::recsys::KIND)
+                });
+                train_until(ctx, step, ready, JOB, "training ALS", |ctx| {
+                    self.mode = RecommendMode::Customers;
+                    self.settings.model = RecommenderKind::Als;
+                    if let Some(ds) = ctx.bench.dataset().cloned() {
+                        self.start_training(ctx, &ds);
+                    }
+                })
+            }
+            Action::OpenBusiestCustomer => {
+                let Some(t) = self.explored.clone() else {
+                    return Some(Outcome::Failed(
+                        "no recommender to open a customer in".into(),
+                    ));
+                };
+                let busiest =
+                    (0..t.train.n_rows).max_by_key(|&u| (t.train.row_len(u), std::cmp::Reverse(u)));
+                match busiest {
+                    Some(u) => {
+                        self.user_query = t.data.user_labels[u].clone();
+                        self.selected_user = Some(u as u32);
+                        self.selected_item = None;
+                        Outcome::Done
+                    }
+                    None => Outcome::Failed("the model has no customers".into()),
+                }
+            }
+            _ => return None,
+        })
+    }
 }

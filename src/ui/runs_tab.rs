@@ -11,21 +11,22 @@ use eframe::egui;
 use egui_plot::{Legend, Line, Plot, PlotPoint, PlotPoints, Points, Text, VLine};
 
 use super::exporter::{csv_button, png_button};
-use super::recommend_tab::RecommendSettings;
-use super::segments_tab::SegmentSettings;
-use super::sentiment_tab::SentimentSettings;
+use super::tabs::{Tab, TourStep};
 use super::widgets::{main_area, side_panel};
 use super::{AppCommand, TabContext};
-use crate::params::Hyperparams;
-use crate::recsys::params::RecommenderKind;
+use crate::demo::state::Outcome;
+use crate::demo::tour::Action;
+use crate::registry::{self, SweepModel};
 use crate::runs::analysis::{
     best_run, ema, metric_names, param_importance, varying_params, wide_positive, Axis,
 };
-use crate::runs::sweep::{expand, parse_list, parse_range, SweepSpec, MAX_AXES};
-use crate::runs::{ModelKind, RunHistory, RunKind, RunModel, RunRecord, RunStatus};
-use crate::session::params::SessionKind;
+use crate::runs::sweep::{parse_list, parse_range, SweepSpec, MAX_AXES};
+use crate::runs::{RunHistory, RunKind, RunRecord, RunStatus, SweepPlan};
 use crate::task::EpochEvent;
-use crate::workbench::{Command, Event, JobKind, SweepRequest, Workbench};
+use crate::workbench::{Command, Event, JobKind, SideJob, Workbench};
+
+/// The tab's id.
+pub(crate) const ID: &str = "runs";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SortKey {
@@ -59,7 +60,7 @@ pub(crate) struct RunsTab {
     pub metric: String,
     pub x_param: String,
     // The sweep form.
-    pub sweep_model: ModelKind,
+    pub sweep_model: Option<SweepModel>,
     pub axes: Vec<AxisDraft>,
     pub random: bool,
     pub random_runs: usize,
@@ -71,7 +72,9 @@ pub(crate) struct RunsTab {
 
 impl Default for RunsTab {
     fn default() -> Self {
-        let sweep_model = ModelKind::Recommender(RecommenderKind::Als);
+        let sweep_model = registry::sweep_model("als")
+            .ok()
+            .or_else(|| registry::sweep_models().next());
         Self {
             filter: String::new(),
             kind: None,
@@ -83,67 +86,26 @@ impl Default for RunsTab {
             compare_model: String::new(),
             metric: String::new(),
             x_param: String::new(),
+            axes: sweep_model.map(default_axis).into_iter().collect(),
             sweep_model,
-            axes: vec![default_axis(sweep_model)],
             random: false,
             random_runs: 8,
-            cap: crate::runs::sweep::DEFAULT_CAP,
-            patience: 0,
-            sweep_seed: 42,
+            cap: SweepSpec::default().cap,
+            patience: SweepSpec::default().patience,
+            sweep_seed: SweepSpec::default().seed,
             message: None,
         }
     }
 }
 
-/// What a sweep starts from: the other tabs' settings (the data is the
-/// workbench's).
-pub(crate) struct SweepSources<'a> {
-    pub recommend: &'a RecommendSettings,
-    pub sessions: &'a super::sessions_view::SessionSettings,
-    pub sentiment: &'a SentimentSettings,
-    pub segments: &'a SegmentSettings,
-    pub bandit: &'a super::bandit_tab::BanditSettings,
-    pub predict: &'a super::predict_tab::PredictSettings,
-}
-
-/// A first sweep for each model: its most telling parameter.
-fn default_axis(model: ModelKind) -> AxisDraft {
-    use crate::text::params::ClassifierKind;
-    let (name, values) = match model {
-        ModelKind::Recommender(RecommenderKind::ItemKnn) => ("neighbors", "20,50,100"),
-        ModelKind::Recommender(RecommenderKind::Ease) => ("lambda", "50,250,1000"),
-        ModelKind::Recommender(_) => ("factors", "16,32,64"),
-        ModelKind::Sentiment(ClassifierKind::LogisticRegression) => ("c", "0.1,1,10"),
-        ModelKind::Sentiment(ClassifierKind::NaiveBayes) => ("alpha", "0.1,0.5,1"),
-        ModelKind::KMeans => ("k", "3,4,5"),
-        ModelKind::Session(SessionKind::Ar) => ("pruning", "10,20,50"),
-        ModelKind::Session(SessionKind::Spop) => ("top_n", "20,100,500"),
-        ModelKind::Session(SessionKind::Stan) => ("lambda_spw", "0.5,1.25,5"),
-        ModelKind::Session(_) => ("neighbors", "50,200,1500"),
-        ModelKind::Bandit(crate::bandit::BanditKind::Simulation) => {
-            ("epsilon", "0.01,0.05,0.1,0.2")
-        }
-        ModelKind::Bandit(crate::bandit::BanditKind::Evaluation) => ("epsilon", "0.05,0.2,0.5"),
-        ModelKind::Predict(crate::predict::model::PredictModel::Gbm) => {
-            ("learning_rate", "0.02,0.05,0.1")
-        }
-        ModelKind::Predict(crate::predict::model::PredictModel::Logreg) => ("c", "0.1,1,10"),
-    };
+/// A first sweep for each model: the first parameter with default sweep
+/// values on its spec.
+fn default_axis(model: SweepModel) -> AxisDraft {
+    let (name, values) = model.entry.first_axis().unwrap_or_default();
     AxisDraft {
         name: name.into(),
         values: values.into(),
     }
-}
-
-/// A sweep request on the sources' data, before its settings are expanded.
-enum Base {
-    Recommend(crate::recsys::task::RecommendRequest),
-    Sentiment(crate::text::task::SentimentRequest),
-    KMeans(crate::segment::task::KMeansRequest),
-    Session(crate::session::task::SessionRequest),
-    BanditSimulation(crate::bandit::task::SimulationRequest),
-    BanditEvaluation(crate::bandit::task::EvaluationRequest),
-    Predict(crate::predict::task::PredictRequest),
 }
 
 impl RunsTab {
@@ -153,6 +115,7 @@ impl RunsTab {
             random: self.random.then_some(self.random_runs),
             cap: self.cap,
             seed: self.sweep_seed,
+            patience: self.patience,
             ..Default::default()
         };
         for axis in &self.axes {
@@ -166,195 +129,45 @@ impl RunsTab {
         Ok(spec)
     }
 
-    /// The chosen model's request with the other tabs' settings.
-    fn base(&self, bench: &Workbench, sources: &SweepSources) -> Result<Base, String> {
-        match self.sweep_model {
-            ModelKind::Recommender(kind) => {
-                let Some(dataset) = bench.dataset() else {
-                    return Err("Load interaction data first (Data tab).".into());
-                };
-                let params = sources.recommend.params_for(kind);
-                let request = sources.recommend.request(
-                    std::sync::Arc::clone(dataset),
-                    &bench.settings().event_weights,
-                    params,
-                    Some(self.patience),
-                )?;
-                Ok(Base::Recommend(request))
-            }
-            ModelKind::Sentiment(kind) => {
-                let mut params = sources.sentiment.current_params();
-                params.model = kind;
-                Ok(Base::Sentiment(sources.sentiment.request(bench, params)?))
-            }
-            ModelKind::KMeans => Ok(Base::KMeans(
-                sources
-                    .segments
-                    .request(bench, sources.segments.params.clone())?,
-            )),
-            ModelKind::Session(kind) => {
-                let Some(dataset) = bench.dataset() else {
-                    return Err("Load a session log first (Data tab).".into());
-                };
-                let params = sources.sessions.params_for(kind);
-                Ok(Base::Session(
-                    sources
-                        .sessions
-                        .request(std::sync::Arc::clone(dataset), params),
-                ))
-            }
-            ModelKind::Bandit(crate::bandit::BanditKind::Simulation) => {
-                let s = sources.bandit;
-                let mut request = s.request(bench, s.params.clone(), None)?;
-                // Race the policies the swept parameters belong to, so the
-                // ranking (the best policy's reward) is about them.
-                let names: Vec<String> =
-                    self.axes.iter().map(|a| a.name.trim().to_owned()).collect();
-                request.policies = crate::bandit::task::swept_policies(&names);
-                Ok(Base::BanditSimulation(request))
-            }
-            ModelKind::Predict(model) => {
-                let params = crate::predict::model::PredictParams {
-                    model,
-                    ..sources.predict.params.clone()
-                };
-                Ok(Base::Predict(sources.predict.request(bench, params)?))
-            }
-            ModelKind::Bandit(crate::bandit::BanditKind::Evaluation) => {
-                let mut params = sources.bandit.ope.params.clone();
-                // A sweep over ε evaluates the ε-mix.
-                if self.axes.iter().any(|a| a.name.trim() == "epsilon") {
-                    params.policy = crate::bandit::params::EvalPolicy::Epsilon;
-                }
-                Ok(Base::BanditEvaluation(
-                    sources.bandit.ope.request(bench, params)?,
-                ))
-            }
-        }
-    }
-
-    /// The names the chosen model's parameters can be swept by.
-    fn sweepable(&self, sources: &SweepSources) -> Vec<&'static str> {
-        match self.sweep_model {
-            ModelKind::Recommender(kind) => sources.recommend.params_for(kind).names(),
-            ModelKind::Sentiment(_) => sources
-                .sentiment
-                .current_params()
-                .names()
-                .into_iter()
-                .filter(|n| *n != "ngrams")
-                .collect(),
-            ModelKind::KMeans => sources.segments.params.names(),
-            ModelKind::Session(kind) => sources.sessions.params_for(kind).names(),
-            ModelKind::Bandit(crate::bandit::BanditKind::Simulation) => {
-                sources.bandit.params.names()
-            }
-            ModelKind::Bandit(crate::bandit::BanditKind::Evaluation) => {
-                sources.bandit.ope.params.names()
-            }
-            ModelKind::Predict(model) => crate::predict::model::PredictParams {
-                model,
-                ..Default::default()
-            }
-            .names(),
-        }
-    }
-
-    /// The sweep as it would run: its request and settings.
-    fn plan(&self, bench: &Workbench, sources: &SweepSources) -> Result<SweepRequest, String> {
-        let spec = self.spec()?;
-        Ok(match self.base(bench, sources)? {
-            Base::Recommend(r) => {
-                let settings = expand(&r.params, &spec)?;
-                SweepRequest::Recommend(r, settings)
-            }
-            Base::Sentiment(r) => {
-                let settings = expand(&r.params, &spec)?;
-                SweepRequest::Sentiment(r, settings)
-            }
-            Base::KMeans(r) => {
-                let settings = expand(&r.params, &spec)?;
-                SweepRequest::KMeans(r, settings)
-            }
-            Base::Session(r) => {
-                let settings = expand(&r.params, &spec)?;
-                SweepRequest::Session(r, settings)
-            }
-            Base::BanditSimulation(r) => {
-                let settings = expand(&r.params, &spec)?;
-                SweepRequest::BanditSimulation(r, settings)
-            }
-            Base::BanditEvaluation(r) => {
-                let settings = expand(&r.params, &spec)?;
-                SweepRequest::BanditEvaluation(r, settings)
-            }
-            Base::Predict(r) => {
-                let settings = expand(&r.params, &spec)?;
-                SweepRequest::Predict(r, settings)
-            }
-        })
-    }
-
-    pub fn on_event(&mut self, event: &Event, _bench: &Workbench) {
-        match event {
-            // Sweep runs are overlaid as they arrive.
-            Event::RunRecorded {
-                id,
-                job: JobKind::Sweep,
-                ..
-            } => {
-                self.selected.insert(*id);
-            }
-            Event::Message {
-                job: JobKind::Sweep,
-                text,
-            } => self.message = Some(text.clone()),
-            Event::HistoryReplaced => self.selected.clear(),
-            _ => {}
-        }
-    }
-
-    pub fn ui(&mut self, ctx: &mut TabContext, sources: SweepSources, ui: &mut egui::Ui) {
-        default_choices(self, ctx.bench.runs());
-        side_panel(ui, "sweep_controls", 300.0, |ui| {
-            sweep_ui(self, ctx, &sources, ui)
-        });
-        main_area(ui, "runs_main", |ui| {
-            if let Some(m) = &self.message {
-                ui.colored_label(ui.visuals().warn_fg_color, m);
-            }
-            table_ui(self, ctx, ui);
-            ui.add_space(8.0);
-            let live = ctx.bench.jobs().epochs(JobKind::Sweep);
-            curves_ui(self, ctx.bench.runs(), live, ui);
-            ui.add_space(8.0);
-            compare_ui(self, ctx.bench.runs(), ui);
-        });
+    /// The sweep as it would run: the chosen model's request with the
+    /// other tabs' settings, planned by the core registry.
+    fn plan(&self, ctx: &TabContext) -> Result<SweepPlan, String> {
+        let model = self.sweep_model.ok_or("Choose a model to sweep.")?;
+        registry::plan_sweep(
+            model,
+            ctx.settings,
+            &ctx.bench.data_context(),
+            &self.spec()?,
+        )
     }
 }
 
-fn sweep_ui(state: &mut RunsTab, ctx: &mut TabContext, sources: &SweepSources, ui: &mut egui::Ui) {
+fn sweep_ui(state: &mut RunsTab, ctx: &mut TabContext, ui: &mut egui::Ui) {
     ui.heading("Sweep");
     ui.label("Train a model once per setting, one after another, with the other settings of its tab (Recommend: split, k, seed; Sentiment: columns, n-grams, evaluation; Segments: features).");
     let before = state.sweep_model;
     egui::ComboBox::from_label("model")
-        .selected_text(state.sweep_model.label())
+        .selected_text(state.sweep_model.map_or("choose", |m| m.label()))
         // Every model in view, without scrolling the list.
         .height(420.0)
         .show_ui(ui, |ui| {
-            for model in ModelKind::SWEEPABLE {
-                ui.selectable_value(&mut state.sweep_model, model, model.label());
+            for model in registry::sweep_models() {
+                ui.selectable_value(&mut state.sweep_model, Some(model), model.label());
             }
         });
     if state.sweep_model != before {
-        state.axes = vec![default_axis(state.sweep_model)];
+        state.axes = state.sweep_model.map(default_axis).into_iter().collect();
     }
-    if state.sweep_model == ModelKind::KMeans {
-        // k-means clusters the scored customers: score them if nobody has yet.
-        ctx.send(Command::EnsureCustomers);
+    let Some(model) = state.sweep_model else {
+        return;
+    };
+    // What the model's runs need worked out first (the customers k-means
+    // clusters), once per loaded file.
+    if let Some(prepare) = model.capability.prepare(model.entry) {
+        ctx.send(Command::Side(SideJob::prepare(model.kind(), prepare)));
     }
-    let names = state.sweepable(sources);
-    let planned = state.plan(ctx.bench, sources);
+    let names: Vec<&str> = model.entry.sweepable().iter().map(|s| s.name).collect();
+    let planned = state.plan(ctx);
     ui.add_space(4.0);
     ui.label(egui::RichText::new("Parameters").strong())
         .on_hover_text("Values: a list 16,32,64 (grid or random), or a range 0.001..0.1 (random search; add :log for a log scale)");
@@ -414,10 +227,7 @@ fn sweep_ui(state: &mut RunsTab, ctx: &mut TabContext, sources: &SweepSources, u
     });
     ui.add(egui::Slider::new(&mut state.cap, 1..=500).text("run cap"))
         .on_hover_text("Refuse sweeps of more runs than this");
-    ui.add_enabled(
-        matches!(state.sweep_model, ModelKind::Recommender(_)),
-        egui::Slider::new(&mut state.patience, 0..=20).text("early-stop patience"),
-    )
+    ui.add(egui::Slider::new(&mut state.patience, 0..=20).text("early-stop patience"))
         .on_hover_text("Stop a run after this many validations without a better validation NDCG (0: off). Validation runs every 'validate every' epochs of the Recommend tab (5 when that is off).");
     ui.add(egui::DragValue::new(&mut state.sweep_seed).prefix("random-search seed "));
     match &planned {
@@ -466,7 +276,7 @@ fn visible<'a>(state: &RunsTab, history: &'a RunHistory) -> Vec<&'a RunRecord> {
                 || format!(
                     "#{} {} {} {} {} {}",
                     r.id,
-                    r.kind.label(),
+                    r.kind.name(),
                     r.model,
                     r.status.label(),
                     r.params_summary(),
@@ -481,7 +291,7 @@ fn visible<'a>(state: &RunsTab, history: &'a RunHistory) -> Vec<&'a RunRecord> {
     rows.sort_by(|a, b| {
         let o = match state.sort {
             SortKey::Id => a.id.cmp(&b.id),
-            SortKey::Kind => a.kind.label().cmp(b.kind.label()),
+            SortKey::Kind => a.kind.name().cmp(b.kind.name()),
             SortKey::Model => a.model.cmp(&b.model),
             SortKey::Status => a.status.label().cmp(b.status.label()),
             SortKey::Metric => value(a)
@@ -525,7 +335,7 @@ fn default_choices(state: &mut RunsTab, history: &RunHistory) {
         state.metric = runs
             .iter()
             .rev()
-            .find_map(|r| r.primary_metric().map(|(n, _)| n.to_owned()))
+            .find_map(|r| registry::main_metric(r).map(|(n, _)| n.to_owned()))
             .or_else(|| names.first().cloned())
             .unwrap_or_default();
     }
@@ -571,18 +381,11 @@ fn table_ui(state: &mut RunsTab, ctx: &mut TabContext, ui: &mut egui::Ui) {
                 .hint_text("filter: model, status, factors=64…"),
         );
         egui::ComboBox::from_id_salt("runs_kind")
-            .selected_text(state.kind.map_or("all kinds", |k| k.label()))
+            .selected_text(state.kind.map_or("all kinds", |k| k.name()))
             .show_ui(ui, |ui| {
                 ui.selectable_value(&mut state.kind, None, "all kinds");
-                for k in [
-                    RunKind::Recommender,
-                    RunKind::Sessions,
-                    RunKind::Sentiment,
-                    RunKind::Segments,
-                    RunKind::Bandit,
-                    RunKind::Predict,
-                ] {
-                    ui.selectable_value(&mut state.kind, Some(k), k.label());
+                for k in registry::CAPABILITIES.iter().map(|c| c.kind()) {
+                    ui.selectable_value(&mut state.kind, Some(k), k.name());
                 }
             });
         if !state.selected.is_empty() {
@@ -657,7 +460,7 @@ fn table_ui(state: &mut RunsTab, ctx: &mut TabContext, ui: &mut egui::Ui) {
                         }
                     }
                     ui.label(format!("#{}", r.id));
-                    ui.label(r.kind.label());
+                    ui.label(r.kind.name());
                     ui.label(&r.model);
                     match &r.status {
                         RunStatus::Done => ui.label("done"),
@@ -715,36 +518,16 @@ fn table_ui(state: &mut RunsTab, ctx: &mut TabContext, ui: &mut egui::Ui) {
                         }
                     ));
                     ui.label(r.sweep.map_or(String::new(), |s| format!("sweep {s}")));
-                    let tip = match history.get(r.id).and_then(|e| e.model.as_ref()) {
-                        Some(RunModel::Recommender(_)) => {
-                            Some("Open this model in the Recommend tab")
+                    if history.get(r.id).is_some_and(|e| e.model.is_some()) {
+                        if ui
+                            .small_button("Explore")
+                            .on_hover_text("Open this run's model in its tab")
+                            .clicked()
+                        {
+                            explore = Some(r.id);
                         }
-                        Some(RunModel::Sentiment(_)) => {
-                            Some("Open this classifier in the Sentiment tab")
-                        }
-                        Some(RunModel::Segments(_)) => {
-                            Some("Show these clusters in the Segments tab")
-                        }
-                        Some(RunModel::Session(_)) => {
-                            Some("Explore this session model in the Recommend tab")
-                        }
-                        Some(RunModel::Bandit(_)) => {
-                            Some("Show this race or estimate in the Explore / exploit tab")
-                        }
-                        Some(RunModel::Predict(_)) => Some(
-                            "Open this model's evaluation and customer list in the Predict tab",
-                        ),
-                        None => None,
-                    };
-                    match tip {
-                        Some(tip) => {
-                            if ui.small_button("Explore").on_hover_text(tip).clicked() {
-                                explore = Some(r.id);
-                            }
-                        }
-                        None => {
-                            ui.label("");
-                        }
+                    } else {
+                        ui.label("");
                     }
                     ui.end_row();
                 }
@@ -791,7 +574,7 @@ fn runs_table(rows: &[RunRecord]) -> (Vec<String>, Vec<Vec<String>>) {
         .map(|r| {
             let mut row = vec![
                 r.id.to_string(),
-                r.kind.label().into(),
+                r.kind.name().into(),
                 r.model.clone(),
                 r.status.label().into(),
                 match &r.status {
@@ -1212,4 +995,70 @@ fn parallel_ui(
             }
         });
     png_button(ui, response.response.rect, "parallel coordinates");
+}
+
+impl Tab for RunsTab {
+    fn id(&self) -> &'static str {
+        ID
+    }
+
+    fn label(&self) -> &'static str {
+        "Runs"
+    }
+
+    fn on_event(&mut self, event: &Event, _bench: &Workbench) {
+        match event {
+            // Sweep runs are overlaid as they arrive.
+            Event::RunRecorded {
+                id,
+                job: JobKind::Sweep,
+                ..
+            } => {
+                self.selected.insert(*id);
+            }
+            Event::Message {
+                job: JobKind::Sweep,
+                text,
+            } => self.message = Some(text.clone()),
+            Event::HistoryReplaced => self.selected.clear(),
+            _ => {}
+        }
+    }
+
+    fn ui(&mut self, ctx: &mut TabContext, ui: &mut egui::Ui) {
+        default_choices(self, ctx.bench.runs());
+        side_panel(ui, "sweep_controls", 300.0, |ui| sweep_ui(self, ctx, ui));
+        main_area(ui, "runs_main", |ui| {
+            if let Some(m) = &self.message {
+                ui.colored_label(ui.visuals().warn_fg_color, m);
+            }
+            table_ui(self, ctx, ui);
+            ui.add_space(8.0);
+            let live = ctx.bench.jobs().epochs(JobKind::Sweep);
+            curves_ui(self, ctx.bench.runs(), live, ui);
+            ui.add_space(8.0);
+            compare_ui(self, ctx.bench.runs(), ui);
+        });
+    }
+
+    fn perform(
+        &mut self,
+        action: Action,
+        _step: &TourStep,
+        ctx: &mut TabContext,
+    ) -> Option<Outcome> {
+        if action != Action::CompareRuns {
+            return None;
+        }
+        let ids: Vec<u64> = ctx
+            .bench
+            .runs()
+            .entries
+            .iter()
+            .filter(|e| e.record.status == RunStatus::Done && !e.record.curve.is_empty())
+            .map(|e| e.record.id)
+            .collect();
+        self.selected = ids.into_iter().rev().take(4).collect();
+        Some(Outcome::Done)
+    }
 }

@@ -12,59 +12,32 @@ use eframe::egui;
 use egui_plot::{Legend, Line, Plot, PlotPoints, Points};
 
 use super::params_ui::params_ui;
+use super::tabs::{Tab, TourStep};
 use super::widgets::{header_row, job_buttons, main_area, own_run, side_panel, OwnRun};
 use super::TabContext;
 use crate::data::profile::Funnel;
-use crate::runs::{RunKind, RunModel};
-use crate::segment::clusters::{KMeansParams, ScanPoint};
-use crate::segment::features::Feature;
-use crate::segment::task::{Customers, KMeansRequest};
+use crate::demo::state::Outcome;
+use crate::demo::tour::Action;
+use crate::runs::RunEntry;
+use crate::segment::clusters::ScanPoint;
+use crate::segment::settings::SegmentSettings;
+use crate::segment::task::Customers;
 use crate::segment::SegmentFit;
 use crate::task::EpochEvent;
-use crate::workbench::{Command, Event, ExportKind, JobKind, RunRequest, Workbench};
+use crate::workbench::{Command, Event, ExportJob, JobKind, RunRequest, SideJob, Then, Workbench};
 
+/// The tab's id.
+pub(crate) const ID: &str = "segments";
 const LIST_ROWS: usize = 200;
-const JOB: JobKind = JobKind::Train(RunKind::Segments);
+const JOB: JobKind = JobKind::Train(crate::segment::KIND);
+/// Scoring the loaded file's customers.
+const CUSTOMERS: JobKind = JobKind::Prepare(crate::segment::KIND);
+const SCAN: JobKind = JobKind::Side("scan");
+const EXPORT: JobKind = JobKind::Export("customers");
 
-/// What a k-means request is built from (the Runs tab's sweeps too).
-pub(crate) struct SegmentSettings {
-    pub features: Vec<Feature>,
-    pub params: KMeansParams,
-    pub scan_from: usize,
-    pub scan_to: usize,
-}
-
-impl Default for SegmentSettings {
-    fn default() -> Self {
-        Self {
-            features: Feature::RFM.to_vec(),
-            params: KMeansParams::default(),
-            scan_from: 2,
-            scan_to: 10,
-        }
-    }
-}
-
-impl SegmentSettings {
-    /// A k-means request for `params` on the loaded file's customers.
-    pub fn request(
-        &self,
-        bench: &Workbench,
-        params: KMeansParams,
-    ) -> Result<KMeansRequest, String> {
-        let Some(customers) = bench.customers() else {
-            return Err(if bench.jobs().is_active(JobKind::Customers) {
-                "Scoring the customers…".into()
-            } else {
-                "No customers to cluster: the data needs a customer (user) column.".into()
-            });
-        };
-        Ok(KMeansRequest {
-            customers: Arc::clone(customers),
-            features: self.features.clone(),
-            params,
-        })
-    }
+/// Score the loaded file's customers unless that was asked for it already.
+pub(crate) fn ensure_customers() -> Command {
+    Command::Side(SideJob::prepare(crate::segment::KIND, Customers::prepare))
 }
 
 pub(crate) struct SegmentsTab {
@@ -109,27 +82,33 @@ fn scan_point_epoch(p: &ScanPoint) -> EpochEvent {
 
 impl SegmentsTab {
     pub(crate) fn start_scan(&mut self, ctx: &mut TabContext) {
-        let Some(customers) = ctx.bench.customers().cloned() else {
+        let Some(customers) = ctx.bench.side::<Customers>() else {
             return;
         };
         let from = self.settings.scan_from.max(2);
+        let ks = from..=self.settings.scan_to.max(from);
+        let features = customers.usable(&self.settings.features);
+        let params = self.settings.params.clone();
         self.message = None;
-        ctx.send(Command::ScanK {
-            customers,
-            features: self.settings.features.clone(),
-            params: self.settings.params.clone(),
-            ks: from..=self.settings.scan_to.max(from),
-        });
+        ctx.send(Command::Side(SideJob::new(
+            SCAN,
+            "Scanning k",
+            Then::Announce,
+            move |_, r| {
+                let points = crate::segment::task::scan(&customers, &features, &params, ks, r)?;
+                Ok(Arc::new(points))
+            },
+        )));
     }
 
     fn start_fit(&mut self, ctx: &mut TabContext) {
         match self
             .settings
-            .request(ctx.bench, self.settings.params.clone())
+            .request(&ctx.bench.data_context(), self.settings.params.clone())
         {
             Ok(request) => {
                 self.message = None;
-                ctx.send(Command::Run(RunRequest::KMeans(request)));
+                ctx.send(Command::Run(RunRequest::new(request)));
             }
             Err(e) => self.message = Some(e),
         }
@@ -139,7 +118,7 @@ impl SegmentsTab {
     /// it was made on: shown at once when they are loaded, otherwise kept until
     /// they are, with a message saying which file to open.
     pub fn show_fit(&mut self, fit: Arc<SegmentFit>, bench: &Workbench) {
-        let matches = bench.customers().is_some_and(|c| {
+        let matches = bench.side::<Customers>().is_some_and(|c| {
             c.dataset.path == fit.data.file
                 && c.table.len() == fit.clustering.labels.len()
                 && fit.features.iter().all(|f| c.table.get(*f).is_some())
@@ -158,79 +137,6 @@ impl SegmentsTab {
             ));
             self.pending_fit = Some(fit);
         }
-    }
-
-    pub fn on_event(&mut self, event: &Event, bench: &Workbench) {
-        match own_run(event, JOB, bench) {
-            Some(OwnRun::Trained(RunModel::Segments(fit))) => {
-                self.fit = Some(Arc::clone(fit));
-                self.selected_cluster = None;
-            }
-            // The previous clusters stay on screen.
-            Some(OwnRun::Failed(m)) => self.message = Some(m.to_owned()),
-            Some(OwnRun::Cancelled { id, .. }) => {
-                self.message = Some(format!("k-means cancelled; run #{id} is in the Runs tab"))
-            }
-            Some(OwnRun::Trained(_)) | None => {}
-        }
-        match event {
-            Event::Customers(customers) => {
-                // Features the new data lacks are dropped from the choice.
-                self.settings.features = customers.usable(&self.settings.features);
-                self.fit = None;
-                self.scan.clear();
-                self.selected_cluster = None;
-                if let Some(fit) = self.pending_fit.take() {
-                    self.show_fit(fit, bench);
-                }
-            }
-            Event::Scanned(points) => self.scan = points.clone(),
-            Event::Message {
-                job:
-                    JOB | JobKind::Customers | JobKind::Scan | JobKind::Export(ExportKind::Customers),
-                text,
-            } => self.message = Some(text.clone()),
-            _ => {}
-        }
-    }
-
-    pub fn ui(&mut self, ctx: &mut TabContext, ui: &mut egui::Ui) {
-        if ctx.bench.dataset().is_none() {
-            ui.label("Load orders or events first (Data tab).");
-            return;
-        }
-        ctx.send(Command::EnsureCustomers);
-        let Some(customers) = ctx.bench.customers().cloned() else {
-            if let Some((_, m)) = ctx.bench.jobs().progress(JobKind::Customers) {
-                ui.horizontal(|ui| {
-                    ui.spinner();
-                    ui.label(m);
-                });
-            }
-            if let Some(m) = &self.message {
-                ui.colored_label(ui.visuals().warn_fg_color, m);
-            }
-            return;
-        };
-        let funnel = ctx
-            .bench
-            .data()
-            .and_then(|d| d.loaded.profile.funnel.clone());
-        side_panel(ui, "segment_controls", 280.0, |ui| {
-            self.controls_ui(ctx, &customers, ui)
-        });
-        main_area(ui, "seg_main", |ui| {
-            if let Some(m) = &self.message {
-                ui.colored_label(ui.visuals().warn_fg_color, m);
-            }
-            for note in &customers.table.notes {
-                ui.small(note);
-            }
-            rfm_ui(&customers, ui);
-            scan_ui(self, ctx, ui);
-            clusters_ui(self, &customers, ui);
-            engagement_ui(&customers, funnel.as_ref(), ui);
-        });
     }
 
     fn controls_ui(&mut self, ctx: &mut TabContext, customers: &Arc<Customers>, ui: &mut egui::Ui) {
@@ -270,10 +176,10 @@ impl SegmentsTab {
             ui.label("to");
             ui.add(egui::DragValue::new(&mut self.settings.scan_to).range(2..=50));
         });
-        if job_buttons(ui, ctx, "Scan k", "Cancel scan", JobKind::Scan) {
+        if job_buttons(ui, ctx, "Scan k", "Cancel scan", SCAN) {
             self.start_scan(ctx);
         }
-        if let Some((f, m)) = ctx.bench.jobs().progress(JobKind::Scan) {
+        if let Some((f, m)) = ctx.bench.jobs().progress(SCAN) {
             ui.add(egui::ProgressBar::new(f.unwrap_or(0.0)).text(m));
         }
         if job_buttons(ui, ctx, "Fit k-means", "Cancel", JOB) {
@@ -282,10 +188,7 @@ impl SegmentsTab {
         if let Some((_, m)) = ctx.bench.jobs().progress(JOB) {
             ui.label(m);
         }
-        let exporting = ctx
-            .bench
-            .jobs()
-            .is_active(JobKind::Export(ExportKind::Customers));
+        let exporting = ctx.bench.jobs().is_active(EXPORT);
         ui.separator();
         ui.label(egui::RichText::new("Export").strong());
         ui.add(egui::TextEdit::singleline(&mut self.export_path).hint_text("segments.csv"));
@@ -302,12 +205,16 @@ impl SegmentsTab {
             .clicked()
         {
             if let Some(fit) = self.fit.clone() {
-                ctx.send(Command::ExportCustomers {
-                    customers: Arc::clone(customers),
-                    fit,
-                    path: PathBuf::from(self.export_path.trim()),
-                    pseudonymise: self.pseudonymise,
-                });
+                let customers = Arc::clone(customers);
+                let path = PathBuf::from(self.export_path.trim());
+                ctx.send(Command::Export(ExportJob::new(
+                    EXPORT,
+                    self.pseudonymise,
+                    move |pseudonym, _| {
+                        crate::segment::export::write_clusters(&path, &customers, &fit, pseudonym)
+                            .map_err(crate::task::TaskError::Input)
+                    },
+                )));
             }
         }
     }
@@ -397,8 +304,8 @@ fn rfm_ui(base: &Customers, ui: &mut egui::Ui) {
 fn scan_ui(state: &mut SegmentsTab, ctx: &mut TabContext, ui: &mut egui::Ui) {
     ui.add_space(6.0);
     let jobs = ctx.bench.jobs();
-    let live: Vec<EpochEvent> = if jobs.is_active(JobKind::Scan) {
-        jobs.epochs(JobKind::Scan).to_vec()
+    let live: Vec<EpochEvent> = if jobs.is_active(SCAN) {
+        jobs.epochs(SCAN).to_vec()
     } else {
         state.scan.iter().map(scan_point_epoch).collect()
     };
@@ -808,4 +715,134 @@ fn engagement_ui(base: &Customers, funnel: Option<&Funnel>, ui: &mut egui::Ui) {
                 });
         });
     crate::ui::exporter::png_button(ui, cohorts.inner_rect, "cohort retention");
+}
+
+impl Tab for SegmentsTab {
+    fn id(&self) -> &'static str {
+        ID
+    }
+
+    fn label(&self) -> &'static str {
+        "Segments"
+    }
+
+    fn on_event(&mut self, event: &Event, bench: &Workbench) {
+        match own_run(event, JOB, bench) {
+            Some(OwnRun::Trained(model)) => {
+                if let Some(fit) = model.get::<SegmentFit>() {
+                    self.fit = Some(fit);
+                    self.selected_cluster = None;
+                }
+            }
+            // The previous clusters stay on screen.
+            Some(OwnRun::Failed(m)) => self.message = Some(m.to_owned()),
+            Some(OwnRun::Cancelled { id, .. }) => {
+                self.message = Some(format!("k-means cancelled; run #{id} is in the Runs tab"))
+            }
+            None => {}
+        }
+        if let Some(customers) = event.ready::<Customers>(CUSTOMERS) {
+            // Features the new data lacks are dropped from the choice.
+            self.settings.features = customers.usable(&self.settings.features);
+            self.fit = None;
+            self.scan.clear();
+            self.selected_cluster = None;
+            if let Some(fit) = self.pending_fit.take() {
+                self.show_fit(fit, bench);
+            }
+        }
+        if let Some(points) = event.ready::<Vec<ScanPoint>>(SCAN) {
+            self.scan = (*points).clone();
+        }
+        if let Event::Message {
+            job: JOB | CUSTOMERS | SCAN | EXPORT,
+            text,
+        } = event
+        {
+            self.message = Some(text.clone());
+        }
+    }
+
+    fn ui(&mut self, ctx: &mut TabContext, ui: &mut egui::Ui) {
+        if ctx.bench.dataset().is_none() {
+            ui.label("Load orders or events first (Data tab).");
+            return;
+        }
+        ctx.send(ensure_customers());
+        let Some(customers) = ctx.bench.side::<Customers>() else {
+            if let Some((_, m)) = ctx.bench.jobs().progress(CUSTOMERS) {
+                ui.horizontal(|ui| {
+                    ui.spinner();
+                    ui.label(m);
+                });
+            }
+            if let Some(m) = &self.message {
+                ui.colored_label(ui.visuals().warn_fg_color, m);
+            }
+            return;
+        };
+        let funnel = ctx
+            .bench
+            .data()
+            .and_then(|d| d.loaded.profile.funnel.clone());
+        side_panel(ui, "segment_controls", 280.0, |ui| {
+            self.controls_ui(ctx, &customers, ui)
+        });
+        main_area(ui, "seg_main", |ui| {
+            if let Some(m) = &self.message {
+                ui.colored_label(ui.visuals().warn_fg_color, m);
+            }
+            for note in &customers.table.notes {
+                ui.small(note);
+            }
+            rfm_ui(&customers, ui);
+            scan_ui(self, ctx, ui);
+            clusters_ui(self, &customers, ui);
+            engagement_ui(&customers, funnel.as_ref(), ui);
+        });
+    }
+
+    fn explore(&mut self, run: &RunEntry, bench: &Workbench) -> bool {
+        let Some(fit) = run.model.as_ref().and_then(|m| m.get::<SegmentFit>()) else {
+            return false;
+        };
+        self.show_fit(fit, bench);
+        true
+    }
+
+    fn settings(&self) -> Vec<&dyn std::any::Any> {
+        vec![&self.settings]
+    }
+
+    fn perform(
+        &mut self,
+        action: Action,
+        step: &TourStep,
+        ctx: &mut TabContext,
+    ) -> Option<Outcome> {
+        if action != Action::ScanSegments {
+            return None;
+        }
+        let scanning = ctx.bench.jobs().is_active(SCAN);
+        if !self.scan.is_empty() && !scanning {
+            return Some(Outcome::Done);
+        }
+        if ctx.bench.side::<Customers>().is_none() {
+            ctx.send(ensure_customers());
+            return Some(Outcome::NotYet("building the customer table".into()));
+        }
+        Some(if !step.issued {
+            self.start_scan(ctx);
+            Outcome::Waiting("scanning k".into())
+        } else if scanning {
+            let m = ctx.bench.jobs().progress(SCAN).map(|(_, m)| m.to_owned());
+            Outcome::Waiting(format!("scanning k {}", m.unwrap_or_default()))
+        } else {
+            Outcome::Failed(
+                self.message
+                    .clone()
+                    .unwrap_or_else(|| "the k scan found nothing".into()),
+            )
+        })
+    }
 }

@@ -9,28 +9,33 @@ use std::sync::Arc;
 
 use eframe::egui;
 
+use super::demo::{done_on_current_data, train_until};
 use super::params_ui::params_ui;
+use super::tabs::{Tab, TourStep};
 use super::widgets::cancelled_note;
 use super::widgets::{job_buttons, main_area, own_run, side_panel, OwnRun};
 use super::TabContext;
-use crate::data::{Dataset, Role};
+use crate::data::Dataset;
+use crate::demo::state::Outcome;
+use crate::demo::tour::Action;
 use crate::params::Hyperparams;
-use crate::runs::{RunKind, RunModel};
+use crate::runs::RunEntry;
 use crate::task::EpochEvent;
-use crate::text::task::{ReviewFile, SentimentRequest};
-use crate::text::{
-    ClassifierKind, Evaluation, LabelSource, Ngrams, ReviewColumns, SentimentOptions,
-    SentimentParams,
-};
-use crate::workbench::{Command, Event, JobKind, RunRequest, Workbench};
+use crate::text::settings::{NgramChoice, ReviewsBeside, SentimentSettings};
+use crate::text::{ClassifierKind, LabelSource, ReviewColumns};
+use crate::workbench::{Command, Event, JobKind, RunRequest, SideJob, Workbench};
 
-const JOB: JobKind = JobKind::Train(RunKind::Sentiment);
+/// The tab's id.
+pub(crate) const ID: &str = "sentiment";
+const JOB: JobKind = JobKind::Train(crate::text::KIND);
+/// Loading a review file beside the data.
+const REVIEWS: JobKind = JobKind::Side("reviews");
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum NgramChoice {
-    Auto,
-    Word,
-    Char,
+/// Load `path` as the review file beside the data.
+fn load_reviews(path: PathBuf) -> Command {
+    Command::Side(SideJob::load_file(REVIEWS, path, |ds| {
+        Arc::new(ReviewsBeside(ds))
+    }))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,36 +55,6 @@ pub struct TryScored {
     pub text: String,
     pub probability: f64,
     pub parts: Vec<crate::text::Contribution>,
-}
-
-/// What a sentiment request is built from (the Runs tab's sweeps too).
-pub(crate) struct SentimentSettings {
-    pub params: SentimentParams,
-    pub options: SentimentOptions,
-    pub ngram_choice: NgramChoice,
-    pub ngram_min: usize,
-    pub ngram_max: usize,
-    pub k_folds: usize,
-    pub use_kfold: bool,
-    /// The column choice, and the file it belongs to.
-    pub columns: Option<ReviewColumns>,
-    columns_for: Option<PathBuf>,
-}
-
-impl Default for SentimentSettings {
-    fn default() -> Self {
-        Self {
-            params: SentimentParams::default(),
-            options: SentimentOptions::default(),
-            ngram_choice: NgramChoice::Auto,
-            ngram_min: 1,
-            ngram_max: 2,
-            k_folds: 5,
-            use_kfold: false,
-            columns: None,
-            columns_for: None,
-        }
-    }
 }
 
 pub(crate) struct SentimentTab {
@@ -115,10 +90,6 @@ impl Default for SentimentTab {
     }
 }
 
-fn has_text(ds: &Dataset) -> bool {
-    ds.roles.get(Role::Text).is_some()
-}
-
 /// `reviews.csv` in the folder of `ds` (the sample store keeps it beside events.csv).
 fn reviews_beside(ds: &Dataset) -> Option<PathBuf> {
     let candidate = ds.path.parent()?.join("reviews.csv");
@@ -128,85 +99,7 @@ fn reviews_beside(ds: &Dataset) -> Option<PathBuf> {
 /// The reviews the tab works on: the Data tab's file when it has a text
 /// column, else the review file loaded beside it.
 pub fn review_source(bench: &Workbench) -> Option<Arc<Dataset>> {
-    match bench.dataset() {
-        Some(ds) if has_text(ds) => Some(Arc::clone(ds)),
-        _ => bench.reviews().cloned(),
-    }
-}
-
-impl SentimentSettings {
-    /// The columns chosen for `ds`, when this tab has chosen them for it.
-    pub fn columns_of(&self, ds: &Dataset) -> Option<ReviewColumns> {
-        (self.columns_for.as_deref() == Some(ds.path.as_path()))
-            .then(|| self.columns.clone())
-            .flatten()
-    }
-
-    /// The parameters as set in the tab (sweeps start from them).
-    pub fn current_params(&self) -> SentimentParams {
-        let mut params = self.params.clone();
-        params.ngrams = self.ngrams();
-        params
-    }
-
-    /// Evaluation, seed and threads as set in the tab.
-    pub fn current_options(&self) -> SentimentOptions {
-        let mut options = self.options.clone();
-        options.evaluation = if self.use_kfold {
-            Evaluation::KFold { k: self.k_folds }
-        } else {
-            Evaluation::HoldOut
-        };
-        options
-    }
-
-    fn ngrams(&self) -> Option<Ngrams> {
-        let (min, max) = (self.ngram_min, self.ngram_max);
-        match self.ngram_choice {
-            NgramChoice::Auto => None,
-            NgramChoice::Word => Some(Ngrams::Word { min, max }),
-            NgramChoice::Char => Some(Ngrams::Char { min, max }),
-        }
-    }
-
-    /// A request for `params` on the reviews (see [`review_source`]) with
-    /// these columns and evaluation.
-    pub fn request(
-        &self,
-        bench: &Workbench,
-        params: SentimentParams,
-    ) -> Result<SentimentRequest, String> {
-        let Some(dataset) = review_source(bench) else {
-            return Err("No reviews loaded: open the Sentiment tab (it finds reviews.csv beside the data) or open a review file.".into());
-        };
-        let columns = match self.columns_of(&dataset) {
-            Some(c) => c,
-            None => ReviewColumns::from_roles(&dataset).map_err(|e| e.to_string())?,
-        };
-        Ok(SentimentRequest {
-            file: ReviewFile { dataset, columns },
-            more: Vec::new(),
-            params,
-            options: self.current_options(),
-        })
-    }
-
-    /// Keep the column choice when the source is the same file; else guess anew.
-    /// Why no columns could be guessed, when that happened now.
-    fn sync_columns(&mut self, ds: &Dataset) -> Option<String> {
-        if self.columns_for.as_deref() == Some(ds.path.as_path()) && self.columns.is_some() {
-            return None;
-        }
-        self.columns_for = Some(ds.path.clone());
-        match ReviewColumns::from_roles(ds) {
-            Ok(c) => self.columns = Some(c),
-            Err(e) => {
-                self.columns = None;
-                return Some(e.to_string());
-            }
-        }
-        None
-    }
+    crate::text::settings::review_source(&bench.data_context())
 }
 
 impl SentimentTab {
@@ -219,7 +112,7 @@ impl SentimentTab {
         };
         if self.auto_loaded.as_ref() != Some(&path) {
             self.auto_loaded = Some(path.clone());
-            ctx.send(Command::LoadReviews(path));
+            ctx.send(load_reviews(path));
         }
         true
     }
@@ -237,36 +130,13 @@ impl SentimentTab {
             self.message = Some("Choose the text and label columns first.".into());
             return;
         }
-        match self.settings.request(ctx.bench, params) {
+        match self.settings.request(&ctx.bench.data_context(), params) {
             Ok(request) => {
                 self.message = None;
                 self.curve.clear();
-                ctx.send(Command::Run(RunRequest::Sentiment(request)));
+                ctx.send(Command::Run(RunRequest::new(request)));
             }
             Err(e) => self.message = Some(e),
-        }
-    }
-
-    pub fn on_event(&mut self, event: &Event, bench: &Workbench) {
-        match own_run(event, JOB, bench) {
-            Some(OwnRun::Trained(RunModel::Sentiment(result))) => {
-                self.message = None;
-                self.show(Arc::clone(result));
-            }
-            // The previous result stays on screen.
-            Some(OwnRun::Cancelled { id, curve }) => {
-                self.curve = curve.to_vec();
-                self.message = Some(cancelled_note(id, curve.len(), "iterations"));
-            }
-            Some(OwnRun::Failed(m)) => self.message = Some(m.to_owned()),
-            Some(OwnRun::Trained(_)) | None => {}
-        }
-        if let Event::Message {
-            job: JOB | JobKind::Reviews,
-            text,
-        } = event
-        {
-            self.message = Some(text.clone());
         }
     }
 
@@ -277,29 +147,6 @@ impl SentimentTab {
         self.try_scored = None;
         self.result = Some(result);
     }
-
-    pub fn ui(&mut self, ctx: &mut TabContext, ui: &mut egui::Ui) {
-        let Some(dataset) = review_source(ctx.bench) else {
-            let data_tab = ctx.bench.dataset().cloned();
-            no_source_ui(self, ctx, data_tab.as_deref(), ui);
-            return;
-        };
-        if let Some(problem) = self.settings.sync_columns(&dataset) {
-            self.message = Some(problem);
-        }
-        side_panel(ui, "sentiment_controls", 300.0, |ui| {
-            controls_ui(self, ctx, &dataset, ui)
-        });
-        main_area(ui, "sent_main", |ui| {
-            let jobs = ctx.bench.jobs();
-            let epochs = if jobs.is_active(JOB) {
-                jobs.epochs(JOB).to_vec()
-            } else {
-                self.curve.clone()
-            };
-            super::sentiment_results::results_ui(self, &epochs, ui)
-        });
-    }
 }
 
 fn no_source_ui(
@@ -309,8 +156,8 @@ fn no_source_ui(
     ui: &mut egui::Ui,
 ) {
     ui.heading("Review sentiment");
-    let loading = ctx.bench.jobs().is_active(JobKind::Reviews);
-    if let Some((fraction, message)) = ctx.bench.jobs().progress(JobKind::Reviews) {
+    let loading = ctx.bench.jobs().is_active(REVIEWS);
+    if let Some((fraction, message)) = ctx.bench.jobs().progress(REVIEWS) {
         ui.horizontal(|ui| {
             ui.add(egui::ProgressBar::new(fraction.unwrap_or(0.0)).desired_width(200.0));
             ui.label(message);
@@ -337,14 +184,14 @@ fn no_source_ui(
                 // reviews beside the events: open them without a click, once.
                 if state.auto_loaded.as_ref() != Some(&path) && !loading {
                     state.auto_loaded = Some(path.clone());
-                    ctx.send(Command::LoadReviews(path.clone()));
+                    ctx.send(load_reviews(path.clone()));
                 }
                 let label = format!(
                     "Load {} from the same folder",
                     crate::display::display_name(&path)
                 );
                 if ui.button(label).clicked() {
-                    ctx.send(Command::LoadReviews(path));
+                    ctx.send(load_reviews(path));
                 }
             }
         }
@@ -583,5 +430,123 @@ fn controls_ui(
     }
     if let Some((fraction, message)) = ctx.bench.jobs().progress(JOB) {
         ui.add(egui::ProgressBar::new(fraction.unwrap_or(0.0)).text(message));
+    }
+}
+
+impl Tab for SentimentTab {
+    fn id(&self) -> &'static str {
+        ID
+    }
+
+    fn label(&self) -> &'static str {
+        "Sentiment"
+    }
+
+    fn on_event(&mut self, event: &Event, bench: &Workbench) {
+        match own_run(event, JOB, bench) {
+            Some(OwnRun::Trained(model)) => {
+                if let Some(result) = model.get::<SentimentResult>() {
+                    self.message = None;
+                    self.show(result);
+                }
+            }
+            // The previous result stays on screen.
+            Some(OwnRun::Cancelled { id, curve }) => {
+                self.curve = curve.to_vec();
+                self.message = Some(cancelled_note(id, curve.len(), "iterations"));
+            }
+            Some(OwnRun::Failed(m)) => self.message = Some(m.to_owned()),
+            None => {}
+        }
+        if let Event::Message {
+            job: JOB | REVIEWS,
+            text,
+        } = event
+        {
+            self.message = Some(text.clone());
+        }
+    }
+
+    fn ui(&mut self, ctx: &mut TabContext, ui: &mut egui::Ui) {
+        let Some(dataset) = review_source(ctx.bench) else {
+            let data_tab = ctx.bench.dataset().cloned();
+            no_source_ui(self, ctx, data_tab.as_deref(), ui);
+            return;
+        };
+        if let Some(problem) = self.settings.sync_columns(&dataset) {
+            self.message = Some(problem);
+        }
+        side_panel(ui, "sentiment_controls", 300.0, |ui| {
+            controls_ui(self, ctx, &dataset, ui)
+        });
+        main_area(ui, "sent_main", |ui| {
+            let jobs = ctx.bench.jobs();
+            let epochs = if jobs.is_active(JOB) {
+                jobs.epochs(JOB).to_vec()
+            } else {
+                self.curve.clone()
+            };
+            super::sentiment_results::results_ui(self, &epochs, ui)
+        });
+    }
+
+    fn explore(&mut self, run: &RunEntry, _bench: &Workbench) -> bool {
+        let Some(result) = run.model.as_ref().and_then(|m| m.get::<SentimentResult>()) else {
+            return false;
+        };
+        self.show(result);
+        true
+    }
+
+    fn settings(&self) -> Vec<&dyn std::any::Any> {
+        vec![&self.settings]
+    }
+
+    fn perform(
+        &mut self,
+        action: Action,
+        step: &TourStep,
+        ctx: &mut TabContext,
+    ) -> Option<Outcome> {
+        Some(match action {
+            Action::TrainSentiment => {
+                if self.settings.columns.is_none() {
+                    if review_source(ctx.bench).is_some() {
+                        // The tab picks the columns when it next draws.
+                        return Some(Outcome::NotYet("reading the reviews' columns".into()));
+                    }
+                    if ctx.bench.jobs().is_active(REVIEWS) {
+                        return Some(Outcome::NotYet("loading the store's reviews".into()));
+                    }
+                    let before = ctx.sent();
+                    if self.load_reviews_beside(ctx) && ctx.sent() > before {
+                        return Some(Outcome::NotYet("loading the store's reviews".into()));
+                    }
+                    return Some(Outcome::Failed(
+                        "the store has no reviews beside it to learn from".into(),
+                    ));
+                }
+                let ready =
+                    self.result.is_some() && done_on_current_data(ctx.bench, crate::text::KIND);
+                train_until(
+                    ctx,
+                    step,
+                    ready,
+                    JOB,
+                    "training the review classifier",
+                    |ctx| self.start_training(ctx),
+                )
+            }
+            Action::TryReview(text) => {
+                if self.result.is_none() {
+                    return Some(Outcome::Failed("no classifier to try".into()));
+                }
+                if self.try_text != text {
+                    self.try_text = text.to_owned();
+                }
+                Outcome::Done
+            }
+            _ => return None,
+        })
     }
 }

@@ -16,65 +16,16 @@ use super::TabContext;
 use crate::data::catalogue::Catalogue;
 use crate::data::{Dataset, Role};
 use crate::params::Hyperparams;
-use crate::runs::{RunKind, RunModel, RunStatus};
-use crate::session::params::{SessionKind, SessionParams};
-use crate::session::protocol::SessionProtocol;
-use crate::session::task::{SessionOptions, SessionRequest};
+use crate::runs::RunStatus;
+use crate::session::params::SessionKind;
+use crate::session::settings::SessionSettings;
 use crate::session::{NextItem, Reason, SessionTrained};
 use crate::workbench::{Command, Event, JobKind, RunRequest, Workbench};
 
-pub(crate) const JOB: JobKind = JobKind::Train(RunKind::Sessions);
+pub(crate) const JOB: JobKind = JobKind::Train(crate::session::KIND);
 const TABLE_RUNS: usize = 20;
 /// Test sessions listed in the picker.
 const PICKER_SESSIONS: usize = 200;
-
-/// What a session request is built from (the Runs tab's sweeps too).
-pub(crate) struct SessionSettings {
-    pub model: SessionKind,
-    /// Each model's settings, in [`SessionKind::ALL`] order.
-    pub params: Vec<SessionParams>,
-    pub protocol: SessionProtocol,
-    pub options: SessionOptions,
-}
-
-impl Default for SessionSettings {
-    fn default() -> Self {
-        Self {
-            model: SessionKind::Vsknn,
-            params: SessionKind::ALL
-                .iter()
-                .map(|k| k.default_params())
-                .collect(),
-            protocol: SessionProtocol::default(),
-            options: SessionOptions::default(),
-        }
-    }
-}
-
-fn index_of(kind: SessionKind) -> usize {
-    SessionKind::ALL
-        .iter()
-        .position(|k| *k == kind)
-        .unwrap_or_default()
-}
-
-impl SessionSettings {
-    pub fn params_for(&self, kind: SessionKind) -> SessionParams {
-        self.params
-            .get(index_of(kind))
-            .cloned()
-            .unwrap_or_else(|| kind.default_params())
-    }
-
-    pub fn request(&self, dataset: Arc<Dataset>, params: SessionParams) -> SessionRequest {
-        SessionRequest {
-            dataset,
-            protocol: self.protocol.clone(),
-            params,
-            options: self.options.clone(),
-        }
-    }
-}
 
 /// Which session the explorer scores.
 #[derive(Clone, Debug, PartialEq)]
@@ -180,9 +131,11 @@ impl SessionView {
 
     pub fn on_event(&mut self, event: &Event, bench: &Workbench) {
         match own_run(event, JOB, bench) {
-            Some(OwnRun::Trained(RunModel::Session(t))) => {
-                self.message = None;
-                self.explore(Arc::clone(t));
+            Some(OwnRun::Trained(model)) => {
+                if let Some(t) = model.get::<SessionTrained>() {
+                    self.message = None;
+                    self.explore(t);
+                }
             }
             Some(OwnRun::Cancelled { id, .. }) => {
                 self.message = Some(format!(
@@ -190,7 +143,7 @@ impl SessionView {
                 ));
             }
             Some(OwnRun::Failed(m)) => self.message = Some(m.to_owned()),
-            Some(OwnRun::Trained(_)) | None => {}
+            None => {}
         }
     }
 
@@ -205,7 +158,7 @@ impl SessionView {
         }
         self.message = None;
         let request = self.settings.request(Arc::clone(dataset), params);
-        ctx.send(Command::Run(RunRequest::Session(request)));
+        ctx.send(Command::Run(RunRequest::new(request)));
     }
 
     /// The side panel's session controls.
@@ -223,7 +176,7 @@ impl SessionView {
             .labelled_by(heading.id);
         ui.label(egui::RichText::new(self.settings.model.describe()).weak());
         let model = self.settings.model;
-        if let Some(p) = self.settings.params.get_mut(index_of(model)) {
+        if let Some(p) = self.settings.params_mut(model) {
             params_ui(ui, p, ctx.simple);
         }
         ui.separator();
@@ -281,7 +234,7 @@ impl SessionView {
             .runs()
             .entries
             .iter()
-            .filter(|e| e.record.kind == RunKind::Sessions)
+            .filter(|e| e.record.kind == crate::session::KIND)
             .rev()
             .take(TABLE_RUNS)
             .collect();
@@ -358,13 +311,13 @@ impl SessionView {
                     ));
                 ui.label(format!("{:.2}", r.fit_secs))
                     .on_hover_text(r.note.clone().unwrap_or_default());
-                if let Some(RunModel::Session(t)) = &e.model {
-                    let current = self.explored.as_ref().is_some_and(|x| Arc::ptr_eq(x, t));
+                if let Some(t) = e.model.as_ref().and_then(|m| m.get::<SessionTrained>()) {
+                    let current = self.explored.as_ref().is_some_and(|x| Arc::ptr_eq(x, &t));
                     if ui
                         .add_enabled(!current, egui::Button::new("Explore"))
                         .clicked()
                     {
-                        *explore = Some(Arc::clone(t));
+                        *explore = Some(t);
                     }
                 }
             }

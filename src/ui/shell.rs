@@ -35,7 +35,7 @@ impl Shell {
                 }
             }
             Event::Message {
-                job: JobKind::Export(crate::workbench::ExportKind::File),
+                job: super::exporter::JOB,
                 text,
             } => self.notice = Some(text.clone()),
             _ => {}
@@ -170,7 +170,7 @@ impl Shell {
             let jobs = bench.jobs();
             if let Some((fraction, message)) = jobs.progress(JobKind::Load) {
                 ui.spinner();
-                ui.label(JobKind::Load.label());
+                ui.label("Loading data");
                 let bar = egui::ProgressBar::new(fraction.unwrap_or(0.0))
                     .desired_width(260.0)
                     .show_percentage()
@@ -208,7 +208,7 @@ impl Shell {
                 .map(|j| {
                     format!(
                         "{}{}",
-                        j.key.label(),
+                        j.name,
                         if j.cancelling { " (cancelling)" } else { "" }
                     )
                 })

@@ -9,8 +9,8 @@ use std::sync::mpsc::{Receiver, TryRecvError};
 
 use eframe::egui;
 
+use crate::recsys::models::spark_als::params::{check_master, SparkAlsParams};
 use crate::runs::RunRecord;
-use crate::spark::params::{check_master, SparkAlsParams};
 
 #[derive(Default)]
 pub(crate) struct SparkView {

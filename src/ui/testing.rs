@@ -4,7 +4,15 @@
 
 use std::sync::Arc;
 
-use super::{AppCommand, FrameStats, ShoplensApp, Tab, Unsaved};
+use super::bandit_tab::BanditTab;
+use super::data_tab::DataTab;
+use super::predict_tab::PredictTab;
+use super::recommend_tab::RecommendTab;
+use super::runs_tab::RunsTab;
+use super::segments_tab::SegmentsTab;
+use super::sentiment_tab::SentimentTab;
+use super::tabs::Tab;
+use super::{AppCommand, FrameStats, ShoplensApp, Unsaved};
 use crate::data::Role;
 use crate::params::Hyperparams;
 use crate::recsys::params::{RecommenderKind, TrainOptions};
@@ -15,6 +23,21 @@ use crate::text::{ReviewColumns, SentimentParams, SentimentResult};
 use crate::workbench::{Command, JobKind, Workbench};
 
 impl ShoplensApp {
+    /// The tab of type `T` ([`super::tabs::all`] always has one of each).
+    fn tab_ref<T: Tab>(&self) -> &T {
+        self.tabs
+            .iter()
+            .find_map(|t| t.as_any().downcast_ref::<T>())
+            .expect("every tab is in the tab list")
+    }
+
+    fn tab_mut<T: Tab>(&mut self) -> &mut T {
+        self.tabs
+            .iter_mut()
+            .find_map(|t| t.as_any_mut().downcast_mut::<T>())
+            .expect("every tab is in the tab list")
+    }
+
     /// The headless workbench behind the window.
     pub fn bench(&self) -> &Workbench {
         &self.bench
@@ -30,23 +53,24 @@ impl ShoplensApp {
         self.apply(AppCommand::Guarded(action));
     }
 
-    pub fn tab(&self) -> Tab {
+    /// The id of the tab shown.
+    pub fn tab(&self) -> &'static str {
         self.tab
     }
 
     /// Whether the Recommend tab shows anonymous sessions.
     pub fn recommend_sessions_mode(&self) -> bool {
-        self.recommend.mode == super::recommend_tab::RecommendMode::Sessions
+        self.tab_ref::<RecommendTab>().mode == super::recommend_tab::RecommendMode::Sessions
     }
 
     /// The session model the Recommend tab explores.
     pub fn explored_session_model(&self) -> Option<Arc<crate::session::SessionTrained>> {
-        self.recommend.sessions.explored.clone()
+        self.tab_ref::<RecommendTab>().sessions.explored.clone()
     }
 
     /// The views the session explorer scores.
     pub fn session_views(&self) -> Vec<u32> {
-        self.recommend.sessions.prefix()
+        self.tab_ref::<RecommendTab>().sessions.prefix()
     }
 
     /// Set a hyperparameter of the session model chosen in the Recommend tab.
@@ -55,7 +79,7 @@ impl ShoplensApp {
         name: &str,
         value: serde_json::Value,
     ) -> Result<(), String> {
-        let s = &mut self.recommend.sessions.settings;
+        let s = &mut self.tab_mut::<RecommendTab>().sessions.settings;
         let kind = s.model;
         let mut p = s.params_for(kind);
         p.set(name, &value)?;
@@ -85,7 +109,7 @@ impl ShoplensApp {
 
     /// Set the Data tab's mapping draft of `role` (as its combo box does).
     pub fn set_draft_role(&mut self, role: Role, column: Option<&str>) {
-        for (r, c) in self.data_tab.draft_roles.iter_mut() {
+        for (r, c) in self.tab_mut::<DataTab>().draft_roles.iter_mut() {
             if *r == role {
                 *c = column.map(str::to_owned);
             }
@@ -95,7 +119,7 @@ impl ShoplensApp {
     // The Recommend tab.
 
     pub fn recommend_model(&self) -> RecommenderKind {
-        self.recommend.settings.model
+        self.tab_ref::<RecommendTab>().settings.model
     }
 
     /// Set a parameter of the chosen recommender by name (as its slider does).
@@ -104,15 +128,15 @@ impl ShoplensApp {
         name: &str,
         value: serde_json::Value,
     ) -> Result<(), String> {
-        let model = self.recommend.settings.model;
-        match self.recommend.settings.params_mut(model) {
+        let model = self.tab_ref::<RecommendTab>().settings.model;
+        match self.tab_mut::<RecommendTab>().settings.params_mut(model) {
             Some(p) => p.set(name, &value),
             None => Err(format!("no settings for {}", model.label())),
         }
     }
 
     pub fn recommend_options_mut(&mut self) -> &mut TrainOptions {
-        &mut self.recommend.settings.options
+        &mut self.tab_mut::<RecommendTab>().settings.options
     }
 
     /// The curve a tab draws: its job's live one while it runs, else `shown`.
@@ -127,113 +151,126 @@ impl ShoplensApp {
 
     /// The curve the Recommend tab draws: the live one while training.
     pub fn recommend_curve(&self) -> Vec<EpochEvent> {
-        self.curve(crate::runs::RunKind::Recommender, &self.recommend.curve)
+        self.curve(crate::recsys::KIND, &self.tab_ref::<RecommendTab>().curve)
     }
 
     /// The Recommend tab's note (a failure, an early stop, a cancel).
     pub fn recommend_message(&self) -> Option<&str> {
-        self.recommend.message.as_deref()
+        self.tab_ref::<RecommendTab>().message.as_deref()
     }
 
     pub fn explored_recommender(&self) -> Option<Arc<Trained>> {
-        self.recommend.explored.clone()
+        self.tab_ref::<RecommendTab>().explored.clone()
     }
 
     pub fn set_customer_query(&mut self, query: &str) {
-        self.recommend.user_query = query.to_owned();
+        self.tab_mut::<RecommendTab>().user_query = query.to_owned();
     }
 
     /// Choose the recommender (as the model combo box does).
     pub fn set_recommend_model(&mut self, kind: RecommenderKind) {
-        self.recommend.settings.model = kind;
+        self.tab_mut::<RecommendTab>().settings.model = kind;
     }
 
     /// A temporal split at `date` (as the split buttons and date field do).
     pub fn set_temporal_split(&mut self, date: &str) {
-        self.recommend.settings.split = super::recommend_tab::SplitChoice::Temporal;
-        self.recommend.settings.temporal_date = date.to_owned();
+        self.tab_mut::<RecommendTab>().settings.split =
+            crate::recsys::settings::SplitChoice::Temporal;
+        self.tab_mut::<RecommendTab>().settings.temporal_date = date.to_owned();
     }
 
     /// The "blend in content" slider of a customer's list.
     pub fn set_content_blend(&mut self, alpha: f32) {
-        self.recommend.content_blend = alpha;
+        self.tab_mut::<RecommendTab>().content_blend = alpha;
     }
 
     // The Sentiment tab.
 
     /// The review file the Sentiment tab loaded by itself.
     pub fn sentiment_has_own_reviews(&self) -> bool {
-        self.bench.reviews().is_some()
+        self.bench
+            .side::<crate::text::settings::ReviewsBeside>()
+            .is_some()
     }
 
     pub fn sentiment_columns(&self) -> Option<ReviewColumns> {
-        self.sentiment.settings.columns.clone()
+        self.tab_ref::<SentimentTab>().settings.columns.clone()
     }
 
     pub fn set_sentiment_columns(&mut self, columns: ReviewColumns) {
-        self.sentiment.settings.columns = Some(columns);
+        self.tab_mut::<SentimentTab>().settings.columns = Some(columns);
     }
 
     pub fn sentiment_params_mut(&mut self) -> &mut SentimentParams {
-        &mut self.sentiment.settings.params
+        &mut self.tab_mut::<SentimentTab>().settings.params
     }
 
     /// k-fold evaluation with `k` folds (as the radio button and its k do).
     pub fn set_sentiment_folds(&mut self, k: usize) {
-        self.sentiment.settings.use_kfold = true;
-        self.sentiment.settings.k_folds = k;
+        self.tab_mut::<SentimentTab>().settings.use_kfold = true;
+        self.tab_mut::<SentimentTab>().settings.k_folds = k;
     }
 
     pub fn sentiment_curve(&self) -> Vec<EpochEvent> {
-        self.curve(crate::runs::RunKind::Sentiment, &self.sentiment.curve)
+        self.curve(crate::text::KIND, &self.tab_ref::<SentimentTab>().curve)
     }
 
     pub fn sentiment_result(&self) -> Option<Arc<SentimentResult>> {
-        self.sentiment.result.clone()
+        self.tab_ref::<SentimentTab>().result.clone()
     }
 
     pub fn sentiment_message(&self) -> Option<&str> {
-        self.sentiment.message.as_deref()
+        self.tab_ref::<SentimentTab>().message.as_deref()
     }
 
     pub fn set_try_text(&mut self, text: &str) {
-        self.sentiment.try_text = text.to_owned();
+        self.tab_mut::<SentimentTab>().try_text = text.to_owned();
     }
 
     // The Segments tab.
 
     pub fn customers_ready(&self) -> bool {
-        self.bench.customers().is_some()
+        self.bench
+            .side::<crate::segment::task::Customers>()
+            .is_some()
     }
 
     /// k values the last scan fitted.
     pub fn scanned_ks(&self) -> Vec<usize> {
-        self.segments.scan.iter().map(|p| p.k).collect()
+        self.tab_ref::<SegmentsTab>()
+            .scan
+            .iter()
+            .map(|p| p.k)
+            .collect()
     }
 
     pub fn kmeans_k(&self) -> usize {
-        self.segments.settings.params.k
+        self.tab_ref::<SegmentsTab>().settings.params.k
     }
 
     pub fn segment_fit(&self) -> Option<Arc<SegmentFit>> {
-        self.segments.fit.clone()
+        self.tab_ref::<SegmentsTab>().fit.clone()
     }
 
     // The Runs tab.
 
     /// Runs whose curves are overlaid.
     pub fn overlaid_runs(&self) -> Vec<u64> {
-        self.runs_tab.selected.iter().copied().collect()
+        self.tab_ref::<RunsTab>().selected.iter().copied().collect()
     }
 
     /// The parameter names in the sweep form, in order.
     pub fn sweep_axes(&self) -> Vec<String> {
-        self.runs_tab.axes.iter().map(|a| a.name.clone()).collect()
+        self.tab_ref::<RunsTab>()
+            .axes
+            .iter()
+            .map(|a| a.name.clone())
+            .collect()
     }
 
     /// Set the sweep form's first parameter and its values.
     pub fn set_sweep_axis(&mut self, name: &str, values: &str) {
-        if let Some(axis) = self.runs_tab.axes.first_mut() {
+        if let Some(axis) = self.tab_mut::<RunsTab>().axes.first_mut() {
             axis.name = name.to_owned();
             axis.values = values.to_owned();
         }
@@ -243,48 +280,51 @@ impl ShoplensApp {
 
     /// The arms the simulator would race (as read from the store, edited).
     pub fn bandit_arms(&self) -> Vec<crate::bandit::simulate::Arm> {
-        self.bandit.settings.arms.clone()
+        self.tab_ref::<BanditTab>().settings.arms.clone()
     }
 
-    pub fn bandit_settings_mut(&mut self) -> &mut super::bandit_tab::BanditSettings {
-        &mut self.bandit.settings
+    pub fn bandit_settings_mut(&mut self) -> &mut crate::bandit::settings::SimulationSettings {
+        &mut self.tab_mut::<BanditTab>().settings
     }
 
     /// The race shown (finished or cancelled).
     pub fn bandit_race(&self) -> Option<Arc<crate::bandit::simulate::SimulationResult>> {
-        self.bandit.shown.clone()
+        self.tab_ref::<BanditTab>().shown.clone()
     }
 
     /// The off-policy estimate shown.
     pub fn bandit_estimate(&self) -> Option<Arc<crate::bandit::ope::OpeResult>> {
-        self.bandit.ope.shown.clone()
+        self.tab_ref::<BanditTab>().ope.shown.clone()
     }
 
     pub fn bandit_message(&self) -> Option<String> {
-        self.bandit
-            .message
-            .clone()
-            .or_else(|| self.bandit.ope.message.clone())
+        let tab = self.tab_ref::<BanditTab>();
+        tab.message.clone().or_else(|| tab.ope.message.clone())
     }
 
     /// Type a log path into the evaluation panel.
     pub fn set_bandit_log_path(&mut self, path: &str) {
-        self.bandit.ope.path = path.to_owned();
+        self.tab_mut::<BanditTab>().ope.path = path.to_owned();
     }
 
     // The Predict tab.
 
     /// The evaluation shown.
     pub fn predict_result(&self) -> Option<Arc<crate::predict::task::PredictResult>> {
-        self.predict.shown.clone()
+        self.tab_ref::<PredictTab>().shown.clone()
     }
 
-    pub fn predict_settings_mut(&mut self) -> &mut super::predict_tab::PredictSettings {
-        &mut self.predict.settings
+    pub fn predict_settings_mut(&mut self) -> &mut crate::predict::settings::PredictSettings {
+        &mut self.tab_mut::<PredictTab>().settings
+    }
+
+    /// The window a prediction would use on the loaded data.
+    pub fn predict_window(&self) -> Option<u32> {
+        self.tab_ref::<PredictTab>().window(&self.bench)
     }
 
     pub fn predict_message(&self) -> Option<String> {
-        self.predict.message.clone()
+        self.tab_ref::<PredictTab>().message.clone()
     }
 
     // Demo mode.
@@ -310,14 +350,12 @@ impl ShoplensApp {
 
     /// The customer open in the Recommend tab's explorer.
     pub fn explored_customer(&self) -> Option<u32> {
-        self.recommend.selected_user
+        self.tab_ref::<RecommendTab>().selected_user
     }
 
     /// The review typed into Try it, when it has been scored.
     pub fn tried_review(&self) -> Option<String> {
-        self.sentiment
-            .try_scored
-            .as_ref()
-            .map(|_| self.sentiment.try_text.clone())
+        let tab = self.tab_ref::<SentimentTab>();
+        tab.try_scored.as_ref().map(|_| tab.try_text.clone())
     }
 }

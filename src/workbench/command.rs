@@ -1,96 +1,153 @@
 //! What the UI (or a test) asks the workbench to do. Tabs build these and
-//! return them; the app applies them at the end of the frame.
+//! return them; the app applies them at the end of the frame. Runs, sweeps
+//! and side work carry their own work (helix's jobs: work plus what to do
+//! with its result), so no command names a capability.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::bandit::arms::{ArmRate, ArmUnit};
-use crate::bandit::params::{EvaluationParams, SimulationParams};
-use crate::bandit::task::{EvaluationRequest, SimulationRequest};
-use crate::data::{EventWeights, Role};
-use crate::recsys::params::ModelParams;
-use crate::recsys::task::RecommendRequest;
-use crate::recsys::Trained;
-use crate::runs::RunKind;
-use crate::segment::clusters::KMeansParams;
-use crate::segment::features::Feature;
-use crate::segment::task::{Customers, KMeansRequest};
-use crate::segment::SegmentFit;
-use crate::session::params::SessionParams;
-use crate::session::task::SessionRequest;
-use crate::text::params::SentimentParams;
-use crate::text::task::SentimentRequest;
+use super::JobKind;
+use crate::data::catalogue::Catalogue;
+use crate::data::{Dataset, EventWeights, Role};
+use crate::export::Pseudonymizer;
+use crate::runs::{Pipeline, RunJob, SweepPlan};
+use crate::task::{Partial, Reporter, TaskError};
 use crate::workspace::DataSource;
 
-/// One run of any capability.
+/// One run of any capability, on the job it runs as.
 #[derive(Clone)]
-pub enum RunRequest {
-    Recommend(RecommendRequest),
-    Sentiment(SentimentRequest),
-    KMeans(KMeansRequest),
-    Session(SessionRequest),
-    BanditSimulation(SimulationRequest),
-    BanditEvaluation(EvaluationRequest),
-    Predict(crate::predict::task::PredictRequest),
+pub struct RunRequest {
+    pub job: JobKind,
+    /// What the status bar calls it (its capability's words unless set).
+    pub label: Option<&'static str>,
+    pub run: RunJob,
 }
 
 impl RunRequest {
-    pub fn kind(&self) -> RunKind {
-        match self {
-            RunRequest::Recommend(_) => RunKind::Recommender,
-            RunRequest::Sentiment(_) => RunKind::Sentiment,
-            RunRequest::KMeans(_) => RunKind::Segments,
-            RunRequest::Session(_) => RunKind::Sessions,
-            RunRequest::BanditSimulation(_) | RunRequest::BanditEvaluation(_) => RunKind::Bandit,
-            RunRequest::Predict(_) => RunKind::Predict,
+    /// `request` as its capability's training job.
+    pub fn new<P: Pipeline + 'static>(request: P) -> Self {
+        Self {
+            job: JobKind::Train(P::KIND),
+            label: None,
+            run: RunJob::new(request),
         }
     }
 
-    /// The job it runs as: a simulation and an evaluation may run side by side.
-    pub fn job(&self) -> super::JobKind {
-        match self {
-            RunRequest::BanditEvaluation(_) => super::JobKind::OffPolicy,
-            other => super::JobKind::Train(other.kind()),
+    /// `request` on a job of its own, beside the capability's training job
+    /// (an off-policy evaluation runs while a race does).
+    pub fn on(job: JobKind, label: &'static str, request: impl Pipeline + 'static) -> Self {
+        Self {
+            job,
+            label: Some(label),
+            run: RunJob::new(request),
         }
     }
 }
 
-/// A request and the hyperparameter settings to run it with, one by one.
-#[derive(Clone)]
-pub enum SweepRequest {
-    Recommend(RecommendRequest, Vec<ModelParams>),
-    Sentiment(SentimentRequest, Vec<SentimentParams>),
-    KMeans(KMeansRequest, Vec<KMeansParams>),
-    Session(SessionRequest, Vec<SessionParams>),
-    BanditSimulation(SimulationRequest, Vec<SimulationParams>),
-    BanditEvaluation(EvaluationRequest, Vec<EvaluationParams>),
-    Predict(
-        crate::predict::task::PredictRequest,
-        Vec<crate::predict::model::PredictParams>,
-    ),
+/// What side work is given: the data loaded when it was started.
+pub struct SideInput {
+    pub dataset: Option<Arc<Dataset>>,
+    pub catalogue: Option<Arc<Catalogue>>,
 }
 
-impl SweepRequest {
-    pub fn len(&self) -> usize {
-        match self {
-            SweepRequest::Recommend(_, s) => s.len(),
-            SweepRequest::Sentiment(_, s) => s.len(),
-            SweepRequest::KMeans(_, s) => s.len(),
-            SweepRequest::Session(_, s) => s.len(),
-            SweepRequest::BanditSimulation(_, s) => s.len(),
-            SweepRequest::BanditEvaluation(_, s) => s.len(),
-            SweepRequest::Predict(_, s) => s.len(),
+/// What becomes of side work's result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Then {
+    /// Keep it beside the data (a review file, a bandit log), replacing the
+    /// one of its type.
+    Keep,
+    /// Keep it as the loaded file's (the scored customers): it goes when
+    /// another file loads, and is worked out once per file.
+    KeepForData,
+    /// Only hand it to the tabs (arms read from the store, a k scan).
+    Announce,
+}
+
+pub type SideWork = Box<dyn FnOnce(&SideInput, &Reporter) -> Result<Partial, TaskError> + Send>;
+
+/// Work a tab needs besides runs, and what becomes of its result.
+pub struct SideJob {
+    pub job: JobKind,
+    /// What the status bar calls it.
+    pub label: &'static str,
+    pub then: Then,
+    pub work: SideWork,
+}
+
+impl SideJob {
+    pub fn new(
+        job: JobKind,
+        label: &'static str,
+        then: Then,
+        work: impl FnOnce(&SideInput, &Reporter) -> Result<Partial, TaskError> + Send + 'static,
+    ) -> Self {
+        Self {
+            job,
+            label,
+            then,
+            work: Box::new(work),
         }
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
+    /// What `kind`'s runs need worked out on the loaded file first, kept
+    /// for that file.
+    pub fn prepare(kind: crate::runs::RunKind, prepare: crate::runs::capability::Prepare) -> Self {
+        Self::new(
+            JobKind::Prepare(kind),
+            "Preparing the data",
+            Then::KeepForData,
+            move |input, r| match &input.dataset {
+                Some(dataset) => prepare(dataset, r),
+                None => Err(TaskError::Input("no data is loaded".into())),
+            },
+        )
+    }
+
+    /// Load a file to keep beside the data, as `wrap` makes of it.
+    pub fn load_file(
+        job: JobKind,
+        path: PathBuf,
+        wrap: impl FnOnce(Arc<Dataset>) -> Partial + Send + 'static,
+    ) -> Self {
+        Self::new(job, "Loading a file", Then::Keep, move |_, r| {
+            let ds = crate::data::load_dataset(
+                &path,
+                &crate::data::LoadOptions::default(),
+                r.cancel_token(),
+                &r.fraction(),
+            )?;
+            Ok(wrap(Arc::new(ds)))
+        })
     }
 }
 
-/// Work that only writes a file and reports a sentence (chart and table
-/// exports encoded off the UI thread).
-pub type FileWork = Box<dyn FnOnce() -> Result<String, String> + Send>;
+/// An export's work: given the workspace's pseudonymizer when asked for,
+/// it writes its file and says what it wrote.
+pub type ExportWork =
+    Box<dyn FnOnce(Option<&Pseudonymizer>, &Reporter) -> Result<String, TaskError> + Send>;
+
+pub struct ExportJob {
+    pub job: JobKind,
+    /// Replace customer ids with the workspace's pseudonyms.
+    pub pseudonymise: bool,
+    pub work: ExportWork,
+}
+
+impl ExportJob {
+    pub fn new(
+        job: JobKind,
+        pseudonymise: bool,
+        work: impl FnOnce(Option<&Pseudonymizer>, &Reporter) -> Result<String, TaskError>
+            + Send
+            + 'static,
+    ) -> Self {
+        Self {
+            job,
+            pseudonymise,
+            work: Box::new(work),
+        }
+    }
+}
 
 #[must_use]
 pub enum Command {
@@ -107,47 +164,14 @@ pub enum Command {
     /// Train one model; the run is recorded however it ends.
     Run(RunRequest),
     /// Train a model per setting; each run is recorded as it ends.
-    Sweep(SweepRequest),
+    Sweep(SweepPlan),
     /// Stop the job; a cancelled run is still recorded with its curve.
-    Cancel(crate::workbench::JobKind),
-    /// Score the loaded file's customers (what k-means clusters), unless
-    /// they are there or were already asked for this file.
-    EnsureCustomers,
-    /// Load a review file for the Sentiment tab.
-    LoadReviews(PathBuf),
-    /// Load a logged bandit file for the Explore / exploit tab.
-    LoadBanditLog(PathBuf),
-    /// The loaded store's `top` most viewed items or categories as arms.
-    BanditArms {
-        unit: ArmUnit,
-        rate: ArmRate,
-        top: usize,
-    },
-    /// Fit k = from..=to for the elbow and silhouette curves.
-    ScanK {
-        customers: Arc<Customers>,
-        features: Vec<Feature>,
-        params: KMeansParams,
-        ks: std::ops::RangeInclusive<usize>,
-    },
-    /// Every customer's top-k, pseudonymised with the workspace's salt when asked.
-    ExportRecommendations {
-        trained: Arc<Trained>,
-        path: PathBuf,
-        pseudonymise: bool,
-    },
-    /// Every customer with features, RFM segment and cluster.
-    ExportCustomers {
-        customers: Arc<Customers>,
-        fit: Arc<SegmentFit>,
-        path: PathBuf,
-        pseudonymise: bool,
-    },
-    /// Write a chart or table the UI prepared.
-    WriteFile {
-        name: String,
-        work: FileWork,
-    },
+    Cancel(JobKind),
+    /// Work a tab needs besides runs (a side file, the scored customers, a
+    /// scan); its result comes back as [`super::Event::Ready`].
+    Side(SideJob),
+    /// Write a file (a list, a chart, a table) on a worker.
+    Export(ExportJob),
     OpenWorkspace {
         path: PathBuf,
         load_data: bool,

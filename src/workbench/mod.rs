@@ -13,15 +13,14 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-pub use command::{Command, FileWork, RunRequest, SweepRequest};
+pub use command::{Command, ExportJob, ExportWork, RunRequest, SideInput, SideJob, SideWork, Then};
 
-use crate::data::{load_and_profile, load_dataset, profile, EventWeights, LoadOptions, Loaded};
+use crate::data::{load_and_profile, profile, EventWeights, LoadOptions, Loaded};
 use crate::data::{Dataset, Role};
 use crate::display::display_name;
 use crate::jobs::{JobContext, JobFailure, JobRegistry, Outcome, Update, Waker};
-use crate::runs::{RunHistory, RunKind, RunOutcome};
-use crate::segment::clusters::ScanPoint;
-use crate::segment::task::Customers;
+use crate::runs::{DataContext, RunHistory, RunKind, RunOutcome, SideData, SweepPlan};
+use crate::task::Partial;
 use crate::workspace::{DataSource, Workspace};
 
 /// Rows of the data preview.
@@ -33,56 +32,25 @@ const MAX_RECENT: usize = 8;
 pub enum JobKind {
     /// Loading or re-mapping the data file.
     Load,
-    /// One training run started from a tab.
+    /// One training run of a capability (or another lane of its own).
     Train(RunKind),
     Sweep,
-    /// The Segments tab's customer table.
-    Customers,
-    /// The Sentiment tab's own review file.
-    Reviews,
-    /// The Segments tab's k scan.
-    Scan,
-    /// The Explore / exploit tab's off-policy evaluation.
-    OffPolicy,
-    /// The Explore / exploit tab's logged file.
-    BanditLog,
-    /// Arms from the loaded store.
-    BanditArms,
-    /// A CSV or PNG export.
-    Export(ExportKind),
+    /// Work a tab needs besides runs, by name (`reviews`, `scan`, …).
+    Side(&'static str),
+    /// What a capability's runs need worked out on the loaded file first
+    /// (the scored customers of k-means).
+    Prepare(RunKind),
+    /// Writing a file, by what it writes.
+    Export(&'static str),
     OpenWorkspace,
     SaveWorkspace,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ExportKind {
-    Recommendations,
-    Customers,
-    File,
-}
-
 impl JobKind {
-    /// What the status bar calls it.
-    pub fn label(self) -> &'static str {
-        match self {
-            JobKind::Load => "Loading data",
-            JobKind::Train(RunKind::Recommender) => "Training a recommender",
-            JobKind::Train(RunKind::Sentiment) => "Training a sentiment classifier",
-            JobKind::Train(RunKind::Segments) => "Fitting k-means",
-            JobKind::Train(RunKind::Sessions) => "Training a session recommender",
-            JobKind::Train(RunKind::Bandit) => "Simulating bandit policies",
-            JobKind::Train(RunKind::Predict) => "Training a purchase model",
-            JobKind::OffPolicy => "Evaluating a policy off-policy",
-            JobKind::BanditLog => "Loading the bandit log",
-            JobKind::BanditArms => "Reading arms from the store",
-            JobKind::Sweep => "Sweep",
-            JobKind::Customers => "Scoring customers",
-            JobKind::Reviews => "Loading reviews",
-            JobKind::Scan => "Scanning k",
-            JobKind::Export(_) => "Exporting",
-            JobKind::OpenWorkspace => "Opening the workspace",
-            JobKind::SaveWorkspace => "Saving the workspace",
-        }
+    /// Jobs whose cancel is reported back (a run is recorded with its
+    /// curve); others are forgotten at once.
+    fn records_cancel(self) -> bool {
+        matches!(self, JobKind::Train(_) | JobKind::Sweep)
     }
 }
 
@@ -137,14 +105,19 @@ pub enum JobOutput {
     Loaded(Box<LoadedData>),
     Run(Box<RunOutcome>),
     Swept(usize),
-    Customers(Arc<Customers>),
-    Reviews(Arc<Dataset>),
-    BanditLog(Arc<Dataset>),
-    Arms(Vec<crate::bandit::simulate::Arm>),
-    Scan(Vec<ScanPoint>),
+    /// Side work's result, what becomes of it, and the data it was
+    /// worked out for.
+    Side {
+        value: Partial,
+        then: Then,
+        data: Option<Arc<Dataset>>,
+    },
     Exported(String),
     Opened(Box<OpenedWorkspace>),
-    Saved { path: PathBuf, bytes: u64 },
+    Saved {
+        path: PathBuf,
+        bytes: u64,
+    },
 }
 
 /// What changed, for the tabs to react to.
@@ -159,25 +132,28 @@ pub enum Event {
         job: JobKind,
         current: bool,
     },
-    Customers(Arc<Customers>),
-    Reviews(Arc<Dataset>),
-    /// The Explore / exploit tab's logged file arrived.
-    BanditLog(Arc<Dataset>),
-    /// Arms read from the store.
-    Arms(Vec<crate::bandit::simulate::Arm>),
-    Scanned(Vec<ScanPoint>),
+    /// Side work finished: its result (kept beside the data as well when
+    /// it asked to be).
+    Ready { job: JobKind, value: Partial },
     /// A job ended with a message for its tab (a failure, a finished sweep
     /// or export).
-    Message {
-        job: JobKind,
-        text: String,
-    },
+    Message { job: JobKind, text: String },
     /// For the status line.
     Notice(String),
     /// For the error banner.
     Error(String),
     /// The run history was replaced or cleared.
     HistoryReplaced,
+}
+
+impl Event {
+    /// The value side work `job` finished with, when this is it and it is a `T`.
+    pub fn ready<T: std::any::Any + Send + Sync>(&self, job: JobKind) -> Option<Arc<T>> {
+        match self {
+            Event::Ready { job: j, value } if *j == job => Arc::clone(value).downcast::<T>().ok(),
+            _ => None,
+        }
+    }
 }
 
 /// Settings that outlive a session (the UI persists them).
@@ -202,14 +178,11 @@ pub struct WorkspaceState {
 
 pub struct Workbench {
     data: Option<LoadedData>,
-    /// The loaded file's customers, once scored (the Segments tab asks).
-    customers: Option<Arc<Customers>>,
-    /// The file whose customers were last asked for (a failure is not retried).
-    customers_asked: Option<Arc<Dataset>>,
-    /// A review file loaded for the Sentiment tab when the data has no text.
-    reviews: Option<Arc<Dataset>>,
-    /// A logged bandit file loaded for the Explore / exploit tab.
-    bandit_log: Option<Arc<Dataset>>,
+    /// What was read or worked out beside the data (a review file, a bandit
+    /// log, the scored customers).
+    side: SideData,
+    /// Side work asked for the loaded file (a failure is not retried).
+    side_asked: Vec<JobKind>,
     runs: RunHistory,
     workspace: WorkspaceState,
     settings: Settings,
@@ -238,10 +211,8 @@ impl Workbench {
     pub fn new(settings: Settings, waker: Waker) -> Self {
         Self {
             data: None,
-            customers: None,
-            customers_asked: None,
-            reviews: None,
-            bandit_log: None,
+            side: SideData::default(),
+            side_asked: Vec::new(),
             runs: RunHistory::default(),
             workspace: WorkspaceState {
                 path: None,
@@ -290,21 +261,19 @@ impl Workbench {
         self.data.as_ref().map(LoadedData::dataset)
     }
 
-    /// The customers of the loaded file, when they were scored.
-    pub fn customers(&self) -> Option<&Arc<Customers>> {
-        self.customers
-            .as_ref()
-            .filter(|c| self.dataset().is_some_and(|d| Arc::ptr_eq(d, &c.dataset)))
+    /// What was read or worked out beside the data, when there is a `T`.
+    pub fn side<T: std::any::Any + Send + Sync>(&self) -> Option<Arc<T>> {
+        self.side.get::<T>()
     }
 
-    /// The review file loaded beside the data, if any.
-    pub fn reviews(&self) -> Option<&Arc<Dataset>> {
-        self.reviews.as_ref()
-    }
-
-    /// The logged bandit file loaded beside the data, if any.
-    pub fn bandit_log(&self) -> Option<&Arc<Dataset>> {
-        self.bandit_log.as_ref()
+    /// What requests are built on: the loaded data, the event weights and
+    /// the side data.
+    pub fn data_context(&self) -> DataContext<'_> {
+        DataContext {
+            dataset: self.dataset(),
+            event_weights: &self.settings.event_weights,
+            side: &self.side,
+        }
     }
 
     pub fn runs(&self) -> &RunHistory {
@@ -347,90 +316,17 @@ impl Workbench {
             } => self.remap(roles, keep_uncleaned),
             Command::SetEventWeights(w) => self.settings.event_weights = w,
             Command::Run(request) => self.start_run(request),
-            Command::Sweep(request) => self.start_sweep(request),
+            Command::Sweep(plan) => self.start_sweep(plan),
             Command::Cancel(kind) => self.cancel(kind),
-            Command::EnsureCustomers => self.ensure_customers(),
-            Command::LoadReviews(path) => self.load_side_file(JobKind::Reviews, path),
-            Command::LoadBanditLog(path) => self.load_side_file(JobKind::BanditLog, path),
-            Command::BanditArms { unit, rate, top } => {
-                let Some(data) = &self.data else { return };
-                let dataset = Arc::clone(data.dataset());
-                let catalogue = data.loaded.catalogue.clone();
-                self.spawn(JobKind::BanditArms, "bandit arms", move |_| {
-                    crate::bandit::arms::arms_from_store(
-                        &dataset,
-                        catalogue.as_deref(),
-                        unit,
-                        rate,
-                        top,
-                    )
-                    .map(JobOutput::Arms)
-                    .map_err(|e| JobFailure::Message(e.to_string()))
-                })
-            }
-            Command::ScanK {
-                customers,
-                features,
-                params,
-                ks,
-            } => self.spawn(JobKind::Scan, "scan k", move |job| {
-                let points = job.with_reporter(|r| {
-                    crate::segment::task::scan(&customers, &features, &params, ks, r)
-                })?;
-                Ok(JobOutput::Scan(points))
-            }),
-            Command::ExportRecommendations {
-                trained,
-                path,
-                pseudonymise,
-            } => {
-                let pseudonym = self.pseudonymizer(pseudonymise);
-                let kind = JobKind::Export(crate::workbench::ExportKind::Recommendations);
-                self.spawn(kind, "export", move |job| {
-                    let rows = job.with_reporter(|r| {
-                        trained.export_top_k(
-                            &path,
-                            trained.options.k,
-                            pseudonym.as_ref(),
-                            r.cancel_token(),
-                            &r.fraction(),
-                        )
-                    })?;
-                    Ok(JobOutput::Exported(format!(
-                        "Exported {rows} recommendations to {}",
-                        path.display()
-                    )))
-                })
-            }
-            Command::ExportCustomers {
-                customers,
-                fit,
-                path,
-                pseudonymise,
-            } => {
-                let pseudonym = self.pseudonymizer(pseudonymise);
-                self.spawn(
-                    JobKind::Export(ExportKind::Customers),
-                    "export",
-                    move |_| {
-                        let rows = crate::segment::export::write_customers(
-                            &path,
-                            &customers.table,
-                            customers.rfm.as_ref().ok(),
-                            Some(&fit.clustering.labels),
-                            pseudonym.as_ref(),
-                        )
-                        .map_err(JobFailure::Message)?;
-                        Ok(JobOutput::Exported(format!(
-                            "Exported {rows} customers to {}",
-                            path.display()
-                        )))
-                    },
-                )
-            }
-            Command::WriteFile { name, work } => {
-                self.spawn(JobKind::Export(ExportKind::File), &name, move |_| {
-                    work().map(JobOutput::Exported).map_err(JobFailure::Message)
+            Command::Side(job) => self.start_side(job),
+            Command::Export(export) => {
+                let pseudonym = export
+                    .pseudonymise
+                    .then(|| crate::export::Pseudonymizer::new(&self.workspace.salt));
+                let work = export.work;
+                self.spawn(export.job, "Exporting", move |job| {
+                    let text = job.with_reporter(|r| work(pseudonym.as_ref(), r))?;
+                    Ok(JobOutput::Exported(text))
                 })
             }
             Command::OpenWorkspace { path, load_data } => self.open_workspace(path, load_data),
@@ -445,26 +341,27 @@ impl Workbench {
         }
     }
 
-    /// The workspace's pseudonymizer, when exports should use one.
-    fn pseudonymizer(&self, on: bool) -> Option<crate::export::Pseudonymizer> {
-        on.then(|| crate::export::Pseudonymizer::new(&self.workspace.salt))
-    }
-
-    fn ensure_customers(&mut self) {
-        let Some(dataset) = self.dataset().cloned() else {
-            return;
-        };
-        let asked = self
-            .customers_asked
-            .as_ref()
-            .is_some_and(|d| Arc::ptr_eq(d, &dataset));
-        if self.customers().is_some() || asked {
-            return;
+    /// Start side work on the loaded data; work kept for the loaded file is
+    /// started once per file.
+    fn start_side(&mut self, side: SideJob) {
+        if side.then == Then::KeepForData {
+            if self.data.is_none() || self.side_asked.contains(&side.job) {
+                return;
+            }
+            self.side_asked.push(side.job);
         }
-        self.customers_asked = Some(Arc::clone(&dataset));
-        self.spawn(JobKind::Customers, "customers", |job| {
-            let customers = job.with_reporter(|r| Customers::build(dataset, r))?;
-            Ok(JobOutput::Customers(Arc::new(customers)))
+        let input = SideInput {
+            dataset: self.dataset().cloned(),
+            catalogue: self.data.as_ref().and_then(|d| d.loaded.catalogue.clone()),
+        };
+        let (then, work) = (side.then, side.work);
+        self.spawn(side.job, side.label, move |job| {
+            let value = job.with_reporter(|r| work(&input, r))?;
+            Ok(JobOutput::Side {
+                value,
+                then,
+                data: input.dataset,
+            })
         });
     }
 
@@ -473,7 +370,7 @@ impl Workbench {
     /// an export, a scan) is forgotten at once and its data stays as it was.
     fn cancel(&mut self, kind: JobKind) {
         match kind {
-            JobKind::Train(_) | JobKind::Sweep => self.jobs.cancel(kind),
+            k if k.records_cancel() => self.jobs.cancel(kind),
             _ => {
                 if matches!(kind, JobKind::Export(_)) && self.jobs.is_active(kind) {
                     self.pending.push(Event::Message {
@@ -496,7 +393,7 @@ impl Workbench {
     }
 
     fn load(&mut self, path: PathBuf, options: LoadOptions) {
-        self.spawn(JobKind::Load, "load", move |job| {
+        self.spawn(JobKind::Load, "Loading data", move |job| {
             let loaded = job.with_reporter(|r| {
                 load_and_profile(&path, &options, r.cancel_token(), &r.fraction())
             })?;
@@ -510,7 +407,7 @@ impl Workbench {
         let Some(data) = &self.data else { return };
         let dataset = Arc::clone(data.dataset());
         let catalogue = data.loaded.catalogue.clone();
-        self.spawn(JobKind::Load, "remap", move |job| {
+        self.spawn(JobKind::Load, "Loading data", move |job| {
             let mut remapped = dataset.with_roles(&roles)?;
             remapped.options.keep_uncleaned = keep_uncleaned;
             let profile =
@@ -524,69 +421,24 @@ impl Workbench {
         });
     }
 
-    /// Load a file a tab reads beside the data (reviews, a bandit log).
-    fn load_side_file(&mut self, kind: JobKind, path: PathBuf) {
-        self.spawn(kind, "load file", move |job| {
-            let ds = Arc::new(job.with_reporter(|r| {
-                load_dataset(
-                    &path,
-                    &LoadOptions::default(),
-                    r.cancel_token(),
-                    &r.fraction(),
-                )
-            })?);
-            Ok(match kind {
-                JobKind::BanditLog => JobOutput::BanditLog(ds),
-                _ => JobOutput::Reviews(ds),
-            })
-        })
-    }
-
     fn start_run(&mut self, request: RunRequest) {
-        let kind = request.job();
-        self.spawn(kind, "train", move |job| {
-            let outcome = job.with_reporter(|r| match &request {
-                RunRequest::Recommend(q) => crate::runs::run(q, r),
-                RunRequest::Sentiment(q) => crate::runs::run(q, r),
-                RunRequest::KMeans(q) => crate::runs::run(q, r),
-                RunRequest::Session(q) => crate::runs::run(q, r),
-                RunRequest::BanditSimulation(q) => crate::runs::run(q, r),
-                RunRequest::BanditEvaluation(q) => crate::runs::run(q, r),
-                RunRequest::Predict(q) => crate::runs::run(q, r),
-            });
+        let label = request
+            .label
+            .unwrap_or_else(|| crate::registry::training_label(request.run.kind()));
+        let run = request.run;
+        self.spawn(request.job, label, move |job| {
+            let outcome = job.with_reporter(|r| run.run(r));
             Ok(JobOutput::Run(Box::new(outcome)))
         });
     }
 
-    fn start_sweep(&mut self, request: SweepRequest) {
+    fn start_sweep(&mut self, plan: SweepPlan) {
         let sweep_id = self.runs.new_sweep();
-        self.spawn(JobKind::Sweep, "sweep", move |job| {
+        self.spawn(JobKind::Sweep, "Sweep", move |job| {
             let deliver = |_: usize, outcome: RunOutcome| {
                 job.deliver(JobOutput::Run(Box::new(outcome)));
             };
-            let done = job.with_reporter(|r| match &request {
-                SweepRequest::Recommend(base, settings) => {
-                    crate::runs::run_sweep(base, settings, sweep_id, r, &deliver)
-                }
-                SweepRequest::Sentiment(base, settings) => {
-                    crate::runs::run_sweep(base, settings, sweep_id, r, &deliver)
-                }
-                SweepRequest::KMeans(base, settings) => {
-                    crate::runs::run_sweep(base, settings, sweep_id, r, &deliver)
-                }
-                SweepRequest::Session(base, settings) => {
-                    crate::runs::run_sweep(base, settings, sweep_id, r, &deliver)
-                }
-                SweepRequest::BanditSimulation(base, settings) => {
-                    crate::runs::run_sweep(base, settings, sweep_id, r, &deliver)
-                }
-                SweepRequest::BanditEvaluation(base, settings) => {
-                    crate::runs::run_sweep(base, settings, sweep_id, r, &deliver)
-                }
-                SweepRequest::Predict(base, settings) => {
-                    crate::runs::run_sweep(base, settings, sweep_id, r, &deliver)
-                }
-            })?;
+            let done = job.with_reporter(|r| plan.run(sweep_id, r, &deliver))?;
             // The finished runs were delivered; say it ended by a cancel.
             job.check_cancelled()?;
             Ok(JobOutput::Swept(done))
@@ -600,7 +452,7 @@ impl Workbench {
         self.pending
             .push(Event::Notice(format!("Opening {}…", display_name(&path))));
         self.open_loads_data = load_data;
-        self.spawn(JobKind::OpenWorkspace, "open workspace", move |_| {
+        self.spawn(JobKind::OpenWorkspace, "Opening the workspace", move |_| {
             let workspace =
                 Workspace::open(&path).map_err(|e| JobFailure::Message(e.to_string()))?;
             let (history, warnings) = workspace.history();
@@ -637,12 +489,8 @@ impl Workbench {
         let salt = self.workspace.salt.clone();
         self.pending
             .push(Event::Notice(format!("Saving {}…", display_name(&path))));
-        self.spawn(JobKind::SaveWorkspace, "save workspace", move |_| {
-            let mut ws = Workspace {
-                sources,
-                pseudonym_salt: salt,
-                ..Default::default()
-            };
+        self.spawn(JobKind::SaveWorkspace, "Saving the workspace", move |_| {
+            let mut ws = Workspace::new(sources, salt);
             ws.put_history(&history);
             let bytes = ws
                 .save(&path)
@@ -728,7 +576,8 @@ impl Workbench {
                     self.remember_recent(path);
                 }
                 self.data = Some(*data);
-                self.customers = None;
+                self.side.clear_derived();
+                self.side_asked.clear();
                 events.push(Event::DataLoaded);
             }
             JobOutput::Loaded(_) => {}
@@ -740,25 +589,22 @@ impl Workbench {
                 job,
                 text: format!("Sweep finished: {n} runs"),
             }),
-            JobOutput::Customers(c) if current => {
-                self.customers = Some(Arc::clone(&c));
-                events.push(Event::Customers(c));
+            JobOutput::Side { value, then, data } if current => {
+                let for_loaded = match (&data, self.dataset()) {
+                    (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                    (None, None) => true,
+                    _ => false,
+                };
+                match then {
+                    Then::Keep => self.side.put(Arc::clone(&value), false),
+                    // Worked out for a file that is no longer loaded.
+                    Then::KeepForData if !for_loaded => return,
+                    Then::KeepForData => self.side.put(Arc::clone(&value), true),
+                    Then::Announce => {}
+                }
+                events.push(Event::Ready { job, value });
             }
-            JobOutput::Reviews(ds) if current => {
-                self.reviews = Some(Arc::clone(&ds));
-                events.push(Event::Reviews(ds));
-            }
-            JobOutput::BanditLog(ds) if current => {
-                self.bandit_log = Some(Arc::clone(&ds));
-                events.push(Event::BanditLog(ds));
-            }
-            JobOutput::Arms(arms) if current => events.push(Event::Arms(arms)),
-            JobOutput::Scan(points) if current => events.push(Event::Scanned(points)),
-            JobOutput::Customers(_)
-            | JobOutput::Reviews(_)
-            | JobOutput::BanditLog(_)
-            | JobOutput::Arms(_)
-            | JobOutput::Scan(_) => {}
+            JobOutput::Side { .. } => {}
             JobOutput::Exported(message) => events.push(Event::Message { job, text: message }),
             JobOutput::Opened(opened) => self.opened(*opened, events),
             JobOutput::Saved { path, bytes } => {
@@ -792,7 +638,11 @@ impl Workbench {
             "Opened {}: {} runs, {} models{}",
             display_name(&path),
             workspace.runs.len(),
-            workspace.recommenders.len() + workspace.sentiments.len() + workspace.segments.len(),
+            self.runs
+                .entries
+                .iter()
+                .filter(|e| e.model.is_some())
+                .count(),
             if warnings.is_empty() {
                 String::new()
             } else {

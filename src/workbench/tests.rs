@@ -38,7 +38,7 @@ fn loaded() -> Workbench {
 }
 
 fn als_request(b: &Workbench, iterations: usize) -> RunRequest {
-    RunRequest::Recommend(RecommendRequest {
+    RunRequest::new(RecommendRequest {
         dataset: Arc::clone(b.dataset().expect("data")),
         matrix: Default::default(),
         split: Split::LeaveLastOut,
@@ -57,7 +57,7 @@ fn als_request(b: &Workbench, iterations: usize) -> RunRequest {
 fn a_cancelled_training_is_recorded_with_its_partial_curve() {
     let mut b = loaded();
     b.apply(Command::Run(als_request(&b, 10_000)));
-    let job = JobKind::Train(RunKind::Recommender);
+    let job = JobKind::Train(crate::recsys::KIND);
     let deadline = Instant::now() + Duration::from_secs(60);
     while b.jobs().epochs(job).len() < 2 {
         assert!(Instant::now() < deadline, "no epochs arrived");
@@ -133,7 +133,7 @@ fn a_kmeans_sweep_records_one_run_per_k() {
             ..Default::default()
         })
         .collect();
-    b.apply(Command::Sweep(SweepRequest::KMeans(base, settings)));
+    b.apply(Command::Sweep(crate::runs::SweepPlan::new(base, settings)));
     let events = settle(&mut b);
     let runs: Vec<u64> = events
         .iter()

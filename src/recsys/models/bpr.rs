@@ -456,8 +456,6 @@ mod tests {
                     validate: None,
                     pool: &pool,
                     stop: None,
-                    events: None,
-                    engine: None,
                 };
                 let shared = SharedFactors {
                     users: pu.as_mut_ptr(),

@@ -295,8 +295,6 @@ mod tests {
             validate: None,
             pool: &pool,
             stop: None,
-            events: None,
-            engine: None,
         };
         f(&ctx)
     }
@@ -377,8 +375,6 @@ mod tests {
             validate: None,
             pool: &pool,
             stop: None,
-            events: None,
-            engine: None,
         };
         let r = Ease::fit(&EaseParams::default(), &train, &ctx);
         assert!(matches!(r, Err(RecError::Cancelled)));
@@ -398,8 +394,6 @@ mod tests {
             validate: None,
             pool: &pool,
             stop: None,
-            events: None,
-            engine: None,
         };
         Ease::fit(&EaseParams::default(), &train, &ctx).unwrap();
         let seen = seen.into_inner().unwrap();

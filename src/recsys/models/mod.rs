@@ -8,6 +8,7 @@ pub mod ease;
 pub mod itemknn;
 pub mod linalg;
 pub mod popular;
+pub mod spark_als;
 
 use super::matrix::Csr;
 use super::params::{ModelParams, TrainOptions};
@@ -104,11 +105,6 @@ pub struct FitContext<'a> {
     /// Set (by early stopping) to end training after the current epoch and
     /// keep the model as it is; unlike cancel, the fit still succeeds.
     pub stop: Option<&'a std::sync::atomic::AtomicBool>,
-    /// The train split as events (with their times), for models trained
-    /// elsewhere from a hand-off (ALS on Spark).
-    pub events: Option<TrainEvents<'a>>,
-    /// Where a model trained by an outside engine says which and how long.
-    pub engine: Option<&'a std::sync::Mutex<Option<crate::runs::EngineRecord>>>,
 }
 
 /// The events of the train split: rows of `data` where `is_test` is false.
@@ -116,6 +112,39 @@ pub struct FitContext<'a> {
 pub struct TrainEvents<'a> {
     pub data: &'a crate::recsys::matrix::Interactions,
     pub is_test: &'a [bool],
+}
+
+/// What a model is fitted on: the train matrix, and the split's events
+/// with their times (a model trained elsewhere hands them off).
+#[derive(Clone, Copy)]
+pub struct TrainData<'a> {
+    pub matrix: &'a Csr,
+    /// `None` where a caller has only the matrix.
+    pub events: Option<TrainEvents<'a>>,
+}
+
+impl<'a> From<&'a Csr> for TrainData<'a> {
+    fn from(matrix: &'a Csr) -> Self {
+        Self {
+            matrix,
+            events: None,
+        }
+    }
+}
+
+/// A fitted model, and the outside engine that fitted it, if one did.
+pub struct Fitted {
+    pub model: Box<dyn Model>,
+    pub engine: Option<crate::runs::EngineRecord>,
+}
+
+impl Fitted {
+    fn here(model: Box<dyn Model>) -> Self {
+        Self {
+            model,
+            engine: None,
+        }
+    }
 }
 
 impl FitContext<'_> {
@@ -135,25 +164,40 @@ impl FitContext<'_> {
 }
 
 /// Fit checked `params` on `train`.
-pub fn fit(
+pub fn fit<'a>(
     params: &Checked<ModelParams>,
-    train: &Csr,
+    train: impl Into<TrainData<'a>>,
     options: &TrainOptions,
     ctx: &FitContext,
-) -> Result<Box<dyn Model>, RecError> {
+) -> Result<Fitted, RecError> {
+    let TrainData {
+        matrix: train,
+        events,
+    } = train.into();
     if train.nnz() == 0 {
         return Err(RecError::Input(
             "the training set has no interactions".into(),
         ));
     }
-    Ok(match &**params {
+    Ok(Fitted::here(match &**params {
         ModelParams::Popular => Box::new(popular::Popular::fit(train, ctx)?),
         ModelParams::ItemKnn(p) => Box::new(itemknn::ItemKnn::fit(p, train, ctx)?),
         ModelParams::Als(p) => Box::new(als::Als::fit(p, train, options, ctx)?),
         ModelParams::Bpr(p) => Box::new(bpr::Bpr::fit(p, train, options, ctx)?),
         ModelParams::Ease(p) => Box::new(ease::Ease::fit(p, train, ctx)?),
-        ModelParams::SparkAls(p) => Box::new(crate::spark::als::fit(p, train, options, ctx)?),
-    })
+        ModelParams::SparkAls(p) => {
+            let events = events.ok_or_else(|| {
+                RecError::Input(
+                    "ALS on Spark trains from the train split's events, which this caller did not give".into(),
+                )
+            })?;
+            let (model, engine) = spark_als::fit(p, train, events, options, ctx)?;
+            return Ok(Fitted {
+                model: Box::new(model),
+                engine: Some(engine),
+            });
+        }
+    }))
 }
 
 /// Like [`top_n`] but selects inside a reusable buffer (left reordered) and

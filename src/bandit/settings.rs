@@ -1,0 +1,168 @@
+//! What a user sets for the bandit lab — a race's arms, policies, horizon,
+//! replications and seed; an off-policy evaluation's policy and settings —
+//! and how each becomes a request. The Explore / exploit tab edits them,
+//! `shoplens bandit …` fills them from flags, and sweeps start from them.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use super::arms::{typed_arms, ArmRate, ArmUnit};
+use super::params::{EvaluationParams, PolicyChoice, PolicyKind, SimulationParams};
+use super::simulate::Arm;
+use super::task::{EvaluationRequest, SimulationRequest};
+use crate::data::{Dataset, Role};
+use crate::runs::DataContext;
+
+/// A logged bandit file opened beside the loaded data (kept in the
+/// workbench's side data).
+pub struct LoggedFile(pub Arc<Dataset>);
+
+/// Arms read from the loaded store (what a side job hands back).
+pub struct StoreArms(pub Vec<Arm>);
+
+/// A race's settings, apart from the data.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SimulationSettings {
+    pub params: SimulationParams,
+    pub seed: u64,
+    /// Arms from the loaded store (else typed rates).
+    pub from_store: bool,
+    pub unit: ArmUnit,
+    pub rate: ArmRate,
+    pub top: usize,
+    /// The store's arms as read and edited.
+    pub arms: Vec<Arm>,
+    /// Typed rates, `0.05,0.04,…`.
+    pub typed: String,
+    /// The policies raced.
+    pub policies: Vec<PolicyChoice>,
+}
+
+impl Default for SimulationSettings {
+    fn default() -> Self {
+        Self {
+            params: SimulationParams::default(),
+            seed: 42,
+            from_store: true,
+            unit: ArmUnit::Items,
+            rate: ArmRate::Purchase,
+            top: 8,
+            arms: Vec::new(),
+            typed: "0.05,0.04,0.03,0.02,0.01".into(),
+            policies: [PolicyKind::Epsilon, PolicyKind::Ucb1, PolicyKind::Thompson]
+                .into_iter()
+                .map(PolicyChoice::of)
+                .collect(),
+        }
+    }
+}
+
+impl SimulationSettings {
+    pub fn races(&self, kind: PolicyKind) -> bool {
+        self.policies.iter().any(|p| p.kind == kind)
+    }
+
+    /// Race `kind` or not (the policies stay in their usual order).
+    pub fn set_race(&mut self, kind: PolicyKind, on: bool) {
+        self.policies.retain(|p| p.kind != kind);
+        if on {
+            self.policies.push(PolicyChoice::of(kind));
+            self.policies.sort_by_key(|p| {
+                PolicyKind::ALL
+                    .iter()
+                    .position(|k| *k == p.kind)
+                    .unwrap_or(0)
+            });
+        }
+    }
+
+    /// Where the arms come from, for the record.
+    pub fn arms_source(&self) -> String {
+        if !self.from_store {
+            return "typed rates".to_owned();
+        }
+        let what = match self.unit {
+            ArmUnit::Items => "items",
+            ArmUnit::Categories => "categories",
+        };
+        format!(
+            "top {} {what} by views, {}",
+            self.arms.len(),
+            self.rate.label()
+        )
+    }
+
+    /// The race these settings describe, with `params`.
+    pub fn request(
+        &self,
+        data: &DataContext,
+        params: SimulationParams,
+    ) -> Result<SimulationRequest, String> {
+        let (dataset, arms) = if self.from_store {
+            if self.arms.is_empty() {
+                return Err("Read the arms from the store first (or type rates).".into());
+            }
+            (data.dataset.cloned(), self.arms.clone())
+        } else {
+            (None, typed_arms(&self.typed).map_err(|e| e.to_string())?)
+        };
+        Ok(SimulationRequest {
+            dataset,
+            arms,
+            arms_source: self.arms_source(),
+            policies: self.policies.clone(),
+            params,
+            seed: self.seed,
+        })
+    }
+}
+
+/// An off-policy evaluation's settings, apart from the log.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EvaluationSettings {
+    pub params: EvaluationParams,
+    pub seed: u64,
+}
+
+impl Default for EvaluationSettings {
+    fn default() -> Self {
+        Self {
+            params: EvaluationParams::default(),
+            seed: 42,
+        }
+    }
+}
+
+/// Whether `ds` holds logged bandit feedback.
+pub fn is_log(ds: &Dataset) -> bool {
+    ds.roles.get(Role::Reward).is_some() && ds.roles.get(Role::Propensity).is_some()
+}
+
+/// The log to evaluate: the loaded data when it is one, else the file
+/// opened beside it.
+pub fn log_of(data: &DataContext) -> Option<Arc<Dataset>> {
+    match data.dataset {
+        Some(ds) if is_log(ds) => Some(Arc::clone(ds)),
+        _ => data.side::<LoggedFile>().map(|f| Arc::clone(&f.0)),
+    }
+}
+
+impl EvaluationSettings {
+    pub fn request(
+        &self,
+        data: &DataContext,
+        params: EvaluationParams,
+    ) -> Result<EvaluationRequest, String> {
+        let dataset = log_of(data).ok_or(
+            "Open a logged file first: one row per shown item with its reward and the logging propensity (the Open Bandit Dataset's all.csv is one).",
+        )?;
+        Ok(EvaluationRequest {
+            dataset,
+            params,
+            seed: self.seed,
+        })
+    }
+}

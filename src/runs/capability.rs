@@ -1,0 +1,443 @@
+//! What the core registry (`crate::registry`) lists: one [`Capability`] per
+//! capability folder, which says how its runs are ranked, which models a
+//! sweep can tune, how a sweep is planned from the user's settings, and how
+//! its trained models are saved and restored. The workbench, the Runs tab,
+//! `shoplens sweep` and workspaces go through it, so none of them names a
+//! capability.
+//!
+//! Also here: the type-erased jobs a worker runs ([`RunJob`], [`SweepPlan`])
+//! and what requests are built from ([`SettingsBoard`], [`DataContext`]).
+
+use std::any::{Any, TypeId};
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+
+use super::sweep::{expand, SweepSpec};
+use super::{Pipeline, RunKind, RunModel, RunOutcome, RunRecord};
+use crate::data::{Dataset, EventWeights};
+use crate::params::{Hyperparams, ParamKind, ParamSpec};
+use crate::task::{Partial, Reporter, TaskError};
+
+/// The metrics a capability ranks its runs by, in order of preference:
+/// exact names, or prefixes ending in `*` (`ndcg@*`).
+#[derive(Clone, Copy, Debug)]
+pub struct MetricRule {
+    pub names: &'static [&'static str],
+}
+
+impl MetricRule {
+    pub const fn new(names: &'static [&'static str]) -> Self {
+        Self { names }
+    }
+}
+
+/// One model a capability trains, as the CLI (`sweep --model`), the Runs
+/// tab and run records name it.
+#[derive(Clone, Copy)]
+pub struct ModelEntry {
+    pub name: &'static str,
+    pub label: &'static str,
+    /// Its hyperparameters' specs and default values.
+    pub defaults: fn() -> ModelDefaults,
+}
+
+/// A model's hyperparameter specs and default values.
+pub struct ModelDefaults {
+    pub specs: &'static [ParamSpec],
+    pub values: Value,
+    /// The parameter whose value is this model, when models share one list
+    /// (`model`: `logreg` or `nb`): the other models' parameters are not
+    /// this model's.
+    pub chosen_by: Option<&'static str>,
+}
+
+impl ModelDefaults {
+    pub fn of<P: Hyperparams>(params: P) -> Self {
+        Self {
+            specs: params.specs(),
+            values: params.json(),
+            chosen_by: None,
+        }
+    }
+
+    /// Models that share a parameter list, this one picked by `param`.
+    pub fn chosen_by(mut self, param: &'static str) -> Self {
+        self.chosen_by = Some(param);
+        self
+    }
+}
+
+impl ModelEntry {
+    /// The parameters a sweep may vary: this model's own (not another
+    /// model's of a shared list, nor the choice of model), text-valued
+    /// ones left out. Parameters that depend on another setting (ε of the
+    /// ε-mix policy) are listed: sweeping one sets what it depends on.
+    pub fn sweepable(&self) -> Vec<&'static ParamSpec> {
+        let d = (self.defaults)();
+        d.specs
+            .iter()
+            .filter(|s| !matches!(s.kind, ParamKind::Text) && Some(s.name) != d.chosen_by)
+            .filter(|s| match s.when {
+                Some((other, _)) if Some(other) == d.chosen_by => s.applies(&d.values),
+                _ => true,
+            })
+            .collect()
+    }
+
+    /// The first sweep a user is offered: the first of its parameters with
+    /// default sweep values on its spec, and those values.
+    pub fn first_axis(&self) -> Option<(&'static str, &'static str)> {
+        self.sweepable()
+            .into_iter()
+            .find_map(|s| s.sweep.map(|values| (s.name, values)))
+    }
+}
+
+/// The settings the user chose for the capabilities (the tabs' forms, or a
+/// command's flags), each found by its type. A capability reads its own and
+/// falls back to its defaults.
+#[derive(Default)]
+pub struct SettingsBoard<'a> {
+    entries: Vec<&'a dyn Any>,
+}
+
+impl<'a> SettingsBoard<'a> {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn with(mut self, settings: &'a dyn Any) -> Self {
+        self.entries.push(settings);
+        self
+    }
+
+    pub fn push(&mut self, settings: &'a dyn Any) {
+        self.entries.push(settings);
+    }
+
+    pub fn get<T: Any>(&self) -> Option<&'a T> {
+        self.entries.iter().find_map(|s| s.downcast_ref::<T>())
+    }
+
+    /// The settings of type `T`, or its defaults.
+    pub fn or_default<T: Any + Default + Clone>(&self) -> T {
+        self.get::<T>().cloned().unwrap_or_default()
+    }
+}
+
+/// Settings many capabilities share, as a command line gives them; each
+/// capability takes those it has and keeps its defaults for the rest.
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    pub seed: Option<u64>,
+    pub threads: Option<usize>,
+    /// List length of ranking metrics.
+    pub k: Option<usize>,
+    /// How runs are evaluated: `leave-last-out`, `random`,
+    /// `temporal:YYYY-MM-DD`, `last-days:N`.
+    pub split: Option<String>,
+    /// k-fold cross-validation.
+    pub folds: Option<usize>,
+    /// Features to cluster on, by name.
+    pub features: Vec<String>,
+    /// Validation every N epochs.
+    pub validate_every: Option<usize>,
+    /// Early stopping after this many validations without a better metric.
+    pub patience: Option<usize>,
+    /// Drop customers, items or sessions with fewer interactions than these
+    /// (customers, items, item views, session views).
+    pub min_user_interactions: Option<usize>,
+    pub min_item_interactions: Option<usize>,
+    pub min_item_support: Option<usize>,
+    pub min_session_length: Option<usize>,
+}
+
+/// Work a sweep of a model needs done on the loaded data first (k-means
+/// clusters the scored customers); its result is kept beside the data.
+pub type Prepare = fn(&Arc<Dataset>, &Reporter) -> Result<Partial, TaskError>;
+
+/// What was read or derived beside the loaded data, one value per type
+/// (a review file, a bandit log, the scored customers). Derived values
+/// belong to the loaded file and go when another one loads.
+#[derive(Clone, Default)]
+pub struct SideData {
+    entries: Vec<SideEntry>,
+}
+
+#[derive(Clone)]
+struct SideEntry {
+    type_id: TypeId,
+    value: Arc<dyn Any + Send + Sync>,
+    derived: bool,
+}
+
+impl SideData {
+    pub fn get<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
+        self.entries
+            .iter()
+            .find(|e| e.type_id == TypeId::of::<T>())
+            .and_then(|e| Arc::clone(&e.value).downcast::<T>().ok())
+    }
+
+    /// Keep `value`, replacing the one of its type.
+    pub fn put(&mut self, value: Arc<dyn Any + Send + Sync>, derived: bool) {
+        let type_id = (*value).type_id();
+        self.entries.retain(|e| e.type_id != type_id);
+        self.entries.push(SideEntry {
+            type_id,
+            value,
+            derived,
+        });
+    }
+
+    pub fn with<T: Any + Send + Sync>(mut self, value: Arc<T>, derived: bool) -> Self {
+        self.put(value, derived);
+        self
+    }
+
+    /// Forget what was derived from the data that was loaded before.
+    pub fn clear_derived(&mut self) {
+        self.entries.retain(|e| !e.derived);
+    }
+}
+
+/// What requests are built on: the loaded data, the event weights the user
+/// set, and what was read or derived beside the data.
+#[derive(Clone, Copy)]
+pub struct DataContext<'a> {
+    pub dataset: Option<&'a Arc<Dataset>>,
+    pub event_weights: &'a EventWeights,
+    pub side: &'a SideData,
+}
+
+impl<'a> DataContext<'a> {
+    /// The loaded data, or `missing` as the error.
+    pub fn dataset(&self, missing: &str) -> Result<Arc<Dataset>, String> {
+        self.dataset.cloned().ok_or_else(|| missing.to_owned())
+    }
+
+    pub fn side<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
+        self.side.get::<T>()
+    }
+}
+
+type RunWork = dyn Fn(&Reporter) -> RunOutcome + Send + Sync;
+type SweepWork = dyn Fn(u64, &Reporter, &(dyn Fn(usize, RunOutcome) + Sync)) -> Result<usize, TaskError>
+    + Send
+    + Sync;
+
+/// One run of any capability, ready for a worker.
+#[derive(Clone)]
+pub struct RunJob {
+    kind: RunKind,
+    work: Arc<RunWork>,
+}
+
+impl RunJob {
+    pub fn new<P: Pipeline + 'static>(request: P) -> Self {
+        Self {
+            kind: P::KIND,
+            work: Arc::new(move |reporter| super::run(&request, reporter)),
+        }
+    }
+
+    pub fn kind(&self) -> RunKind {
+        self.kind
+    }
+
+    pub fn run(&self, reporter: &Reporter) -> RunOutcome {
+        (self.work)(reporter)
+    }
+}
+
+/// A sweep of any capability, its settings expanded and checked, ready for
+/// a worker: [`super::run_sweep`] on inputs read once.
+#[derive(Clone)]
+pub struct SweepPlan {
+    kind: RunKind,
+    runs: usize,
+    work: Arc<SweepWork>,
+}
+
+impl SweepPlan {
+    /// `base` run once per setting of `spec` (names, types, the cap and each
+    /// setting's validity checked now).
+    pub fn expand<P: Pipeline + 'static>(base: P, spec: &SweepSpec) -> Result<Self, String> {
+        let mut params = base.params().clone();
+        spec.fix(&mut params)?;
+        let settings = expand(&params, spec)?;
+        Ok(Self::new(base.with_params(params), settings))
+    }
+
+    pub fn new<P: Pipeline + 'static>(base: P, settings: Vec<P::Params>) -> Self {
+        Self {
+            kind: P::KIND,
+            runs: settings.len(),
+            work: Arc::new(move |sweep_id, reporter, on_run| {
+                super::run_sweep(&base, &settings, sweep_id, reporter, on_run)
+            }),
+        }
+    }
+
+    /// The same sweep with its fits on a pool of `threads` (models that
+    /// take their threads from the pool they run in).
+    pub fn on_threads(self, threads: usize) -> Self {
+        let inner = self.work;
+        Self {
+            work: Arc::new(move |sweep_id, reporter, on_run| {
+                let pool = crate::task::thread_pool(threads)?;
+                pool.install(|| inner(sweep_id, reporter, on_run))
+            }),
+            ..self
+        }
+    }
+
+    pub fn kind(&self) -> RunKind {
+        self.kind
+    }
+
+    pub fn len(&self) -> usize {
+        self.runs
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.runs == 0
+    }
+
+    /// Run every setting; `on_run` sees each run as it ends.
+    pub fn run(
+        &self,
+        sweep_id: u64,
+        reporter: &Reporter,
+        on_run: &(dyn Fn(usize, RunOutcome) + Sync),
+    ) -> Result<usize, TaskError> {
+        (self.work)(sweep_id, reporter, on_run)
+    }
+}
+
+/// A saved section's models again, by run id, and what could not be restored.
+#[derive(Default)]
+pub struct Restored {
+    pub models: Vec<(u64, RunModel)>,
+    pub warnings: Vec<String>,
+}
+
+/// A capability as the core registry lists it.
+pub trait Capability: Sync {
+    fn kind(&self) -> RunKind;
+
+    /// What the status bar says while one of its runs trains.
+    fn training_label(&self) -> &'static str;
+
+    /// The metric its runs are ranked by.
+    fn main_metric(&self) -> MetricRule;
+
+    /// The models it trains that a sweep can tune.
+    fn models(&self) -> &'static [ModelEntry];
+
+    /// Its settings for `model` with `overrides` applied (a command line's
+    /// flags), as [`SettingsBoard`] entries are.
+    fn settings_from(
+        &self,
+        model: &ModelEntry,
+        overrides: &Overrides,
+    ) -> Result<Box<dyn Any + Send + Sync>, String>;
+
+    /// Work a sweep of `model` needs done on the loaded data first.
+    fn prepare(&self, _model: &ModelEntry) -> Option<Prepare> {
+        None
+    }
+
+    /// Write what a run's model gives per customer (every customer's
+    /// list, their cluster) to `path`; what was written, in words.
+    fn export(
+        &self,
+        _model: &RunModel,
+        _side: &SideData,
+        _path: &std::path::Path,
+        _pseudonym: Option<&crate::export::Pseudonymizer>,
+    ) -> Result<String, String> {
+        Err("this model has nothing per customer to export".into())
+    }
+
+    /// A sweep of `model` with the user's `settings` on `data`.
+    fn plan_sweep(
+        &self,
+        model: &ModelEntry,
+        settings: &SettingsBoard,
+        data: &DataContext,
+        spec: &SweepSpec,
+    ) -> Result<SweepPlan, String>;
+
+    /// Its runs' models as one workspace section (parts they share, such as
+    /// a train matrix, stored once).
+    fn save(&self, models: &[(u64, &RunModel)]) -> Result<Value, String>;
+
+    /// The models of a saved section; `runs` are the workspace's records.
+    fn restore(&self, section: Value, runs: &[RunRecord]) -> Restored;
+
+    /// The top-level fields that held its section in version-1 workspaces.
+    fn legacy_fields(&self) -> &'static [&'static str] {
+        &[]
+    }
+}
+
+/// One saved model of a section that is a list of `{run_id, <name>: model}`
+/// (a capability whose model is its own saved form).
+#[derive(serde::Deserialize)]
+struct Listed {
+    run_id: u64,
+    #[serde(flatten)]
+    model: serde_json::Map<String, Value>,
+}
+
+/// A section `{field: [{run_id, name: model}, …]}` of every `T` in `models`.
+pub fn save_list<T: Any + Send + Sync + Serialize>(
+    field: &str,
+    name: &str,
+    models: &[(u64, &RunModel)],
+) -> Result<Value, String> {
+    let list = models
+        .iter()
+        .filter_map(|(id, m)| Some((*id, m.get::<T>()?)))
+        .map(|(id, m)| {
+            let value = serde_json::to_value(&*m).map_err(|e| e.to_string())?;
+            Ok(serde_json::json!({ "run_id": id, name: value }))
+        })
+        .collect::<Result<Vec<Value>, String>>()?;
+    Ok(serde_json::json!({ field: list }))
+}
+
+/// The models of a [`save_list`] section.
+pub fn restore_list<T: DeserializeOwned + Send + Sync + 'static>(
+    field: &str,
+    name: &str,
+    mut section: Value,
+) -> Restored {
+    let mut out = Restored::default();
+    let Some(list) = section.get_mut(field).map(Value::take) else {
+        return out;
+    };
+    let entries: Vec<Listed> = match serde_json::from_value(list) {
+        Ok(e) => e,
+        Err(e) => {
+            out.warnings.push(format!("{field}: {e}"));
+            return out;
+        }
+    };
+    for mut entry in entries {
+        let Some(value) = entry.model.remove(name) else {
+            continue;
+        };
+        match serde_json::from_value::<T>(value) {
+            Ok(model) => out
+                .models
+                .push((entry.run_id, RunModel::new(Arc::new(model)))),
+            Err(e) => out.warnings.push(format!("run {}: {e}", entry.run_id)),
+        }
+    }
+    out
+}

@@ -1,0 +1,125 @@
+//! Session models in a workspace: the filtered, split sessions (stored once
+//! per split, shared by the runs on it) and what refits each model. The
+//! index and the model are rebuilt on open: they are deterministic and take
+//! well under a second per 10⁵ sessions. Version-1 workspaces kept the same
+//! two lists at their top level.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use super::evaluate::SessionMetrics;
+use super::index::SessionIndex;
+use super::params::SessionParams;
+use super::protocol::SessionData;
+use super::task::SessionOptions;
+use super::SessionTrained;
+use crate::params::Hyperparams;
+use crate::runs::capability::Restored;
+use crate::runs::RunModel;
+
+/// A session model and what refits it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SavedSession {
+    pub run_id: u64,
+    /// Index into [`Section::session_sets`].
+    pub sessions: usize,
+    pub params: SessionParams,
+    pub options: SessionOptions,
+    pub metrics: SessionMetrics,
+    pub fit_secs: f64,
+    pub eval_secs: f64,
+}
+
+/// The session models' workspace section.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Section {
+    pub session_sets: Vec<SessionData>,
+    pub session_models: Vec<SavedSession>,
+}
+
+impl Section {
+    /// The models of `runs`, each split stored once.
+    pub fn of(runs: &[(u64, Arc<SessionTrained>)]) -> Self {
+        let mut section = Section::default();
+        let mut shared: Vec<(Arc<SessionData>, usize)> = Vec::new();
+        for (run_id, t) in runs {
+            let sessions = match shared.iter().find(|(d, _)| Arc::ptr_eq(d, &t.data)) {
+                Some((_, i)) => *i,
+                None => {
+                    section.session_sets.push((*t.data).clone());
+                    shared.push((Arc::clone(&t.data), section.session_sets.len() - 1));
+                    section.session_sets.len() - 1
+                }
+            };
+            section.session_models.push(SavedSession {
+                run_id: *run_id,
+                sessions,
+                params: t.params.clone(),
+                options: t.options.clone(),
+                metrics: t.metrics.clone(),
+                fit_secs: t.fit_secs,
+                eval_secs: t.eval_secs,
+            });
+        }
+        section
+    }
+
+    /// Every model refitted on its saved sessions; one that cannot be is
+    /// left out (its run stays) and said in the warnings.
+    pub fn restore(self) -> Restored {
+        let mut out = Restored::default();
+        let mut built: Vec<Option<(Arc<SessionData>, Arc<SessionIndex>)>> =
+            vec![None; self.session_sets.len()];
+        for saved in &self.session_models {
+            match self.restore_one(saved, &mut built) {
+                Ok(t) => out.models.push((saved.run_id, RunModel::new(Arc::new(t)))),
+                Err(e) => out.warnings.push(format!("run {}: {e}", saved.run_id)),
+            }
+        }
+        out
+    }
+
+    fn restore_one(
+        &self,
+        saved: &SavedSession,
+        built: &mut [Option<(Arc<SessionData>, Arc<SessionIndex>)>],
+    ) -> Result<SessionTrained, String> {
+        let set = self
+            .session_sets
+            .get(saved.sessions)
+            .ok_or("missing session set")?;
+        let slot = built.get_mut(saved.sessions).ok_or("missing session set")?;
+        let (data, index) = slot
+            .get_or_insert_with(|| {
+                let index = SessionIndex::build(&set.train, set.n_items());
+                (Arc::new(set.clone()), Arc::new(index))
+            })
+            .clone();
+        if data
+            .train
+            .iter()
+            .chain(&data.test)
+            .any(|s| s.items.iter().any(|&i| i as usize >= data.n_items()))
+        {
+            return Err("its sessions name items it does not have".into());
+        }
+        let params = saved
+            .params
+            .clone()
+            .checked()
+            .map_err(|e| crate::params::joined(&e))?;
+        let model = super::models::fit(&params, &data, &index);
+        Ok(SessionTrained::new(
+            saved.params.clone(),
+            saved.options.clone(),
+            data,
+            index,
+            model,
+            saved.metrics.clone(),
+            saved.fit_secs,
+            saved.eval_secs,
+        ))
+    }
+}

@@ -1,0 +1,89 @@
+//! What a user sets for a session run — the model and each model's
+//! hyperparameters, session-rec's protocol (test days, filters) and the
+//! list length — and how it becomes a [`SessionRequest`]. The Recommend
+//! tab's session mode edits it, `shoplens recommend --model vsknn …` fills
+//! it from flags, and sweeps start from it.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use super::params::{SessionKind, SessionParams};
+use super::protocol::SessionProtocol;
+use super::task::{SessionOptions, SessionRequest};
+use crate::data::Dataset;
+use crate::runs::capability::Overrides;
+
+/// A session run's settings, apart from the data.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SessionSettings {
+    pub model: SessionKind,
+    /// Each model's settings, in [`SessionKind::ALL`] order.
+    pub params: Vec<SessionParams>,
+    pub protocol: SessionProtocol,
+    pub options: SessionOptions,
+    /// Threads of the evaluation.
+    pub threads: usize,
+}
+
+impl Default for SessionSettings {
+    fn default() -> Self {
+        Self {
+            model: SessionKind::Vsknn,
+            params: SessionKind::ALL
+                .iter()
+                .map(|k| k.default_params())
+                .collect(),
+            protocol: SessionProtocol::default(),
+            options: SessionOptions::default(),
+            threads: crate::task::DEFAULT_THREADS,
+        }
+    }
+}
+
+fn index_of(kind: SessionKind) -> usize {
+    SessionKind::ALL
+        .iter()
+        .position(|k| *k == kind)
+        .unwrap_or_default()
+}
+
+impl SessionSettings {
+    /// The defaults with a command line's `overrides`.
+    pub fn with_overrides(o: &Overrides) -> Result<Self, String> {
+        let mut s = Self::default();
+        s.threads = o.threads.unwrap_or(s.threads);
+        s.options.k = o.k.unwrap_or(s.options.k);
+        if let Some(split) = &o.split {
+            s.protocol.test_days = SessionProtocol::parse_split(split)?;
+        }
+        let p = &mut s.protocol;
+        p.min_item_support = o.min_item_support.unwrap_or(p.min_item_support);
+        p.min_session_length = o.min_session_length.unwrap_or(p.min_session_length);
+        Ok(s)
+    }
+
+    pub fn params_for(&self, kind: SessionKind) -> SessionParams {
+        self.params
+            .get(index_of(kind))
+            .filter(|p| p.kind() == kind)
+            .cloned()
+            .unwrap_or_else(|| kind.default_params())
+    }
+
+    pub fn params_mut(&mut self, kind: SessionKind) -> Option<&mut SessionParams> {
+        self.params
+            .get_mut(index_of(kind))
+            .filter(|p| p.kind() == kind)
+    }
+
+    pub fn request(&self, dataset: Arc<Dataset>, params: SessionParams) -> SessionRequest {
+        SessionRequest {
+            dataset,
+            protocol: self.protocol.clone(),
+            params,
+            options: self.options.clone(),
+        }
+    }
+}

@@ -1,0 +1,374 @@
+//! The bandit lab on the Open Bandit Dataset sample (obp 0.5.7's figures),
+//! the simulator from the CLI, and bad logs.
+
+use crate::common;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use shoplens::bandit::params::{EvalPolicy, EvaluationParams};
+use shoplens::bandit::task::{run_evaluation, EvaluationRequest};
+use shoplens::bandit::BanditResult;
+use shoplens::data::{load_dataset, LoadOptions};
+use shoplens::runs::{RunModel, RunStatus};
+use shoplens::task::{CancelToken, Reporter};
+
+fn obd(policy: &str) -> Option<PathBuf> {
+    let dir = common::shared_data()?.join("open-bandit-dataset-sample");
+    let path = dir.join(policy).join("all/all.csv");
+    if path.exists() {
+        Some(path)
+    } else {
+        eprintln!("SKIPPED: {} is absent", path.display());
+        None
+    }
+}
+
+fn evaluate(
+    path: &std::path::Path,
+    params: EvaluationParams,
+) -> Result<shoplens::bandit::ope::OpeResult, String> {
+    let cancel = CancelToken::new();
+    let ds = load_dataset(path, &LoadOptions::default(), &cancel, &|_, _| {})
+        .map_err(|e| e.to_string())?;
+    let request = EvaluationRequest {
+        dataset: Arc::new(ds),
+        params,
+        seed: 1,
+    };
+    let outcome = run_evaluation(&request, &Reporter::silent(&cancel));
+    if let Some(e) = outcome.failure() {
+        return Err(e.to_owned());
+    }
+    assert_eq!(outcome.record.kind, shoplens::bandit::KIND);
+    match outcome.model::<BanditResult>().as_deref() {
+        Some(BanditResult::Evaluation(r)) => Ok(r.clone()),
+        Some(_) => Err("not an evaluation".into()),
+        None => Err("no result".into()),
+    }
+}
+
+#[test]
+fn open_bandit_logs_give_obp_s_figures() {
+    let (Some(bts), Some(random)) = (obd("bts"), obd("random")) else {
+        return;
+    };
+    let params = EvaluationParams {
+        bootstrap: 200,
+        ..Default::default()
+    };
+    let b = evaluate(&bts, params.clone()).unwrap();
+    assert_eq!((b.rounds, b.actions, b.positions), (10_000, 80, 3));
+    assert!(
+        (b.on_policy_value - 0.0042).abs() < 1e-12,
+        "{}",
+        b.on_policy_value
+    );
+    // obp 0.5.7: IPW 0.0023596, SNIPW 0.0023337 for the uniform policy.
+    assert!(
+        (b.estimates.ipw.value - 0.0023596).abs() < 5e-8,
+        "{}",
+        b.estimates.ipw.value
+    );
+    assert!(
+        (b.estimates.snipw.value - 0.0023337).abs() < 5e-8,
+        "{}",
+        b.estimates.snipw.value
+    );
+    let ci = b.estimates.ipw.ci;
+    assert!(ci[0] < b.estimates.ipw.value && b.estimates.ipw.value < ci[1]);
+    assert!(!b.uniform_log && !b.in_sample);
+    let r = evaluate(&random, params).unwrap();
+    assert!((r.on_policy_value - 0.0038).abs() < 1e-12);
+    // Logged uniformly: the uniform policy's IPW is the on-policy value.
+    assert_eq!(r.estimates.ipw.value, r.on_policy_value);
+    assert_eq!(r.estimates.snipw.value, r.on_policy_value);
+    assert!(r.uniform_log);
+    // Replay keeps about 1 round in 80.
+    let m = r.estimates.matched_rounds;
+    assert!((80..=170).contains(&m), "{m}");
+}
+
+#[test]
+fn thompson_trained_on_the_first_half_is_estimated_on_the_second() {
+    let Some(bts) = obd("bts") else { return };
+    let params = EvaluationParams {
+        policy: EvalPolicy::Thompson,
+        train_fraction: 0.5,
+        bootstrap: 200,
+        mc_samples: 2000,
+        ..Default::default()
+    };
+    let a = evaluate(&bts, params.clone()).unwrap();
+    assert_eq!((a.train_rows, a.rounds), (5000, 5000));
+    assert!(a.held_out && !a.in_sample);
+    let e = &a.estimates;
+    for x in [&e.ipw, &e.snipw, &e.dm, &e.dr] {
+        assert!(x.value >= 0.0 && x.value < 0.05, "{x:?}");
+        assert!(
+            x.ci[0] <= x.value + 1e-12 && x.value <= x.ci[1] + 1e-12,
+            "{x:?}"
+        );
+    }
+    // Deterministic for a seed.
+    assert_eq!(a, {
+        let mut b = evaluate(&bts, params).unwrap();
+        b.secs = a.secs;
+        b
+    });
+    // The whole log as training is in-sample.
+    let whole = evaluate(
+        &bts,
+        EvaluationParams {
+            policy: EvalPolicy::MostClicked,
+            bootstrap: 50,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert!(whole.in_sample);
+}
+
+fn write(dir: &tempfile::TempDir, name: &str, body: &str) -> PathBuf {
+    common::write_temp(dir, name, body.as_bytes())
+}
+
+#[test]
+fn bad_logs_name_the_line_or_the_missing_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = EvaluationParams {
+        bootstrap: 20,
+        ..Default::default()
+    };
+    let zero = write(
+        &dir,
+        "zero.csv",
+        "item_id,click,propensity_score\n1,0,0.5\n2,1,0\n",
+    );
+    let e = evaluate(&zero, p.clone()).unwrap_err();
+    assert!(e.contains("line 3") && e.contains("propensity"), "{e}");
+    let big = write(
+        &dir,
+        "big.csv",
+        "item_id,click,propensity_score\n1,0,0.5\n2,1,1.5\n",
+    );
+    assert!(evaluate(&big, p.clone()).unwrap_err().contains("line 3"));
+    let no_reward = write(
+        &dir,
+        "noreward.csv",
+        "item_id,propensity_score\n1,0.5\n2,0.5\n",
+    );
+    let e = evaluate(&no_reward, p.clone()).unwrap_err();
+    assert!(e.contains("reward") && e.contains("--reward-col"), "{e}");
+    let no_p = write(&dir, "nop.csv", "item_id,click\n1,0\n2,1\n");
+    let e = evaluate(&no_p, p.clone()).unwrap_err();
+    assert!(
+        e.contains("propensity") && e.contains("--propensity-col"),
+        "{e}"
+    );
+    let graded = write(
+        &dir,
+        "graded.csv",
+        "item_id,reward,propensity\n1,0,0.5\n2,0.5,0.5\n",
+    );
+    let ts = EvaluationParams {
+        policy: EvalPolicy::Thompson,
+        ..p.clone()
+    };
+    let e = evaluate(&graded, ts).unwrap_err();
+    assert!(e.contains("line 3") && e.contains("0 or 1"), "{e}");
+    // The same log is fine for IPW.
+    assert!(evaluate(&graded, p.clone()).is_ok());
+    let one = write(
+        &dir,
+        "one.csv",
+        "item_id,click,propensity_score\n1,0,1\n1,1,1\n",
+    );
+    assert!(evaluate(&one, p).unwrap_err().contains("at least 2"));
+}
+
+fn shoplens(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_shoplens"))
+        .args(args)
+        .output()
+        .expect("run shoplens")
+}
+
+fn json(out: &std::process::Output) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON")
+}
+
+#[test]
+fn cli_simulates_with_the_documented_fields_deterministically() {
+    let args = [
+        "bandit",
+        "simulate",
+        "--arms",
+        "0.05,0.04,0.03,0.02,0.01",
+        "--horizon",
+        "2000",
+        "--reps",
+        "20",
+        "--policies",
+        "uniform,epsilon:0.1,ucb1,thompson",
+        "--seed",
+        "1",
+        "--json",
+    ];
+    let a = json(&shoplens(&args));
+    assert_eq!(a["horizon"], 2000);
+    assert_eq!(a["replications"], 20);
+    let policies = a["policies"].as_array().unwrap();
+    assert_eq!(policies.len(), 4);
+    for p in policies {
+        for f in [
+            "policy",
+            "mean_reward",
+            "mean_regret",
+            "se_regret",
+            "best_arm_share",
+        ] {
+            assert!(p.get(f).is_some(), "{f}");
+        }
+    }
+    assert_eq!(policies[1]["policy"], "epsilon:0.1");
+    let b = json(&shoplens(&[&args[..], &["--threads", "1"]].concat()));
+    assert_eq!(a["policies"], b["policies"]);
+    // Store arms: the sample store's most viewed items.
+    let store = common::sample_events();
+    let s = json(&shoplens(&[
+        "bandit",
+        "simulate",
+        "--data",
+        store.to_str().unwrap(),
+        "--top",
+        "8",
+        "--horizon",
+        "500",
+        "--reps",
+        "5",
+        "--json",
+    ]));
+    assert_eq!(s["arms"].as_array().unwrap().len(), 8);
+    // Bad setups.
+    for (bad, says) in [
+        (vec!["--arms", "0.05"], "at least 2 arms"),
+        (vec!["--arms", "0.05,1.5"], "between 0 and 1"),
+        (vec!["--arms", "0.05,0.04", "--horizon", "0"], "horizon"),
+        (
+            vec!["--arms", "0.05,0.04", "--policies", "softmax"],
+            "unknown policy",
+        ),
+    ] {
+        let out = shoplens(&[&["bandit", "simulate"][..], &bad].concat());
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{bad:?}: {err}");
+    }
+}
+
+#[test]
+fn cli_evaluates_a_log_with_the_documented_fields() {
+    let Some(bts) = obd("bts") else { return };
+    let v = json(&shoplens(&[
+        "bandit",
+        "evaluate",
+        "--data",
+        bts.to_str().unwrap(),
+        "--policy",
+        "epsilon:0.2",
+        "--train-fraction",
+        "0.5",
+        "--bootstrap",
+        "100",
+        "--seed",
+        "3",
+        "--json",
+    ]));
+    assert_eq!(v["rounds"], 5000);
+    assert_eq!(v["actions"], 80);
+    assert_eq!(v["positions"], 3);
+    for e in ["ipw", "snipw", "dm", "dr", "replay"] {
+        assert!(v["estimates"][e]["value"].is_number(), "{e}");
+        assert_eq!(v["estimates"][e]["ci"].as_array().unwrap().len(), 2);
+        assert!(v["estimates"][e]["relative"].is_number());
+    }
+    assert!(v["estimates"]["replay"]["matched_rounds"].is_number());
+}
+
+#[test]
+fn cli_sweeps_epsilon_and_records_cancelled_replications() {
+    let store = common::sample_events();
+    let out = shoplens(&[
+        "sweep",
+        "--data",
+        store.to_str().unwrap(),
+        "--model",
+        "bandit-simulation",
+        "--grid",
+        "epsilon=0.05,0.3",
+        "--param",
+        "horizon=500",
+        "--param",
+        "replications=4",
+        "--json",
+    ]);
+    let v = json(&out);
+    let runs = v["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 2);
+    // A cancel before the first wave keeps the run, as cancelled.
+    let cancel = CancelToken::new();
+    cancel.cancel();
+    let request = shoplens::bandit::task::SimulationRequest {
+        dataset: None,
+        arms: shoplens::bandit::arms::typed_arms("0.1,0.2").unwrap(),
+        arms_source: "typed rates".into(),
+        policies: shoplens::bandit::task::swept_policies(&[]),
+        params: Default::default(),
+        seed: 1,
+    };
+    let outcome = shoplens::bandit::task::run_simulation(&request, &Reporter::silent(&cancel));
+    assert_eq!(outcome.record.status, RunStatus::Cancelled);
+    assert_eq!(
+        outcome.record.metrics.get("replications_finished"),
+        Some(&0.0)
+    );
+}
+
+#[test]
+fn bandit_runs_survive_a_workspace_round_trip() {
+    let request = shoplens::bandit::task::SimulationRequest {
+        dataset: None,
+        arms: shoplens::bandit::arms::typed_arms("0.1,0.2,0.15").unwrap(),
+        arms_source: "typed rates".into(),
+        policies: shoplens::bandit::task::swept_policies(&[]),
+        params: shoplens::bandit::params::SimulationParams {
+            horizon: 300,
+            replications: 3,
+            ..Default::default()
+        },
+        seed: 5,
+    };
+    let cancel = CancelToken::new();
+    let outcome = shoplens::bandit::task::run_simulation(&request, &Reporter::silent(&cancel));
+    assert_eq!(outcome.record.status, RunStatus::Done);
+    let mut history = shoplens::runs::RunHistory::default();
+    history.push(outcome.record.clone(), outcome.model.clone());
+    let restored = common::through_workspace(&history);
+    let model = |m: &Option<RunModel>| m.as_ref().and_then(|m| m.get::<BanditResult>());
+    let (Some(back), Some(before)) = (model(&restored.entries[0].model), model(&outcome.model))
+    else {
+        panic!("the race was not restored");
+    };
+    assert_eq!(*back, *before);
+    assert_eq!(restored.entries[0].record.params, outcome.record.params);
+    assert_eq!(
+        shoplens::registry::main_metric(&restored.entries[0].record).map(|(n, _)| n.to_owned()),
+        Some("mean_reward".to_owned())
+    );
+}

@@ -1,0 +1,222 @@
+//! The CLI: `profile --json` prints exactly one JSON object; errors exit non-zero
+//! with one readable line; `generate` writes a store with real structure.
+
+use crate::common;
+
+use std::collections::HashMap;
+use std::process::Command;
+
+fn shoplens(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_shoplens"))
+        .args(args)
+        .output()
+        .expect("run shoplens")
+}
+
+#[test]
+fn profile_json_has_the_documented_fields() {
+    let sample = common::sample_events();
+    let out = shoplens(&["profile", sample.to_str().unwrap(), "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(stdout.trim().lines().count(), 1, "exactly one JSON object");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["format"], "shoplens-events");
+    for key in [
+        "rows", "users", "items", "events", "time_min", "time_max", "columns",
+    ] {
+        assert!(v.get(key).is_some(), "missing {key}");
+    }
+    let column = &v["columns"][0];
+    for key in ["name", "role", "dtype", "nulls"] {
+        assert!(column.get(key).is_some(), "column missing {key}");
+    }
+    assert!(v["time_min"].as_str().unwrap().ends_with('Z'));
+}
+
+#[test]
+fn profile_table_and_role_flags() {
+    let d = tempfile::tempdir().unwrap();
+    let path = common::write_temp(&d, "odd.csv", b"who,what\nann,tea\nbob,tea\n");
+    let out = shoplens(&[
+        "profile",
+        path.to_str().unwrap(),
+        "--user-col",
+        "who",
+        "--item-col",
+        "what",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout.contains("users            2") && stdout.contains("items            1"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn errors_are_one_line_on_stderr_with_non_zero_exit() {
+    let d = tempfile::tempdir().unwrap();
+    let path = common::write_temp(&d, "ragged.csv", b"user_id,item_id\n1,2\n3\n");
+    let out = shoplens(&["profile", path.to_str().unwrap(), "--json"]);
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("ragged.csv") && stderr.contains("line 3"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"));
+}
+
+#[test]
+fn generate_writes_a_structured_store() {
+    let d = tempfile::tempdir().unwrap();
+    let out_dir = d.path().join("store");
+    let out = shoplens(&[
+        "generate",
+        "--users",
+        "800",
+        "--items",
+        "200",
+        "--events",
+        "40000",
+        "--seed",
+        "3",
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for f in ["events.csv", "items.csv", "reviews.csv"] {
+        assert!(out_dir.join(f).exists(), "{f}");
+    }
+    assert!(out_dir.join("images/item_1000.png").exists());
+
+    // Deterministic: the same seed gives the same bytes.
+    let again = d.path().join("again");
+    let out = shoplens(&[
+        "generate",
+        "--users",
+        "800",
+        "--items",
+        "200",
+        "--events",
+        "40000",
+        "--seed",
+        "3",
+        "--out",
+        again.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    assert_eq!(
+        std::fs::read(out_dir.join("events.csv")).unwrap(),
+        std::fs::read(again.join("events.csv")).unwrap()
+    );
+
+    let loaded = common::load(&out_dir.join("events.csv")).unwrap();
+    let p = &loaded.profile;
+    assert_eq!(p.rows, 40_000);
+    // Power-law popularity: the top 10% of items take well over 10% of events.
+    let per_item = p.per_item.as_ref().unwrap();
+    assert!(
+        per_item.max as f64 > 8.0 * per_item.median as f64,
+        "{per_item:?}"
+    );
+    let top: u64 = p.top_items.iter().take(20).map(|t| t.count).sum();
+    assert!(top as f64 > 0.3 * 40_000.0, "top 20 of 200 items: {top}");
+    // Sessions go view → cart → purchase.
+    let f = p.funnel.as_ref().unwrap();
+    assert!(f.steps.iter().all(|s| s.users > 0));
+    assert!(p.events["view"] > p.events["cart"] && p.events["cart"] > p.events["purchase"]);
+
+    // Review wording mostly agrees with the stars; both languages present.
+    let reviews = std::fs::read_to_string(out_dir.join("reviews.csv")).unwrap();
+    let mut by_stars: HashMap<&str, (usize, usize)> = HashMap::new();
+    let (mut en, mut zh) = (0, 0);
+    for line in reviews.lines().skip(1) {
+        let fields: Vec<&str> = line.splitn(6, ',').collect();
+        let (stars, lang, text) = (fields[3], fields[4], fields[5]);
+        if lang == "zh" {
+            zh += 1
+        } else {
+            en += 1
+        }
+        let positive = [
+            "love",
+            "great",
+            "Excellent",
+            "happy",
+            "Fantastic",
+            "Beautiful",
+            "Perfect",
+            "Superb",
+            "good",
+            "很好",
+            "满意",
+            "喜欢",
+            "好评",
+            "不错",
+            "推荐",
+        ]
+        .iter()
+        .any(|w| text.contains(w));
+        let e = by_stars.entry(stars).or_default();
+        e.0 += usize::from(positive);
+        e.1 += 1;
+    }
+    assert!(en > 0 && zh > 0);
+    let share = |s: &str| by_stars.get(s).map_or(0.0, |(p, n)| *p as f64 / *n as f64);
+    // 85% of reviews are worded clearly; 12% are mixed and 3% contradict their stars.
+    assert!(share("5") > 0.7 && share("1") < 0.2, "{by_stars:?}");
+}
+
+#[test]
+fn generate_rejects_bad_parameters() {
+    let out = shoplens(&["generate", "--users", "0", "--out", "/tmp/x"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--users must be at least 1"));
+}
+
+/// `spark als` refuses a master spark-submit would not take before loading
+/// anything, and a missing Spark (or Java) is one line saying what to install.
+#[test]
+fn spark_als_errors_say_what_to_write_or_install() {
+    let sample = common::sample_events();
+    let data = sample.to_str().unwrap();
+    let out = shoplens(&["spark", "als", "--data", data, "--master", "cluster"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("master") && err.contains("local[2]"), "{err}");
+    let out = shoplens(&[
+        "spark",
+        "als",
+        "--data",
+        data,
+        "--spark-submit",
+        "/nonexistent/spark-submit",
+        "--json",
+    ]);
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty(), "no JSON for a failed run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    let last = err.lines().last().unwrap_or_default();
+    assert!(last.starts_with("error: "), "{err}");
+    assert!(
+        last.contains("openjdk-17-jre-headless") || last.contains("pip install pyspark"),
+        "{last}"
+    );
+}

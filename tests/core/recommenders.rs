@@ -1,0 +1,399 @@
+//! Recommenders against implicit 0.7.3's numbers on MovieLens-100K, determinism,
+//! explanations, export, and every bad-input case.
+
+use crate::common;
+
+use std::sync::Arc;
+
+use shoplens::data::{load_dataset, EventWeights, LoadOptions};
+use shoplens::params::Hyperparams;
+use shoplens::recsys::matrix::{Interactions, MatrixOptions};
+use shoplens::recsys::params::*;
+use shoplens::recsys::split::Split;
+use shoplens::recsys::{train_and_evaluate, RecError, Trained};
+use shoplens::task::CancelToken;
+use shoplens::task::Reporter;
+
+fn interactions(path: &std::path::Path) -> Arc<Interactions> {
+    let ds = load_dataset(
+        path,
+        &LoadOptions::default(),
+        &CancelToken::new(),
+        &|_, _| {},
+    )
+    .unwrap();
+    Arc::new(Interactions::from_dataset(&ds, &MatrixOptions::default()).unwrap())
+}
+
+fn train(
+    data: Arc<Interactions>,
+    params: ModelParams,
+    options: &TrainOptions,
+) -> Result<Trained, RecError> {
+    train_and_evaluate(
+        data,
+        &Split::LeaveLastOut,
+        &params.checked().map_err(RecError::Params)?,
+        options,
+        &Reporter::silent(&CancelToken::new()),
+    )
+}
+
+/// implicit 0.7.3 on ML-100K, leave-last-out, k = 10 (HR@10, NDCG@10).
+#[test]
+fn movielens_matches_the_implicit_reference() {
+    let Some(dir) = common::shared_data() else {
+        return;
+    };
+    let data = interactions(&dir.join("movielens-100k/u.data"));
+    assert_eq!(
+        (data.n_users(), data.n_items(), data.len()),
+        (943, 1682, 100_000)
+    );
+    let options = TrainOptions {
+        validate_every: 0,
+        ..Default::default()
+    };
+    let cases: Vec<(&str, ModelParams, f64, f64)> = vec![
+        ("popular", ModelParams::Popular, 0.0498, 0.0253),
+        (
+            "itemknn cosine",
+            ModelParams::ItemKnn(ItemKnnParams::default()),
+            0.0615,
+            0.0283,
+        ),
+        (
+            "itemknn bm25",
+            ModelParams::ItemKnn(ItemKnnParams {
+                similarity: Similarity::Bm25,
+                ..Default::default()
+            }),
+            0.0689,
+            0.0340,
+        ),
+        (
+            "als",
+            ModelParams::Als(AlsParams::default()),
+            0.0870,
+            0.0405,
+        ),
+        ("bpr", ModelParams::Bpr(BprParams::default()), 0.090, 0.041),
+    ];
+    let mut report = Vec::new();
+    for (name, params, hr, ndcg) in cases {
+        let t = train(data.clone(), params, &options).unwrap();
+        assert_eq!(t.metrics.users_evaluated, 943);
+        report.push(format!(
+            "{name}: HR@10 {:.4} (ref {hr}) NDCG@10 {:.4} (ref {ndcg})",
+            t.metrics.hr, t.metrics.ndcg
+        ));
+        assert!((t.metrics.hr - hr).abs() <= 0.01, "{}", report.join("\n"));
+    }
+    eprintln!("{}", report.join("\n"));
+}
+
+#[test]
+fn same_seed_same_numbers() {
+    let data = interactions(&common::sample_events());
+    let als = ModelParams::Als(AlsParams {
+        iterations: 5,
+        factors: 16,
+        ..Default::default()
+    });
+    let options = TrainOptions {
+        validate_every: 2,
+        ..Default::default()
+    };
+    let a = train(data.clone(), als.clone(), &options).unwrap();
+    let b = train(data.clone(), als, &options).unwrap();
+    assert_eq!(a.metrics, b.metrics);
+    assert_eq!(
+        a.epochs.iter().map(|e| e.loss).collect::<Vec<_>>(),
+        b.epochs.iter().map(|e| e.loss).collect::<Vec<_>>()
+    );
+    assert!(
+        a.epochs.iter().any(|e| e.metric.is_some()),
+        "validation metric reported"
+    );
+    // ALS loss goes down.
+    assert!(a.epochs.last().unwrap().loss < a.epochs[0].loss);
+
+    let bpr = ModelParams::Bpr(BprParams {
+        epochs: 5,
+        factors: 16,
+        ..Default::default()
+    });
+    let one_thread = TrainOptions {
+        threads: 1,
+        validate_every: 0,
+        ..Default::default()
+    };
+    let a = train(data.clone(), bpr.clone(), &one_thread).unwrap();
+    let b = train(data.clone(), bpr.clone(), &one_thread).unwrap();
+    assert_eq!(a.metrics, b.metrics);
+    let other_seed = TrainOptions {
+        seed: 7,
+        ..one_thread
+    };
+    let c = train(data, bpr, &other_seed).unwrap();
+    assert_ne!(a.epochs[0].loss, c.epochs[0].loss);
+}
+
+#[test]
+fn models_beat_popularity_on_the_sample_store() {
+    let data = interactions(&common::sample_events());
+    let options = TrainOptions {
+        validate_every: 0,
+        ..Default::default()
+    };
+    let pop = train(data.clone(), ModelParams::Popular, &options)
+        .unwrap()
+        .metrics;
+    let knn = train(
+        data.clone(),
+        ModelParams::ItemKnn(Default::default()),
+        &options,
+    )
+    .unwrap()
+    .metrics;
+    let als = train(data, ModelParams::Als(Default::default()), &options)
+        .unwrap()
+        .metrics;
+    assert!(
+        knn.ndcg > pop.ndcg,
+        "knn {} vs popular {}",
+        knn.ndcg,
+        pop.ndcg
+    );
+    assert!(
+        als.ndcg > pop.ndcg,
+        "als {} vs popular {}",
+        als.ndcg,
+        pop.ndcg
+    );
+}
+
+#[test]
+fn explanations_add_up_and_export_writes_every_user() {
+    let data = interactions(&common::sample_events());
+    let options = TrainOptions {
+        validate_every: 0,
+        ..Default::default()
+    };
+    let t = train(
+        data.clone(),
+        ModelParams::ItemKnn(Default::default()),
+        &options,
+    )
+    .unwrap();
+    let recs = t.recommend(0, 5, usize::MAX);
+    assert_eq!(recs.len(), 5);
+    for r in &recs {
+        let total: f32 = r.because.iter().map(|(_, c)| c).sum();
+        assert!(
+            (total - r.score).abs() < 1e-3 * r.score.abs().max(1.0),
+            "{total} vs {}",
+            r.score
+        );
+        assert!(
+            !t.train.contains(0, r.item),
+            "history items are not recommended"
+        );
+    }
+    assert!(recs.windows(2).all(|w| w[0].score >= w[1].score));
+    assert!(!t.model.similar_items(recs[0].item, 5).is_empty());
+
+    let als = train(
+        data.clone(),
+        ModelParams::Als(AlsParams {
+            factors: 16,
+            ..Default::default()
+        }),
+        &options,
+    )
+    .unwrap();
+    let r = &als.recommend(3, 1, usize::MAX)[0];
+    let total: f32 = r.because.iter().map(|(_, c)| c).sum();
+    assert!(
+        (total - r.score).abs() < 0.05 * r.score.abs().max(0.1),
+        "ALS explanation {total} vs score {}",
+        r.score
+    );
+
+    let d = tempfile::tempdir().unwrap();
+    let path = d.path().join("top.csv");
+    let rows = t
+        .export_top_k(&path, 3, None, &CancelToken::new(), &|_, _| {})
+        .unwrap();
+    assert_eq!(rows, data.n_users() * 3);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.starts_with("user,rank,item,score,note\n"));
+    assert_eq!(text.lines().count(), rows + 1);
+}
+
+fn err(data: Arc<Interactions>, params: ModelParams, options: &TrainOptions) -> String {
+    match train(data, params, options) {
+        Ok(_) => panic!("expected an error"),
+        Err(e) => e.to_string(),
+    }
+}
+
+fn tiny(users: &[u32], items: &[u32]) -> Arc<Interactions> {
+    let n_users = users.iter().max().map_or(0, |m| m + 1) as usize;
+    let n_items = items.iter().max().map_or(0, |m| m + 1) as usize;
+    Arc::new(Interactions {
+        users: users.to_vec(),
+        items: items.to_vec(),
+        weights: vec![1.0; users.len()],
+        times: Some((0..users.len() as i64).collect()),
+        user_labels: (0..n_users).map(|u| format!("u{u}")).collect(),
+        item_labels: (0..n_items).map(|i| format!("i{i}")).collect(),
+        ..Default::default()
+    })
+}
+
+#[test]
+fn bad_input_gets_clear_errors() {
+    let options = TrainOptions::default();
+    let m = err(tiny(&[0, 0, 0], &[0, 1, 2]), ModelParams::Popular, &options);
+    assert!(m.contains("at least 2 users"), "{m}");
+    let m = err(tiny(&[0, 1, 2], &[0, 0, 0]), ModelParams::Popular, &options);
+    assert!(m.contains("at least 2 items"), "{m}");
+    let big_k = TrainOptions {
+        k: 50,
+        ..Default::default()
+    };
+    let m = err(
+        tiny(&[0, 0, 1, 1], &[0, 1, 1, 2]),
+        ModelParams::Popular,
+        &big_k,
+    );
+    assert!(m.contains("k = 50") && m.contains("3 items"), "{m}");
+    let mut nan = (*tiny(&[0, 0, 1, 1], &[0, 1, 1, 2])).clone();
+    nan.weights[1] = f32::NAN;
+    let m = err(
+        Arc::new(nan),
+        ModelParams::Popular,
+        &TrainOptions {
+            k: 2,
+            ..Default::default()
+        },
+    );
+    assert!(m.contains("NaN"), "{m}");
+    let bad = ModelParams::Als(AlsParams {
+        factors: 0,
+        regularization: -0.1,
+        ..Default::default()
+    });
+    let m = err(
+        tiny(&[0, 0, 1, 1], &[0, 1, 1, 2]),
+        bad,
+        &TrainOptions {
+            k: 2,
+            ..Default::default()
+        },
+    );
+    assert!(
+        m.contains("factors must be between 1 and 1024")
+            && m.contains("regularization must be a number ≥ 0"),
+        "{m}"
+    );
+    let ease = ModelParams::Ease(EaseParams {
+        max_items: 2,
+        ..Default::default()
+    });
+    let m = err(
+        tiny(&[0, 0, 1, 1], &[0, 1, 1, 2]),
+        ease,
+        &TrainOptions {
+            k: 2,
+            ..Default::default()
+        },
+    );
+    assert!(m.contains("EASE") && m.contains("3 items"), "{m}");
+}
+
+#[test]
+fn files_without_users_or_items_and_nan_event_weights() {
+    let d = tempfile::tempdir().unwrap();
+    let reviews = common::write_temp(&d, "r.csv", b"label,review\n1,good\n0,bad\n");
+    let ds = load_dataset(
+        &reviews,
+        &LoadOptions::default(),
+        &CancelToken::new(),
+        &|_, _| {},
+    )
+    .unwrap();
+    let e = Interactions::from_dataset(&ds, &MatrixOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("no user column"), "{e}");
+    let events = common::sample_events();
+    let ds = load_dataset(
+        &events,
+        &LoadOptions::default(),
+        &CancelToken::new(),
+        &|_, _| {},
+    )
+    .unwrap();
+    let options = MatrixOptions {
+        weights: EventWeights {
+            view: f32::NAN,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let e = Interactions::from_dataset(&ds, &options)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("'view'"), "{e}");
+}
+
+#[test]
+fn cancel_stops_training() {
+    let data = interactions(&common::sample_events());
+    let cancel = CancelToken::new();
+    cancel.cancel();
+    let r = train_and_evaluate(
+        data,
+        &Split::LeaveLastOut,
+        &ModelParams::Als(Default::default()).checked().unwrap(),
+        &TrainOptions::default(),
+        &Reporter::silent(&cancel),
+    );
+    assert!(matches!(r, Err(RecError::Cancelled)));
+}
+
+#[test]
+fn splits_on_real_data() {
+    let data = interactions(&common::sample_events());
+    let options = TrainOptions {
+        validate_every: 0,
+        ..Default::default()
+    };
+    for split in [
+        Split::Random { seed: 3 },
+        Split::parse("temporal:2024-04-01", 0).unwrap(),
+    ] {
+        let t = train_and_evaluate(
+            data.clone(),
+            &split,
+            &ModelParams::Popular.checked().unwrap(),
+            &options,
+            &Reporter::silent(&CancelToken::new()),
+        )
+        .unwrap();
+        assert!(t.metrics.users_evaluated > 100, "{split:?}");
+    }
+    let early = Split::parse("temporal:2020-01-01", 0).unwrap();
+    let e = train_and_evaluate(
+        data,
+        &early,
+        &ModelParams::Popular.checked().unwrap(),
+        &options,
+        &Reporter::silent(&CancelToken::new()),
+    )
+    .err()
+    .unwrap();
+    assert!(e.to_string().contains("training set"), "{e}");
+}

@@ -1,0 +1,163 @@
+//! The Explore / exploit tab driven like a merchant would: arms from the
+//! sample store's most viewed items, a race run and cancelled, and an
+//! off-policy estimate on the Open Bandit log.
+use crate::common;
+
+use egui_kittest::kittest::Queryable;
+use shoplens::runs::RunStatus;
+use shoplens::workbench::JobKind;
+
+#[test]
+fn a_race_on_the_store_s_top_items_runs_and_is_recorded() {
+    let mut harness = common::sample_app(1400.0, 1000.0);
+    harness.get_by_label("Explore / exploit").click();
+    common::step_until(&mut harness, "the store's arms", |app| {
+        app.bandit_arms().len() == 8
+    });
+    let arms = harness.state().bandit_arms();
+    assert!(arms.iter().all(|a| (0.0..=1.0).contains(&a.rate)));
+    assert!(arms.iter().any(|a| a.rate > 0.0), "{arms:?}");
+    {
+        let s = harness.state_mut().bandit_settings_mut();
+        s.params.horizon = 2000;
+        s.params.replications = 20;
+    }
+    harness.get_by_label("Run").click();
+    common::step_until(&mut harness, "the race", |app| {
+        app.bandit_race().is_some() && !app.is_busy()
+    });
+    let race = harness.state().bandit_race().unwrap();
+    assert_eq!(race.finished, 20);
+    assert_eq!(
+        race.policies.len(),
+        3,
+        "ε-greedy, UCB1, Thompson ticked by default"
+    );
+    harness.get_by_label_contains("lost least");
+    let runs = &harness.state().bench().runs().entries;
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].record.kind, shoplens::bandit::KIND);
+    assert_eq!(runs[0].record.status, RunStatus::Done);
+
+    // A long race, cancelled: its finished replications are kept.
+    {
+        let s = harness.state_mut().bandit_settings_mut();
+        s.params.horizon = 200_000;
+        s.params.replications = 2000;
+    }
+    harness.get_by_label("Run").click();
+    harness.run_steps(1);
+    let job = JobKind::Train(shoplens::bandit::KIND);
+    common::step_until(&mut harness, "a few replications", |app| {
+        !app.bench().jobs().epochs(job).is_empty() || !app.is_job_active(job)
+    });
+    harness.get_by_label("Cancel").click();
+    harness.run_steps(1);
+    common::step_until(&mut harness, "the cancelled race", |app| {
+        !app.is_job_active(job)
+    });
+    let runs = &harness.state().bench().runs().entries;
+    assert_eq!(runs.len(), 2);
+    assert_eq!(runs[1].record.status, RunStatus::Cancelled);
+    let kept = harness.state().bandit_race().unwrap();
+    assert!(
+        kept.finished > 0 && kept.finished < 2000,
+        "{}",
+        kept.finished
+    );
+    assert!(harness
+        .state()
+        .bandit_message()
+        .unwrap_or_default()
+        .contains("Cancelled after"));
+}
+
+#[test]
+fn the_open_bandit_log_is_evaluated_from_the_tab() {
+    let Some(dir) = common::shared_data() else {
+        return;
+    };
+    let log = dir.join("open-bandit-dataset-sample/bts/all/all.csv");
+    if !log.exists() {
+        eprintln!("SKIPPED: {} is absent", log.display());
+        return;
+    }
+    let mut harness = common::sample_app(1400.0, 1000.0);
+    harness.get_by_label("Explore / exploit").click();
+    harness.run_steps(2);
+    harness.get_by_label("Evaluate a logged policy").click();
+    harness.run_steps(2);
+    harness
+        .state_mut()
+        .set_bandit_log_path(&log.display().to_string());
+    harness.run_steps(1);
+    harness.get_by_label("Load log").click();
+    common::step_until(&mut harness, "the log", |app| {
+        app.bench()
+            .side::<shoplens::bandit::settings::LoggedFile>()
+            .is_some()
+            && !app.is_busy()
+    });
+    // The store stays loaded beside the log.
+    assert!(harness
+        .state()
+        .bench()
+        .dataset()
+        .is_some_and(|d| d.path.ends_with("events.csv")));
+    harness.get_by_label("Evaluate").click();
+    common::step_until(&mut harness, "the estimate", |app| {
+        app.bandit_estimate().is_some() && !app.is_busy()
+    });
+    let r = harness.state().bandit_estimate().unwrap();
+    assert!((r.estimates.ipw.value - 0.0023596).abs() < 5e-8);
+    harness.get_by_label_contains("DR estimate");
+}
+
+#[test]
+fn an_epsilon_sweep_from_the_runs_tab_opens_in_the_bandit_tab() {
+    let mut harness = common::sample_app(1400.0, 1000.0);
+    harness.get_by_label("Explore / exploit").click();
+    common::step_until(&mut harness, "the store's arms", |app| {
+        app.bandit_arms().len() == 8
+    });
+    {
+        let s = harness.state_mut().bandit_settings_mut();
+        s.params.horizon = 1000;
+        s.params.replications = 10;
+    }
+    harness.get_by_label("Runs").click();
+    harness.run_steps(2);
+    harness.get_by_label("model").hover();
+    harness.run_steps(1);
+    harness.get_by_label("model").click();
+    harness.run_steps(3);
+    harness.get_by_label("Bandit: simulation").click();
+    harness.run_steps(2);
+    assert_eq!(harness.state().sweep_axes()[0], "epsilon");
+    harness.get_by_label("4 runs planned");
+    harness.get_by_label("Run sweep").click();
+    harness.run_steps(1);
+    common::step_until(&mut harness, "the ε sweep", |app| {
+        !app.is_job_active(JobKind::Sweep) && app.bench().runs().len() == 4
+    });
+    let runs = &harness.state().bench().runs().entries;
+    let eps: Vec<_> = runs
+        .iter()
+        .map(|e| e.record.params["epsilon"].clone())
+        .collect();
+    assert_eq!(eps, [0.01, 0.05, 0.1, 0.2].map(serde_json::Value::from));
+    for e in runs {
+        assert_eq!(e.record.kind, shoplens::bandit::KIND);
+        // Only ε-greedy races when ε is swept.
+        let policies = e.record.params["policies"].as_str().unwrap_or_default();
+        assert!(
+            policies.starts_with("epsilon:") && !policies.contains(','),
+            "{policies}"
+        );
+        assert!(shoplens::registry::main_metric(&e.record).is_some());
+    }
+    harness.get_all_by_label("Explore").next().unwrap().click();
+    harness.run_steps(3);
+    assert_eq!(harness.state().tab(), "bandit");
+    assert!(harness.state().bandit_race().is_some());
+}

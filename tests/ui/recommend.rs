@@ -1,0 +1,81 @@
+//! Drives the Recommend tab of the real app: train ALS on the sample store from
+//! the UI, watch the loss curve gain points, pick a customer and see their
+//! recommendations.
+use crate::common;
+
+use std::time::{Duration, Instant};
+
+use egui_kittest::kittest::Queryable;
+use shoplens::recsys::params::RecommenderKind;
+use shoplens::workbench::JobKind;
+
+const TRAIN: JobKind = JobKind::Train(shoplens::recsys::KIND);
+
+#[test]
+fn train_als_from_the_ui_and_explore_a_customer() {
+    let mut harness = common::sample_app(1400.0, 1000.0);
+
+    harness.get_by_label("Recommend").click();
+    harness.run_steps(2);
+    harness.get_by_label("Model");
+    assert_eq!(
+        harness.state().recommend_model(),
+        RecommenderKind::Als,
+        "ALS is the default model"
+    );
+    // Fewer iterations keep the test quick; validation every epoch shows the metric curve.
+    harness
+        .state_mut()
+        .set_recommend_param("iterations", 6.into())
+        .unwrap();
+    harness.state_mut().recommend_options_mut().validate_every = 1;
+    harness.get_by_label("Train").click();
+    harness.run_steps(1);
+    assert!(
+        harness.state().is_job_active(TRAIN),
+        "training runs on a worker"
+    );
+
+    // The loss curve gains points while training runs.
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while harness.state().is_job_active(TRAIN) {
+        assert!(Instant::now() < deadline, "training did not finish");
+        harness.step();
+        let n = harness.state().recommend_curve().len();
+        if seen.last() != Some(&n) {
+            seen.push(n);
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    harness.run_steps(3);
+    assert_eq!(harness.state().recommend_curve().len(), 6);
+    assert!(seen.len() >= 2, "curve grew in steps: {seen:?}");
+    harness.get_by_label("Training curves (6 epochs)");
+    harness.get_by_label("Explore: ALS (implicit)");
+    assert!(harness.state().explored_recommender().is_some());
+
+    // Pick a customer by typing their id and clicking the match.
+    let trained = harness.state().explored_recommender().unwrap();
+    let user = trained.data.user_labels[0].clone();
+    harness.state_mut().set_customer_query(&user);
+    harness.run_steps(2);
+    harness
+        .get_all_by_label(&user)
+        .next()
+        .expect("user match")
+        .click();
+    harness.run_steps(3);
+    harness.get_by_label(&format!("Recommendations for {user}"));
+    let k = trained.options.k;
+    assert_eq!(
+        harness.query_all_by_label_contains("because of").count(),
+        k,
+        "one reason per recommendation"
+    );
+    harness
+        .get_all_by_label_contains("1. ")
+        .next()
+        .expect("first recommendation");
+    harness.get_by_label_contains(&format!("History of {user}"));
+}

@@ -1,0 +1,126 @@
+//! Drives ALS on Spark in the Recommend tab of the real app: pick the
+//! model, see where the job runs, and get either a clear failure (no Spark)
+//! with the data kept, or — where Spark is installed — a run trained by
+//! Spark, recorded with its engine and explorable like any other.
+use crate::common;
+
+use std::time::{Duration, Instant};
+
+use egui_kittest::kittest::Queryable;
+use shoplens::recsys::params::RecommenderKind;
+use shoplens::spark::environment::{locate, Environment};
+use shoplens::workbench::JobKind;
+
+const TRAIN: JobKind = JobKind::Train(shoplens::recsys::KIND);
+
+fn pick_spark(harness: &mut egui_kittest::Harness<'static, shoplens::ui::ShoplensApp>) {
+    harness.get_by_label("Recommend").click();
+    harness.run_steps(2);
+    harness.get_by_label("Model").click();
+    harness.run_steps(2);
+    harness.get_by_label("ALS on Spark").click();
+    harness.run_steps(2);
+    assert_eq!(harness.state().recommend_model(), RecommenderKind::SparkAls);
+    harness.get_by_label("master URL");
+    harness.get_by_label("work folder");
+}
+
+fn wait_for_training(harness: &mut egui_kittest::Harness<'static, shoplens::ui::ShoplensApp>) {
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while harness.state().is_job_active(TRAIN) {
+        assert!(Instant::now() < deadline, "training did not finish");
+        harness.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    harness.run_steps(3);
+}
+
+#[test]
+fn a_missing_spark_is_explained_and_the_data_stays() {
+    let mut harness = common::sample_app(1400.0, 1000.0);
+    pick_spark(&mut harness);
+    harness
+        .state_mut()
+        .set_recommend_param("spark_submit", "/nonexistent/bin/spark-submit".into())
+        .unwrap();
+    harness.get_by_label("Train").click();
+    harness.run_steps(1);
+    wait_for_training(&mut harness);
+    let message = harness
+        .state()
+        .recommend_message()
+        .expect("a message")
+        .to_owned();
+    let no_java = Environment::from_process().on_path("java").is_none();
+    if no_java {
+        assert!(message.contains("openjdk-17-jre-headless"), "{message}");
+    } else {
+        assert!(
+            message.contains("/nonexistent/bin/spark-submit")
+                && message.contains("pip install pyspark"),
+            "{message}"
+        );
+    }
+    assert!(harness.state().bench().data().is_some(), "the data stays");
+    assert!(
+        harness.state().explored_recommender().is_none(),
+        "no model from a failed run"
+    );
+    harness
+        .get_all_by_label_contains("failed:")
+        .next()
+        .expect("the failed run is in the table");
+}
+
+#[test]
+fn train_on_spark_from_the_ui_and_explore_the_factors() {
+    if let Err(e) = locate("", &Environment::from_process()) {
+        assert!(
+            std::env::var_os("SHOPLENS_REQUIRE_SPARK").is_none(),
+            "SHOPLENS_REQUIRE_SPARK is set but Spark cannot run: {e}"
+        );
+        eprintln!("SKIPPED: training on Spark from the UI: {e}");
+        return;
+    }
+    let mut harness = common::sample_app(1400.0, 1000.0);
+    pick_spark(&mut harness);
+    for (name, value) in [("factors", 8), ("iterations", 3), ("blocks", 2)] {
+        harness
+            .state_mut()
+            .set_recommend_param(name, value.into())
+            .unwrap();
+    }
+    harness
+        .state_mut()
+        .set_recommend_param("driver_memory", "1g".into())
+        .unwrap();
+    harness.get_by_label("Train").click();
+    harness.run_steps(1);
+    assert!(
+        harness.state().is_job_active(TRAIN),
+        "Spark runs on a worker"
+    );
+    wait_for_training(&mut harness);
+    assert_eq!(harness.state().recommend_message(), None);
+    let trained = harness
+        .state()
+        .explored_recommender()
+        .expect("the Spark run is explored");
+    assert_eq!(trained.params.kind(), RecommenderKind::SparkAls);
+    let engine = trained.engine.clone().expect("trained by Spark");
+    harness.get_by_label(&format!("ALS on Spark {}", engine.version));
+    harness.get_by_label("Explore: ALS on Spark");
+
+    // A customer's list with reasons, from the factors Spark trained.
+    let user = trained.data.user_labels[0].clone();
+    harness.state_mut().set_customer_query(&user);
+    harness.run_steps(2);
+    harness
+        .get_all_by_label(&user)
+        .next()
+        .expect("user match")
+        .click();
+    harness.run_steps(3);
+    harness.get_by_label(&format!("Recommendations for {user}"));
+    assert!(harness.query_all_by_label_contains("because of").count() > 0);
+}
