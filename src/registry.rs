@@ -8,33 +8,35 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::runs::capability::Restored;
+use crate::runs::capability::{register, Registered, Restored, SweepAsk};
 use crate::runs::sweep::SweepSpec;
-use crate::runs::{
-    Capability, DataContext, ModelEntry, RunHistory, RunKind, RunModel, RunRecord, SettingsBoard,
-    SweepPlan,
-};
+use crate::runs::{DataContext, ModelEntry, RunHistory, RunKind, RunModel, RunRecord};
+use crate::runs::{SettingsBoard, SweepPlan};
+use crate::{bandit, predict, recsys, segment, session, text};
 
 /// Every capability, in the order the Runs tab and `sweep --model` list
-/// their models.
-pub static CAPABILITIES: &[&dyn Capability] = &[
-    &crate::recsys::capability::Recommenders,
-    &crate::session::capability::Sessions,
-    &crate::text::capability::Sentiment,
-    &crate::segment::capability::Segments,
-    &crate::bandit::capability::Bandits,
-    &crate::predict::capability::Predict,
+/// their models: its kind, what the status bar says while it trains, the
+/// metric its runs are ranked by (`*`: a prefix), the fields that held its
+/// models in version-1 workspaces, and what it does.
+#[rustfmt::skip]
+pub static CAPABILITIES: &[Registered] = &[
+    register(recsys::KIND, "Training a recommender", &["ndcg@*"], &["train_sets", "recommenders"], &recsys::capability::Recommenders),
+    register(session::KIND, "Training a session recommender", &["mrr@*"], &["session_sets", "session_models"], &session::capability::Sessions),
+    register(text::KIND, "Training a sentiment classifier", &["accuracy"], &["sentiments"], &text::capability::Sentiment),
+    register(segment::KIND, "Fitting k-means", &["silhouette"], &["segments"], &segment::capability::Segments),
+    register(bandit::KIND, "Simulating bandit policies", &["mean_reward", "dr"], &["bandits"], &bandit::capability::Bandits),
+    register(predict::KIND, "Training a purchase model", &["roc_auc"], &["predictions"], &predict::capability::Predict),
 ];
 
-pub fn capability(kind: RunKind) -> Option<&'static dyn Capability> {
-    CAPABILITIES.iter().copied().find(|c| c.kind() == kind)
+pub fn capability(kind: RunKind) -> Option<&'static Registered> {
+    CAPABILITIES.iter().find(|c| c.kind == kind)
 }
 
 /// A model a sweep can tune, with the capability it belongs to.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub struct SweepModel {
-    pub capability: &'static dyn Capability,
-    pub entry: &'static ModelEntry,
+    pub capability: &'static Registered,
+    pub entry: ModelEntry,
 }
 
 impl SweepModel {
@@ -42,12 +44,12 @@ impl SweepModel {
         self.entry.name
     }
 
-    pub fn label(&self) -> &'static str {
-        self.entry.label
+    pub fn label(&self) -> &str {
+        &self.entry.label
     }
 
     pub fn kind(&self) -> RunKind {
-        self.capability.kind()
+        self.capability.kind
     }
 }
 
@@ -66,8 +68,8 @@ impl std::fmt::Debug for SweepModel {
 /// Every model a sweep can tune, in list order.
 pub fn sweep_models() -> impl Iterator<Item = SweepModel> {
     CAPABILITIES.iter().flat_map(|c| {
-        c.models().iter().map(move |entry| SweepModel {
-            capability: *c,
+        c.does.models().into_iter().map(move |entry| SweepModel {
+            capability: c,
             entry,
         })
     })
@@ -88,25 +90,28 @@ pub fn sweep_model(name: &str) -> Result<SweepModel, String> {
 
 /// What the status bar says while a run of `kind` trains.
 pub fn training_label(kind: RunKind) -> &'static str {
-    capability(kind).map_or("Training", |c| c.training_label())
+    capability(kind).map_or("Training", |c| c.training)
 }
 
 /// The metric a run is ranked by (its capability's main metric), with its
 /// value; `None` for a run that has none (failed, or an unknown kind).
 pub fn main_metric(record: &RunRecord) -> Option<(&str, f64)> {
-    record.metric_by(&capability(record.kind)?.main_metric())
+    record.metric_by(&capability(record.kind)?.metric)
 }
 
 /// A sweep of `model` with the user's settings on the data.
 pub fn plan_sweep(
-    model: SweepModel,
+    model: &SweepModel,
     settings: &SettingsBoard,
     data: &DataContext,
     spec: &SweepSpec,
 ) -> Result<SweepPlan, String> {
-    model
-        .capability
-        .plan_sweep(model.entry, settings, data, spec)
+    let ask = SweepAsk {
+        model: &model.entry,
+        data,
+        spec,
+    };
+    model.capability.does.plan_sweep(settings, &ask)
 }
 
 /// Every capability's models of `history` as workspace sections, by kind.
@@ -116,11 +121,11 @@ pub fn save_models(history: &RunHistory) -> Result<BTreeMap<String, Value>, Stri
         let models: Vec<(u64, &RunModel)> = history
             .entries
             .iter()
-            .filter(|e| e.record.kind == c.kind())
+            .filter(|e| e.record.kind == c.kind)
             .filter_map(|e| Some((e.record.id, e.model.as_ref()?)))
             .collect();
         if !models.is_empty() {
-            sections.insert(c.kind().name().to_owned(), c.save(&models)?);
+            sections.insert(c.kind.name().to_owned(), c.does.save(&models)?);
         }
     }
     Ok(sections)
@@ -136,11 +141,11 @@ pub fn restore_models(
 ) -> Restored {
     let mut out = Restored::default();
     for c in CAPABILITIES {
-        let section = match sections.get(c.kind().name()) {
+        let section = match sections.get(c.kind.name()) {
             Some(s) => s.clone(),
             None => {
                 let fields: serde_json::Map<String, Value> = c
-                    .legacy_fields()
+                    .legacy_fields
                     .iter()
                     .filter_map(|f| Some(((*f).to_owned(), legacy.get(*f)?.clone())))
                     .collect();
@@ -150,7 +155,7 @@ pub fn restore_models(
                 Value::Object(fields)
             }
         };
-        let restored = c.restore(section, runs);
+        let restored = c.does.restore(section, runs);
         out.models.extend(restored.models);
         out.warnings.extend(restored.warnings);
     }
@@ -163,7 +168,7 @@ mod tests {
 
     #[test]
     fn every_capability_and_model_is_listed_once() {
-        let mut kinds: Vec<&str> = CAPABILITIES.iter().map(|c| c.kind().name()).collect();
+        let mut kinds: Vec<&str> = CAPABILITIES.iter().map(|c| c.kind.name()).collect();
         kinds.sort_unstable();
         kinds.dedup();
         assert_eq!(kinds.len(), CAPABILITIES.len());

@@ -191,7 +191,7 @@ impl Workspace {
             Some(v) => v.clone(),
             None => Value::Object(
                 crate::registry::capability(kind)?
-                    .legacy_fields()
+                    .legacy_fields
                     .iter()
                     .filter_map(|f| Some(((*f).to_owned(), self.legacy.get(*f)?.clone())))
                     .collect(),

@@ -7,12 +7,14 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::arms::{typed_arms, ArmRate, ArmUnit};
+use super::arms::{arms_from_store, typed_arms, ArmRate, ArmUnit};
 use super::params::{EvaluationParams, PolicyChoice, PolicyKind, SimulationParams};
 use super::simulate::Arm;
 use super::task::{EvaluationRequest, SimulationRequest};
 use crate::data::{Dataset, Role};
-use crate::runs::DataContext;
+use crate::runs::capability::{Overrides, Settings, SweepAsk};
+use crate::runs::{DataContext, ModelEntry, SweepPlan};
+use crate::task::{Partial, Reporter, TaskError};
 
 /// A logged bandit file opened beside the loaded data (kept in the
 /// workbench's side data).
@@ -20,6 +22,28 @@ pub struct LoggedFile(pub Arc<Dataset>);
 
 /// Arms read from the loaded store (what a side job hands back).
 pub struct StoreArms(pub Vec<Arm>);
+
+impl StoreArms {
+    /// The default race's arms from `dataset` (a sweep of a race from the
+    /// store, before the tab has read any), as side data.
+    pub fn prepare(dataset: &Arc<Dataset>, _reporter: &Reporter) -> Result<Partial, TaskError> {
+        let s = SimulationSettings::default();
+        let catalogue = crate::data::catalogue::Catalogue::beside(&dataset.path);
+        let arms = arms_from_store(dataset, catalogue.as_ref(), s.unit, s.rate, s.top)?;
+        Ok(Arc::new(StoreArms(arms)))
+    }
+}
+
+/// The race's model name (`sweep --model bandit-simulation`).
+pub const RACE: &str = "bandit-simulation";
+
+/// The bandit lab's settings: a race's and an evaluation's.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BanditSettings {
+    pub race: SimulationSettings,
+    pub evaluation: EvaluationSettings,
+}
 
 /// A race's settings, apart from the data.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -164,5 +188,35 @@ impl EvaluationSettings {
             params,
             seed: self.seed,
         })
+    }
+}
+
+impl Settings for BanditSettings {
+    fn overridden(_model: &ModelEntry, overrides: &Overrides) -> Result<Self, String> {
+        let mut s = Self::default();
+        if let Some(seed) = overrides.seed {
+            (s.race.seed, s.evaluation.seed) = (seed, seed);
+        }
+        s.race.params.threads = overrides.threads.unwrap_or(s.race.params.threads);
+        Ok(s)
+    }
+
+    fn plan(&self, ask: &SweepAsk) -> Result<SweepPlan, String> {
+        let (model, data, spec) = (ask.model, ask.data, ask.spec);
+        if model.name != RACE {
+            let e = &self.evaluation;
+            return SweepPlan::expand(e.request(data, e.params.clone())?, spec);
+        }
+        let mut race = self.race.clone();
+        if race.from_store && race.arms.is_empty() {
+            if let Some(arms) = data.side::<StoreArms>() {
+                race.arms = arms.0.clone();
+            }
+        }
+        let mut request = race.request(data, race.params.clone())?;
+        // Race the policies the swept parameters belong to, so the ranking
+        // (the best policy's reward) is about them.
+        request.policies = super::task::swept_policies(&spec.names());
+        SweepPlan::expand(request, spec)
     }
 }

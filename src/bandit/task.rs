@@ -13,8 +13,7 @@ use super::ope::{evaluate, OpeResult};
 use super::params::{EvaluationParams, PolicyChoice, SimulationParams};
 use super::simulate::{check_setup, simulate, Arm, SimulationResult};
 use crate::data::Dataset;
-use crate::params::Checked;
-use crate::runs::{DataFingerprint, Pipeline, RunKind, RunOutcome, RunRecord, RunStatus};
+use crate::runs::{DataFingerprint, Fitted, Fitting, Pipeline, RunKind, RunRecord, RunStatus};
 use crate::task::{Reporter, TaskError};
 
 /// What a bandit run produced.
@@ -56,10 +55,6 @@ pub struct SimulationRequest {
     pub policies: Vec<PolicyChoice>,
     pub params: SimulationParams,
     pub seed: u64,
-}
-
-pub fn run_simulation(request: &SimulationRequest, reporter: &Reporter) -> RunOutcome {
-    crate::runs::run(request, reporter)
 }
 
 impl Pipeline for SimulationRequest {
@@ -115,21 +110,15 @@ impl Pipeline for SimulationRequest {
         check_setup(&self.arms, &self.policies)
     }
 
-    fn fit(
-        &self,
-        params: &Checked<SimulationParams>,
-        _inputs: &(),
-        data: &DataFingerprint,
-        reporter: &Reporter,
-    ) -> Result<(RunRecord, BanditResult), TaskError> {
-        let threads = match params.threads {
+    fn fit(&self, f: &Fitting<Self>) -> Fitted<Self> {
+        let threads = match f.params.threads {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,
         };
         let pool = crate::task::thread_pool(threads)?;
         let result =
-            pool.install(|| simulate(&self.arms, &self.policies, params, self.seed, reporter))?;
-        let mut r = self.attempt(data.clone());
+            pool.install(|| simulate(&self.arms, &self.policies, f.params, self.seed, f.reporter))?;
+        let mut r = self.attempt(f.data.clone());
         for p in &result.policies {
             for (name, value) in [
                 ("mean_reward", p.mean_reward),
@@ -175,21 +164,13 @@ pub struct EvaluationRequest {
     pub seed: u64,
 }
 
-pub fn run_evaluation(request: &EvaluationRequest, reporter: &Reporter) -> RunOutcome {
-    crate::runs::run(request, reporter)
-}
-
 impl Pipeline for EvaluationRequest {
     const KIND: RunKind = super::KIND;
     type Params = EvaluationParams;
     type Inputs = Arc<BanditLog>;
     type Model = BanditResult;
 
-    fn dataset(&self) -> Option<&Dataset> {
-        Some(&self.dataset)
-    }
-
-    crate::params_field!(EvaluationParams);
+    crate::params_field!(EvaluationParams, dataset: dataset);
 
     fn attempt(&self, data: DataFingerprint) -> RunRecord {
         let evaluation = if self.params.train_fraction > 0.0 {
@@ -217,15 +198,10 @@ impl Pipeline for EvaluationRequest {
         Ok(Arc::new(BanditLog::from_dataset(&self.dataset)?))
     }
 
-    fn fit(
-        &self,
-        params: &Checked<EvaluationParams>,
-        log: &Arc<BanditLog>,
-        data: &DataFingerprint,
-        reporter: &Reporter,
-    ) -> Result<(RunRecord, BanditResult), TaskError> {
-        let result = evaluate(log, params, self.seed, reporter)?;
-        let mut r = self.attempt(data.clone());
+    fn fit(&self, f: &Fitting<Self>) -> Fitted<Self> {
+        let log = f.inputs;
+        let result = evaluate(log, f.params, self.seed, f.reporter)?;
+        let mut r = self.attempt(f.data.clone());
         let e = &result.estimates;
         for (name, est) in [
             ("ipw", &e.ipw),

@@ -183,14 +183,14 @@ fn specs_of<S: SpecSource>() -> Vec<(&'static ParamSpec, Vec<(&'static str, Valu
             && S::MODELS.is_none_or(|names| names.contains(&m.name()))
     };
     for m in crate::registry::sweep_models().filter(wanted) {
-        let defaults = (m.entry.defaults)();
-        for spec in m.entry.sweepable().into_iter().chain(
-            defaults
-                .specs
-                .iter()
-                .filter(|s| matches!(s.kind, ParamKind::Text)),
-        ) {
-            let value = defaults
+        let text = m
+            .entry
+            .specs
+            .iter()
+            .filter(|s| matches!(s.kind, ParamKind::Text));
+        for spec in m.entry.sweepable().into_iter().chain(text) {
+            let value = m
+                .entry
                 .values
                 .get(spec.name)
                 .cloned()

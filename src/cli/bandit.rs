@@ -13,7 +13,6 @@ use super::args::{HyperFlags, RoleArgs, SpecSource};
 use crate::bandit::arms::{arms_from_store, ArmRate, ArmUnit};
 use crate::bandit::params::{EvalPolicy, PolicyChoice};
 use crate::bandit::settings::{EvaluationSettings, SimulationSettings};
-use crate::bandit::task::{run_evaluation, run_simulation};
 use crate::bandit::BanditResult;
 use crate::data::EventWeights;
 use crate::runs::{DataContext, RunKind, RunOutcome, SideData};
@@ -169,7 +168,7 @@ fn simulate(args: &SimulateArgs) -> Result<(), String> {
     };
     let request = settings.request(&data, settings.params.clone())?;
     let cancel = CancelToken::new();
-    let outcome = run_simulation(&request, &Reporter::silent(&cancel));
+    let outcome = crate::runs::run(&request, &Reporter::silent(&cancel));
     let result = finished(&outcome)?;
     let BanditResult::Simulation(r) = &*result else {
         return Err("the run produced no simulation".into());
@@ -274,7 +273,7 @@ fn evaluate(args: &EvaluateArgs) -> Result<(), String> {
     };
     let request = settings.request(&data, settings.params.clone())?;
     let cancel = CancelToken::new();
-    let outcome = run_evaluation(&request, &Reporter::silent(&cancel));
+    let outcome = crate::runs::run(&request, &Reporter::silent(&cancel));
     let result = finished(&outcome)?;
     let BanditResult::Evaluation(r) = &*result else {
         return Err("the run produced no evaluation".into());

@@ -13,7 +13,7 @@ use crate::data::EventWeights;
 use crate::predict::features::day_label;
 use crate::predict::model::PredictModel;
 use crate::predict::settings::PredictSettings;
-use crate::predict::task::{run as run_predict, PredictResult, Target};
+use crate::predict::task::{PredictResult, Target};
 use crate::runs::{DataContext, RunKind, SideData};
 use crate::task::{CancelToken, Reporter};
 
@@ -128,7 +128,7 @@ pub fn run(args: &PredictArgs) -> Result<(), String> {
     };
     let request = settings.request(&data, settings.params.clone())?;
     let cancel = CancelToken::new();
-    let outcome = run_predict(&request, &Reporter::silent(&cancel));
+    let outcome = crate::runs::run(&request, &Reporter::silent(&cancel));
     let r = outcome.expect_model::<PredictResult>()?;
     export(&r, &args.export)?;
     if args.json {

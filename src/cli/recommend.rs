@@ -1,6 +1,6 @@
 //! `shoplens recommend`: fill the recommender's settings from the flags
 //! (the core's defaults where a flag is not given), train and evaluate
-//! through [`crate::recsys::task::run`], print the metrics, export every
+//! through [`crate::runs::run`], print the metrics, export every
 //! user's top-k. A session model goes to [`super::sessions`].
 
 use std::sync::Arc;
@@ -304,7 +304,7 @@ impl Recommend<'_> {
             .request(dataset, &EventWeights::default(), params)?;
         let cancel = CancelToken::new();
         let reporter = Reporter::new(&cancel, on_progress, on_epoch);
-        let outcome = crate::recsys::task::run(&request, &reporter);
+        let outcome = crate::runs::run(&request, &reporter);
         let t = outcome.expect_model::<Trained>()?;
         export(&t, self.export)?;
         Ok((t, outcome))

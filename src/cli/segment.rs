@@ -120,7 +120,7 @@ pub fn run(args: &SegmentArgs) -> Result<(), String> {
         let features = features_of(&args.features, &customers)?;
         settings.features = features.clone();
         let request = settings.request_on(std::sync::Arc::clone(&customers), params.clone());
-        let outcome = crate::segment::task::run(&request, &reporter);
+        let outcome = crate::runs::run(&request, &reporter);
         let fit = outcome.expect_model::<SegmentFit>()?;
         let table = &customers.table;
         let print_point = |e: crate::task::EpochEvent| {

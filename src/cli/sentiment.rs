@@ -1,6 +1,6 @@
 //! `shoplens sentiment`: fill the sentiment settings from the flags (the
 //! core's defaults where a flag is not given), train and evaluate a review
-//! classifier through [`crate::text::task::run`], optionally score a text.
+//! classifier through [`crate::runs::run`], optionally score a text.
 
 use std::path::PathBuf;
 
@@ -121,8 +121,7 @@ pub fn run(args: &SentimentArgs) -> Result<(), String> {
     request.more = files.collect();
     // Every fifth iteration (those carry the hold-out accuracy).
     let on_epoch = print_epochs(args.json || args.predict.is_some(), true, "iteration");
-    let outcome =
-        crate::text::task::run(&request, &Reporter::silent(&cancel).with_epochs(&on_epoch));
+    let outcome = crate::runs::run(&request, &Reporter::silent(&cancel).with_epochs(&on_epoch));
     let result = outcome.expect_model::<crate::text::SentimentResult>()?;
     let (run, reviews) = (&result.run, &result.reviews);
     let m = &run.metrics;

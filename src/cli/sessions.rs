@@ -1,5 +1,5 @@
 //! `shoplens recommend --model sknn|vsknn|stan|ar|spop`: fit a session model
-//! through [`crate::session::task::run`] on session-rec's single split and
+//! through [`crate::runs::run`] on session-rec's single split and
 //! print its next-item metrics.
 
 use std::sync::Arc;
@@ -23,7 +23,7 @@ pub fn run(settings: &SessionSettings, data: &DataArgs, json: bool) -> Result<()
     let request = settings.request(dataset, params);
     let cancel = CancelToken::new();
     let pool = crate::task::thread_pool(settings.threads).map_err(|e| e.to_string())?;
-    let outcome = pool.install(|| crate::session::task::run(&request, &Reporter::silent(&cancel)));
+    let outcome = pool.install(|| crate::runs::run(&request, &Reporter::silent(&cancel)));
     let t = outcome.expect_model::<SessionTrained>()?;
     if json {
         println!("{}", json_of(&t, &outcome));

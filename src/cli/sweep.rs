@@ -13,7 +13,7 @@ use serde_json::json;
 use super::args::{print_epochs, DataArgs, ExportArgs, HyperFlags, SpecSource};
 use crate::data::EventWeights;
 use crate::registry::{self, SweepModel};
-use crate::runs::capability::Overrides;
+use crate::runs::capability::{ExportTo, Overrides};
 use crate::runs::sweep::{parse_list, parse_range, rank, SweepSpec};
 use crate::runs::{DataContext, RunKind, RunOutcome, RunStatus, SettingsBoard, SideData};
 use crate::task::{CancelToken, Reporter};
@@ -135,7 +135,7 @@ impl SweepArgs {
 
 /// Run `model`'s sweep on the loaded data; its finished runs, in order.
 fn sweep(
-    model: SweepModel,
+    model: &SweepModel,
     args: &SweepArgs,
     spec: &SweepSpec,
     side: &SideData,
@@ -143,7 +143,8 @@ fn sweep(
 ) -> Result<Vec<RunOutcome>, String> {
     let settings = model
         .capability
-        .settings_from(model.entry, &args.overrides())?;
+        .does
+        .settings_from(&model.entry, &args.overrides())?;
     let weights = EventWeights::default();
     let data = DataContext {
         dataset: Some(dataset),
@@ -195,12 +196,12 @@ pub fn run(args: &SweepArgs) -> Result<(), String> {
     let dataset = Arc::new(args.data.load()?);
     // What the model's sweep needs worked out first (the scored customers).
     let mut side = SideData::default();
-    if let Some(prepare) = model.capability.prepare(model.entry) {
+    if let Some(prepare) = model.capability.does.prepare(&model.entry) {
         let cancel = CancelToken::new();
         let value = prepare(&dataset, &Reporter::silent(&cancel)).map_err(|e| e.to_string())?;
         side.put(value, true);
     }
-    let runs = sweep(model, args, &spec, &side, &dataset)?;
+    let runs = sweep(&model, args, &spec, &side, &dataset)?;
     let records: Vec<_> = runs.iter().map(|r| r.record.clone()).collect();
     let metric = records
         .iter()
@@ -211,12 +212,13 @@ pub fn run(args: &SweepArgs) -> Result<(), String> {
         let Some(best_model) = &runs[best].model else {
             return Err("--export: the best run left no model".into());
         };
-        let said = model.capability.export(
-            best_model,
-            &side,
+        let pseudonym = args.export.pseudonymizer();
+        let to = ExportTo {
             path,
-            args.export.pseudonymizer().as_ref(),
-        )?;
+            pseudonym: pseudonym.as_ref(),
+            side: &side,
+        };
+        let said = model.capability.does.export(best_model, &to)?;
         if !args.json {
             eprintln!("{said}");
         }

@@ -34,6 +34,28 @@ impl PredictModel {
             PredictModel::Gbm => "gbm",
         }
     }
+
+    /// The name `sweep --model` and the Runs tab give it.
+    pub fn sweep_name(self) -> &'static str {
+        match self {
+            PredictModel::Logreg => "predict-logreg",
+            PredictModel::Gbm => "predict-gbm",
+        }
+    }
+
+    pub fn from_sweep_name(name: &str) -> Result<Self, String> {
+        [PredictModel::Gbm, PredictModel::Logreg]
+            .into_iter()
+            .find(|m| m.sweep_name() == name)
+            .ok_or_else(|| format!("'{name}' is not a purchase model"))
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            PredictModel::Logreg => "Predict: logistic regression",
+            PredictModel::Gbm => "Predict: gradient-boosted trees",
+        }
+    }
 }
 
 /// Both models' settings (each uses its own).

@@ -7,9 +7,10 @@
 use serde::{Deserialize, Serialize};
 
 use super::features::parse_day;
-use super::model::PredictParams;
+use super::model::{PredictModel, PredictParams};
 use super::task::{PredictRequest, Target};
-use crate::runs::DataContext;
+use crate::runs::capability::{Overrides, Settings, SweepAsk};
+use crate::runs::{DataContext, ModelEntry, SweepPlan};
 
 /// A prediction's settings, apart from the data.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -64,5 +65,23 @@ impl PredictSettings {
             params,
             seed: self.seed,
         })
+    }
+}
+
+impl Settings for PredictSettings {
+    fn overridden(model: &ModelEntry, overrides: &Overrides) -> Result<Self, String> {
+        let mut s = Self::default();
+        s.seed = overrides.seed.unwrap_or(s.seed);
+        s.params.model = PredictModel::from_sweep_name(model.name)?;
+        Ok(s)
+    }
+
+    fn plan(&self, ask: &SweepAsk) -> Result<SweepPlan, String> {
+        let (model, data, spec) = (ask.model, ask.data, ask.spec);
+        let params = PredictParams {
+            model: PredictModel::from_sweep_name(model.name)?,
+            ..self.params.clone()
+        };
+        SweepPlan::expand(self.request(data, params)?, spec)
     }
 }

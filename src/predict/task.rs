@@ -22,8 +22,7 @@ use super::evaluate::{metrics, roc_auc, Metrics};
 use super::features::{day_label, suggested_window, table_at, Feature, Table};
 use super::model::{Fitted, PredictParams};
 use crate::data::Dataset;
-use crate::params::Checked;
-use crate::runs::{DataFingerprint, Pipeline, RunKind, RunOutcome, RunRecord};
+use crate::runs::{DataFingerprint, Fitting, Pipeline, RunKind, RunRecord};
 use crate::task::{Reporter, TaskError};
 
 const DAY: i64 = 86_400;
@@ -145,6 +144,22 @@ impl PredictResult {
         (headers.to_vec(), rows)
     }
 
+    /// The first `n` scored customers to a CSV at `path`; what was written.
+    pub fn export_scored(
+        &self,
+        path: &std::path::Path,
+        n: usize,
+        pseudonym: Option<&crate::export::Pseudonymizer>,
+    ) -> Result<String, String> {
+        let (headers, rows) = self.scored_table(n, pseudonym);
+        crate::export::write_csv(path, &headers, &rows)?;
+        Ok(format!(
+            "Exported {} scored customers to {}",
+            rows.len(),
+            path.display()
+        ))
+    }
+
     /// Every feature of the `rank`-th scored customer with its value and its
     /// push in log-odds (positive = towards the target), strongest first;
     /// `None` past the list or for a result saved without values.
@@ -165,10 +180,6 @@ impl PredictResult {
         rows.sort_by(|a, b| b.2.abs().total_cmp(&a.2.abs()));
         Some(rows)
     }
-}
-
-pub fn run(request: &PredictRequest, reporter: &Reporter) -> RunOutcome {
-    crate::runs::run(request, reporter)
 }
 
 impl PredictRequest {
@@ -261,11 +272,7 @@ impl Pipeline for PredictRequest {
     type Inputs = Arc<ActivityLog>;
     type Model = PredictResult;
 
-    fn dataset(&self) -> Option<&Dataset> {
-        Some(&self.dataset)
-    }
-
-    crate::params_field!(PredictParams);
+    crate::params_field!(PredictParams, dataset: dataset);
 
     fn attempt(&self, data: DataFingerprint) -> RunRecord {
         let mut r = RunRecord::for_params(
@@ -288,13 +295,8 @@ impl Pipeline for PredictRequest {
         Ok(Arc::new(ActivityLog::from_dataset(&self.dataset)?))
     }
 
-    fn fit(
-        &self,
-        params: &Checked<PredictParams>,
-        log: &Arc<ActivityLog>,
-        data: &DataFingerprint,
-        reporter: &Reporter,
-    ) -> Result<(RunRecord, PredictResult), TaskError> {
+    fn fit(&self, given: &Fitting<Self>) -> crate::runs::Fitted<Self> {
+        let log = given.inputs;
         let this = self.resolved(log);
         let window = this.window(log);
         let started = Instant::now();
@@ -306,7 +308,7 @@ impl Pipeline for PredictRequest {
                 day_label(test_at)
             )));
         }
-        reporter.progress(None, "building features");
+        given.reporter.progress(None, "building features");
         let train = table_at(log, train_at, window)?;
         let test = table_at(log, test_at, window)?;
         if !test.labelled {
@@ -321,7 +323,7 @@ impl Pipeline for PredictRequest {
         let y_test = labels(&test, self.target);
         check_classes(&y_train, "training", train_at)?;
         check_classes(&y_test, "evaluation", test_at)?;
-        reporter.check()?;
+        given.reporter.check()?;
         // A seeded tenth of the training customers for early stopping.
         let f = train.features.len();
         let mut order: Vec<usize> = (0..train.len()).collect();
@@ -343,9 +345,19 @@ impl Pipeline for PredictRequest {
         };
         let (fx, fy) = gather(fit_rows);
         let (vx, vy) = gather(valid_rows);
-        reporter.progress(None, &format!("fitting on {} customers", fy.len()));
-        let model = Fitted::fit(&fx, &fy, f, Some((&vx, &vy)), params, self.seed, reporter)?;
-        reporter.check()?;
+        given
+            .reporter
+            .progress(None, &format!("fitting on {} customers", fy.len()));
+        let model = Fitted::fit(
+            &fx,
+            &fy,
+            f,
+            Some((&vx, &vy)),
+            given.params,
+            self.seed,
+            given.reporter,
+        )?;
+        given.reporter.check()?;
         let test_scores = model.predict(&test.x, f);
         let m = metrics(&test_scores, &y_test);
         let recency = recency_scores(&test, log, self.target);
@@ -408,10 +420,10 @@ impl Pipeline for PredictRequest {
             scored,
             scored_at: end,
             model,
-            params: (**params).clone(),
+            params: (**given.params).clone(),
             fit_secs: started.elapsed().as_secs_f64(),
         };
-        let mut r = this.attempt(data.clone());
+        let mut r = this.attempt(given.data.clone());
         for (name, v) in [
             ("roc_auc", result.metrics.roc_auc),
             ("pr_auc", result.metrics.pr_auc),

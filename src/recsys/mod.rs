@@ -465,6 +465,22 @@ impl Trained {
             .collect()
     }
 
+    /// Every user's list of the run's k to `path` (see [`Self::export_top_k`]);
+    /// what was written, in words.
+    pub fn export_lists(
+        &self,
+        path: &Path,
+        pseudonym: Option<&crate::export::Pseudonymizer>,
+        cancel: &CancelToken,
+        progress: &dyn Fn(f32, &str),
+    ) -> Result<String, RecError> {
+        let rows = self.export_top_k(path, self.options.k, pseudonym, cancel, progress)?;
+        Ok(format!(
+            "Exported {rows} recommendations to {}",
+            path.display()
+        ))
+    }
+
     /// Every user's top `k` as CSV `user,rank,item,score,note` (the note says
     /// when a new customer got the fallback); with `pseudonym`
     /// the user column holds salted hashes instead of customer ids.

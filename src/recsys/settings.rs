@@ -13,7 +13,8 @@ use super::params::{ModelParams, RecommenderKind, TrainOptions};
 use super::split::Split;
 use super::task::RecommendRequest;
 use crate::data::{Dataset, EventWeights};
-use crate::runs::capability::Overrides;
+use crate::runs::capability::{Overrides, Settings, SweepAsk};
+use crate::runs::{ModelEntry, SweepPlan};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -148,6 +149,29 @@ impl RecommendSettings {
             options: self.options.clone(),
         })
     }
+}
+
+impl Settings for RecommendSettings {
+    fn overridden(model: &ModelEntry, overrides: &Overrides) -> Result<Self, String> {
+        Ok(Self {
+            model: kind_of(model)?,
+            ..Self::with_overrides(overrides)?
+        })
+    }
+
+    fn plan(&self, ask: &SweepAsk) -> Result<SweepPlan, String> {
+        let (model, data, spec) = (ask.model, ask.data, ask.spec);
+        let mut s = self.clone();
+        s.options.patience = spec.patience;
+        let dataset = data.dataset("Load interaction data first (Data tab).")?;
+        let params = s.params_for(kind_of(model)?);
+        SweepPlan::expand(s.request(dataset, data.event_weights, params)?, spec)
+    }
+}
+
+fn kind_of(model: &ModelEntry) -> Result<RecommenderKind, String> {
+    RecommenderKind::from_name(model.name)
+        .ok_or_else(|| format!("'{}' is not a recommender", model.name))
 }
 
 #[cfg(test)]

@@ -12,8 +12,7 @@ use super::params::{ModelParams, TrainOptions};
 use super::split::Split;
 use super::{train_and_evaluate, Trained};
 use crate::data::Dataset;
-use crate::params::Checked;
-use crate::runs::{DataFingerprint, Pipeline, RunKind, RunOutcome, RunRecord};
+use crate::runs::{DataFingerprint, Fitted, Fitting, Pipeline, RunKind, RunRecord};
 use crate::task::{Reporter, TaskError};
 
 /// Everything one recommender run needs.
@@ -26,22 +25,13 @@ pub struct RecommendRequest {
     pub options: TrainOptions,
 }
 
-/// Train and evaluate `request`; the record says how it ended.
-pub fn run(request: &RecommendRequest, reporter: &Reporter) -> RunOutcome {
-    crate::runs::run(request, reporter)
-}
-
 impl Pipeline for RecommendRequest {
     const KIND: RunKind = super::KIND;
     type Params = ModelParams;
     type Inputs = Arc<Interactions>;
     type Model = Trained;
 
-    fn dataset(&self) -> Option<&Dataset> {
-        Some(&self.dataset)
-    }
-
-    crate::params_field!(ModelParams);
+    crate::params_field!(ModelParams, dataset: dataset);
 
     fn attempt(&self, data: DataFingerprint) -> RunRecord {
         attempt_record(&self.params, &self.options, &self.split, data)
@@ -61,22 +51,17 @@ impl Pipeline for RecommendRequest {
         Ok(Arc::new(data))
     }
 
-    fn fit(
-        &self,
-        params: &Checked<ModelParams>,
-        inputs: &Arc<Interactions>,
-        data: &DataFingerprint,
-        reporter: &Reporter,
-    ) -> Result<(RunRecord, Trained), TaskError> {
-        reporter.progress(None, &format!("training {}", params.label()));
+    fn fit(&self, f: &Fitting<Self>) -> Fitted<Self> {
+        f.reporter
+            .progress(None, &format!("training {}", f.params.label()));
         let trained = train_and_evaluate(
-            Arc::clone(inputs),
+            Arc::clone(f.inputs),
             &self.split,
-            params,
+            f.params,
             &self.options,
-            reporter,
+            f.reporter,
         )?;
-        Ok((record(&trained, data.clone()), trained))
+        Ok((record(&trained, f.data.clone()), trained))
     }
 }
 

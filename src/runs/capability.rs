@@ -35,18 +35,14 @@ impl MetricRule {
 }
 
 /// One model a capability trains, as the CLI (`sweep --model`), the Runs
-/// tab and run records name it.
-#[derive(Clone, Copy)]
+/// tab and run records name it, with its hyperparameters' specs and
+/// default values.
+#[derive(Clone, Debug)]
 pub struct ModelEntry {
     pub name: &'static str,
-    pub label: &'static str,
-    /// Its hyperparameters' specs and default values.
-    pub defaults: fn() -> ModelDefaults,
-}
-
-/// A model's hyperparameter specs and default values.
-pub struct ModelDefaults {
+    pub label: String,
     pub specs: &'static [ParamSpec],
+    /// Its default values (which say which conditional parameters apply).
     pub values: Value,
     /// The parameter whose value is this model, when models share one list
     /// (`model`: `logreg` or `nb`): the other models' parameters are not
@@ -54,9 +50,11 @@ pub struct ModelDefaults {
     pub chosen_by: Option<&'static str>,
 }
 
-impl ModelDefaults {
-    pub fn of<P: Hyperparams>(params: P) -> Self {
+impl ModelEntry {
+    pub fn new<P: Hyperparams>(name: &'static str, label: impl Into<String>, params: &P) -> Self {
         Self {
+            name,
+            label: label.into(),
             specs: params.specs(),
             values: params.json(),
             chosen_by: None,
@@ -68,20 +66,18 @@ impl ModelDefaults {
         self.chosen_by = Some(param);
         self
     }
-}
 
-impl ModelEntry {
     /// The parameters a sweep may vary: this model's own (not another
     /// model's of a shared list, nor the choice of model), text-valued
     /// ones left out. Parameters that depend on another setting (ε of the
     /// ε-mix policy) are listed: sweeping one sets what it depends on.
     pub fn sweepable(&self) -> Vec<&'static ParamSpec> {
-        let d = (self.defaults)();
-        d.specs
+        let chosen = |s: &ParamSpec| Some(s.name) == self.chosen_by;
+        self.specs
             .iter()
-            .filter(|s| !matches!(s.kind, ParamKind::Text) && Some(s.name) != d.chosen_by)
+            .filter(|s| !matches!(s.kind, ParamKind::Text) && !chosen(s))
             .filter(|s| match s.when {
-                Some((other, _)) if Some(other) == d.chosen_by => s.applies(&d.values),
+                Some((other, _)) if Some(other) == self.chosen_by => s.applies(&self.values),
                 _ => true,
             })
             .collect()
@@ -325,18 +321,65 @@ pub struct Restored {
     pub warnings: Vec<String>,
 }
 
-/// A capability as the core registry lists it.
+/// A capability as the core registry lists it: its kind, what the status
+/// bar says while one of its runs trains, the metric its runs are ranked
+/// by, the top-level fields that held its models in version-1 workspaces,
+/// and what it does.
+pub struct Registered {
+    pub kind: RunKind,
+    pub training: &'static str,
+    pub metric: MetricRule,
+    pub legacy_fields: &'static [&'static str],
+    pub does: &'static dyn Capability,
+}
+
+/// One row of the registry's table (see [`Registered`]).
+pub const fn register(
+    kind: RunKind,
+    training: &'static str,
+    metric: &'static [&'static str],
+    legacy_fields: &'static [&'static str],
+    does: &'static dyn Capability,
+) -> Registered {
+    Registered {
+        kind,
+        training,
+        metric: MetricRule::new(metric),
+        legacy_fields,
+        does,
+    }
+}
+
+/// Where a per-customer export goes: the file, the pseudonyms for the
+/// customer ids when asked for, and the side data (the scored customers).
+pub struct ExportTo<'a> {
+    pub path: &'a std::path::Path,
+    pub pseudonym: Option<&'a crate::export::Pseudonymizer>,
+    pub side: &'a SideData,
+}
+
+/// What a sweep is asked to plan: a model, the data, the spec.
+#[derive(Clone, Copy)]
+pub struct SweepAsk<'a> {
+    pub model: &'a ModelEntry,
+    pub data: &'a DataContext<'a>,
+    pub spec: &'a SweepSpec,
+}
+
+/// A capability's settings, as its tab, its command and its sweeps share
+/// them.
+pub trait Settings: Any + Clone + Default + Send + Sync {
+    /// The defaults with a command line's `overrides`, for `model`.
+    fn overridden(model: &ModelEntry, overrides: &Overrides) -> Result<Self, String>;
+
+    /// The sweep `ask` asks for, from these settings.
+    fn plan(&self, ask: &SweepAsk) -> Result<SweepPlan, String>;
+}
+
+/// What a capability does for the code that works across capabilities.
 pub trait Capability: Sync {
-    fn kind(&self) -> RunKind;
-
-    /// What the status bar says while one of its runs trains.
-    fn training_label(&self) -> &'static str;
-
-    /// The metric its runs are ranked by.
-    fn main_metric(&self) -> MetricRule;
-
     /// The models it trains that a sweep can tune.
-    fn models(&self) -> &'static [ModelEntry];
+    fn models(&self) -> Vec<ModelEntry>;
 
     /// Its settings for `model` with `overrides` applied (a command line's
     /// flags), as [`SettingsBoard`] entries are.
@@ -346,31 +389,19 @@ pub trait Capability: Sync {
         overrides: &Overrides,
     ) -> Result<Box<dyn Any + Send + Sync>, String>;
 
+    /// The sweep `ask` asks for, with the user's `settings`.
+    fn plan_sweep(&self, settings: &SettingsBoard, ask: &SweepAsk) -> Result<SweepPlan, String>;
+
     /// Work a sweep of `model` needs done on the loaded data first.
     fn prepare(&self, _model: &ModelEntry) -> Option<Prepare> {
         None
     }
 
     /// Write what a run's model gives per customer (every customer's
-    /// list, their cluster) to `path`; what was written, in words.
-    fn export(
-        &self,
-        _model: &RunModel,
-        _side: &SideData,
-        _path: &std::path::Path,
-        _pseudonym: Option<&crate::export::Pseudonymizer>,
-    ) -> Result<String, String> {
+    /// list, their cluster); what was written, in words.
+    fn export(&self, _model: &RunModel, _to: &ExportTo) -> Result<String, String> {
         Err("this model has nothing per customer to export".into())
     }
-
-    /// A sweep of `model` with the user's `settings` on `data`.
-    fn plan_sweep(
-        &self,
-        model: &ModelEntry,
-        settings: &SettingsBoard,
-        data: &DataContext,
-        spec: &SweepSpec,
-    ) -> Result<SweepPlan, String>;
 
     /// Its runs' models as one workspace section (parts they share, such as
     /// a train matrix, stored once).
@@ -378,10 +409,58 @@ pub trait Capability: Sync {
 
     /// The models of a saved section; `runs` are the workspace's records.
     fn restore(&self, section: Value, runs: &[RunRecord]) -> Restored;
+}
 
-    /// The top-level fields that held its section in version-1 workspaces.
-    fn legacy_fields(&self) -> &'static [&'static str] {
-        &[]
+/// `settings_from` and `plan_sweep` of a capability whose settings are
+/// `$settings` (a [`Settings`]): write it inside the `impl Capability`.
+#[macro_export]
+macro_rules! capability_settings {
+    ($settings:ty) => {
+        fn settings_from(
+            &self,
+            model: &$crate::runs::ModelEntry,
+            overrides: &$crate::runs::capability::Overrides,
+        ) -> Result<Box<dyn std::any::Any + Send + Sync>, String> {
+            let settings: $settings =
+                $crate::runs::capability::Settings::overridden(model, overrides)?;
+            Ok(Box::new(settings))
+        }
+
+        fn plan_sweep(
+            &self,
+            settings: &$crate::runs::SettingsBoard,
+            ask: &$crate::runs::capability::SweepAsk,
+        ) -> Result<$crate::runs::SweepPlan, String> {
+            $crate::runs::capability::Settings::plan(&settings.or_default::<$settings>(), ask)
+        }
+    };
+}
+
+/// The models of type `T` among `models`, by run id.
+pub fn models_of<T: Any + Send + Sync>(models: &[(u64, &RunModel)]) -> Vec<(u64, Arc<T>)> {
+    models
+        .iter()
+        .filter_map(|(id, m)| Some((*id, m.get::<T>()?)))
+        .collect()
+}
+
+/// A workspace section as JSON.
+pub fn to_section<S: Serialize>(section: &S) -> Result<Value, String> {
+    serde_json::to_value(section).map_err(|e| e.to_string())
+}
+
+/// A workspace section read back and restored, or a warning that it
+/// could not be read.
+pub fn from_section<S: DeserializeOwned>(
+    section: Value,
+    restore: impl FnOnce(S) -> Restored,
+) -> Restored {
+    match serde_json::from_value::<S>(section) {
+        Ok(section) => restore(section),
+        Err(e) => Restored {
+            warnings: vec![format!("saved models could not be read ({e})")],
+            ..Default::default()
+        },
     }
 }
 
@@ -400,9 +479,8 @@ pub fn save_list<T: Any + Send + Sync + Serialize>(
     name: &str,
     models: &[(u64, &RunModel)],
 ) -> Result<Value, String> {
-    let list = models
-        .iter()
-        .filter_map(|(id, m)| Some((*id, m.get::<T>()?)))
+    let list = models_of::<T>(models)
+        .into_iter()
         .map(|(id, m)| {
             let value = serde_json::to_value(&*m).map_err(|e| e.to_string())?;
             Ok(serde_json::json!({ "run_id": id, name: value }))

@@ -22,7 +22,7 @@ pub use capability::{
     Capability, DataContext, MetricRule, ModelEntry, RunJob, SettingsBoard, SideData, SweepPlan,
 };
 pub use fingerprint::{fingerprint, known_fingerprint, DataFingerprint};
-pub use pipeline::{run, run_sweep, Pipeline, RunOutcome};
+pub use pipeline::{run, run_sweep, Fitted, Fitting, Pipeline, RunOutcome};
 
 /// Which capability produced a run ("recommender", "sentiment", …): the
 /// name in run records and workspaces. Each capability declares its own
@@ -300,6 +300,13 @@ impl RunModel {
 pub struct RunEntry {
     pub record: RunRecord,
     pub model: Option<RunModel>,
+}
+
+impl RunEntry {
+    /// The run's model, when it has one of type `T`.
+    pub fn model_of<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
+        self.model.as_ref()?.get::<T>()
+    }
 }
 
 /// Every run of the session (and of the opened workspace), in order.

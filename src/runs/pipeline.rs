@@ -73,19 +73,33 @@ pub trait Pipeline: Send + Sync + Sized {
     fn attempt(&self, data: DataFingerprint) -> RunRecord;
     fn inputs(&self, reporter: &Reporter) -> Result<Self::Inputs, TaskError>;
     /// Fit and evaluate: the finished record and the model.
-    fn fit(
-        &self,
-        params: &Checked<Self::Params>,
-        inputs: &Self::Inputs,
-        data: &DataFingerprint,
-        reporter: &Reporter,
-    ) -> Result<(RunRecord, Self::Model), TaskError>;
+    fn fit(&self, f: &Fitting<Self>) -> Fitted<Self>;
 }
 
+/// What a fit is given: the checked parameters, the inputs read once, the
+/// data's fingerprint, and where it reports.
+pub struct Fitting<'a, P: Pipeline> {
+    pub params: &'a Checked<P::Params>,
+    pub inputs: &'a P::Inputs,
+    pub data: &'a DataFingerprint,
+    pub reporter: &'a Reporter<'a>,
+}
+
+/// What a fit ends with: the finished record and the model.
+pub type Fitted<P> = Result<(RunRecord, <P as Pipeline>::Model), TaskError>;
+
 /// `params()` and `with_params()` of a request whose hyperparameters are its
-/// `params` field (every request's are): write it inside the `impl Pipeline`.
+/// `params` field (every request's are), and with `dataset: a.b` its
+/// `dataset()` from that field: write it inside the `impl Pipeline`.
 #[macro_export]
 macro_rules! params_field {
+    ($params:ty, dataset: $($field:ident).+) => {
+        fn dataset(&self) -> Option<&$crate::data::Dataset> {
+            Some(&self.$($field).+)
+        }
+
+        $crate::params_field!($params);
+    };
     ($params:ty) => {
         fn params(&self) -> &$params {
             &self.params
@@ -174,7 +188,12 @@ fn fit_recorded<P: Pipeline>(
             .clone()
             .checked()
             .map_err(TaskError::Params)?;
-        request.fit(&params, inputs, data, &collecting)
+        request.fit(&Fitting {
+            params: &params,
+            inputs,
+            data,
+            reporter: &collecting,
+        })
     });
     match result {
         Ok((record, model)) => RunOutcome {

@@ -10,8 +10,9 @@ use serde::{Deserialize, Serialize};
 use super::clusters::KMeansParams;
 use super::features::Feature;
 use super::task::{Customers, KMeansRequest};
-use crate::runs::capability::Overrides;
+use crate::runs::capability::{Overrides, Settings, SweepAsk};
 use crate::runs::DataContext;
+use crate::runs::{ModelEntry, SweepPlan};
 
 /// A segmentation's settings, apart from the data.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -78,5 +79,16 @@ impl SegmentSettings {
             .filter(|c| data.dataset.is_some_and(|d| Arc::ptr_eq(d, &c.dataset)))
             .ok_or("No customers to cluster yet: they are scored from the loaded file's customer (user) column.")?;
         Ok(self.request_on(customers, params))
+    }
+}
+
+impl Settings for SegmentSettings {
+    fn overridden(_model: &ModelEntry, overrides: &Overrides) -> Result<Self, String> {
+        Self::with_overrides(overrides)
+    }
+
+    fn plan(&self, ask: &SweepAsk) -> Result<SweepPlan, String> {
+        let (data, spec) = (ask.data, ask.spec);
+        SweepPlan::expand(self.request(data, self.params.clone())?, spec)
     }
 }

@@ -18,8 +18,8 @@ use super::rfm::{rfm, Rfm};
 use super::SegmentFit;
 use crate::data::catalogue::Catalogue;
 use crate::data::Dataset;
-use crate::params::{Checked, Hyperparams};
-use crate::runs::{DataFingerprint, Pipeline, RunKind, RunOutcome, RunRecord};
+use crate::params::Hyperparams;
+use crate::runs::{DataFingerprint, Fitted, Fitting, Pipeline, RunKind, RunRecord};
 use crate::task::{EpochEvent, Partial, Reporter, TaskError};
 
 /// Customers drawn on the map (a fixed seeded sample beyond this).
@@ -80,11 +80,6 @@ pub struct KMeansRequest {
     pub params: KMeansParams,
 }
 
-/// Cluster `request`'s customers; the record says how it ended.
-pub fn run(request: &KMeansRequest, reporter: &Reporter) -> RunOutcome {
-    crate::runs::run(request, reporter)
-}
-
 impl Pipeline for KMeansRequest {
     const KIND: RunKind = super::KIND;
     type Params = KMeansParams;
@@ -93,11 +88,7 @@ impl Pipeline for KMeansRequest {
     /// [`Customers::build`]; scaling depends on the parameters.
     type Inputs = ();
 
-    fn dataset(&self) -> Option<&Dataset> {
-        Some(&self.customers.dataset)
-    }
-
-    crate::params_field!(KMeansParams);
+    crate::params_field!(KMeansParams, dataset: customers.dataset);
 
     fn attempt(&self, data: DataFingerprint) -> RunRecord {
         attempt_record(&self.params, &self.features, data)
@@ -107,38 +98,33 @@ impl Pipeline for KMeansRequest {
         Ok(())
     }
 
-    fn fit(
-        &self,
-        params: &Checked<KMeansParams>,
-        _inputs: &(),
-        data: &DataFingerprint,
-        reporter: &Reporter,
-    ) -> Result<(RunRecord, SegmentFit), TaskError> {
+    fn fit(&self, f: &Fitting<Self>) -> Fitted<Self> {
         let table = &self.customers.table;
-        reporter.progress(None, &format!("k-means with k = {}", params.k));
-        let scaled = scale(table, &self.features, params)?;
+        f.reporter
+            .progress(None, &format!("k-means with k = {}", f.params.k));
+        let scaled = scale(table, &self.features, f.params)?;
         let started = Instant::now();
-        let clustering = fit_kmeans(&scaled, params, reporter.cancel_token())?;
+        let clustering = fit_kmeans(&scaled, f.params, f.reporter.cancel_token())?;
         let fit_secs = started.elapsed().as_secs_f64();
-        reporter.progress(None, "silhouette and map");
-        let sample = silhouette_sample(table.len(), params.seed);
+        f.reporter.progress(None, "silhouette and map");
+        let sample = silhouette_sample(table.len(), f.params.seed);
         let silhouette = silhouette(&scaled.x, &clustering.labels, clustering.k, &sample);
         let projection = pca_2d(&scaled)?;
-        let shown = map_sample(table.len(), params.seed);
+        let shown = map_sample(table.len(), f.params.seed);
         let map = shown
             .iter()
             .map(|&i| [projection[[i, 0]], projection[[i, 1]]])
             .collect();
         let fit = SegmentFit {
             features: self.features.clone(),
-            params: (**params).clone(),
+            params: (**f.params).clone(),
             profiles: profiles(table, &scaled, &clustering),
             clustering,
             silhouette,
             map,
             shown,
             fit_secs,
-            data: data.clone(),
+            data: f.data.clone(),
         };
         Ok((record(&fit), fit))
     }

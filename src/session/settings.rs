@@ -12,7 +12,8 @@ use super::params::{SessionKind, SessionParams};
 use super::protocol::SessionProtocol;
 use super::task::{SessionOptions, SessionRequest};
 use crate::data::Dataset;
-use crate::runs::capability::Overrides;
+use crate::runs::capability::{Overrides, Settings, SweepAsk};
+use crate::runs::{ModelEntry, SweepPlan};
 
 /// A session run's settings, apart from the data.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -86,4 +87,25 @@ impl SessionSettings {
             options: self.options.clone(),
         }
     }
+}
+
+impl Settings for SessionSettings {
+    fn overridden(model: &ModelEntry, overrides: &Overrides) -> Result<Self, String> {
+        Ok(Self {
+            model: kind_of(model)?,
+            ..Self::with_overrides(overrides)?
+        })
+    }
+
+    fn plan(&self, ask: &SweepAsk) -> Result<SweepPlan, String> {
+        let (model, data, spec) = (ask.model, ask.data, ask.spec);
+        let dataset = data.dataset("Load a session log first (Data tab).")?;
+        let base = self.request(dataset, self.params_for(kind_of(model)?));
+        Ok(SweepPlan::expand(base, spec)?.on_threads(self.threads))
+    }
+}
+
+fn kind_of(model: &ModelEntry) -> Result<SessionKind, String> {
+    SessionKind::from_name(model.name)
+        .ok_or_else(|| format!("'{}' is not a session model", model.name))
 }

@@ -18,7 +18,7 @@ use super::protocol::{split, SessionData, SessionProtocol};
 use super::SessionTrained;
 use crate::data::Dataset;
 use crate::params::Checked;
-use crate::runs::{DataFingerprint, Pipeline, RunKind, RunOutcome, RunRecord};
+use crate::runs::{DataFingerprint, Fitted, Fitting, Pipeline, RunKind, RunRecord};
 use crate::task::{Reporter, TaskError};
 
 /// How a session run is evaluated.
@@ -44,22 +44,13 @@ pub struct SessionRequest {
     pub options: SessionOptions,
 }
 
-/// Fit and evaluate `request`; the record says how it ended.
-pub fn run(request: &SessionRequest, reporter: &Reporter) -> RunOutcome {
-    crate::runs::run(request, reporter)
-}
-
 impl Pipeline for SessionRequest {
     const KIND: RunKind = super::KIND;
     type Params = SessionParams;
     type Inputs = Arc<SessionData>;
     type Model = SessionTrained;
 
-    fn dataset(&self) -> Option<&Dataset> {
-        Some(&self.dataset)
-    }
-
-    crate::params_field!(SessionParams);
+    crate::params_field!(SessionParams, dataset: dataset);
 
     fn attempt(&self, data: DataFingerprint) -> RunRecord {
         attempt_record(&self.params, &self.options, &self.protocol, data)
@@ -73,20 +64,14 @@ impl Pipeline for SessionRequest {
         Ok(Arc::new(split(&log, &self.protocol)?))
     }
 
-    fn fit(
-        &self,
-        params: &Checked<SessionParams>,
-        inputs: &Arc<SessionData>,
-        data: &DataFingerprint,
-        reporter: &Reporter,
-    ) -> Result<(RunRecord, SessionTrained), TaskError> {
+    fn fit(&self, f: &Fitting<Self>) -> Fitted<Self> {
         if self.options.k == 0 {
             return Err(TaskError::Input(
                 "the list length k must be at least 1".into(),
             ));
         }
-        let trained = fit_and_evaluate(params, inputs, &self.options, reporter)?;
-        Ok((record(&trained, data.clone()), trained))
+        let trained = fit_and_evaluate(f.params, f.inputs, &self.options, f.reporter)?;
+        Ok((record(&trained, f.data.clone()), trained))
     }
 }
 

@@ -13,8 +13,9 @@ use serde::{Deserialize, Serialize};
 use super::task::{ReviewFile, SentimentRequest};
 use super::{Evaluation, Ngrams, ReviewColumns, SentimentOptions, SentimentParams};
 use crate::data::{Dataset, Role};
-use crate::runs::capability::Overrides;
+use crate::runs::capability::{Overrides, Settings, SweepAsk};
 use crate::runs::DataContext;
+use crate::runs::{ModelEntry, SweepPlan};
 
 /// A review file opened beside the loaded data (kept in the workbench's
 /// side data), for when the data itself has no text.
@@ -196,4 +197,26 @@ impl SentimentSettings {
             options: self.current_options(),
         })
     }
+}
+
+impl Settings for SentimentSettings {
+    fn overridden(model: &ModelEntry, overrides: &Overrides) -> Result<Self, String> {
+        let mut s = Self::with_overrides(overrides);
+        s.params.model = kind_of(model)?;
+        Ok(s)
+    }
+
+    fn plan(&self, ask: &SweepAsk) -> Result<SweepPlan, String> {
+        let (model, data, spec) = (ask.model, ask.data, ask.spec);
+        let params = SentimentParams {
+            model: kind_of(model)?,
+            ..self.current_params()
+        };
+        SweepPlan::expand(self.request(data, params)?, spec)
+    }
+}
+
+fn kind_of(model: &ModelEntry) -> Result<super::ClassifierKind, String> {
+    super::ClassifierKind::from_name(model.name)
+        .ok_or_else(|| format!("'{}' is not a sentiment classifier", model.name))
 }

@@ -11,8 +11,7 @@ use super::{train_sentiment, ReviewColumns, Reviews, SentimentOptions, Sentiment
 use super::{SentimentResult, SentimentRun};
 use crate::data::catalogue::Catalogue;
 use crate::data::Dataset;
-use crate::params::Checked;
-use crate::runs::{DataFingerprint, Pipeline, RunKind, RunOutcome, RunRecord};
+use crate::runs::{DataFingerprint, Fitted, Fitting, Pipeline, RunKind, RunRecord};
 use crate::task::{Reporter, TaskError};
 
 /// A loaded file and which of its columns hold the text and the label.
@@ -41,22 +40,13 @@ pub struct ReviewInputs {
     pub catalogue: Option<Catalogue>,
 }
 
-/// Train and evaluate `request`; the record says how it ended.
-pub fn run(request: &SentimentRequest, reporter: &Reporter) -> RunOutcome {
-    crate::runs::run(request, reporter)
-}
-
 impl Pipeline for SentimentRequest {
     const KIND: RunKind = super::KIND;
     type Params = SentimentParams;
     type Inputs = ReviewInputs;
     type Model = SentimentResult;
 
-    fn dataset(&self) -> Option<&Dataset> {
-        Some(&self.file.dataset)
-    }
-
-    crate::params_field!(SentimentParams);
+    crate::params_field!(SentimentParams, dataset: file.dataset);
 
     fn attempt(&self, data: DataFingerprint) -> RunRecord {
         attempt_record(&self.params, &self.options, data)
@@ -76,28 +66,22 @@ impl Pipeline for SentimentRequest {
         })
     }
 
-    fn fit(
-        &self,
-        params: &Checked<SentimentParams>,
-        inputs: &ReviewInputs,
-        data: &DataFingerprint,
-        reporter: &Reporter,
-    ) -> Result<(RunRecord, SentimentResult), TaskError> {
+    fn fit(&self, f: &Fitting<Self>) -> Fitted<Self> {
         let run = train_sentiment(
-            &inputs.reviews,
-            params,
+            &f.inputs.reviews,
+            f.params,
             &self.options,
-            reporter.cancel_token(),
-            &reporter.fraction(),
-            reporter.epoch_sink(),
+            f.reporter.cancel_token(),
+            &f.reporter.fraction(),
+            f.reporter.epoch_sink(),
         )?;
-        let record = record(&run, data.clone());
+        let record = record(&run, f.data.clone());
         let result = SentimentResult {
             run,
-            reviews: inputs.reviews.clone(),
-            source: inputs.source.clone(),
-            data: data.clone(),
-            catalogue: inputs.catalogue.clone(),
+            reviews: f.inputs.reviews.clone(),
+            source: f.inputs.source.clone(),
+            data: f.data.clone(),
+            catalogue: f.inputs.catalogue.clone(),
         };
         Ok((record, result))
     }

@@ -17,7 +17,7 @@ use super::widgets::{header_row, job_buttons, main_area, own_run, side_panel, Ow
 use super::TabContext;
 use crate::bandit::arms::{arms_from_store, ArmRate, ArmUnit};
 use crate::bandit::params::PolicyKind;
-use crate::bandit::settings::{EvaluationSettings, SimulationSettings, StoreArms};
+use crate::bandit::settings::{BanditSettings, StoreArms};
 use crate::bandit::simulate::{PolicySummary, SimulationResult};
 use crate::bandit::BanditResult;
 use crate::data::Dataset;
@@ -49,8 +49,8 @@ pub enum Panel {
 #[derive(Default)]
 pub struct BanditTab {
     pub panel: Option<Panel>,
-    pub settings: SimulationSettings,
-    pub ope_settings: EvaluationSettings,
+    /// The race's and the evaluation's settings.
+    pub settings: BanditSettings,
     /// The finished (or cancelled) simulation shown.
     pub shown: Option<Arc<SimulationResult>>,
     pub message: Option<String>,
@@ -64,7 +64,8 @@ impl BanditTab {
     pub(crate) fn start_race(&mut self, ctx: &mut TabContext) {
         match self
             .settings
-            .request(&ctx.bench.data_context(), self.settings.params.clone())
+            .race
+            .request(&ctx.bench.data_context(), self.settings.race.params.clone())
         {
             Ok(request) => {
                 self.message = None;
@@ -90,7 +91,7 @@ impl BanditTab {
 
     fn simulate_ui(&mut self, ctx: &mut TabContext, ui: &mut egui::Ui) {
         // Arms from a newly loaded store, once.
-        if self.settings.from_store {
+        if self.settings.race.from_store {
             if let Some(ds) = ctx.bench.dataset() {
                 if self.arms_for.as_ref().is_none_or(|a| !Arc::ptr_eq(a, ds)) {
                     self.arms_for = Some(Arc::clone(ds));
@@ -115,7 +116,11 @@ impl BanditTab {
     }
 
     pub(crate) fn request_arms(&mut self, ctx: &mut TabContext) {
-        let (unit, rate, top) = (self.settings.unit, self.settings.rate, self.settings.top);
+        let (unit, rate, top) = (
+            self.settings.race.unit,
+            self.settings.race.rate,
+            self.settings.race.top,
+        );
         ctx.send(Command::Side(SideJob::new(
             ARMS,
             "Reading arms from the store",
@@ -132,7 +137,7 @@ impl BanditTab {
 
     fn controls_ui(&mut self, ctx: &mut TabContext, ui: &mut egui::Ui) {
         ui.heading("Arms");
-        let s = &mut self.settings;
+        let s = &mut self.settings.race;
         ui.horizontal(|ui| {
             ui.radio_value(&mut s.from_store, true, "from the store");
             ui.radio_value(&mut s.from_store, false, "typed rates");
@@ -196,7 +201,7 @@ impl BanditTab {
         if reread && s.from_store {
             self.request_arms(ctx);
         }
-        let s = &mut self.settings;
+        let s = &mut self.settings.race;
         ui.separator();
         ui.heading("Strategies");
         for kind in PolicyKind::ALL {
@@ -407,7 +412,7 @@ impl Tab for BanditTab {
 
     fn on_event(&mut self, event: &Event, bench: &Workbench) {
         if let Some(arms) = event.ready::<StoreArms>(ARMS) {
-            self.settings.arms = arms.0.clone();
+            self.settings.race.arms = arms.0.clone();
             self.message = None;
         }
         if let Event::Message { job: ARMS, text } = event {
@@ -459,32 +464,26 @@ impl Tab for BanditTab {
         });
         match panel {
             Panel::Simulate => self.simulate_ui(ctx, ui),
-            Panel::Evaluate => self.ope.ui(ctx, &mut self.ope_settings, ui),
+            Panel::Evaluate => self.ope.ui(ctx, &mut self.settings.evaluation, ui),
         }
     }
 
     fn explore(&mut self, run: &RunEntry, _bench: &Workbench) -> bool {
-        let Some(result) = run.model.as_ref().and_then(|m| m.get::<BanditResult>()) else {
-            return false;
-        };
-        self.show(&result);
-        true
+        let shown = run
+            .model_of::<BanditResult>()
+            .map(|result| self.show(&result));
+        shown.is_some()
     }
 
     fn settings(&self) -> Vec<&dyn std::any::Any> {
-        vec![&self.settings, &self.ope_settings]
+        vec![&self.settings]
     }
 
-    fn perform(
-        &mut self,
-        action: Action,
-        step: &TourStep,
-        ctx: &mut TabContext,
-    ) -> Option<Outcome> {
-        if action != Action::RaceBandits {
+    fn perform(&mut self, step: &TourStep, ctx: &mut TabContext) -> Option<Outcome> {
+        if step.action != Action::RaceBandits {
             return None;
         }
-        if self.settings.arms.is_empty() {
+        if self.settings.race.arms.is_empty() {
             if !ctx.bench.jobs().is_active(ARMS) {
                 self.request_arms(ctx);
             }

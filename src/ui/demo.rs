@@ -271,13 +271,14 @@ impl ShoplensApp {
             // Every other action is a tab's: the tab that knows it does it.
             action => {
                 let step = TourStep {
+                    action,
                     issued,
                     runs_before,
                 };
                 let ids: Vec<&'static str> = self.tabs.iter().map(|t| t.id()).collect();
                 ids.into_iter()
                     .find_map(|id| {
-                        self.with_tab(id, |tab, ctx| tab.perform(action, &step, ctx))
+                        self.with_tab(id, |tab, ctx| tab.perform(&step, ctx))
                             .and_then(|(outcome, _)| outcome)
                     })
                     .unwrap_or_else(|| Outcome::Failed(format!("no tab performs {action:?}")))

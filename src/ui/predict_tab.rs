@@ -391,24 +391,18 @@ impl Tab for PredictTab {
     }
 
     fn explore(&mut self, run: &RunEntry, _bench: &Workbench) -> bool {
-        let Some(result) = run.model.as_ref().and_then(|m| m.get::<PredictResult>()) else {
-            return false;
-        };
-        self.show(result);
-        true
+        let shown = run
+            .model_of::<PredictResult>()
+            .map(|result| self.show(result));
+        shown.is_some()
     }
 
     fn settings(&self) -> Vec<&dyn std::any::Any> {
         vec![&self.settings]
     }
 
-    fn perform(
-        &mut self,
-        action: Action,
-        step: &TourStep,
-        ctx: &mut TabContext,
-    ) -> Option<Outcome> {
-        if action != Action::TrainPredict {
+    fn perform(&mut self, step: &TourStep, ctx: &mut TabContext) -> Option<Outcome> {
+        if step.action != Action::TrainPredict {
             return None;
         }
         let ready = self.shown.is_some() && done_on_current_data(ctx.bench, crate::predict::KIND);

@@ -1,7 +1,7 @@
 //! The Recommend tab: pick a model and its hyperparameters, train on a worker
 //! while the loss and validation curves grow, compare runs, explore a
 //! customer's history and recommendations (with reasons), and export every
-//! user's top-k. Training is `recsys::task::run` behind a
+//! user's top-k. Training is `runs::run` on a recommender request behind a
 //! [`Command::Run`]; this tab only builds the request and draws the result.
 
 use std::path::PathBuf;
@@ -520,18 +520,7 @@ fn explorer_ui(
                 EXPORT,
                 state.pseudonymise,
                 move |pseudonym, r| {
-                    let k = trained.options.k;
-                    let rows = trained.export_top_k(
-                        &path,
-                        k,
-                        pseudonym,
-                        r.cancel_token(),
-                        &r.fraction(),
-                    )?;
-                    Ok(format!(
-                        "Exported {rows} recommendations to {}",
-                        path.display()
-                    ))
+                    trained.export_lists(&path, pseudonym, r.cancel_token(), &r.fraction())
                 },
             )));
         }
@@ -1002,13 +991,8 @@ impl Tab for RecommendTab {
         vec![&self.settings, &self.sessions.settings]
     }
 
-    fn perform(
-        &mut self,
-        action: Action,
-        step: &TourStep,
-        ctx: &mut TabContext,
-    ) -> Option<Outcome> {
-        Some(match action {
+    fn perform(&mut self, step: &TourStep, ctx: &mut TabContext) -> Option<Outcome> {
+        Some(match step.action {
             Action::TrainAls => {
                 let ready = self.explored.as_ref().is_some_and(|t| {
                     t.params.kind() == RecommenderKind::Als

@@ -86,7 +86,7 @@ impl Default for RunsTab {
             compare_model: String::new(),
             metric: String::new(),
             x_param: String::new(),
-            axes: sweep_model.map(default_axis).into_iter().collect(),
+            axes: sweep_model.iter().map(default_axis).collect(),
             sweep_model,
             random: false,
             random_runs: 8,
@@ -100,7 +100,7 @@ impl Default for RunsTab {
 
 /// A first sweep for each model: the first parameter with default sweep
 /// values on its spec.
-fn default_axis(model: SweepModel) -> AxisDraft {
+fn default_axis(model: &SweepModel) -> AxisDraft {
     let (name, values) = model.entry.first_axis().unwrap_or_default();
     AxisDraft {
         name: name.into(),
@@ -132,7 +132,10 @@ impl RunsTab {
     /// The sweep as it would run: the chosen model's request with the
     /// other tabs' settings, planned by the core registry.
     fn plan(&self, ctx: &TabContext) -> Result<SweepPlan, String> {
-        let model = self.sweep_model.ok_or("Choose a model to sweep.")?;
+        let model = self
+            .sweep_model
+            .as_ref()
+            .ok_or("Choose a model to sweep.")?;
         registry::plan_sweep(
             model,
             ctx.settings,
@@ -145,25 +148,26 @@ impl RunsTab {
 fn sweep_ui(state: &mut RunsTab, ctx: &mut TabContext, ui: &mut egui::Ui) {
     ui.heading("Sweep");
     ui.label("Train a model once per setting, one after another, with the other settings of its tab (Recommend: split, k, seed; Sentiment: columns, n-grams, evaluation; Segments: features).");
-    let before = state.sweep_model;
+    let before = state.sweep_model.as_ref().map(|m| m.name());
     egui::ComboBox::from_label("model")
-        .selected_text(state.sweep_model.map_or("choose", |m| m.label()))
+        .selected_text(state.sweep_model.as_ref().map_or("choose", |m| m.label()))
         // Every model in view, without scrolling the list.
         .height(420.0)
         .show_ui(ui, |ui| {
             for model in registry::sweep_models() {
-                ui.selectable_value(&mut state.sweep_model, Some(model), model.label());
+                let label = model.label().to_owned();
+                ui.selectable_value(&mut state.sweep_model, Some(model), label);
             }
         });
-    if state.sweep_model != before {
-        state.axes = state.sweep_model.map(default_axis).into_iter().collect();
+    if state.sweep_model.as_ref().map(|m| m.name()) != before {
+        state.axes = state.sweep_model.iter().map(default_axis).collect();
     }
-    let Some(model) = state.sweep_model else {
+    let Some(model) = state.sweep_model.clone() else {
         return;
     };
     // What the model's runs need worked out first (the customers k-means
     // clusters), once per loaded file.
-    if let Some(prepare) = model.capability.prepare(model.entry) {
+    if let Some(prepare) = model.capability.does.prepare(&model.entry) {
         ctx.send(Command::Side(SideJob::prepare(model.kind(), prepare)));
     }
     let names: Vec<&str> = model.entry.sweepable().iter().map(|s| s.name).collect();
@@ -384,7 +388,7 @@ fn table_ui(state: &mut RunsTab, ctx: &mut TabContext, ui: &mut egui::Ui) {
             .selected_text(state.kind.map_or("all kinds", |k| k.name()))
             .show_ui(ui, |ui| {
                 ui.selectable_value(&mut state.kind, None, "all kinds");
-                for k in registry::CAPABILITIES.iter().map(|c| c.kind()) {
+                for k in registry::CAPABILITIES.iter().map(|c| c.kind) {
                     ui.selectable_value(&mut state.kind, Some(k), k.name());
                 }
             });
@@ -1041,13 +1045,8 @@ impl Tab for RunsTab {
         });
     }
 
-    fn perform(
-        &mut self,
-        action: Action,
-        _step: &TourStep,
-        ctx: &mut TabContext,
-    ) -> Option<Outcome> {
-        if action != Action::CompareRuns {
+    fn perform(&mut self, step: &TourStep, ctx: &mut TabContext) -> Option<Outcome> {
+        if step.action != Action::CompareRuns {
             return None;
         }
         let ids: Vec<u64> = ctx

@@ -803,24 +803,18 @@ impl Tab for SegmentsTab {
     }
 
     fn explore(&mut self, run: &RunEntry, bench: &Workbench) -> bool {
-        let Some(fit) = run.model.as_ref().and_then(|m| m.get::<SegmentFit>()) else {
-            return false;
-        };
-        self.show_fit(fit, bench);
-        true
+        let shown = run
+            .model_of::<SegmentFit>()
+            .map(|fit| self.show_fit(fit, bench));
+        shown.is_some()
     }
 
     fn settings(&self) -> Vec<&dyn std::any::Any> {
         vec![&self.settings]
     }
 
-    fn perform(
-        &mut self,
-        action: Action,
-        step: &TourStep,
-        ctx: &mut TabContext,
-    ) -> Option<Outcome> {
-        if action != Action::ScanSegments {
+    fn perform(&mut self, step: &TourStep, ctx: &mut TabContext) -> Option<Outcome> {
+        if step.action != Action::ScanSegments {
             return None;
         }
         let scanning = ctx.bench.jobs().is_active(SCAN);

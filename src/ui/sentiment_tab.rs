@@ -2,7 +2,7 @@
 //! worker while the loss curve grows, then read the metrics, open the reviews
 //! behind each confusion-matrix cell, see the n-grams that push reviews each
 //! way, try sentences live, and find the products with the most negative
-//! reviews. Training is `text::task::run` behind a [`Command::Run`].
+//! reviews. Training is `runs::run` on a sentiment request behind a [`Command::Run`].
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -491,24 +491,18 @@ impl Tab for SentimentTab {
     }
 
     fn explore(&mut self, run: &RunEntry, _bench: &Workbench) -> bool {
-        let Some(result) = run.model.as_ref().and_then(|m| m.get::<SentimentResult>()) else {
-            return false;
-        };
-        self.show(result);
-        true
+        let shown = run
+            .model_of::<SentimentResult>()
+            .map(|result| self.show(result));
+        shown.is_some()
     }
 
     fn settings(&self) -> Vec<&dyn std::any::Any> {
         vec![&self.settings]
     }
 
-    fn perform(
-        &mut self,
-        action: Action,
-        step: &TourStep,
-        ctx: &mut TabContext,
-    ) -> Option<Outcome> {
-        Some(match action {
+    fn perform(&mut self, step: &TourStep, ctx: &mut TabContext) -> Option<Outcome> {
+        Some(match step.action {
             Action::TrainSentiment => {
                 if self.settings.columns.is_none() {
                     if review_source(ctx.bench).is_some() {

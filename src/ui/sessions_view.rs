@@ -4,7 +4,7 @@
 //! explore: pick a test session (or build one by clicking items) and see the
 //! next-item list with the neighbour sessions behind each item; an item's
 //! view shows what training sessions viewed next. Fitting is
-//! `session::task::run` behind a [`Command::Run`].
+//! `runs::run` on a session request behind a [`Command::Run`].
 
 use std::sync::Arc;
 

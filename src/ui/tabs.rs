@@ -30,8 +30,9 @@ impl<T: Any> AsAny for T {
     }
 }
 
-/// Where a tour action stands, as its tab sees it.
+/// A tour action, and where it stands.
 pub(crate) struct TourStep {
+    pub action: Action,
     /// The action was already started (by this step).
     pub issued: bool,
     /// The last run id before the step began: a newer run is the step's.
@@ -63,12 +64,7 @@ pub(crate) trait Tab: AsAny {
 
     /// Carry out a tour action when it is this tab's: issue it unless
     /// `step.issued`, and say whether its goal holds. `None`: not its action.
-    fn perform(
-        &mut self,
-        _action: Action,
-        _step: &TourStep,
-        _ctx: &mut TabContext,
-    ) -> Option<Outcome> {
+    fn perform(&mut self, _step: &TourStep, _ctx: &mut TabContext) -> Option<Outcome> {
         None
     }
 }

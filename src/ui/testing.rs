@@ -280,11 +280,11 @@ impl ShoplensApp {
 
     /// The arms the simulator would race (as read from the store, edited).
     pub fn bandit_arms(&self) -> Vec<crate::bandit::simulate::Arm> {
-        self.tab_ref::<BanditTab>().settings.arms.clone()
+        self.tab_ref::<BanditTab>().settings.race.arms.clone()
     }
 
     pub fn bandit_settings_mut(&mut self) -> &mut crate::bandit::settings::SimulationSettings {
-        &mut self.tab_mut::<BanditTab>().settings
+        &mut self.tab_mut::<BanditTab>().settings.race
     }
 
     /// The race shown (finished or cancelled).

@@ -7,9 +7,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use shoplens::bandit::params::{EvalPolicy, EvaluationParams};
-use shoplens::bandit::task::{run_evaluation, EvaluationRequest};
+use shoplens::bandit::task::EvaluationRequest;
 use shoplens::bandit::BanditResult;
 use shoplens::data::{load_dataset, LoadOptions};
+use shoplens::runs::run;
 use shoplens::runs::{RunModel, RunStatus};
 use shoplens::task::{CancelToken, Reporter};
 
@@ -36,7 +37,7 @@ fn evaluate(
         params,
         seed: 1,
     };
-    let outcome = run_evaluation(&request, &Reporter::silent(&cancel));
+    let outcome = run(&request, &Reporter::silent(&cancel));
     if let Some(e) = outcome.failure() {
         return Err(e.to_owned());
     }
@@ -332,7 +333,7 @@ fn cli_sweeps_epsilon_and_records_cancelled_replications() {
         params: Default::default(),
         seed: 1,
     };
-    let outcome = shoplens::bandit::task::run_simulation(&request, &Reporter::silent(&cancel));
+    let outcome = run(&request, &Reporter::silent(&cancel));
     assert_eq!(outcome.record.status, RunStatus::Cancelled);
     assert_eq!(
         outcome.record.metrics.get("replications_finished"),
@@ -355,7 +356,7 @@ fn bandit_runs_survive_a_workspace_round_trip() {
         seed: 5,
     };
     let cancel = CancelToken::new();
-    let outcome = shoplens::bandit::task::run_simulation(&request, &Reporter::silent(&cancel));
+    let outcome = run(&request, &Reporter::silent(&cancel));
     assert_eq!(outcome.record.status, RunStatus::Done);
     let mut history = shoplens::runs::RunHistory::default();
     history.push(outcome.record.clone(), outcome.model.clone());

@@ -215,7 +215,8 @@ fn bad_protocols_get_a_clear_message() {
 #[test]
 fn a_prediction_run_survives_a_workspace_round_trip() {
     use shoplens::predict::model::{PredictModel, PredictParams};
-    use shoplens::predict::task::{run, PredictRequest, PredictResult, Target};
+    use shoplens::predict::task::{PredictRequest, PredictResult, Target};
+    use shoplens::runs::run;
     use shoplens::runs::{RunHistory, RunModel};
     let cancel = shoplens::task::CancelToken::new();
     let ds = shoplens::data::load_dataset(
@@ -265,7 +266,8 @@ fn a_prediction_run_survives_a_workspace_round_trip() {
 #[test]
 fn a_customer_s_detail_adds_up_to_the_probability_and_holds_the_top_reasons() {
     use shoplens::predict::model::{Fitted, PredictModel, PredictParams};
-    use shoplens::predict::task::{run, PredictRequest, Target};
+    use shoplens::predict::task::{PredictRequest, Target};
+    use shoplens::runs::run;
     let Some(dir) = common::shared_data() else {
         return;
     };

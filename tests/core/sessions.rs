@@ -13,10 +13,11 @@ use std::sync::Arc;
 
 use shoplens::data::{Dataset, LoadOptions, Role};
 use shoplens::params::Hyperparams;
+use shoplens::runs::run;
 use shoplens::runs::{RunHistory, RunStatus};
 use shoplens::session::params::{SessionKind, SessionParams, VsknnParams};
 use shoplens::session::protocol::SessionProtocol;
-use shoplens::session::task::{run, SessionOptions, SessionRequest};
+use shoplens::session::task::{SessionOptions, SessionRequest};
 use shoplens::session::{Reason, SessionTrained};
 use shoplens::task::{CancelToken, Reporter};
 

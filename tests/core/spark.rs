@@ -11,8 +11,8 @@ use std::sync::{Arc, Mutex};
 
 use shoplens::recsys::params::{ModelParams, SparkAlsParams, TrainOptions};
 use shoplens::recsys::split::Split;
-use shoplens::recsys::task::run;
 use shoplens::recsys::task::RecommendRequest;
+use shoplens::runs::run;
 use shoplens::runs::{RunHistory, RunStatus};
 use shoplens::spark::environment::{locate, Environment};
 use shoplens::task::{CancelToken, EpochEvent, Reporter};
@@ -131,7 +131,7 @@ fn als_on_spark_trains_movielens_and_comes_back_as_a_run_like_the_others() {
     );
 
     // The factors mean something: better than the bestsellers on the same split.
-    let popular = shoplens::recsys::task::run(
+    let popular = run(
         &RecommendRequest {
             params: ModelParams::Popular,
             ..req.clone()
