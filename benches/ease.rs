@@ -63,14 +63,7 @@ fn child(path: &Path, threads: usize, dump: Option<&Path>) {
     let train = train_of(path);
     let cancel = CancelToken::new();
     let pool = shoplens::task::thread_pool(threads).expect("pool");
-    let ctx = FitContext {
-        cancel: &cancel,
-        on_epoch: &|_| {},
-        on_progress: &|_, _| {},
-        validate: None,
-        pool: &pool,
-        stop: None,
-    };
+    let ctx = FitContext::quiet(&cancel, &pool);
     let params = ModelParams::Ease(EaseParams {
         lambda: LAMBDA,
         max_items: 50_000,

@@ -59,12 +59,8 @@ fn ours(name: &str, data: &Interactions) -> serde_json::Value {
     let times = std::sync::Mutex::new(Vec::new());
     let on_epoch = |e: shoplens::task::EpochEvent| times.lock().unwrap().push(e.secs);
     let ctx = FitContext {
-        on_progress: &|_, _| {},
-        cancel: &cancel,
         on_epoch: &on_epoch,
-        validate: None,
-        pool: &pool,
-        stop: None,
+        ..FitContext::quiet(&cancel, &pool)
     };
     let options = TrainOptions {
         threads: THREADS,

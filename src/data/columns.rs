@@ -6,6 +6,7 @@ use rustc_hash::FxHashMap;
 
 use super::dataset::Dataset;
 use super::error::LoadError;
+use super::roles::Role;
 use super::timestamp::{parse_any, parser_for, unix_to_secs, Parser};
 
 /// Null marker in [`KeyCodes::codes`].
@@ -239,6 +240,57 @@ pub fn texts(ds: &Dataset, name: &str) -> Result<Vec<Option<String>>, LoadError>
         .iter()
         .map(|v| v.filter(|t| !t.trim().is_empty()).map(str::to_owned))
         .collect())
+}
+
+/// A 64-bit hash of an order id (orders are counted, not kept).
+pub fn hash_text(t: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    t.hash(&mut h);
+    h.finish()
+}
+
+/// What order line `row` is worth: its price times its quantity (1 when
+/// the quantity is missing), when it has a price.
+pub fn line_amount(price: Option<&[f64]>, quantity: Option<&[f64]>, row: usize) -> Option<f64> {
+    let p = price.map(|p| p[row]).filter(|p| p.is_finite())?;
+    let q = quantity.map(|q| q[row]).filter(|q| q.is_finite());
+    Some(p * q.unwrap_or(1.0))
+}
+
+impl Dataset {
+    /// The numbers of `role`'s column, when the data has one.
+    pub fn role_numbers(&self, role: Role) -> Result<Option<Vec<f64>>, LoadError> {
+        let name = role.name();
+        self.roles
+            .get(role)
+            .map(|c| numbers(self, c, name))
+            .transpose()
+    }
+
+    /// The text of `role`'s column, when the data has one.
+    pub fn role_texts(&self, role: Role) -> Result<Option<Vec<Option<String>>>, LoadError> {
+        self.roles.get(role).map(|c| texts(self, c)).transpose()
+    }
+
+    /// Dense codes of `role`'s column, when the data has one.
+    pub fn role_keys(&self, role: Role) -> Result<Option<KeyCodes>, LoadError> {
+        self.role_column(role)
+            .map(|c| {
+                encode_keys(c).map_err(|e| {
+                    LoadError::parse(&self.path, format!("column '{}': {e}", c.name()))
+                })
+            })
+            .transpose()
+    }
+
+    /// Unix seconds of `role`'s column, when the data has one.
+    pub fn role_times(&self, role: Role) -> Result<Option<Vec<i64>>, LoadError> {
+        self.roles
+            .get(role)
+            .map(|c| timestamps(self, c))
+            .transpose()
+    }
 }
 
 /// Check a timestamp string the way [`timestamps`] would (for tests and the UI).

@@ -11,7 +11,7 @@ use std::time::Instant;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
-use super::columns::{encode_keys, numbers, texts, timestamps, KeyCodes, NO_KEY, NO_TIME};
+use super::columns::{encode_keys, texts, timestamps, KeyCodes, NO_KEY, NO_TIME};
 use super::dataset::Dataset;
 use super::error::LoadError;
 use super::events::EventKind;
@@ -211,15 +211,9 @@ pub fn profile(
     let items = keys(Role::Item)?;
     cancel.check()?;
     progress(0.93, "profiling values");
-    let ratings = role_col(Role::Rating)
-        .map(|c| numbers(ds, &c, "rating"))
-        .transpose()?;
-    let quantity = role_col(Role::Quantity)
-        .map(|c| numbers(ds, &c, "quantity"))
-        .transpose()?;
-    let price = role_col(Role::Price)
-        .map(|c| numbers(ds, &c, "price"))
-        .transpose()?;
+    let ratings = ds.role_numbers(Role::Rating)?;
+    let quantity = ds.role_numbers(Role::Quantity)?;
+    let price = ds.role_numbers(Role::Price)?;
     let event_column = role_col(Role::Event)
         .map(|c| {
             ds.df
@@ -436,19 +430,10 @@ pub fn kept_rows(ds: &Dataset) -> Result<Vec<bool>, LoadError> {
     if !is_order_data(ds) || ds.options.keep_uncleaned {
         return Ok(keep);
     }
-    let col = |r: Role| ds.roles.get(r).map(str::to_owned);
-    let users = ds
-        .role_column(Role::User)
-        .map(encode_keys)
-        .transpose()
-        .map_err(|e| LoadError::parse(&ds.path, e.to_string()))?;
-    let quantity = col(Role::Quantity)
-        .map(|c| numbers(ds, &c, "quantity"))
-        .transpose()?;
-    let price = col(Role::Price)
-        .map(|c| numbers(ds, &c, "price"))
-        .transpose()?;
-    let orders = col(Role::Order).map(|c| texts(ds, &c)).transpose()?;
+    let users = ds.role_keys(Role::User)?;
+    let quantity = ds.role_numbers(Role::Quantity)?;
+    let price = ds.role_numbers(Role::Price)?;
+    let orders = ds.role_texts(Role::Order)?;
     clean_orders(
         &mut keep,
         users.as_ref(),

@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use crate::data::columns::{encode_keys, numbers, texts, timestamps, NO_KEY, NO_TIME};
+use crate::data::columns::{encode_keys, hash_text, line_amount, timestamps, NO_KEY, NO_TIME};
 use crate::data::profile::kept_rows;
 use crate::data::{Dataset, EventKind, Role};
 use crate::task::TaskError;
@@ -53,13 +53,6 @@ pub struct ActivityLog {
     pub last_time: i64,
 }
 
-fn hash_text(t: &str) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    t.hash(&mut h);
-    h.finish()
-}
-
 impl ActivityLog {
     pub fn from_dataset(ds: &Dataset) -> Result<ActivityLog, TaskError> {
         let name = crate::display::display_name(&ds.path);
@@ -78,39 +71,12 @@ impl ActivityLog {
             .map_err(|e| TaskError::Input(e.to_string()))?;
         let users = encode_keys(column).map_err(|e| TaskError::Input(e.to_string()))?;
         let times = timestamps(ds, &time_col)?;
-        let col = |r: Role| ds.roles.get(r).map(str::to_owned);
-        let quantity = col(Role::Quantity)
-            .map(|c| numbers(ds, &c, "quantity"))
-            .transpose()?;
-        let price = col(Role::Price)
-            .map(|c| numbers(ds, &c, "price"))
-            .transpose()?;
-        let orders = col(Role::Order).map(|c| texts(ds, &c)).transpose()?;
-        let events = col(Role::Event).map(|c| texts(ds, &c)).transpose()?;
-        let items = match col(Role::Item) {
-            Some(c) => Some(
-                encode_keys(
-                    ds.df
-                        .column(&c)
-                        .map_err(|e| TaskError::Input(e.to_string()))?,
-                )
-                .map_err(|e| TaskError::Input(e.to_string()))?
-                .codes,
-            ),
-            None => None,
-        };
-        let categories = match col(Role::Category) {
-            Some(c) => Some(
-                encode_keys(
-                    ds.df
-                        .column(&c)
-                        .map_err(|e| TaskError::Input(e.to_string()))?,
-                )
-                .map_err(|e| TaskError::Input(e.to_string()))?
-                .codes,
-            ),
-            None => None,
-        };
+        let quantity = ds.role_numbers(Role::Quantity)?;
+        let price = ds.role_numbers(Role::Price)?;
+        let orders = ds.role_texts(Role::Order)?;
+        let events = ds.role_texts(Role::Event)?;
+        let items = ds.role_keys(Role::Item)?.map(|k| k.codes);
+        let categories = ds.role_keys(Role::Category)?.map(|k| k.codes);
         let keep = kept_rows(ds)?;
         let mut kinds: HashMap<String, Option<Action>> = HashMap::new();
         let mut rows = Vec::with_capacity(ds.df.height());
@@ -141,14 +107,7 @@ impl ActivityLog {
                     Some(o) => hash_text(o),
                     None => t.div_euclid(86_400) as u64,
                 };
-                if let Some(p) = price.as_ref().map(|p| p[row]).filter(|p| p.is_finite()) {
-                    let q = quantity
-                        .as_ref()
-                        .map(|q| q[row])
-                        .filter(|q| q.is_finite())
-                        .unwrap_or(1.0);
-                    amount = q * p;
-                }
+                amount = line_amount(price.as_deref(), quantity.as_deref(), row).unwrap_or(0.0);
             }
             rows.push(Row {
                 customer: u,

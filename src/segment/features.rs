@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use super::SegmentError;
 use crate::data::catalogue::Catalogue;
-use crate::data::columns::{encode_keys, numbers, texts, timestamps, NO_KEY, NO_TIME};
+use crate::data::columns::{encode_keys, hash_text, line_amount, NO_KEY, NO_TIME};
 use crate::data::profile::kept_rows;
 use crate::data::{Dataset, EventKind, Role};
 
@@ -137,13 +137,6 @@ struct Acc {
     categories: HashSet<u32>,
 }
 
-fn hash_text(t: &str) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    t.hash(&mut h);
-    h.finish()
-}
-
 /// Build the customer table. `reference_time` overrides the default (the data's
 /// last timestamp + 1 day).
 pub fn customer_table(
@@ -161,20 +154,12 @@ pub fn customer_table(
         ))
     })?;
     let users = encode_keys(user_col).map_err(|e| SegmentError::Input(e.to_string()))?;
-    let col = |r: Role| ds.roles.get(r).map(str::to_owned);
-    let times = col(Role::Timestamp)
-        .map(|c| timestamps(ds, &c))
-        .transpose()?;
-    let quantity = col(Role::Quantity)
-        .map(|c| numbers(ds, &c, "quantity"))
-        .transpose()?;
-    let price = col(Role::Price)
-        .map(|c| numbers(ds, &c, "price"))
-        .transpose()?;
-    let orders = col(Role::Order).map(|c| texts(ds, &c)).transpose()?;
-    let events: Option<Vec<EventKind>> = match col(Role::Event) {
-        Some(c) => {
-            let raw = texts(ds, &c)?;
+    let times = ds.role_times(Role::Timestamp)?;
+    let quantity = ds.role_numbers(Role::Quantity)?;
+    let price = ds.role_numbers(Role::Price)?;
+    let orders = ds.role_texts(Role::Order)?;
+    let events: Option<Vec<EventKind>> = match ds.role_texts(Role::Event)? {
+        Some(raw) => {
             let mut cache: HashMap<String, EventKind> = HashMap::new();
             Some(
                 raw.iter()
@@ -189,37 +174,25 @@ pub fn customer_table(
         }
         None => None,
     };
-    let categories: Option<Vec<u32>> = match (col(Role::Category), col(Role::Item), catalogue) {
-        (Some(c), _, _) => {
-            let column = ds
-                .df
-                .column(&c)
-                .map_err(|e| SegmentError::Input(e.to_string()))?;
-            Some(
-                encode_keys(column)
-                    .map_err(|e| SegmentError::Input(e.to_string()))?
-                    .codes,
-            )
-        }
-        (None, Some(item), Some(cat)) => {
-            let items = texts(ds, &item)?;
+    let categories: Option<Vec<u32>> = match (ds.role_keys(Role::Category)?, catalogue) {
+        (Some(keys), _) => Some(keys.codes),
+        // No category column: the categories of an items.csv beside the data.
+        (None, Some(cat)) => ds.role_texts(Role::Item)?.map(|items| {
             let mut names: HashMap<String, u32> = HashMap::new();
-            Some(
-                items
-                    .iter()
-                    .map(|i| {
-                        i.as_deref()
-                            .and_then(|i| cat.get(i))
-                            .and_then(|c| c.category.clone())
-                            .map_or(NO_KEY, |c| {
-                                let next = names.len() as u32;
-                                *names.entry(c).or_insert(next)
-                            })
-                    })
-                    .collect(),
-            )
-        }
-        _ => None,
+            items
+                .iter()
+                .map(|i| {
+                    i.as_deref()
+                        .and_then(|i| cat.get(i))
+                        .and_then(|c| c.category.clone())
+                        .map_or(NO_KEY, |c| {
+                            let next = names.len() as u32;
+                            *names.entry(c).or_insert(next)
+                        })
+                })
+                .collect()
+        }),
+        (None, None) => None,
     };
     let keep = kept_rows(ds)?;
     let n_users = users.n_distinct();
@@ -269,14 +242,8 @@ pub fn customer_table(
                         }
                     }
                 }
-                if let Some(p) = price.as_ref().map(|p| p[row]).filter(|p| p.is_finite()) {
-                    let q = quantity
-                        .as_ref()
-                        .map(|q| q[row])
-                        .filter(|q| q.is_finite())
-                        .unwrap_or(1.0);
-                    a.monetary += q * p;
-                }
+                a.monetary +=
+                    line_amount(price.as_deref(), quantity.as_deref(), row).unwrap_or(0.0);
             }
             _ => {}
         }

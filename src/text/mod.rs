@@ -552,18 +552,24 @@ mod tests {
         reviews(&refs, &labels)
     }
 
-    #[test]
-    fn holdout_uses_every_fifth_labelled_review_and_separates_a_clear_signal() {
-        let r = toy();
-        let run = train_sentiment(
-            &r,
-            &SentimentParams::default().checked().unwrap(),
-            &SentimentOptions::default(),
+    /// A default classifier trained on `r` with no reports.
+    fn trained(r: &Reviews) -> Result<SentimentRun, SentimentError> {
+        let params = SentimentParams::default().checked().unwrap();
+        let options = SentimentOptions::default();
+        train_sentiment(
+            r,
+            &params,
+            &options,
             &CancelToken::new(),
             &|_, _| {},
             &|_| {},
         )
-        .unwrap();
+    }
+
+    #[test]
+    fn holdout_uses_every_fifth_labelled_review_and_separates_a_clear_signal() {
+        let r = toy();
+        let run = trained(&r).unwrap();
         assert_eq!((run.n_train, run.n_test), (32, 8));
         assert!(run.evaluated.iter().all(|e| e.review % 5 == 0));
         assert_eq!(run.metrics.accuracy, 1.0);
@@ -602,16 +608,7 @@ mod tests {
     #[test]
     fn one_class_and_bad_params_are_refused_with_reasons() {
         let r = reviews(&["good", "fine", "nice"], &[Some(true); 3]);
-        let err = train_sentiment(
-            &r,
-            &SentimentParams::default().checked().unwrap(),
-            &SentimentOptions::default(),
-            &CancelToken::new(),
-            &|_, _| {},
-            &|_| {},
-        )
-        .err()
-        .unwrap();
+        let err = trained(&r).err().unwrap();
         assert!(err.to_string().contains("only one class"), "{err}");
         let params = SentimentParams {
             c: -1.0,

@@ -12,7 +12,7 @@ use egui_plot::{HLine, Line, Plot, PlotPoints, Points};
 
 use super::exporter::{csv_button, png_button};
 use super::params_ui::params_ui;
-use super::widgets::{header_row, job_buttons, main_area, own_run, side_panel, OwnRun};
+use super::widgets::{header_row, job_buttons, main_area, own_run, seed_ui, side_panel, OwnRun};
 use super::TabContext;
 use crate::bandit::ope::OpeResult;
 use crate::bandit::settings::{EvaluationSettings, LoggedFile};
@@ -152,10 +152,7 @@ impl OpeView {
         ui.separator();
         ui.heading("Policy to evaluate");
         params_ui(ui, &mut settings.params, ctx.simple);
-        ui.horizontal(|ui| {
-            ui.label("seed");
-            ui.add(egui::DragValue::new(&mut settings.seed));
-        });
+        seed_ui(ui, &mut settings.seed, None);
         if settings.params.train_fraction == 0.0 && settings.params.policy.learns() {
             ui.colored_label(
                 ui.visuals().warn_fg_color,

@@ -13,7 +13,7 @@ use super::demo::{done_on_current_data, train_until};
 use super::exporter::{csv_button, png_button};
 use super::params_ui::params_ui;
 use super::tabs::{Tab, TourStep};
-use super::widgets::{header_row, job_buttons, main_area, own_run, side_panel, OwnRun};
+use super::widgets::{header_row, job_buttons, main_area, own_run, seed_ui, side_panel, OwnRun};
 use super::TabContext;
 use crate::bandit::arms::{arms_from_store, ArmRate, ArmUnit};
 use crate::bandit::params::PolicyKind;
@@ -212,16 +212,10 @@ impl BanditTab {
         }
         ui.separator();
         params_ui(ui, &mut s.params, ctx.simple);
-        ui.horizontal(|ui| {
-            ui.label("seed");
-            ui.add(egui::DragValue::new(&mut s.seed));
-        });
+        seed_ui(ui, &mut s.seed, None);
         ui.separator();
         if job_buttons(ui, ctx, "Run", "Cancel", SIM_JOB) {
             self.start_race(ctx);
-        }
-        if let Some((fraction, message)) = ctx.bench.jobs().progress(SIM_JOB) {
-            ui.add(egui::ProgressBar::new(fraction.unwrap_or(0.0)).text(message));
         }
     }
 }

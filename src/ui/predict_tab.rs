@@ -15,7 +15,7 @@ use super::exporter::{csv_button, png_button};
 use super::params_ui::params_ui;
 use super::predict_customers::CustomerView;
 use super::tabs::{Tab, TourStep};
-use super::widgets::{header_row, job_buttons, main_area, own_run, side_panel, OwnRun};
+use super::widgets::{header_row, job_buttons, main_area, own_run, seed_ui, side_panel, OwnRun};
 use super::TabContext;
 use crate::demo::state::Outcome;
 use crate::demo::tour::Action;
@@ -113,16 +113,10 @@ impl PredictTab {
         });
         ui.separator();
         params_ui(ui, &mut s.params, ctx.simple);
-        ui.horizontal(|ui| {
-            ui.label("seed");
-            ui.add(egui::DragValue::new(&mut s.seed));
-        });
+        seed_ui(ui, &mut s.seed, None);
         ui.separator();
         if job_buttons(ui, ctx, "Train", "Cancel", JOB) {
             self.start_training(ctx);
-        }
-        if let Some((_, m)) = ctx.bench.jobs().progress(JOB) {
-            ui.label(m);
         }
         ui.checkbox(&mut self.pseudonymise, "pseudonymise ids in exports")
             .on_hover_text(super::PSEUDONYM_TIP);

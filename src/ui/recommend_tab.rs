@@ -17,7 +17,7 @@ use super::sessions_view::SessionView;
 use super::spark_view::{self, SparkView};
 use super::tabs::{Tab, TourStep};
 use super::widgets::cancelled_note;
-use super::widgets::{header_row, job_buttons, main_area, own_run, side_panel, OwnRun};
+use super::widgets::{header_row, job_buttons, main_area, own_run, seed_ui, side_panel, OwnRun};
 use super::TabContext;
 use crate::data::catalogue::Catalogue;
 use crate::data::{Dataset, Role};
@@ -239,21 +239,12 @@ impl RecommendTab {
                     .text("min users per item"),
             )
             .on_hover_text("Then drop items with fewer distinct users");
-            ui.horizontal(|ui| {
-                ui.label("seed");
-                ui.add(egui::DragValue::new(&mut self.settings.options.seed));
-                ui.label("threads");
-                ui.add(egui::DragValue::new(&mut self.settings.options.threads).range(1..=64))
-                    .on_hover_text("BPR reproduces exactly only with 1 thread");
-            });
+            let o = &mut self.settings.options;
+            seed_ui(ui, &mut o.seed, Some(&mut o.threads));
         }
         ui.add_space(6.0);
         if job_buttons(ui, ctx, "Train", "Cancel", JOB) {
             self.start_training(ctx, dataset);
-        }
-        if let Some((_, message)) = ctx.bench.jobs().progress(JOB) {
-            // The first line; a Spark job's log tail goes to the main area.
-            ui.label(message.lines().next().unwrap_or_default());
         }
     }
 

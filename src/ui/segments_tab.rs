@@ -13,7 +13,7 @@ use egui_plot::{Legend, Line, Plot, PlotPoints, Points};
 
 use super::params_ui::params_ui;
 use super::tabs::{Tab, TourStep};
-use super::widgets::{header_row, job_buttons, main_area, own_run, side_panel, OwnRun};
+use super::widgets::{header_row, job_buttons, main_area, own_run, seed_ui, side_panel, OwnRun};
 use super::TabContext;
 use crate::data::profile::Funnel;
 use crate::demo::state::Outcome;
@@ -164,10 +164,7 @@ impl SegmentsTab {
             }
         }
         params_ui(ui, &mut self.settings.params, ctx.simple);
-        ui.horizontal(|ui| {
-            ui.label("seed");
-            ui.add(egui::DragValue::new(&mut self.settings.params.seed));
-        });
+        seed_ui(ui, &mut self.settings.params.seed, None);
         ui.separator();
         ui.label(egui::RichText::new("Choose k").strong());
         ui.horizontal(|ui| {
@@ -179,14 +176,8 @@ impl SegmentsTab {
         if job_buttons(ui, ctx, "Scan k", "Cancel scan", SCAN) {
             self.start_scan(ctx);
         }
-        if let Some((f, m)) = ctx.bench.jobs().progress(SCAN) {
-            ui.add(egui::ProgressBar::new(f.unwrap_or(0.0)).text(m));
-        }
         if job_buttons(ui, ctx, "Fit k-means", "Cancel", JOB) {
             self.start_fit(ctx);
-        }
-        if let Some((_, m)) = ctx.bench.jobs().progress(JOB) {
-            ui.label(m);
         }
         let exporting = ctx.bench.jobs().is_active(EXPORT);
         ui.separator();

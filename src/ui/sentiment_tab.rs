@@ -13,7 +13,7 @@ use super::demo::{done_on_current_data, train_until};
 use super::params_ui::params_ui;
 use super::tabs::{Tab, TourStep};
 use super::widgets::cancelled_note;
-use super::widgets::{job_buttons, main_area, own_run, side_panel, OwnRun};
+use super::widgets::{job_buttons, main_area, own_run, seed_ui, side_panel, OwnRun};
 use super::TabContext;
 use crate::data::Dataset;
 use crate::demo::state::Outcome;
@@ -415,21 +415,11 @@ fn controls_ui(
                 .prefix("k = "),
         );
     });
-    ui.horizontal(|ui| {
-        ui.label("seed")
-            .on_hover_text("Shuffles the k-fold assignment");
-        ui.add(egui::DragValue::new(&mut state.settings.options.seed));
-        if !ctx.simple {
-            ui.label("threads");
-            ui.add(egui::DragValue::new(&mut state.settings.options.threads).range(1..=64));
-        }
-    });
+    let o = &mut state.settings.options;
+    seed_ui(ui, &mut o.seed, (!ctx.simple).then_some(&mut o.threads));
     ui.add_space(8.0);
     if job_buttons(ui, ctx, "Train", "Cancel", JOB) {
         state.start_training(ctx);
-    }
-    if let Some((fraction, message)) = ctx.bench.jobs().progress(JOB) {
-        ui.add(egui::ProgressBar::new(fraction.unwrap_or(0.0)).text(message));
     }
 }
 

@@ -203,9 +203,6 @@ impl SessionView {
         if job_buttons(ui, ctx, "Fit and evaluate", "Cancel", JOB) {
             self.start(ctx, dataset);
         }
-        if let Some((_, message)) = ctx.bench.jobs().progress(JOB) {
-            ui.label(message);
-        }
     }
 
     /// The main area: message, runs, explorer.

@@ -41,7 +41,9 @@ pub fn header_row<S: Into<egui::WidgetText> + Clone>(ui: &mut egui::Ui, headers:
 }
 
 /// `label` (disabled while `job` runs), then Cancel and a spinner while it
-/// runs, "cancelling…" until its worker reports. True when `label` was clicked.
+/// runs, "cancelling…" until its worker reports, and the job's progress
+/// under them (its first line: a Spark job's log tail goes elsewhere).
+/// True when `label` was clicked.
 pub fn job_buttons(
     ui: &mut egui::Ui,
     ctx: &mut TabContext,
@@ -64,7 +66,25 @@ pub fn job_buttons(
             ui.label("cancelling…");
         }
     });
+    if let Some((fraction, message)) = ctx.bench.jobs().progress(job) {
+        let first = message.lines().next().unwrap_or_default();
+        ui.add(egui::ProgressBar::new(fraction.unwrap_or(0.0)).text(first));
+    }
     start
+}
+
+/// The seed of a run and, where the model has them, its threads, in a row.
+pub fn seed_ui(ui: &mut egui::Ui, seed: &mut u64, threads: Option<&mut usize>) {
+    ui.horizontal(|ui| {
+        ui.label("seed")
+            .on_hover_text("The same seed gives the same numbers");
+        ui.add(egui::DragValue::new(seed));
+        if let Some(threads) = threads {
+            ui.label("threads");
+            ui.add(egui::DragValue::new(threads).range(1..=64))
+                .on_hover_text("Worker threads; some models reproduce exactly only with 1");
+        }
+    });
 }
 
 /// How a tab's own latest run ended.

@@ -449,14 +449,7 @@ mod tests {
                 let (mut pu, mut pi) = (start(users), start(items));
                 let pool = crate::task::thread_pool(1).expect("pool");
                 let cancel = CancelToken::new();
-                let ctx = FitContext {
-                    on_progress: &|_, _| {},
-                    cancel: &cancel,
-                    on_epoch: &|_| {},
-                    validate: None,
-                    pool: &pool,
-                    stop: None,
-                };
+                let ctx = FitContext::quiet(&cancel, &pool);
                 let shared = SharedFactors {
                     users: pu.as_mut_ptr(),
                     items: pi.as_mut_ptr(),

@@ -288,15 +288,7 @@ mod tests {
     fn ctx_run<R>(f: impl FnOnce(&FitContext) -> R) -> R {
         let cancel = CancelToken::new();
         let pool = crate::task::thread_pool(2).unwrap();
-        let ctx = FitContext {
-            cancel: &cancel,
-            on_epoch: &|_| {},
-            on_progress: &|_, _| {},
-            validate: None,
-            pool: &pool,
-            stop: None,
-        };
-        f(&ctx)
+        f(&FitContext::quiet(&cancel, &pool))
     }
 
     /// A random sparse 0/1 interaction matrix.
@@ -368,15 +360,11 @@ mod tests {
         let cancel = CancelToken::new();
         cancel.cancel();
         let pool = crate::task::thread_pool(1).unwrap();
-        let ctx = FitContext {
-            cancel: &cancel,
-            on_epoch: &|_| {},
-            on_progress: &|_, _| {},
-            validate: None,
-            pool: &pool,
-            stop: None,
-        };
-        let r = Ease::fit(&EaseParams::default(), &train, &ctx);
+        let r = Ease::fit(
+            &EaseParams::default(),
+            &train,
+            &FitContext::quiet(&cancel, &pool),
+        );
         assert!(matches!(r, Err(RecError::Cancelled)));
     }
 
@@ -388,12 +376,8 @@ mod tests {
         let pool = crate::task::thread_pool(2).unwrap();
         let on_progress = |f: f32, _: &str| seen.lock().unwrap().push(f);
         let ctx = FitContext {
-            cancel: &cancel,
-            on_epoch: &|_| {},
             on_progress: &on_progress,
-            validate: None,
-            pool: &pool,
-            stop: None,
+            ..FitContext::quiet(&cancel, &pool)
         };
         Ease::fit(&EaseParams::default(), &train, &ctx).unwrap();
         let seen = seen.into_inner().unwrap();

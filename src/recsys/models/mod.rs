@@ -147,7 +147,23 @@ impl Fitted {
     }
 }
 
-impl FitContext<'_> {
+fn ignore_epoch(_: EpochEvent) {}
+fn ignore_progress(_: f32, _: &str) {}
+
+impl<'a> FitContext<'a> {
+    /// A context that reports nowhere, with no validation or early stop
+    /// (benchmarks and tests fit models directly).
+    pub fn quiet(cancel: &'a CancelToken, pool: &'a rayon::ThreadPool) -> Self {
+        Self {
+            cancel,
+            on_epoch: &ignore_epoch,
+            on_progress: &ignore_progress,
+            validate: None,
+            pool,
+            stop: None,
+        }
+    }
+
     pub fn check(&self) -> Result<(), RecError> {
         self.cancel.check().map_err(|_| RecError::Cancelled)
     }
