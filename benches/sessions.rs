@@ -19,6 +19,7 @@
 
 mod common;
 use common::get;
+use shoplens::params::ModelKind;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -114,7 +115,7 @@ fn child(path: &Path, kind: &str, max_sessions: usize, dump: Option<&Path>) {
     println!("items {}", data.n_items());
     println!("split_secs {split_secs}");
     let kind = SessionKind::from_name(kind).expect("model");
-    let params = kind.default_params().checked().expect("params");
+    let params = kind.defaults().checked().expect("params");
     let pool = shoplens::task::thread_pool(THREADS).expect("pool");
     let cancel = CancelToken::new();
     let t = pool

@@ -413,6 +413,76 @@ pub fn parse_value(text: &str) -> Value {
     }
 }
 
+/// The models of a capability that offers several (recommenders, session
+/// models): each with a name and its own hyperparameters.
+pub trait ModelKind: Copy + PartialEq + std::fmt::Debug + Send + Sync + 'static {
+    type Params: Hyperparams;
+    const ALL: &'static [Self];
+    /// What the models are, for "'x' is not {WHAT}".
+    const WHAT: &'static str;
+
+    /// The name in records, JSON and on the command line.
+    fn name(self) -> &'static str;
+    /// The model's default hyperparameters.
+    fn defaults(self) -> Self::Params;
+    /// The model `params` belong to.
+    fn of(params: &Self::Params) -> Self;
+
+    fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|k| k.name() == name)
+    }
+
+    /// The model called `name`, or an error that says it is not one.
+    fn named(name: &str) -> Result<Self, String> {
+        Self::from_name(name).ok_or_else(|| format!("'{name}' is not {}", Self::WHAT))
+    }
+}
+
+/// Each model's hyperparameters, in [`ModelKind::ALL`] order, kept while
+/// another model is chosen (saved as a plain list).
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+#[serde(transparent, bound = "")]
+pub struct PerModel<K: ModelKind>(Vec<K::Params>);
+
+impl<K: ModelKind> Default for PerModel<K> {
+    fn default() -> Self {
+        Self(K::ALL.iter().map(|k| k.defaults()).collect())
+    }
+}
+
+impl<K: ModelKind> PerModel<K> {
+    /// `kind`'s settings (its defaults when a saved list lacks them).
+    pub fn get(&self, kind: K) -> K::Params {
+        self.slot(kind)
+            .and_then(|i| self.0.get(i))
+            .filter(|p| K::of(p) == kind)
+            .cloned()
+            .unwrap_or_else(|| kind.defaults())
+    }
+
+    pub fn get_mut(&mut self, kind: K) -> Option<&mut K::Params> {
+        let i = self.slot(kind)?;
+        if self.0.get(i).is_none_or(|p| K::of(p) != kind) {
+            // A saved list that is short or out of order: repair the slot.
+            self.0
+                .resize_with(self.0.len().max(i + 1), || kind.defaults());
+            self.0[i] = kind.defaults();
+        }
+        self.0.get_mut(i)
+    }
+
+    /// Keep `params` as their model's settings.
+    pub fn set(&mut self, params: K::Params) {
+        if let Some(slot) = self.get_mut(K::of(&params)) {
+            *slot = params;
+        }
+    }
+
+    fn slot(&self, kind: K) -> Option<usize> {
+        K::ALL.iter().position(|k| *k == kind)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

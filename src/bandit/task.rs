@@ -13,7 +13,7 @@ use super::ope::{evaluate, OpeResult};
 use super::params::{EvaluationParams, PolicyChoice, SimulationParams};
 use super::simulate::{check_setup, simulate, Arm, SimulationResult};
 use crate::data::Dataset;
-use crate::runs::{DataFingerprint, Fitted, Fitting, Pipeline, RunKind, RunRecord, RunStatus};
+use crate::runs::{DataFingerprint, Fitted, Fitting, Pipeline, RunRecord, RunStatus};
 use crate::task::{Reporter, TaskError};
 
 /// What a bandit run produced.
@@ -58,10 +58,7 @@ pub struct SimulationRequest {
 }
 
 impl Pipeline for SimulationRequest {
-    const KIND: RunKind = super::KIND;
-    type Params = SimulationParams;
-    type Inputs = ();
-    type Model = BanditResult;
+    crate::pipeline_items!(kind: super::KIND, params: SimulationParams, inputs: (), model: BanditResult);
 
     fn dataset(&self) -> Option<&Dataset> {
         self.dataset.as_deref()
@@ -77,8 +74,6 @@ impl Pipeline for SimulationRequest {
             },
         }
     }
-
-    crate::params_field!(SimulationParams);
 
     fn attempt(&self, data: DataFingerprint) -> RunRecord {
         let mut r = RunRecord::for_params(
@@ -165,12 +160,7 @@ pub struct EvaluationRequest {
 }
 
 impl Pipeline for EvaluationRequest {
-    const KIND: RunKind = super::KIND;
-    type Params = EvaluationParams;
-    type Inputs = Arc<BanditLog>;
-    type Model = BanditResult;
-
-    crate::params_field!(EvaluationParams, dataset: dataset);
+    crate::pipeline_items!(kind: super::KIND, params: EvaluationParams, inputs: Arc<BanditLog>, model: BanditResult, dataset: dataset);
 
     fn attempt(&self, data: DataFingerprint) -> RunRecord {
         let evaluation = if self.params.train_fraction > 0.0 {

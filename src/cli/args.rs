@@ -5,14 +5,15 @@
 
 use std::marker::PhantomData;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use clap::{Arg, ArgMatches, Args};
 use serde_json::Value;
 
 use crate::data::{load_dataset, Dataset, LoadOptions, Role};
 use crate::params::{parse_value, Hyperparams, ParamKind, ParamSpec};
-use crate::runs::RunKind;
-use crate::task::{CancelToken, EpochEvent};
+use crate::runs::{Pipeline, RunKind, RunOutcome};
+use crate::task::{CancelToken, EpochEvent, Reporter};
 
 /// Column role flags shared by every command that loads data.
 #[derive(Args, Debug, Default, Clone)]
@@ -359,4 +360,16 @@ pub fn epochs_json(epochs: &[EpochEvent]) -> Value {
         .iter()
         .map(|e| serde_json::json!({"epoch": e.epoch, "loss": e.loss, "secs": e.secs, "metric": e.metric}))
         .collect()
+}
+
+/// Run `request` on this thread with no progress output: its outcome and
+/// model, or why it did not finish.
+pub fn run_quietly<P: Pipeline>(request: &P) -> Result<(RunOutcome, Arc<P::Model>), String> {
+    let cancel = CancelToken::new();
+    let outcome = crate::runs::run(request, &Reporter::silent(&cancel));
+    if let Some(e) = outcome.failure() {
+        return Err(e.to_owned());
+    }
+    let model = outcome.expect_model::<P::Model>()?;
+    Ok((outcome, model))
 }

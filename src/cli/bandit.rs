@@ -9,14 +9,13 @@ use std::sync::Arc;
 use clap::{Args, Subcommand};
 use serde_json::json;
 
+use super::args::run_quietly;
 use super::args::{HyperFlags, RoleArgs, SpecSource};
 use crate::bandit::arms::{arms_from_store, ArmRate, ArmUnit};
 use crate::bandit::params::{EvalPolicy, PolicyChoice};
 use crate::bandit::settings::{EvaluationSettings, SimulationSettings};
 use crate::bandit::BanditResult;
-use crate::data::EventWeights;
-use crate::runs::{DataContext, RunKind, RunOutcome, SideData};
-use crate::task::{CancelToken, Reporter};
+use crate::runs::{DataContext, RunKind, SideData};
 
 #[derive(Subcommand, Debug)]
 pub enum BanditCommand {
@@ -100,13 +99,6 @@ pub fn run(command: &BanditCommand) -> Result<(), String> {
     }
 }
 
-fn finished(outcome: &RunOutcome) -> Result<Arc<BanditResult>, String> {
-    if let Some(e) = outcome.failure() {
-        return Err(e.to_owned());
-    }
-    outcome.expect_model::<BanditResult>()
-}
-
 impl SimulateArgs {
     /// The race the flags describe, its arms read from the store when asked.
     pub fn settings(
@@ -161,15 +153,8 @@ impl SimulateArgs {
 fn simulate(args: &SimulateArgs) -> Result<(), String> {
     let (settings, dataset) = args.settings()?;
     let side = SideData::default();
-    let data = DataContext {
-        dataset: dataset.as_ref(),
-        event_weights: &EventWeights::default(),
-        side: &side,
-    };
-    let request = settings.request(&data, settings.params.clone())?;
-    let cancel = CancelToken::new();
-    let outcome = crate::runs::run(&request, &Reporter::silent(&cancel));
-    let result = finished(&outcome)?;
+    let data = DataContext::with_default_weights(dataset.as_ref(), &side);
+    let (_, result) = run_quietly(&settings.request(&data, settings.params.clone())?)?;
     let BanditResult::Simulation(r) = &*result else {
         return Err("the run produced no simulation".into());
     };
@@ -266,15 +251,8 @@ fn evaluate(args: &EvaluateArgs) -> Result<(), String> {
     // one gets the log reader's own message).
     let log = crate::bandit::settings::LoggedFile(Arc::new(args.roles.load(&args.data)?));
     let side = SideData::default().with(Arc::new(log), false);
-    let data = DataContext {
-        dataset: None,
-        event_weights: &EventWeights::default(),
-        side: &side,
-    };
-    let request = settings.request(&data, settings.params.clone())?;
-    let cancel = CancelToken::new();
-    let outcome = crate::runs::run(&request, &Reporter::silent(&cancel));
-    let result = finished(&outcome)?;
+    let data = DataContext::with_default_weights(None, &side);
+    let (_, result) = run_quietly(&settings.request(&data, settings.params.clone())?)?;
     let BanditResult::Evaluation(r) = &*result else {
         return Err("the run produced no evaluation".into());
     };

@@ -8,14 +8,12 @@
 use clap::Args;
 use serde_json::json;
 
-use super::args::{DataArgs, ExportArgs, HyperFlags, SpecSource};
-use crate::data::EventWeights;
+use super::args::{run_quietly, DataArgs, ExportArgs, HyperFlags, SpecSource};
 use crate::predict::features::day_label;
 use crate::predict::model::PredictModel;
 use crate::predict::settings::PredictSettings;
 use crate::predict::task::{PredictResult, Target};
 use crate::runs::{DataContext, RunKind, SideData};
-use crate::task::{CancelToken, Reporter};
 
 /// The prediction models' parameters, as flags.
 #[derive(Clone, Debug)]
@@ -121,15 +119,8 @@ pub fn run(args: &PredictArgs) -> Result<(), String> {
     let settings = args.settings()?;
     let dataset = std::sync::Arc::new(args.data.load()?);
     let side = SideData::default();
-    let data = DataContext {
-        dataset: Some(&dataset),
-        event_weights: &EventWeights::default(),
-        side: &side,
-    };
-    let request = settings.request(&data, settings.params.clone())?;
-    let cancel = CancelToken::new();
-    let outcome = crate::runs::run(&request, &Reporter::silent(&cancel));
-    let r = outcome.expect_model::<PredictResult>()?;
+    let data = DataContext::with_default_weights(Some(&dataset), &side);
+    let (outcome, r) = run_quietly(&settings.request(&data, settings.params.clone())?)?;
     export(&r, &args.export)?;
     if args.json {
         let out = json!({
@@ -161,17 +152,7 @@ pub fn run(args: &PredictArgs) -> Result<(), String> {
         println!("{out}");
         return Ok(());
     }
-    println!(
-        "{}: learnt at {} ({} customers, {:.1}% positive), evaluated at {} ({} customers, {:.1}% positive), window {} days",
-        r.target.name(),
-        day_label(r.train_cutoff),
-        r.train.customers,
-        r.train.positive_rate * 100.0,
-        day_label(r.cutoff),
-        r.test.customers,
-        r.test.positive_rate * 100.0,
-        r.window_days
-    );
+    println!("{}: {}", r.target.name(), r.periods());
     println!(
         "{}: ROC AUC {:.4} (recency rule {:.4}), PR AUC {:.4}, log loss {:.4}, Brier {:.4}; the top 10% of scores hold {:.0}% of the {} (lift {:.2})",
         r.params.model.name(),
@@ -181,7 +162,7 @@ pub fn run(args: &PredictArgs) -> Result<(), String> {
         r.metrics.log_loss,
         r.metrics.brier,
         r.metrics.captured_at_10pct * 100.0,
-        if r.target == Target::Churn { "churners" } else { "buyers" },
+        r.positives(),
         r.metrics.lift_at_10pct
     );
     for (f, v) in r.importance.iter().take(5) {

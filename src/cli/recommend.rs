@@ -87,10 +87,8 @@ impl EvalArgs {
         if let Some(split) = &self.split {
             s.set_split(split)?;
         }
-        let mut params = s.params_for(model);
-        hyper.apply(&mut params)?;
-        if let Some(slot) = s.params_mut(model) {
-            *slot = params;
+        if let Some(params) = s.params.get_mut(model) {
+            hyper.apply(params)?;
         }
         Ok(s)
     }
@@ -114,10 +112,8 @@ impl EvalArgs {
         if let Some(k) = self.k {
             s.options.k = k;
         }
-        let mut params = s.params_for(model);
-        hyper.apply(&mut params)?;
-        if let Some(slot) = s.params_mut(model) {
-            *slot = params;
+        if let Some(params) = s.params.get_mut(model) {
+            hyper.apply(params)?;
         }
         Ok(s)
     }

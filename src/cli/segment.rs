@@ -6,9 +6,9 @@ use clap::Args;
 
 use super::args::{DataArgs, ExportArgs, HyperFlags, SpecSource};
 use crate::params::Hyperparams;
+use crate::runs::capability::Overrides;
 use crate::runs::RunKind;
 use crate::segment::clusters::KMeansParams;
-use crate::segment::features::Feature;
 use crate::segment::settings::SegmentSettings;
 use crate::segment::task::Customers;
 use crate::segment::SegmentFit;
@@ -54,35 +54,17 @@ pub struct SegmentArgs {
 impl SegmentArgs {
     /// The segment settings the flags describe.
     pub fn settings(&self) -> Result<SegmentSettings, String> {
-        let mut s = SegmentSettings::default();
-        s.params.seed = self.seed;
+        let mut s = SegmentSettings::with_overrides(&Overrides {
+            seed: Some(self.seed),
+            features: self.features.clone(),
+            ..Overrides::default()
+        })?;
         if self.no_scaling {
             (s.params.log1p, s.params.zscore) = (false, false);
         }
         self.hyper.apply(&mut s.params)?;
         Ok(s)
     }
-}
-
-/// The features `--features` names, or the RFM ones the data has.
-pub fn features_of(names: &[String], customers: &Customers) -> Result<Vec<Feature>, String> {
-    if names.is_empty() {
-        return Ok(Feature::RFM
-            .into_iter()
-            .filter(|f| customers.table.get(*f).is_some())
-            .collect());
-    }
-    names
-        .iter()
-        .map(|n| {
-            Feature::parse(n).ok_or_else(|| {
-                format!(
-                    "unknown feature '{n}'; known: {}",
-                    Feature::ALL.map(|f| f.name()).join(", ")
-                )
-            })
-        })
-        .collect()
 }
 
 fn parse_range(text: &str) -> Result<std::ops::RangeInclusive<usize>, String> {
@@ -103,7 +85,7 @@ fn parse_range(text: &str) -> Result<std::ops::RangeInclusive<usize>, String> {
 }
 
 pub fn run(args: &SegmentArgs) -> Result<(), String> {
-    let mut settings = args.settings()?;
+    let settings = args.settings()?;
     let params = settings.params.clone();
     params
         .check()
@@ -117,9 +99,8 @@ pub fn run(args: &SegmentArgs) -> Result<(), String> {
         let customers = std::sync::Arc::new(
             Customers::build(dataset, &reporter).map_err(|e| e.to_string())?,
         );
-        let features = features_of(&args.features, &customers)?;
-        settings.features = features.clone();
         let request = settings.request_on(std::sync::Arc::clone(&customers), params.clone());
+        let features = request.features.clone();
         let outcome = crate::runs::run(&request, &reporter);
         let fit = outcome.expect_model::<SegmentFit>()?;
         let table = &customers.table;

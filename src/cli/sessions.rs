@@ -15,7 +15,7 @@ use crate::task::{CancelToken, Reporter, TaskError};
 
 /// Fit and evaluate the settings' model on `data`, and print it.
 pub fn run(settings: &SessionSettings, data: &DataArgs, json: bool) -> Result<(), String> {
-    let params = settings.params_for(settings.model);
+    let params = settings.params.get(settings.model);
     params
         .check()
         .map_err(|e| TaskError::Params(e).to_string())?;

@@ -22,7 +22,7 @@ use super::evaluate::{metrics, roc_auc, Metrics};
 use super::features::{day_label, suggested_window, table_at, Feature, Table};
 use super::model::{Fitted, PredictParams};
 use crate::data::Dataset;
-use crate::runs::{DataFingerprint, Fitting, Pipeline, RunKind, RunRecord};
+use crate::runs::{DataFingerprint, Fitting, Pipeline, RunRecord};
 use crate::task::{Reporter, TaskError};
 
 const DAY: i64 = 86_400;
@@ -119,6 +119,29 @@ impl Scored {
 }
 
 impl PredictResult {
+    /// Who the positives are, in words ("churners", "buyers").
+    pub fn positives(&self) -> &'static str {
+        if self.target == Target::Churn {
+            "churners"
+        } else {
+            "buyers"
+        }
+    }
+
+    /// When the model learnt and when it was judged, on how many customers.
+    pub fn periods(&self) -> String {
+        format!(
+            "learnt at {} on {} customers ({:.1}% positive), judged at {} on {} ({:.1}% positive, the base rate), window {} days",
+            super::features::day_label(self.train_cutoff),
+            self.train.customers,
+            self.train.positive_rate * 100.0,
+            super::features::day_label(self.cutoff),
+            self.test.customers,
+            self.test.positive_rate * 100.0,
+            self.window_days
+        )
+    }
+
     /// The first `n` scored customers as a table (rank, customer,
     /// probability, reasons), ids pseudonymised when asked.
     pub fn scored_table(
@@ -267,12 +290,7 @@ fn recency_scores(t: &Table, log: &ActivityLog, target: Target) -> Vec<f64> {
 }
 
 impl Pipeline for PredictRequest {
-    const KIND: RunKind = super::KIND;
-    type Params = PredictParams;
-    type Inputs = Arc<ActivityLog>;
-    type Model = PredictResult;
-
-    crate::params_field!(PredictParams, dataset: dataset);
+    crate::pipeline_items!(kind: super::KIND, params: PredictParams, inputs: Arc<ActivityLog>, model: PredictResult, dataset: dataset);
 
     fn attempt(&self, data: DataFingerprint) -> RunRecord {
         let mut r = RunRecord::for_params(

@@ -2,6 +2,7 @@
 //! most-popular (which has no parameters), ranked by NDCG@k, swept from
 //! [`super::settings::RecommendSettings`], saved as [`super::saved::Section`].
 
+use crate::params::ModelKind;
 use serde_json::Value;
 
 use super::params::RecommenderKind;

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 pub use super::models::spark_als::SparkAlsParams;
-use crate::params::{log_slider, slider, Hyperparams, ParamKind, ParamSpec};
+use crate::params::{log_slider, slider, Hyperparams, ModelKind, ParamKind, ParamSpec};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -176,13 +176,18 @@ impl RecommenderKind {
             }
         }
     }
+}
 
-    pub fn from_name(name: &str) -> Option<RecommenderKind> {
-        Self::ALL.into_iter().find(|k| k.name() == name)
+impl ModelKind for RecommenderKind {
+    type Params = ModelParams;
+    const ALL: &'static [Self] = &RecommenderKind::ALL;
+    const WHAT: &'static str = "a recommender";
+
+    fn name(self) -> &'static str {
+        self.name()
     }
 
-    /// The model's default parameters.
-    pub fn defaults(self) -> ModelParams {
+    fn defaults(self) -> ModelParams {
         match self {
             RecommenderKind::Popular => ModelParams::Popular,
             RecommenderKind::ItemKnn => ModelParams::ItemKnn(Default::default()),
@@ -191,6 +196,10 @@ impl RecommenderKind {
             RecommenderKind::Ease => ModelParams::Ease(Default::default()),
             RecommenderKind::SparkAls => ModelParams::SparkAls(Default::default()),
         }
+    }
+
+    fn of(params: &ModelParams) -> Self {
+        params.kind()
     }
 }
 

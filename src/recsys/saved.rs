@@ -14,7 +14,7 @@ use super::models::ModelSnapshot;
 use super::params::{ModelParams, TrainOptions};
 use super::split::{ColdUser, Split};
 use super::Trained;
-use crate::runs::capability::Restored;
+use crate::runs::capability::{Restored, StoredOnce};
 use crate::runs::{EngineRecord, RunModel};
 use crate::task::EpochEvent;
 
@@ -73,16 +73,14 @@ impl Section {
     /// The models of `runs`, each train matrix stored once.
     pub fn of(runs: &[(u64, Arc<Trained>)]) -> Self {
         let mut section = Section::default();
-        let mut shared: Vec<(Arc<Interactions>, usize)> = Vec::new();
+        let mut sets = StoredOnce::default();
         for (run_id, t) in runs {
-            let train_set = match shared.iter().find(|(data, i)| {
-                Arc::ptr_eq(data, &t.data)
-                    && section.train_sets[*i].split == t.split
-                    && section.train_sets[*i].train == t.train
-            }) {
-                Some((_, i)) => *i,
-                None => {
-                    section.train_sets.push(SavedTrainSet {
+            let train_set = sets.index(
+                |data, set: &SavedTrainSet| {
+                    Arc::ptr_eq(data, &t.data) && set.split == t.split && set.train == t.train
+                },
+                || {
+                    let set = SavedTrainSet {
                         split: t.split.clone(),
                         train: t.train.clone(),
                         relevant: t.relevant.clone(),
@@ -92,11 +90,10 @@ impl Section {
                         item_categories: t.data.item_categories.clone(),
                         category_labels: t.data.category_labels.clone(),
                         attributes: t.data.attributes.clone(),
-                    });
-                    shared.push((Arc::clone(&t.data), section.train_sets.len() - 1));
-                    section.train_sets.len() - 1
-                }
-            };
+                    };
+                    (Arc::clone(&t.data), set)
+                },
+            );
             section.recommenders.push(SavedRecommender {
                 run_id: *run_id,
                 train_set,
@@ -112,6 +109,7 @@ impl Section {
                 engine: t.engine.clone(),
             });
         }
+        section.train_sets = sets.into_values();
         section
     }
 

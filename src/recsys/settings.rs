@@ -13,6 +13,7 @@ use super::params::{ModelParams, RecommenderKind, TrainOptions};
 use super::split::Split;
 use super::task::RecommendRequest;
 use crate::data::{Dataset, EventWeights};
+use crate::params::{ModelKind, PerModel};
 use crate::runs::capability::{Overrides, Settings, SweepAsk};
 use crate::runs::{ModelEntry, SweepPlan};
 
@@ -29,9 +30,8 @@ pub enum SplitChoice {
 #[serde(default)]
 pub struct RecommendSettings {
     pub model: RecommenderKind,
-    /// Each model's settings, in [`RecommenderKind::ALL`] order, kept while
-    /// another model is chosen.
-    pub params: Vec<ModelParams>,
+    /// Each model's settings, kept while another model is chosen.
+    pub params: PerModel<RecommenderKind>,
     pub split: SplitChoice,
     /// The temporal split's date, `YYYY-MM-DD`.
     pub temporal_date: String,
@@ -46,7 +46,7 @@ impl Default for RecommendSettings {
     fn default() -> Self {
         Self {
             model: RecommenderKind::Als,
-            params: RecommenderKind::ALL.iter().map(|k| k.defaults()).collect(),
+            params: PerModel::default(),
             split: SplitChoice::LeaveLastOut,
             temporal_date: String::new(),
             options: TrainOptions::default(),
@@ -54,13 +54,6 @@ impl Default for RecommendSettings {
             min_item_interactions: 1,
         }
     }
-}
-
-fn index_of(kind: RecommenderKind) -> usize {
-    RecommenderKind::ALL
-        .iter()
-        .position(|k| *k == kind)
-        .unwrap_or_default()
 }
 
 impl RecommendSettings {
@@ -81,22 +74,9 @@ impl RecommendSettings {
         Ok(s)
     }
 
-    /// The settings of `kind` (sweeps start from them).
-    pub fn params_for(&self, kind: RecommenderKind) -> ModelParams {
-        self.params
-            .get(index_of(kind))
-            .filter(|p| p.kind() == kind)
-            .cloned()
-            .unwrap_or_else(|| kind.defaults())
-    }
-
-    pub fn params_mut(&mut self, kind: RecommenderKind) -> Option<&mut ModelParams> {
-        self.params.get_mut(index_of(kind))
-    }
-
     /// The chosen model's settings.
     pub fn current_params(&self) -> ModelParams {
-        self.params_for(self.model)
+        self.params.get(self.model)
     }
 
     pub fn split(&self) -> Result<Split, String> {
@@ -154,7 +134,7 @@ impl RecommendSettings {
 impl Settings for RecommendSettings {
     fn overridden(model: &ModelEntry, overrides: &Overrides) -> Result<Self, String> {
         Ok(Self {
-            model: kind_of(model)?,
+            model: RecommenderKind::named(model.name)?,
             ..Self::with_overrides(overrides)?
         })
     }
@@ -164,14 +144,9 @@ impl Settings for RecommendSettings {
         let mut s = self.clone();
         s.options.patience = spec.patience;
         let dataset = data.dataset("Load interaction data first (Data tab).")?;
-        let params = s.params_for(kind_of(model)?);
+        let params = s.params.get(RecommenderKind::named(model.name)?);
         SweepPlan::expand(s.request(dataset, data.event_weights, params)?, spec)
     }
-}
-
-fn kind_of(model: &ModelEntry) -> Result<RecommenderKind, String> {
-    RecommenderKind::from_name(model.name)
-        .ok_or_else(|| format!("'{}' is not a recommender", model.name))
 }
 
 #[cfg(test)]
@@ -194,15 +169,15 @@ mod tests {
     #[test]
     fn each_model_keeps_its_own_settings() {
         let mut s = RecommendSettings::default();
-        if let Some(ModelParams::Als(p)) = s.params_mut(RecommenderKind::Als) {
+        if let Some(ModelParams::Als(p)) = s.params.get_mut(RecommenderKind::Als) {
             p.factors = 8;
         }
         assert_eq!(
-            s.params_for(RecommenderKind::Als).get_f64("factors"),
+            s.params.get(RecommenderKind::Als).get_f64("factors"),
             Some(8.0)
         );
         assert_eq!(
-            s.params_for(RecommenderKind::Bpr).get_f64("factors"),
+            s.params.get(RecommenderKind::Bpr).get_f64("factors"),
             Some(64.0)
         );
     }

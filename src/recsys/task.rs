@@ -12,7 +12,7 @@ use super::params::{ModelParams, TrainOptions};
 use super::split::Split;
 use super::{train_and_evaluate, Trained};
 use crate::data::Dataset;
-use crate::runs::{DataFingerprint, Fitted, Fitting, Pipeline, RunKind, RunRecord};
+use crate::runs::{DataFingerprint, Fitted, Fitting, Pipeline, RunRecord};
 use crate::task::{Reporter, TaskError};
 
 /// Everything one recommender run needs.
@@ -26,12 +26,7 @@ pub struct RecommendRequest {
 }
 
 impl Pipeline for RecommendRequest {
-    const KIND: RunKind = super::KIND;
-    type Params = ModelParams;
-    type Inputs = Arc<Interactions>;
-    type Model = Trained;
-
-    crate::params_field!(ModelParams, dataset: dataset);
+    crate::pipeline_items!(kind: super::KIND, params: ModelParams, inputs: Arc<Interactions>, model: Trained, dataset: dataset);
 
     fn attempt(&self, data: DataFingerprint) -> RunRecord {
         attempt_record(&self.params, &self.options, &self.split, data)

@@ -210,6 +210,17 @@ pub struct DataContext<'a> {
 }
 
 impl<'a> DataContext<'a> {
+    /// A context with the default event weights (a command line's).
+    pub fn with_default_weights(dataset: Option<&'a Arc<Dataset>>, side: &'a SideData) -> Self {
+        static DEFAULT: std::sync::LazyLock<EventWeights> =
+            std::sync::LazyLock::new(EventWeights::default);
+        Self {
+            dataset,
+            event_weights: &DEFAULT,
+            side,
+        }
+    }
+
     /// The loaded data, or `missing` as the error.
     pub fn dataset(&self, missing: &str) -> Result<Arc<Dataset>, String> {
         self.dataset.cloned().ok_or_else(|| missing.to_owned())
@@ -471,6 +482,42 @@ struct Listed {
     run_id: u64,
     #[serde(flatten)]
     model: serde_json::Map<String, Value>,
+}
+
+/// What several saved models share (a train matrix, a session split),
+/// stored once in a workspace section: each model keeps its copy's index.
+pub struct StoredOnce<K, V> {
+    entries: Vec<(K, V)>,
+}
+
+impl<K, V> Default for StoredOnce<K, V> {
+    fn default() -> Self {
+        Self {
+            entries: Vec::new(),
+        }
+    }
+}
+
+impl<K, V> StoredOnce<K, V> {
+    /// The index of the stored entry that `matches`, or of `store()`'s,
+    /// kept now.
+    pub fn index(
+        &mut self,
+        matches: impl Fn(&K, &V) -> bool,
+        store: impl FnOnce() -> (K, V),
+    ) -> usize {
+        match self.entries.iter().position(|(k, v)| matches(k, v)) {
+            Some(i) => i,
+            None => {
+                self.entries.push(store());
+                self.entries.len() - 1
+            }
+        }
+    }
+
+    pub fn into_values(self) -> Vec<V> {
+        self.entries.into_iter().map(|(_, v)| v).collect()
+    }
 }
 
 /// A section `{field: [{run_id, name: model}, …]}` of every `T` in `models`.

@@ -88,19 +88,24 @@ pub struct Fitting<'a, P: Pipeline> {
 /// What a fit ends with: the finished record and the model.
 pub type Fitted<P> = Result<(RunRecord, <P as Pipeline>::Model), TaskError>;
 
-/// `params()` and `with_params()` of a request whose hyperparameters are its
-/// `params` field (every request's are), and with `dataset: a.b` its
-/// `dataset()` from that field: write it inside the `impl Pipeline`.
+/// The items every request writes alike, inside its `impl Pipeline`: its
+/// kind, its hyperparameter, input and model types, `params()` and
+/// `with_params()` on its `params` field, and (with `dataset: a.b`) its
+/// `dataset()` from that field.
 #[macro_export]
-macro_rules! params_field {
-    ($params:ty, dataset: $($field:ident).+) => {
-        fn dataset(&self) -> Option<&$crate::data::Dataset> {
-            Some(&self.$($field).+)
-        }
+macro_rules! pipeline_items {
+    (kind: $kind:expr, params: $params:ty, inputs: $inputs:ty, model: $model:ty $(, dataset: $($field:ident).+)?) => {
+        const KIND: $crate::runs::RunKind = $kind;
+        type Params = $params;
+        type Inputs = $inputs;
+        type Model = $model;
 
-        $crate::params_field!($params);
-    };
-    ($params:ty) => {
+        $(
+            fn dataset(&self) -> Option<&$crate::data::Dataset> {
+                Some(&self.$($field).+)
+            }
+        )?
+
         fn params(&self) -> &$params {
             &self.params
         }

@@ -24,6 +24,17 @@ pub struct Engagement {
     pub cohorts: Vec<Cohort>,
 }
 
+impl Engagement {
+    /// The most week offsets any cohort has (the retention table's width).
+    pub fn cohort_weeks(&self) -> usize {
+        self.cohorts
+            .iter()
+            .map(|c| c.retention.len())
+            .max()
+            .unwrap_or(0)
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Cohort {
     /// Monday of the cohort's week, days since 1970-01-01.

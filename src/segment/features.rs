@@ -88,6 +88,21 @@ impl Feature {
     pub fn parse(name: &str) -> Option<Feature> {
         Feature::ALL.into_iter().find(|f| f.name() == name.trim())
     }
+
+    /// Features by name, or which name is unknown and what is known.
+    pub fn parse_list(names: &[String]) -> Result<Vec<Feature>, String> {
+        names
+            .iter()
+            .map(|n| {
+                Feature::parse(n).ok_or_else(|| {
+                    format!(
+                        "unknown feature '{n}'; known: {}",
+                        Feature::ALL.map(|f| f.name()).join(", ")
+                    )
+                })
+            })
+            .collect()
+    }
 }
 
 /// One row per customer; a column per available feature.

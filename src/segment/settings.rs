@@ -41,18 +41,7 @@ impl SegmentSettings {
         let mut s = Self::default();
         s.params.seed = o.seed.unwrap_or(s.params.seed);
         if !o.features.is_empty() {
-            s.features = o
-                .features
-                .iter()
-                .map(|n| {
-                    Feature::parse(n).ok_or_else(|| {
-                        format!(
-                            "unknown feature '{n}'; known: {}",
-                            Feature::ALL.map(|f| f.name()).join(", ")
-                        )
-                    })
-                })
-                .collect::<Result<_, _>>()?;
+            s.features = Feature::parse_list(&o.features)?;
         }
         Ok(s)
     }

@@ -19,7 +19,7 @@ use super::SegmentFit;
 use crate::data::catalogue::Catalogue;
 use crate::data::Dataset;
 use crate::params::Hyperparams;
-use crate::runs::{DataFingerprint, Fitted, Fitting, Pipeline, RunKind, RunRecord};
+use crate::runs::{DataFingerprint, Fitted, Fitting, Pipeline, RunRecord};
 use crate::task::{EpochEvent, Partial, Reporter, TaskError};
 
 /// Customers drawn on the map (a fixed seeded sample beyond this).
@@ -81,14 +81,9 @@ pub struct KMeansRequest {
 }
 
 impl Pipeline for KMeansRequest {
-    const KIND: RunKind = super::KIND;
-    type Params = KMeansParams;
-    type Model = SegmentFit;
-    /// The customer table is the input, built once per file by
-    /// [`Customers::build`]; scaling depends on the parameters.
-    type Inputs = ();
-
-    crate::params_field!(KMeansParams, dataset: customers.dataset);
+    // No inputs: the customer table is built once per file by
+    // [`Customers::build`]; scaling depends on the parameters.
+    crate::pipeline_items!(kind: super::KIND, params: KMeansParams, inputs: (), model: SegmentFit, dataset: customers.dataset);
 
     fn attempt(&self, data: DataFingerprint) -> RunRecord {
         attempt_record(&self.params, &self.features, data)

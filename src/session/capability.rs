@@ -2,6 +2,7 @@
 //! ranked by MRR@k, swept from [`super::settings::SessionSettings`], saved
 //! as [`super::saved::Section`].
 
+use crate::params::ModelKind;
 use serde_json::Value;
 
 use super::params::SessionKind;
@@ -16,13 +17,7 @@ impl Capability for Sessions {
     fn models(&self) -> Vec<ModelEntry> {
         SessionKind::ALL
             .into_iter()
-            .map(|k| {
-                ModelEntry::new(
-                    k.name(),
-                    format!("Sessions: {}", k.label()),
-                    &k.default_params(),
-                )
-            })
+            .map(|k| ModelEntry::new(k.name(), format!("Sessions: {}", k.label()), &k.defaults()))
             .collect()
     }
 

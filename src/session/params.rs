@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::params::{log_slider, slider, Hyperparams, ParamKind, ParamSpec};
+use crate::params::{log_slider, slider, Hyperparams, ModelKind, ParamKind, ParamSpec};
 
 /// session-rec's weighting functions: of a view's position `i` in a session
 /// of `length` views (`weighting`), or of the step back from the end
@@ -200,12 +200,18 @@ impl SessionKind {
             SessionKind::Spop => "This session's own items first, then the most viewed",
         }
     }
+}
 
-    pub fn from_name(name: &str) -> Option<SessionKind> {
-        Self::ALL.into_iter().find(|k| k.name() == name)
+impl ModelKind for SessionKind {
+    type Params = SessionParams;
+    const ALL: &'static [Self] = &SessionKind::ALL;
+    const WHAT: &'static str = "a session model";
+
+    fn name(self) -> &'static str {
+        self.name()
     }
 
-    pub fn default_params(self) -> SessionParams {
+    fn defaults(self) -> SessionParams {
         match self {
             SessionKind::Sknn => SessionParams::Sknn(Default::default()),
             SessionKind::Vsknn => SessionParams::Vsknn(Default::default()),
@@ -213,6 +219,10 @@ impl SessionKind {
             SessionKind::Ar => SessionParams::Ar(Default::default()),
             SessionKind::Spop => SessionParams::Spop(Default::default()),
         }
+    }
+
+    fn of(params: &SessionParams) -> Self {
+        params.kind()
     }
 }
 
@@ -401,7 +411,7 @@ mod tests {
         let errors = p.check().unwrap_err();
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].field, "lambda_spw");
-        let mut v = SessionKind::Vsknn.default_params();
+        let mut v = SessionKind::Vsknn.defaults();
         v.set("k", &1.into()).unwrap_err();
         v.set("neighbours", &200.into()).unwrap();
         v.set("weighting", &"div".into()).unwrap();

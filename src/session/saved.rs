@@ -15,7 +15,7 @@ use super::protocol::SessionData;
 use super::task::SessionOptions;
 use super::SessionTrained;
 use crate::params::Hyperparams;
-use crate::runs::capability::Restored;
+use crate::runs::capability::{Restored, StoredOnce};
 use crate::runs::RunModel;
 
 /// A session model and what refits it.
@@ -43,16 +43,12 @@ impl Section {
     /// The models of `runs`, each split stored once.
     pub fn of(runs: &[(u64, Arc<SessionTrained>)]) -> Self {
         let mut section = Section::default();
-        let mut shared: Vec<(Arc<SessionData>, usize)> = Vec::new();
+        let mut sets = StoredOnce::default();
         for (run_id, t) in runs {
-            let sessions = match shared.iter().find(|(d, _)| Arc::ptr_eq(d, &t.data)) {
-                Some((_, i)) => *i,
-                None => {
-                    section.session_sets.push((*t.data).clone());
-                    shared.push((Arc::clone(&t.data), section.session_sets.len() - 1));
-                    section.session_sets.len() - 1
-                }
-            };
+            let sessions = sets.index(
+                |data, _| Arc::ptr_eq(data, &t.data),
+                || (Arc::clone(&t.data), (*t.data).clone()),
+            );
             section.session_models.push(SavedSession {
                 run_id: *run_id,
                 sessions,
@@ -63,6 +59,7 @@ impl Section {
                 eval_secs: t.eval_secs,
             });
         }
+        section.session_sets = sets.into_values();
         section
     }
 

@@ -12,6 +12,7 @@ use super::params::{SessionKind, SessionParams};
 use super::protocol::SessionProtocol;
 use super::task::{SessionOptions, SessionRequest};
 use crate::data::Dataset;
+use crate::params::{ModelKind, PerModel};
 use crate::runs::capability::{Overrides, Settings, SweepAsk};
 use crate::runs::{ModelEntry, SweepPlan};
 
@@ -20,8 +21,8 @@ use crate::runs::{ModelEntry, SweepPlan};
 #[serde(default)]
 pub struct SessionSettings {
     pub model: SessionKind,
-    /// Each model's settings, in [`SessionKind::ALL`] order.
-    pub params: Vec<SessionParams>,
+    /// Each model's settings, kept while another model is chosen.
+    pub params: PerModel<SessionKind>,
     pub protocol: SessionProtocol,
     pub options: SessionOptions,
     /// Threads of the evaluation.
@@ -32,22 +33,12 @@ impl Default for SessionSettings {
     fn default() -> Self {
         Self {
             model: SessionKind::Vsknn,
-            params: SessionKind::ALL
-                .iter()
-                .map(|k| k.default_params())
-                .collect(),
+            params: PerModel::default(),
             protocol: SessionProtocol::default(),
             options: SessionOptions::default(),
             threads: crate::task::DEFAULT_THREADS,
         }
     }
-}
-
-fn index_of(kind: SessionKind) -> usize {
-    SessionKind::ALL
-        .iter()
-        .position(|k| *k == kind)
-        .unwrap_or_default()
 }
 
 impl SessionSettings {
@@ -65,20 +56,6 @@ impl SessionSettings {
         Ok(s)
     }
 
-    pub fn params_for(&self, kind: SessionKind) -> SessionParams {
-        self.params
-            .get(index_of(kind))
-            .filter(|p| p.kind() == kind)
-            .cloned()
-            .unwrap_or_else(|| kind.default_params())
-    }
-
-    pub fn params_mut(&mut self, kind: SessionKind) -> Option<&mut SessionParams> {
-        self.params
-            .get_mut(index_of(kind))
-            .filter(|p| p.kind() == kind)
-    }
-
     pub fn request(&self, dataset: Arc<Dataset>, params: SessionParams) -> SessionRequest {
         SessionRequest {
             dataset,
@@ -92,7 +69,7 @@ impl SessionSettings {
 impl Settings for SessionSettings {
     fn overridden(model: &ModelEntry, overrides: &Overrides) -> Result<Self, String> {
         Ok(Self {
-            model: kind_of(model)?,
+            model: SessionKind::named(model.name)?,
             ..Self::with_overrides(overrides)?
         })
     }
@@ -100,12 +77,7 @@ impl Settings for SessionSettings {
     fn plan(&self, ask: &SweepAsk) -> Result<SweepPlan, String> {
         let (model, data, spec) = (ask.model, ask.data, ask.spec);
         let dataset = data.dataset("Load a session log first (Data tab).")?;
-        let base = self.request(dataset, self.params_for(kind_of(model)?));
+        let base = self.request(dataset, self.params.get(SessionKind::named(model.name)?));
         Ok(SweepPlan::expand(base, spec)?.on_threads(self.threads))
     }
-}
-
-fn kind_of(model: &ModelEntry) -> Result<SessionKind, String> {
-    SessionKind::from_name(model.name)
-        .ok_or_else(|| format!("'{}' is not a session model", model.name))
 }

@@ -18,7 +18,7 @@ use super::protocol::{split, SessionData, SessionProtocol};
 use super::SessionTrained;
 use crate::data::Dataset;
 use crate::params::Checked;
-use crate::runs::{DataFingerprint, Fitted, Fitting, Pipeline, RunKind, RunRecord};
+use crate::runs::{DataFingerprint, Fitted, Fitting, Pipeline, RunRecord};
 use crate::task::{Reporter, TaskError};
 
 /// How a session run is evaluated.
@@ -45,12 +45,7 @@ pub struct SessionRequest {
 }
 
 impl Pipeline for SessionRequest {
-    const KIND: RunKind = super::KIND;
-    type Params = SessionParams;
-    type Inputs = Arc<SessionData>;
-    type Model = SessionTrained;
-
-    crate::params_field!(SessionParams, dataset: dataset);
+    crate::pipeline_items!(kind: super::KIND, params: SessionParams, inputs: Arc<SessionData>, model: SessionTrained, dataset: dataset);
 
     fn attempt(&self, data: DataFingerprint) -> RunRecord {
         attempt_record(&self.params, &self.options, &self.protocol, data)

@@ -11,7 +11,7 @@ use super::{train_sentiment, ReviewColumns, Reviews, SentimentOptions, Sentiment
 use super::{SentimentResult, SentimentRun};
 use crate::data::catalogue::Catalogue;
 use crate::data::Dataset;
-use crate::runs::{DataFingerprint, Fitted, Fitting, Pipeline, RunKind, RunRecord};
+use crate::runs::{DataFingerprint, Fitted, Fitting, Pipeline, RunRecord};
 use crate::task::{Reporter, TaskError};
 
 /// A loaded file and which of its columns hold the text and the label.
@@ -41,12 +41,7 @@ pub struct ReviewInputs {
 }
 
 impl Pipeline for SentimentRequest {
-    const KIND: RunKind = super::KIND;
-    type Params = SentimentParams;
-    type Inputs = ReviewInputs;
-    type Model = SentimentResult;
-
-    crate::params_field!(SentimentParams, dataset: file.dataset);
+    crate::pipeline_items!(kind: super::KIND, params: SentimentParams, inputs: ReviewInputs, model: SentimentResult, dataset: file.dataset);
 
     fn attempt(&self, data: DataFingerprint) -> RunRecord {
         attempt_record(&self.params, &self.options, data)

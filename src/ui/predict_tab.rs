@@ -19,7 +19,7 @@ use super::widgets::{header_row, job_buttons, main_area, own_run, seed_ui, side_
 use super::TabContext;
 use crate::demo::state::Outcome;
 use crate::demo::tour::Action;
-use crate::predict::features::{day_label, parse_day, suggested_window};
+use crate::predict::features::{parse_day, suggested_window};
 use crate::predict::settings::PredictSettings;
 use crate::predict::task::{PredictResult, Target};
 use crate::runs::RunEntry;
@@ -166,28 +166,15 @@ fn result_ui(
     view: &mut CustomerView,
     ui: &mut egui::Ui,
 ) {
-    let who = if r.target == Target::Churn {
-        "churners"
-    } else {
-        "buyers"
-    };
     ui.heading(format!(
-        "The top 10% of scores hold {:.0}% of the {who} (lift {:.2}); ROC AUC {:.3} vs {:.3} for the recency rule",
+        "The top 10% of scores hold {:.0}% of the {} (lift {:.2}); ROC AUC {:.3} vs {:.3} for the recency rule",
         r.metrics.captured_at_10pct * 100.0,
+        r.positives(),
         r.metrics.lift_at_10pct,
         r.metrics.roc_auc,
         r.recency_rule.roc_auc
     ));
-    ui.label(format!(
-        "Learnt at {} on {} customers ({:.1}% positive), judged at {} on {} ({:.1}% positive, the base rate), window {} days",
-        day_label(r.train_cutoff),
-        r.train.customers,
-        r.train.positive_rate * 100.0,
-        day_label(r.cutoff),
-        r.test.customers,
-        r.test.positive_rate * 100.0,
-        r.window_days
-    ));
+    ui.label(crate::display::capitalised(&r.periods()));
     egui::Grid::new("predict_metrics")
         .striped(true)
         .show(ui, |ui| {

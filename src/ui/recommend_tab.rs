@@ -4,6 +4,7 @@
 //! user's top-k. Training is `runs::run` on a recommender request behind a
 //! [`Command::Run`]; this tab only builds the request and draws the result.
 
+use crate::params::ModelKind;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -17,7 +18,9 @@ use super::sessions_view::SessionView;
 use super::spark_view::{self, SparkView};
 use super::tabs::{Tab, TourStep};
 use super::widgets::cancelled_note;
-use super::widgets::{header_row, job_buttons, main_area, own_run, seed_ui, side_panel, OwnRun};
+use super::widgets::{
+    header_row, item_chip, job_buttons, main_area, own_run, seed_ui, side_panel, OwnRun,
+};
 use super::TabContext;
 use crate::data::catalogue::Catalogue;
 use crate::data::{Dataset, Role};
@@ -131,7 +134,7 @@ impl RecommendTab {
     }
 
     pub(crate) fn start_training(&mut self, ctx: &mut TabContext, dataset: &Arc<Dataset>) {
-        let params = self.settings.params_for(self.settings.model);
+        let params = self.settings.params.get(self.settings.model);
         if let Err(errors) = params.check() {
             self.message = Some(format!(
                 "Fix the parameters first: {}",
@@ -178,7 +181,7 @@ impl RecommendTab {
         if self.settings.model == RecommenderKind::Popular {
             ui.label(RecommenderKind::Popular.describe());
         }
-        if let Some(p) = self.settings.params_mut(self.settings.model) {
+        if let Some(p) = self.settings.params.get_mut(self.settings.model) {
             params_ui(ui, p, ctx.simple);
             if let ModelParams::SparkAls(spark) = p {
                 self.spark.settings_ui(ui, spark, ctx.simple);
@@ -700,20 +703,16 @@ fn item_row_ui(
     state
         .images
         .thumbnail_ui(ui, catalogue, &t.data.item_labels[item as usize]);
-    if ui
-        .selectable_label(
-            state.selected_item == Some(item),
-            item_label(t, catalogue, item),
-        )
-        .clicked()
-    {
+    let click = item_chip(
+        ui,
+        state.selected_item == Some(item),
+        item_label(t, catalogue, item),
+        "Add to the new customer's basket",
+    );
+    if click.select {
         state.selected_item = Some(item);
     }
-    if ui
-        .small_button("+")
-        .on_hover_text("Add to the new customer's basket")
-        .clicked()
-    {
+    if click.add {
         state.add_to_basket(item);
     }
 }

@@ -616,7 +616,7 @@ fn engagement_ui(base: &Customers, funnel: Option<&Funnel>, ui: &mut egui::Ui) {
             return;
         }
     };
-    let day_label = |d: i64| crate::data::timestamp::format_iso(d * 86_400)[..10].to_owned();
+    let day_label = crate::data::timestamp::format_day;
     let daily: Vec<[f64; 2]> = e
         .daily_active
         .iter()
@@ -646,12 +646,7 @@ fn engagement_ui(base: &Customers, funnel: Option<&Funnel>, ui: &mut egui::Ui) {
             .strong(),
     );
     crate::ui::exporter::csv_button(ui, "cohort retention", || {
-        let width = e
-            .cohorts
-            .iter()
-            .map(|c| c.retention.len())
-            .max()
-            .unwrap_or(0);
+        let width = e.cohort_weeks();
         let mut headers = vec!["cohort_week".to_owned(), "users".to_owned()];
         headers.extend((0..width).map(|w| format!("week_{w}")));
         let rows = e
@@ -659,7 +654,7 @@ fn engagement_ui(base: &Customers, funnel: Option<&Funnel>, ui: &mut egui::Ui) {
             .iter()
             .map(|c| {
                 let mut row = vec![
-                    crate::data::timestamp::format_iso(c.week_start * 86_400)[..10].to_owned(),
+                    crate::data::timestamp::format_day(c.week_start),
                     c.users.to_string(),
                 ];
                 row.extend(c.retention.iter().map(|r| r.to_string()));
@@ -676,21 +671,12 @@ fn engagement_ui(base: &Customers, funnel: Option<&Funnel>, ui: &mut egui::Ui) {
                 .show(ui, |ui| {
                     ui.label("cohort (week of)");
                     ui.label("users");
-                    let width = e
-                        .cohorts
-                        .iter()
-                        .map(|c| c.retention.len())
-                        .max()
-                        .unwrap_or(0);
-                    for w in 0..width {
+                    for w in 0..e.cohort_weeks() {
                         ui.label(format!("+{w}"));
                     }
                     ui.end_row();
                     for c in &e.cohorts {
-                        ui.label(
-                            crate::data::timestamp::format_iso(c.week_start * 86_400)[..10]
-                                .to_owned(),
-                        );
+                        ui.label(crate::data::timestamp::format_day(c.week_start));
                         ui.label(crate::display::thousands(c.users as u64));
                         for &r in &c.retention {
                             let alpha = (30.0 + 225.0 * r.clamp(0.0, 1.0)) as u8;

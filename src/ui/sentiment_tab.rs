@@ -235,18 +235,18 @@ fn columns_ui(state: &mut SentimentTab, dataset: &Dataset, ui: &mut egui::Ui) {
         crate::display::thousands(dataset.df.height() as u64)
     ));
     let names = dataset.column_names();
+    let mut text = state.settings.columns.as_ref().map(|c| c.text.clone());
+    column_combo(
+        ui,
+        "sent_text",
+        "text",
+        &names,
+        &mut text,
+        false,
+        "The column with the review text",
+    );
     let Some(columns) = state.settings.columns.as_mut() else {
-        // No text column guessed: let the user pick one and a label.
-        let mut text = None;
-        column_combo(
-            ui,
-            "sent_text_pick",
-            "text",
-            &names,
-            &mut text,
-            false,
-            "The column with the review text",
-        );
+        // No text column guessed: the user picks one (and then a label).
         if let Some(t) = text {
             let label = names.iter().find(|n| **n != t).cloned().unwrap_or_default();
             state.settings.columns = Some(ReviewColumns {
@@ -259,16 +259,6 @@ fn columns_ui(state: &mut SentimentTab, dataset: &Dataset, ui: &mut egui::Ui) {
         }
         return;
     };
-    let mut text = Some(columns.text.clone());
-    column_combo(
-        ui,
-        "sent_text",
-        "text",
-        &names,
-        &mut text,
-        false,
-        "The column with the review text",
-    );
     if let Some(t) = text {
         columns.text = t;
     }

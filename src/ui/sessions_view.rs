@@ -6,12 +6,13 @@
 //! view shows what training sessions viewed next. Fitting is
 //! `runs::run` on a session request behind a [`Command::Run`].
 
+use crate::params::ModelKind;
 use std::sync::Arc;
 
 use eframe::egui;
 
 use super::params_ui::params_ui;
-use super::widgets::{header_row, job_buttons, own_run, OwnRun};
+use super::widgets::{header_row, item_chip, job_buttons, own_run, OwnRun};
 use super::TabContext;
 use crate::data::catalogue::Catalogue;
 use crate::data::{Dataset, Role};
@@ -148,7 +149,7 @@ impl SessionView {
     }
 
     fn start(&mut self, ctx: &mut TabContext, dataset: &Arc<Dataset>) {
-        let params = self.settings.params_for(self.settings.model);
+        let params = self.settings.params.get(self.settings.model);
         if let Err(errors) = params.check() {
             self.message = Some(format!(
                 "Fix the parameters first: {}",
@@ -176,7 +177,7 @@ impl SessionView {
             .labelled_by(heading.id);
         ui.label(egui::RichText::new(self.settings.model.describe()).weak());
         let model = self.settings.model;
-        if let Some(p) = self.settings.params_mut(model) {
+        if let Some(p) = self.settings.params.get_mut(model) {
             params_ui(ui, p, ctx.simple);
         }
         ui.separator();
@@ -495,20 +496,16 @@ impl SessionView {
         item: u32,
         ui: &mut egui::Ui,
     ) {
-        if ui
-            .selectable_label(
-                self.selected_item == Some(item),
-                item_label(t, catalogue, item),
-            )
-            .clicked()
-        {
+        let click = item_chip(
+            ui,
+            self.selected_item == Some(item),
+            item_label(t, catalogue, item),
+            "View this item next in my session",
+        );
+        if click.select {
             self.selected_item = Some(item);
         }
-        if ui
-            .small_button("+")
-            .on_hover_text("View this item next in my session")
-            .clicked()
-        {
+        if click.add {
             self.add_view(item);
         }
     }

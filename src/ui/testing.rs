@@ -81,12 +81,10 @@ impl ShoplensApp {
     ) -> Result<(), String> {
         let s = &mut self.tab_mut::<RecommendTab>().sessions.settings;
         let kind = s.model;
-        let mut p = s.params_for(kind);
-        p.set(name, &value)?;
-        if let Some(slot) = s.params.iter_mut().find(|q| q.kind() == kind) {
-            *slot = p;
+        match s.params.get_mut(kind) {
+            Some(p) => p.set(name, &value),
+            None => Err(format!("no settings for {}", kind.name())),
         }
-        Ok(())
     }
 
     /// Any job running or cancelling.
@@ -129,7 +127,12 @@ impl ShoplensApp {
         value: serde_json::Value,
     ) -> Result<(), String> {
         let model = self.tab_ref::<RecommendTab>().settings.model;
-        match self.tab_mut::<RecommendTab>().settings.params_mut(model) {
+        match self
+            .tab_mut::<RecommendTab>()
+            .settings
+            .params
+            .get_mut(model)
+        {
             Some(p) => p.set(name, &value),
             None => Err(format!("no settings for {}", model.label())),
         }
@@ -262,6 +265,7 @@ impl ShoplensApp {
     /// The parameter names in the sweep form, in order.
     pub fn sweep_axes(&self) -> Vec<String> {
         self.tab_ref::<RunsTab>()
+            .sweep
             .axes
             .iter()
             .map(|a| a.name.clone())
@@ -270,7 +274,7 @@ impl ShoplensApp {
 
     /// Set the sweep form's first parameter and its values.
     pub fn set_sweep_axis(&mut self, name: &str, values: &str) {
-        if let Some(axis) = self.tab_mut::<RunsTab>().axes.first_mut() {
+        if let Some(axis) = self.tab_mut::<RunsTab>().sweep.axes.first_mut() {
             axis.name = name.to_owned();
             axis.values = values.to_owned();
         }

@@ -123,3 +123,40 @@ pub fn own_run<'a>(event: &Event, job: JobKind, bench: &'a Workbench) -> Option<
         (RunStatus::Failed(m), _) => OwnRun::Failed(m),
     })
 }
+
+/// What a click on an [`item_chip`] asked for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ItemClick {
+    /// The label: show this item.
+    pub select: bool,
+    /// The "+": add it (to a basket, to a session).
+    pub add: bool,
+}
+
+/// An item as a selectable label followed by a small "+" that adds it; the
+/// caller says what selecting and adding do.
+pub fn item_chip(ui: &mut egui::Ui, selected: bool, label: String, add_hint: &str) -> ItemClick {
+    let select = ui.selectable_label(selected, label).clicked();
+    let add = ui.small_button("+").on_hover_text(add_hint).clicked();
+    ItemClick { select, add }
+}
+
+/// A label and a drop-down that picks one of `choices` into `value`.
+pub fn string_combo(
+    ui: &mut egui::Ui,
+    id: &str,
+    label: &str,
+    value: &mut String,
+    choices: &[String],
+) {
+    let l = ui.label(label);
+    egui::ComboBox::from_id_salt(id)
+        .selected_text(value.as_str())
+        .show_ui(ui, |ui| {
+            for c in choices {
+                ui.selectable_value(value, c.clone(), c);
+            }
+        })
+        .response
+        .labelled_by(l.id);
+}

@@ -7,6 +7,7 @@
 //! explorer's lists and reasons, and a workspace round trip.
 
 use crate::common;
+use shoplens::params::ModelKind;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -87,7 +88,7 @@ fn diginetica_split_and_every_model_match_session_rec() {
         ),
     ];
     for (kind, hr, mrr) in expected {
-        let (outcome, t) = fitted(&ds, kind.default_params());
+        let (outcome, t) = fitted(&ds, kind.defaults());
         let r = &t.data.report;
         assert_eq!(
             (
@@ -177,7 +178,7 @@ fn a_file_without_a_session_column_names_the_mapping() {
     };
     let ds = dataset(&path, &options);
     let outcome = run(
-        &request(&ds, SessionKind::Vsknn.default_params()),
+        &request(&ds, SessionKind::Vsknn.defaults()),
         &Reporter::silent(&CancelToken::new()),
     );
     let message = outcome.failure().unwrap_or_default().to_owned();
@@ -202,7 +203,7 @@ fn a_split_without_test_sessions_says_which_filter_removed_them() {
     );
     let path = common::write_temp(&dir, "sessions.csv", csv.as_bytes());
     let ds = dataset(&path, &LoadOptions::default());
-    let mut q = request(&ds, SessionKind::Ar.default_params());
+    let mut q = request(&ds, SessionKind::Ar.defaults());
     q.protocol.min_item_support = 1;
     let outcome = run(&q, &Reporter::silent(&CancelToken::new()));
     let message = outcome.failure().unwrap_or_default().to_owned();
@@ -221,7 +222,7 @@ fn a_split_without_test_sessions_says_which_filter_removed_them() {
 fn session_models_survive_a_workspace_round_trip() {
     let Some(path) = diginetica() else { return };
     let ds = dataset(&path, &LoadOptions::default());
-    let (outcome, t) = fitted(&ds, SessionKind::Stan.default_params());
+    let (outcome, t) = fitted(&ds, SessionKind::Stan.defaults());
     let mut history = RunHistory::default();
     history.push(outcome.record.clone(), outcome.model.clone());
     let restored = common::through_workspace(&history);

@@ -20,7 +20,7 @@ use faer::reborrow::{Reborrow, ReborrowMut};
 use faer::{Accum, Mat, MatMut, Par};
 use rayon::prelude::*;
 
-use super::{top_n, FitContext, Model, ModelSnapshot};
+use super::{item_item_reasons, top_n, FitContext, Model, ModelSnapshot};
 use crate::recsys::matrix::Csr;
 use crate::recsys::params::EaseParams;
 use crate::recsys::RecError;
@@ -268,13 +268,9 @@ impl Model for Ease {
     }
 
     fn explain(&self, _user: u32, row: (&[u32], &[f32]), item: u32, n: usize) -> Vec<(u32, f32)> {
-        let pairs = row
-            .0
-            .iter()
-            .zip(row.1)
-            .map(|(&i, &x)| (i, x * self.b[i as usize * self.n + item as usize]))
-            .collect();
-        top_n(pairs, n)
+        item_item_reasons(row, n, |i| {
+            Some(self.b[i as usize * self.n + item as usize])
+        })
     }
 }
 

@@ -14,7 +14,7 @@
 
 use rayon::prelude::*;
 
-use super::{top_n, top_n_in_place, FitContext, Model, ModelSnapshot};
+use super::{item_item_reasons, top_n, top_n_in_place, FitContext, Model, ModelSnapshot};
 use crate::recsys::matrix::Csr;
 use crate::recsys::params::{ItemKnnParams, Similarity};
 use crate::recsys::RecError;
@@ -173,16 +173,10 @@ impl Model for ItemKnn {
     }
 
     fn explain(&self, _user: u32, row: (&[u32], &[f32]), item: u32, n: usize) -> Vec<(u32, f32)> {
-        let pairs = row
-            .0
-            .iter()
-            .zip(row.1)
-            .filter_map(|(&i, &x)| {
-                let (js, sims) = self.neighbors.row(i as usize);
-                js.binary_search(&item).ok().map(|p| (i, x * sims[p]))
-            })
-            .collect();
-        top_n(pairs, n)
+        item_item_reasons(row, n, |i| {
+            let (js, sims) = self.neighbors.row(i as usize);
+            js.binary_search(&item).ok().map(|p| sims[p])
+        })
     }
 }
 

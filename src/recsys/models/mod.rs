@@ -216,14 +216,34 @@ pub fn fit<'a>(
     }))
 }
 
+/// Higher value first; ties (and incomparable values) by lower index.
+fn best_first(a: &(u32, f32), b: &(u32, f32)) -> std::cmp::Ordering {
+    b.1.partial_cmp(&a.1)
+        .unwrap_or(std::cmp::Ordering::Equal)
+        .then(a.0.cmp(&b.0))
+}
+
+/// Why an item-item model scores `item` for a user: each item of the
+/// user's `row` (items, weights) contributes its weight times its
+/// `similarity` to `item` (`None`: not neighbours); the `n` largest.
+pub fn item_item_reasons(
+    row: (&[u32], &[f32]),
+    n: usize,
+    similarity: impl Fn(u32) -> Option<f32>,
+) -> Vec<(u32, f32)> {
+    let pairs = row
+        .0
+        .iter()
+        .zip(row.1)
+        .filter_map(|(&i, &x)| similarity(i).map(|s| (i, x * s)))
+        .collect();
+    top_n(pairs, n)
+}
+
 /// Like [`top_n`] but selects inside a reusable buffer (left reordered) and
 /// returns only the `n` best.
 pub fn top_n_in_place(pairs: &mut [(u32, f32)], n: usize) -> Vec<(u32, f32)> {
-    let order = |a: &(u32, f32), b: &(u32, f32)| {
-        b.1.partial_cmp(&a.1)
-            .unwrap_or(std::cmp::Ordering::Equal)
-            .then(a.0.cmp(&b.0))
-    };
+    let order = best_first;
     let n = n.min(pairs.len());
     if pairs.len() > n && n > 0 {
         pairs.select_nth_unstable_by(n, order);
@@ -235,11 +255,7 @@ pub fn top_n_in_place(pairs: &mut [(u32, f32)], n: usize) -> Vec<(u32, f32)> {
 
 /// Largest `n` of `(index, value)` pairs, by value desc then index asc.
 pub fn top_n(mut pairs: Vec<(u32, f32)>, n: usize) -> Vec<(u32, f32)> {
-    let order = |a: &(u32, f32), b: &(u32, f32)| {
-        b.1.partial_cmp(&a.1)
-            .unwrap_or(std::cmp::Ordering::Equal)
-            .then(a.0.cmp(&b.0))
-    };
+    let order = best_first;
     if pairs.len() > n && n > 0 {
         pairs.select_nth_unstable_by(n, order);
         pairs.truncate(n);
