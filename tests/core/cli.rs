@@ -220,3 +220,108 @@ fn spark_als_errors_say_what_to_write_or_install() {
         "{last}"
     );
 }
+
+fn json_of(out: &std::process::Output) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("one JSON object")
+}
+
+/// Sweeping ε from the CLI switches the policy to ε-greedy (the parameter
+/// only applies when policy = epsilon), as the Runs tab does: three values,
+/// three different estimates. It used to give three identical uniform runs.
+#[test]
+fn cli_sweep_of_epsilon_evaluates_the_epsilon_policy() {
+    let Some(shared) = common::shared_data() else {
+        return;
+    };
+    let log = shared.join("open-bandit-dataset-sample/bts/all/all.csv");
+    let out = shoplens(&[
+        "sweep",
+        "--data",
+        log.to_str().unwrap(),
+        "--model",
+        "bandit-ope",
+        "--grid",
+        "epsilon=0.05,0.5,0.95",
+        "--json",
+    ]);
+    let v = json_of(&out);
+    let runs = v["runs"].as_array().expect("runs");
+    assert_eq!(runs.len(), 3);
+    let mut ipw: Vec<f64> = runs
+        .iter()
+        .map(|r| {
+            assert_eq!(r["params"]["policy"], "epsilon", "{r}");
+            r["metrics"]["ipw"].as_f64().expect("ipw")
+        })
+        .collect();
+    ipw.sort_by(f64::total_cmp);
+    ipw.dedup();
+    assert_eq!(ipw.len(), 3, "each ε gives its own estimate: {ipw:?}");
+}
+
+/// `predict` on the built-in sample store works with no flags and uses the
+/// window the core fits to the data (the Predict tab's), not a fixed 90 days.
+#[test]
+fn cli_predict_on_the_sample_store_uses_the_fitted_window() {
+    use shoplens::predict::settings::PredictSettings;
+    use shoplens::predict::task::PredictResult;
+    use shoplens::runs::{DataContext, SideData};
+
+    let sample = common::sample_events();
+    let v = json_of(&shoplens(&[
+        "predict",
+        "--data",
+        sample.to_str().unwrap(),
+        "--json",
+    ]));
+    let dataset = std::sync::Arc::new(common::load(&sample).expect("sample").dataset);
+    let side = SideData::default();
+    let data = DataContext::with_default_weights(Some(&dataset), &side);
+    let settings = PredictSettings::default();
+    let request = settings
+        .request(&data, settings.params.clone())
+        .expect("request");
+    let outcome = shoplens::runs::run(
+        &request,
+        &shoplens::task::Reporter::silent(&shoplens::task::CancelToken::new()),
+    );
+    let r = outcome.expect_model::<PredictResult>().expect("a result");
+    assert!(r.window_days < 90, "the sample spans ~4 months: {}", r.window_days);
+    assert_eq!(v["window_days"], r.window_days);
+    assert_eq!(v["cutoff"], shoplens::predict::features::day_label(r.cutoff));
+    assert_eq!(v["metrics"]["roc_auc"].as_f64(), Some(r.metrics.roc_auc));
+}
+
+/// `recommend` takes k, seed, threads and validation from the core's
+/// defaults: validation every 5 epochs, as in the Recommend tab.
+#[test]
+fn cli_recommend_defaults_are_the_cores() {
+    let defaults = shoplens::recsys::params::TrainOptions::default();
+    let sample = common::sample_events();
+    let v = json_of(&shoplens(&[
+        "recommend",
+        "--data",
+        sample.to_str().unwrap(),
+        "--model",
+        "bpr",
+        "--json",
+    ]));
+    assert_eq!(v["k"], defaults.k);
+    assert_eq!(v["seed"], defaults.seed);
+    assert_eq!(v["threads"], defaults.threads);
+    let validated: Vec<u64> = v["epochs"]
+        .as_array()
+        .expect("epochs")
+        .iter()
+        .filter(|e| !e["metric"].is_null())
+        .map(|e| e["epoch"].as_u64().expect("epoch"))
+        .collect();
+    assert_eq!(defaults.validate_every, 5);
+    assert_eq!(validated.first(), Some(&5), "validated at {validated:?}");
+    assert!(validated.iter().all(|e| e % 5 == 0), "{validated:?}");
+}
