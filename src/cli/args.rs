@@ -21,28 +21,40 @@ pub struct RoleArgs {
     /// Force a format instead of detecting it (e.g. movielens, taobao, csv, jsonl).
     #[arg(long)]
     pub format: Option<String>,
+    /// The customer (user) column.
     #[arg(long, value_name = "COLUMN")]
     pub user_col: Option<String>,
+    /// The item (product) column.
     #[arg(long, value_name = "COLUMN")]
     pub item_col: Option<String>,
+    /// The event type column (view, cart, purchase, …).
     #[arg(long, value_name = "COLUMN")]
     pub event_col: Option<String>,
+    /// The time column (unix seconds or ms, ISO 8601, or a date).
     #[arg(long, value_name = "COLUMN")]
     pub timestamp_col: Option<String>,
+    /// The rating (stars) column.
     #[arg(long, value_name = "COLUMN")]
     pub rating_col: Option<String>,
+    /// The quantity column of order lines.
     #[arg(long, value_name = "COLUMN")]
     pub quantity_col: Option<String>,
+    /// The unit price column.
     #[arg(long, value_name = "COLUMN")]
     pub price_col: Option<String>,
+    /// The order (invoice) id column.
     #[arg(long, value_name = "COLUMN")]
     pub order_col: Option<String>,
+    /// The session id column.
     #[arg(long, value_name = "COLUMN")]
     pub session_col: Option<String>,
+    /// The item category column.
     #[arg(long, value_name = "COLUMN")]
     pub category_col: Option<String>,
+    /// The review text column.
     #[arg(long, value_name = "COLUMN")]
     pub text_col: Option<String>,
+    /// The sentiment label column (0/1, pos/neg, positive/negative).
     #[arg(long, value_name = "COLUMN")]
     pub label_col: Option<String>,
     /// Time within the session (ms), added to the timestamp (DIGINETICA's timeframe).

@@ -67,6 +67,7 @@ pub struct SimulateArgs {
     pub policies: Option<String>,
     #[arg(long, default_value_t = SimulationSettings::default().seed)]
     pub seed: u64,
+    /// Print one JSON object (for scripts) instead of text.
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]
@@ -86,6 +87,7 @@ pub struct EvaluateArgs {
     pub policy: Option<String>,
     #[arg(long, default_value_t = EvaluationSettings::default().seed)]
     pub seed: u64,
+    /// Print one JSON object (for scripts) instead of text.
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]

@@ -16,11 +16,13 @@ pub struct GenerateArgs {
     pub events: usize,
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// The folder to write the store into (created if missing).
     #[arg(long)]
     pub out: PathBuf,
     /// Where to write item pictures (default OUT/images).
     #[arg(long)]
     pub image_dir: Option<PathBuf>,
+    /// Print one JSON object (for scripts) instead of text.
     #[arg(long)]
     pub json: bool,
 }

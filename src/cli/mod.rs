@@ -125,3 +125,36 @@ pub fn run(cli: Cli) -> i32 {
         }
     }
 }
+
+/// The command-line reference as Markdown: every command's `--help`, as
+/// clap renders it (`docs/cli.md` is this text; a test keeps it current).
+pub fn reference_markdown() -> String {
+    use clap::CommandFactory;
+    let mut root = Cli::command();
+    root.build();
+    let mut out = String::from(
+        "# Command-line reference\n\n\
+         Generated from the argument definitions (`shoplens help COMMAND` prints the same);\n\
+         `SHOPLENS_UPDATE_DOCS=1 cargo test --test core cli_reference` rewrites this file.\n\
+         Where a flag shows no default, the core's default applies (see the help text).\n",
+    );
+    fn section(cmd: &mut clap::Command, path: &str, out: &mut String) {
+        if cmd.is_hide_set() {
+            return;
+        }
+        let help = cmd.render_long_help().to_string();
+        let lines: Vec<&str> = help.trim_end().lines().map(str::trim_end).collect();
+        out.push_str(&format!(
+            "\n## {path}\n\n```text\n{}\n```\n",
+            lines.join("\n")
+        ));
+        for sub in cmd.get_subcommands_mut() {
+            if sub.get_name() != "help" {
+                let name = format!("{path} {}", sub.get_name());
+                section(sub, &name, out);
+            }
+        }
+    }
+    section(&mut root, "shoplens", &mut out);
+    out
+}

@@ -48,6 +48,7 @@ pub struct PredictArgs {
     /// their top reasons.
     #[command(flatten)]
     pub export: ExportArgs,
+    /// Print one JSON object (for scripts) instead of text.
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]

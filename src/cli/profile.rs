@@ -13,10 +13,12 @@ use crate::task::CancelToken;
 
 #[derive(Args, Debug)]
 pub struct ProfileArgs {
+    /// The data file: CSV/TSV (also .gz), JSON lines or Parquet.
     pub path: PathBuf,
     #[command(flatten)]
     pub roles: RoleArgs,
     /// Print one JSON object instead of a table.
+    /// Print one JSON object (for scripts) instead of text.
     #[arg(long)]
     pub json: bool,
 }

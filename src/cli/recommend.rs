@@ -135,6 +135,7 @@ pub struct RecommendArgs {
     /// their basket (item ids, comma-separated): no retraining.
     #[arg(long, value_delimiter = ',', value_name = "ITEM,ITEM")]
     pub basket: Vec<String>,
+    /// Print one JSON object (for scripts) instead of text.
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]

@@ -45,6 +45,7 @@ pub struct SegmentArgs {
     pub export: ExportArgs,
     #[arg(long, default_value_t = crate::task::DEFAULT_THREADS)]
     pub threads: usize,
+    /// Print one JSON object (for scripts) instead of text.
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]

@@ -48,6 +48,7 @@ pub struct SentimentArgs {
     /// Print the probability that this text is positive (after training).
     #[arg(long)]
     pub predict: Option<String>,
+    /// Print one JSON object (for scripts) instead of text.
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]

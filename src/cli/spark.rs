@@ -38,6 +38,7 @@ pub struct SparkAlsArgs {
     pub eval: EvalArgs,
     #[command(flatten)]
     pub export: ExportArgs,
+    /// Print one JSON object (for scripts) instead of text.
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]

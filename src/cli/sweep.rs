@@ -54,6 +54,7 @@ pub struct SweepArgs {
     /// Seeds the models and random search.
     #[arg(long, default_value_t = SweepSpec::default().seed)]
     pub seed: u64,
+    /// Threads each run uses (default: the model's own setting).
     #[arg(long)]
     pub threads: Option<usize>,
     /// Recommenders: leave-last-out, random or temporal:YYYY-MM-DD; session
@@ -81,6 +82,7 @@ pub struct SweepArgs {
     pub workspace: Option<PathBuf>,
     #[command(flatten)]
     pub export: ExportArgs,
+    /// Print one JSON object (for scripts) instead of text.
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]

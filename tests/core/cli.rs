@@ -291,9 +291,16 @@ fn cli_predict_on_the_sample_store_uses_the_fitted_window() {
         &shoplens::task::Reporter::silent(&shoplens::task::CancelToken::new()),
     );
     let r = outcome.expect_model::<PredictResult>().expect("a result");
-    assert!(r.window_days < 90, "the sample spans ~4 months: {}", r.window_days);
+    assert!(
+        r.window_days < 90,
+        "the sample spans ~4 months: {}",
+        r.window_days
+    );
     assert_eq!(v["window_days"], r.window_days);
-    assert_eq!(v["cutoff"], shoplens::predict::features::day_label(r.cutoff));
+    assert_eq!(
+        v["cutoff"],
+        shoplens::predict::features::day_label(r.cutoff)
+    );
     assert_eq!(v["metrics"]["roc_auc"].as_f64(), Some(r.metrics.roc_auc));
 }
 
@@ -324,4 +331,20 @@ fn cli_recommend_defaults_are_the_cores() {
     assert_eq!(defaults.validate_every, 5);
     assert_eq!(validated.first(), Some(&5), "validated at {validated:?}");
     assert!(validated.iter().all(|e| e % 5 == 0), "{validated:?}");
+}
+
+/// docs/cli.md is the CLI's own help: a flag added, renamed or re-defaulted
+/// without regenerating it fails here.
+#[test]
+fn cli_reference_in_docs_matches_the_commands() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/cli.md");
+    let now = shoplens::cli::reference_markdown();
+    if std::env::var_os("SHOPLENS_UPDATE_DOCS").is_some() {
+        std::fs::write(&path, &now).expect("write docs/cli.md");
+    }
+    let written = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        written == now,
+        "docs/cli.md is out of date: run SHOPLENS_UPDATE_DOCS=1 cargo test --test core cli_reference"
+    );
 }
