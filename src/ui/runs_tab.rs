@@ -175,7 +175,7 @@ fn table_ui(state: &mut RunsTab, ctx: &mut TabContext, ui: &mut egui::Ui) {
         }
     });
     if history.is_empty() {
-        ui.label("No runs yet. Train a model in the Recommend, Sentiment or Segments tab, or run a sweep on the left.");
+        ui.label("No runs yet. Train a model in any tab, or run a sweep on the left.");
         return;
     }
     let rows: Vec<RunRecord> = visible(state, history).into_iter().cloned().collect();

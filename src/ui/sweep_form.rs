@@ -98,7 +98,7 @@ impl SweepForm {
     pub fn ui(&mut self, ctx: &mut TabContext, ui: &mut egui::Ui) {
         let state = self;
         ui.heading("Sweep");
-        ui.label("Train a model once per setting, one after another, with the other settings of its tab (Recommend: split, k, seed; Sentiment: columns, n-grams, evaluation; Segments: features).");
+        ui.label("Train a model once per setting, one after another, with the other settings of its tab (the data, split, columns, features, target or window set there).");
         let before = state.model.as_ref().map(|m| m.name());
         egui::ComboBox::from_label("model")
             .selected_text(state.model.as_ref().map_or("choose", |m| m.label()))
