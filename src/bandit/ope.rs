@@ -54,6 +54,52 @@ pub struct Estimates {
     pub matched_rounds: usize,
 }
 
+/// Fewer rows than this where the replayed policy chose the logged item
+/// make replay's estimate noise: it is reported as too few matches.
+pub const MIN_REPLAY_MATCHES: usize = 100;
+
+impl Estimates {
+    /// Whether replay matched enough rounds to say anything.
+    pub fn replay_usable(&self) -> bool {
+        self.matched_rounds >= MIN_REPLAY_MATCHES
+    }
+
+    /// What a reader must know before trusting one number: replay on too
+    /// few matches, and estimators whose 95% intervals do not overlap (then
+    /// the reward model or the logged propensities are off, and no single
+    /// estimate should be trusted alone).
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if !self.replay_usable() {
+            out.push(format!(
+                "Replay matched only {} rounds (fewer than {MIN_REPLAY_MATCHES}): too few to estimate from.",
+                self.matched_rounds
+            ));
+        }
+        let named = [
+            ("IPW", &self.ipw),
+            ("SNIPW", &self.snipw),
+            ("DM", &self.dm),
+            ("DR", &self.dr),
+        ];
+        let mut apart = Vec::new();
+        for (i, (a, x)) in named.iter().enumerate() {
+            for (b, y) in &named[i + 1..] {
+                if x.ci[1] < y.ci[0] || y.ci[1] < x.ci[0] {
+                    apart.push(format!("{a} ×{:.2} vs {b} ×{:.2}", x.relative, y.relative));
+                }
+            }
+        }
+        if !apart.is_empty() {
+            out.push(format!(
+                "The estimators disagree — their 95% intervals do not overlap ({}): the reward model (DM, DR) or the logged propensities (IPW, SNIPW) are off, so trust no single estimate.",
+                apart.join("; ")
+            ));
+        }
+        out
+    }
+}
+
 /// What an evaluation found.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct OpeResult {
@@ -408,6 +454,31 @@ pub fn evaluate(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn disagreeing_estimators_and_thin_replay_are_said() {
+        let est = |value: f64, lo: f64, hi: f64| Estimate {
+            value,
+            ci: [lo, hi],
+            relative: value / 0.0042,
+        };
+        let mut e = Estimates {
+            ipw: est(0.0013, 0.0005, 0.0022),
+            snipw: est(0.0013, 0.0006, 0.0021),
+            dm: est(0.0060, 0.0058, 0.0062),
+            dr: est(0.0062, 0.0040, 0.0080),
+            replay: est(0.0, 0.0, 0.0),
+            matched_rounds: 10,
+        };
+        let w = e.warnings();
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(w[0].contains("only 10 rounds"), "{}", w[0]);
+        assert!(w[1].contains("IPW ×0.31 vs DM ×1.43"), "{}", w[1]);
+        e.dm = est(0.0015, 0.0004, 0.0025);
+        e.dr = est(0.0014, 0.0004, 0.0025);
+        e.matched_rounds = 500;
+        assert!(e.warnings().is_empty());
+    }
     use crate::params::Hyperparams;
     use crate::task::CancelToken;
 

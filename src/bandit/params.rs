@@ -135,7 +135,7 @@ impl Default for SimulationParams {
             epsilon_decay: 0.0,
             alpha0: 1.0,
             beta0: 1.0,
-            threads: 0,
+            threads: crate::task::DEFAULT_THREADS,
         }
     }
 }

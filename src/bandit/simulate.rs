@@ -87,6 +87,44 @@ pub struct SimulationResult {
     pub secs: f64,
 }
 
+impl SimulationResult {
+    /// The race's verdict in words: the policy with the least mean regret,
+    /// or the policies tied with it — those whose mean regret is within two
+    /// standard errors of the difference (√(se₁² + se₂²)), since that gap
+    /// is what the replications cannot tell apart.
+    pub fn verdict(&self) -> Option<String> {
+        if self.finished == 0 {
+            return None;
+        }
+        let mut by_regret: Vec<&PolicySummary> = self.policies.iter().collect();
+        by_regret.sort_by(|a, b| a.mean_regret.total_cmp(&b.mean_regret));
+        let best = by_regret.first()?;
+        let tied: Vec<&&PolicySummary> = by_regret[1..]
+            .iter()
+            .filter(|p| {
+                let gap = p.mean_regret - best.mean_regret;
+                gap <= 2.0 * (p.se_regret.powi(2) + best.se_regret.powi(2)).sqrt()
+            })
+            .collect();
+        let rounds = crate::display::thousands(self.horizon as u64);
+        let regret = |p: &PolicySummary| format!("{:.1} ± {:.1}", p.mean_regret, p.se_regret);
+        Some(if tied.is_empty() {
+            format!(
+                "{} lost least: regret {} after {rounds} rounds",
+                best.label,
+                regret(best)
+            )
+        } else {
+            let mut names = vec![format!("{} ({})", best.label, regret(best))];
+            names.extend(tied.iter().map(|p| format!("{} ({})", p.label, regret(p))));
+            format!(
+                "A tie after {rounds} rounds: {} — their regrets are within two standard errors",
+                names.join(", ")
+            )
+        })
+    }
+}
+
 /// What one replication of one policy leaves behind.
 struct Replication {
     reward_at: Vec<u32>,
@@ -422,6 +460,56 @@ pub fn simulate(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn summary(label: &str, mean_regret: f64, se_regret: f64) -> PolicySummary {
+        PolicySummary {
+            policy: label.into(),
+            label: label.into(),
+            mean_reward: 0.0,
+            mean_regret,
+            se_regret,
+            best_arm_share: 0.0,
+            reward: Band::default(),
+            regret: Band::default(),
+            best_share: Vec::new(),
+            pulls: Vec::new(),
+        }
+    }
+
+    fn race(policies: Vec<PolicySummary>) -> SimulationResult {
+        SimulationResult {
+            arms: Vec::new(),
+            horizon: 10_000,
+            replications: 100,
+            finished: 100,
+            grid: Vec::new(),
+            policies,
+            secs: 0.0,
+        }
+    }
+
+    #[test]
+    fn a_gap_within_two_standard_errors_is_called_a_tie() {
+        let tie = race(vec![
+            summary("UCB1", 76.2, 6.7),
+            summary("Thompson", 75.4, 2.8),
+        ]);
+        let verdict = tie.verdict().unwrap();
+        assert!(verdict.starts_with("A tie"), "{verdict}");
+        assert!(
+            verdict.contains("Thompson (75.4 ± 2.8), UCB1 (76.2 ± 6.7)"),
+            "{verdict}"
+        );
+        let clear = race(vec![
+            summary("UCB1", 361.1, 1.1),
+            summary("Thompson", 71.5, 1.7),
+        ]);
+        assert_eq!(
+            clear.verdict().unwrap(),
+            "Thompson lost least: regret 71.5 ± 1.7 after 10,000 rounds"
+        );
+        assert_eq!(race(Vec::new()).verdict(), None);
+    }
     use crate::params::Hyperparams;
     use crate::task::CancelToken;
 

@@ -67,11 +67,7 @@ impl Pipeline for SimulationRequest {
     fn data_fingerprint(&self) -> DataFingerprint {
         match &self.dataset {
             Some(ds) => crate::runs::fingerprint(ds),
-            None => DataFingerprint {
-                file: "typed rates".into(),
-                rows: self.arms.len(),
-                hash: String::new(),
-            },
+            None => DataFingerprint::none("typed rates"),
         }
     }
 

@@ -279,6 +279,7 @@ fn evaluate(args: &EvaluateArgs) -> Result<(), String> {
                 "dr": est(&e.dr),
                 "replay": replay,
             },
+            "warnings": e.warnings(),
             "secs": r.secs,
         });
         println!("{out}");
@@ -306,5 +307,8 @@ fn evaluate(args: &EvaluateArgs) -> Result<(), String> {
         );
     }
     println!("replay matched {} rounds", e.matched_rounds);
+    for w in e.warnings() {
+        println!("note: {w}");
+    }
     Ok(())
 }

@@ -52,7 +52,11 @@ impl Catalogue {
         let column = |name: Option<String>| -> Result<Option<Vec<Option<String>>>, LoadError> {
             name.map(|n| texts(&ds, &n)).transpose()
         };
-        let names = column(find(&["name", "title", "product_name", "description"]))?;
+        let names = column(
+            ds.column_names()
+                .into_iter()
+                .find(|c| super::roles::is_item_name_column(c)),
+        )?;
         let categories = column(ds.roles.get(Role::Category).map(str::to_owned))?;
         let images = column(find(&["image", "image_path", "picture", "img"]))?;
         let base = path.parent().unwrap_or(Path::new("."));
@@ -73,6 +77,80 @@ impl Catalogue {
             path: path.to_path_buf(),
             items,
         })
+    }
+
+    /// Item names (and categories) from the data file itself: its item
+    /// column and a column named like a name or description
+    /// ([`super::roles::ITEM_NAME_COLUMNS`]) whose value is the same on
+    /// (nearly) every row of an item — a review's title changes from row to
+    /// row and is not a name.
+    pub fn from_data(ds: &super::Dataset) -> Option<Catalogue> {
+        let item_col = ds.roles.get(Role::Item)?;
+        let name_col = ds
+            .column_names()
+            .into_iter()
+            .find(|c| super::roles::is_item_name_column(c) && ds.roles.roles_of(c).is_empty())?;
+        let ids = texts(ds, item_col).ok()?;
+        let names = texts(ds, &name_col).ok()?;
+        let categories = ds.roles.get(Role::Category).and_then(|c| texts(ds, c).ok());
+        let mut items: HashMap<String, CatalogueItem> = HashMap::new();
+        // Rows whose name differs from the item's first one.
+        let (mut rows, mut differing) = (0usize, 0usize);
+        for (row, id) in ids.iter().enumerate() {
+            let (Some(id), Some(name)) = (id, names[row].as_deref().map(str::trim)) else {
+                continue;
+            };
+            if name.is_empty() {
+                continue;
+            }
+            rows += 1;
+            match items.get(id) {
+                Some(seen) => differing += usize::from(seen.name.as_deref() != Some(name)),
+                None => {
+                    items.insert(
+                        id.clone(),
+                        CatalogueItem {
+                            name: Some(name.to_owned()),
+                            category: categories.as_ref().and_then(|c| c[row].clone()),
+                            image: None,
+                        },
+                    );
+                }
+            }
+        }
+        // A name changes for at most a few rows of an item (a renamed
+        // product); more, and the column describes rows, not items.
+        if items.is_empty() || differing * 10 > rows {
+            return None;
+        }
+        Some(Catalogue {
+            path: ds.path.clone(),
+            items,
+        })
+    }
+
+    /// The catalogue of a loaded file: `items.csv` beside it first, names
+    /// from the file's own columns where that lacks them.
+    pub fn for_data(ds: &super::Dataset) -> Option<Catalogue> {
+        match (Catalogue::beside(&ds.path), Catalogue::from_data(ds)) {
+            (Some(mut beside), Some(own)) => {
+                for (id, item) in own.items {
+                    let entry = beside.items.entry(id).or_insert_with(|| CatalogueItem {
+                        name: None,
+                        category: None,
+                        image: None,
+                    });
+                    if entry.name.is_none() {
+                        entry.name = item.name;
+                    }
+                    if entry.category.is_none() {
+                        entry.category = item.category;
+                    }
+                }
+                Some(beside)
+            }
+            (beside, own) => beside.or(own),
+        }
     }
 
     /// `items.csv` beside an events file, when there is one.

@@ -25,6 +25,7 @@ use std::sync::Arc;
 use crate::task::CancelToken;
 
 /// A loaded and profiled file: what the load job hands to the UI.
+#[derive(Clone)]
 pub struct Loaded {
     pub dataset: Arc<Dataset>,
     pub profile: Profile,
@@ -41,11 +42,26 @@ pub fn load_and_profile(
 ) -> Result<Loaded, LoadError> {
     let dataset = load_dataset(path, options, cancel, progress)?;
     let profile = profile(&dataset, cancel, progress)?;
-    let catalogue = catalogue::Catalogue::beside(path).map(Arc::new);
     progress(1.0, "done");
-    Ok(Loaded {
-        dataset: Arc::new(dataset),
-        profile,
-        catalogue,
-    })
+    Ok(Loaded::new(dataset, profile))
+}
+
+impl Loaded {
+    /// A profiled dataset with its item names: `items.csv` beside it, else
+    /// its own name or description column (also in the profile's top items).
+    pub fn new(dataset: Dataset, mut profile: Profile) -> Self {
+        let catalogue = catalogue::Catalogue::for_data(&dataset).map(Arc::new);
+        if let Some(c) = &catalogue {
+            for top in &mut profile.top_items {
+                if top.name.is_none() {
+                    top.name = c.get(&top.item).and_then(|i| i.name.clone());
+                }
+            }
+        }
+        Self {
+            dataset: Arc::new(dataset),
+            profile,
+            catalogue,
+        }
+    }
 }

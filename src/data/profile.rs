@@ -601,12 +601,7 @@ fn top_items(ds: &Dataset, items: &KeyCodes, keep: &[bool]) -> Vec<TopItem> {
     let names = ds
         .column_names()
         .into_iter()
-        .find(|n| {
-            matches!(
-                n.to_lowercase().as_str(),
-                "name" | "description" | "title" | "product_name"
-            )
-        })
+        .find(|n| super::roles::is_item_name_column(n))
         .and_then(|n| texts(ds, &n).ok());
     order
         .into_iter()

@@ -239,6 +239,22 @@ impl fmt::Display for Role {
     }
 }
 
+/// Column names (normalised) that hold an item's name or description:
+/// what item lists show, not review text.
+pub const ITEM_NAME_COLUMNS: &[&str] = &[
+    "name",
+    "title",
+    "productname",
+    "producttitle",
+    "itemname",
+    "description",
+];
+
+/// Whether `column` is named like an item's name or description.
+pub fn is_item_name_column(column: &str) -> bool {
+    ITEM_NAME_COLUMNS.contains(&normalise_name(column).as_str())
+}
+
 pub fn normalise_name(name: &str) -> String {
     name.chars()
         .filter(|c| c.is_alphanumeric())
@@ -366,7 +382,12 @@ fn infer_from_content(
                     .filter(|v| v.contains(' ') || v.chars().any(is_cjk))
                     .count() as f64
                     >= 0.5 * values.len() as f64;
-                (mean_chars >= 25.0 && wordy).then_some(Role::Text)
+                // A product's description beside no label or rating is the
+                // item's name for lists, not a review to classify.
+                let reviews_beside =
+                    roles.get(Role::Label).is_some() || roles.get(Role::Rating).is_some();
+                let item_text = is_item_name_column(name) && !reviews_beside;
+                (mean_chars >= 25.0 && wordy && !item_text).then_some(Role::Text)
             }
         } else {
             None
@@ -428,5 +449,25 @@ mod tests {
         assert_eq!(roles.get(Role::Timestamp), Some("a"));
         assert_eq!(roles.get(Role::Event), Some("b"));
         assert_eq!(roles.get(Role::Text), Some("c"));
+    }
+
+    #[test]
+    fn a_product_description_is_not_review_text_without_labels_or_ratings() {
+        let description = [
+            "WHITE HANGING HEART T-LIGHT HOLDER",
+            "CREAM CUPID HEARTS COAT HANGER SET",
+        ];
+        let orders = df!("StockCode" => ["85123A", "22111"], "Description" => description).unwrap();
+        assert_eq!(infer_roles(&orders, &[]).get(Role::Text), None);
+        let reviews = df!(
+            "asin" => ["a", "b"],
+            "overall" => [5.0, 1.0],
+            "description" => ["this product is really good value", "terrible, it broke after two days"],
+        )
+        .unwrap();
+        assert_eq!(
+            infer_roles(&reviews, &[]).get(Role::Text),
+            Some("description")
+        );
     }
 }

@@ -2,12 +2,12 @@
 //! most-popular (which has no parameters), ranked by NDCG@k, swept from
 //! [`super::settings::RecommendSettings`], saved as [`super::saved::Section`].
 
-use crate::params::ModelKind;
 use serde_json::Value;
 
 use super::params::RecommenderKind;
 use super::saved::Section;
 use super::Trained;
+use crate::params::ModelKind;
 use crate::runs::capability::{from_section, models_of, to_section, ExportTo, Restored};
 use crate::runs::{Capability, ModelEntry, RunModel, RunRecord};
 

@@ -157,6 +157,12 @@ impl RecommenderKind {
         }
     }
 
+    /// Whether it trains epoch by epoch (a loss curve, validation every few
+    /// epochs, early stopping); the others fit in one step.
+    pub fn iterates(self) -> bool {
+        matches!(self, RecommenderKind::Als | RecommenderKind::Bpr)
+    }
+
     /// One line on what the model does, for the UI.
     pub fn describe(self) -> &'static str {
         match self {

@@ -96,8 +96,12 @@ pub fn record(t: &Trained, data: DataFingerprint) -> RunRecord {
             "new_customers_evaluated".into(),
             cold.metrics.users_evaluated as f64,
         );
-        for (name, value) in cold.metrics.to_map() {
-            r.metrics.insert(format!("new_customers_{name}"), value);
+        // None evaluated (a leave-last-out split has no test-only
+        // customers to score): no metrics rather than zeros.
+        if cold.metrics.users_evaluated > 0 {
+            for (name, value) in cold.metrics.to_map() {
+                r.metrics.insert(format!("new_customers_{name}"), value);
+            }
         }
     }
     if let Some(n) = &t.new_items {

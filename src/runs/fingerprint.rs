@@ -23,6 +23,33 @@ pub struct DataFingerprint {
 }
 
 impl DataFingerprint {
+    /// What stands in for a file when a run used none (a race on typed rates).
+    pub fn none(what: &str) -> Self {
+        Self {
+            file: what.into(),
+            rows: 0,
+            hash: String::new(),
+        }
+    }
+
+    /// A run on no file: nothing to compare with the loaded data.
+    pub fn is_none(&self) -> bool {
+        self.rows == 0 && self.hash.is_empty() && !self.file.exists()
+    }
+
+    /// Whether `other` is the same data: the same rows and, where both
+    /// hashes are known, the same bytes; else the same file.
+    pub fn same_data(&self, other: &DataFingerprint) -> bool {
+        if self.rows != other.rows {
+            return false;
+        }
+        if !self.hash.is_empty() && !other.hash.is_empty() {
+            return self.hash == other.hash;
+        }
+        self.file == other.file
+            || std::fs::canonicalize(&self.file).ok() == std::fs::canonicalize(&other.file).ok()
+    }
+
     /// Short form for tables: `events.csv · 1a2b3c4d`.
     pub fn short(&self) -> String {
         format!(

@@ -2,12 +2,12 @@
 //! ranked by MRR@k, swept from [`super::settings::SessionSettings`], saved
 //! as [`super::saved::Section`].
 
-use crate::params::ModelKind;
 use serde_json::Value;
 
 use super::params::SessionKind;
 use super::saved::Section;
 use super::SessionTrained;
+use crate::params::ModelKind;
 use crate::runs::capability::{from_section, models_of, to_section, Restored};
 use crate::runs::{Capability, ModelEntry, RunModel, RunRecord};
 

@@ -126,6 +126,18 @@ impl SessionTrained {
             .collect()
     }
 
+    /// The explorer's list: [`next_items`](Self::next_items) without the
+    /// item in view (a shopper looking at it needs no link to it). The
+    /// evaluation keeps session-rec's protocol, which ranks it like any other.
+    pub fn next_items_to_show(&self, prefix: &[u32], now: Option<f64>, k: usize) -> Vec<NextItem> {
+        let mut list = self.next_items(prefix, now, k + 1);
+        if let Some(&viewing) = prefix.last() {
+            list.retain(|n| n.item != viewing);
+        }
+        list.truncate(k);
+        list
+    }
+
     /// What training sessions viewed right after `item`.
     pub fn viewed_next(&self, item: u32, limit: usize) -> &[(u32, u32)] {
         self.viewed_next

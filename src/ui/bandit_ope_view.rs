@@ -8,11 +8,14 @@ use std::sync::mpsc::Receiver;
 use std::sync::Arc;
 
 use eframe::egui;
-use egui_plot::{HLine, Line, Plot, PlotPoints, Points};
+use egui_plot::{HLine, Line, PlotPoints, Points};
 
-use super::exporter::{csv_button, png_button};
+use super::exporter::csv_button;
 use super::params_ui::params_ui;
-use super::widgets::{header_row, job_buttons, main_area, own_run, seed_ui, side_panel, OwnRun};
+use super::plots::{chart, chart_footer};
+use super::widgets::{
+    header_row, job_buttons, main_area, own_run, seed_ui, shown_banner, side_panel, OwnRun, Shown,
+};
 use super::TabContext;
 use crate::bandit::ope::OpeResult;
 use crate::bandit::settings::{EvaluationSettings, LoggedFile};
@@ -38,7 +41,7 @@ fn load_log(path: PathBuf) -> Command {
 
 #[derive(Default)]
 pub struct OpeView {
-    pub shown: Option<Arc<OpeResult>>,
+    pub shown: Option<Shown<OpeResult>>,
     pub message: Option<String>,
     pub path: String,
     dialog: Option<Receiver<Option<PathBuf>>>,
@@ -57,9 +60,14 @@ impl OpeView {
             self.message = Some(text.clone());
         }
         match own_run(event, OPE_JOB, bench) {
-            Some(OwnRun::Trained(model)) => {
-                if let Some(BanditResult::Evaluation(r)) = model.get::<BanditResult>().as_deref() {
-                    self.shown = Some(Arc::new(r.clone()));
+            Some(OwnRun::Trained(entry)) => {
+                if let Some(BanditResult::Evaluation(r)) =
+                    entry.model_of::<BanditResult>().as_deref()
+                {
+                    self.shown = Some(Shown {
+                        value: Arc::new(r.clone()),
+                        data: entry.record.data.clone(),
+                    });
                     self.message = None;
                 }
             }
@@ -92,11 +100,13 @@ impl OpeView {
             self.controls_ui(ctx, settings, ui)
         });
         main_area(ui, "ope_main", |ui| {
+            let log = ctx.bench.side::<LoggedFile>();
+            shown_banner(ui, ctx, &mut self.shown, log.as_ref().map(|l| &*l.0));
             if let Some(m) = &self.message {
                 ui.colored_label(ui.visuals().warn_fg_color, m);
             }
             match &self.shown {
-                Some(r) => result_ui(r, ui),
+                Some(r) => result_ui(&r.value, ui),
                 None => {
                     ui.label("Open a log of a recommendation widget — which item was shown, in which slot, whether it was clicked, and the probability the serving policy gave it — then ask what another policy would have earned on it.");
                 }
@@ -159,7 +169,7 @@ impl OpeView {
                 "In-sample: the policy learns from the rows it is judged on. Set a training share to estimate on later rows.",
             );
         }
-        if job_buttons(ui, ctx, "Evaluate", "Cancel", OPE_JOB) {
+        if job_buttons(ui, ctx, "Train", "Cancel", OPE_JOB) {
             match settings.request(&ctx.bench.data_context(), settings.params.clone()) {
                 Ok(r) => {
                     self.message = None;
@@ -205,6 +215,9 @@ fn result_ui(r: &OpeResult, ui: &mut egui::Ui) {
             "In-sample estimate: the policy learned from these same rows, so it looks better than it would on new traffic.",
         );
     }
+    for w in r.estimates.warnings() {
+        ui.colored_label(ui.visuals().warn_fg_color, w);
+    }
     if !r.uniform_log {
         ui.small("The log was not served uniformly: replay is biased here; IPW, SNIPW and DR correct for the propensities.");
     }
@@ -216,9 +229,7 @@ fn result_ui(r: &OpeResult, ui: &mut egui::Ui) {
         ("DR", &e.dr),
         ("replay", &e.replay),
     ];
-    let plot = Plot::new("ope_estimates")
-        .height(200.0)
-        .allow_scroll(false)
+    let plot = chart(ui, "ope_estimates", 200.0)
         .y_axis_label("click rate")
         // The logged policy's line is drawn even above every estimate.
         .include_y(0.0)
@@ -250,7 +261,12 @@ fn result_ui(r: &OpeResult, ui: &mut egui::Ui) {
                 );
             }
         });
-    png_button(ui, plot.response.rect, "off-policy estimates");
+    chart_footer(
+        ui,
+        "ope_estimates",
+        plot.response.rect,
+        "off-policy estimates",
+    );
     egui::Grid::new("ope_table").striped(true).show(ui, |ui| {
         header_row(ui, &["estimator", "click rate", "95% interval", "× logged"]);
         ui.label("logged (on-policy)");
@@ -263,6 +279,13 @@ fn result_ui(r: &OpeResult, ui: &mut egui::Ui) {
         ui.end_row();
         for (name, x) in &rows {
             ui.label(*name);
+            if *name == "replay" && !r.estimates.replay_usable() {
+                ui.label(format!("too few matches ({})", r.estimates.matched_rounds));
+                ui.label("–");
+                ui.label("–");
+                ui.end_row();
+                continue;
+            }
             ui.label(format!("{:.5}", x.value));
             ui.label(format!("[{:.5}, {:.5}]", x.ci[0], x.ci[1]));
             ui.label(format!("{:.2}", x.relative));

@@ -6,14 +6,18 @@
 use std::sync::Arc;
 
 use eframe::egui;
-use egui_plot::{Bar, BarChart, Legend, Line, Plot, PlotPoints};
+use egui_plot::{Bar, BarChart, Legend, Line, PlotPoints};
 
 use super::bandit_ope_view::OpeView;
 use super::demo::{done_on_current_data, train_until};
-use super::exporter::{csv_button, png_button};
+use super::exporter::csv_button;
 use super::params_ui::params_ui;
+use super::plots::{chart, chart_footer};
 use super::tabs::{Tab, TourStep};
-use super::widgets::{header_row, job_buttons, main_area, own_run, seed_ui, side_panel, OwnRun};
+use super::widgets::{
+    header_row, job_buttons, main_area, own_run, seed_ui, shown_banner, side_panel_with_action,
+    OwnRun, PanelPart, Shown,
+};
 use super::TabContext;
 use crate::bandit::arms::{arms_from_store, ArmRate, ArmUnit};
 use crate::bandit::params::PolicyKind;
@@ -23,7 +27,7 @@ use crate::bandit::BanditResult;
 use crate::data::Dataset;
 use crate::demo::state::Outcome;
 use crate::demo::tour::Action;
-use crate::runs::RunEntry;
+use crate::runs::{DataFingerprint, RunEntry};
 use crate::workbench::{Command, Event, JobKind, RunRequest, SideJob, Then, Workbench};
 
 /// The tab's id.
@@ -31,14 +35,6 @@ pub(crate) const ID: &str = "bandit";
 pub(crate) const SIM_JOB: JobKind = JobKind::Train(crate::bandit::KIND);
 /// Reading arms from the loaded store.
 const ARMS: JobKind = JobKind::Side("bandit arms");
-
-/// Colours of the four policies, the same in every chart.
-const COLOURS: [egui::Color32; 4] = [
-    egui::Color32::from_rgb(150, 150, 150),
-    egui::Color32::from_rgb(230, 160, 40),
-    egui::Color32::from_rgb(70, 150, 230),
-    egui::Color32::from_rgb(90, 190, 110),
-];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Panel {
@@ -52,7 +48,7 @@ pub struct BanditTab {
     /// The race's and the evaluation's settings.
     pub settings: BanditSettings,
     /// The finished (or cancelled) simulation shown.
-    pub shown: Option<Arc<SimulationResult>>,
+    pub shown: Option<Shown<SimulationResult>>,
     pub message: Option<String>,
     /// The data the arms were read from, so they are read once per file.
     arms_for: Option<Arc<Dataset>>,
@@ -60,7 +56,7 @@ pub struct BanditTab {
 }
 
 impl BanditTab {
-    /// What **Run** does: race the ticked strategies on the arms shown.
+    /// What **Train** does: race the ticked strategies on the arms shown.
     pub(crate) fn start_race(&mut self, ctx: &mut TabContext) {
         match self
             .settings
@@ -76,14 +72,20 @@ impl BanditTab {
     }
 
     /// Show a saved run's result (from the Runs tab).
-    pub fn show(&mut self, result: &BanditResult) {
+    pub fn show(&mut self, result: &BanditResult, data: DataFingerprint) {
         match result {
             BanditResult::Simulation(r) => {
-                self.shown = Some(Arc::new(r.clone()));
+                self.shown = Some(Shown {
+                    value: Arc::new(r.clone()),
+                    data,
+                });
                 self.panel = Some(Panel::Simulate);
             }
             BanditResult::Evaluation(r) => {
-                self.ope.shown = Some(Arc::new(r.clone()));
+                self.ope.shown = Some(Shown {
+                    value: Arc::new(r.clone()),
+                    data,
+                });
                 self.panel = Some(Panel::Evaluate);
             }
         }
@@ -99,17 +101,27 @@ impl BanditTab {
                 }
             }
         }
-        side_panel(ui, "bandit_controls", 300.0, |ui| self.controls_ui(ctx, ui));
+        side_panel_with_action(ui, "bandit_controls", 300.0, |ui, part| match part {
+            PanelPart::Controls => self.controls_ui(ctx, ui),
+            PanelPart::Action => {
+                if job_buttons(ui, ctx, "Train", "Cancel", SIM_JOB) {
+                    self.start_race(ctx);
+                }
+            }
+        });
         // The race so far while it runs, as its job last reported it.
         let running = ctx.bench.jobs().partial::<SimulationResult>(SIM_JOB);
         main_area(ui, "bandit_main", |ui| {
+            if running.is_none() {
+                shown_banner(ui, ctx, &mut self.shown, ctx.bench.dataset().map(|d| &**d));
+            }
             if let Some(m) = &self.message {
                 ui.colored_label(ui.visuals().warn_fg_color, m);
             }
-            match running.or_else(|| self.shown.clone()) {
+            match running.or_else(|| self.shown.as_ref().map(|s| Arc::clone(&s.value))) {
                 Some(r) => race_ui(&r, ui),
                 None => {
-                    ui.label("Pick the arms and the strategies on the left, then press Run: each strategy plays the same arms round after round, and the charts grow as replications finish.");
+                    ui.label("Pick the arms and the strategies on the left, then press Train: each strategy plays the same arms round after round, and the charts grow as replications finish.");
                 }
             }
         });
@@ -213,10 +225,6 @@ impl BanditTab {
         ui.separator();
         params_ui(ui, &mut s.params, ctx.simple);
         seed_ui(ui, &mut s.seed, None);
-        ui.separator();
-        if job_buttons(ui, ctx, "Run", "Cancel", SIM_JOB) {
-            self.start_race(ctx);
-        }
     }
 }
 
@@ -247,20 +255,8 @@ fn band_lines(
 
 /// The race: the verdict, the curves, pulls per arm and the table.
 fn race_ui(r: &SimulationResult, ui: &mut egui::Ui) {
-    let winner = r
-        .policies
-        .iter()
-        .min_by(|a, b| a.mean_regret.total_cmp(&b.mean_regret));
-    ui.heading(match winner {
-        Some(w) if r.finished > 0 => format!(
-            "{} lost least: regret {:.1} ± {:.1} after {} rounds",
-            w.label,
-            w.mean_regret,
-            w.se_regret,
-            crate::display::thousands(r.horizon as u64)
-        ),
-        _ => "Racing…".to_owned(),
-    });
+    let dark = ui.visuals().dark_mode;
+    ui.heading(r.verdict().unwrap_or_else(|| "Racing…".to_owned()));
     ui.label(format!(
         "{} of {} replications · {} arms, best rate {:.4} · solid: mean, dashed: 10% and 90% of replications",
         r.finished,
@@ -269,32 +265,39 @@ fn race_ui(r: &SimulationResult, ui: &mut egui::Ui) {
         r.arms.iter().map(|a| a.rate).fold(0.0, f64::max)
     ));
     ui.columns(2, |cols| {
-        let regret = Plot::new("bandit_regret")
-            .height(220.0)
+        let regret = chart(&cols[0], "bandit_regret", 220.0)
             .legend(Legend::default().position(egui_plot::Corner::LeftTop))
             .x_axis_label("round")
             .y_axis_label("pseudo-regret")
             .show(&mut cols[0], |p| {
                 for s in &r.policies {
-                    band_lines(p, &r.grid, s, &s.regret, colour_of(s));
+                    band_lines(p, &r.grid, s, &s.regret, colour_of(s, dark));
                 }
             });
-        png_button(&mut cols[0], regret.response.rect, "bandit regret");
-        let reward = Plot::new("bandit_reward")
-            .height(220.0)
+        chart_footer(
+            &mut cols[0],
+            "bandit_regret",
+            regret.response.rect,
+            "bandit regret",
+        );
+        let reward = chart(&cols[1], "bandit_reward", 220.0)
             .legend(Legend::default().position(egui_plot::Corner::LeftTop))
             .x_axis_label("round")
             .y_axis_label("cumulative reward")
             .show(&mut cols[1], |p| {
                 for s in &r.policies {
-                    band_lines(p, &r.grid, s, &s.reward, colour_of(s));
+                    band_lines(p, &r.grid, s, &s.reward, colour_of(s, dark));
                 }
             });
-        png_button(&mut cols[1], reward.response.rect, "bandit reward");
+        chart_footer(
+            &mut cols[1],
+            "bandit_reward",
+            reward.response.rect,
+            "bandit reward",
+        );
     });
     ui.columns(2, |cols| {
-        let share = Plot::new("bandit_best_share")
-            .height(180.0)
+        let share = chart(&cols[0], "bandit_best_share", 180.0)
             .legend(Legend::default().position(egui_plot::Corner::RightBottom))
             .x_axis_label("round")
             .y_axis_label("best-arm share")
@@ -308,13 +311,19 @@ fn race_ui(r: &SimulationResult, ui: &mut egui::Ui) {
                         .zip(&s.best_share)
                         .map(|(&t, &y)| [t as f64, y])
                         .collect();
-                    p.line(Line::new(s.label.clone(), PlotPoints::from(pts)).color(colour_of(s)));
+                    p.line(
+                        Line::new(s.label.clone(), PlotPoints::from(pts)).color(colour_of(s, dark)),
+                    );
                 }
             });
-        png_button(&mut cols[0], share.response.rect, "bandit best-arm share");
+        chart_footer(
+            &mut cols[0],
+            "bandit_best_share",
+            share.response.rect,
+            "bandit best-arm share",
+        );
         let n = r.policies.len().max(1) as f64;
-        let pulls = Plot::new("bandit_pulls")
-            .height(180.0)
+        let pulls = chart(&cols[1], "bandit_pulls", 180.0)
             .legend(Legend::default())
             .x_axis_label("arm (1 = listed first)")
             .y_axis_label("mean pulls")
@@ -330,10 +339,15 @@ fn race_ui(r: &SimulationResult, ui: &mut egui::Ui) {
                                 .name(format!("{} · {}", s.label, r.arms[a].label))
                         })
                         .collect();
-                    p.bar_chart(BarChart::new(s.label.clone(), bars).color(colour_of(s)));
+                    p.bar_chart(BarChart::new(s.label.clone(), bars).color(colour_of(s, dark)));
                 }
             });
-        png_button(&mut cols[1], pulls.response.rect, "bandit pulls per arm");
+        chart_footer(
+            &mut cols[1],
+            "bandit_pulls",
+            pulls.response.rect,
+            "bandit pulls per arm",
+        );
     });
     egui::Grid::new("bandit_table")
         .striped(true)
@@ -349,7 +363,7 @@ fn race_ui(r: &SimulationResult, ui: &mut egui::Ui) {
                 ],
             );
             for s in &r.policies {
-                ui.colored_label(colour_of(s), &s.label);
+                ui.colored_label(colour_of(s, dark), &s.label);
                 ui.label(format!("{:.5}", s.mean_reward));
                 ui.label(format!("{:.1}", s.mean_regret));
                 ui.label(format!("{:.1}", s.se_regret));
@@ -386,13 +400,14 @@ fn race_ui(r: &SimulationResult, ui: &mut egui::Ui) {
     });
 }
 
-fn colour_of(s: &PolicySummary) -> egui::Color32 {
+/// A policy's colour, the same in every chart.
+fn colour_of(s: &PolicySummary, dark: bool) -> egui::Color32 {
     let kind = s.policy.split(':').next().unwrap_or("");
     let i = PolicyKind::ALL
         .iter()
         .position(|k| k.name() == kind)
         .unwrap_or(0);
-    COLOURS[i]
+    super::plots::series_colour(dark, i)
 }
 
 impl Tab for BanditTab {
@@ -414,14 +429,13 @@ impl Tab for BanditTab {
         }
         self.ope.on_event(event, bench);
         let simulation = |id: u64| {
-            let model = bench
-                .runs()
-                .get(id)?
-                .model
-                .as_ref()?
-                .get::<BanditResult>()?;
+            let entry = bench.runs().get(id)?;
+            let model = entry.model_of::<BanditResult>()?;
             match &*model {
-                BanditResult::Simulation(r) => Some(Arc::new(r.clone())),
+                BanditResult::Simulation(r) => Some(Shown {
+                    value: Arc::new(r.clone()),
+                    data: entry.record.data.clone(),
+                }),
                 BanditResult::Evaluation(_) => None,
             }
         };
@@ -439,7 +453,7 @@ impl Tab for BanditTab {
                 if let Some(r) = simulation(id) {
                     self.message = Some(format!(
                         "Cancelled after {} of {} replications; run #{id} keeps them",
-                        r.finished, r.replications
+                        r.value.finished, r.value.replications
                     ));
                     self.shown = Some(r);
                 }
@@ -465,7 +479,7 @@ impl Tab for BanditTab {
     fn explore(&mut self, run: &RunEntry, _bench: &Workbench) -> bool {
         let shown = run
             .model_of::<BanditResult>()
-            .map(|result| self.show(&result));
+            .map(|result| self.show(&result, run.record.data.clone()));
         shown.is_some()
     }
 

@@ -51,6 +51,8 @@ const SETTLE_SECS: f64 = 1.0;
 
 pub(crate) struct Demo {
     pub tour: TourState,
+    /// The user's tabs, tab and workbench state, put back when the tour ends.
+    saved: Option<Saved>,
     /// Runs recorded before the step began (a step's run is a newer one).
     runs_before: u64,
     /// Simple mode as it was before the tour, restored after it.
@@ -72,8 +74,17 @@ impl Demo {
             runs_before: 0,
             simple_before,
             recorder,
+            saved: None,
         }
     }
+}
+
+/// What the tour sets aside: the tour runs on fresh tabs (every tab in its
+/// first mode, scrolled to the top) and gives the user's back after.
+struct Saved {
+    tabs: Vec<Box<dyn super::tabs::Tab>>,
+    tab: &'static str,
+    bench: crate::workbench::Snapshot,
 }
 
 /// Whether a finished run of `kind` was made on the data shown now.
@@ -140,7 +151,15 @@ impl ShoplensApp {
     /// Start the tour (the **Demo** button, `shoplens demo`).
     pub(crate) fn start_demo(&mut self, options: &DemoOptions) {
         let now = self.ctx.input(|i| i.time);
-        self.demo = Some(Demo::new(options, now, self.view.simple));
+        let mut demo = Demo::new(options, now, self.view.simple);
+        demo.saved = Some(Saved {
+            tabs: std::mem::replace(&mut self.tabs, super::tabs::all(&self.bench)),
+            tab: self.tab,
+            bench: self.bench.snapshot(),
+        });
+        // The fresh tabs learn the loaded data as if it had just loaded.
+        self.bench.announce_data();
+        self.demo = Some(demo);
         self.view.simple = true;
         if options.full_screen {
             self.ctx
@@ -156,9 +175,16 @@ impl ShoplensApp {
             .map_or(self.view.simple, |d| d.simple_before)
     }
 
+    /// End the tour: the user's data, runs, tabs and settings as they were.
     pub(crate) fn leave_demo(&mut self) {
         if let Some(demo) = self.demo.take() {
             self.view.simple = demo.simple_before;
+            if let Some(saved) = demo.saved {
+                self.bench.restore(saved.bench);
+                self.tabs = saved.tabs;
+                self.tab = saved.tab;
+                super::widgets::scroll_to_top(&self.ctx);
+            }
         }
     }
 
@@ -171,6 +197,7 @@ impl ShoplensApp {
                 if let Some(tab) = self.tabs.iter().find(|t| t.id() == place) {
                     self.tab = tab.id();
                 }
+                super::widgets::scroll_to_top(&self.ctx);
             }
         }
     }

@@ -1,9 +1,84 @@
-//! Small plot helpers shared by the tabs.
+//! Every chart's frame ([`chart`], [`chart_footer`]) and small plot
+//! helpers shared by the tabs.
 
 use eframe::egui;
 use egui_plot::{Bar, BarChart, Line, Plot, PlotPoints};
 
 use crate::data::profile::{CountSummary, DayCount};
+
+fn reset_id(id: &str) -> egui::Id {
+    egui::Id::unique(("shoplens_chart_reset", id))
+}
+
+/// A chart as every tab draws it. The page's scroll wheel never pans it:
+/// drag to pan, Ctrl + wheel to zoom, double-click or **Reset view**
+/// ([`chart_footer`]) to go back. Tick labels come at 1, 2 and 5 × 10ⁿ so
+/// both axes carry numbers at any height.
+pub fn chart<'a>(ui: &egui::Ui, id: &str, height: f32) -> Plot<'a> {
+    let reset = ui
+        .ctx()
+        .data_mut(|d| d.remove_temp::<bool>(reset_id(id)))
+        .unwrap_or(false);
+    let plot = Plot::new(id)
+        .height(height)
+        .allow_scroll(false)
+        .allow_boxed_zoom(false)
+        .x_grid_spacer(egui_plot::log_grid_spacer(5))
+        .y_grid_spacer(egui_plot::log_grid_spacer(5))
+        .y_axis_min_width(36.0);
+    if reset {
+        plot.reset()
+    } else {
+        plot
+    }
+}
+
+/// The colour of series `i` (a policy, a model), with one meaning in every
+/// chart; darker on the light theme so it reads on white (Okabe–Ito hues).
+pub fn series_colour(dark: bool, i: usize) -> egui::Color32 {
+    use egui::Color32 as C;
+    const ON_DARK: [C; 6] = [
+        C::from_rgb(160, 160, 160),
+        C::from_rgb(230, 160, 40),
+        C::from_rgb(86, 180, 233),
+        C::from_rgb(0, 190, 130),
+        C::from_rgb(230, 110, 40),
+        C::from_rgb(204, 121, 167),
+    ];
+    const ON_LIGHT: [C; 6] = [
+        C::from_rgb(90, 90, 90),
+        C::from_rgb(170, 100, 0),
+        C::from_rgb(0, 90, 170),
+        C::from_rgb(0, 120, 80),
+        C::from_rgb(180, 60, 0),
+        C::from_rgb(150, 60, 120),
+    ];
+    let palette = if dark { &ON_DARK } else { &ON_LIGHT };
+    palette[i % palette.len()]
+}
+
+/// What marks the best run: gold on the dark theme, deep orange on the light.
+pub fn best_colour(dark: bool) -> egui::Color32 {
+    if dark {
+        egui::Color32::GOLD
+    } else {
+        egui::Color32::from_rgb(190, 90, 0)
+    }
+}
+
+/// Under a chart drawn in `rect`: **Save PNG…** and **Reset view**.
+pub fn chart_footer(ui: &mut egui::Ui, id: &str, rect: egui::Rect, name: &str) {
+    ui.horizontal(|ui| {
+        crate::ui::exporter::png_button(ui, rect, name);
+        if ui
+            .small_button("Reset view")
+            .on_hover_text("Back to the whole chart (drag pans, Ctrl + wheel zooms)")
+            .clicked()
+        {
+            ui.ctx().data_mut(|d| d.insert_temp(reset_id(id), true));
+        }
+    });
+}
 
 /// Interactions-per-key histogram on log2 bins with a log10 count axis.
 pub fn log_histogram_ui(ui: &mut egui::Ui, id: &str, title: &str, summary: &CountSummary) {
@@ -24,9 +99,7 @@ pub fn log_histogram_ui(ui: &mut egui::Ui, id: &str, title: &str, summary: &Coun
         })
         .collect();
     let bins: Vec<(u64, u64)> = summary.histogram.iter().map(|b| (b.lo, b.hi)).collect();
-    let png_plot = Plot::new(id)
-        .height(160.0)
-        .allow_scroll(false)
+    let png_plot = chart(ui, id, 160.0)
         .allow_drag(false)
         .allow_zoom(false)
         .x_axis_label("interactions (log₂ bins)")
@@ -49,7 +122,7 @@ pub fn log_histogram_ui(ui: &mut egui::Ui, id: &str, title: &str, summary: &Coun
             }
         })
         .show(ui, |plot_ui| plot_ui.bar_chart(BarChart::new(title, bars)));
-    crate::ui::exporter::png_button(ui, png_plot.response.rect, id);
+    chart_footer(ui, id, png_plot.response.rect, id);
 }
 
 /// Events per day.
@@ -60,9 +133,7 @@ pub fn daily_ui(ui: &mut egui::Ui, daily: &[DayCount]) {
         .map(|(i, d)| [i as f64, d.events as f64])
         .collect();
     let labels: Vec<String> = daily.iter().map(|d| d.day.clone()).collect();
-    let png_plot = Plot::new("daily")
-        .height(180.0)
-        .allow_scroll(false)
+    let png_plot = chart(ui, "daily", 180.0)
         .x_axis_label("day")
         .y_axis_label("events")
         .x_axis_formatter(move |mark, _| {
@@ -89,7 +160,7 @@ pub fn daily_ui(ui: &mut egui::Ui, daily: &[DayCount]) {
         .show(ui, |plot_ui| {
             plot_ui.line(Line::new("events per day", PlotPoints::from(points)))
         });
-    crate::ui::exporter::png_button(ui, png_plot.response.rect, "events per day");
+    chart_footer(ui, "daily", png_plot.response.rect, "events per day");
 }
 
 /// Bars with text labels on the x axis.
@@ -104,9 +175,7 @@ pub fn labelled_bars_ui(ui: &mut egui::Ui, id: &str, name: &str, values: &[(Stri
         })
         .collect();
     let labels: Vec<String> = values.iter().map(|(l, _)| l.clone()).collect();
-    let png_plot = Plot::new(id)
-        .height(150.0)
-        .allow_scroll(false)
+    let png_plot = chart(ui, id, 150.0)
         .allow_drag(false)
         .allow_zoom(false)
         .x_axis_formatter(move |mark, _| {
@@ -117,5 +186,5 @@ pub fn labelled_bars_ui(ui: &mut egui::Ui, id: &str, name: &str, values: &[(Stri
             labels.get(k as usize).cloned().unwrap_or_default()
         })
         .show(ui, |plot_ui| plot_ui.bar_chart(BarChart::new(name, bars)));
-    crate::ui::exporter::png_button(ui, png_plot.response.rect, id);
+    chart_footer(ui, id, png_plot.response.rect, id);
 }

@@ -5,17 +5,18 @@
 //! each with their top reasons, exportable as a voucher list. The work is
 //! `crate::predict`'s.
 
-use std::sync::Arc;
-
 use eframe::egui;
-use egui_plot::{Legend, Line, Plot, PlotPoints, Points};
+use egui_plot::{Legend, Line, PlotPoints, Points};
 
 use super::demo::{done_on_current_data, train_until};
-use super::exporter::{csv_button, png_button};
+use super::exporter::csv_button;
 use super::params_ui::params_ui;
+use super::plots::{chart, chart_footer};
 use super::predict_customers::CustomerView;
 use super::tabs::{Tab, TourStep};
-use super::widgets::{header_row, job_buttons, main_area, own_run, seed_ui, side_panel, OwnRun};
+use super::widgets::{
+    header_row, job_buttons, main_area, own_run, seed_ui, shown_banner, side_panel, OwnRun, Shown,
+};
 use super::TabContext;
 use crate::demo::state::Outcome;
 use crate::demo::tour::Action;
@@ -32,7 +33,7 @@ pub(crate) const JOB: JobKind = JobKind::Train(crate::predict::KIND);
 #[derive(Default)]
 pub struct PredictTab {
     pub settings: PredictSettings,
-    pub shown: Option<Arc<PredictResult>>,
+    pub shown: Option<Shown<PredictResult>>,
     pub message: Option<String>,
     pseudonymise: bool,
     customers: CustomerView,
@@ -65,7 +66,7 @@ impl PredictTab {
         }
     }
 
-    pub fn show(&mut self, result: Arc<PredictResult>) {
+    pub fn show(&mut self, result: Shown<PredictResult>) {
         self.shown = Some(result);
         self.customers = CustomerView::default();
     }
@@ -129,8 +130,7 @@ fn loss_ui(curve: &[crate::task::EpochEvent], ui: &mut egui::Ui) {
         .iter()
         .filter_map(|e| e.metric.as_ref().map(|(_, v)| [e.epoch as f64, *v]))
         .collect();
-    Plot::new("predict_loss")
-        .height(140.0)
+    chart(ui, "predict_loss", 140.0)
         .legend(Legend::default())
         .x_axis_label("tree / step")
         .y_axis_label("log loss")
@@ -143,8 +143,7 @@ fn loss_ui(curve: &[crate::task::EpochEvent], ui: &mut egui::Ui) {
 }
 
 fn curve_plot(ui: &mut egui::Ui, id: &str, x: &str, y: &str, lines: Vec<(&str, Vec<[f64; 2]>)>) {
-    let plot = Plot::new(id)
-        .height(190.0)
+    let plot = chart(ui, id, 190.0)
         .legend(Legend::default().position(egui_plot::Corner::RightBottom))
         .x_axis_label(x)
         .y_axis_label(y)
@@ -156,7 +155,7 @@ fn curve_plot(ui: &mut egui::Ui, id: &str, x: &str, y: &str, lines: Vec<(&str, V
                 p.line(Line::new(name, PlotPoints::from(pts)));
             }
         });
-    png_button(ui, plot.response.rect, id);
+    chart_footer(ui, id, plot.response.rect, id);
 }
 
 fn result_ui(
@@ -255,8 +254,7 @@ fn result_ui(
                 ("random", vec![[0.0, 0.0], [1.0, 1.0]]),
             ],
         );
-        let plot = Plot::new("predict_calibration")
-            .height(190.0)
+        let plot = chart(&cols[1], "predict_calibration", 190.0)
             .legend(Legend::default().position(egui_plot::Corner::RightBottom))
             .x_axis_label("predicted probability")
             .y_axis_label("observed rate")
@@ -273,7 +271,12 @@ fn result_ui(
                 p.line(Line::new("model", PlotPoints::from(pts.clone())));
                 p.points(Points::new("bins", PlotPoints::from(pts)).radius(4.0));
             });
-        png_button(&mut cols[1], plot.response.rect, "predict_calibration");
+        chart_footer(
+            &mut cols[1],
+            "predict_calibration",
+            plot.response.rect,
+            "predict_calibration",
+        );
     });
     ui.small(format!(
         "{} features from this file's columns: {}",
@@ -325,10 +328,9 @@ impl Tab for PredictTab {
 
     fn on_event(&mut self, event: &Event, bench: &Workbench) {
         match own_run(event, JOB, bench) {
-            Some(OwnRun::Trained(model)) => {
-                if let Some(r) = model.get::<PredictResult>() {
-                    self.shown = Some(r);
-                    self.customers = CustomerView::default();
+            Some(OwnRun::Trained(entry)) => {
+                if let Some(r) = Shown::of(entry) {
+                    self.show(r);
                     self.message = None;
                 }
             }
@@ -362,8 +364,15 @@ impl Tab for PredictTab {
             if !curve.is_empty() && ctx.bench.jobs().is_active(JOB) {
                 loss_ui(curve, ui);
             }
+            shown_banner(ui, ctx, &mut self.shown, ctx.bench.dataset().map(|d| &**d));
             match self.shown.clone() {
-                Some(r) => result_ui(&r, ctx.bench, self.pseudonymise, &mut self.customers, ui),
+                Some(r) => result_ui(
+                    &r.value,
+                    ctx.bench,
+                    self.pseudonymise,
+                    &mut self.customers,
+                    ui,
+                ),
                 None => {
                     ui.label("Pick a cutoff and a window, then press Train: the model learns from the period before and is judged on who bought after, next to the recency rule.");
                 }
@@ -372,9 +381,7 @@ impl Tab for PredictTab {
     }
 
     fn explore(&mut self, run: &RunEntry, _bench: &Workbench) -> bool {
-        let shown = run
-            .model_of::<PredictResult>()
-            .map(|result| self.show(result));
+        let shown = Shown::of(run).map(|result| self.show(result));
         shown.is_some()
     }
 

@@ -4,22 +4,23 @@
 //! user's top-k. Training is `runs::run` on a recommender request behind a
 //! [`Command::Run`]; this tab only builds the request and draws the result.
 
-use crate::params::ModelKind;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use eframe::egui;
-use egui_plot::{Legend, Line, Plot, PlotPoints};
+use egui_plot::{Legend, Line, PlotPoints};
 
 use super::demo::{done_on_current_data, train_until};
 use super::images::ImageCache;
 use super::params_ui::params_ui;
+use super::plots::{chart, chart_footer};
 use super::sessions_view::SessionView;
 use super::spark_view::{self, SparkView};
 use super::tabs::{Tab, TourStep};
 use super::widgets::cancelled_note;
 use super::widgets::{
-    header_row, item_chip, job_buttons, main_area, own_run, seed_ui, side_panel, OwnRun,
+    header_row, item_chip, job_buttons, main_area, other_data_banner, own_run, runs_on_data,
+    seed_ui, side_panel, OwnRun,
 };
 use super::TabContext;
 use crate::data::catalogue::Catalogue;
@@ -28,10 +29,11 @@ use crate::demo::state::Outcome;
 use crate::demo::tour::Action;
 use crate::display::display_name;
 use crate::params::Hyperparams;
+use crate::params::ModelKind;
 use crate::recsys::params::{ModelParams, RecommenderKind};
 use crate::recsys::settings::{RecommendSettings, SplitChoice};
 use crate::recsys::Trained;
-use crate::runs::{RunEntry, RunStatus};
+use crate::runs::{DataFingerprint, RunEntry, RunStatus};
 use crate::session::SessionTrained;
 use crate::task::EpochEvent;
 use crate::workbench::{Command, Event, ExportJob, JobKind, RunRequest, Workbench};
@@ -57,8 +59,11 @@ pub(crate) struct RecommendTab {
     pub settings: RecommendSettings,
     /// The curve of the run shown (the live one comes from the job).
     pub curve: Vec<EpochEvent>,
-    /// The run being explored.
+    /// The run being explored, and the data it was trained on.
     pub explored: Option<Arc<Trained>>,
+    pub explored_data: Option<DataFingerprint>,
+    /// The runs table shows runs on every file, not only the loaded one.
+    pub all_files: bool,
     pub user_query: String,
     pub selected_user: Option<u32>,
     pub selected_item: Option<u32>,
@@ -93,6 +98,8 @@ impl Default for RecommendTab {
             settings: RecommendSettings::default(),
             curve: Vec::new(),
             explored: None,
+            explored_data: None,
+            all_files: false,
             user_query: String::new(),
             selected_user: None,
             selected_item: None,
@@ -112,7 +119,7 @@ impl Default for RecommendTab {
 
 impl RecommendTab {
     /// Show a trained model (a new run, or one reopened from the Runs tab).
-    pub fn show(&mut self, t: Arc<Trained>) {
+    pub fn show(&mut self, t: Arc<Trained>, data: DataFingerprint) {
         // A basket is item indices of one model's catalogue.
         if self
             .explored
@@ -123,6 +130,7 @@ impl RecommendTab {
         }
         self.curve = t.epochs.clone();
         self.explored = Some(t);
+        self.explored_data = Some(data);
         self.selected_user = None;
         self.selected_item = None;
     }
@@ -220,18 +228,21 @@ impl RecommendTab {
             .on_hover_text("List length for HR, precision, recall, NDCG and MAP");
         // Validation, filters, seed and threads are for experts: simple mode hides them.
         if !ctx.simple {
-            ui.add(
-                egui::Slider::new(&mut self.settings.options.validate_every, 0..=20)
-                    .text("validate every"),
-            )
-            .on_hover_text(
-                "Compute NDCG@k on the held-out users every N epochs (0: only at the end)",
-            );
-            ui.add_enabled(
-                self.settings.options.validate_every > 0,
-                egui::Slider::new(&mut self.settings.options.patience, 0..=20).text("early-stop patience"),
-            )
-            .on_hover_text("Stop ALS or BPR after this many validations in a row without a better NDCG@k, keeping the model at that epoch (0: off). Needs 'validate every' above 0.");
+            // Only models that train epoch by epoch validate along the way.
+            if self.settings.model.iterates() {
+                ui.add(
+                    egui::Slider::new(&mut self.settings.options.validate_every, 0..=20)
+                        .text("validate every"),
+                )
+                .on_hover_text(
+                    "Compute NDCG@k on the held-out users every N epochs (0: only at the end)",
+                );
+                ui.add_enabled(
+                    self.settings.options.validate_every > 0,
+                    egui::Slider::new(&mut self.settings.options.patience, 0..=20).text("early-stop patience"),
+                )
+                .on_hover_text("Stop ALS or BPR after this many validations in a row without a better NDCG@k, keeping the model at that epoch (0: off). Needs 'validate every' above 0.");
+            }
             ui.add(
                 egui::Slider::new(&mut self.settings.min_user_interactions, 1..=50)
                     .text("min items per user"),
@@ -255,15 +266,8 @@ impl RecommendTab {
     fn runs_ui(&mut self, ctx: &mut TabContext, ui: &mut egui::Ui) {
         ui.add_space(6.0);
         ui.label(egui::RichText::new("Runs").strong());
-        let runs: Vec<_> = ctx
-            .bench
-            .runs()
-            .entries
-            .iter()
-            .filter(|e| e.record.kind == crate::recsys::KIND)
-            .rev()
-            .take(TABLE_RUNS)
-            .collect();
+        let runs = runs_on_data(ui, ctx.bench, crate::recsys::KIND, &mut self.all_files);
+        let runs: Vec<_> = runs.into_iter().rev().take(TABLE_RUNS).collect();
         if runs.is_empty() {
             ui.label("Train a model to see its metrics here.");
             return;
@@ -288,6 +292,7 @@ impl RecommendTab {
             let mut headers = vec![
                 "run".to_owned(),
                 "model".into(),
+                "data".into(),
                 "split".into(),
                 "params".into(),
             ];
@@ -301,6 +306,7 @@ impl RecommendTab {
                     let mut row = vec![
                         r.id.to_string(),
                         r.model.clone(),
+                        r.data.short(),
                         r.evaluation.clone(),
                         r.params_summary(),
                     ];
@@ -329,6 +335,7 @@ impl RecommendTab {
                 &[
                     "#".to_owned(),
                     "model".into(),
+                    "data".into(),
                     "split".into(),
                     format!("HR@{k}"),
                     format!("NDCG@{k}"),
@@ -357,6 +364,8 @@ impl RecommendTab {
                         .on_hover_text(format!("{}\n{note}", r.params_summary())),
                     _ => ui.label(label).on_hover_text(r.params_summary()),
                 };
+                ui.label(r.data.short())
+                    .on_hover_text(r.data.file.display().to_string());
                 ui.label(&r.evaluation);
                 match (&r.status, &e.model) {
                     (RunStatus::Done, model) => {
@@ -373,7 +382,7 @@ impl RecommendTab {
                             r.metrics.get(&format!("new_customers_hr@{row_k}")),
                         ) {
                             (Some(n), Some(hr)) => format!("{n} · HR {hr:.4}"),
-                            (Some(n), None) => format!("{n}"),
+                            (Some(n), None) => format!("{n} · not evaluated"),
                             _ => "–".into(),
                         };
                         let new_items = match (
@@ -406,7 +415,7 @@ impl RecommendTab {
                                     .add_enabled(!current, egui::Button::new("Explore"))
                                     .clicked()
                                 {
-                                    explore = Some(t);
+                                    explore = Some((t, r.data.clone()));
                                 }
                             }
                             _ => {
@@ -417,26 +426,31 @@ impl RecommendTab {
                             }
                         }
                     }
+                    // The status in the first metric cell, short: the
+                    // whole message on hover, so the table keeps its width.
                     (RunStatus::Cancelled, _) => {
-                        ui.colored_label(
-                            ui.visuals().warn_fg_color,
-                            format!("cancelled after {} epochs", r.curve.len()),
-                        );
+                        ui.colored_label(ui.visuals().warn_fg_color, "cancelled")
+                            .on_hover_text(format!("cancelled after {} epochs", r.curve.len()));
                     }
                     (RunStatus::Failed(m), _) => {
-                        ui.colored_label(ui.visuals().error_fg_color, format!("failed: {m}"));
+                        ui.colored_label(ui.visuals().error_fg_color, "failed")
+                            .on_hover_text(m);
                     }
                 }
                 ui.end_row();
             }
         });
-        if let Some(t) = explore {
-            self.show(t);
+        if let Some((t, data)) = explore {
+            self.show(t, data);
         }
     }
 }
 
 fn curves_ui(epochs: &[EpochEvent], ui: &mut egui::Ui) {
+    if epochs.is_empty() {
+        // Popular, item kNN and EASE fit in one step: nothing to plot.
+        return;
+    }
     ui.label(egui::RichText::new(format!("Training curves ({} epochs)", epochs.len())).strong());
     let loss: Vec<[f64; 2]> = epochs
         .iter()
@@ -452,22 +466,30 @@ fn curves_ui(epochs: &[EpochEvent], ui: &mut egui::Ui) {
         .find_map(|e| e.metric.as_ref().map(|(n, _)| n.clone()))
         .unwrap_or_else(|| "validation".into());
     ui.columns(2, |cols| {
-        let png_plot = Plot::new("loss_curve")
-            .height(170.0)
+        let png_plot = chart(&cols[0], "loss_curve", 170.0)
             .legend(Legend::default())
             .x_axis_label("epoch")
             .show(&mut cols[0], |p| {
                 p.line(Line::new("training loss", PlotPoints::from(loss)))
             });
-        crate::ui::exporter::png_button(&mut cols[0], png_plot.response.rect, "training loss");
-        let png_plot = Plot::new("metric_curve")
-            .height(170.0)
+        chart_footer(
+            &mut cols[0],
+            "loss_curve",
+            png_plot.response.rect,
+            "training loss",
+        );
+        let png_plot = chart(&cols[1], "metric_curve", 170.0)
             .legend(Legend::default())
             .x_axis_label("epoch")
             .show(&mut cols[1], |p| {
                 p.line(Line::new(metric_name.clone(), PlotPoints::from(metric)))
             });
-        crate::ui::exporter::png_button(&mut cols[1], png_plot.response.rect, "validation metric");
+        chart_footer(
+            &mut cols[1],
+            "metric_curve",
+            png_plot.response.rect,
+            "validation metric",
+        );
     });
 }
 
@@ -675,6 +697,7 @@ fn customer_ui(
         egui::ScrollArea::vertical()
             .id_salt("history")
             .max_height(320.0)
+            .min_scrolled_height(320.0)
             .show(ui, |ui| {
                 for (&item, &w) in history.0.iter().zip(history.1) {
                     ui.horizontal(|ui| {
@@ -729,6 +752,7 @@ fn rec_list_ui(
     egui::ScrollArea::vertical()
         .id_salt(id)
         .max_height(320.0)
+        .min_scrolled_height(320.0)
         .show(ui, |ui| {
             for (rank, rec) in recs.iter().enumerate() {
                 ui.horizontal(|ui| {
@@ -888,17 +912,18 @@ impl Tab for RecommendTab {
             }
         }
         match own_run(event, JOB, bench) {
-            Some(OwnRun::Trained(model)) => {
-                let Some(t) = model.get::<Trained>() else {
+            Some(OwnRun::Trained(entry)) => {
+                let Some(t) = entry.model_of::<Trained>() else {
                     return;
                 };
+                let data = entry.record.data.clone();
                 self.message = t.stopped_early.map(|epoch| {
                     format!(
                         "Stopped early at epoch {epoch}: NDCG@{} did not improve for {} validations in a row",
                         t.options.k, t.options.patience
                     )
                 });
-                self.show(t);
+                self.show(t, data);
             }
             Some(OwnRun::Cancelled { id, curve }) => {
                 self.curve = curve.to_vec();
@@ -944,6 +969,13 @@ impl Tab for RecommendTab {
             self.controls_ui(ctx, ui, &dataset)
         });
         main_area(ui, "rec_main", |ui| {
+            if let Some(data) = self.explored_data.clone() {
+                if other_data_banner(ui, ctx, &data, ctx.bench.dataset().map(|d| &**d)) {
+                    self.explored = None;
+                    self.explored_data = None;
+                    self.curve.clear();
+                }
+            }
             if let Some(m) = &self.message {
                 ui.colored_label(ui.visuals().warn_fg_color, m);
             }
@@ -966,10 +998,10 @@ impl Tab for RecommendTab {
             return false;
         };
         if let Some(t) = model.get::<Trained>() {
-            self.show(t);
+            self.show(t, run.record.data.clone());
             self.mode = RecommendMode::Customers;
         } else if let Some(t) = model.get::<SessionTrained>() {
-            self.sessions.explore(t);
+            self.sessions.explore(t, run.record.data.clone());
             self.mode = RecommendMode::Sessions;
         } else {
             return false;

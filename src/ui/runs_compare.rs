@@ -3,43 +3,55 @@
 //! at once (parallel coordinates), and each parameter's importance.
 
 use eframe::egui;
-use egui_plot::{Legend, Line, Plot, PlotPoint, PlotPoints, Points, Text, VLine};
+use egui_plot::{Legend, Line, PlotPoint, PlotPoints, Points, Text, VLine};
 
-use super::exporter::{csv_button, png_button};
+use super::exporter::csv_button;
+use super::plots::{chart, chart_footer};
 use super::widgets::string_combo;
 use crate::registry;
 use crate::runs::analysis::{
     best_run, metric_names, param_importance, varying_params, wide_positive, Axis,
 };
-use crate::runs::{RunHistory, RunRecord, RunStatus};
+use crate::runs::fingerprint::known_fingerprint;
+use crate::runs::{RunRecord, RunStatus};
+use crate::workbench::Workbench;
 
 /// The model whose runs are compared, the metric, and the parameter on
-/// the scatter's x axis.
+/// the scatter's x axis; runs on the loaded data only unless `all_files`.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Comparison {
     pub model: String,
     pub metric: String,
     pub x_param: String,
+    pub all_files: bool,
 }
 
 impl Comparison {
-    /// Pick a model and metric to compare when none is chosen (or it vanished).
-    pub fn default_choices(&mut self, history: &RunHistory) {
-        let state = self;
-        let Some(last) = history.entries.last().map(|e| &e.record) else {
-            return;
-        };
-        if !history
-            .entries
-            .iter()
-            .any(|e| e.record.model == state.model)
-        {
-            state.model = last.model.clone();
-        }
-        let runs: Vec<&RunRecord> = history
+    /// The runs compared: on the loaded data (or every file's).
+    fn pool<'a>(&self, bench: &'a Workbench) -> Vec<&'a RunRecord> {
+        let loaded = bench.dataset().map(|d| known_fingerprint(d));
+        bench
+            .runs()
             .entries
             .iter()
             .map(|e| &e.record)
+            .filter(|r| self.all_files || loaded.as_ref().is_some_and(|l| l.same_data(&r.data)))
+            .collect()
+    }
+
+    /// Pick a model and metric to compare when none is chosen (or it vanished).
+    pub fn default_choices(&mut self, bench: &Workbench) {
+        let pool = self.pool(bench);
+        let state = self;
+        let Some(last) = pool.last() else {
+            return;
+        };
+        if !pool.iter().any(|r| r.model == state.model) {
+            state.model = last.model.clone();
+        }
+        let runs: Vec<&RunRecord> = pool
+            .iter()
+            .copied()
             .filter(|r| r.model == state.model)
             .collect();
         let names = metric_names(&runs);
@@ -57,23 +69,24 @@ impl Comparison {
         }
     }
 
-    pub fn ui(&mut self, history: &RunHistory, ui: &mut egui::Ui) {
+    pub fn ui(&mut self, bench: &Workbench, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            ui.label(egui::RichText::new("Which settings win").strong());
+            ui.checkbox(&mut self.all_files, "runs on every file")
+                .on_hover_text("Off: only runs on the data loaded now are compared, so a run on another file cannot move the verdict");
+        });
+        let pool = self.pool(bench);
         let state = self;
-        ui.label(egui::RichText::new("Which settings win").strong());
-        let mut models: Vec<String> = history
-            .entries
-            .iter()
-            .map(|e| e.record.model.clone())
-            .collect();
+        let mut models: Vec<String> = pool.iter().map(|r| r.model.clone()).collect();
         models.sort();
         models.dedup();
         if models.is_empty() {
+            ui.label("No runs on the loaded data yet.");
             return;
         }
-        let runs: Vec<&RunRecord> = history
-            .entries
+        let runs: Vec<&RunRecord> = pool
             .iter()
-            .map(|e| &e.record)
+            .copied()
             .filter(|r| r.model == state.model && r.status == RunStatus::Done)
             .collect();
         let metrics = metric_names(&runs);
@@ -108,6 +121,7 @@ fn scatter_ui(
     metric: &str,
     best: Option<u64>,
 ) {
+    let dark = ui.visuals().dark_mode;
     let pts: Vec<(u64, f64, f64)> = runs
         .iter()
         .filter_map(|r| Some((r.id, r.param_value(x_param)?, *r.metrics.get(metric)?)))
@@ -124,9 +138,7 @@ fn scatter_ui(
         .filter(|p| Some(p.0) == best)
         .map(|p| [tx(p.1), p.2])
         .collect();
-    let response = Plot::new("runs_scatter")
-        .height(220.0)
-        .allow_scroll(false)
+    let response = chart(ui, "runs_scatter", 220.0)
         .legend(Legend::default().position(egui_plot::Corner::RightBottom))
         .x_axis_label(if log_x {
             format!("{x_param} (log)")
@@ -149,11 +161,16 @@ fn scatter_ui(
                     Points::new(format!("best #{id}"), PlotPoints::from(top))
                         .radius(7.0)
                         .shape(egui_plot::MarkerShape::Diamond)
-                        .color(egui::Color32::GOLD),
+                        .color(super::plots::best_colour(dark)),
                 );
             }
         });
-    png_button(ui, response.response.rect, "metric vs parameter");
+    chart_footer(
+        ui,
+        "runs_scatter",
+        response.response.rect,
+        "metric vs parameter",
+    );
 }
 
 fn importance_ui(ui: &mut egui::Ui, runs: &[&RunRecord], metric: &str) {
@@ -221,6 +238,7 @@ fn parallel_ui(
     metric: &str,
     best: Option<u64>,
 ) {
+    let dark = ui.visuals().dark_mode;
     ui.add_space(6.0);
     ui.label(egui::RichText::new("Parallel coordinates").strong())
         .on_hover_text("One line per run through its parameter values and the metric (each axis scaled from its lowest to its highest value; log axes for values spanning decades). The best run is gold.");
@@ -239,9 +257,7 @@ fn parallel_ui(
     let n_axes = axes.len();
     let names: Vec<String> = axes.iter().map(|a| a.name.clone()).collect();
     let metric_axis = axes[n_axes - 1].clone();
-    let response = Plot::new("runs_parallel")
-        .height(240.0)
-        .allow_scroll(false)
+    let response = chart(ui, "runs_parallel", 240.0)
         .allow_drag(false)
         .allow_zoom(false)
         .show_y(false)
@@ -315,10 +331,15 @@ fn parallel_ui(
             if let Some((id, pts)) = best_line {
                 p.line(
                     Line::new(format!("best #{id}"), PlotPoints::from(pts))
-                        .color(egui::Color32::GOLD)
+                        .color(super::plots::best_colour(dark))
                         .width(4.0),
                 );
             }
         });
-    png_button(ui, response.response.rect, "parallel coordinates");
+    chart_footer(
+        ui,
+        "runs_parallel",
+        response.response.rect,
+        "parallel coordinates",
+    );
 }

@@ -8,10 +8,10 @@
 use std::collections::BTreeSet;
 
 use eframe::egui;
-use egui_plot::{Legend, Line, Plot, PlotPoints};
 
-use super::exporter::{csv_button, png_button};
+use super::exporter::csv_button;
 use super::runs_compare::Comparison;
+use super::runs_curves::CurveView;
 use super::sweep_form::SweepForm;
 use super::tabs::{Tab, TourStep};
 use super::widgets::{main_area, side_panel};
@@ -19,9 +19,8 @@ use super::{AppCommand, TabContext};
 use crate::demo::state::Outcome;
 use crate::demo::tour::Action;
 use crate::registry;
-use crate::runs::analysis::ema;
+use crate::runs::analysis::metric_names;
 use crate::runs::{RunHistory, RunKind, RunRecord, RunStatus};
-use crate::task::EpochEvent;
 use crate::workbench::{Command, Event, JobKind, Workbench};
 
 /// The tab's id.
@@ -44,9 +43,9 @@ pub(crate) struct RunsTab {
     pub descending: bool,
     /// Runs whose curves are overlaid.
     pub selected: BTreeSet<u64>,
-    /// EMA weight of the curve smoothing, 0 (off) to 0.99.
-    pub smoothing: f64,
-    pub log_y: bool,
+    pub curves: CurveView,
+    /// Metrics shown as columns of their own beside each run's main one.
+    pub columns: Vec<String>,
     /// The model, metric and parameter the table and comparison plots use.
     pub compare: Comparison,
     pub sweep: SweepForm,
@@ -60,8 +59,8 @@ impl Default for RunsTab {
             sort: SortKey::Id,
             descending: false,
             selected: BTreeSet::new(),
-            smoothing: 0.0,
-            log_y: false,
+            curves: CurveView::default(),
+            columns: Vec::new(),
             compare: Comparison::default(),
             sweep: SweepForm::default(),
         }
@@ -91,8 +90,7 @@ fn visible<'a>(state: &RunsTab, history: &'a RunHistory) -> Vec<&'a RunRecord> {
                 .contains(&needle)
         })
         .collect();
-    let metric = state.compare.metric.clone();
-    let value = |r: &RunRecord| r.metrics.get(&metric).copied().unwrap_or(f64::NEG_INFINITY);
+    let value = |r: &RunRecord| registry::main_metric(r).map_or(f64::NEG_INFINITY, |(_, v)| v);
     rows.sort_by(|a, b| {
         let o = match state.sort {
             SortKey::Id => a.id.cmp(&b.id),
@@ -194,27 +192,43 @@ fn table_ui(state: &mut RunsTab, ctx: &mut TabContext, ui: &mut egui::Ui) {
             .cloned()
             .collect()
     };
-    let metric = state.compare.metric.clone();
-    let metric_header = if metric.is_empty() {
-        "metric".to_owned()
-    } else {
-        metric.clone()
-    };
-    csv_button(ui, "runs", || runs_table(&rows));
+    ui.horizontal(|ui| {
+        csv_button(ui, "runs", || runs_table(&rows));
+        let all: Vec<&RunRecord> = rows.iter().collect();
+        ui.menu_button("Metric columns…", |ui| {
+            for name in metric_names(&all) {
+                let mut on = state.columns.contains(&name);
+                if ui.checkbox(&mut on, &name).changed() {
+                    if on {
+                        state.columns.push(name);
+                    } else {
+                        state.columns.retain(|c| *c != name);
+                    }
+                }
+            }
+        })
+        .response
+        .on_hover_text("Show other metrics as columns beside each run's main one");
+    });
     let mut explore = None;
     egui::ScrollArea::vertical()
         .id_salt("runs_table_scroll")
         .max_height(280.0)
+        .min_scrolled_height(280.0)
         .show(ui, |ui| {
             egui::Grid::new("runs_table").striped(true).show(ui, |ui| {
+                ui.label("");
                 ui.label("");
                 sort_header(state, ui, "#", SortKey::Id);
                 sort_header(state, ui, "kind", SortKey::Kind);
                 sort_header(state, ui, "model", SortKey::Model);
                 sort_header(state, ui, "status", SortKey::Status);
-                sort_header(state, ui, &metric_header, SortKey::Metric);
+                sort_header(state, ui, "main metric", SortKey::Metric);
+                for c in &state.columns {
+                    ui.label(egui::RichText::new(c).strong());
+                }
                 sort_header(state, ui, "fit s", SortKey::FitSecs);
-                for h in ["parameters", "data", "sweep", ""] {
+                for h in ["data", "parameters", "sweep"] {
                     ui.label(egui::RichText::new(h).strong());
                 }
                 ui.end_row();
@@ -231,6 +245,18 @@ fn table_ui(state: &mut RunsTab, ctx: &mut TabContext, ui: &mut egui::Ui) {
                             state.selected.remove(&r.id);
                         }
                     }
+                    // First, so it is reachable however wide the row.
+                    if history.get(r.id).is_some_and(|e| e.model.is_some()) {
+                        if ui
+                            .small_button("Explore")
+                            .on_hover_text("Open this run's model in its tab")
+                            .clicked()
+                        {
+                            explore = Some(r.id);
+                        }
+                    } else {
+                        ui.label("");
+                    }
                     ui.label(format!("#{}", r.id));
                     ui.label(r.kind.name());
                     ui.label(&r.model);
@@ -243,12 +269,24 @@ fn table_ui(state: &mut RunsTab, ctx: &mut TabContext, ui: &mut egui::Ui) {
                             .colored_label(ui.visuals().error_fg_color, "failed")
                             .on_hover_text(m),
                     };
-                    ui.label(
-                        r.metrics
-                            .get(&metric)
-                            .map_or("–".into(), |v| format!("{v:.4}")),
-                    );
+                    match registry::main_metric(r) {
+                        Some((name, v)) => ui.label(format!("{name} {v:.4}")),
+                        None => ui.label("–"),
+                    };
+                    for c in &state.columns {
+                        ui.label(r.metrics.get(c).map_or("–".into(), |v| format!("{v:.4}")));
+                    }
                     ui.label(format!("{:.2}", r.fit_secs));
+                    ui.label(r.data.short()).on_hover_text(format!(
+                        "{} · {} rows · SHA-256 {}",
+                        r.data.file.display(),
+                        r.data.rows,
+                        if r.data.hash.is_empty() {
+                            "not computed"
+                        } else {
+                            &r.data.hash
+                        }
+                    ));
                     let summary = r.params_summary();
                     let shown: Vec<String> = differing
                         .iter()
@@ -279,28 +317,7 @@ fn table_ui(state: &mut RunsTab, ctx: &mut TabContext, ui: &mut egui::Ui) {
                             .map(|n| format!("\n{n}"))
                             .unwrap_or_default()
                     ));
-                    ui.label(r.data.short()).on_hover_text(format!(
-                        "{} · {} rows · SHA-256 {}",
-                        r.data.file.display(),
-                        r.data.rows,
-                        if r.data.hash.is_empty() {
-                            "not computed"
-                        } else {
-                            &r.data.hash
-                        }
-                    ));
                     ui.label(r.sweep.map_or(String::new(), |s| format!("sweep {s}")));
-                    if history.get(r.id).is_some_and(|e| e.model.is_some()) {
-                        if ui
-                            .small_button("Explore")
-                            .on_hover_text("Open this run's model in its tab")
-                            .clicked()
-                        {
-                            explore = Some(r.id);
-                        }
-                    } else {
-                        ui.label("");
-                    }
                     ui.end_row();
                 }
             });
@@ -379,111 +396,6 @@ fn runs_table(rows: &[RunRecord]) -> (Vec<String>, Vec<Vec<String>>) {
     (headers, table)
 }
 
-fn curves_ui(state: &mut RunsTab, history: &RunHistory, live: &[EpochEvent], ui: &mut egui::Ui) {
-    ui.label(egui::RichText::new("Curves").strong());
-    ui.horizontal(|ui| {
-        ui.add(egui::Slider::new(&mut state.smoothing, 0.0..=0.99).text("EMA smoothing"))
-            .on_hover_text("Exponential moving average: each point = w × previous smoothed + (1 − w) × this point");
-        ui.checkbox(&mut state.log_y, "log y");
-    });
-    let selected: Vec<&RunRecord> = history
-        .entries
-        .iter()
-        .map(|e| &e.record)
-        .filter(|r| state.selected.contains(&r.id))
-        .collect();
-    if selected.is_empty() && live.is_empty() {
-        ui.label("Tick runs in the table to overlay their loss and validation curves.");
-        return;
-    }
-    let (w, log_y) = (state.smoothing, state.log_y);
-    let transform = move |v: f64| if log_y { v.log10() } else { v };
-    let series = |points: Vec<(f64, f64)>| -> Vec<[f64; 2]> {
-        let ys: Vec<f64> = points.iter().map(|p| p.1).collect();
-        points
-            .iter()
-            .zip(ema(&ys, w))
-            .filter(|(_, y)| y.is_finite() && (!log_y || *y > 0.0))
-            .map(|(p, y)| [p.0, transform(y)])
-            .collect()
-    };
-    let live = live.to_vec();
-    let y_format = move |mark: egui_plot::GridMark, _: &std::ops::RangeInclusive<f64>| {
-        if log_y {
-            format!("{:.3}", 10f64.powf(mark.value))
-        } else {
-            format!("{:.3}", mark.value)
-        }
-    };
-    ui.columns(2, |cols| {
-        let loss = Plot::new("runs_loss")
-            .height(200.0)
-            .allow_scroll(false)
-            .legend(Legend::default())
-            .x_axis_label("epoch")
-            .y_axis_label(if log_y { "loss (log)" } else { "loss" })
-            .y_axis_formatter(y_format)
-            .show(&mut cols[0], |p| {
-                for r in &selected {
-                    let pts = series(r.curve.iter().map(|e| (e.epoch as f64, e.loss)).collect());
-                    p.line(Line::new(
-                        format!("#{} {}", r.id, r.model),
-                        PlotPoints::from(pts),
-                    ));
-                }
-                if !live.is_empty() {
-                    let pts = series(live.iter().map(|e| (e.epoch as f64, e.loss)).collect());
-                    p.line(
-                        Line::new("running", PlotPoints::from(pts))
-                            .style(egui_plot::LineStyle::dashed_loose()),
-                    );
-                }
-            });
-        png_button(&mut cols[0], loss.response.rect, "loss curves");
-        let metric = Plot::new("runs_metric")
-            .height(200.0)
-            .allow_scroll(false)
-            .legend(Legend::default())
-            .x_axis_label("epoch")
-            .y_axis_label(if log_y {
-                "validation (log)"
-            } else {
-                "validation metric"
-            })
-            .y_axis_formatter(y_format)
-            .show(&mut cols[1], |p| {
-                let metric_of = |curve: &[EpochEvent]| -> Vec<(f64, f64)> {
-                    curve
-                        .iter()
-                        .filter_map(|e| e.metric.as_ref().map(|(_, v)| (e.epoch as f64, *v)))
-                        .collect()
-                };
-                for r in &selected {
-                    let pts = series(metric_of(&r.curve));
-                    if !pts.is_empty() {
-                        let name = r
-                            .curve
-                            .iter()
-                            .find_map(|e| e.metric.as_ref().map(|(n, _)| n.clone()))
-                            .unwrap_or_default();
-                        p.line(Line::new(
-                            format!("#{} {name}", r.id),
-                            PlotPoints::from(pts),
-                        ));
-                    }
-                }
-                if !live.is_empty() {
-                    let pts = series(metric_of(&live));
-                    p.line(
-                        Line::new("running", PlotPoints::from(pts))
-                            .style(egui_plot::LineStyle::dashed_loose()),
-                    );
-                }
-            });
-        png_button(&mut cols[1], metric.response.rect, "validation curves");
-    });
-}
-
 impl Tab for RunsTab {
     fn id(&self) -> &'static str {
         ID
@@ -513,7 +425,7 @@ impl Tab for RunsTab {
     }
 
     fn ui(&mut self, ctx: &mut TabContext, ui: &mut egui::Ui) {
-        self.compare.default_choices(ctx.bench.runs());
+        self.compare.default_choices(ctx.bench);
         side_panel(ui, "sweep_controls", 300.0, |ui| self.sweep.ui(ctx, ui));
         main_area(ui, "runs_main", |ui| {
             if let Some(m) = &self.sweep.message {
@@ -522,9 +434,17 @@ impl Tab for RunsTab {
             table_ui(self, ctx, ui);
             ui.add_space(8.0);
             let live = ctx.bench.jobs().epochs(JobKind::Sweep);
-            curves_ui(self, ctx.bench.runs(), live, ui);
+            let ticked: Vec<&RunRecord> = ctx
+                .bench
+                .runs()
+                .entries
+                .iter()
+                .map(|e| &e.record)
+                .filter(|r| self.selected.contains(&r.id))
+                .collect();
+            self.curves.ui(&ticked, live, ui);
             ui.add_space(8.0);
-            self.compare.ui(ctx.bench.runs(), ui);
+            self.compare.ui(ctx.bench, ui);
         });
     }
 

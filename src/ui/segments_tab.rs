@@ -9,9 +9,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use eframe::egui;
-use egui_plot::{Legend, Line, Plot, PlotPoints, Points};
+use egui_plot::{Legend, Line, PlotPoints, Points};
 
 use super::params_ui::params_ui;
+use super::plots::{chart, chart_footer};
 use super::tabs::{Tab, TourStep};
 use super::widgets::{header_row, job_buttons, main_area, own_run, seed_ui, side_panel, OwnRun};
 use super::TabContext;
@@ -20,6 +21,7 @@ use crate::demo::state::Outcome;
 use crate::demo::tour::Action;
 use crate::runs::RunEntry;
 use crate::segment::clusters::ScanPoint;
+use crate::segment::engagement::Period;
 use crate::segment::settings::SegmentSettings;
 use crate::segment::task::Customers;
 use crate::segment::SegmentFit;
@@ -52,6 +54,8 @@ pub(crate) struct SegmentsTab {
     pub export_path: String,
     pub message: Option<String>,
     hovered: Option<usize>,
+    /// Cohorts by week or by month.
+    cohort_period: Period,
 }
 
 impl Default for SegmentsTab {
@@ -66,6 +70,7 @@ impl Default for SegmentsTab {
             export_path: "segments.csv".into(),
             message: None,
             hovered: None,
+            cohort_period: Period::Week,
         }
     }
 }
@@ -176,7 +181,7 @@ impl SegmentsTab {
         if job_buttons(ui, ctx, "Scan k", "Cancel scan", SCAN) {
             self.start_scan(ctx);
         }
-        if job_buttons(ui, ctx, "Fit k-means", "Cancel", JOB) {
+        if job_buttons(ui, ctx, "Train", "Cancel", JOB) {
             self.start_fit(ctx);
         }
         let exporting = ctx.bench.jobs().is_active(EXPORT);
@@ -364,11 +369,9 @@ fn scan_plot(
     png_name: &str,
 ) {
     let colour = cluster_colour(colour);
-    let png_plot = Plot::new(id)
-        .height(150.0)
+    let png_plot = chart(ui, id, 150.0)
         .legend(Legend::default())
         .x_axis_label("k")
-        .allow_scroll(false)
         .show(ui, |p| {
             p.line(Line::new(name, PlotPoints::from(points.clone())).color(colour));
             p.points(
@@ -377,12 +380,12 @@ fn scan_plot(
                     .color(colour),
             );
         });
-    super::exporter::png_button(ui, png_plot.response.rect, png_name);
+    chart_footer(ui, id, png_plot.response.rect, png_name);
 }
 
 fn clusters_ui(state: &mut SegmentsTab, base: &Customers, ui: &mut egui::Ui) {
     let Some(fit) = state.fit.clone() else {
-        ui.label("Scan k or press Fit k-means to find clusters.");
+        ui.label("Scan k, or set k and press Train, to find clusters.");
         return;
     };
     ui.add_space(6.0);
@@ -474,9 +477,7 @@ fn map_ui(state: &mut SegmentsTab, base: &Customers, fit: &SegmentFit, ui: &mut 
         })
         .strong(),
     );
-    let response = Plot::new("cluster_map")
-        .height(300.0)
-        .allow_scroll(false)
+    let response = chart(ui, "cluster_map", 300.0)
         .legend(Legend::default())
         .x_axis_label("PC 1")
         .y_axis_label("PC 2")
@@ -497,7 +498,7 @@ fn map_ui(state: &mut SegmentsTab, base: &Customers, fit: &SegmentFit, ui: &mut 
             }
             p.pointer_coordinate()
         });
-    crate::ui::exporter::png_button(ui, response.response.rect, "cluster map");
+    chart_footer(ui, "cluster_map", response.response.rect, "cluster map");
     // The customer nearest the pointer (in screen space), shown below the map.
     state.hovered = None;
     if let Some(pointer) = response.inner {
@@ -569,6 +570,7 @@ fn cluster_list_ui(state: &SegmentsTab, base: &Customers, fit: &SegmentFit, ui: 
         .id_salt("cluster_members")
         .max_height(260.0)
         .min_scrolled_height(260.0)
+        .min_scrolled_height(260.0)
         .show(ui, |ui| {
             egui::Grid::new("cluster_members_grid")
                 .striped(true)
@@ -591,7 +593,12 @@ fn cluster_list_ui(state: &SegmentsTab, base: &Customers, fit: &SegmentFit, ui: 
         });
 }
 
-fn engagement_ui(base: &Customers, funnel: Option<&Funnel>, ui: &mut egui::Ui) {
+fn engagement_ui(
+    base: &Customers,
+    funnel: Option<&Funnel>,
+    period: &mut Period,
+    ui: &mut egui::Ui,
+) {
     ui.add_space(8.0);
     ui.label(egui::RichText::new("Engagement").strong());
     if let Some(f) = funnel {
@@ -622,76 +629,94 @@ fn engagement_ui(base: &Customers, funnel: Option<&Funnel>, ui: &mut egui::Ui) {
         .iter()
         .map(|(d, u)| [*d as f64, *u as f64])
         .collect();
-    let weekly: Vec<[f64; 2]> = e
-        .weekly_active
+    // A week the data ends inside would look like a drop: left out.
+    let partial_week = e.partial(Period::Week);
+    let full_weeks =
+        e.weekly_active.len() - usize::from(partial_week && !e.weekly_active.is_empty());
+    let weekly: Vec<[f64; 2]> = e.weekly_active[..full_weeks]
         .iter()
         .map(|(d, u)| [*d as f64, *u as f64])
         .collect();
-    let png_plot = Plot::new("active_users")
-        .height(170.0)
+    let png_plot = chart(ui, "active_users", 170.0)
         .legend(Legend::default())
-        .allow_scroll(false)
         .y_axis_label("active users")
         .x_axis_formatter(move |mark, _| day_label(mark.value.round() as i64))
         .show(ui, |p| {
             p.line(Line::new("daily active users", PlotPoints::from(daily)));
             p.line(Line::new("weekly active users", PlotPoints::from(weekly)));
         });
-    crate::ui::exporter::png_button(ui, png_plot.response.rect, "active users");
+    chart_footer(ui, "active_users", png_plot.response.rect, "active users");
+    if partial_week {
+        ui.small(format!(
+            "The data ends on {} inside a week: that week's active users are left out of the weekly line.",
+            day_label(e.last_day)
+        ));
+    }
     if e.cohorts.is_empty() {
         return;
     }
-    ui.label(
-        egui::RichText::new("Weekly cohort retention (share of each cohort active n weeks later)")
-            .strong(),
-    );
+    ui.horizontal(|ui| {
+        ui.label(egui::RichText::new("Cohort retention").strong())
+            .on_hover_text(
+            "The share of each cohort (customers first seen in that period) active n periods later",
+        );
+        ui.radio_value(period, Period::Week, "by week");
+        ui.radio_value(period, Period::Month, "by month");
+    });
+    let period = *period;
+    let cohorts = e.cohorts_by(period);
+    let width = e.cohort_width(period);
+    let partial = e.partial(period);
+    let name = period.name();
     crate::ui::exporter::csv_button(ui, "cohort retention", || {
-        let width = e.cohort_weeks();
-        let mut headers = vec!["cohort_week".to_owned(), "users".to_owned()];
-        headers.extend((0..width).map(|w| format!("week_{w}")));
-        let rows = e
-            .cohorts
+        let mut headers = vec![format!("cohort_{name}"), "users".to_owned()];
+        headers.extend((0..width).map(|w| format!("{name}_{w}")));
+        let rows = cohorts
             .iter()
             .map(|c| {
-                let mut row = vec![
-                    crate::data::timestamp::format_day(c.week_start),
-                    c.users.to_string(),
-                ];
+                let mut row = vec![day_label(c.start), c.users.to_string()];
                 row.extend(c.retention.iter().map(|r| r.to_string()));
                 row
             })
             .collect();
         (headers, rows)
     });
-    let cohorts = egui::ScrollArea::horizontal()
-        .id_salt("cohorts")
+    if partial {
+        ui.small(format!(
+            "The last {name} is partial (the data ends on {}): its cells, marked *, undercount.",
+            day_label(e.last_day)
+        ));
+    }
+    let grid = egui::Grid::new(("cohort_grid", name))
+        .spacing([2.0, 2.0])
         .show(ui, |ui| {
-            egui::Grid::new("cohort_grid")
-                .spacing([2.0, 2.0])
-                .show(ui, |ui| {
-                    ui.label("cohort (week of)");
-                    ui.label("users");
-                    for w in 0..e.cohort_weeks() {
-                        ui.label(format!("+{w}"));
-                    }
-                    ui.end_row();
-                    for c in &e.cohorts {
-                        ui.label(crate::data::timestamp::format_day(c.week_start));
-                        ui.label(crate::display::thousands(c.users as u64));
-                        for &r in &c.retention {
-                            let alpha = (30.0 + 225.0 * r.clamp(0.0, 1.0)) as u8;
-                            let colour = egui::Color32::from_rgba_unmultiplied(40, 130, 220, alpha);
-                            ui.label(
-                                egui::RichText::new(format!("{:>3.0}%", r * 100.0))
-                                    .monospace()
-                                    .background_color(colour),
-                            );
-                        }
-                        ui.end_row();
-                    }
-                });
+            ui.label(format!("cohort ({name} of)"));
+            ui.label("users");
+            for w in 0..width {
+                ui.label(format!("+{w}"));
+            }
+            ui.end_row();
+            for c in cohorts {
+                ui.label(day_label(c.start));
+                ui.label(crate::display::thousands(c.users as u64));
+                for (k, &r) in c.retention.iter().enumerate() {
+                    let alpha = (30.0 + 225.0 * r.clamp(0.0, 1.0)) as u8;
+                    let colour = egui::Color32::from_rgba_unmultiplied(40, 130, 220, alpha);
+                    let last = partial && k + 1 == c.retention.len();
+                    ui.label(
+                        egui::RichText::new(format!(
+                            "{:>3.0}%{}",
+                            r * 100.0,
+                            if last { "*" } else { "" }
+                        ))
+                        .monospace()
+                        .background_color(colour),
+                    );
+                }
+                ui.end_row();
+            }
         });
-    crate::ui::exporter::png_button(ui, cohorts.inner_rect, "cohort retention");
+    crate::ui::exporter::png_button(ui, grid.response.rect, "cohort retention");
 }
 
 impl Tab for SegmentsTab {
@@ -705,8 +730,8 @@ impl Tab for SegmentsTab {
 
     fn on_event(&mut self, event: &Event, bench: &Workbench) {
         match own_run(event, JOB, bench) {
-            Some(OwnRun::Trained(model)) => {
-                if let Some(fit) = model.get::<SegmentFit>() {
+            Some(OwnRun::Trained(entry)) => {
+                if let Some(fit) = entry.model_of::<SegmentFit>() {
                     self.fit = Some(fit);
                     self.selected_cluster = None;
                 }
@@ -775,7 +800,7 @@ impl Tab for SegmentsTab {
             rfm_ui(&customers, ui);
             scan_ui(self, ctx, ui);
             clusters_ui(self, &customers, ui);
-            engagement_ui(&customers, funnel.as_ref(), ui);
+            engagement_ui(&customers, funnel.as_ref(), &mut self.cohort_period, ui);
         });
     }
 

@@ -2,8 +2,9 @@
 //! confusion matrix with its reviews, the n-grams and the product table.
 
 use eframe::egui;
-use egui_plot::{Legend, Line, Plot, PlotPoints};
+use egui_plot::{Legend, Line, PlotPoints};
 
+use super::plots::{chart, chart_footer};
 use super::sentiment_tab::{ProductSort, SentimentResult, SentimentTab, TryScored};
 use crate::task::EpochEvent;
 use crate::text::evaluate::is_positive;
@@ -42,29 +43,27 @@ fn curves_ui(epochs: &[EpochEvent], result: Option<&SentimentResult>, ui: &mut e
         .filter_map(|e| e.metric.as_ref().map(|(_, v)| [e.epoch as f64, *v]))
         .collect();
     ui.columns(2, |cols| {
-        let png_plot = Plot::new("sent_loss")
-            .height(170.0)
+        let png_plot = chart(&cols[0], "sent_loss", 170.0)
             .legend(Legend::default())
             .x_axis_label("iteration")
             .show(&mut cols[0], |p| {
                 p.line(Line::new("training loss", PlotPoints::from(loss)));
                 p.line(Line::new("hold-out accuracy", PlotPoints::from(accuracy)));
             });
-        crate::ui::exporter::png_button(
+        chart_footer(
             &mut cols[0],
+            "sent_loss",
             png_plot.response.rect,
             "sentiment loss curve",
         );
         let roc = result.map(|r| r.run.roc.clone()).unwrap_or_default();
-        let png_plot = Plot::new("sent_roc")
-            .height(170.0)
+        let png_plot = chart(&cols[1], "sent_roc", 170.0)
             .legend(Legend::default())
             .include_x(0.0)
             .include_x(1.0)
             .include_y(0.0)
             .include_y(1.0)
             .allow_drag(false)
-            .allow_scroll(false)
             .x_axis_label("false-positive rate")
             .y_axis_label("true-positive rate")
             .show(&mut cols[1], |p| {
@@ -75,7 +74,12 @@ fn curves_ui(epochs: &[EpochEvent], result: Option<&SentimentResult>, ui: &mut e
                     PlotPoints::from(vec![[0.0, 0.0], [1.0, 1.0]]),
                 ));
             });
-        crate::ui::exporter::png_button(&mut cols[1], png_plot.response.rect, "ROC curve");
+        chart_footer(
+            &mut cols[1],
+            "sent_roc",
+            png_plot.response.rect,
+            "ROC curve",
+        );
     });
 }
 
@@ -321,6 +325,7 @@ fn confusion_ui(state: &mut SentimentTab, result: &SentimentResult, ui: &mut egu
     egui::ScrollArea::vertical()
         .id_salt("cell_reviews")
         .max_height(240.0)
+        .min_scrolled_height(240.0)
         .show(ui, |ui| {
             for e in rows.iter().take(CELL_LIST_LIMIT) {
                 let text = &result.reviews.texts[e.review];
@@ -468,6 +473,7 @@ fn products_ui(state: &mut SentimentTab, result: &SentimentResult, ui: &mut egui
     egui::ScrollArea::vertical()
         .id_salt("product_table")
         .max_height(300.0)
+        .min_scrolled_height(300.0)
         .show(ui, |ui| {
             egui::Grid::new("sent_products")
                 .striped(true)

@@ -13,7 +13,9 @@ use super::demo::{done_on_current_data, train_until};
 use super::params_ui::params_ui;
 use super::tabs::{Tab, TourStep};
 use super::widgets::cancelled_note;
-use super::widgets::{job_buttons, main_area, own_run, seed_ui, side_panel, OwnRun};
+use super::widgets::{
+    job_buttons, main_area, other_data_banner, own_run, seed_ui, side_panel, OwnRun,
+};
 use super::TabContext;
 use crate::data::Dataset;
 use crate::demo::state::Outcome;
@@ -32,10 +34,12 @@ const JOB: JobKind = JobKind::Train(crate::text::KIND);
 const REVIEWS: JobKind = JobKind::Side("reviews");
 
 /// Load `path` as the review file beside the data.
+/// The reviews found beside the loaded store: they belong to it and go
+/// when another file loads.
 fn load_reviews(path: PathBuf) -> Command {
-    Command::Side(SideJob::load_file(REVIEWS, path, |ds| {
-        Arc::new(ReviewsBeside(ds))
-    }))
+    Command::Side(
+        SideJob::load_file(REVIEWS, path, |ds| Arc::new(ReviewsBeside(ds))).for_loaded_file(),
+    )
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -424,8 +428,8 @@ impl Tab for SentimentTab {
 
     fn on_event(&mut self, event: &Event, bench: &Workbench) {
         match own_run(event, JOB, bench) {
-            Some(OwnRun::Trained(model)) => {
-                if let Some(result) = model.get::<SentimentResult>() {
+            Some(OwnRun::Trained(entry)) => {
+                if let Some(result) = entry.model_of::<SentimentResult>() {
                     self.message = None;
                     self.show(result);
                 }
@@ -460,6 +464,13 @@ impl Tab for SentimentTab {
             controls_ui(self, ctx, &dataset, ui)
         });
         main_area(ui, "sent_main", |ui| {
+            // The result carries the reviews it was trained on.
+            if let Some(data) = self.result.as_ref().map(|r| r.data.clone()) {
+                if other_data_banner(ui, ctx, &data, Some(&dataset)) {
+                    self.result = None;
+                    self.curve.clear();
+                }
+            }
             let jobs = ctx.bench.jobs();
             let epochs = if jobs.is_active(JOB) {
                 jobs.epochs(JOB).to_vec()

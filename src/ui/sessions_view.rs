@@ -6,18 +6,20 @@
 //! view shows what training sessions viewed next. Fitting is
 //! `runs::run` on a session request behind a [`Command::Run`].
 
-use crate::params::ModelKind;
 use std::sync::Arc;
 
 use eframe::egui;
 
 use super::params_ui::params_ui;
-use super::widgets::{header_row, item_chip, job_buttons, own_run, OwnRun};
+use super::widgets::{
+    header_row, item_chip, job_buttons, other_data_banner, own_run, runs_on_data, OwnRun,
+};
 use super::TabContext;
 use crate::data::catalogue::Catalogue;
 use crate::data::{Dataset, Role};
 use crate::params::Hyperparams;
-use crate::runs::RunStatus;
+use crate::params::ModelKind;
+use crate::runs::{DataFingerprint, RunStatus};
 use crate::session::params::SessionKind;
 use crate::session::settings::SessionSettings;
 use crate::session::{NextItem, Reason, SessionTrained};
@@ -41,6 +43,10 @@ pub(crate) enum Source {
 pub(crate) struct SessionView {
     pub settings: SessionSettings,
     pub explored: Option<Arc<SessionTrained>>,
+    /// The data the explored model was trained on.
+    pub explored_data: Option<DataFingerprint>,
+    /// The runs table shows runs on every file, not only the loaded one.
+    pub all_files: bool,
     pub source: Source,
     pub selected_item: Option<u32>,
     pub item_input: String,
@@ -54,6 +60,8 @@ impl Default for SessionView {
         Self {
             settings: SessionSettings::default(),
             explored: None,
+            explored_data: None,
+            all_files: false,
             source: Source::Built(Vec::new()),
             selected_item: None,
             item_input: String::new(),
@@ -65,7 +73,7 @@ impl Default for SessionView {
 
 impl SessionView {
     /// Show a trained session model: its first test session, 1 view in.
-    pub fn explore(&mut self, t: Arc<SessionTrained>) {
+    pub fn explore(&mut self, t: Arc<SessionTrained>, data: DataFingerprint) {
         let same_items = self
             .explored
             .as_ref()
@@ -82,6 +90,7 @@ impl SessionView {
             self.selected_item = None;
         }
         self.explored = Some(t);
+        self.explored_data = Some(data);
     }
 
     /// Add `item` to the built session (switching to it from a test session
@@ -125,17 +134,17 @@ impl SessionView {
                 .copied(),
             Source::Built(_) => None,
         };
-        let list = t.next_items(&self.prefix(), now, t.options.k);
+        let list = t.next_items_to_show(&self.prefix(), now, t.options.k);
         self.cached = Some((self.source.clone(), t, list.clone()));
         list
     }
 
     pub fn on_event(&mut self, event: &Event, bench: &Workbench) {
         match own_run(event, JOB, bench) {
-            Some(OwnRun::Trained(model)) => {
-                if let Some(t) = model.get::<SessionTrained>() {
+            Some(OwnRun::Trained(entry)) => {
+                if let Some(t) = entry.model_of::<SessionTrained>() {
                     self.message = None;
-                    self.explore(t);
+                    self.explore(t, entry.record.data.clone());
                 }
             }
             Some(OwnRun::Cancelled { id, .. }) => {
@@ -201,7 +210,7 @@ impl SessionView {
             );
         }
         ui.add_space(6.0);
-        if job_buttons(ui, ctx, "Fit and evaluate", "Cancel", JOB) {
+        if job_buttons(ui, ctx, "Train", "Cancel", JOB) {
             self.start(ctx, dataset);
         }
     }
@@ -213,6 +222,13 @@ impl SessionView {
         catalogue: Option<&Catalogue>,
         ui: &mut egui::Ui,
     ) {
+        if let Some(data) = self.explored_data.clone() {
+            if other_data_banner(ui, ctx, &data, ctx.bench.dataset().map(|d| &**d)) {
+                self.explored = None;
+                self.explored_data = None;
+                self.cached = None;
+            }
+        }
         if let Some(m) = &self.message {
             ui.colored_label(ui.visuals().warn_fg_color, m);
         }
@@ -221,21 +237,14 @@ impl SessionView {
             self.explorer_ui(&t, catalogue, ui);
         } else {
             ui.add_space(8.0);
-            ui.label("Fit a session model to explore next-item recommendations. The DIGINETICA sample in ../shared/data loads with its session column set.");
+            ui.label("Fit a session model to explore next-item recommendations. A session log (a file with a session column, such as the DIGINETICA item views) opens in this mode.");
         }
     }
 
     fn runs_ui(&mut self, ctx: &mut TabContext, ui: &mut egui::Ui) {
         ui.label(egui::RichText::new("Session runs").strong());
-        let runs: Vec<_> = ctx
-            .bench
-            .runs()
-            .entries
-            .iter()
-            .filter(|e| e.record.kind == crate::session::KIND)
-            .rev()
-            .take(TABLE_RUNS)
-            .collect();
+        let runs = runs_on_data(ui, ctx.bench, crate::session::KIND, &mut self.all_files);
+        let runs: Vec<_> = runs.into_iter().rev().take(TABLE_RUNS).collect();
         if runs.is_empty() {
             ui.label("No session runs yet.");
             return;
@@ -253,6 +262,7 @@ impl SessionView {
                             &[
                                 "#",
                                 "model",
+                                "data",
                                 "split",
                                 "HR@k",
                                 "MRR@k",
@@ -270,15 +280,15 @@ impl SessionView {
                     });
             });
         ui.label(egui::RichText::new("Over all next-view predictions. HR@k and MRR@k rank tied scores as the list shows them (more training views first); 'random ties' averages over random orders of tied items, as session-rec's unstable sort would.").weak().small());
-        if let Some(t) = explore {
-            self.explore(t);
+        if let Some((t, data)) = explore {
+            self.explore(t, data);
         }
     }
 
     fn run_row_ui(
         &self,
         e: &crate::runs::RunEntry,
-        explore: &mut Option<Arc<SessionTrained>>,
+        explore: &mut Option<(Arc<SessionTrained>, DataFingerprint)>,
         ui: &mut egui::Ui,
     ) {
         let r = &e.record;
@@ -287,6 +297,8 @@ impl SessionView {
         ui.label(format!("#{}", r.id));
         let label = SessionKind::from_name(&r.model).map_or(r.model.as_str(), |m| m.short_label());
         ui.label(label).on_hover_text(r.params_summary());
+        ui.label(r.data.short())
+            .on_hover_text(r.data.file.display().to_string());
         let split = r.evaluation.split(' ').next().unwrap_or_default();
         ui.label(split).on_hover_text(&r.evaluation);
         match &r.status {
@@ -315,7 +327,7 @@ impl SessionView {
                         .add_enabled(!current, egui::Button::new("Explore"))
                         .clicked()
                     {
-                        *explore = Some(t);
+                        *explore = Some((t, r.data.clone()));
                     }
                 }
             }
@@ -323,7 +335,8 @@ impl SessionView {
                 ui.colored_label(ui.visuals().warn_fg_color, "cancelled");
             }
             RunStatus::Failed(m) => {
-                ui.colored_label(ui.visuals().error_fg_color, format!("failed: {m}"));
+                ui.colored_label(ui.visuals().error_fg_color, "failed")
+                    .on_hover_text(m);
             }
         }
     }
@@ -349,6 +362,7 @@ impl SessionView {
             egui::ScrollArea::vertical()
                 .id_salt("session_views")
                 .max_height(320.0)
+        .min_scrolled_height(320.0)
                 .show(ui, |ui| {
                     for (p, &item) in prefix.iter().enumerate() {
                         ui.horizontal(|ui| {
@@ -371,7 +385,9 @@ impl SessionView {
                 }
             }
             let ui = &mut cols[1];
-            ui.label(egui::RichText::new("Recommended next").strong());
+            ui.label(egui::RichText::new("Recommended next").strong())
+                .on_hover_text("The item in view is left out of this list. The metrics in the runs table follow session-rec's protocol, which ranks it like any other item.");
+            ui.label(egui::RichText::new("(the item in view left out; the metrics count it, as session-rec does)").small().weak());
             // Shown relative to the first item, as session-rec normalises.
             let top = list
                 .first()
@@ -381,6 +397,7 @@ impl SessionView {
             egui::ScrollArea::vertical()
                 .id_salt("session_next")
                 .max_height(360.0)
+        .min_scrolled_height(360.0)
                 .show(ui, |ui| {
                     for (rank, n) in list.iter().enumerate() {
                         ui.horizontal(|ui| {
@@ -525,22 +542,29 @@ impl SessionView {
                     contribution,
                 } => {
                     let views = t.session_views(*session);
-                    let shown: Vec<String> = views
-                        .iter()
-                        .take(8)
-                        .map(|&i| item_label(t, catalogue, i))
-                        .collect();
                     let share = if n.score != 0.0 {
                         contribution / n.score * 100.0
                     } else {
                         0.0
                     };
-                    format!(
-                        "session {} (similarity {similarity:.3}, {share:.0}% of the score): {}{}",
-                        t.session_label(*session),
-                        shown.join(", "),
-                        if views.len() > 8 { " …" } else { "" }
-                    )
+                    // One short line; the session's items on hover.
+                    let items: Vec<String> = views
+                        .iter()
+                        .take(12)
+                        .map(|&i| item_label(t, catalogue, i))
+                        .collect();
+                    let text = format!(
+                        "because a similar session viewed it (similarity {similarity:.2}, {share:.0}% of the score)"
+                    );
+                    ui.add(egui::Label::new(egui::RichText::new(text).small()).wrap())
+                        .on_hover_text(format!(
+                            "Session {} viewed {} items: {}{}",
+                            t.session_label(*session),
+                            views.len(),
+                            items.join(", "),
+                            if views.len() > 12 { ", …" } else { "" }
+                        ));
+                    continue;
                 }
                 Reason::CoViewed { with, count } => format!(
                     "viewed in the same session as {} {count} times",

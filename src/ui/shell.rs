@@ -136,9 +136,13 @@ impl Shell {
                 }
             });
             ui.menu_button("View", |ui| view_menu_ui(ui, view, commands));
+            // The tour sets the user's work aside and gives it back after;
+            // a job still running would finish into the tour's state.
+            let busy = bench.is_busy();
             if ui
-                .button("Demo")
-                .on_hover_text("A guided tour of every tab on the sample store, for a meeting: Right arrow or Space for the next step, Left arrow to go back, P to pause, Esc to leave")
+                .add_enabled(!busy, egui::Button::new("Demo"))
+                .on_hover_text("A guided tour of every tab on the sample store, for a meeting: Right arrow or Space for the next step, Left arrow to go back, P to pause, Esc to leave. Your data, settings and runs come back as they were when it ends.")
+                .on_disabled_hover_text("Wait for the running job to finish (or cancel it) to start the tour")
                 .clicked()
             {
                 commands.push(AppCommand::StartDemo);

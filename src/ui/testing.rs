@@ -293,12 +293,19 @@ impl ShoplensApp {
 
     /// The race shown (finished or cancelled).
     pub fn bandit_race(&self) -> Option<Arc<crate::bandit::simulate::SimulationResult>> {
-        self.tab_ref::<BanditTab>().shown.clone()
+        self.tab_ref::<BanditTab>()
+            .shown
+            .as_ref()
+            .map(|s| Arc::clone(&s.value))
     }
 
     /// The off-policy estimate shown.
     pub fn bandit_estimate(&self) -> Option<Arc<crate::bandit::ope::OpeResult>> {
-        self.tab_ref::<BanditTab>().ope.shown.clone()
+        self.tab_ref::<BanditTab>()
+            .ope
+            .shown
+            .as_ref()
+            .map(|s| Arc::clone(&s.value))
     }
 
     pub fn bandit_message(&self) -> Option<String> {
@@ -315,7 +322,10 @@ impl ShoplensApp {
 
     /// The evaluation shown.
     pub fn predict_result(&self) -> Option<Arc<crate::predict::task::PredictResult>> {
-        self.tab_ref::<PredictTab>().shown.clone()
+        self.tab_ref::<PredictTab>()
+            .shown
+            .as_ref()
+            .map(|s| Arc::clone(&s.value))
     }
 
     pub fn predict_settings_mut(&mut self) -> &mut crate::predict::settings::PredictSettings {

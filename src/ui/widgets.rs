@@ -1,11 +1,36 @@
 //! Small pieces every tab draws the same way.
 
+use std::sync::Arc;
+
 use eframe::egui;
 
 use super::TabContext;
-use crate::runs::{RunModel, RunStatus};
+use crate::data::Dataset;
+use crate::runs::fingerprint::known_fingerprint;
+use crate::runs::{DataFingerprint, RunEntry, RunStatus};
 use crate::task::EpochEvent;
 use crate::workbench::{Command, Event, JobKind, Workbench};
+
+fn scroll_reset_id() -> egui::Id {
+    egui::Id::unique("shoplens_scroll_to_top")
+}
+
+/// Scroll every panel back to the top on the next frames (a tour step, a
+/// tab given back).
+pub fn scroll_to_top(ctx: &egui::Context) {
+    let until = ctx.cumulative_pass_nr() + 2;
+    ctx.data_mut(|d| d.insert_temp(scroll_reset_id(), until));
+}
+
+/// A scroll area that obeys [`scroll_to_top`].
+fn scroll_area(ui: &egui::Ui, area: egui::ScrollArea) -> egui::ScrollArea {
+    let until = ui.ctx().data(|d| d.get_temp::<u64>(scroll_reset_id()));
+    if until.is_some_and(|n| ui.ctx().cumulative_pass_nr() <= n) {
+        area.scroll_offset(egui::Vec2::ZERO)
+    } else {
+        area
+    }
+}
 
 /// The resizable, scrolling control panel on a tab's left.
 pub fn side_panel(
@@ -18,16 +43,45 @@ pub fn side_panel(
         .resizable(true)
         .default_size(width)
         .show(ui, |ui| {
-            egui::ScrollArea::vertical()
-                .id_salt((id, "scroll"))
+            scroll_area(ui, egui::ScrollArea::vertical().id_salt((id, "scroll")))
                 .show(ui, contents);
         });
 }
 
-/// The scrolling main area right of the side panel.
+/// What a [`side_panel_with_action`] asks its closure to draw.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PanelPart {
+    /// The settings, which scroll.
+    Controls,
+    /// The start button, pinned under them so it is never scrolled away.
+    Action,
+}
+
+/// A [`side_panel`] whose start button stays in view at the bottom however
+/// long the settings above it are.
+pub fn side_panel_with_action(
+    ui: &mut egui::Ui,
+    id: &'static str,
+    width: f32,
+    mut part: impl FnMut(&mut egui::Ui, PanelPart),
+) {
+    egui::Panel::left(id)
+        .resizable(true)
+        .default_size(width)
+        .show(ui, |ui| {
+            egui::Panel::bottom((id, "action"))
+                .frame(egui::Frame::NONE.inner_margin(egui::Margin::symmetric(0, 6)))
+                .show(ui, |ui| part(ui, PanelPart::Action));
+            scroll_area(ui, egui::ScrollArea::vertical().id_salt((id, "scroll")))
+                .show(ui, |ui| part(ui, PanelPart::Controls));
+        });
+}
+
+/// The main area right of the side panel: it scrolls both ways, so a wide
+/// table or chart at 1280×800 (or a larger UI scale) is never cut off.
 pub fn main_area(ui: &mut egui::Ui, id: &'static str, contents: impl FnOnce(&mut egui::Ui)) {
     egui::CentralPanel::default().show(ui, |ui| {
-        egui::ScrollArea::vertical().id_salt(id).show(ui, contents);
+        scroll_area(ui, egui::ScrollArea::both().id_salt(id)).show(ui, contents);
     });
 }
 
@@ -89,8 +143,12 @@ pub fn seed_ui(ui: &mut egui::Ui, seed: &mut u64, threads: Option<&mut usize>) {
 
 /// How a tab's own latest run ended.
 pub enum OwnRun<'a> {
-    Trained(&'a RunModel),
-    Cancelled { id: u64, curve: &'a [EpochEvent] },
+    /// Done, with its model: the entry gives the model and its data.
+    Trained(&'a RunEntry),
+    Cancelled {
+        id: u64,
+        curve: &'a [EpochEvent],
+    },
     Failed(&'a str),
 }
 
@@ -114,7 +172,7 @@ pub fn own_run<'a>(event: &Event, job: JobKind, bench: &'a Workbench) -> Option<
     }
     let entry = bench.runs().get(*id)?;
     Some(match (&entry.record.status, &entry.model) {
-        (RunStatus::Done, Some(model)) => OwnRun::Trained(model),
+        (RunStatus::Done, Some(_)) => OwnRun::Trained(entry),
         (RunStatus::Done, None) => OwnRun::Failed("the run left no model"),
         (RunStatus::Cancelled, _) => OwnRun::Cancelled {
             id: *id,
@@ -159,4 +217,139 @@ pub fn string_combo(
         })
         .response
         .labelled_by(l.id);
+}
+
+/// When the result on screen came from other data than `current` (what the
+/// tab's next run would use), say so plainly above it, with buttons to load
+/// its file again or to put the result away. True when it was put away.
+pub fn other_data_banner(
+    ui: &mut egui::Ui,
+    ctx: &mut TabContext,
+    shown: &DataFingerprint,
+    current: Option<&Dataset>,
+) -> bool {
+    if shown.is_none() {
+        return false;
+    }
+    let now = current.map(known_fingerprint);
+    if now.as_ref().is_some_and(|n| n.same_data(shown)) {
+        return false;
+    }
+    // Two files of one name (events.csv of two stores) are told apart by
+    // their folder.
+    let mut name = crate::display::display_name(&shown.file);
+    let mut other = now.as_ref().map(|n| crate::display::display_name(&n.file));
+    if other.as_ref() == Some(&name) {
+        let with_folder = |p: &std::path::Path| {
+            let folder = p
+                .parent()
+                .map(crate::display::display_name)
+                .unwrap_or_default();
+            format!("{folder}/{}", crate::display::display_name(p))
+        };
+        name = with_folder(&shown.file);
+        other = now.as_ref().map(|n| with_folder(&n.file));
+    }
+    let loaded = other.map_or("no data is loaded".to_owned(), |o| {
+        format!("the loaded data is {o}")
+    });
+    let mut put_away = false;
+    egui::Frame::group(ui.style())
+        .stroke(egui::Stroke::new(1.5, ui.visuals().warn_fg_color))
+        .show(ui, |ui| {
+            ui.horizontal_wrapped(|ui| {
+                ui.colored_label(
+                    ui.visuals().warn_fg_color,
+                    format!(
+                        "This result was made on {name} ({} rows), not on the data loaded now: {loaded}.",
+                        crate::display::thousands(shown.rows as u64)
+                    ),
+                );
+                if shown.file.exists() && ui.button(format!("Load {name} again")).clicked() {
+                    ctx.send(Command::OpenFile(shown.file.clone()));
+                }
+                if ui
+                    .button("Put it away")
+                    .on_hover_text("Clear this result from the tab (its run stays in the Runs tab)")
+                    .clicked()
+                {
+                    put_away = true;
+                }
+            });
+        });
+    put_away
+}
+
+/// The runs of `kind`, oldest first: those on the loaded data, or (ticked
+/// "all files") every file's, with the tick box to switch.
+pub fn runs_on_data<'a>(
+    ui: &mut egui::Ui,
+    bench: &'a Workbench,
+    kind: crate::runs::RunKind,
+    all_files: &mut bool,
+) -> Vec<&'a RunEntry> {
+    let loaded = bench.dataset().map(|d| known_fingerprint(d));
+    let of_kind: Vec<&RunEntry> = bench
+        .runs()
+        .entries
+        .iter()
+        .filter(|e| e.record.kind == kind)
+        .collect();
+    let elsewhere = of_kind
+        .iter()
+        .filter(|e| !loaded.as_ref().is_some_and(|l| l.same_data(&e.record.data)))
+        .count();
+    if elsewhere > 0 {
+        ui.checkbox(
+            all_files,
+            format!("also the {elsewhere} run(s) on other files"),
+        )
+        .on_hover_text(
+            "Runs made on other files than the one loaded now; the data column says which",
+        );
+    }
+    of_kind
+        .into_iter()
+        .filter(|e| *all_files || loaded.as_ref().is_some_and(|l| l.same_data(&e.record.data)))
+        .collect()
+}
+
+/// A result on screen and the data it was made on.
+pub struct Shown<T> {
+    pub value: Arc<T>,
+    pub data: DataFingerprint,
+}
+
+impl<T> Clone for Shown<T> {
+    fn clone(&self) -> Self {
+        Self {
+            value: Arc::clone(&self.value),
+            data: self.data.clone(),
+        }
+    }
+}
+
+impl<T: std::any::Any + Send + Sync> Shown<T> {
+    /// The run's model when it is a `T`, with the run's data.
+    pub fn of(entry: &RunEntry) -> Option<Self> {
+        Some(Self {
+            value: entry.model_of::<T>()?,
+            data: entry.record.data.clone(),
+        })
+    }
+}
+
+/// [`other_data_banner`] for a [`Shown`] result: put away when asked.
+pub fn shown_banner<T>(
+    ui: &mut egui::Ui,
+    ctx: &mut TabContext,
+    shown: &mut Option<Shown<T>>,
+    current: Option<&Dataset>,
+) {
+    let Some(data) = shown.as_ref().map(|s| s.data.clone()) else {
+        return;
+    };
+    if other_data_banner(ui, ctx, &data, current) {
+        *shown = None;
+    }
 }

@@ -103,6 +103,13 @@ impl SideJob {
         )
     }
 
+    /// The same work, its result kept for the loaded file only: it goes
+    /// when another file loads (the reviews found beside a store).
+    pub fn for_loaded_file(mut self) -> Self {
+        self.then = Then::KeepForData;
+        self
+    }
+
     /// Load a file to keep beside the data, as `wrap` makes of it.
     pub fn load_file(
         job: JobKind,

@@ -55,6 +55,7 @@ impl JobKind {
 }
 
 /// The loaded file with what the Data tab shows of it.
+#[derive(Clone)]
 pub struct LoadedData {
     pub loaded: Loaded,
     /// First rows as text, for the preview grid.
@@ -406,18 +407,15 @@ impl Workbench {
     fn remap(&mut self, roles: Vec<(Role, Option<String>)>, keep_uncleaned: bool) {
         let Some(data) = &self.data else { return };
         let dataset = Arc::clone(data.dataset());
-        let catalogue = data.loaded.catalogue.clone();
         self.spawn(JobKind::Load, "Loading data", move |job| {
             let mut remapped = dataset.with_roles(&roles)?;
             remapped.options.keep_uncleaned = keep_uncleaned;
             let profile =
                 job.with_reporter(|r| profile(&remapped, r.cancel_token(), &r.fraction()))?;
             job.check_cancelled()?;
-            Ok(JobOutput::Loaded(Box::new(LoadedData::new(Loaded {
-                dataset: Arc::new(remapped),
-                profile,
-                catalogue,
-            }))))
+            Ok(JobOutput::Loaded(Box::new(LoadedData::new(Loaded::new(
+                remapped, profile,
+            )))))
         });
     }
 
@@ -683,6 +681,46 @@ impl Workbench {
     pub fn cancel_all(&mut self) {
         self.jobs.cancel_all();
     }
+
+    /// The user's state, to give back after the demo: the loaded data, what
+    /// was read beside it, the runs and whether they were saved.
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            data: self.data.clone(),
+            side: self.side.clone(),
+            side_asked: self.side_asked.clone(),
+            runs: self.runs.clone(),
+            dirty: self.workspace.dirty,
+        }
+    }
+
+    /// Put back a [`snapshot`](Self::snapshot), stopping whatever runs (its
+    /// results belong to the state being left).
+    pub fn restore(&mut self, snapshot: Snapshot) {
+        self.jobs.cancel_all();
+        self.data = snapshot.data;
+        self.side = snapshot.side;
+        self.side_asked = snapshot.side_asked;
+        self.runs = snapshot.runs;
+        self.workspace.dirty = snapshot.dirty;
+    }
+
+    /// Tell the tabs again that the loaded data is new (tabs made after it
+    /// loaded, such as the demo's, read it then).
+    pub fn announce_data(&mut self) {
+        if self.data.is_some() {
+            self.pending.push(Event::DataLoaded);
+        }
+    }
+}
+
+/// What [`Workbench::snapshot`] keeps.
+pub struct Snapshot {
+    data: Option<LoadedData>,
+    side: SideData,
+    side_asked: Vec<JobKind>,
+    runs: RunHistory,
+    dirty: bool,
 }
 
 #[cfg(test)]

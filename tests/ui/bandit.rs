@@ -22,7 +22,7 @@ fn a_race_on_the_store_s_top_items_runs_and_is_recorded() {
         s.params.horizon = 2000;
         s.params.replications = 20;
     }
-    harness.get_by_label("Run").click();
+    harness.get_by_label("Train").click();
     common::step_until(&mut harness, "the race", |app| {
         app.bandit_race().is_some() && !app.is_busy()
     });
@@ -45,7 +45,7 @@ fn a_race_on_the_store_s_top_items_runs_and_is_recorded() {
         s.params.horizon = 200_000;
         s.params.replications = 2000;
     }
-    harness.get_by_label("Run").click();
+    harness.get_by_label("Train").click();
     harness.run_steps(1);
     let job = JobKind::Train(shoplens::bandit::KIND);
     common::step_until(&mut harness, "a few replications", |app| {
@@ -104,7 +104,7 @@ fn the_open_bandit_log_is_evaluated_from_the_tab() {
         .bench()
         .dataset()
         .is_some_and(|d| d.path.ends_with("events.csv")));
-    harness.get_by_label("Evaluate").click();
+    harness.get_by_label("Train").click();
     common::step_until(&mut harness, "the estimate", |app| {
         app.bandit_estimate().is_some() && !app.is_busy()
     });

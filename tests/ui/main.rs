@@ -10,6 +10,7 @@ mod cancel;
 mod data;
 mod demo;
 mod new_items;
+mod other_data;
 mod predict;
 mod recommend;
 mod runs;

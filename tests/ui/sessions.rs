@@ -29,7 +29,7 @@ fn fit_vsknn_from_the_ui_and_explore_a_session() {
         "a log whose sessions stand in for users opens in session mode"
     );
     harness.get_by_label("Session model");
-    harness.get_by_label("Fit and evaluate").click();
+    harness.get_by_label("Train").click();
     harness.run_steps(1);
     common::step_until(&mut harness, "V-SKNN to fit", |app| {
         !app.is_job_active(JobKind::Train(shoplens::session::KIND))
@@ -42,7 +42,7 @@ fn fit_vsknn_from_the_ui_and_explore_a_session() {
     harness.get_by_label("Recommended next");
     assert!(
         harness
-            .query_all_by_label_contains("because session")
+            .query_all_by_label_contains("because a similar session")
             .count()
             > 0,
         "neighbour sessions explain the list"
@@ -52,7 +52,7 @@ fn fit_vsknn_from_the_ui_and_explore_a_session() {
         .next()
         .expect("the true next view");
     // "+" on the first recommendation views it next: the session grows.
-    let first = t.next_items(
+    let first = t.next_items_to_show(
         &t.data.test[0].items[..1],
         Some(t.data.test[0].times[1]),
         20,

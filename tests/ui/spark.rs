@@ -67,7 +67,7 @@ fn a_missing_spark_is_explained_and_the_data_stays() {
         "no model from a failed run"
     );
     harness
-        .get_all_by_label_contains("failed:")
+        .get_all_by_label("failed")
         .next()
         .expect("the failed run is in the table");
 }
