@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use eframe::egui;
-use egui_plot::{Bar, BarChart, Legend, Line, PlotPoints};
+use egui_plot::{Bar, BarChart, Line, PlotPoints};
 
 use super::bandit_ope_view::OpeView;
 use super::demo::{done_on_current_data, train_until};
@@ -264,9 +264,21 @@ fn race_ui(r: &SimulationResult, ui: &mut egui::Ui) {
         r.arms.len(),
         r.arms.iter().map(|a| a.rate).fold(0.0, f64::max)
     ));
+    // One legend for the four charts, outside their data.
+    ui.horizontal_wrapped(|ui| {
+        for s in &r.policies {
+            let colour = colour_of(s, dark);
+            let (swatch, _) = ui.allocate_exact_size(egui::vec2(18.0, 10.0), egui::Sense::hover());
+            ui.painter().hline(
+                swatch.x_range(),
+                swatch.center().y,
+                egui::Stroke::new(3.0, colour),
+            );
+            ui.colored_label(colour, &s.label);
+        }
+    });
     ui.columns(2, |cols| {
         let regret = chart(&cols[0], "bandit_regret", 220.0)
-            .legend(Legend::default().position(egui_plot::Corner::LeftTop))
             .x_axis_label("round")
             .y_axis_label("pseudo-regret")
             .show(&mut cols[0], |p| {
@@ -281,7 +293,6 @@ fn race_ui(r: &SimulationResult, ui: &mut egui::Ui) {
             "bandit regret",
         );
         let reward = chart(&cols[1], "bandit_reward", 220.0)
-            .legend(Legend::default().position(egui_plot::Corner::LeftTop))
             .x_axis_label("round")
             .y_axis_label("cumulative reward")
             .show(&mut cols[1], |p| {
@@ -298,7 +309,6 @@ fn race_ui(r: &SimulationResult, ui: &mut egui::Ui) {
     });
     ui.columns(2, |cols| {
         let share = chart(&cols[0], "bandit_best_share", 180.0)
-            .legend(Legend::default().position(egui_plot::Corner::RightBottom))
             .x_axis_label("round")
             .y_axis_label("best-arm share")
             .include_y(0.0)
@@ -324,7 +334,6 @@ fn race_ui(r: &SimulationResult, ui: &mut egui::Ui) {
         );
         let n = r.policies.len().max(1) as f64;
         let pulls = chart(&cols[1], "bandit_pulls", 180.0)
-            .legend(Legend::default())
             .x_axis_label("arm (1 = listed first)")
             .y_axis_label("mean pulls")
             .show(&mut cols[1], |p| {

@@ -25,6 +25,8 @@ pub fn chart<'a>(ui: &egui::Ui, id: &str, height: f32) -> Plot<'a> {
         .allow_boxed_zoom(false)
         .x_grid_spacer(egui_plot::log_grid_spacer(5))
         .y_grid_spacer(egui_plot::log_grid_spacer(5))
+        .x_axis_formatter(|mark, _| tick_label(mark))
+        .y_axis_formatter(|mark, _| tick_label(mark))
         .y_axis_min_width(36.0);
     if reset {
         plot.reset()
@@ -64,6 +66,18 @@ pub fn best_colour(dark: bool) -> egui::Color32 {
     } else {
         egui::Color32::from_rgb(190, 90, 0)
     }
+}
+
+/// A tick's number with as many decimals as its step needs (0.04 at a
+/// step of 0.01, not "0.0"), thousands separated.
+pub fn tick_label(mark: egui_plot::GridMark) -> String {
+    let decimals = (-mark.step_size.log10()).ceil().clamp(0.0, 6.0) as usize;
+    if decimals == 0 && mark.value.abs() >= 1000.0 && mark.value.abs() < 1e15 {
+        let v = mark.value.round();
+        let sign = if v < 0.0 { "-" } else { "" };
+        return format!("{sign}{}", crate::display::thousands(v.abs() as u64));
+    }
+    format!("{:.*}", decimals, mark.value)
 }
 
 /// Under a chart drawn in `rect`: **Save PNG…** and **Reset view**.

@@ -143,8 +143,15 @@ fn loss_ui(curve: &[crate::task::EpochEvent], ui: &mut egui::Ui) {
 }
 
 fn curve_plot(ui: &mut egui::Ui, id: &str, x: &str, y: &str, lines: Vec<(&str, Vec<[f64; 2]>)>) {
+    // ROC and gains curves leave the bottom right free; a precision-recall
+    // curve falls to the base rate there and leaves the top right free.
+    let corner = if id == "predict_pr" {
+        egui_plot::Corner::RightTop
+    } else {
+        egui_plot::Corner::RightBottom
+    };
     let plot = chart(ui, id, 190.0)
-        .legend(Legend::default().position(egui_plot::Corner::RightBottom))
+        .legend(Legend::default().position(corner))
         .x_axis_label(x)
         .y_axis_label(y)
         .include_x(0.0)

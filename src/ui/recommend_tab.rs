@@ -333,10 +333,12 @@ impl RecommendTab {
             header_row(
                 ui,
                 &[
+                    String::new(),
                     "#".to_owned(),
                     "model".into(),
                     "data".into(),
                     "split".into(),
+                    "status".into(),
                     format!("HR@{k}"),
                     format!("NDCG@{k}"),
                     format!("P@{k}"),
@@ -349,12 +351,27 @@ impl RecommendTab {
                     "new customers".into(),
                     "new items".into(),
                     "fit s".into(),
-                    String::new(),
                 ],
             );
             for e in &runs {
                 let r = &e.record;
                 let row_k = r.param_value("k").map_or(k, |v| v as usize);
+                let trained = e.model.as_ref().and_then(|m| m.get::<Trained>());
+                // First, so it is reachable however wide the table.
+                match &trained {
+                    Some(t) => {
+                        let current = self.explored.as_ref().is_some_and(|x| Arc::ptr_eq(x, t));
+                        if ui
+                            .add_enabled(!current, egui::Button::new("Explore"))
+                            .clicked()
+                        {
+                            explore = Some((Arc::clone(t), r.data.clone()));
+                        }
+                    }
+                    None => {
+                        ui.label("");
+                    }
+                }
                 ui.label(format!("#{}", r.id));
                 let label =
                     RecommenderKind::from_name(&r.model).map_or(r.model.as_str(), |m| m.label());
@@ -367,75 +384,60 @@ impl RecommendTab {
                 ui.label(r.data.short())
                     .on_hover_text(r.data.file.display().to_string());
                 ui.label(&r.evaluation);
-                match (&r.status, &e.model) {
-                    (RunStatus::Done, model) => {
-                        for (i, n) in names(row_k).iter().enumerate() {
-                            let v = r.metrics.get(n).copied().unwrap_or(f64::NAN);
-                            ui.label(if i == 7 {
-                                format!("{v:.2}")
-                            } else {
-                                format!("{v:.4}")
-                            });
-                        }
-                        let new_customers = match (
-                            r.metrics.get("new_customers"),
-                            r.metrics.get(&format!("new_customers_hr@{row_k}")),
-                        ) {
-                            (Some(n), Some(hr)) => format!("{n} · HR {hr:.4}"),
-                            (Some(n), None) => format!("{n} · not evaluated"),
-                            _ => "–".into(),
-                        };
-                        let new_items = match (
-                            r.metrics.get(&format!("new_items_content_hr@{row_k}")),
-                            r.metrics.get(&format!("new_items_category_hr@{row_k}")),
-                        ) {
-                            (Some(c), Some(p)) => format!("HR {c:.3} vs {p:.3}"),
-                            _ => "–".into(),
-                        };
-                        match model.as_ref().and_then(|m| m.get::<Trained>()) {
-                            Some(t) => {
-                                ui.label(t.metrics.users_evaluated.to_string());
-                                ui.label(new_customers).on_hover_text(
-                                    "Customers with no training history (first seen in the test period), shown the bestsellers (of the category of the first item they touched, when items have categories); HR@k over those who touched more items. The other columns cover customers with history.",
-                                );
-                                let tip = match &t.new_items {
-                                    Some(n) => format!(
-                                        "{} items first seen after the cut; {} later interactions of {} customers with history. How often content (description, category, brand, price) puts the item in the customer's top {k} of the new items: HR {:.4}, MRR {:.4}; category popularity (the customer's categories, then later sales — optimistic): HR {:.4}, MRR {:.4}; random: HR {:.4}",
-                                        n.items, n.cases, n.customers, n.content.hr, n.content.mrr,
-                                        n.category_popularity.hr, n.category_popularity.mrr, n.random.hr,
-                                        k = n.k
-                                    ),
-                                    None => "Needs a temporal split, items first seen after the cut, and item descriptions or attributes".into(),
-                                };
-                                ui.label(new_items).on_hover_text(tip);
-                                ui.label(format!("{:.2}", r.fit_secs));
-                                let current =
-                                    self.explored.as_ref().is_some_and(|x| Arc::ptr_eq(x, &t));
-                                if ui
-                                    .add_enabled(!current, egui::Button::new("Explore"))
-                                    .clicked()
-                                {
-                                    explore = Some((t, r.data.clone()));
-                                }
-                            }
-                            _ => {
-                                ui.label("");
-                                ui.label(new_customers);
-                                ui.label(new_items);
-                                ui.label(format!("{:.2}", r.fit_secs));
-                            }
-                        }
+                // The status in its own column, short: the whole message on
+                // hover, so the table keeps its width.
+                match &r.status {
+                    RunStatus::Done => ui.label("done"),
+                    RunStatus::Cancelled => ui
+                        .colored_label(ui.visuals().warn_fg_color, "cancelled")
+                        .on_hover_text(format!("cancelled after {} epochs", r.curve.len())),
+                    RunStatus::Failed(m) => ui
+                        .colored_label(ui.visuals().error_fg_color, "failed")
+                        .on_hover_text(m),
+                };
+                if r.status == RunStatus::Done {
+                    for (i, n) in names(row_k).iter().enumerate() {
+                        let v = r.metrics.get(n).copied().unwrap_or(f64::NAN);
+                        ui.label(if i == 7 {
+                            format!("{v:.2}")
+                        } else {
+                            format!("{v:.4}")
+                        });
                     }
-                    // The status in the first metric cell, short: the
-                    // whole message on hover, so the table keeps its width.
-                    (RunStatus::Cancelled, _) => {
-                        ui.colored_label(ui.visuals().warn_fg_color, "cancelled")
-                            .on_hover_text(format!("cancelled after {} epochs", r.curve.len()));
-                    }
-                    (RunStatus::Failed(m), _) => {
-                        ui.colored_label(ui.visuals().error_fg_color, "failed")
-                            .on_hover_text(m);
-                    }
+                    let new_customers = match (
+                        r.metrics.get("new_customers"),
+                        r.metrics.get(&format!("new_customers_hr@{row_k}")),
+                    ) {
+                        (Some(n), Some(hr)) => format!("{n} · HR {hr:.4}"),
+                        (Some(n), None) => format!("{n} · not evaluated"),
+                        _ => "–".into(),
+                    };
+                    let new_items = match (
+                        r.metrics.get(&format!("new_items_content_hr@{row_k}")),
+                        r.metrics.get(&format!("new_items_category_hr@{row_k}")),
+                    ) {
+                        (Some(c), Some(p)) => format!("HR {c:.3} vs {p:.3}"),
+                        _ => "–".into(),
+                    };
+                    ui.label(
+                        trained
+                            .as_ref()
+                            .map_or("–".into(), |t| t.metrics.users_evaluated.to_string()),
+                    );
+                    ui.label(new_customers).on_hover_text(
+                        "Customers with no training history (first seen in the test period), shown the bestsellers (of the category of the first item they touched, when items have categories); HR@k over those who touched more items. The other columns cover customers with history.",
+                    );
+                    let tip = match trained.as_ref().and_then(|t| t.new_items.as_ref()) {
+                        Some(n) => format!(
+                            "{} items first seen after the cut; {} later interactions of {} customers with history. How often content (description, category, brand, price) puts the item in the customer's top {k} of the new items: HR {:.4}, MRR {:.4}; category popularity (the customer's categories, then later sales — optimistic): HR {:.4}, MRR {:.4}; random: HR {:.4}",
+                            n.items, n.cases, n.customers, n.content.hr, n.content.mrr,
+                            n.category_popularity.hr, n.category_popularity.mrr, n.random.hr,
+                            k = n.k
+                        ),
+                        None => "Needs a temporal split, items first seen after the cut, and item descriptions or attributes".into(),
+                    };
+                    ui.label(new_items).on_hover_text(tip);
+                    ui.label(format!("{:.2}", r.fit_secs));
                 }
                 ui.end_row();
             }

@@ -306,29 +306,34 @@ fn scan_ui(state: &mut SegmentsTab, ctx: &mut TabContext, ui: &mut egui::Ui) {
         state.scan.iter().map(scan_point_epoch).collect()
     };
     ui.label(egui::RichText::new(format!("k scan ({} values)", live.len())).strong());
+    if live.is_empty() {
+        ui.label("Scan k to see how well each number of clusters fits (elbow and silhouette).");
+    }
     let inertia: Vec<[f64; 2]> = live.iter().map(|e| [e.epoch as f64, e.loss]).collect();
     let silhouettes: Vec<[f64; 2]> = live
         .iter()
         .filter_map(|e| e.metric.as_ref().map(|(_, v)| [e.epoch as f64, *v]))
         .collect();
-    ui.columns(2, |cols| {
-        scan_plot(
-            &mut cols[0],
-            "elbow",
-            "inertia (elbow)",
-            0,
-            inertia,
-            "elbow curve",
-        );
-        scan_plot(
-            &mut cols[1],
-            "silhouette",
-            "silhouette (higher is better)",
-            1,
-            silhouettes,
-            "silhouette curve",
-        );
-    });
+    if !live.is_empty() {
+        ui.columns(2, |cols| {
+            scan_plot(
+                &mut cols[0],
+                "elbow",
+                "inertia (elbow)",
+                0,
+                inertia,
+                "elbow curve",
+            );
+            scan_plot(
+                &mut cols[1],
+                "silhouette",
+                "silhouette (higher is better)",
+                1,
+                silhouettes,
+                "silhouette curve",
+            );
+        });
+    }
     if !state.scan.is_empty() {
         ui.horizontal_wrapped(|ui| {
             ui.label("Pick k:");

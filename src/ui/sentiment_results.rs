@@ -19,7 +19,9 @@ pub(super) fn results_ui(state: &mut SentimentTab, epochs: &[EpochEvent], ui: &m
         ui.colored_label(ui.visuals().warn_fg_color, m);
     }
     let result = state.result.clone();
-    curves_ui(epochs, result.as_deref(), ui);
+    if !epochs.is_empty() || result.is_some() {
+        curves_ui(epochs, result.as_deref(), ui);
+    }
     let Some(result) = result else {
         ui.label("Press Train to fit a classifier; its metrics, confusion matrix and explanations appear here.");
         return;
@@ -44,7 +46,9 @@ fn curves_ui(epochs: &[EpochEvent], result: Option<&SentimentResult>, ui: &mut e
         .collect();
     ui.columns(2, |cols| {
         let png_plot = chart(&cols[0], "sent_loss", 170.0)
-            .legend(Legend::default())
+            // The loss falls to the right, the accuracy sits on top: the
+            // bottom left is free.
+            .legend(Legend::default().position(egui_plot::Corner::LeftBottom))
             .x_axis_label("iteration")
             .show(&mut cols[0], |p| {
                 p.line(Line::new("training loss", PlotPoints::from(loss)));
@@ -58,7 +62,7 @@ fn curves_ui(epochs: &[EpochEvent], result: Option<&SentimentResult>, ui: &mut e
         );
         let roc = result.map(|r| r.run.roc.clone()).unwrap_or_default();
         let png_plot = chart(&cols[1], "sent_roc", 170.0)
-            .legend(Legend::default())
+            .legend(Legend::default().position(egui_plot::Corner::RightBottom))
             .include_x(0.0)
             .include_x(1.0)
             .include_y(0.0)
