@@ -15,6 +15,25 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// `1, "row", "rows"` → `1 row`; `2000, …` → `2,000 rows`.
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    format!(
+        "{} {}",
+        thousands(n as u64),
+        if n == 1 { one } else { many }
+    )
+}
+
+/// `8911407.9` → `8,911,407.90`: an amount with two decimals and separators.
+pub fn amount(x: f64) -> String {
+    if !x.is_finite() {
+        return x.to_string();
+    }
+    let cents = (x.abs() * 100.0).round() as u64;
+    let sign = if x < 0.0 && cents > 0 { "-" } else { "" };
+    format!("{sign}{}.{:02}", thousands(cents / 100), cents % 100)
+}
+
 /// A file's name for labels (the whole path when it has none).
 pub fn display_name(path: &Path) -> String {
     path.file_name()
@@ -39,6 +58,20 @@ pub fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_agree_in_number() {
+        assert_eq!(count(1, "row", "rows"), "1 row");
+        assert_eq!(count(0, "row", "rows"), "0 rows");
+        assert_eq!(count(2000, "review", "reviews"), "2,000 reviews");
+    }
+
+    #[test]
+    fn amounts_have_separators_and_two_decimals() {
+        assert_eq!(amount(8911407.9), "8,911,407.90");
+        assert_eq!(amount(-1234.567), "-1,234.57");
+        assert_eq!(amount(0.004), "0.00");
+    }
 
     #[test]
     fn thousands_separators() {

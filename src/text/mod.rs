@@ -430,15 +430,19 @@ pub fn train_sentiment(
 fn notes_for(reviews: &Reviews, params: &SentimentParams) -> Vec<String> {
     let mut notes = Vec::new();
     if reviews.empty_texts > 0 {
-        notes.push(format!(
-            "{} rows with an empty text were left out",
-            reviews.empty_texts
-        ));
+        let rows = crate::display::count(reviews.empty_texts, "row", "rows");
+        let verb = if reviews.empty_texts == 1 {
+            "was"
+        } else {
+            "were"
+        };
+        notes.push(format!("{rows} with an empty text {verb} left out"));
     }
     let unlabelled = reviews.labels.iter().filter(|l| l.is_none()).count();
     if unlabelled > 0 {
         notes.push(format!(
-            "{unlabelled} reviews without a label (or with a middle star rating) are not used for training or evaluation, but are scored"
+            "{} without a label (or with a middle star rating) not used for training or evaluation, but scored",
+            crate::display::count(unlabelled, "review", "reviews")
         ));
     }
     let clipped = reviews
@@ -448,7 +452,8 @@ fn notes_for(reviews: &Reviews, params: &SentimentParams) -> Vec<String> {
         .count();
     if clipped > 0 {
         notes.push(format!(
-            "{clipped} reviews longer than {} characters were cut to that length for their features",
+            "{} longer than {} characters cut to that length for their features",
+            crate::display::count(clipped, "review", "reviews"),
             params.max_chars
         ));
     }

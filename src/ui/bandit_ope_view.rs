@@ -100,8 +100,9 @@ impl OpeView {
             self.controls_ui(ctx, settings, ui)
         });
         main_area(ui, "ope_main", |ui| {
-            let log = ctx.bench.side::<LoggedFile>();
-            shown_banner(ui, ctx, &mut self.shown, log.as_ref().map(|l| &*l.0));
+            // The log is the loaded data when it is one, else the file opened beside it.
+            let log = log_of(ctx.bench);
+            shown_banner(ui, ctx, &mut self.shown, log.as_deref());
             if let Some(m) = &self.message {
                 ui.colored_label(ui.visuals().warn_fg_color, m);
             }

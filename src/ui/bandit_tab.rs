@@ -429,6 +429,12 @@ impl Tab for BanditTab {
     }
 
     fn on_event(&mut self, event: &Event, bench: &Workbench) {
+        // A bandit log has nothing to race on: open it where it can be evaluated.
+        if let (Event::DataLoaded, Some(ds)) = (event, bench.dataset()) {
+            if crate::bandit::settings::is_log(ds) {
+                self.panel = Some(Panel::Evaluate);
+            }
+        }
         if let Some(arms) = event.ready::<StoreArms>(ARMS) {
             self.settings.race.arms = arms.0.clone();
             self.message = None;

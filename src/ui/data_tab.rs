@@ -33,6 +33,11 @@ impl DataTab {
 }
 
 fn card(ui: &mut egui::Ui, title: &str, value: String) {
+    card_with_note(ui, title, value, None);
+}
+
+/// A summary card; the note (small, under the value) says what the value counts.
+fn card_with_note(ui: &mut egui::Ui, title: &str, value: String, note: Option<String>) {
     egui::Frame::group(ui.style())
         .inner_margin(8.0)
         .show(ui, |ui| {
@@ -40,6 +45,9 @@ fn card(ui: &mut egui::Ui, title: &str, value: String) {
             ui.vertical(|ui| {
                 ui.label(egui::RichText::new(title).small().weak());
                 ui.label(egui::RichText::new(value).heading());
+                if let Some(note) = note {
+                    ui.label(egui::RichText::new(note).small().weak());
+                }
             });
         });
 }
@@ -53,19 +61,46 @@ fn summary_cards_ui(ui: &mut egui::Ui, p: &Profile) {
         }
     });
     ui.horizontal_wrapped(|ui| {
-        card(ui, "Rows", format!("{} rows", thousands(p.rows)));
-        card(
-            ui,
-            "Users",
-            p.users
-                .map_or("—".into(), |u| format!("{} users", thousands(u))),
-        );
-        card(
-            ui,
-            "Items",
-            p.items
-                .map_or("—".into(), |u| format!("{} items", thousands(u))),
-        );
+        // Order data is cleaned before anything is trained: the cards count what
+        // the models see and say what the file had.
+        let before = |n: u64| Some(format!("of {} in the file", thousands(n)));
+        match &p.cleaning {
+            Some(c) => {
+                card_with_note(
+                    ui,
+                    "Rows kept",
+                    format!("{} rows", thousands(c.rows_after)),
+                    before(p.rows),
+                );
+                card_with_note(
+                    ui,
+                    "Users kept",
+                    format!("{} users", thousands(c.users_after)),
+                    p.users.and_then(before),
+                );
+                card_with_note(
+                    ui,
+                    "Items kept",
+                    format!("{} items", thousands(c.items_after)),
+                    p.items.and_then(before),
+                );
+            }
+            None => {
+                card(ui, "Rows", format!("{} rows", thousands(p.rows)));
+                card(
+                    ui,
+                    "Users",
+                    p.users
+                        .map_or("—".into(), |u| format!("{} users", thousands(u))),
+                );
+                card(
+                    ui,
+                    "Items",
+                    p.items
+                        .map_or("—".into(), |u| format!("{} items", thousands(u))),
+                );
+            }
+        }
         if let Some(d) = p.density {
             card(ui, "Density", format!("{:.3}%", d * 100.0))
         }
@@ -73,7 +108,7 @@ fn summary_cards_ui(ui: &mut egui::Ui, p: &Profile) {
             card(ui, "Time range", format!("{} … {}", &a[..10], &b[..10]));
         }
         if let Some(r) = p.revenue {
-            card(ui, "Revenue", format!("{r:.2}"));
+            card(ui, "Revenue", crate::display::amount(r));
         }
         if let Some(n) = p.reviews {
             card(ui, "Reviews", thousands(n));

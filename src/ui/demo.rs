@@ -155,7 +155,7 @@ impl ShoplensApp {
         demo.saved = Some(Saved {
             tabs: std::mem::replace(&mut self.tabs, super::tabs::all(&self.bench)),
             tab: self.tab,
-            bench: self.bench.snapshot(),
+            bench: self.bench.set_aside(),
         });
         // The fresh tabs learn the loaded data as if it had just loaded.
         self.bench.announce_data();
@@ -181,6 +181,12 @@ impl ShoplensApp {
             self.view.simple = demo.simple_before;
             if let Some(saved) = demo.saved {
                 self.bench.restore(saved.bench);
+                // The path box names the file the user gets back.
+                self.shell.path_input = self
+                    .bench
+                    .dataset()
+                    .map(|ds| ds.path.display().to_string())
+                    .unwrap_or_default();
                 self.tabs = saved.tabs;
                 self.tab = saved.tab;
                 super::widgets::scroll_to_top(&self.ctx);

@@ -142,7 +142,16 @@ fn loss_ui(curve: &[crate::task::EpochEvent], ui: &mut egui::Ui) {
         });
 }
 
+fn model_colour(dark: bool) -> egui::Color32 {
+    crate::ui::plots::series_colour(dark, 2)
+}
+
+fn reference_colour(dark: bool) -> egui::Color32 {
+    crate::ui::plots::series_colour(dark, 0)
+}
+
 fn curve_plot(ui: &mut egui::Ui, id: &str, x: &str, y: &str, lines: Vec<(&str, Vec<[f64; 2]>)>) {
+    let dark = ui.visuals().dark_mode;
     // ROC and gains curves leave the bottom right free; a precision-recall
     // curve falls to the base rate there and leaves the top right free.
     let corner = if id == "predict_pr" {
@@ -158,8 +167,14 @@ fn curve_plot(ui: &mut egui::Ui, id: &str, x: &str, y: &str, lines: Vec<(&str, V
         .include_y(0.0)
         .include_y(1.0)
         .show(ui, |p| {
-            for (name, pts) in lines {
-                p.line(Line::new(name, PlotPoints::from(pts)));
+            // The model's curve has one colour on every chart; baselines are grey.
+            for (i, (name, pts)) in lines.into_iter().enumerate() {
+                let colour = if i == 0 {
+                    model_colour(dark)
+                } else {
+                    reference_colour(dark)
+                };
+                p.line(Line::new(name, PlotPoints::from(pts)).color(colour));
             }
         });
     chart_footer(ui, id, plot.response.rect, id);
@@ -261,6 +276,7 @@ fn result_ui(
                 ("random", vec![[0.0, 0.0], [1.0, 1.0]]),
             ],
         );
+        let dark = cols[1].visuals().dark_mode;
         let plot = chart(&cols[1], "predict_calibration", 190.0)
             .legend(Legend::default().position(egui_plot::Corner::RightBottom))
             .x_axis_label("predicted probability")
@@ -270,13 +286,17 @@ fn result_ui(
             .include_y(0.0)
             .include_y(1.0)
             .show(&mut cols[1], |p| {
-                p.line(Line::new(
-                    "perfect",
-                    PlotPoints::from(vec![[0.0, 0.0], [1.0, 1.0]]),
-                ));
                 let pts: Vec<[f64; 2]> = c.calibration.iter().map(|b| [b[0], b[1]]).collect();
-                p.line(Line::new("model", PlotPoints::from(pts.clone())));
-                p.points(Points::new("bins", PlotPoints::from(pts)).radius(4.0));
+                p.line(Line::new("model", PlotPoints::from(pts.clone())).color(model_colour(dark)));
+                p.points(
+                    Points::new("bins", PlotPoints::from(pts))
+                        .radius(4.0)
+                        .color(model_colour(dark)),
+                );
+                p.line(
+                    Line::new("perfect", PlotPoints::from(vec![[0.0, 0.0], [1.0, 1.0]]))
+                        .color(reference_colour(dark)),
+                );
             });
         chart_footer(
             &mut cols[1],

@@ -329,7 +329,8 @@ impl RecommendTab {
             (headers, rows)
         });
         let mut explore = None;
-        egui::Grid::new("runs_table").striped(true).show(ui, |ui| {
+        super::widgets::wide_table(ui, "recommend_runs_scroll", |ui| {
+            egui::Grid::new("runs_table").striped(true).show(ui, |ui| {
             header_row(
                 ui,
                 &[
@@ -442,6 +443,7 @@ impl RecommendTab {
                 ui.end_row();
             }
         });
+        });
         if let Some((t, data)) = explore {
             self.show(t, data);
         }
@@ -507,6 +509,24 @@ fn item_label(t: &Trained, catalogue: Option<&Catalogue>, item: u32) -> String {
                 .map(|c| format!(" ({c})"))
                 .unwrap_or_default()
         ),
+        None => id.clone(),
+    }
+}
+
+/// An item as a reason: its name when the catalogue has one (shortened), else its id.
+fn reason_name(t: &Trained, catalogue: Option<&Catalogue>, item: u32) -> String {
+    const LONGEST: usize = 28;
+    let id = &t.data.item_labels[item as usize];
+    match catalogue
+        .and_then(|c| c.get(id))
+        .and_then(|entry| entry.name.as_deref())
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+    {
+        Some(name) if name.chars().count() > LONGEST => {
+            format!("{}…", name.chars().take(LONGEST - 1).collect::<String>())
+        }
+        Some(name) => name.to_owned(),
         None => id.clone(),
     }
 }
@@ -796,19 +816,26 @@ fn rec_list_ui(
                         } else {
                             rec.because
                                 .iter()
-                                .map(|(i, c)| {
-                                    format!("{} ({c:.3})", t.data.item_labels[*i as usize])
-                                })
+                                .map(|(i, c)| format!("{} ({c:.3})", reason_name(t, catalogue, *i)))
                                 .collect::<Vec<_>>()
                                 .join(", ")
                         };
+                        let ids = rec
+                            .because
+                            .iter()
+                            .map(|(i, c)| format!("{} {c:.4}", t.data.item_labels[*i as usize]))
+                            .collect::<Vec<_>>()
+                            .join(", ");
                         ui.label(
                             egui::RichText::new(format!(
                                 "score {:.4} · because of {because}",
                                 rec.score
                             ))
                             .small(),
-                        );
+                        )
+                        .on_hover_text(format!(
+                            "Items in the history that contribute most to the score, with their contribution: {ids}"
+                        ));
                     });
                 });
             }

@@ -225,7 +225,7 @@ fn importance_ui(ui: &mut egui::Ui, runs: &[&RunRecord], metric: &str) {
                 rect.y_range(),
                 ui.visuals().widgets.noninteractive.fg_stroke,
             );
-            ui.label(format!("{} runs", i.runs));
+            ui.label(crate::display::count(i.runs, "run", "runs"));
             ui.end_row();
         }
     });

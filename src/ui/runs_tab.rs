@@ -211,7 +211,7 @@ fn table_ui(state: &mut RunsTab, ctx: &mut TabContext, ui: &mut egui::Ui) {
         .on_hover_text("Show other metrics as columns beside each run's main one");
     });
     let mut explore = None;
-    egui::ScrollArea::vertical()
+    egui::ScrollArea::both()
         .id_salt("runs_table_scroll")
         .max_height(280.0)
         .min_scrolled_height(280.0)

@@ -305,7 +305,12 @@ fn scan_ui(state: &mut SegmentsTab, ctx: &mut TabContext, ui: &mut egui::Ui) {
     } else {
         state.scan.iter().map(scan_point_epoch).collect()
     };
-    ui.label(egui::RichText::new(format!("k scan ({} values)", live.len())).strong());
+    let heading = match live.len() {
+        0 => "k scan".to_owned(),
+        1 => "k scan (1 value of k)".to_owned(),
+        n => format!("k scan ({n} values of k)"),
+    };
+    ui.label(egui::RichText::new(heading).strong());
     if live.is_empty() {
         ui.label("Scan k to see how well each number of clusters fits (elbow and silhouette).");
     }

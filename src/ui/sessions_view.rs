@@ -260,6 +260,7 @@ impl SessionView {
                         header_row(
                             ui,
                             &[
+                                "",
                                 "#",
                                 "model",
                                 "data",
@@ -269,8 +270,7 @@ impl SessionView {
                                 "random ties",
                                 "coverage",
                                 "predictions",
-                                "s",
-                                "",
+                                "fit s",
                             ],
                         );
                         for e in &runs {
@@ -294,6 +294,21 @@ impl SessionView {
         let r = &e.record;
         let k = r.param_value("k").map_or(20, |v| v as usize);
         let metric = |name: String| r.metrics.get(&name).copied().unwrap_or(f64::NAN);
+        // Explore comes first so it stays in view however wide the table is.
+        match e.model.as_ref().and_then(|m| m.get::<SessionTrained>()) {
+            Some(t) if r.status == RunStatus::Done => {
+                let current = self.explored.as_ref().is_some_and(|x| Arc::ptr_eq(x, &t));
+                if ui
+                    .add_enabled(!current, egui::Button::new("Explore"))
+                    .clicked()
+                {
+                    *explore = Some((t, r.data.clone()));
+                }
+            }
+            _ => {
+                ui.label("");
+            }
+        }
         ui.label(format!("#{}", r.id));
         let label = SessionKind::from_name(&r.model).map_or(r.model.as_str(), |m| m.short_label());
         ui.label(label).on_hover_text(r.params_summary());
@@ -321,15 +336,6 @@ impl SessionView {
                     ));
                 ui.label(format!("{:.2}", r.fit_secs))
                     .on_hover_text(r.note.clone().unwrap_or_default());
-                if let Some(t) = e.model.as_ref().and_then(|m| m.get::<SessionTrained>()) {
-                    let current = self.explored.as_ref().is_some_and(|x| Arc::ptr_eq(x, &t));
-                    if ui
-                        .add_enabled(!current, egui::Button::new("Explore"))
-                        .clicked()
-                    {
-                        *explore = Some((t, r.data.clone()));
-                    }
-                }
             }
             RunStatus::Cancelled => {
                 ui.colored_label(ui.visuals().warn_fg_color, "cancelled");
@@ -362,7 +368,7 @@ impl SessionView {
             egui::ScrollArea::vertical()
                 .id_salt("session_views")
                 .max_height(320.0)
-        .min_scrolled_height(320.0)
+                .min_scrolled_height(320.0)
                 .show(ui, |ui| {
                     for (p, &item) in prefix.iter().enumerate() {
                         ui.horizontal(|ui| {
@@ -374,13 +380,18 @@ impl SessionView {
             if let Source::Test { session, views } = self.source {
                 if let Some(next) = t.data.test.get(session).and_then(|s| s.items.get(views)) {
                     let rank = list.iter().position(|n| n.item == *next);
-                    ui.label(format!(
-                        "Actually viewed next: {} — {}",
-                        item_label(t, catalogue, *next),
-                        match rank {
-                            Some(r) => format!("#{} in the list", r + 1),
-                            None => format!("not in the top {}", t.options.k),
+                    let verdict = match rank {
+                        Some(r) => format!("#{} in the list", r + 1),
+                        // The list leaves out the item in view, so a repeat view
+                        // cannot be in it; say so rather than "not in the top k".
+                        None if prefix.last() == Some(next) => {
+                            "the same item again (the list leaves out the item in view)".to_owned()
                         }
+                        None => format!("not in the top {}", t.options.k),
+                    };
+                    ui.label(format!(
+                        "Actually viewed next: {} — {verdict}",
+                        item_label(t, catalogue, *next)
                     ));
                 }
             }
@@ -397,7 +408,7 @@ impl SessionView {
             egui::ScrollArea::vertical()
                 .id_salt("session_next")
                 .max_height(360.0)
-        .min_scrolled_height(360.0)
+                .min_scrolled_height(360.0)
                 .show(ui, |ui| {
                     for (rank, n) in list.iter().enumerate() {
                         ui.horizontal(|ui| {

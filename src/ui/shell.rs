@@ -204,7 +204,10 @@ impl Shell {
                     display_name(p),
                     if ws.dirty { " (unsaved runs)" } else { "" }
                 ),
-                None => format!("No workspace · {} runs", bench.runs().len()),
+                None => format!(
+                    "No workspace · {}",
+                    crate::display::count(bench.runs().len(), "run", "runs")
+                ),
             });
             let others: Vec<String> = jobs
                 .jobs()

@@ -32,6 +32,19 @@ fn scroll_area(ui: &egui::Ui, area: egui::ScrollArea) -> egui::ScrollArea {
     }
 }
 
+/// A table wider than the window scrolls sideways on its own, so it does not
+/// widen the page: the charts and text below it stay as wide as the window.
+pub fn wide_table<R>(
+    ui: &mut egui::Ui,
+    id: &'static str,
+    contents: impl FnOnce(&mut egui::Ui) -> R,
+) -> R {
+    egui::ScrollArea::horizontal()
+        .id_salt(id)
+        .show(ui, contents)
+        .inner
+}
+
 /// The resizable, scrolling control panel on a tab's left.
 pub fn side_panel(
     ui: &mut egui::Ui,

@@ -694,6 +694,15 @@ impl Workbench {
         }
     }
 
+    /// Keep the user's state aside for a tour and start it with no runs, so
+    /// the tour shows and compares only its own; [`restore`](Self::restore)
+    /// gives everything back.
+    pub fn set_aside(&mut self) -> Snapshot {
+        let snapshot = self.snapshot();
+        self.runs = crate::runs::RunHistory::default();
+        snapshot
+    }
+
     /// Put back a [`snapshot`](Self::snapshot), stopping whatever runs (its
     /// results belong to the state being left).
     pub fn restore(&mut self, snapshot: Snapshot) {

@@ -259,7 +259,7 @@ fn a_one_megabyte_review_is_used_and_reported() {
     assert!(
         run.notes
             .iter()
-            .any(|n| n.contains("1 reviews longer than 100000")),
+            .any(|n| n.contains("1 review longer than 100000")),
         "{:?}",
         run.notes
     );

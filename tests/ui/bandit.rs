@@ -161,3 +161,38 @@ fn an_epsilon_sweep_from_the_runs_tab_opens_in_the_bandit_tab() {
     assert_eq!(harness.state().tab(), "bandit");
     assert!(harness.state().bandit_race().is_some());
 }
+
+#[test]
+fn an_open_bandit_log_opened_as_the_data_is_evaluated_without_a_stale_data_banner() {
+    let Some(dir) = common::shared_data() else {
+        return;
+    };
+    let log = dir.join("open-bandit-dataset-sample/bts/all/all.csv");
+    if !log.exists() {
+        eprintln!("SKIPPED: {} is absent", log.display());
+        return;
+    }
+    let mut harness = common::sample_app(1280.0, 800.0);
+    harness
+        .state_mut()
+        .send(shoplens::workbench::Command::OpenFile(log.clone()));
+    common::step_until(&mut harness, "the log to load", |app| {
+        app.bench().dataset().is_some_and(|d| d.path == log) && !app.is_busy()
+    });
+    harness.get_by_label("Explore / exploit").click();
+    harness.run_steps(3);
+    // A log has nothing to race on: the tab opens on its evaluation.
+    assert!(harness.query_by_label("Load log").is_some());
+    harness.get_by_label("Train").click();
+    common::step_until(&mut harness, "the estimate", |app| {
+        app.bandit_estimate().is_some() && !app.is_busy()
+    });
+    harness.run_steps(2);
+    harness.get_by_label_contains("DR estimate");
+    assert!(
+        harness
+            .query_by_label_contains("not on the data loaded now")
+            .is_none(),
+        "an estimate made on the loaded log must not be called another file's"
+    );
+}

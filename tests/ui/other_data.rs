@@ -174,6 +174,10 @@ fn the_demo_runs_after_other_files_and_gives_the_users_work_back() {
             _ => {}
         }
         if step == 0 {
+            assert!(
+                harness.state().bench().runs().is_empty(),
+                "the tour shows and compares only its own runs"
+            );
             assert!(harness
                 .state()
                 .bench()
@@ -187,9 +191,23 @@ fn the_demo_runs_after_other_files_and_gives_the_users_work_back() {
     // The user's file, runs and modes are back.
     assert_eq!(
         harness.state().bench().dataset().map(|d| d.path.clone()),
-        Some(other)
+        Some(other.clone())
     );
     assert_eq!(harness.state().bench().runs().len(), runs_before);
+    harness.run_steps(1);
+    assert!(
+        harness
+            .query_all_by_value(&other.display().to_string())
+            .next()
+            .is_some()
+            && harness
+                .query_all_by_role(eframe::egui::accesskit::Role::TextInput)
+                .all(|n| !n
+                    .value()
+                    .unwrap_or_default()
+                    .ends_with("sample_data/events.csv")),
+        "the path box names the user's file again, not the tour's"
+    );
     assert_eq!(harness.state().tab(), "bandit");
     assert!(
         harness.query_by_label("Load log").is_some(),

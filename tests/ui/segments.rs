@@ -28,7 +28,7 @@ fn scan_k_pick_four_and_read_the_profiles() {
         !app.is_job_active(JobKind::Side("scan"))
     });
     assert_eq!(harness.state().scanned_ks().len(), 9, "k = 2..10");
-    harness.get_by_label("k scan (9 values)");
+    harness.get_by_label("k scan (9 values of k)");
 
     let pick = harness.get_by_label_contains("k = 4");
     pick.hover();
