@@ -23,8 +23,12 @@ pub fn chart<'a>(ui: &egui::Ui, id: &str, height: f32) -> Plot<'a> {
         .height(height)
         .allow_scroll(false)
         .allow_boxed_zoom(false)
-        .x_grid_spacer(egui_plot::log_grid_spacer(5))
-        .y_grid_spacer(egui_plot::log_grid_spacer(5))
+        .x_grid_spacer(egui_plot::uniform_grid_spacer(|input| {
+            nice_steps(input.base_step_size)
+        }))
+        .y_grid_spacer(egui_plot::uniform_grid_spacer(|input| {
+            nice_steps(input.base_step_size)
+        }))
         .x_axis_formatter(|mark, _| tick_label(mark))
         .y_axis_formatter(|mark, _| tick_label(mark))
         .y_axis_min_width(36.0);
@@ -66,6 +70,24 @@ pub fn best_colour(dark: bool) -> egui::Color32 {
     } else {
         egui::Color32::from_rgb(190, 90, 0)
     }
+}
+
+/// Three nested grid steps on the 1-2-5 ladder, the finest at least
+/// `smallest`: ticks read 0, 2,000, 4,000, not 0, 3,125, 6,250 (the
+/// power-of-5 spacing egui_plot offers). Each step divides the next.
+pub fn nice_steps(smallest: f64) -> [f64; 3] {
+    if !(smallest.is_finite() && smallest > 0.0) {
+        return [1.0, 5.0, 10.0];
+    }
+    let decade = 10f64.powf(smallest.log10().floor());
+    let mantissa = [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .find(|m| m * decade >= smallest * (1.0 - 1e-9))
+        .unwrap_or(10.0);
+    let fine = mantissa * decade;
+    // 1 → 5 → 10, 2 → 10 → 20, 5 → 10 → 50: every step divides the next.
+    let mid = if mantissa == 5.0 { 2.0 } else { 5.0 };
+    [fine, fine * mid, fine * 10.0]
 }
 
 /// A tick's number with as many decimals as its step needs (0.04 at a
@@ -201,4 +223,36 @@ pub fn labelled_bars_ui(ui: &mut egui::Ui, id: &str, name: &str, values: &[(Stri
         })
         .show(ui, |plot_ui| plot_ui.bar_chart(BarChart::new(name, bars)));
     chart_footer(ui, id, png_plot.response.rect, id);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::nice_steps;
+
+    fn close(a: [f64; 3], b: [f64; 3]) -> bool {
+        a.iter()
+            .zip(b)
+            .all(|(x, y)| (x - y).abs() <= 1e-9 * y.abs())
+    }
+
+    #[test]
+    fn grid_steps_follow_the_one_two_five_ladder_and_nest() {
+        assert!(close(nice_steps(0.7), [1.0, 5.0, 10.0]));
+        assert!(close(nice_steps(1.0), [1.0, 5.0, 10.0]));
+        assert!(close(nice_steps(130.0), [200.0, 1000.0, 2000.0]));
+        assert!(close(nice_steps(0.003), [0.005, 0.01, 0.05]));
+        assert!(close(nice_steps(6.0), [10.0, 50.0, 100.0]));
+        for smallest in [0.0012, 0.37, 3.3, 48.0, 7e5] {
+            let [a, b, c] = nice_steps(smallest);
+            assert!(a >= smallest * (1.0 - 1e-9));
+            for (fine, coarse) in [(a, b), (b, c)] {
+                let ratio = coarse / fine;
+                assert!(
+                    (ratio - ratio.round()).abs() < 1e-9,
+                    "{fine} divides {coarse}"
+                );
+            }
+        }
+        assert!(close(nice_steps(f64::NAN), [1.0, 5.0, 10.0]));
+    }
 }

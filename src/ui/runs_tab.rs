@@ -442,6 +442,11 @@ impl Tab for RunsTab {
                 .map(|e| &e.record)
                 .filter(|r| self.selected.contains(&r.id))
                 .collect();
+            // With no runs there is nothing to overlay or compare: the table
+            // says how to make one.
+            if ctx.bench.runs().is_empty() && live.is_empty() {
+                return;
+            }
             self.curves.ui(&ticked, live, ui);
             ui.add_space(8.0);
             self.compare.ui(ctx.bench, ui);
