@@ -381,6 +381,36 @@ pub static KNOWN_FORMATS: &[KnownFormat] = &[
         null_values: &[],
         implicit_event: None,
     },
+    // Read by `sequences`, not the CSV reader: listed here for their names,
+    // descriptions and roles (and `--format`).
+    KnownFormat {
+        name: "sasrec-pairs",
+        description:
+            "next-item sequences: `user item` per line in time order (SASRec's data files)",
+        kind: FileKind::Delimited,
+        header: &[],
+        headerless: None,
+        separator: Some(b' '),
+        quote: Some(None),
+        roles: &[(Role::User, "user_id"), (Role::Item, "item_id")],
+        text_columns: &["user_id", "item_id"],
+        null_values: &[],
+        implicit_event: None,
+    },
+    KnownFormat {
+        name: "item-sequences",
+        description:
+            "next-item sequences: `user item item …` per line in time order (S3-Rec's Amazon files)",
+        kind: FileKind::Delimited,
+        header: &[],
+        headerless: None,
+        separator: Some(b' '),
+        quote: Some(None),
+        roles: &[(Role::User, "user_id"), (Role::Item, "item_id")],
+        text_columns: &["user_id", "item_id"],
+        null_values: &[],
+        implicit_event: None,
+    },
     KnownFormat {
         name: "shoplens-events",
         description: "shoplens generated store events",

@@ -10,6 +10,7 @@ pub mod generate;
 pub mod profile;
 pub mod reader;
 pub mod roles;
+pub mod sequences;
 pub mod sniff;
 pub mod timestamp;
 

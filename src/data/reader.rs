@@ -51,7 +51,22 @@ pub fn read_table(
     let source = sniff::open_source(path, cancel, progress)?;
     let kind = forced.map_or(source.kind, |f| f.kind);
     let data_bytes = source.text().len() as u64;
+    // Sequence files are recognised first: to the CSV sniffer they are one
+    // column, or ragged rows.
+    let sequences = match forced {
+        Some(f) if super::sequences::is_sequence_format(f) => Some(f),
+        Some(_) => None,
+        None if kind == FileKind::Delimited => {
+            super::sequences::detect(sniff::head_of(source.text()))
+        }
+        None => None,
+    };
     let (df, format, layout) = match kind {
+        FileKind::Delimited if sequences.is_some() => {
+            progress(0.35, "reading sequences");
+            let df = super::sequences::read(path, source.text(), cancel)?;
+            (df, sequences.unwrap_or(&formats::GENERIC_DELIMITED), None)
+        }
         FileKind::Delimited => {
             let (df, format, layout) = read_delimited(&source, forced, cancel, progress)?;
             (df, format, Some(layout))

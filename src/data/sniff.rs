@@ -409,7 +409,7 @@ pub fn parse_records(
 
 /// Bytes of the head of `text`, cut at a line end so no record is cut in half
 /// (unless a single line is longer than the head).
-fn head_of(text: &[u8]) -> &[u8] {
+pub fn head_of(text: &[u8]) -> &[u8] {
     if text.len() <= HEAD_BYTES {
         return text;
     }

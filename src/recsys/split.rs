@@ -98,7 +98,9 @@ pub fn split(data: &Interactions, how: &Split) -> Result<TrainTest, RecError> {
             let mut last: Vec<Option<usize>> = vec![None; data.n_users()];
             for r in 0..n {
                 let u = data.users[r] as usize;
-                let key = |x: usize| (times.map_or(0, |t| t[x]), data.items[x]);
+                // Without timestamps the file's order is the time order (as in
+                // SASRec's sequence files): the user's last row is held out.
+                let key = |x: usize| (times.map_or(x as i64, |t| t[x]), data.items[x]);
                 match last[u] {
                     Some(prev) if key(prev) >= key(r) => {}
                     _ => last[u] = Some(r),
@@ -220,6 +222,18 @@ mod tests {
         assert_eq!(tt.relevant[0], vec![2]);
         assert_eq!(tt.relevant[1], vec![0]);
         assert_eq!(tt.train.row(0).0, &[0, 1]);
+    }
+
+    #[test]
+    fn leave_last_out_without_times_holds_out_the_last_row() {
+        let mut d = data();
+        d.times = None;
+        d.items[1] = 2;
+        d.items[2] = 1;
+        let tt = split(&d, &Split::LeaveLastOut).unwrap();
+        // Rows in file order: a's last row is item 1 (not the largest id, 2).
+        assert_eq!(tt.relevant[0], vec![1]);
+        assert_eq!(tt.train.row(0).0, &[0, 2]);
     }
 
     #[test]

@@ -344,17 +344,23 @@ fn profile_sections_ui(ui: &mut egui::Ui, view: &LoadedData) {
                             .collect(),
                     )
                 });
+                // A name column only when the data or items.csv names items.
+                let named = p.top_items.iter().any(|t| t.name.is_some());
                 egui::Grid::new("top_items").striped(true).show(ui, |ui| {
                     ui.label("#");
                     ui.label("item");
                     ui.label("rows");
-                    ui.label("name");
+                    if named {
+                        ui.label("name");
+                    }
                     ui.end_row();
                     for (i, t) in p.top_items.iter().enumerate() {
                         ui.label(format!("{}", i + 1));
                         ui.label(&t.item);
                         ui.label(thousands(t.count));
-                        ui.label(t.name.as_deref().unwrap_or(""));
+                        if named {
+                            ui.label(t.name.as_deref().unwrap_or(""));
+                        }
                         ui.end_row();
                     }
                 });

@@ -397,3 +397,40 @@ fn splits_on_real_data() {
     .unwrap();
     assert!(e.to_string().contains("training set"), "{e}");
 }
+
+/// SASRec's Games file has no timestamps: its order is the time order, so
+/// leave-last-out holds out each user's last line, as SASRec's split does.
+/// Popularity there is exact to check: HR@10 0.0214, NDCG@10 0.0123 over
+/// 30,901 + 112 users (every user with a training item is evaluated).
+#[test]
+fn sasrec_games_holds_out_each_users_last_item() {
+    let Some(dir) = common::shared_data() else {
+        return;
+    };
+    let path = dir.join("amazon-games-sasrec/Video.txt.gz");
+    if !path.exists() {
+        eprintln!("SKIPPED: {} is absent", path.display());
+        return;
+    }
+    let data = interactions(&path);
+    let tt = shoplens::recsys::split::split(&data, &Split::LeaveLastOut).unwrap();
+    // User 1's lines end with item 18970 (checked in the file).
+    let user = data.user_labels.iter().position(|u| u == "1").unwrap();
+    let held: Vec<&str> = tt.relevant[user]
+        .iter()
+        .map(|&i| data.item_labels[i as usize].as_str())
+        .collect();
+    assert_eq!(held, ["19263"]);
+    let pop = train(
+        data,
+        ModelParams::Popular,
+        &TrainOptions {
+            validate_every: 0,
+            ..Default::default()
+        },
+    )
+    .unwrap()
+    .metrics;
+    assert!((pop.hr - 0.0214).abs() < 5e-5, "HR@10 {}", pop.hr);
+    assert!((pop.ndcg - 0.0123).abs() < 5e-5, "NDCG@10 {}", pop.ndcg);
+}

@@ -107,6 +107,22 @@ const EXPECTED: &[Expect] = &[
         users: None,
         items: None,
     },
+    // Research sequence files: SASRec's Games (`user item` per line) and
+    // S3-Rec's Beauty (`user item item …` per line).
+    Expect {
+        file: "amazon-games-sasrec/Video.txt.gz",
+        format: "sasrec-pairs",
+        rows: 287_107,
+        users: Some(31_013),
+        items: Some(23_715),
+    },
+    Expect {
+        file: "amazon-beauty-s3rec/Beauty.txt",
+        format: "item-sequences",
+        rows: 198_502,
+        users: Some(22_363),
+        items: Some(12_101),
+    },
     Expect {
         file: "waimai-10k/waimai_10k.csv",
         format: "chinese-reviews",
