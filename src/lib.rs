@@ -10,6 +10,7 @@ pub mod display;
 pub mod export;
 pub mod icon;
 pub mod jobs;
+pub mod neural;
 pub mod params;
 pub mod predict;
 pub mod recsys;

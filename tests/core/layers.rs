@@ -11,7 +11,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("foundation", &["display", "icon", "params", "task", "demo"]),
     ("data", &["data", "export"]),
     ("runs", &["runs", "jobs"]),
-    ("engines", &["spark"]),
+    ("engines", &["spark", "neural"]),
     (
         "capabilities",
         &["recsys", "session", "text", "segment", "bandit", "predict"],
