@@ -482,6 +482,15 @@ fn curves_ui(epochs: &[EpochEvent], ui: &mut egui::Ui) {
             png_plot.response.rect,
             "training loss",
         );
+        if metric.is_empty() {
+            // Before the first validation (or with validation off) an empty
+            // chart would only show made-up axes.
+            cols[1].label(
+                egui::RichText::new("The validation curve starts at the first validation epoch (set by \"validate every\").")
+                    .weak(),
+            );
+            return;
+        }
         let png_plot = chart(&cols[1], "metric_curve", 170.0)
             .legend(Legend::default())
             .x_axis_label("epoch")

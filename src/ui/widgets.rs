@@ -135,7 +135,17 @@ pub fn job_buttons(
     });
     if let Some((fraction, message)) = ctx.bench.jobs().progress(job) {
         let first = message.lines().next().unwrap_or_default();
-        ui.add(egui::ProgressBar::new(fraction.unwrap_or(0.0)).text(first));
+        match fraction {
+            Some(fraction) => {
+                ui.add(egui::ProgressBar::new(fraction).text(first));
+            }
+            // An empty bar would look stuck: with no fraction (training runs
+            // until it converges or its epochs end, and the curves show
+            // that), say what is happening beside the spinner above.
+            None => {
+                ui.label(first);
+            }
+        }
     }
     start
 }
