@@ -50,6 +50,17 @@ const fn generic(name: &'static str, description: &'static str, kind: FileKind) 
     }
 }
 
+/// A research sequence file: space-separated integers, a user then items.
+const fn sequence_format(name: &'static str, description: &'static str) -> KnownFormat {
+    KnownFormat {
+        separator: Some(b' '),
+        quote: Some(None),
+        roles: &[(Role::User, "user_id"), (Role::Item, "item_id")],
+        text_columns: &["user_id", "item_id"],
+        ..generic(name, description, FileKind::Delimited)
+    }
+}
+
 pub static GENERIC_DELIMITED: KnownFormat =
     generic("csv", "delimited text (CSV/TSV)", FileKind::Delimited);
 pub static GENERIC_JSON: KnownFormat = generic("jsonl", "JSON lines", FileKind::JsonLines);
@@ -383,34 +394,14 @@ pub static KNOWN_FORMATS: &[KnownFormat] = &[
     },
     // Read by `sequences`, not the CSV reader: listed here for their names,
     // descriptions and roles (and `--format`).
-    KnownFormat {
-        name: "sasrec-pairs",
-        description:
-            "next-item sequences: `user item` per line in time order (SASRec's data files)",
-        kind: FileKind::Delimited,
-        header: &[],
-        headerless: None,
-        separator: Some(b' '),
-        quote: Some(None),
-        roles: &[(Role::User, "user_id"), (Role::Item, "item_id")],
-        text_columns: &["user_id", "item_id"],
-        null_values: &[],
-        implicit_event: None,
-    },
-    KnownFormat {
-        name: "item-sequences",
-        description:
-            "next-item sequences: `user item item …` per line in time order (S3-Rec's Amazon files)",
-        kind: FileKind::Delimited,
-        header: &[],
-        headerless: None,
-        separator: Some(b' '),
-        quote: Some(None),
-        roles: &[(Role::User, "user_id"), (Role::Item, "item_id")],
-        text_columns: &["user_id", "item_id"],
-        null_values: &[],
-        implicit_event: None,
-    },
+    sequence_format(
+        "sasrec-pairs",
+        "next-item sequences: `user item` per line in time order (SASRec's data files)",
+    ),
+    sequence_format(
+        "item-sequences",
+        "next-item sequences: `user item item …` per line in time order (S3-Rec's Amazon files)",
+    ),
     KnownFormat {
         name: "shoplens-events",
         description: "shoplens generated store events",

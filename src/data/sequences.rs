@@ -135,6 +135,10 @@ pub fn read(path: &Path, text: &[u8], cancel: &CancelToken) -> Result<DataFrame,
 mod tests {
     use super::*;
 
+    fn read_text(text: &[u8]) -> Result<DataFrame, LoadError> {
+        read(Path::new("x.txt"), text, &CancelToken::default())
+    }
+
     fn name(text: &str) -> Option<&'static str> {
         detect(text.as_bytes()).map(|f| f.name)
     }
@@ -156,12 +160,7 @@ mod tests {
 
     #[test]
     fn rows_keep_each_users_order_across_lines() {
-        let df = read(
-            Path::new("x.txt"),
-            b"1 10\n1 11\n2 12 13\r\n\n",
-            &CancelToken::default(),
-        )
-        .unwrap();
+        let df = read_text(b"1 10\n1 11\n2 12 13\r\n\n").unwrap();
         let text = |c: &str| -> Vec<String> {
             df.column(c)
                 .unwrap()
@@ -185,17 +184,9 @@ mod tests {
 
     #[test]
     fn a_bad_line_is_named() {
-        let e = read(
-            Path::new("x.txt"),
-            b"1 10\n1 eleven\n",
-            &CancelToken::default(),
-        )
-        .unwrap_err()
-        .to_string();
+        let e = read_text(b"1 10\n1 eleven\n").unwrap_err().to_string();
         assert!(e.contains("line 2") && e.contains("eleven"), "{e}");
-        let e = read(Path::new("x.txt"), b"1 10\n7\n", &CancelToken::default())
-            .unwrap_err()
-            .to_string();
+        let e = read_text(b"1 10\n7\n").unwrap_err().to_string();
         assert!(e.contains("line 2") && e.contains("no item"), "{e}");
     }
 }

@@ -72,16 +72,21 @@ fn a_race_on_the_store_s_top_items_runs_and_is_recorded() {
         .contains("Cancelled after"));
 }
 
-#[test]
-fn the_open_bandit_log_is_evaluated_from_the_tab() {
-    let Some(dir) = common::shared_data() else {
-        return;
-    };
-    let log = dir.join("open-bandit-dataset-sample/bts/all/all.csv");
+/// The Open Bandit sample log, or `None` (said on stderr) when it is absent.
+fn open_bandit_log() -> Option<std::path::PathBuf> {
+    let log = common::shared_data()?.join("open-bandit-dataset-sample/bts/all/all.csv");
     if !log.exists() {
         eprintln!("SKIPPED: {} is absent", log.display());
-        return;
+        return None;
     }
+    Some(log)
+}
+
+#[test]
+fn the_open_bandit_log_is_evaluated_from_the_tab() {
+    let Some(log) = open_bandit_log() else {
+        return;
+    };
     let mut harness = common::sample_app(1400.0, 1000.0);
     harness.get_by_label("Explore / exploit").click();
     harness.run_steps(2);
@@ -164,14 +169,9 @@ fn an_epsilon_sweep_from_the_runs_tab_opens_in_the_bandit_tab() {
 
 #[test]
 fn an_open_bandit_log_opened_as_the_data_is_evaluated_without_a_stale_data_banner() {
-    let Some(dir) = common::shared_data() else {
+    let Some(log) = open_bandit_log() else {
         return;
     };
-    let log = dir.join("open-bandit-dataset-sample/bts/all/all.csv");
-    if !log.exists() {
-        eprintln!("SKIPPED: {} is absent", log.display());
-        return;
-    }
     let mut harness = common::sample_app(1280.0, 800.0);
     harness
         .state_mut()
