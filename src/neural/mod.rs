@@ -4,8 +4,8 @@
 //!
 //! Why candle: a pure-Rust CPU engine with reverse-mode autograd, embeddings
 //! and AdamW, whose matrix products run on `gemm` (already in our tree through
-//! faer). Its fused `layer_norm`, `rms_norm` and `softmax_last_dim` compute no
-//! gradient (candle issues 2168, 3011, 3752): a model built on them trains
+//! faer). Its fused layer-norm, RMS-norm and last-dimension softmax kernels
+//! compute no gradient (candle issues 2168, 3011, 3752): a model built on them trains
 //! only the layers after them, with no error. Nothing here calls them, and the
 //! tests check that every parameter learns and that gradients match finite
 //! differences.
