@@ -55,6 +55,15 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// "0.42 s/epoch", "12.3 s/epoch": two significant figures below 10 s.
+pub fn seconds_per_epoch(secs: f64) -> String {
+    if secs < 10.0 {
+        format!("{secs:.2} s/epoch")
+    } else {
+        format!("{secs:.1} s/epoch")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

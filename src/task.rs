@@ -181,6 +181,15 @@ pub fn thread_pool(threads: usize) -> Result<rayon::ThreadPool, TaskError> {
         .map_err(|e| TaskError::Input(format!("could not start worker threads: {e}")))
 }
 
+/// Peak resident memory of this process so far (Linux's VmHWM), in MB;
+/// `None` where the system does not say.
+pub fn peak_memory_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

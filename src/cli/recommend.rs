@@ -203,25 +203,24 @@ pub enum RecommendModel {
     Sessions(SessionKind),
 }
 
-impl RecommendModel {
-    const ALL: [RecommendModel; 11] = [
-        RecommendModel::Customers(RecommenderKind::Popular),
-        RecommendModel::Customers(RecommenderKind::ItemKnn),
-        RecommendModel::Customers(RecommenderKind::Als),
-        RecommendModel::Customers(RecommenderKind::Bpr),
-        RecommendModel::Customers(RecommenderKind::Ease),
-        RecommendModel::Customers(RecommenderKind::SparkAls),
-        RecommendModel::Sessions(SessionKind::Sknn),
-        RecommendModel::Sessions(SessionKind::Vsknn),
-        RecommendModel::Sessions(SessionKind::Stan),
-        RecommendModel::Sessions(SessionKind::Ar),
-        RecommendModel::Sessions(SessionKind::Spop),
-    ];
-}
+/// Every customer recommender, then every session model (from their own
+/// lists, so a new model is on the command line without a line here).
+static RECOMMEND_MODELS: std::sync::LazyLock<Vec<RecommendModel>> =
+    std::sync::LazyLock::new(|| {
+        RecommenderKind::ALL
+            .iter()
+            .map(|&k| RecommendModel::Customers(k))
+            .chain(
+                SessionKind::ALL
+                    .iter()
+                    .map(|&k| RecommendModel::Sessions(k)),
+            )
+            .collect()
+    });
 
 impl clap::ValueEnum for RecommendModel {
     fn value_variants<'a>() -> &'a [Self] {
-        &Self::ALL
+        &RECOMMEND_MODELS
     }
 
     fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
@@ -364,6 +363,10 @@ pub fn json_of(t: &Trained, outcome: &RunOutcome) -> Value {
         "metrics": t.metrics.to_map(),
         "epochs": epochs_json(&t.epochs),
         "fit_secs": t.fit_secs,
+        "seconds_per_epoch": (!t.epochs.is_empty()).then(|| t.fit_secs / t.epochs.len() as f64),
+        "best_epoch": t.model.best_epoch(),
+        "note": outcome.record.note,
+        "peak_memory_mb": crate::task::peak_memory_mb(),
         "users_evaluated": t.metrics.users_evaluated,
         "cold_start": t.cold.as_ref().map(|c| json!({
             "users": c.customers,

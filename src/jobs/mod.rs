@@ -179,6 +179,9 @@ pub struct JobInfo<'a, K> {
 pub struct JobRegistry<K, T> {
     jobs: Vec<Job<K, T>>,
     next_generation: Generation,
+    /// The generation last started under each key: only its reports are
+    /// current, even after a newer job has finished and left `jobs`.
+    latest: Vec<(K, Generation)>,
     waker: Waker,
     /// The job drained first next time, so no job starves under the budget.
     cursor: usize,
@@ -189,6 +192,7 @@ impl<K: Copy + PartialEq + std::fmt::Debug, T: Send + 'static> JobRegistry<K, T>
         Self {
             jobs: Vec::new(),
             next_generation: 1,
+            latest: Vec::new(),
             waker,
             cursor: 0,
         }
@@ -206,6 +210,10 @@ impl<K: Copy + PartialEq + std::fmt::Debug, T: Send + 'static> JobRegistry<K, T>
         self.cancel(key);
         let generation = self.next_generation;
         self.next_generation += 1;
+        match self.latest.iter_mut().find(|(k, _)| *k == key) {
+            Some(entry) => entry.1 = generation,
+            None => self.latest.push((key, generation)),
+        }
         let (sender, receiver) = sync_channel(CHANNEL_CAPACITY);
         let cancel = CancelToken::new();
         let context = JobContext {
@@ -382,9 +390,9 @@ impl<K: Copy + PartialEq + std::fmt::Debug, T: Send + 'static> JobRegistry<K, T>
                 key,
                 generation,
                 current: self
-                    .jobs
+                    .latest
                     .iter()
-                    .all(|j| j.key != key || j.generation <= generation),
+                    .all(|&(k, latest)| k != key || latest <= generation),
                 update,
             })
             .collect();
@@ -468,6 +476,40 @@ mod tests {
             .collect();
         assert!(seen.contains(&("fresh", true)), "{seen:?}");
         assert!(seen.contains(&("stale", false)), "{seen:?}");
+    }
+
+    /// The newer job finishes (and leaves the registry) first; the older
+    /// one's late result must still not count as current.
+    #[test]
+    fn a_stale_result_after_the_newer_job_finished_is_not_current() {
+        let mut r = registry::<&'static str>();
+        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+        r.start(Key::A, "slow", move |_| {
+            let _ = release_rx.recv_timeout(Duration::from_secs(5));
+            Ok("stale")
+        })
+        .unwrap();
+        r.start(Key::A, "fast", |_| Ok("fresh")).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            assert!(Instant::now() < deadline, "the fast job did not finish");
+            let events = r.poll(Duration::from_millis(5));
+            if let Some(e) = events
+                .iter()
+                .find(|e| matches!(e.update, Update::Finished(Outcome::Done("fresh"))))
+            {
+                assert!(e.current);
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        release_tx.send(()).unwrap();
+        let late = drain(&mut r);
+        let stale = late
+            .iter()
+            .find(|e| matches!(e.update, Update::Finished(Outcome::Done("stale"))))
+            .expect("the stale job still reports");
+        assert!(!stale.current);
     }
 
     #[test]

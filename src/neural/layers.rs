@@ -46,6 +46,29 @@ pub fn dropout(x: &Tensor, p: f32, rng: &mut Xoshiro256PlusPlus) -> Result<Tenso
     x * Tensor::from_vec(mask, x.shape(), x.device())?
 }
 
+/// Dropout applied during training only: its rates and the generator of
+/// its masks.
+pub struct Dropout<'a> {
+    pub rate: f32,
+    /// On the item embeddings read (GRU4Rec sets it apart; SASRec uses `rate`).
+    pub embedding: f32,
+    pub rng: &'a mut Xoshiro256PlusPlus,
+}
+
+impl Dropout<'_> {
+    pub fn apply(&mut self, x: &Tensor) -> Result<Tensor> {
+        dropout(x, self.rate, self.rng)
+    }
+}
+
+/// Apply `dropout` when training (`Some`), pass `x` through otherwise.
+pub fn maybe_dropout(x: Tensor, train: &mut Option<Dropout>) -> Result<Tensor> {
+    match train {
+        Some(t) => t.apply(&x),
+        None => Ok(x),
+    }
+}
+
 /// A generator for dropout masks and initial weights.
 pub fn seeded(seed: u64) -> Xoshiro256PlusPlus {
     Xoshiro256PlusPlus::seed_from_u64(seed)

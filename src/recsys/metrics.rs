@@ -16,6 +16,15 @@
 //! - **novelty**: mean self-information −log2 p(i) of recommended items, where
 //!   p(i) = (train users with item i, at least 1) ÷ users with training history.
 //!
+//! - **sampled100_hr@k, sampled100_ndcg@k** (*sampled*, for comparison with
+//!   papers that rank against sampled negatives, as SASRec's code does): each
+//!   relevant item is ranked among itself and 100 items drawn uniformly, with
+//!   replacement, from the items not in the user's train row nor relevant;
+//!   HR is 1 when its rank r ≤ k, NDCG is 1 / log2(r + 1) then; averaged over
+//!   the user's relevant items, then over users. Ties go to the smaller item
+//!   index, as above. The draws are seeded by the user's index, so every model
+//!   is ranked against the same negatives.
+//!
 //! The evaluated users are those with training history ([`evaluate`]); new
 //! customers are scored separately by their fallback ([`super::cold`]) with
 //! the same definitions ([`evaluate_rankings`]).
@@ -40,13 +49,21 @@ pub struct Metrics {
     pub coverage: f64,
     pub novelty: f64,
     pub users_evaluated: usize,
+    /// HR@k and NDCG@k against 100 sampled negatives (see the module docs).
+    #[serde(default)]
+    pub sampled_hr: Option<f64>,
+    #[serde(default)]
+    pub sampled_ndcg: Option<f64>,
 }
+
+/// Negatives each relevant item is ranked against in the sampled metrics.
+pub const SAMPLED_NEGATIVES: usize = 100;
 
 impl Metrics {
     /// `{"hr@10": …, "ndcg@10": …, "mrr": …}` as the CLI prints them.
     pub fn to_map(&self) -> BTreeMap<String, f64> {
         let k = self.k;
-        BTreeMap::from([
+        let mut map = BTreeMap::from([
             (format!("hr@{k}"), self.hr),
             (format!("precision@{k}"), self.precision),
             (format!("recall@{k}"), self.recall),
@@ -55,7 +72,12 @@ impl Metrics {
             ("mrr".to_owned(), self.mrr),
             ("coverage".to_owned(), self.coverage),
             ("novelty".to_owned(), self.novelty),
-        ])
+        ]);
+        if let (Some(hr), Some(ndcg)) = (self.sampled_hr, self.sampled_ndcg) {
+            map.insert(format!("sampled{SAMPLED_NEGATIVES}_hr@{k}"), hr);
+            map.insert(format!("sampled{SAMPLED_NEGATIVES}_ndcg@{k}"), ndcg);
+        }
+        map
     }
 
     pub fn get(&self, name: &str) -> Option<f64> {
@@ -69,6 +91,8 @@ impl Metrics {
             "mrr" => self.mrr,
             "coverage" => self.coverage,
             "novelty" => self.novelty,
+            "sampled100_hr" => return self.sampled_hr,
+            "sampled100_ndcg" => return self.sampled_ndcg,
             _ => return None,
         })
     }
@@ -87,6 +111,9 @@ struct Partial {
     novelty: f64,
     novelty_n: usize,
     recommended: Vec<u32>,
+    sampled_hr: f64,
+    sampled_ndcg: f64,
+    sampled_users: usize,
 }
 
 impl Partial {
@@ -101,6 +128,9 @@ impl Partial {
         self.novelty += other.novelty;
         self.novelty_n += other.novelty_n;
         self.recommended.extend(other.recommended);
+        self.sampled_hr += other.sampled_hr;
+        self.sampled_ndcg += other.sampled_ndcg;
+        self.sampled_users += other.sampled_users;
         self
     }
 }
@@ -182,9 +212,13 @@ impl PartialEq for Ranked {
 
 impl Eq for Ranked {}
 
-/// 1-based rank of `item` among candidates (ties by smaller index).
-fn rank_of(scores: &[f32], excluded: &[u32], item: u32) -> usize {
+/// 1-based rank of `item` among the candidates: every item not in
+/// `excluded` (sorted), ties by smaller index; a NaN score ranks last.
+pub fn rank_of(scores: &[f32], excluded: &[u32], item: u32) -> usize {
     let s = scores[item as usize];
+    if s.is_nan() {
+        return scores.len();
+    }
     1 + scores
         .iter()
         .enumerate()
@@ -232,6 +266,7 @@ fn score_user(
         novelty: top.iter().map(|&i| log_pop[i as usize]).sum(),
         novelty_n: top.len(),
         recommended: top,
+        ..Partial::default()
     }
 }
 
@@ -303,7 +338,9 @@ pub fn evaluate_rankings<'d>(
                 let mut scores = vec![0f32; n_items];
                 chunk.iter().fold(Partial::default(), |acc, &u| {
                     score(u, &mut scores);
-                    acc.merge(score_user(&scores, excluded(u), relevant(u), k, log_pop))
+                    let mut p = score_user(&scores, excluded(u), relevant(u), k, log_pop);
+                    sampled_ranks(&mut p, &scores, u, excluded(u), relevant(u), k);
+                    acc.merge(p)
                 })
             })
             // Collect in order, then sum sequentially: a parallel reduce would add
@@ -332,7 +369,60 @@ pub fn evaluate_rankings<'d>(
             0.0
         },
         users_evaluated: total.users,
+        sampled_hr: (total.sampled_users > 0)
+            .then(|| total.sampled_hr / total.sampled_users as f64),
+        sampled_ndcg: (total.sampled_users > 0)
+            .then(|| total.sampled_ndcg / total.sampled_users as f64),
     })
+}
+
+/// Add user `u`'s sampled HR and NDCG to `p` (see the module docs); users
+/// with no item left to sample from are skipped.
+fn sampled_ranks(
+    p: &mut Partial,
+    scores: &[f32],
+    u: usize,
+    excluded: &[u32],
+    relevant: &[u32],
+    k: usize,
+) {
+    use rand::{Rng, SeedableRng};
+    let n = scores.len();
+    if relevant.is_empty() || excluded.len() + relevant.len() >= n {
+        return;
+    }
+    let seen = |j: u32| excluded.binary_search(&j).is_ok() || relevant.binary_search(&j).is_ok();
+    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(u as u64);
+    let negatives: Vec<u32> = (0..SAMPLED_NEGATIVES)
+        .map(|_| loop {
+            let j = rng.gen_range(0..n as u32);
+            if !seen(j) {
+                break j;
+            }
+        })
+        .collect();
+    let (mut hr, mut ndcg) = (0.0, 0.0);
+    for &item in relevant {
+        let s = scores[item as usize];
+        let above = if s.is_nan() {
+            negatives.len()
+        } else {
+            negatives
+                .iter()
+                .filter(|&&j| {
+                    let v = scores[j as usize];
+                    v > s || (v == s && j < item)
+                })
+                .count()
+        };
+        if above < k {
+            hr += 1.0;
+            ndcg += 1.0 / ((above + 2) as f64).log2();
+        }
+    }
+    p.sampled_hr += hr / relevant.len() as f64;
+    p.sampled_ndcg += ndcg / relevant.len() as f64;
+    p.sampled_users += 1;
 }
 
 #[cfg(test)]
@@ -398,6 +488,45 @@ mod tests {
         assert!((p.ndcg - (1.0 / 3f64.log2()) / idcg).abs() < 1e-12);
         assert!((p.map - 0.5 / 2.0).abs() < 1e-12); // precision@2 = 1/2, over min(2,2)
         assert!((p.mrr - 0.5).abs() < 1e-12); // first relevant (3) at rank 2
+    }
+
+    #[test]
+    fn sampled_metrics_rank_against_100_unseen_items() {
+        // 300 items scored by index: higher index, higher score. The user
+        // has items 0..10 in train and item 150 relevant.
+        let scores: Vec<f32> = (0..300).map(|i| i as f32).collect();
+        let excluded: Vec<u32> = (0..10).collect();
+        let mut p = Partial::default();
+        sampled_ranks(&mut p, &scores, 7, &excluded, &[150], 10);
+        // Recount by hand: the same seeded draws, none seen, ranked by score.
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(7);
+        let mut above = 0;
+        let mut drawn = 0;
+        while drawn < 100 {
+            let j: u32 = rng.gen_range(0..300);
+            if j < 10 || j == 150 {
+                continue;
+            }
+            drawn += 1;
+            above += usize::from(j > 150);
+        }
+        assert_eq!(p.sampled_users, 1);
+        let want = if above < 10 {
+            1.0 / ((above + 2) as f64).log2()
+        } else {
+            0.0
+        };
+        assert_eq!(
+            (p.sampled_hr, p.sampled_ndcg),
+            (f64::from(u8::from(above < 10)), want)
+        );
+        // About half the negatives score above item 150: no hit.
+        assert!(above > 30, "{above}");
+        // The best item wins against any sample.
+        let mut best = Partial::default();
+        sampled_ranks(&mut best, &scores, 7, &excluded, &[299], 10);
+        assert_eq!((best.sampled_hr, best.sampled_ndcg), (1.0, 1.0));
     }
 
     #[test]

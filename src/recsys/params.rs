@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use super::models::sequential::params::{Gru4RecParams, SasRecParams};
 pub use super::models::spark_als::SparkAlsParams;
 use crate::params::{log_slider, slider, Hyperparams, ModelKind, ParamKind, ParamSpec};
 
@@ -118,6 +119,14 @@ pub enum RecommenderKind {
     Als,
     Bpr,
     Ease,
+    /// Self-attention over the customer's ordered items ([`super::models::sasrec`]).
+    #[serde(rename = "sasrec")]
+    #[value(name = "sasrec")]
+    SasRec,
+    /// A recurrent network over the customer's ordered items.
+    #[serde(rename = "gru4rec")]
+    #[value(name = "gru4rec")]
+    Gru4Rec,
     /// MLlib's implicit ALS, trained by Apache Spark ([`crate::spark`]).
     #[serde(rename = "spark-als")]
     #[value(name = "spark-als")]
@@ -125,12 +134,14 @@ pub enum RecommenderKind {
 }
 
 impl RecommenderKind {
-    pub const ALL: [RecommenderKind; 6] = [
+    pub const ALL: [RecommenderKind; 8] = [
         RecommenderKind::Popular,
         RecommenderKind::ItemKnn,
         RecommenderKind::Als,
         RecommenderKind::Bpr,
         RecommenderKind::Ease,
+        RecommenderKind::SasRec,
+        RecommenderKind::Gru4Rec,
         RecommenderKind::SparkAls,
     ];
 
@@ -142,6 +153,8 @@ impl RecommenderKind {
             RecommenderKind::Als => "als",
             RecommenderKind::Bpr => "bpr",
             RecommenderKind::Ease => "ease",
+            RecommenderKind::SasRec => "sasrec",
+            RecommenderKind::Gru4Rec => "gru4rec",
             RecommenderKind::SparkAls => "spark-als",
         }
     }
@@ -153,6 +166,8 @@ impl RecommenderKind {
             RecommenderKind::Als => "ALS (implicit)",
             RecommenderKind::Bpr => "BPR-MF",
             RecommenderKind::Ease => "EASE",
+            RecommenderKind::SasRec => "SASRec (deep, sequential)",
+            RecommenderKind::Gru4Rec => "GRU4Rec (deep, sequential)",
             RecommenderKind::SparkAls => "ALS on Spark",
         }
     }
@@ -160,7 +175,13 @@ impl RecommenderKind {
     /// Whether it trains epoch by epoch (a loss curve, validation every few
     /// epochs, early stopping); the others fit in one step.
     pub fn iterates(self) -> bool {
-        matches!(self, RecommenderKind::Als | RecommenderKind::Bpr)
+        matches!(
+            self,
+            RecommenderKind::Als
+                | RecommenderKind::Bpr
+                | RecommenderKind::SasRec
+                | RecommenderKind::Gru4Rec
+        )
     }
 
     /// One line on what the model does, for the UI.
@@ -177,6 +198,12 @@ impl RecommenderKind {
                 "Matrix factorisation trained to rank bought items above others"
             }
             RecommenderKind::Ease => "Closed-form item-item model (one matrix inverse)",
+            RecommenderKind::SasRec => {
+                "A self-attention network that reads each customer's items in order and predicts the next one (Kang & McAuley 2018)"
+            }
+            RecommenderKind::Gru4Rec => {
+                "A recurrent (GRU) network that reads each customer's items in order and predicts the next one (Hidasi et al. 2016)"
+            }
             RecommenderKind::SparkAls => {
                 "MLlib's implicit ALS trained by Apache Spark (on this machine or a cluster); the factors come back here to be evaluated and explored"
             }
@@ -200,6 +227,8 @@ impl ModelKind for RecommenderKind {
             RecommenderKind::Als => ModelParams::Als(Default::default()),
             RecommenderKind::Bpr => ModelParams::Bpr(Default::default()),
             RecommenderKind::Ease => ModelParams::Ease(Default::default()),
+            RecommenderKind::SasRec => ModelParams::SasRec(Default::default()),
+            RecommenderKind::Gru4Rec => ModelParams::Gru4Rec(Default::default()),
             RecommenderKind::SparkAls => ModelParams::SparkAls(Default::default()),
         }
     }
@@ -217,6 +246,10 @@ pub enum ModelParams {
     Als(AlsParams),
     Bpr(BprParams),
     Ease(EaseParams),
+    #[serde(rename = "sasrec")]
+    SasRec(SasRecParams),
+    #[serde(rename = "gru4rec")]
+    Gru4Rec(Gru4RecParams),
     #[serde(rename = "spark-als")]
     SparkAls(SparkAlsParams),
 }
@@ -401,6 +434,8 @@ impl ModelParams {
             ModelParams::Als(_) => RecommenderKind::Als,
             ModelParams::Bpr(_) => RecommenderKind::Bpr,
             ModelParams::Ease(_) => RecommenderKind::Ease,
+            ModelParams::SasRec(_) => RecommenderKind::SasRec,
+            ModelParams::Gru4Rec(_) => RecommenderKind::Gru4Rec,
             ModelParams::SparkAls(_) => RecommenderKind::SparkAls,
         }
     }
@@ -422,6 +457,8 @@ impl Hyperparams for ModelParams {
             ModelParams::Als(_) => ALS_SPECS,
             ModelParams::Bpr(_) => BPR_SPECS,
             ModelParams::Ease(_) => EASE_SPECS,
+            ModelParams::SasRec(_) => super::models::sequential::params::SPECS,
+            ModelParams::Gru4Rec(_) => super::models::sequential::params::GRU4REC_SPECS,
             ModelParams::SparkAls(p) => p.specs(),
         }
     }
@@ -431,8 +468,15 @@ impl Hyperparams for ModelParams {
     }
 
     fn check_more(&self, errors: &mut Vec<crate::params::ParamError>) {
-        if let ModelParams::SparkAls(p) = self {
-            p.check_more(errors);
+        match self {
+            ModelParams::SparkAls(p) => p.check_more(errors),
+            ModelParams::SasRec(p) if p.heads > 0 && !p.dim.is_multiple_of(p.heads) => {
+                errors.push(crate::params::ParamError {
+                    field: "heads",
+                    message: format!("must divide the hidden size ({})", p.dim),
+                });
+            }
+            _ => {}
         }
     }
 

@@ -109,8 +109,12 @@ pub fn record(t: &Trained, data: DataFingerprint) -> RunRecord {
     }
     r.fit_secs = t.fit_secs;
     r.engine = t.engine.clone();
-    r.note = t
+    let notes: Vec<String> = t
         .stopped_early
-        .map(|e| format!("stopped early at epoch {e}"));
+        .map(|e| format!("stopped early at epoch {e}"))
+        .into_iter()
+        .chain(t.model.training_note())
+        .collect();
+    r.note = (!notes.is_empty()).then(|| notes.join("; "));
     r
 }

@@ -455,7 +455,17 @@ fn curves_ui(epochs: &[EpochEvent], ui: &mut egui::Ui) {
         // Popular, item kNN and EASE fit in one step: nothing to plot.
         return;
     }
-    ui.label(egui::RichText::new(format!("Training curves ({} epochs)", epochs.len())).strong());
+    // `secs` is the time since training started, so the last over the count
+    // is the mean time an epoch took (validation included).
+    let per_epoch = epochs.last().map_or(0.0, |e| e.secs / epochs.len() as f64);
+    ui.label(
+        egui::RichText::new(format!(
+            "Training curves ({} epochs, {})",
+            epochs.len(),
+            crate::display::seconds_per_epoch(per_epoch)
+        ))
+        .strong(),
+    );
     let loss: Vec<[f64; 2]> = epochs
         .iter()
         .filter(|e| e.loss.is_finite())
@@ -725,16 +735,37 @@ fn customer_ui(
         if history.0.is_empty() {
             ui.label("No training history: this customer first appears in the test period.");
         }
+        let sequence = t.model.sequence(user).filter(|s| !s.is_empty());
+        if let Some(seq) = sequence {
+            ui.label(
+                egui::RichText::new(format!(
+                    "In the order the model reads them, newest last ({} of {})",
+                    seq.len(),
+                    history.0.len()
+                ))
+                .weak(),
+            );
+        }
         egui::ScrollArea::vertical()
             .id_salt("history")
             .max_height(320.0)
             .min_scrolled_height(320.0)
-            .show(ui, |ui| {
-                for (&item, &w) in history.0.iter().zip(history.1) {
-                    ui.horizontal(|ui| {
-                        item_row_ui(state, t, catalogue, item, ui);
-                        ui.label(egui::RichText::new(format!("weight {w}")).weak());
-                    });
+            .show(ui, |ui| match sequence {
+                Some(seq) => {
+                    for (step, &item) in seq.iter().enumerate() {
+                        ui.horizontal(|ui| {
+                            ui.label(egui::RichText::new(format!("{}.", step + 1)).weak());
+                            item_row_ui(state, t, catalogue, item, ui);
+                        });
+                    }
+                }
+                None => {
+                    for (&item, &w) in history.0.iter().zip(history.1) {
+                        ui.horizontal(|ui| {
+                            item_row_ui(state, t, catalogue, item, ui);
+                            ui.label(egui::RichText::new(format!("weight {w}")).weak());
+                        });
+                    }
                 }
             });
         let ui = &mut cols[1];

@@ -11,6 +11,7 @@ mod bandit;
 mod cli;
 mod cold_start;
 mod content;
+mod deep;
 mod formats;
 mod layers;
 mod predict;

@@ -51,7 +51,7 @@ fn train_als_from_the_ui_and_explore_a_customer() {
     harness.run_steps(3);
     assert_eq!(harness.state().recommend_curve().len(), 6);
     assert!(seen.len() >= 2, "curve grew in steps: {seen:?}");
-    harness.get_by_label("Training curves (6 epochs)");
+    harness.get_by_label_contains("Training curves (6 epochs, ");
     harness.get_by_label("Explore: ALS (implicit)");
     assert!(harness.state().explored_recommender().is_some());
 
@@ -78,4 +78,59 @@ fn train_als_from_the_ui_and_explore_a_customer() {
         .next()
         .expect("first recommendation");
     harness.get_by_label_contains(&format!("History of {user}"));
+}
+
+/// Pick SASRec in the model list, train it on a worker with its curves
+/// growing, and explore a customer: the sequence in reading order, and
+/// recommendations with the items that raised their scores.
+#[test]
+fn train_sasrec_from_the_ui_and_read_a_customers_sequence() {
+    let mut harness = common::sample_app(1400.0, 1000.0);
+    harness.get_by_label("Recommend").click();
+    harness.run_steps(2);
+    // The model list is labelled by its heading.
+    harness.get_by_label("Model").hover();
+    harness.run_steps(1);
+    harness.get_by_label("Model").click();
+    harness.run_steps(3);
+    harness.get_by_label("SASRec (deep, sequential)").click();
+    harness.run_steps(2);
+    assert_eq!(harness.state().recommend_model(), RecommenderKind::SasRec);
+    assert!(harness.query_all_by_label("sequence length L").count() >= 1);
+    harness
+        .state_mut()
+        .set_recommend_param("epochs", 3.into())
+        .unwrap();
+    harness.get_by_label("Train").click();
+    harness.run_steps(1);
+    assert!(
+        harness.state().is_job_active(TRAIN),
+        "training runs on a worker"
+    );
+    common::step_until(&mut harness, "SASRec training", |app| {
+        !app.is_job_active(TRAIN)
+    });
+    let curve = harness.state().recommend_curve().to_vec();
+    assert_eq!(curve.len(), 3);
+    assert!(curve
+        .iter()
+        .all(|e| e.metric.as_ref().is_some_and(|(n, _)| n == "val ndcg@10")));
+    harness.get_by_label_contains("Training curves (3 epochs, ");
+    harness.get_by_label("Explore: SASRec (deep, sequential)");
+
+    let trained = harness.state().explored_recommender().unwrap();
+    let user = trained.data.user_labels[0].clone();
+    harness.state_mut().set_customer_query(&user);
+    harness.run_steps(2);
+    harness
+        .get_all_by_label(&user)
+        .next()
+        .expect("user match")
+        .click();
+    harness.run_steps(3);
+    harness.get_by_label_contains("In the order the model reads them");
+    assert!(
+        harness.query_all_by_label_contains("because of").count() > 0,
+        "recommendations say which items raised them"
+    );
 }

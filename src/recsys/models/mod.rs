@@ -8,6 +8,8 @@ pub mod ease;
 pub mod itemknn;
 pub mod linalg;
 pub mod popular;
+pub mod sequences;
+pub mod sequential;
 pub mod spark_als;
 
 use super::matrix::Csr;
@@ -38,6 +40,24 @@ pub trait Model: Send + Sync {
 
     /// A copy of the fitted state, for saving in a workspace.
     fn snapshot(&self) -> ModelSnapshot;
+
+    /// How training went, where a run should say more than its curve
+    /// (the loss a deep model chose, the epoch whose weights it kept).
+    fn training_note(&self) -> Option<String> {
+        None
+    }
+
+    /// The items a sequential model reads for `user`, oldest first (the
+    /// explorer shows them in that order); `None` for models that read a
+    /// history as a set.
+    fn sequence(&self, _user: u32) -> Option<&[u32]> {
+        None
+    }
+
+    /// The epoch whose weights the model kept, when it kept its best.
+    fn best_epoch(&self) -> Option<usize> {
+        None
+    }
 }
 
 /// The fitted state of any model, serialisable (workspaces keep trained
@@ -50,6 +70,8 @@ pub enum ModelSnapshot {
     Als(als::Als),
     Bpr(bpr::Bpr),
     Ease(ease::Ease),
+    SasRec(sequential::Sequential),
+    Gru4Rec(sequential::Sequential),
 }
 
 impl ModelSnapshot {
@@ -71,6 +93,7 @@ impl ModelSnapshot {
             ModelSnapshot::Als(m) => factors_ok(&m.factors),
             ModelSnapshot::Bpr(m) => factors_ok(&m.factors),
             ModelSnapshot::Ease(m) => m.shape_ok(items),
+            ModelSnapshot::SasRec(m) | ModelSnapshot::Gru4Rec(m) => m.shape_ok(users, items),
         };
         if !ok {
             return Err(format!(
@@ -83,6 +106,7 @@ impl ModelSnapshot {
             ModelSnapshot::Als(m) => Box::new(m),
             ModelSnapshot::Bpr(m) => Box::new(m),
             ModelSnapshot::Ease(m) => Box::new(m),
+            ModelSnapshot::SasRec(m) | ModelSnapshot::Gru4Rec(m) => Box::new(m),
         })
     }
 }
@@ -201,6 +225,19 @@ pub fn fit<'a>(
         ModelParams::Als(p) => Box::new(als::Als::fit(p, train, options, ctx)?),
         ModelParams::Bpr(p) => Box::new(bpr::Bpr::fit(p, train, options, ctx)?),
         ModelParams::Ease(p) => Box::new(ease::Ease::fit(p, train, ctx)?),
+        ModelParams::SasRec(_) | ModelParams::Gru4Rec(_) => {
+            let events = events.ok_or_else(|| {
+                RecError::Input(
+                    "sequential models train from the train split's ordered events, which this caller did not give".into(),
+                )
+            })?;
+            let recipe = match &**params {
+                ModelParams::SasRec(p) => sequential::Recipe::sasrec(p, train.n_cols)?,
+                ModelParams::Gru4Rec(p) => sequential::Recipe::gru4rec(p, train.n_cols),
+                _ => unreachable!("matched above"),
+            };
+            Box::new(recipe.fit(train, events, options.seed, ctx)?)
+        }
         ModelParams::SparkAls(p) => {
             let events = events.ok_or_else(|| {
                 RecError::Input(
