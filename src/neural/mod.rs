@@ -96,3 +96,42 @@ impl Network {
         }
     }
 }
+
+/// Run `net` on `batch` sequences `ids` with dropout, take the
+/// cross-entropy against `targets` over every item, and check that each
+/// parameter gets a finite, non-zero gradient from it (a layer cut off
+/// from the loss would get none).
+#[cfg(test)]
+pub fn assert_every_parameter_learns(
+    net: &dyn SequenceNet,
+    ids: &[u32],
+    batch: usize,
+    targets: &[u32],
+) {
+    let mut rng = layers::seeded(3);
+    let dropout = layers::Dropout {
+        rate: 0.1,
+        embedding: 0.1,
+        rng: &mut rng,
+    };
+    let hidden = net.hidden(ids, batch, Some(dropout)).unwrap();
+    let logits = hidden
+        .matmul(&net.item_table().unwrap().t().unwrap())
+        .unwrap();
+    let targets = Tensor::new(targets, &Device::Cpu).unwrap();
+    let loss = candle_nn::loss::cross_entropy(&logits, &targets).unwrap();
+    let grads = loss.backward().unwrap();
+    for var in net.weights().vars() {
+        let g = grads
+            .get(var.as_tensor())
+            .expect("a gradient for every parameter");
+        let norm = g
+            .sqr()
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .to_scalar::<f32>()
+            .unwrap();
+        assert!(norm > 0.0 && norm.is_finite());
+    }
+}

@@ -124,6 +124,52 @@ pub const LOSS_CHOICES: ParamKind = ParamKind::Choice(&[
     ("binary", "binary (paper)"),
 ]);
 
+/// The training settings both models share.
+const LEARNING_RATE: ParamSpec = ParamSpec::new(
+    "learning_rate",
+    "learning rate",
+    "Adam's step size",
+    ParamKind::Float {
+        min: 0.0,
+        above: true,
+        max: Some(1.0),
+    },
+    log_slider(1e-4, 1e-1),
+)
+.aliases(&["lr"]);
+const BATCH_SIZE: ParamSpec = ParamSpec::new(
+    "batch_size",
+    "batch size",
+    "Customers' sequences per optimiser step",
+    ParamKind::Int {
+        min: 1,
+        max: Some(100_000),
+    },
+    log_slider(8.0, 2048.0),
+)
+.advanced();
+const EPOCHS: ParamSpec = ParamSpec::new(
+    "epochs",
+    "max epochs",
+    "Passes over every customer's sequence; early stopping usually ends sooner",
+    ParamKind::Int {
+        min: 1,
+        max: Some(100_000),
+    },
+    log_slider(1.0, 1000.0),
+)
+.aliases(&["iterations"]);
+const PATIENCE: ParamSpec = ParamSpec::new(
+    "patience",
+    "patience",
+    "Stop after this many epochs without a better validation NDCG@10 (on each customer's second-to-last item) and keep the best epoch's weights; 0 trains every epoch",
+    ParamKind::Int {
+        min: 0,
+        max: Some(10_000),
+    },
+    slider(0.0, 50.0),
+);
+
 pub const SPECS: &[ParamSpec] = &[
     ParamSpec::new(
         "dim",
@@ -179,50 +225,10 @@ pub const SPECS: &[ParamSpec] = &[
         },
         slider(0.0, 0.9),
     ),
-    ParamSpec::new(
-        "learning_rate",
-        "learning rate",
-        "Adam's step size",
-        ParamKind::Float {
-            min: 0.0,
-            above: true,
-            max: Some(1.0),
-        },
-        log_slider(1e-4, 1e-1),
-    )
-    .aliases(&["lr"]),
-    ParamSpec::new(
-        "batch_size",
-        "batch size",
-        "Customers' sequences per optimiser step",
-        ParamKind::Int {
-            min: 1,
-            max: Some(100_000),
-        },
-        log_slider(8.0, 2048.0),
-    )
-    .advanced(),
-    ParamSpec::new(
-        "epochs",
-        "max epochs",
-        "Passes over every customer's sequence; early stopping usually ends sooner",
-        ParamKind::Int {
-            min: 1,
-            max: Some(100_000),
-        },
-        log_slider(1.0, 1000.0),
-    )
-    .aliases(&["iterations"]),
-    ParamSpec::new(
-        "patience",
-        "patience",
-        "Stop after this many epochs without a better validation NDCG@10 (on each customer's second-to-last item) and keep the best epoch's weights; 0 trains every epoch",
-        ParamKind::Int {
-            min: 0,
-            max: Some(10_000),
-        },
-        slider(0.0, 50.0),
-    ),
+    LEARNING_RATE,
+    BATCH_SIZE,
+    EPOCHS,
+    PATIENCE,
     ParamSpec::new(
         "loss",
         "loss",
@@ -286,50 +292,13 @@ pub const GRU4REC_SPECS: &[ParamSpec] = &[
         DROPOUT,
         slider(0.0, 0.9),
     ),
-    ParamSpec::new(
-        "learning_rate",
-        "learning rate",
-        "Adam's step size",
-        ParamKind::Float {
-            min: 0.0,
-            above: true,
-            max: Some(1.0),
-        },
-        log_slider(1e-4, 1e-1),
-    )
-    .aliases(&["lr"]),
-    ParamSpec::new(
-        "batch_size",
-        "batch size",
-        "Customers' sequences per optimiser step; their next items are also each other's negatives",
-        ParamKind::Int {
-            min: 1,
-            max: Some(100_000),
-        },
-        log_slider(8.0, 2048.0),
-    )
-    .advanced(),
-    ParamSpec::new(
-        "epochs",
-        "max epochs",
-        "Passes over every customer's sequence; early stopping usually ends sooner",
-        ParamKind::Int {
-            min: 1,
-            max: Some(100_000),
-        },
-        log_slider(1.0, 1000.0),
-    )
-    .aliases(&["iterations"]),
-    ParamSpec::new(
-        "patience",
-        "patience",
-        "Stop after this many epochs without a better validation NDCG@10 (on each customer's second-to-last item) and keep the best epoch's weights; 0 trains every epoch",
-        ParamKind::Int {
-            min: 0,
-            max: Some(10_000),
-        },
-        slider(0.0, 50.0),
-    ),
+    LEARNING_RATE,
+    ParamSpec {
+        tooltip: "Customers' sequences per optimiser step; their next items are also each other's negatives",
+        ..BATCH_SIZE
+    },
+    EPOCHS,
+    PATIENCE,
     ParamSpec::new(
         "n_sample",
         "extra negatives",
