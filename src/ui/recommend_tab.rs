@@ -739,9 +739,8 @@ fn customer_ui(
         if let Some(seq) = sequence {
             ui.label(
                 egui::RichText::new(format!(
-                    "In the order the model reads them, newest last ({} of {})",
-                    seq.len(),
-                    history.0.len()
+                    "In the order the model reads them, newest last: {} events (repeats included)",
+                    seq.len()
                 ))
                 .weak(),
             );
