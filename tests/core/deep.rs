@@ -147,7 +147,10 @@ fn sasrec_repeats_itself_and_restores_from_a_snapshot() {
     }
     let one = train(&data, sasrec(2), 1);
 
-    let restored = one.model.snapshot().restore(&one.train).unwrap();
+    // Through a workspace's JSON and back, then restored without retraining.
+    let json = serde_json::to_string(&one.model.snapshot()).unwrap();
+    let snapshot: shoplens::recsys::models::ModelSnapshot = serde_json::from_str(&json).unwrap();
+    let restored = snapshot.restore(&one.train).unwrap();
     let user = (0..one.train.n_rows)
         .find(|&u| one.train.row_len(u) >= 3)
         .unwrap();
