@@ -85,3 +85,26 @@ pub fn through_workspace(history: &shoplens::runs::RunHistory) -> shoplens::runs
     assert!(warnings.is_empty(), "{warnings:?}");
     restored
 }
+
+/// In the Recommend explorer, type the first customer's id, click the
+/// match and wait for their list; returns their id.
+pub fn open_first_customer(
+    harness: &mut egui_kittest::Harness<'_, shoplens::ui::ShoplensApp>,
+) -> String {
+    use egui_kittest::kittest::Queryable;
+    let trained = harness
+        .state()
+        .explored_recommender()
+        .expect("a trained recommender");
+    let user = trained.data.user_labels[0].clone();
+    harness.state_mut().set_customer_query(&user);
+    harness.run_steps(2);
+    harness
+        .get_all_by_label(&user)
+        .next()
+        .expect("user match")
+        .click();
+    harness.run_steps(3);
+    harness.get_by_label(&format!("Recommendations for {user}"));
+    user
+}

@@ -58,15 +58,7 @@ fn train_als_from_the_ui_and_explore_a_customer() {
     // Pick a customer by typing their id and clicking the match.
     let trained = harness.state().explored_recommender().unwrap();
     let user = trained.data.user_labels[0].clone();
-    harness.state_mut().set_customer_query(&user);
-    harness.run_steps(2);
-    harness
-        .get_all_by_label(&user)
-        .next()
-        .expect("user match")
-        .click();
-    harness.run_steps(3);
-    harness.get_by_label(&format!("Recommendations for {user}"));
+    assert_eq!(common::open_first_customer(&mut harness), user);
     let k = trained.options.k;
     assert_eq!(
         harness.query_all_by_label_contains("because of").count(),
@@ -120,14 +112,7 @@ fn train_sasrec_from_the_ui_and_read_a_customers_sequence() {
 
     let trained = harness.state().explored_recommender().unwrap();
     let user = trained.data.user_labels[0].clone();
-    harness.state_mut().set_customer_query(&user);
-    harness.run_steps(2);
-    harness
-        .get_all_by_label(&user)
-        .next()
-        .expect("user match")
-        .click();
-    harness.run_steps(3);
+    assert_eq!(common::open_first_customer(&mut harness), user);
     harness.get_by_label_contains("In the order the model reads them");
     assert!(
         harness.query_all_by_label_contains("because of").count() > 0,

@@ -113,14 +113,6 @@ fn train_on_spark_from_the_ui_and_explore_the_factors() {
 
     // A customer's list with reasons, from the factors Spark trained.
     let user = trained.data.user_labels[0].clone();
-    harness.state_mut().set_customer_query(&user);
-    harness.run_steps(2);
-    harness
-        .get_all_by_label(&user)
-        .next()
-        .expect("user match")
-        .click();
-    harness.run_steps(3);
-    harness.get_by_label(&format!("Recommendations for {user}"));
+    assert_eq!(common::open_first_customer(&mut harness), user);
     assert!(harness.query_all_by_label_contains("because of").count() > 0);
 }
