@@ -123,7 +123,10 @@ fn child(path: &Path, kind: &str, max_sessions: usize, dump: Option<&Path>) {
             fit_and_evaluate(
                 &params,
                 &Arc::new(data),
-                &SessionOptions { k: 20 },
+                &SessionOptions {
+                    k: 20,
+                    ..Default::default()
+                },
                 &Reporter::silent(&cancel),
             )
         })

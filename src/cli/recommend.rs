@@ -112,6 +112,7 @@ impl EvalArgs {
         if let Some(k) = self.k {
             s.options.k = k;
         }
+        s.options.seed = self.seed;
         if let Some(params) = s.params.get_mut(model) {
             hyper.apply(params)?;
         }
@@ -124,7 +125,8 @@ pub struct RecommendArgs {
     #[command(flatten)]
     pub data: DataArgs,
     /// A customer recommender, or a session model (sknn, vsknn, stan, ar,
-    /// spop) that predicts the next view of anonymous sessions.
+    /// spop, session-sasrec, session-gru4rec) that predicts the next view of
+    /// anonymous sessions.
     #[arg(long, value_enum, default_value = "als")]
     pub model: RecommendModel,
     #[command(flatten)]

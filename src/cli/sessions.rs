@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde_json::{json, Value};
 
-use super::args::DataArgs;
+use super::args::{epochs_json, print_epochs, DataArgs};
 use crate::params::Hyperparams;
 use crate::runs::RunOutcome;
 use crate::session::settings::SessionSettings;
@@ -23,7 +23,10 @@ pub fn run(settings: &SessionSettings, data: &DataArgs, json: bool) -> Result<()
     let request = settings.request(dataset, params);
     let cancel = CancelToken::new();
     let pool = crate::task::thread_pool(settings.threads).map_err(|e| e.to_string())?;
-    let outcome = pool.install(|| crate::runs::run(&request, &Reporter::silent(&cancel)));
+    // The deep models' epochs go to stderr, as the recommenders' do.
+    let epochs = print_epochs(json, false, "epoch");
+    let reporter = Reporter::silent(&cancel).with_epochs(&epochs);
+    let outcome = pool.install(|| crate::runs::run(&request, &reporter));
     let t = outcome.expect_model::<SessionTrained>()?;
     if json {
         println!("{}", json_of(&t, &outcome));
@@ -83,6 +86,9 @@ fn reason_text(t: &SessionTrained, reasons: &[Reason]) -> String {
             }
             Reason::Popular { views } => format!("{views} views"),
             Reason::InSession { count } => format!("viewed {count}× in this session"),
+            Reason::Influence { item, lift } => {
+                format!("read {} (+{lift:.2})", t.item_label(*item))
+            }
             Reason::Filler => "popular (no model score)".into(),
         })
         .collect::<Vec<_>>()
@@ -109,6 +115,12 @@ pub fn json_of(t: &SessionTrained, outcome: &RunOutcome) -> Value {
         "fit_secs": t.fit_secs,
         "eval_secs": t.eval_secs,
         "predictions_per_sec": t.metrics.predictions_per_sec,
+        "seed": outcome.record.seed,
+        "epochs": epochs_json(&outcome.record.curve),
+        "seconds_per_epoch": (!outcome.record.curve.is_empty()).then(|| t.fit_secs / outcome.record.curve.len() as f64),
+        "best_epoch": t.model.network().map(|n| n.saved().best_epoch).filter(|&e| e > 0),
+        "note": outcome.record.note,
+        "peak_memory_mb": crate::task::peak_memory_mb(),
         "data": outcome.record.data,
     })
 }

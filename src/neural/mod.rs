@@ -1,6 +1,8 @@
 //! The small neural engine under the deep sequential recommenders: candle's
 //! tensors, autograd and AdamW on the CPU, with the layers whose fused candle
-//! kernels have no backward pass rebuilt from primitive operations.
+//! kernels have no backward pass rebuilt from primitive operations, and the
+//! training loop over item sequences that both the customer recommenders
+//! and the session models use.
 //!
 //! Why candle: a pure-Rust CPU engine with reverse-mode autograd, embeddings
 //! and AdamW, whose matrix products run on `gemm` (already in our tree through
@@ -12,7 +14,13 @@
 
 pub mod gru4rec;
 pub mod layers;
+pub mod losses;
+pub mod params;
+pub mod read;
+pub mod recipe;
 pub mod sasrec;
+pub mod train;
+pub mod validation;
 pub mod weights;
 
 pub use candle_core::{DType, Device, Tensor, Var, D};
@@ -80,6 +88,13 @@ impl Network {
             Network::SasRec(s) => Box::new(sasrec::SasRecNet::new(*s, rng)?),
             Network::Gru4Rec(s) => Box::new(gru4rec::Gru4RecNet::new(*s, rng)?),
         })
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Network::SasRec(_) => "SASRec",
+            Network::Gru4Rec(_) => "GRU4Rec",
+        }
     }
 
     pub fn items(&self) -> usize {

@@ -212,22 +212,7 @@ impl PartialEq for Ranked {
 
 impl Eq for Ranked {}
 
-/// 1-based rank of `item` among the candidates: every item not in
-/// `excluded` (sorted), ties by smaller index; a NaN score ranks last.
-pub fn rank_of(scores: &[f32], excluded: &[u32], item: u32) -> usize {
-    let s = scores[item as usize];
-    if s.is_nan() {
-        return scores.len();
-    }
-    1 + scores
-        .iter()
-        .enumerate()
-        .filter(|(j, v)| {
-            let j = *j as u32;
-            (**v > s || (**v == s && j < item)) && excluded.binary_search(&j).is_err()
-        })
-        .count()
-}
+pub use crate::neural::validation::rank_among as rank_of;
 
 /// Metrics of `user`'s ranking given their relevant items.
 fn score_user(

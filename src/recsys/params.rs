@@ -5,8 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
-pub use super::models::sequential::params::{Gru4RecParams, SasRecParams};
 pub use super::models::spark_als::SparkAlsParams;
+pub use crate::neural::params::{Gru4RecParams, SasRecParams};
 use crate::params::{log_slider, slider, Hyperparams, ModelKind, ParamKind, ParamSpec};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -457,8 +457,8 @@ impl Hyperparams for ModelParams {
             ModelParams::Als(_) => ALS_SPECS,
             ModelParams::Bpr(_) => BPR_SPECS,
             ModelParams::Ease(_) => EASE_SPECS,
-            ModelParams::SasRec(_) => super::models::sequential::params::SPECS,
-            ModelParams::Gru4Rec(_) => super::models::sequential::params::GRU4REC_SPECS,
+            ModelParams::SasRec(_) => crate::neural::params::SPECS,
+            ModelParams::Gru4Rec(_) => crate::neural::params::GRU4REC_SPECS,
             ModelParams::SparkAls(p) => p.specs(),
         }
     }
@@ -470,12 +470,7 @@ impl Hyperparams for ModelParams {
     fn check_more(&self, errors: &mut Vec<crate::params::ParamError>) {
         match self {
             ModelParams::SparkAls(p) => p.check_more(errors),
-            ModelParams::SasRec(p) if p.heads > 0 && !p.dim.is_multiple_of(p.heads) => {
-                errors.push(crate::params::ParamError {
-                    field: "heads",
-                    message: format!("must divide the hidden size ({})", p.dim),
-                });
-            }
+            ModelParams::SasRec(p) => p.check_heads(errors),
             _ => {}
         }
     }

@@ -201,10 +201,17 @@ fn fit_recorded<P: Pipeline>(
         })
     });
     match result {
-        Ok((record, model)) => RunOutcome {
-            record,
-            model: Some(RunModel::new(Arc::new(model))),
-        },
+        Ok((mut record, model)) => {
+            // A pipeline that keeps no curve of its own gets the epochs it
+            // reported.
+            if record.curve.is_empty() {
+                record.curve = curve.into_inner().unwrap_or_default();
+            }
+            RunOutcome {
+                record,
+                model: Some(RunModel::new(Arc::new(model))),
+            }
+        }
         Err(e) => {
             let mut record = request.attempt(data.clone());
             record.status = RunStatus::of_error(&e);

@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::neural::params::{Gru4RecParams, SasRecParams};
 use crate::params::{log_slider, slider, Hyperparams, ModelKind, ParamKind, ParamSpec};
 
 /// session-rec's weighting functions: of a view's position `i` in a session
@@ -147,15 +148,23 @@ pub enum SessionKind {
     Stan,
     Ar,
     Spop,
+    #[serde(rename = "session-sasrec")]
+    #[value(name = "session-sasrec")]
+    Sasrec,
+    #[serde(rename = "session-gru4rec")]
+    #[value(name = "session-gru4rec")]
+    Gru4rec,
 }
 
 impl SessionKind {
-    pub const ALL: [SessionKind; 5] = [
+    pub const ALL: [SessionKind; 7] = [
         SessionKind::Vsknn,
         SessionKind::Stan,
         SessionKind::Sknn,
         SessionKind::Ar,
         SessionKind::Spop,
+        SessionKind::Sasrec,
+        SessionKind::Gru4rec,
     ];
 
     pub fn name(self) -> &'static str {
@@ -165,6 +174,9 @@ impl SessionKind {
             SessionKind::Stan => "stan",
             SessionKind::Ar => "ar",
             SessionKind::Spop => "spop",
+            // The customer recommenders are "sasrec" and "gru4rec".
+            SessionKind::Sasrec => "session-sasrec",
+            SessionKind::Gru4rec => "session-gru4rec",
         }
     }
 
@@ -175,6 +187,8 @@ impl SessionKind {
             SessionKind::Stan => "STAN",
             SessionKind::Ar => "Association rules",
             SessionKind::Spop => "Session popularity",
+            SessionKind::Sasrec => "SASRec (deep, on sessions)",
+            SessionKind::Gru4rec => "GRU4Rec (deep, on sessions)",
         }
     }
 
@@ -186,6 +200,8 @@ impl SessionKind {
             SessionKind::Stan => "STAN",
             SessionKind::Ar => "AR",
             SessionKind::Spop => "SPop",
+            SessionKind::Sasrec => "SASRec",
+            SessionKind::Gru4rec => "GRU4Rec",
         }
     }
 
@@ -198,7 +214,19 @@ impl SessionKind {
             SessionKind::Stan => "Session kNN with position, recency and neighbour-position decay",
             SessionKind::Ar => "Items most often viewed in a session with the last view",
             SessionKind::Spop => "This session's own items first, then the most viewed",
+            SessionKind::Sasrec => {
+                "Self-attention network trained on the training sessions; reads this session's views at once"
+            }
+            SessionKind::Gru4rec => {
+                "Recurrent network trained on the training sessions; reads this session's views at once"
+            }
         }
+    }
+
+    /// Whether the model trains in epochs from a seed (the others are
+    /// fitted in one deterministic pass).
+    pub fn is_deep(self) -> bool {
+        matches!(self, SessionKind::Sasrec | SessionKind::Gru4rec)
     }
 }
 
@@ -218,6 +246,8 @@ impl ModelKind for SessionKind {
             SessionKind::Stan => SessionParams::Stan(Default::default()),
             SessionKind::Ar => SessionParams::Ar(Default::default()),
             SessionKind::Spop => SessionParams::Spop(Default::default()),
+            SessionKind::Sasrec => SessionParams::Sasrec(Default::default()),
+            SessionKind::Gru4rec => SessionParams::Gru4rec(Default::default()),
         }
     }
 
@@ -234,6 +264,10 @@ pub enum SessionParams {
     Stan(StanParams),
     Ar(ArParams),
     Spop(SpopParams),
+    #[serde(rename = "session-sasrec")]
+    Sasrec(SasRecParams),
+    #[serde(rename = "session-gru4rec")]
+    Gru4rec(Gru4RecParams),
 }
 
 impl Default for SessionParams {
@@ -250,6 +284,8 @@ impl SessionParams {
             SessionParams::Stan(_) => SessionKind::Stan,
             SessionParams::Ar(_) => SessionKind::Ar,
             SessionParams::Spop(_) => SessionKind::Spop,
+            SessionParams::Sasrec(_) => SessionKind::Sasrec,
+            SessionParams::Gru4rec(_) => SessionKind::Gru4rec,
         }
     }
 
@@ -375,6 +411,14 @@ impl Hyperparams for SessionParams {
             SessionParams::Stan(_) => STAN_SPECS,
             SessionParams::Ar(_) => AR_SPECS,
             SessionParams::Spop(_) => SPOP_SPECS,
+            SessionParams::Sasrec(_) => crate::neural::params::SPECS,
+            SessionParams::Gru4rec(_) => crate::neural::params::GRU4REC_SPECS,
+        }
+    }
+
+    fn check_more(&self, errors: &mut Vec<crate::params::ParamError>) {
+        if let SessionParams::Sasrec(p) = self {
+            p.check_heads(errors);
         }
     }
 

@@ -1,8 +1,9 @@
 //! Session models in a workspace: the filtered, split sessions (stored once
 //! per split, shared by the runs on it) and what refits each model. The
-//! index and the model are rebuilt on open: they are deterministic and take
-//! well under a second per 10⁵ sessions. Version-1 workspaces kept the same
-//! two lists at their top level.
+//! index and the neighbourhood models are rebuilt on open: they are
+//! deterministic and take well under a second per 10⁵ sessions. The deep
+//! models take minutes to train, so their weights are saved and loaded
+//! instead. Version-1 workspaces kept the same two lists at their top level.
 
 use std::sync::Arc;
 
@@ -10,6 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use super::evaluate::SessionMetrics;
 use super::index::SessionIndex;
+use super::models::deep::{DeepSession, SavedNetwork};
+use super::models::SessionModel;
 use super::params::SessionParams;
 use super::protocol::SessionData;
 use super::task::SessionOptions;
@@ -29,6 +32,9 @@ pub struct SavedSession {
     pub metrics: SessionMetrics,
     pub fit_secs: f64,
     pub eval_secs: f64,
+    /// A deep model's trained network.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<SavedNetwork>,
 }
 
 /// The session models' workspace section.
@@ -57,6 +63,7 @@ impl Section {
                 metrics: t.metrics.clone(),
                 fit_secs: t.fit_secs,
                 eval_secs: t.eval_secs,
+                network: t.model.network().map(|n| n.saved().clone()),
             });
         }
         section.session_sets = sets.into_values();
@@ -107,7 +114,29 @@ impl Section {
             .clone()
             .checked()
             .map_err(|e| crate::params::joined(&e))?;
-        let model = super::models::fit(&params, &data, &index);
+        let model: Box<dyn SessionModel> = match &saved.network {
+            Some(network) => {
+                let deep = DeepSession::restore(network.clone())?;
+                if deep.items() != data.n_items() {
+                    return Err("its network does not fit its sessions' items".into());
+                }
+                Box::new(deep)
+            }
+            None if params.kind().is_deep() => {
+                return Err("its network's weights were not saved".into());
+            }
+            None => {
+                let cancel = crate::task::CancelToken::new();
+                let ctx = crate::neural::train::TrainHooks {
+                    cancel: &cancel,
+                    on_epoch: &|_| {},
+                    on_progress: &|_, _| {},
+                    stop: None,
+                };
+                super::models::fit(&params, &data, &index, saved.options.seed, &ctx)
+                    .map_err(|e| e.to_string())?
+            }
+        };
         Ok(SessionTrained::new(
             saved.params.clone(),
             saved.options.clone(),

@@ -47,6 +47,7 @@ impl SessionSettings {
         let mut s = Self::default();
         s.threads = o.threads.unwrap_or(s.threads);
         s.options.k = o.k.unwrap_or(s.options.k);
+        s.options.seed = o.seed.unwrap_or(s.options.seed);
         if let Some(split) = &o.split {
             s.protocol.test_days = SessionProtocol::parse_split(split)?;
         }

@@ -17,6 +17,7 @@ use super::params::SessionParams;
 use super::protocol::{split, SessionData, SessionProtocol};
 use super::SessionTrained;
 use crate::data::Dataset;
+use crate::neural::train::TrainHooks;
 use crate::params::Checked;
 use crate::runs::{DataFingerprint, Fitted, Fitting, Pipeline, RunRecord};
 use crate::task::{Reporter, TaskError};
@@ -27,11 +28,13 @@ use crate::task::{Reporter, TaskError};
 pub struct SessionOptions {
     /// Length of the next-item list (HR@k, MRR@k).
     pub k: usize,
+    /// Seed of the deep models' training (the others draw nothing).
+    pub seed: u64,
 }
 
 impl Default for SessionOptions {
     fn default() -> Self {
-        Self { k: 20 }
+        Self { k: 20, seed: 42 }
     }
 }
 
@@ -84,7 +87,14 @@ pub fn fit_and_evaluate(
     let started = Instant::now();
     let index = Arc::new(SessionIndex::build(&data.train, data.n_items()));
     reporter.check()?;
-    let model = fit(params, data, &index);
+    let on_progress = reporter.fraction();
+    let ctx = TrainHooks {
+        cancel: reporter.cancel_token(),
+        on_epoch: reporter.epoch_sink(),
+        on_progress: &on_progress,
+        stop: None,
+    };
+    let model = fit(params, data, &index, options.seed, &ctx)?;
     let fit_secs = started.elapsed().as_secs_f64();
     reporter.check()?;
     let started = Instant::now();
@@ -108,11 +118,16 @@ pub fn attempt_record(
     protocol: &SessionProtocol,
     data: DataFingerprint,
 ) -> RunRecord {
+    let seed = if params.kind().is_deep() {
+        options.seed
+    } else {
+        0
+    };
     let mut r = RunRecord::for_params(
         super::KIND,
         params.name(),
         params,
-        0,
+        seed,
         protocol.describe(),
         data,
     );
@@ -135,8 +150,12 @@ pub fn record(t: &SessionTrained, data: DataFingerprint) -> RunRecord {
         r.metrics.insert(name.into(), value as f64);
     }
     r.fit_secs = t.fit_secs + t.eval_secs;
+    let how = match t.model.network() {
+        Some(net) => format!("{}; seed {}", net.note(), t.options.seed),
+        None => "no randomness (the seed is unused)".to_owned(),
+    };
     r.note = Some(format!(
-        "fit {:.2} s, evaluation {:.2} s ({:.0} predictions/s); no randomness (the seed is unused)",
+        "fit {:.2} s, evaluation {:.2} s ({:.0} predictions/s); {how}",
         t.fit_secs, t.eval_secs, t.metrics.predictions_per_sec
     ));
     r

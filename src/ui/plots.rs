@@ -2,9 +2,10 @@
 //! helpers shared by the tabs.
 
 use eframe::egui;
-use egui_plot::{Bar, BarChart, Line, Plot, PlotPoints};
+use egui_plot::{Bar, BarChart, Legend, Line, Plot, PlotPoints};
 
 use crate::data::profile::{CountSummary, DayCount};
+use crate::task::EpochEvent;
 
 fn reset_id(id: &str) -> egui::Id {
     egui::Id::unique(("shoplens_chart_reset", id))
@@ -223,6 +224,74 @@ pub fn labelled_bars_ui(ui: &mut egui::Ui, id: &str, name: &str, values: &[(Stri
         })
         .show(ui, |plot_ui| plot_ui.bar_chart(BarChart::new(name, bars)));
     chart_footer(ui, id, png_plot.response.rect, id);
+}
+
+/// A model's training loss and validation metric by epoch, titled with the
+/// epoch count and time per epoch (nothing for a model fitted in one step).
+pub fn training_curves_ui(epochs: &[EpochEvent], ui: &mut egui::Ui) {
+    if epochs.is_empty() {
+        // Popular, item kNN, EASE and the session kNNs fit in one step.
+        return;
+    }
+    // `secs` is the time since training started, so the last over the count
+    // is the mean time an epoch took (validation included).
+    let per_epoch = epochs.last().map_or(0.0, |e| e.secs / epochs.len() as f64);
+    ui.label(
+        egui::RichText::new(format!(
+            "Training curves ({} epochs, {})",
+            epochs.len(),
+            crate::display::seconds_per_epoch(per_epoch)
+        ))
+        .strong(),
+    );
+    let loss: Vec<[f64; 2]> = epochs
+        .iter()
+        .filter(|e| e.loss.is_finite())
+        .map(|e| [e.epoch as f64, e.loss])
+        .collect();
+    let metric: Vec<[f64; 2]> = epochs
+        .iter()
+        .filter_map(|e| e.metric.as_ref().map(|(_, v)| [e.epoch as f64, *v]))
+        .collect();
+    let metric_name = epochs
+        .iter()
+        .find_map(|e| e.metric.as_ref().map(|(n, _)| n.clone()))
+        .unwrap_or_else(|| "validation".into());
+    ui.columns(2, |cols| {
+        let png_plot = chart(&cols[0], "loss_curve", 170.0)
+            .legend(Legend::default())
+            .x_axis_label("epoch")
+            .show(&mut cols[0], |p| {
+                p.line(Line::new("training loss", PlotPoints::from(loss)))
+            });
+        chart_footer(
+            &mut cols[0],
+            "loss_curve",
+            png_plot.response.rect,
+            "training loss",
+        );
+        if metric.is_empty() {
+            // Before the first validation (or with validation off) an empty
+            // chart would only show made-up axes.
+            cols[1].label(
+                egui::RichText::new("The validation curve starts at the first validation epoch (set by \"validate every\").")
+                    .weak(),
+            );
+            return;
+        }
+        let png_plot = chart(&cols[1], "metric_curve", 170.0)
+            .legend(Legend::default())
+            .x_axis_label("epoch")
+            .show(&mut cols[1], |p| {
+                p.line(Line::new(metric_name.clone(), PlotPoints::from(metric)))
+            });
+        chart_footer(
+            &mut cols[1],
+            "metric_curve",
+            png_plot.response.rect,
+            "validation metric",
+        );
+    });
 }
 
 #[cfg(test)]

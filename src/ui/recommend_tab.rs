@@ -8,12 +8,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use eframe::egui;
-use egui_plot::{Legend, Line, PlotPoints};
 
 use super::demo::{done_on_current_data, train_until};
 use super::images::ImageCache;
 use super::params_ui::params_ui;
-use super::plots::{chart, chart_footer};
+use super::plots::training_curves_ui;
 use super::sessions_view::SessionView;
 use super::spark_view::{self, SparkView};
 use super::tabs::{Tab, TourStep};
@@ -448,72 +447,6 @@ impl RecommendTab {
             self.show(t, data);
         }
     }
-}
-
-fn curves_ui(epochs: &[EpochEvent], ui: &mut egui::Ui) {
-    if epochs.is_empty() {
-        // Popular, item kNN and EASE fit in one step: nothing to plot.
-        return;
-    }
-    // `secs` is the time since training started, so the last over the count
-    // is the mean time an epoch took (validation included).
-    let per_epoch = epochs.last().map_or(0.0, |e| e.secs / epochs.len() as f64);
-    ui.label(
-        egui::RichText::new(format!(
-            "Training curves ({} epochs, {})",
-            epochs.len(),
-            crate::display::seconds_per_epoch(per_epoch)
-        ))
-        .strong(),
-    );
-    let loss: Vec<[f64; 2]> = epochs
-        .iter()
-        .filter(|e| e.loss.is_finite())
-        .map(|e| [e.epoch as f64, e.loss])
-        .collect();
-    let metric: Vec<[f64; 2]> = epochs
-        .iter()
-        .filter_map(|e| e.metric.as_ref().map(|(_, v)| [e.epoch as f64, *v]))
-        .collect();
-    let metric_name = epochs
-        .iter()
-        .find_map(|e| e.metric.as_ref().map(|(n, _)| n.clone()))
-        .unwrap_or_else(|| "validation".into());
-    ui.columns(2, |cols| {
-        let png_plot = chart(&cols[0], "loss_curve", 170.0)
-            .legend(Legend::default())
-            .x_axis_label("epoch")
-            .show(&mut cols[0], |p| {
-                p.line(Line::new("training loss", PlotPoints::from(loss)))
-            });
-        chart_footer(
-            &mut cols[0],
-            "loss_curve",
-            png_plot.response.rect,
-            "training loss",
-        );
-        if metric.is_empty() {
-            // Before the first validation (or with validation off) an empty
-            // chart would only show made-up axes.
-            cols[1].label(
-                egui::RichText::new("The validation curve starts at the first validation epoch (set by \"validate every\").")
-                    .weak(),
-            );
-            return;
-        }
-        let png_plot = chart(&cols[1], "metric_curve", 170.0)
-            .legend(Legend::default())
-            .x_axis_label("epoch")
-            .show(&mut cols[1], |p| {
-                p.line(Line::new(metric_name.clone(), PlotPoints::from(metric)))
-            });
-        chart_footer(
-            &mut cols[1],
-            "metric_curve",
-            png_plot.response.rect,
-            "validation metric",
-        );
-    });
 }
 
 fn item_label(t: &Trained, catalogue: Option<&Catalogue>, item: u32) -> String {
@@ -1052,9 +985,9 @@ impl Tab for RecommendTab {
                 if let Some((_, message)) = jobs.progress(JOB) {
                     spark_view::log_ui(ui, message);
                 }
-                curves_ui(jobs.epochs(JOB), ui);
+                training_curves_ui(jobs.epochs(JOB), ui);
             } else {
-                curves_ui(&self.curve, ui);
+                training_curves_ui(&self.curve, ui);
             }
             self.runs_ui(ctx, ui);
             explorer_ui(self, ctx, catalogue.as_deref(), ui);
@@ -1069,7 +1002,7 @@ impl Tab for RecommendTab {
             self.show(t, run.record.data.clone());
             self.mode = RecommendMode::Customers;
         } else if let Some(t) = model.get::<SessionTrained>() {
-            self.sessions.explore(t, run.record.data.clone());
+            self.sessions.explore(t, &run.record);
             self.mode = RecommendMode::Sessions;
         } else {
             return false;

@@ -1,5 +1,6 @@
 //! The Recommend tab's session mode: pick a session model (SKNN, V-SKNN,
-//! STAN, association rules, session popularity) and its hyperparameters,
+//! STAN, association rules, session popularity, SASRec, GRU4Rec) and its
+//! hyperparameters (and a seed for the deep ones, whose curves grow live),
 //! fit and evaluate it on session-rec's split on a worker, compare runs, and
 //! explore: pick a test session (or build one by clicking items) and see the
 //! next-item list with the neighbour sessions behind each item; an item's
@@ -11,18 +12,20 @@ use std::sync::Arc;
 use eframe::egui;
 
 use super::params_ui::params_ui;
+use super::plots::training_curves_ui;
 use super::widgets::{
-    header_row, item_chip, job_buttons, other_data_banner, own_run, runs_on_data, OwnRun,
+    header_row, item_chip, job_buttons, other_data_banner, own_run, runs_on_data, seed_ui, OwnRun,
 };
 use super::TabContext;
 use crate::data::catalogue::Catalogue;
 use crate::data::{Dataset, Role};
 use crate::params::Hyperparams;
 use crate::params::ModelKind;
-use crate::runs::{DataFingerprint, RunStatus};
+use crate::runs::{DataFingerprint, RunRecord, RunStatus};
 use crate::session::params::SessionKind;
 use crate::session::settings::SessionSettings;
 use crate::session::{NextItem, Reason, SessionTrained};
+use crate::task::EpochEvent;
 use crate::workbench::{Command, Event, JobKind, RunRequest, Workbench};
 
 pub(crate) const JOB: JobKind = JobKind::Train(crate::session::KIND);
@@ -53,6 +56,8 @@ pub(crate) struct SessionView {
     pub message: Option<String>,
     /// The list shown, kept until the session or the model changes.
     cached: Option<(Source, Arc<SessionTrained>, Vec<NextItem>)>,
+    /// The explored run's training curve (deep models).
+    curve: Vec<EpochEvent>,
 }
 
 impl Default for SessionView {
@@ -67,13 +72,15 @@ impl Default for SessionView {
             item_input: String::new(),
             message: None,
             cached: None,
+            curve: Vec::new(),
         }
     }
 }
 
 impl SessionView {
-    /// Show a trained session model: its first test session, 1 view in.
-    pub fn explore(&mut self, t: Arc<SessionTrained>, data: DataFingerprint) {
+    /// Show a trained session model (of the run `record`): its first test
+    /// session, 1 view in.
+    pub fn explore(&mut self, t: Arc<SessionTrained>, record: &RunRecord) {
         let same_items = self
             .explored
             .as_ref()
@@ -90,7 +97,8 @@ impl SessionView {
             self.selected_item = None;
         }
         self.explored = Some(t);
-        self.explored_data = Some(data);
+        self.explored_data = Some(record.data.clone());
+        self.curve = record.curve.clone();
     }
 
     /// Add `item` to the built session (switching to it from a test session
@@ -144,7 +152,7 @@ impl SessionView {
             Some(OwnRun::Trained(entry)) => {
                 if let Some(t) = entry.model_of::<SessionTrained>() {
                     self.message = None;
-                    self.explore(t, entry.record.data.clone());
+                    self.explore(t, &entry.record);
                 }
             }
             Some(OwnRun::Cancelled { id, .. }) => {
@@ -203,6 +211,9 @@ impl SessionView {
         ui.add(egui::Slider::new(&mut p.min_session_length, 1..=10).text("min views per session"));
         ui.add(egui::Slider::new(&mut self.settings.options.k, 1..=100).text("k"))
             .on_hover_text("List length for HR@k and MRR@k");
+        if model.is_deep() {
+            seed_ui(ui, &mut self.settings.options.seed, None);
+        }
         if dataset.roles.get(Role::Session).is_none() {
             ui.colored_label(
                 ui.visuals().warn_fg_color,
@@ -227,10 +238,17 @@ impl SessionView {
                 self.explored = None;
                 self.explored_data = None;
                 self.cached = None;
+                self.curve.clear();
             }
         }
         if let Some(m) = &self.message {
             ui.colored_label(ui.visuals().warn_fg_color, m);
+        }
+        let jobs = ctx.bench.jobs();
+        if jobs.is_active(JOB) {
+            training_curves_ui(jobs.epochs(JOB), ui);
+        } else {
+            training_curves_ui(&self.curve, ui);
         }
         self.runs_ui(ctx, ui);
         if let Some(t) = self.explored.clone() {
@@ -280,15 +298,15 @@ impl SessionView {
                     });
             });
         ui.label(egui::RichText::new("Over all next-view predictions. HR@k and MRR@k rank tied scores as the list shows them (more training views first); 'random ties' averages over random orders of tied items, as session-rec's unstable sort would.").weak().small());
-        if let Some((t, data)) = explore {
-            self.explore(t, data);
+        if let Some((t, record)) = explore {
+            self.explore(t, &record);
         }
     }
 
     fn run_row_ui(
         &self,
         e: &crate::runs::RunEntry,
-        explore: &mut Option<(Arc<SessionTrained>, DataFingerprint)>,
+        explore: &mut Option<(Arc<SessionTrained>, RunRecord)>,
         ui: &mut egui::Ui,
     ) {
         let r = &e.record;
@@ -302,7 +320,7 @@ impl SessionView {
                     .add_enabled(!current, egui::Button::new("Explore"))
                     .clicked()
                 {
-                    *explore = Some((t, r.data.clone()));
+                    *explore = Some((t, r.clone()));
                 }
             }
             _ => {
@@ -583,6 +601,10 @@ impl SessionView {
                 ),
                 Reason::Popular { views } => format!("among the most viewed ({views} views)"),
                 Reason::InSession { count } => format!("already viewed {count}× in this session"),
+                Reason::Influence { item, lift } => format!(
+                    "you viewed {} (it raises the network's score by {lift:.2})",
+                    item_label(t, catalogue, *item)
+                ),
                 Reason::Filler => "no model score: shown by popularity".into(),
             };
             ui.add(egui::Label::new(egui::RichText::new(format!("because {text}")).small()).wrap());

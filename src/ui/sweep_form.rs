@@ -102,8 +102,8 @@ impl SweepForm {
         let before = state.model.as_ref().map(|m| m.name());
         egui::ComboBox::from_label("model")
             .selected_text(state.model.as_ref().map_or("choose", |m| m.label()))
-            // Every model in view, without scrolling the list.
-            .height(420.0)
+            // Most models in view at once; the rest scroll.
+            .height(560.0)
             .show_ui(ui, |ui| {
                 for model in registry::sweep_models() {
                     let label = model.label().to_owned();

@@ -136,6 +136,14 @@ fn an_epsilon_sweep_from_the_runs_tab_opens_in_the_bandit_tab() {
     harness.run_steps(1);
     harness.get_by_label("model").click();
     harness.run_steps(3);
+    // The bandit models are at the end of a list longer than the popup:
+    // scroll it down as a user would.
+    for _ in 0..3 {
+        harness
+            .get_by_label("Sessions: SASRec (deep, on sessions)")
+            .scroll_down();
+        harness.run_steps(1);
+    }
     harness.get_by_label("Bandit: simulation").click();
     harness.run_steps(2);
     assert_eq!(harness.state().sweep_axes()[0], "epsilon");

@@ -192,6 +192,16 @@ impl<'a> FitContext<'a> {
         self.cancel.check().map_err(|_| RecError::Cancelled)
     }
 
+    /// What the neural training loop reports to and stops on.
+    pub fn hooks(&self) -> crate::neural::train::TrainHooks<'a> {
+        crate::neural::train::TrainHooks {
+            cancel: self.cancel,
+            on_epoch: self.on_epoch,
+            on_progress: self.on_progress,
+            stop: self.stop,
+        }
+    }
+
     /// Whether early stopping asked to end after this epoch.
     pub fn stop_requested(&self) -> bool {
         self.stop
@@ -236,7 +246,7 @@ pub fn fit<'a>(
                 ModelParams::Gru4Rec(p) => sequential::Recipe::gru4rec(p, train.n_cols),
                 _ => unreachable!("matched above"),
             };
-            Box::new(recipe.fit(train, events, options.seed, ctx)?)
+            Box::new(sequential::fit(&recipe, train, events, options.seed, ctx)?)
         }
         ModelParams::SparkAls(p) => {
             let events = events.ok_or_else(|| {

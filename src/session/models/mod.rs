@@ -2,6 +2,7 @@
 //! session from the views so far (`prefix`, oldest first) and the time of
 //! the request (`now`, seconds), and says why an item scored.
 
+pub mod deep;
 pub mod knn;
 pub mod popular;
 pub mod rules;
@@ -11,7 +12,10 @@ use std::sync::Arc;
 use super::index::SessionIndex;
 use super::params::SessionParams;
 use super::protocol::SessionData;
+use crate::neural::recipe::Recipe;
+use crate::neural::train::TrainHooks;
 use crate::params::Checked;
+use crate::task::TaskError;
 
 /// Why an item is recommended next.
 #[derive(Clone, Debug, PartialEq)]
@@ -31,6 +35,9 @@ pub enum Reason {
     Popular { views: u32 },
     /// Already viewed in this session `count` times.
     InSession { count: u32 },
+    /// A view of this session the network read: leaving it out lowers the
+    /// item's score (its logit) by `lift`.
+    Influence { item: u32, lift: f64 },
     /// No model score: shown by popularity to fill the list.
     Filler,
 }
@@ -185,15 +192,37 @@ pub trait SessionModel: Send + Sync {
     fn memory_bytes(&self) -> usize {
         0
     }
+
+    /// The trained network, for a model that has one (saved with the
+    /// workspace, noted in the run).
+    fn network(&self) -> Option<&deep::DeepSession> {
+        None
+    }
 }
 
-/// Fit the model `params` names on the split's training sessions.
+/// Fit the model `params` names on the split's training sessions. Only the
+/// deep models use `seed` and `ctx` (epochs, cancel) and can fail.
 pub fn fit(
     params: &Checked<SessionParams>,
     data: &SessionData,
     index: &Arc<SessionIndex>,
-) -> Box<dyn SessionModel> {
-    match &**params {
+    seed: u64,
+    ctx: &TrainHooks,
+) -> Result<Box<dyn SessionModel>, TaskError> {
+    let n_items = data.n_items();
+    Ok(match &**params {
+        SessionParams::Sasrec(p) => Box::new(deep::DeepSession::fit(
+            &Recipe::sasrec(p, n_items)?,
+            data,
+            seed,
+            ctx,
+        )?),
+        SessionParams::Gru4rec(p) => Box::new(deep::DeepSession::fit(
+            &Recipe::gru4rec(p, n_items),
+            data,
+            seed,
+            ctx,
+        )?),
         SessionParams::Sknn(p) => Box::new(knn::Knn::sknn(Arc::clone(index), p)),
         SessionParams::Vsknn(p) => Box::new(knn::Knn::vsknn(Arc::clone(index), p)),
         SessionParams::Stan(p) => Box::new(knn::Knn::stan(Arc::clone(index), p)),
@@ -201,7 +230,7 @@ pub fn fit(
             Box::new(rules::AssociationRules::fit(&data.train, data.n_items(), p))
         }
         SessionParams::Spop(p) => Box::new(popular::SessionPopular::fit(index, p)),
-    }
+    })
 }
 
 /// The top `k` items of the last scoring: score descending, ties (and the

@@ -85,6 +85,18 @@ impl Default for SasRecParams {
     }
 }
 
+impl SasRecParams {
+    /// The check no one field can make: heads split the hidden size.
+    pub fn check_heads(&self, errors: &mut Vec<crate::params::ParamError>) {
+        if self.heads > 0 && !self.dim.is_multiple_of(self.heads) {
+            errors.push(crate::params::ParamError {
+                field: "heads",
+                message: format!("must divide the hidden size ({})", self.dim),
+            });
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Gru4RecParams {

@@ -2,47 +2,93 @@
 //! the chosen loss, Adam, a validation NDCG@10 every epoch with early
 //! stopping that keeps the best weights, and a NaN loss ending the run.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use candle_core::{Device, Tensor};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
 use rand::seq::SliceRandom;
 use rand::Rng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 
+use super::layers::{seeded, Dropout};
 use super::losses::{binary, full_softmax, sampled_softmax, Popularity};
 use super::params::SequenceLoss;
-use super::{engine, Recipe, Sequential, VALIDATION_CUSTOMERS, VALIDATION_K};
-use crate::neural::layers::{seeded, Dropout};
-use crate::neural::sasrec::{batch_len, pad_left};
-use crate::neural::weights::SavedTensor;
-use crate::neural::SequenceNet;
-use crate::recsys::models::sequences::{hold_out_last, ndcg_at, rank_of, spread, ValidationCase};
-use crate::recsys::models::{Factors, FitContext};
-use crate::recsys::RecError;
-use crate::task::EpochEvent;
+use super::read::{last_states, ENCODE_BATCH};
+use super::recipe::Recipe;
+use super::sasrec::{batch_len, pad_left};
+use super::validation::{hold_out_last, ndcg_at, rank_of, spread, ValidationCase};
+use super::weights::SavedTensor;
+use super::{Network, SequenceNet};
+use crate::task::{CancelToken, EpochEvent, TaskError};
+
+/// Validation ranks at most this many sequences' second-to-last items per
+/// epoch (spread evenly over them), to bound an epoch's cost.
+pub const VALIDATION_SEQUENCES: usize = 10_000;
+/// k of the validation NDCG.
+pub const VALIDATION_K: usize = 10;
+
+pub(crate) fn engine(e: candle_core::Error) -> TaskError {
+    TaskError::Input(super::describe(e))
+}
+
+/// Where training reports, and what stops it.
+pub struct TrainHooks<'a> {
+    pub cancel: &'a CancelToken,
+    pub on_epoch: &'a (dyn Fn(EpochEvent) + Sync),
+    /// Progress within the whole fit (0–1) and what it is doing.
+    pub on_progress: &'a (dyn Fn(f32, &str) + Sync),
+    /// Set to end training after the current epoch, keeping the model.
+    pub stop: Option<&'a AtomicBool>,
+}
+
+impl TrainHooks<'_> {
+    pub fn check(&self) -> Result<(), TaskError> {
+        self.cancel.check().map_err(|_| TaskError::Cancelled)
+    }
+
+    fn stop_requested(&self) -> bool {
+        self.stop.is_some_and(|s| s.load(Ordering::Relaxed))
+    }
+}
+
+/// A trained network and how it was trained.
+pub struct TrainedNet {
+    pub net: Box<dyn SequenceNet>,
+    pub network: Network,
+    pub loss: SequenceLoss,
+    /// The epoch whose weights were kept (0: none was validated).
+    pub best_epoch: usize,
+}
+
+impl TrainedNet {
+    pub fn weights(&self) -> Result<Vec<SavedTensor>, TaskError> {
+        self.net.weights().save().map_err(engine)
+    }
+}
 
 /// Batches sorted by length together (see [`bucketed_batches`]).
 const BUCKET_BATCHES: usize = 64;
-/// Sequences run through the network at once when scoring.
-const ENCODE_BATCH: usize = 512;
 
+/// Train `recipe`'s network on `sequences` (item indices from 0, oldest
+/// first), validating on each one's last item.
 pub fn train(
     recipe: &Recipe,
     sequences: &[Vec<u32>],
     seed: u64,
-    ctx: &FitContext,
-) -> Result<Sequential, RecError> {
-    crate::neural::prepare_allocator();
+    ctx: &TrainHooks,
+) -> Result<TrainedNet, TaskError> {
+    super::prepare_allocator();
     let n_items = recipe.network.items();
     let l = recipe.max_len;
     let (learn, cases) = hold_out_last(sequences);
-    let mut cases = spread(cases, VALIDATION_CUSTOMERS);
+    let mut cases = spread(cases, VALIDATION_SEQUENCES);
     // Validation runs them in batches of similar length.
     cases.sort_by_key(|c| (learn[c.user].len(), c.user));
     let mut examples: Vec<usize> = (0..learn.len()).filter(|&u| learn[u].len() >= 2).collect();
     if examples.is_empty() {
-        return Err(RecError::Input(format!(
-            "{} learns from customers with at least two train items in order; this split has none",
-            recipe.name
+        return Err(TaskError::Input(format!(
+            "{} learns from sequences (a customer's or a session's items) of at least two items in order; this split has none",
+            recipe.network.name()
         )));
     }
     let mut rng = seeded(seed);
@@ -104,9 +150,9 @@ pub fn train(
             .map_err(engine)?;
             let value = loss.to_scalar::<f32>().map_err(engine)?;
             if !value.is_finite() {
-                return Err(RecError::Input(format!(
+                return Err(TaskError::Input(format!(
                     "{} diverged: the training loss became {value} at epoch {epoch}, batch {} of {batches}; lower the learning rate",
-                    recipe.name,
+                    recipe.network.name(),
                     b + 1
                 )));
             }
@@ -141,30 +187,14 @@ pub fn train(
     }
     let best_epoch = match best {
         Some((_, at, saved)) => {
-            net.weights().load(&saved).map_err(RecError::Input)?;
+            net.weights().load(&saved).map_err(TaskError::Input)?;
             at
         }
         None => 0,
     };
-    let reads: Vec<&[u32]> = sequences
-        .iter()
-        .map(|s| &s[s.len().saturating_sub(l)..])
-        .collect();
-    let users = encode(net.as_ref(), &reads, ctx)?;
-    let items: Vec<f32> = net
-        .item_table()
-        .and_then(|t| t.flatten_all())
-        .and_then(|t| t.to_vec1())
-        .map_err(engine)?;
-    Ok(Sequential {
+    Ok(TrainedNet {
+        net,
         network: recipe.network,
-        weights: net.weights().save().map_err(engine)?,
-        factors: Factors {
-            dim: net.dim(),
-            users,
-            items,
-        },
-        sequences: reads.iter().map(|s| s.to_vec()).collect(),
         loss: recipe.loss,
         best_epoch,
     })
@@ -251,52 +281,14 @@ fn random_negatives(
     out
 }
 
-/// The network's state after reading each sequence (zero for an empty one):
-/// `sequences.len() × dim` values.
-pub fn encode(
-    net: &dyn SequenceNet,
-    sequences: &[&[u32]],
-    ctx: &FitContext,
-) -> Result<Vec<f32>, RecError> {
-    let d = net.dim();
-    let mut out = vec![0f32; sequences.len() * d];
-    // Shortest first, so each batch pads to little more than its own length.
-    let mut order: Vec<usize> = (0..sequences.len())
-        .filter(|&u| !sequences[u].is_empty())
-        .collect();
-    order.sort_by_key(|&u| sequences[u].len());
-    for chunk in order.chunks(ENCODE_BATCH) {
-        ctx.check()?;
-        let reads: Vec<&[u32]> = chunk.iter().map(|&u| sequences[u]).collect();
-        let last = last_states(net, &reads).map_err(engine)?;
-        for (r, &u) in chunk.iter().enumerate() {
-            out[u * d..(u + 1) * d].copy_from_slice(&last[r * d..(r + 1) * d]);
-        }
-    }
-    Ok(out)
-}
-
-/// The hidden state at the last position of each (non-empty) sequence,
-/// row-major.
-pub fn last_states(net: &dyn SequenceNet, sequences: &[&[u32]]) -> candle_core::Result<Vec<f32>> {
-    let d = net.dim();
-    let l = batch_len(sequences, net.max_len());
-    let ids = pad_left(sequences, l);
-    net.hidden(&ids, sequences.len(), None)?
-        .reshape((sequences.len(), l, d))?
-        .narrow(1, l - 1, 1)?
-        .flatten_all()?
-        .to_vec1()
-}
-
 /// Mean NDCG@10 of the validation cases: each customer's held-out item
 /// ranked among every item not in what the model read.
 fn validate(
     net: &dyn SequenceNet,
     learn: &[&[u32]],
     cases: &[ValidationCase],
-    ctx: &FitContext,
-) -> Result<f64, RecError> {
+    ctx: &TrainHooks,
+) -> Result<f64, TaskError> {
     let table = net.item_table().map_err(engine)?;
     let mut total = 0.0;
     for chunk in cases.chunks(ENCODE_BATCH) {
