@@ -1,17 +1,24 @@
-//! Frame times of the real app while ALS trains on a 2,000,000-event
-//! generated store: the app is stepped headless with egui_kittest as fast as
-//! a 60 Hz display would ask, and each step (the whole egui frame) and the
-//! time inside our own `ui()` are recorded.
+//! Frame times of the real app while a model trains: ALS on a 2,000,000-event
+//! generated store, or SASRec on a sequence file. The app is stepped
+//! headless with egui_kittest as fast as a 60 Hz display would ask, and each
+//! step (the whole egui frame) and the time inside our own `ui()` are
+//! recorded.
 //!
-//! `cargo bench --bench ui_frames` (SHOPLENS_BENCH_EVENTS=N for another size).
+//! `cargo bench --bench ui_frames` (SHOPLENS_BENCH_EVENTS=N for another size);
+//! `SHOPLENS_BENCH_MODEL=sasrec SHOPLENS_BENCH_DATA=../shared/data/amazon-games-sasrec/Video.txt.gz
+//! cargo bench --bench ui_frames` for SASRec (3 epochs).
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use egui_kittest::kittest::Queryable;
+use shoplens::recsys::params::RecommenderKind;
 use shoplens::workbench::JobKind;
 
 fn store() -> PathBuf {
+    if let Ok(path) = std::env::var("SHOPLENS_BENCH_DATA") {
+        return PathBuf::from(path);
+    }
     let events: usize = std::env::var("SHOPLENS_BENCH_EVENTS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -59,11 +66,21 @@ fn main() {
         .map_or(0, |d| d.loaded.profile.rows);
     harness.get_by_label("Recommend").click();
     harness.run_steps(3);
-    harness
-        .state_mut()
-        .set_recommend_param("iterations", 15.into())
-        .expect("iterations");
-    harness.state_mut().recommend_options_mut().validate_every = 5;
+    let sasrec = std::env::var("SHOPLENS_BENCH_MODEL").is_ok_and(|m| m == "sasrec");
+    if sasrec {
+        harness.state_mut().set_recommend_model(RecommenderKind::SasRec);
+        harness.run_steps(2);
+        harness
+            .state_mut()
+            .set_recommend_param("epochs", 3.into())
+            .expect("epochs");
+    } else {
+        harness
+            .state_mut()
+            .set_recommend_param("iterations", 15.into())
+            .expect("iterations");
+        harness.state_mut().recommend_options_mut().validate_every = 5;
+    }
     harness.get_by_label("Train").click();
     harness.step();
     let job = JobKind::Train(shoplens::recsys::KIND);
@@ -90,7 +107,10 @@ fn main() {
         .map_or(0, |e| e.record.curve.len());
     steps.sort_by(f64::total_cmp);
     ours.sort_by(f64::total_cmp);
-    println!("rows {rows}");
+    println!(
+        "model {}, rows {rows}",
+        if sasrec { "SASRec" } else { "ALS" }
+    );
     println!("training_secs {train_secs:.2} ({epochs} epochs recorded)");
     println!("frames {}", steps.len());
     for (name, v) in [("step", &steps), ("our_ui", &ours)] {

@@ -46,9 +46,11 @@ pub struct EvalArgs {
     /// Validation metric every N epochs (0: never).
     #[arg(long, default_value_t = TrainOptions::default().validate_every)]
     pub validate_every: usize,
-    /// Stop after this many validations without a better NDCG@k (0: off).
-    #[arg(long, default_value_t = TrainOptions::default().patience)]
-    pub patience: usize,
+    /// Stop after this many validations without a better NDCG@k (0: off)
+    /// [default: 0; the deep models (sasrec, gru4rec and their session
+    /// versions) validate every epoch and stop after 10].
+    #[arg(long)]
+    pub patience: Option<usize>,
     /// Drop users with fewer distinct items.
     #[arg(long, default_value_t = RecommendSettings::default().min_user_interactions)]
     pub min_user_interactions: usize,
@@ -80,7 +82,6 @@ impl EvalArgs {
         s.options.seed = self.seed;
         s.options.threads = self.threads;
         s.options.validate_every = self.validate_every;
-        s.options.patience = self.patience;
         if let Some(k) = self.k {
             s.options.k = k;
         }
@@ -89,6 +90,7 @@ impl EvalArgs {
         }
         if let Some(params) = s.params.get_mut(model) {
             hyper.apply(params)?;
+            self.apply_patience(params, &mut s.options.patience)?;
         }
         Ok(s)
     }
@@ -115,8 +117,24 @@ impl EvalArgs {
         s.options.seed = self.seed;
         if let Some(params) = s.params.get_mut(model) {
             hyper.apply(params)?;
+            self.apply_patience(params, &mut 0)?;
         }
         Ok(s)
+    }
+
+    /// `--patience` goes to the model's own early stopping when it has one
+    /// (the deep models), else to the run's.
+    fn apply_patience(&self, params: &mut impl Hyperparams, run: &mut usize) -> Result<(), String> {
+        match self.patience {
+            Some(p) if params.spec("patience").is_some() => params
+                .set("patience", &p.into())
+                .map_err(|e| format!("--patience: {e}")),
+            Some(p) => {
+                *run = p;
+                Ok(())
+            }
+            None => Ok(()),
+        }
     }
 }
 
