@@ -68,7 +68,9 @@ fn main() {
     harness.run_steps(3);
     let sasrec = std::env::var("SHOPLENS_BENCH_MODEL").is_ok_and(|m| m == "sasrec");
     if sasrec {
-        harness.state_mut().set_recommend_model(RecommenderKind::SasRec);
+        harness
+            .state_mut()
+            .set_recommend_model(RecommenderKind::SasRec);
         harness.run_steps(2);
         harness
             .state_mut()

@@ -56,6 +56,16 @@ pub fn hex(bytes: &[u8]) -> String {
 }
 
 /// "0.42 s/epoch", "12.3 s/epoch": two significant figures below 10 s.
+/// "1 epoch", "3 epochs": `n` and `unit`, plural when `n` is not 1 (`unit`
+/// is a regular noun).
+pub fn count_of(n: usize, unit: &str) -> String {
+    if n == 1 {
+        format!("1 {}", unit.strip_suffix('s').unwrap_or(unit))
+    } else {
+        format!("{n} {unit}")
+    }
+}
+
 pub fn seconds_per_epoch(secs: f64) -> String {
     if secs < 10.0 {
         format!("{secs:.2} s/epoch")
@@ -67,6 +77,13 @@ pub fn seconds_per_epoch(secs: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_say_one_in_the_singular() {
+        assert_eq!(count_of(1, "epochs"), "1 epoch");
+        assert_eq!(count_of(0, "epochs"), "0 epochs");
+        assert_eq!(count_of(12, "iterations"), "12 iterations");
+    }
 
     #[test]
     fn counts_agree_in_number() {

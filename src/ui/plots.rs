@@ -238,8 +238,8 @@ pub fn training_curves_ui(epochs: &[EpochEvent], ui: &mut egui::Ui) {
     let per_epoch = epochs.last().map_or(0.0, |e| e.secs / epochs.len() as f64);
     ui.label(
         egui::RichText::new(format!(
-            "Training curves ({} epochs, {})",
-            epochs.len(),
+            "Training curves ({}, {})",
+            crate::display::count_of(epochs.len(), "epochs"),
             crate::display::seconds_per_epoch(per_epoch)
         ))
         .strong(),

@@ -904,6 +904,13 @@ impl Tab for RecommendTab {
     fn on_event(&mut self, event: &Event, bench: &Workbench) {
         self.sessions.on_event(event, bench);
         if let Event::DataLoaded = event {
+            // A cancelled or failed run's curve and message were about the
+            // file before; an explored model keeps its own (with the
+            // other-data banner).
+            if self.explored.is_none() {
+                self.curve.clear();
+                self.message = None;
+            }
             // A log whose sessions stand in for users is a session log.
             if let Some(ds) = bench.dataset() {
                 let session = ds.roles.get(Role::Session);

@@ -13,6 +13,7 @@ use eframe::egui;
 
 use super::params_ui::params_ui;
 use super::plots::training_curves_ui;
+use super::widgets::cancelled_note;
 use super::widgets::{
     header_row, item_chip, job_buttons, other_data_banner, own_run, runs_on_data, seed_ui, OwnRun,
 };
@@ -148,6 +149,11 @@ impl SessionView {
     }
 
     pub fn on_event(&mut self, event: &Event, bench: &Workbench) {
+        if matches!(event, Event::DataLoaded) && self.explored.is_none() {
+            // A cancelled or failed run's curve was about the file before.
+            self.curve.clear();
+            self.message = None;
+        }
         match own_run(event, JOB, bench) {
             Some(OwnRun::Trained(entry)) => {
                 if let Some(t) = entry.model_of::<SessionTrained>() {
@@ -155,10 +161,14 @@ impl SessionView {
                     self.explore(t, &entry.record);
                 }
             }
-            Some(OwnRun::Cancelled { id, .. }) => {
-                self.message = Some(format!(
-                    "Cancelled; run #{id} is recorded as cancelled in the Runs tab"
-                ));
+            Some(OwnRun::Cancelled { id, curve }) => {
+                // The deep models' curve so far stays on screen.
+                self.curve = curve.to_vec();
+                self.message = Some(if curve.is_empty() {
+                    format!("Cancelled; run #{id} is recorded as cancelled in the Runs tab")
+                } else {
+                    cancelled_note(id, curve.len(), "epochs")
+                });
             }
             Some(OwnRun::Failed(m)) => self.message = Some(m.to_owned()),
             None => {}
@@ -246,6 +256,9 @@ impl SessionView {
         }
         let jobs = ctx.bench.jobs();
         if jobs.is_active(JOB) {
+            if let Some((_, message)) = jobs.progress(JOB) {
+                ui.label(egui::RichText::new(message).weak());
+            }
             training_curves_ui(jobs.epochs(JOB), ui);
         } else {
             training_curves_ui(&self.curve, ui);

@@ -177,7 +177,10 @@ pub enum OwnRun<'a> {
 
 /// What a tab says of its cancelled run `id` after `steps` (epochs, …).
 pub fn cancelled_note(id: u64, steps: usize, unit: &str) -> String {
-    format!("Training cancelled after {steps} {unit}; run #{id} keeps its curve in the Runs tab")
+    format!(
+        "Training cancelled after {}; run #{id} keeps its curve in the Runs tab",
+        crate::display::count_of(steps, unit)
+    )
 }
 
 /// The run `event` reports, when it is the current run of `job`.

@@ -429,3 +429,40 @@ fn deep_session_models_repeat_with_a_seed_and_keep_their_weights() {
     assert_eq!(scores(&back), scores(&t));
     assert_eq!(back.metrics, t.metrics);
 }
+
+#[test]
+fn cli_trains_a_deep_session_model_with_its_curve_and_patience() {
+    let Some(path) = diginetica() else { return };
+    let file = path.to_str().unwrap();
+    let out = shoplens(&[
+        "recommend",
+        "--model",
+        "session-gru4rec",
+        "--data",
+        file,
+        "--epochs",
+        "4",
+        "--patience",
+        "2",
+        "--seed",
+        "7",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["model"], "session-gru4rec");
+    // --patience reaches the model's own early stopping.
+    assert_eq!(v["params"]["patience"], 2);
+    assert_eq!(v["params"]["epochs"], 4);
+    assert_eq!(v["seed"], 7);
+    let epochs = v["epochs"].as_array().unwrap();
+    assert!((1..=4).contains(&epochs.len()));
+    assert!(v["seconds_per_epoch"].as_f64().unwrap() > 0.0);
+    assert!(v["best_epoch"].as_u64().is_some_and(|e| e >= 1));
+    assert!(v["note"].as_str().unwrap().contains("GRU4Rec trained with"));
+    assert_eq!(v["predictions"], 102);
+}

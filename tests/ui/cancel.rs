@@ -68,6 +68,20 @@ fn cancelling_a_recommender_records_it_with_its_curve() {
     cancel_and_find_the_run(&mut harness, shoplens::recsys::KIND);
     let curve = &harness.state().bench().runs().entries[0].record.curve;
     assert!(curve.len() < 10_000, "stopped early: {}", curve.len());
+    // Another file: the cancelled run's curve and note were about the last
+    // one, so the Recommend tab drops them.
+    assert!(!harness.state().recommend_curve().is_empty());
+    let dir = tempfile::tempdir().unwrap();
+    let other = dir.path().join("other.csv");
+    std::fs::write(&other, "user,item\n1,10\n1,11\n2,10\n2,12\n3,11\n").unwrap();
+    harness
+        .state_mut()
+        .send(shoplens::workbench::Command::OpenFile(other.clone()));
+    common::step_until(&mut harness, "the other file", move |app| {
+        app.bench().dataset().is_some_and(|d| d.path == other) && !app.is_busy()
+    });
+    assert!(harness.state().recommend_curve().is_empty());
+    assert!(harness.state().recommend_message().is_none());
 }
 
 #[test]

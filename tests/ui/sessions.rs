@@ -81,3 +81,53 @@ fn fit_vsknn_from_the_ui_and_explore_a_session() {
         .next()
         .expect("item view");
 }
+
+#[test]
+fn train_sasrec_on_sessions_from_the_ui_with_its_curve_and_reasons() {
+    let Some(dir) = common::shared_data() else {
+        return;
+    };
+    let path = dir.join("diginetica-sample/sample_train-item-views.csv");
+    let mut harness = egui_kittest::Harness::builder()
+        .with_size(eframe::egui::vec2(1400.0, 1000.0))
+        .build_eframe(|cc| {
+            shoplens::ui::ShoplensApp::new(&cc.egui_ctx, Default::default(), Some(path))
+        });
+    common::step_until(&mut harness, "the DIGINETICA sample", |app| {
+        app.bench().data().is_some() && !app.is_busy()
+    });
+    harness.get_by_label("Recommend").click();
+    harness.run_steps(2);
+    harness.get_by_label("Session model").click();
+    harness.run_steps(2);
+    harness.get_by_label("SASRec (deep, on sessions)").click();
+    harness.run_steps(2);
+    // A deep model takes a seed; its hyperparameters come from the shared specs.
+    harness.get_by_label("seed");
+    harness
+        .state_mut()
+        .set_session_param("epochs", 15.into())
+        .unwrap();
+    harness.get_by_label("Train").click();
+    harness.run_steps(1);
+    common::step_until(&mut harness, "SASRec to train on sessions", |app| {
+        !app.is_job_active(JobKind::Train(shoplens::session::KIND))
+    });
+    harness.run_steps(2);
+    let t = harness.state().explored_session_model().expect("explored");
+    assert_eq!(t.params.name(), "session-sasrec");
+    assert_eq!(t.metrics.predictions, 102);
+    // The curve of the run stays on screen, and the list is explained by
+    // the views the network read.
+    harness
+        .get_all_by_label_contains("Training curves (")
+        .next()
+        .expect("the training curves");
+    assert!(
+        harness
+            .query_all_by_label_contains("because you viewed")
+            .count()
+            > 0,
+        "the views read explain the list"
+    );
+}
