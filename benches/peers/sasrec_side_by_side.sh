@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SASRec in shoplens and in RecTools (PyTorch) on the same file, split,
-# hyperparameters and threads, one after the other in one run: seconds per
-# epoch, HR@10 / NDCG@10 (every item ranked, history filtered), peak RSS.
+# hyperparameters (RecTools' dropout, 0.2, on both) and threads, one after
+# the other in one run: seconds per epoch, HR@10 / NDCG@10 (every item
+# ranked, history filtered), peak RSS.
 #
 # Usage: benches/peers/sasrec_side_by_side.sh SEQUENCES EPOCHS [LOSS]
 #   SEQUENCES  e.g. ../shared/data/amazon-games-sasrec/Video.txt.gz
@@ -27,7 +28,7 @@ out=$(mktemp -d)
 echo "== shoplens SASRec ($loss, $epochs epochs, $threads threads)" >&2
 CANDLE_NUM_THREADS=$threads /usr/bin/time -v "$bin" recommend --data "$data" \
   --model sasrec --split leave-last-out --k 10 --threads $threads \
-  --epochs "$epochs" --patience 0 --loss "$loss" --json \
+  --epochs "$epochs" --patience 0 --loss "$loss" --dropout 0.2 --json \
   >"$out/shoplens.json" 2>"$out/shoplens.time"
 python3 - "$out/shoplens.json" "$out/shoplens.time" <<'EOF'
 import json, re, sys
