@@ -253,11 +253,22 @@ fn shoplens(args: &[&str]) -> std::process::Output {
         .expect("run shoplens")
 }
 
+/// The JSON a `--json` command prints; it must succeed.
+fn shoplens_json(args: &[&str]) -> serde_json::Value {
+    let out = shoplens(args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 #[test]
 fn cli_recommend_runs_session_models_with_the_documented_fields() {
     let Some(path) = diginetica() else { return };
     let file = path.to_str().unwrap();
-    let out = shoplens(&[
+    let v = shoplens_json(&[
         "recommend",
         "--model",
         "vsknn",
@@ -269,12 +280,6 @@ fn cli_recommend_runs_session_models_with_the_documented_fields() {
         "20",
         "--json",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["model"], "vsknn");
     assert_eq!(v["predictions"], 102);
     assert_eq!(v["train_sessions"], 478);
@@ -299,13 +304,7 @@ fn cli_recommend_runs_session_models_with_the_documented_fields() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("last-days:N"));
     // The split flag is optional: last-days:7 by default.
-    let out = shoplens(&["recommend", "--model", "ar", "--data", file, "--json"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = shoplens_json(&["recommend", "--model", "ar", "--data", file, "--json"]);
     assert_eq!(v["split"], "last-days:7");
     assert!(v["metrics"].get("mrr@20").is_some());
 }
@@ -313,7 +312,7 @@ fn cli_recommend_runs_session_models_with_the_documented_fields() {
 #[test]
 fn cli_sweeps_a_session_model_ranked_by_mrr() {
     let Some(path) = diginetica() else { return };
-    let out = shoplens(&[
+    let v = shoplens_json(&[
         "sweep",
         "--data",
         path.to_str().unwrap(),
@@ -325,12 +324,6 @@ fn cli_sweeps_a_session_model_ranked_by_mrr() {
         "neighbours=100,500",
         "--json",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["metric"], "mrr@20");
     let runs = v["runs"].as_array().unwrap();
     assert_eq!(runs.len(), 4);
@@ -438,7 +431,7 @@ fn deep_session_models_repeat_with_a_seed_and_keep_their_weights() {
 fn cli_trains_a_deep_session_model_with_its_curve_and_patience() {
     let Some(path) = diginetica() else { return };
     let file = path.to_str().unwrap();
-    let out = shoplens(&[
+    let v = shoplens_json(&[
         "recommend",
         "--model",
         "session-gru4rec",
@@ -452,12 +445,6 @@ fn cli_trains_a_deep_session_model_with_its_curve_and_patience() {
         "7",
         "--json",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["model"], "session-gru4rec");
     // --patience reaches the model's own early stopping.
     assert_eq!(v["params"]["patience"], 2);

@@ -8,12 +8,9 @@ use crate::common;
 use egui_kittest::kittest::Queryable;
 use shoplens::workbench::JobKind;
 
-#[test]
-fn fit_vsknn_from_the_ui_and_explore_a_session() {
-    let Some(dir) = common::shared_data() else {
-        return;
-    };
-    let path = dir.join("diginetica-sample/sample_train-item-views.csv");
+/// The app with the DIGINETICA sample loaded (None without ../shared).
+fn diginetica_app() -> Option<egui_kittest::Harness<'static, shoplens::ui::ShoplensApp>> {
+    let path = common::shared_data()?.join("diginetica-sample/sample_train-item-views.csv");
     let mut harness = egui_kittest::Harness::builder()
         .with_size(eframe::egui::vec2(1400.0, 1000.0))
         .build_eframe(|cc| {
@@ -22,6 +19,14 @@ fn fit_vsknn_from_the_ui_and_explore_a_session() {
     common::step_until(&mut harness, "the DIGINETICA sample", |app| {
         app.bench().data().is_some() && !app.is_busy()
     });
+    Some(harness)
+}
+
+#[test]
+fn fit_vsknn_from_the_ui_and_explore_a_session() {
+    let Some(mut harness) = diginetica_app() else {
+        return;
+    };
     harness.get_by_label("Recommend").click();
     harness.run_steps(2);
     assert!(
@@ -84,18 +89,9 @@ fn fit_vsknn_from_the_ui_and_explore_a_session() {
 
 #[test]
 fn train_sasrec_on_sessions_from_the_ui_with_its_curve_and_reasons() {
-    let Some(dir) = common::shared_data() else {
+    let Some(mut harness) = diginetica_app() else {
         return;
     };
-    let path = dir.join("diginetica-sample/sample_train-item-views.csv");
-    let mut harness = egui_kittest::Harness::builder()
-        .with_size(eframe::egui::vec2(1400.0, 1000.0))
-        .build_eframe(|cc| {
-            shoplens::ui::ShoplensApp::new(&cc.egui_ctx, Default::default(), Some(path))
-        });
-    common::step_until(&mut harness, "the DIGINETICA sample", |app| {
-        app.bench().data().is_some() && !app.is_busy()
-    });
     harness.get_by_label("Recommend").click();
     harness.run_steps(2);
     harness.get_by_label("Session model").click();
