@@ -74,6 +74,17 @@ pub fn seconds_per_epoch(secs: f64) -> String {
     }
 }
 
+/// `x` to `digits` significant digits (0.00220, 38.2, 1234), for axis
+/// marks and parameter values of any scale.
+pub fn sig(x: f64, digits: usize) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return format!("{x}");
+    }
+    let magnitude = x.abs().log10().floor() as i64;
+    let decimals = (digits as i64 - 1 - magnitude).clamp(0, 12) as usize;
+    format!("{x:.decimals$}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

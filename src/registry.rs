@@ -106,10 +106,15 @@ pub fn plan_sweep(
     data: &DataContext,
     spec: &SweepSpec,
 ) -> Result<SweepPlan, String> {
+    // A search maximises the capability's main metric.
+    let mut spec = spec.clone();
+    if let Some(search) = spec.search.as_mut() {
+        search.objective = Some(model.capability.metric);
+    }
     let ask = SweepAsk {
         model: &model.entry,
         data,
-        spec,
+        spec: &spec,
     };
     model.capability.does.plan_sweep(settings, &ask)
 }

@@ -10,21 +10,36 @@ use serde::{Deserialize, Serialize};
 
 use crate::params::ParamError;
 
-/// Shared flag a worker polls to stop early.
+/// Shared flag a worker polls to stop early. A [`child`](Self::child)
+/// token also stops when its parent does, and can be stopped alone (one
+/// trial of a search, pruned while the search goes on).
 #[derive(Clone, Debug, Default)]
-pub struct CancelToken(Arc<AtomicBool>);
+pub struct CancelToken {
+    flag: Arc<AtomicBool>,
+    parents: Vec<Arc<AtomicBool>>,
+}
 
 impl CancelToken {
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// A token cancelled by `cancel()` on it or on this one.
+    pub fn child(&self) -> Self {
+        let mut parents = self.parents.clone();
+        parents.push(Arc::clone(&self.flag));
+        Self {
+            flag: Arc::default(),
+            parents,
+        }
+    }
+
     pub fn cancel(&self) {
-        self.0.store(true, Ordering::Relaxed);
+        self.flag.store(true, Ordering::Relaxed);
     }
 
     pub fn is_cancelled(&self) -> bool {
-        self.0.load(Ordering::Relaxed)
+        self.flag.load(Ordering::Relaxed) || self.parents.iter().any(|p| p.load(Ordering::Relaxed))
     }
 
     /// `Err(Cancelled)` once cancel was requested: use with `?` inside loops.
@@ -128,6 +143,11 @@ impl<'a> Reporter<'a> {
     /// The same reporter with epochs going to `epoch` instead.
     pub fn with_epochs(self, epoch: &'a (dyn Fn(EpochEvent) + Sync)) -> Self {
         Self { epoch, ..self }
+    }
+
+    /// The same reporter stopped by `cancel` instead.
+    pub fn with_cancel(self, cancel: &'a CancelToken) -> Self {
+        Self { cancel, ..self }
     }
 
     /// The same reporter with results so far going to `partial`.

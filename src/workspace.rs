@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::data::{EventWeights, LoadOptions};
+use crate::runs::search::Study;
 use crate::runs::{RunHistory, RunKind, RunOutcome, RunRecord};
 
 /// The version this build writes, and the newest it reads.
@@ -44,6 +45,9 @@ pub struct Workspace {
     pub runs: Vec<RunRecord>,
     /// Each capability's saved models, under its kind's name.
     pub models: BTreeMap<String, Value>,
+    /// The searches' studies (their trials are among `runs`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub studies: Vec<crate::runs::search::Study>,
     /// Salt of the pseudonymised exports, kept so the same customer gets the
     /// same pseudonym in every export from this workspace.
     pub pseudonym_salt: String,
@@ -161,6 +165,7 @@ impl Workspace {
     /// runs stay) and logged.
     pub fn put_history(&mut self, history: &RunHistory) {
         self.runs = history.entries.iter().map(|e| e.record.clone()).collect();
+        self.studies = history.studies.clone();
         self.legacy.clear();
         self.models = crate::registry::save_models(history).unwrap_or_else(|e| {
             log::warn!("the trained models could not be saved: {e}");
@@ -175,6 +180,7 @@ impl Workspace {
         let mut models: BTreeMap<u64, crate::runs::RunModel> =
             restored.models.into_iter().collect();
         let mut history = RunHistory::default();
+        history.studies = self.studies.clone();
         for record in &self.runs {
             history.entries.push(crate::runs::RunEntry {
                 model: models.remove(&record.id),
@@ -214,9 +220,12 @@ impl Workspace {
 
     /// Add `runs` (with their models) to the saved history as one new sweep,
     /// and their data source when it is not there yet.
-    pub fn append(&mut self, runs: Vec<RunOutcome>, source: DataSource) {
+    pub fn append(&mut self, runs: Vec<RunOutcome>, source: DataSource, study: Option<Study>) {
         let (mut saved, _) = self.history();
         let sweep = saved.new_sweep();
+        if let Some(study) = study {
+            saved.put_study(Study { id: sweep, ..study });
+        }
         for run in runs {
             let mut record = run.record;
             record.sweep = Some(sweep);

@@ -14,6 +14,7 @@ use super::args::{print_epochs, DataArgs, ExportArgs, HyperFlags, SpecSource};
 use crate::data::EventWeights;
 use crate::registry::{self, SweepModel};
 use crate::runs::capability::{ExportTo, Overrides};
+use crate::runs::search::{self, Dimension, SamplerKind, SearchSpec, Study, TrialState};
 use crate::runs::sweep::{parse_list, parse_range, rank, SweepSpec};
 use crate::runs::{DataContext, RunKind, RunOutcome, RunStatus, SettingsBoard, SideData};
 use crate::task::{CancelToken, Reporter};
@@ -48,6 +49,23 @@ pub struct SweepArgs {
     /// A swept range for random search, e.g. `regularization=0.001..0.1:log`.
     #[arg(long, value_name = "NAME=LO..HI[:log]")]
     pub range: Vec<String>,
+    /// Search instead of a grid: `tpe` (Bayesian, as Optuna's TPESampler)
+    /// or `random`, over the parameters given with --space.
+    #[arg(long, value_parser = ["tpe", "random"])]
+    pub search: Option<String>,
+    /// A searched parameter: `NAME=LOW..HIGH[:log][:int]` or `NAME=a,b,c`;
+    /// repeat for more.
+    #[arg(long, value_name = "NAME=LOW..HIGH[:log][:int] | NAME=a,b,c")]
+    pub space: Vec<String>,
+    /// Trials a search runs.
+    #[arg(long, default_value_t = SearchSpec::default().trials)]
+    pub trials: usize,
+    /// Start no new trial after this many minutes.
+    #[arg(long)]
+    pub minutes: Option<f64>,
+    /// Run every trial to its end (no median pruning).
+    #[arg(long)]
+    pub no_prune: bool,
     /// Refuse sweeps of more runs than this.
     #[arg(long, default_value_t = SweepSpec::default().cap)]
     pub cap: usize,
@@ -117,7 +135,43 @@ impl SweepArgs {
             seed: self.seed,
             patience: self.patience,
             fixed: flags.chain(params).collect(),
+            search: self.search_spec()?,
         })
+    }
+
+    /// The search asked for, if any.
+    fn search_spec(&self) -> Result<Option<SearchSpec>, String> {
+        let Some(sampler) = &self.search else {
+            if !self.space.is_empty() {
+                return Err(
+                    "--space describes a search: add --search tpe or --search random".into(),
+                );
+            }
+            return Ok(None);
+        };
+        if self.space.is_empty() {
+            return Err(format!(
+                "--search {sampler} needs the space to search: add --space NAME=LOW..HIGH[:log][:int] or --space NAME=a,b,c"
+            ));
+        }
+        if self.random.is_some() || !self.grid.is_empty() || !self.range.is_empty() {
+            return Err(
+                "--search replaces --grid, --range and --random: give the parameters with --space"
+                    .into(),
+            );
+        }
+        Ok(Some(SearchSpec {
+            sampler: SamplerKind::parse(sampler)?,
+            space: self
+                .space
+                .iter()
+                .map(|s| Dimension::parse(s))
+                .collect::<Result<_, _>>()?,
+            trials: self.trials,
+            minutes: self.minutes,
+            prune: !self.no_prune,
+            ..Default::default()
+        }))
     }
 
     fn overrides(&self) -> Overrides {
@@ -142,7 +196,7 @@ fn sweep(
     spec: &SweepSpec,
     side: &SideData,
     dataset: &Arc<crate::data::Dataset>,
-) -> Result<Vec<RunOutcome>, String> {
+) -> Result<(Vec<RunOutcome>, Option<Study>), String> {
     let settings = model
         .capability
         .does
@@ -162,7 +216,7 @@ fn sweep(
     let cancel = CancelToken::new();
     let quiet = args.json;
     let progress = |_: Option<f32>, message: &str| {
-        if !quiet && message.starts_with("run ") {
+        if !quiet && (message.starts_with("run ") || message.starts_with("trial ")) {
             eprintln!("{message}");
         }
     };
@@ -175,7 +229,7 @@ fn sweep(
         }
     })
     .map_err(|e| e.to_string())?;
-    Ok(runs.into_inner().unwrap_or_default())
+    Ok((runs.into_inner().unwrap_or_default(), plan.study(0)))
 }
 
 pub fn run(args: &SweepArgs) -> Result<(), String> {
@@ -203,7 +257,7 @@ pub fn run(args: &SweepArgs) -> Result<(), String> {
         let value = prepare(&dataset, &Reporter::silent(&cancel)).map_err(|e| e.to_string())?;
         side.put(value, true);
     }
-    let runs = sweep(&model, args, &spec, &side, &dataset)?;
+    let (runs, study) = sweep(&model, args, &spec, &side, &dataset)?;
     let records: Vec<_> = runs.iter().map(|r| r.record.clone()).collect();
     let metric = records
         .iter()
@@ -255,7 +309,7 @@ pub fn run(args: &SweepArgs) -> Result<(), String> {
             options: args.data.roles.load_options(),
             event_weights: Default::default(),
         };
-        ws.append(runs, source);
+        ws.append(runs, source, study.clone());
         let saving = std::time::Instant::now();
         let bytes = ws.save(path).map_err(|e| e.to_string())?;
         if !args.json {
@@ -268,16 +322,46 @@ pub fn run(args: &SweepArgs) -> Result<(), String> {
             );
         }
     }
+    let searched = study.map(|s| search_json(&s, &records, &model));
     if args.json {
+        let mut out = json!({
+            "model": records.first().map_or(String::new(), |r| r.model.clone()),
+            "metric": metric,
+            "split": records.first().map_or(String::new(), |r| r.evaluation.clone()),
+            "runs": json_runs,
+        });
+        if let Some((trials, best)) = &searched {
+            out["search"] = json!(spec.search.as_ref().map(|s| s.sampler.name()));
+            out["seed"] = json!(args.seed);
+            out["trials"] = json!(trials);
+            out["best"] = best.clone();
+        }
+        println!("{out}");
+    } else if let Some((trials, best)) = &searched {
         println!(
-            "{}",
-            json!({
-                "model": records.first().map_or(String::new(), |r| r.model.clone()),
-                "metric": metric,
-                "split": records.first().map_or(String::new(), |r| r.evaluation.clone()),
-                "runs": json_runs,
-            })
+            "{} search on {}, maximising {metric}:",
+            model.label(),
+            args.data.data.display(),
         );
+        for t in trials {
+            println!(
+                "  trial {:<3} {:<7} {:<8} {}",
+                t["number"],
+                t["state"].as_str().unwrap_or(""),
+                t["value"]
+                    .as_f64()
+                    .map_or("–".into(), |v| format!("{v:.4}")),
+                t["params"]
+            );
+        }
+        match best["number"].as_u64() {
+            Some(n) => println!(
+                "best: trial {n}, {metric} {:.4}, {}",
+                best["value"].as_f64().unwrap_or(f64::NAN),
+                best["params"]
+            ),
+            None => println!("no trial finished"),
+        }
     } else {
         println!(
             "{} sweep on {}, ranked by {metric}:",
@@ -296,4 +380,60 @@ pub fn run(args: &SweepArgs) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Every trial of a search (number from 1, state, objective, the searched
+/// parameters) and the best, as JSON.
+fn search_json(
+    study: &Study,
+    records: &[crate::runs::RunRecord],
+    model: &SweepModel,
+) -> (Vec<serde_json::Value>, serde_json::Value) {
+    // The records are the trials in order (a cancelled last run is none).
+    let pairs: Vec<(search::Trial, &crate::runs::RunRecord)> = records
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| {
+            Some((
+                search::Trial::from_record(i, r, &model.capability.metric)?,
+                r,
+            ))
+        })
+        .collect();
+    let searched = |t: &search::Trial| -> serde_json::Map<String, serde_json::Value> {
+        study
+            .space
+            .iter()
+            .filter_map(|d| Some((d.name.clone(), t.params.get(&d.name)?.clone())))
+            .collect()
+    };
+    let rows = pairs
+        .iter()
+        .map(|(t, r)| {
+            let record = Some(*r);
+            let mut v = json!({
+                "number": t.number + 1,
+                "state": t.state.name(),
+                "value": t.value,
+                "params": searched(t),
+                "epochs": record.map_or(0, |r| r.curve.len()),
+                "fit_secs": record.map_or(0.0, |r| r.fit_secs),
+            });
+            if let Some(note) = record.and_then(|r| r.note.clone()) {
+                v["note"] = note.into();
+            }
+            if let (TrialState::Failed, Some(RunStatus::Failed(m))) =
+                (t.state, record.map(|r| &r.status))
+            {
+                v["message"] = m.clone().into();
+            }
+            v
+        })
+        .collect();
+    let trials: Vec<search::Trial> = pairs.into_iter().map(|(t, _)| t).collect();
+    let best = search::best(&trials).map_or(
+        serde_json::Value::Null,
+        |t| json!({"number": t.number + 1, "value": t.value, "params": searched(t)}),
+    );
+    (rows, best)
 }

@@ -15,6 +15,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::search::{SearchPlan, SearchSpec, Study};
 use super::sweep::{expand, SweepSpec};
 use super::{Pipeline, RunKind, RunModel, RunOutcome, RunRecord};
 use crate::data::{Dataset, EventWeights};
@@ -23,7 +24,7 @@ use crate::task::{Partial, Reporter, TaskError};
 
 /// The metrics a capability ranks its runs by, in order of preference:
 /// exact names, or prefixes ending in `*` (`ndcg@*`).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct MetricRule {
     pub names: &'static [&'static str],
 }
@@ -261,20 +262,32 @@ impl RunJob {
 }
 
 /// A sweep of any capability, its settings expanded and checked, ready for
-/// a worker: [`super::run_sweep`] on inputs read once.
+/// a worker: [`super::run_sweep`] on inputs read once, or a search asking
+/// its sampler for one setting at a time.
 #[derive(Clone)]
 pub struct SweepPlan {
     kind: RunKind,
     runs: usize,
     work: Arc<SweepWork>,
+    /// For a search: the study it records, given its sweep id (worked out
+    /// on the worker: it fingerprints the data).
+    study: Option<Arc<StudyOf>>,
+    /// The study a search continues.
+    resumes: Option<u64>,
 }
+
+type StudyOf = dyn Fn(u64) -> Study + Send + Sync;
 
 impl SweepPlan {
     /// `base` run once per setting of `spec` (names, types, the cap and each
-    /// setting's validity checked now).
+    /// setting's validity checked now), or a search over `spec.search`'s
+    /// space.
     pub fn expand<P: Pipeline + 'static>(base: P, spec: &SweepSpec) -> Result<Self, String> {
         let mut params = base.params().clone();
         spec.fix(&mut params)?;
+        if let Some(search) = &spec.search {
+            return Self::search(base.with_params(params), spec, search);
+        }
         let settings = expand(&params, spec)?;
         Ok(Self::new(base.with_params(params), settings))
     }
@@ -286,7 +299,65 @@ impl SweepPlan {
             work: Arc::new(move |sweep_id, reporter, on_run| {
                 super::run_sweep(&base, &settings, sweep_id, reporter, on_run)
             }),
+            study: None,
+            resumes: None,
         }
+    }
+
+    fn search<P: Pipeline + 'static>(
+        base: P,
+        spec: &SweepSpec,
+        search: &SearchSpec,
+    ) -> Result<Self, String> {
+        let mut params = base.params().clone();
+        let space = super::search::space::resolve(&search.space, &params)?;
+        if search.trials == 0 {
+            return Err("a search needs at least 1 trial".into());
+        }
+        if search.trials > spec.cap {
+            return Err(format!(
+                "{} trials is above the cap of {}; ask for fewer or raise the cap",
+                search.trials, spec.cap
+            ));
+        }
+        // A searched parameter that only applies under another's value is
+        // searched under it when that one is not searched too.
+        for dim in &space {
+            if let Some((other, value)) = params.spec(&dim.name).and_then(|s| s.when) {
+                if !space.iter().any(|d| d.name == other) && params.spec(other).is_some() {
+                    params.set(other, &Value::from(value))?;
+                }
+            }
+        }
+        let plan = Arc::new(SearchPlan {
+            base: base.with_params(params),
+            space,
+            spec: search.clone(),
+            seed: spec.seed,
+        });
+        let for_study = Arc::clone(&plan);
+        Ok(Self {
+            kind: P::KIND,
+            runs: search.trials,
+            work: Arc::new(move |sweep_id, reporter, on_run| plan.run(sweep_id, reporter, on_run)),
+            study: Some(Arc::new(move |id| for_study.study(id))),
+            resumes: search.resume.as_ref().map(|(id, _)| *id),
+        })
+    }
+
+    /// The study a search records under sweep `id` (`None` for a grid or
+    /// a list of random settings).
+    pub fn study(&self, id: u64) -> Option<Study> {
+        self.study.as_ref().map(|s| s(id))
+    }
+
+    pub fn is_search(&self) -> bool {
+        self.study.is_some()
+    }
+
+    /// The sweep id of the study this search continues.
+    pub fn resumes(&self) -> Option<u64> {
+        self.resumes
     }
 
     /// The same sweep with its fits on a pool of `threads` (models that

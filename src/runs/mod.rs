@@ -8,6 +8,7 @@ pub mod analysis;
 pub mod capability;
 pub mod fingerprint;
 pub mod pipeline;
+pub mod search;
 pub mod sweep;
 
 use std::any::Any;
@@ -83,6 +84,9 @@ pub enum RunStatus {
     Done,
     Cancelled,
     Failed(String),
+    /// Stopped by a search's pruner: worse than the median of finished
+    /// trials at the same epoch.
+    Pruned,
 }
 
 impl RunStatus {
@@ -98,6 +102,7 @@ impl RunStatus {
         match self {
             RunStatus::Done => "done",
             RunStatus::Cancelled => "cancelled",
+            RunStatus::Pruned => "pruned",
             RunStatus::Failed(_) => "failed",
         }
     }
@@ -313,6 +318,8 @@ impl RunEntry {
 #[derive(Clone, Default)]
 pub struct RunHistory {
     pub entries: Vec<RunEntry>,
+    /// The searches run (their trials are the runs of their sweep).
+    pub studies: Vec<search::Study>,
     next_id: u64,
     next_sweep: u64,
 }
@@ -336,10 +343,30 @@ impl RunHistory {
             self.entries
                 .iter()
                 .filter_map(|e| e.record.sweep)
+                .chain(self.studies.iter().map(|s| s.id))
                 .max()
                 .unwrap_or(0),
         ) + 1;
         self.next_sweep
+    }
+
+    /// Keep `study` (replacing an earlier state of the same one).
+    pub fn put_study(&mut self, study: search::Study) {
+        self.studies.retain(|s| s.id != study.id);
+        self.studies.push(study);
+    }
+
+    pub fn study(&self, id: u64) -> Option<&search::Study> {
+        self.studies.iter().find(|s| s.id == id)
+    }
+
+    /// The runs of sweep `id`, in the order they ran.
+    pub fn sweep_records(&self, id: u64) -> Vec<&RunRecord> {
+        self.entries
+            .iter()
+            .map(|e| &e.record)
+            .filter(|r| r.sweep == Some(id))
+            .collect()
     }
 
     pub fn get(&self, id: u64) -> Option<&RunEntry> {

@@ -40,6 +40,7 @@ impl RunOutcome {
         match &self.record.status {
             RunStatus::Failed(m) => Some(m),
             RunStatus::Cancelled => Some("cancelled"),
+            RunStatus::Pruned => Some("pruned"),
             RunStatus::Done => None,
         }
     }
@@ -172,7 +173,7 @@ pub fn run_sweep<P: Pipeline>(
 
 /// Check the parameters, fit, and turn any error into the run's record with
 /// the curve so far.
-fn fit_recorded<P: Pipeline>(
+pub(crate) fn fit_recorded<P: Pipeline>(
     request: &P,
     inputs: Result<&P::Inputs, TaskError>,
     data: &DataFingerprint,

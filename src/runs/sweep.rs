@@ -47,6 +47,8 @@ pub struct SweepSpec {
     /// name the model lacks is an error when strict (`--param`), skipped
     /// otherwise (a flag of another model).
     pub fixed: Vec<(String, Value, bool)>,
+    /// A search (TPE or random over a space) instead of a planned list.
+    pub search: Option<super::search::SearchSpec>,
 }
 
 impl SweepSpec {
@@ -80,6 +82,7 @@ impl Default for SweepSpec {
             seed: 42,
             patience: 0,
             fixed: Vec::new(),
+            search: None,
         }
     }
 }

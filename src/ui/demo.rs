@@ -111,6 +111,7 @@ fn new_run(bench: &Workbench, kind: RunKind, runs_before: u64) -> Option<Result<
     Some(match &entry.record.status {
         RunStatus::Done => Ok(()),
         RunStatus::Cancelled => Err(format!("run #{} was cancelled", entry.record.id)),
+        RunStatus::Pruned => Err(format!("run #{} was pruned", entry.record.id)),
         RunStatus::Failed(m) => Err(m.clone()),
     })
 }

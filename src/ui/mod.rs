@@ -26,6 +26,7 @@ pub mod sentiment_tab;
 mod sessions_view;
 mod shell;
 mod spark_view;
+mod study_view;
 mod sweep_form;
 mod tabs;
 pub mod testing;

@@ -386,15 +386,7 @@ impl RecommendTab {
                 ui.label(&r.evaluation);
                 // The status in its own column, short: the whole message on
                 // hover, so the table keeps its width.
-                match &r.status {
-                    RunStatus::Done => ui.label("done"),
-                    RunStatus::Cancelled => ui
-                        .colored_label(ui.visuals().warn_fg_color, "cancelled")
-                        .on_hover_text(format!("cancelled after {} epochs", r.curve.len())),
-                    RunStatus::Failed(m) => ui
-                        .colored_label(ui.visuals().error_fg_color, "failed")
-                        .on_hover_text(m),
-                };
+                super::widgets::status_label(ui, r);
                 if r.status == RunStatus::Done {
                     for (i, n) in names(row_k).iter().enumerate() {
                         let v = r.metrics.get(n).copied().unwrap_or(f64::NAN);

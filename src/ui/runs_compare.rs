@@ -110,7 +110,7 @@ impl Comparison {
             scatter_ui(&mut cols[0], &runs, &state.x_param, &metric, best);
             importance_ui(&mut cols[1], &runs, &metric);
         });
-        parallel_ui(ui, &runs, &params, &metric, best);
+        parallel_ui(ui, "runs_parallel", &runs, &params, &metric, best);
     }
 }
 
@@ -231,8 +231,9 @@ fn importance_ui(ui: &mut egui::Ui, runs: &[&RunRecord], metric: &str) {
     });
 }
 
-fn parallel_ui(
+pub(crate) fn parallel_ui(
     ui: &mut egui::Ui,
+    id: &str,
     runs: &[&RunRecord],
     params: &[String],
     metric: &str,
@@ -257,7 +258,7 @@ fn parallel_ui(
     let n_axes = axes.len();
     let names: Vec<String> = axes.iter().map(|a| a.name.clone()).collect();
     let metric_axis = axes[n_axes - 1].clone();
-    let response = chart(ui, "runs_parallel", 240.0)
+    let response = chart(ui, id, 240.0)
         .allow_drag(false)
         .allow_zoom(false)
         .show_y(false)
@@ -336,10 +337,5 @@ fn parallel_ui(
                 );
             }
         });
-    chart_footer(
-        ui,
-        "runs_parallel",
-        response.response.rect,
-        "parallel coordinates",
-    );
+    chart_footer(ui, id, response.response.rect, "parallel coordinates");
 }

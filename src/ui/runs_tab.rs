@@ -12,6 +12,7 @@ use eframe::egui;
 use super::exporter::csv_button;
 use super::runs_compare::Comparison;
 use super::runs_curves::CurveView;
+use super::study_view::StudyView;
 use super::sweep_form::SweepForm;
 use super::tabs::{Tab, TourStep};
 use super::widgets::{main_area, side_panel};
@@ -49,6 +50,7 @@ pub(crate) struct RunsTab {
     /// The model, metric and parameter the table and comparison plots use.
     pub compare: Comparison,
     pub sweep: SweepForm,
+    pub study: StudyView,
 }
 
 impl Default for RunsTab {
@@ -63,6 +65,7 @@ impl Default for RunsTab {
             columns: Vec::new(),
             compare: Comparison::default(),
             sweep: SweepForm::default(),
+            study: StudyView::default(),
         }
     }
 }
@@ -260,15 +263,7 @@ fn table_ui(state: &mut RunsTab, ctx: &mut TabContext, ui: &mut egui::Ui) {
                     ui.label(format!("#{}", r.id));
                     ui.label(r.kind.name());
                     ui.label(&r.model);
-                    match &r.status {
-                        RunStatus::Done => ui.label("done"),
-                        RunStatus::Cancelled => {
-                            ui.colored_label(ui.visuals().warn_fg_color, "cancelled")
-                        }
-                        RunStatus::Failed(m) => ui
-                            .colored_label(ui.visuals().error_fg_color, "failed")
-                            .on_hover_text(m),
-                    };
+                    super::widgets::status_label(ui, r);
                     match registry::main_metric(r) {
                         Some((name, v)) => ui.label(format!("{name} {v:.4}")),
                         None => ui.label("–"),
@@ -431,6 +426,7 @@ impl Tab for RunsTab {
             if let Some(m) = &self.sweep.message {
                 ui.colored_label(ui.visuals().warn_fg_color, m);
             }
+            self.study.ui(ctx.bench, &mut self.sweep, ui);
             table_ui(self, ctx, ui);
             ui.add_space(8.0);
             let live = ctx.bench.jobs().epochs(JobKind::Sweep);

@@ -368,12 +368,8 @@ impl SessionView {
                 ui.label(format!("{:.2}", r.fit_secs))
                     .on_hover_text(r.note.clone().unwrap_or_default());
             }
-            RunStatus::Cancelled => {
-                ui.colored_label(ui.visuals().warn_fg_color, "cancelled");
-            }
-            RunStatus::Failed(m) => {
-                ui.colored_label(ui.visuals().error_fg_color, "failed")
-                    .on_hover_text(m);
+            _ => {
+                super::widgets::status_label(ui, r);
             }
         }
     }

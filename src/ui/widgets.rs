@@ -205,7 +205,27 @@ pub fn own_run<'a>(event: &Event, job: JobKind, bench: &'a Workbench) -> Option<
             curve: &entry.record.curve,
         },
         (RunStatus::Failed(m), _) => OwnRun::Failed(m),
+        (RunStatus::Pruned, _) => OwnRun::Failed("pruned by the search"),
     })
+}
+
+/// How a run ended, short, for a table cell; the details on hover.
+pub fn status_label(ui: &mut egui::Ui, r: &crate::runs::RunRecord) -> egui::Response {
+    let epochs = crate::display::count_of(r.curve.len(), "epochs");
+    match &r.status {
+        RunStatus::Done => ui.label("done"),
+        RunStatus::Cancelled => ui
+            .colored_label(ui.visuals().warn_fg_color, "cancelled")
+            .on_hover_text(format!("cancelled after {epochs}")),
+        RunStatus::Pruned => ui.weak("pruned").on_hover_text(
+            r.note
+                .clone()
+                .unwrap_or_else(|| format!("pruned after {epochs}")),
+        ),
+        RunStatus::Failed(m) => ui
+            .colored_label(ui.visuals().error_fg_color, "failed")
+            .on_hover_text(m),
+    }
 }
 
 /// What a click on an [`item_chip`] asked for.

@@ -106,6 +106,8 @@ pub enum JobOutput {
     Loaded(Box<LoadedData>),
     Run(Box<RunOutcome>),
     Swept(usize),
+    /// A search's study, as it starts.
+    Study(Box<crate::runs::search::Study>),
     /// Side work's result, what becomes of it, and the data it was
     /// worked out for.
     Side {
@@ -431,8 +433,12 @@ impl Workbench {
     }
 
     fn start_sweep(&mut self, plan: SweepPlan) {
-        let sweep_id = self.runs.new_sweep();
-        self.spawn(JobKind::Sweep, "Sweep", move |job| {
+        let sweep_id = plan.resumes().unwrap_or_else(|| self.runs.new_sweep());
+        let label = if plan.is_search() { "Search" } else { "Sweep" };
+        self.spawn(JobKind::Sweep, label, move |job| {
+            if let Some(study) = plan.study(sweep_id) {
+                job.deliver(JobOutput::Study(Box::new(study)));
+            }
             let deliver = |_: usize, outcome: RunOutcome| {
                 job.deliver(JobOutput::Run(Box::new(outcome)));
             };
@@ -582,6 +588,10 @@ impl Workbench {
             JobOutput::Run(outcome) => {
                 let id = self.record(*outcome);
                 events.push(Event::RunRecorded { id, job, current });
+            }
+            JobOutput::Study(study) => {
+                self.workspace.dirty = true;
+                self.runs.put_study(*study);
             }
             JobOutput::Swept(n) => events.push(Event::Message {
                 job,

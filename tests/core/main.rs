@@ -16,6 +16,7 @@ mod formats;
 mod layers;
 mod predict;
 mod recommenders;
+mod search;
 mod segments;
 mod sentiment;
 mod sessions;

@@ -170,3 +170,68 @@ fn sentiment_sweep_from_the_ui_and_explore_a_classifier() {
     assert!(harness.state().sentiment_result().is_some());
     assert_eq!(harness.state().tab(), "sentiment");
 }
+
+#[test]
+fn a_tpe_search_from_the_runs_tab_grows_a_study_that_can_be_stopped_and_resumed() {
+    let mut harness = app();
+    harness
+        .state_mut()
+        .set_recommend_param("iterations", 6.into())
+        .unwrap();
+    harness.state_mut().recommend_options_mut().validate_every = 1;
+    harness.get_by_label("Runs").click();
+    harness.run_steps(2);
+    harness.get_by_label("Search").click();
+    harness.run_steps(2);
+    // The space comes from the specs: ALS's simple parameters are ticked.
+    harness.get_by_label("factors");
+    harness.get_by_label("TPE");
+    harness.get_by_label("up to 30 trials");
+    harness.get_by_label("Start search").click();
+    harness.run_steps(1);
+    assert!(harness.state().is_job_active(JobKind::Sweep));
+    // Let it run a few trials, then stop it.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while harness.state().bench().runs().len() < 3 {
+        assert!(Instant::now() < deadline, "no trials arrived");
+        harness.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    harness.get_by_label_contains("Study #1");
+    harness.get_by_label("Optimisation history");
+    harness.get_by_label("Stop search").click();
+    while harness.state().is_job_active(JobKind::Sweep) {
+        assert!(Instant::now() < deadline, "the search did not stop");
+        harness.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    harness.run_steps(3);
+    let before = harness.state().bench().runs().len();
+    assert_eq!(harness.state().bench().runs().studies.len(), 1);
+    // Resume: the form continues study #1, whose new trials join it.
+    harness.get_by_label("Resume").click();
+    harness.run_steps(2);
+    harness.get_by_label_contains("continues study #1");
+    harness.get_by_label("Resume search").click();
+    harness.run_steps(1);
+    while harness.state().bench().runs().len() < before + 2 {
+        assert!(
+            Instant::now() < deadline,
+            "the resumed search gave no trials"
+        );
+        harness.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    harness.get_by_label("Stop search").click();
+    while harness.state().is_job_active(JobKind::Sweep) {
+        harness.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let runs = harness.state().bench().runs();
+    assert_eq!(runs.studies.len(), 1, "resumed, not a new study");
+    assert!(runs.entries.iter().all(|e| e.record.sweep == Some(1)));
+    // It survives a workspace round trip.
+    let reopened = common::through_workspace(runs);
+    assert_eq!(reopened.studies.len(), 1);
+    assert_eq!(reopened.sweep_records(1).len(), runs.entries.len());
+}
