@@ -77,8 +77,9 @@ mod tests {
         // Step 1 values 0, .1, .2, .3, .4: median 0.2.
         assert_eq!(should_prune(&trials, &[(1, 0.15)]), Some(0.2));
         assert_eq!(should_prune(&trials, &[(1, 0.25)]), None);
-        // The best so far counts, not the last value.
-        assert_eq!(should_prune(&trials, &[(1, 0.25), (2, 0.0)]), None);
+        // The best so far counts, not the last value (step 2's median is 0.4).
+        assert_eq!(should_prune(&trials, &[(1, 0.45), (2, 0.0)]), None);
+        assert_eq!(should_prune(&trials, &[(1, 0.25), (2, 0.0)]), Some(0.4));
         // No finished trial reached step 3: nothing to compare with.
         assert_eq!(should_prune(&trials, &[(3, 0.0)]), None);
         // Fewer than five finished trials: never.
