@@ -7,7 +7,7 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::params::{parse_value, Hyperparams, ParamKind, ParamSpec};
+use crate::params::{Hyperparams, ParamKind, ParamSpec};
 
 /// What values one tuned parameter may take.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -45,15 +45,7 @@ impl Dimension {
             ));
         }
         if !text.contains("..") {
-            let values: Vec<Value> = text
-                .split(',')
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-                .map(parse_value)
-                .collect();
-            if values.is_empty() {
-                return Err(format!("'{arg}': list at least one value after '='"));
-            }
+            let (_, values) = crate::runs::sweep::parse_list(arg)?;
             return Ok(Self {
                 name,
                 domain: Domain::Choices { values },

@@ -110,21 +110,68 @@ fn pruned_score(t: &Trial) -> (f64, f64) {
     }
 }
 
+/// A numeric parameter's mixture of truncated normals.
+struct Numeric {
+    weights: Vec<f64>,
+    mus: Vec<f64>,
+    sigmas: Vec<f64>,
+    /// The range's ends as the kernels see them (widened half a step for
+    /// whole numbers, then on the log scale for log ranges).
+    low: f64,
+    high: f64,
+    log: bool,
+    step: Option<f64>,
+    /// The range as given, to round and clip draws into.
+    bounds: (f64, f64),
+}
+
+impl Numeric {
+    fn scale(&self, x: f64) -> f64 {
+        if self.log {
+            x.ln()
+        } else {
+            x
+        }
+    }
+
+    fn sample(&self, rng: &mut impl Rng) -> f64 {
+        let k = pick(&self.weights, rng);
+        let x = truncnorm::sample(rng.gen(), self.mus[k], self.sigmas[k], self.low, self.high);
+        let x = if self.log { x.exp() } else { x };
+        let (lo, hi) = self.bounds;
+        match self.step {
+            Some(s) => (lo + ((x - lo) / s).round() * s).clamp(lo, hi),
+            None => x.clamp(lo, hi),
+        }
+    }
+
+    /// Each kernel's weighted log density (mass, for whole numbers) at `x`.
+    fn terms(&self, x: f64) -> Vec<f64> {
+        let kernels = self.mus.iter().zip(&self.sigmas);
+        self.weights
+            .iter()
+            .zip(kernels)
+            .map(|(w, (&mu, &sigma))| {
+                let density = match self.step {
+                    None => truncnorm::log_pdf(self.scale(x), mu, sigma, self.low, self.high),
+                    Some(s) => {
+                        let (l, r) = (self.scale(x - s / 2.0), self.scale(x + s / 2.0));
+                        truncnorm::log_gauss_mass((l - mu) / sigma, (r - mu) / sigma)
+                            - truncnorm::log_gauss_mass(
+                                (self.low - mu) / sigma,
+                                (self.high - mu) / sigma,
+                            )
+                    }
+                };
+                w.ln() + density
+            })
+            .collect()
+    }
+}
+
 /// One parameter's Parzen estimator: a mixture of kernels (the last is the prior).
 enum Parzen {
-    Numeric {
-        weights: Vec<f64>,
-        mus: Vec<f64>,
-        sigmas: Vec<f64>,
-        /// The range's ends as the kernels see them (widened half a step
-        /// for whole numbers, then on the log scale for log ranges).
-        low: f64,
-        high: f64,
-        log: bool,
-        step: Option<f64>,
-        /// The range as given, to round and clip draws into.
-        bounds: (f64, f64),
-    },
+    Numeric(Numeric),
     Choice {
         weights: Vec<f64>,
         /// One row of choice probabilities per kernel.
@@ -178,7 +225,7 @@ impl Parzen {
                 let mut sigmas = bandwidths(&mus, low, high);
                 mus.push(0.5 * (low + high));
                 sigmas.push(high - low);
-                Parzen::Numeric {
+                Parzen::Numeric(Numeric {
                     weights,
                     mus,
                     sigmas,
@@ -187,39 +234,19 @@ impl Parzen {
                     log,
                     step,
                     bounds: (lo, hi),
-                }
+                })
             }
         }
     }
 
     /// A draw (a sampler number: the value, or the choice's index).
     fn sample(&self, rng: &mut impl Rng) -> f64 {
-        let pick = |weights: &[f64], rng: &mut _| -> usize { pick(weights, rng) };
         match self {
             Parzen::Choice { weights, rows } => {
                 let k = pick(weights, rng);
                 pick(&rows[k], rng) as f64
             }
-            Parzen::Numeric {
-                weights,
-                mus,
-                sigmas,
-                low,
-                high,
-                log,
-                step,
-                bounds,
-            } => {
-                let k = pick(weights, rng);
-                let x = truncnorm::sample(rng.gen(), mus[k], sigmas[k], *low, *high);
-                let x = if *log { x.exp() } else { x };
-                match step {
-                    Some(s) => {
-                        (bounds.0 + ((x - bounds.0) / s).round() * s).clamp(bounds.0, bounds.1)
-                    }
-                    None => x.clamp(bounds.0, bounds.1),
-                }
-            }
+            Parzen::Numeric(n) => n.sample(rng),
         }
     }
 
@@ -231,36 +258,7 @@ impl Parzen {
                 .zip(rows)
                 .map(|(w, row)| w.ln() + row[(x as usize).min(row.len() - 1)].ln())
                 .collect(),
-            Parzen::Numeric {
-                weights,
-                mus,
-                sigmas,
-                low,
-                high,
-                log,
-                step,
-                ..
-            } => {
-                let scale = |v: f64| if *log { v.ln() } else { v };
-                weights
-                    .iter()
-                    .zip(mus.iter().zip(sigmas))
-                    .map(|(w, (&mu, &sigma))| {
-                        let density = match step {
-                            None => truncnorm::log_pdf(scale(x), mu, sigma, *low, *high),
-                            Some(s) => {
-                                let (l, r) = (scale(x - s / 2.0), scale(x + s / 2.0));
-                                truncnorm::log_gauss_mass((l - mu) / sigma, (r - mu) / sigma)
-                                    - truncnorm::log_gauss_mass(
-                                        (low - mu) / sigma,
-                                        (high - mu) / sigma,
-                                    )
-                            }
-                        };
-                        w.ln() + density
-                    })
-                    .collect()
-            }
+            Parzen::Numeric(n) => n.terms(x),
         };
         log_sum_exp(&terms)
     }
