@@ -6,7 +6,11 @@
 //!
 //! `cargo bench --bench ui_frames` (SHOPLENS_BENCH_EVENTS=N for another size);
 //! `SHOPLENS_BENCH_MODEL=sasrec SHOPLENS_BENCH_DATA=../shared/data/amazon-games-sasrec/Video.txt.gz
-//! cargo bench --bench ui_frames` for SASRec (3 epochs).
+//! cargo bench --bench ui_frames` for SASRec (3 epochs);
+//! `SHOPLENS_BENCH_MODEL=search SHOPLENS_BENCH_DATA=../shared/data/movielens-100k/u.data
+//! cargo bench --bench ui_frames` for the Runs tab's TPE search of ALS (its
+//! default space, the study view growing live), measured for at most
+//! SHOPLENS_BENCH_SECS seconds (default 120), then stopped.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -64,10 +68,21 @@ fn main() {
         .bench()
         .data()
         .map_or(0, |d| d.loaded.profile.rows);
+    let mode = std::env::var("SHOPLENS_BENCH_MODEL").unwrap_or_default();
+    let sasrec = mode == "sasrec";
+    let search = mode == "search";
+    let limit = std::env::var("SHOPLENS_BENCH_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(if search { 120.0 } else { 900.0 });
     harness.get_by_label("Recommend").click();
     harness.run_steps(3);
-    let sasrec = std::env::var("SHOPLENS_BENCH_MODEL").is_ok_and(|m| m == "sasrec");
-    if sasrec {
+    if search {
+        harness.get_by_label("Runs").click();
+        harness.run_steps(3);
+        harness.get_by_label("Search").click();
+        harness.run_steps(3);
+    } else if sasrec {
         harness
             .state_mut()
             .set_recommend_model(RecommenderKind::SasRec);
@@ -83,12 +98,17 @@ fn main() {
             .expect("iterations");
         harness.state_mut().recommend_options_mut().validate_every = 5;
     }
-    harness.get_by_label("Train").click();
+    let job = if search {
+        harness.get_by_label("Start search").click();
+        JobKind::Sweep
+    } else {
+        harness.get_by_label("Train").click();
+        JobKind::Train(shoplens::recsys::KIND)
+    };
     harness.step();
-    let job = JobKind::Train(shoplens::recsys::KIND);
     let (mut steps, mut ours) = (Vec::new(), Vec::new());
     let training = Instant::now();
-    while harness.state().is_job_active(job) && training.elapsed() < Duration::from_secs(900) {
+    while harness.state().is_job_active(job) && training.elapsed().as_secs_f64() < limit {
         let before = harness.state().frame_stats().frames;
         let t = Instant::now();
         harness.step();
@@ -100,6 +120,13 @@ fn main() {
         std::thread::sleep(Duration::from_millis(16));
     }
     let train_secs = training.elapsed().as_secs_f64();
+    let runs = harness.state().bench().runs().len();
+    if search {
+        harness
+            .state_mut()
+            .send(shoplens::workbench::Command::Cancel(job));
+        println!("search: {runs} trials in {train_secs:.1} s of measurement");
+    }
     let epochs = harness
         .state()
         .bench()
@@ -111,7 +138,13 @@ fn main() {
     ours.sort_by(f64::total_cmp);
     println!(
         "model {}, rows {rows}",
-        if sasrec { "SASRec" } else { "ALS" }
+        if sasrec {
+            "SASRec"
+        } else if search {
+            "ALS, TPE search"
+        } else {
+            "ALS"
+        }
     );
     println!("training_secs {train_secs:.2} ({epochs} epochs recorded)");
     println!("frames {}", steps.len());

@@ -192,6 +192,8 @@ pub struct Workbench {
     jobs: JobRegistry<JobKind, JobOutput>,
     /// Whether the workspace being opened should also load its data.
     open_loads_data: bool,
+    /// Whether the last sweep started is a search (for its messages).
+    searching: bool,
     pending: Vec<Event>,
 }
 
@@ -225,6 +227,7 @@ impl Workbench {
             settings,
             jobs: JobRegistry::new(waker),
             open_loads_data: false,
+            searching: false,
             pending: Vec::new(),
         }
     }
@@ -434,7 +437,8 @@ impl Workbench {
 
     fn start_sweep(&mut self, plan: SweepPlan) {
         let sweep_id = plan.resumes().unwrap_or_else(|| self.runs.new_sweep());
-        let label = if plan.is_search() { "Search" } else { "Sweep" };
+        self.searching = plan.is_search();
+        let label = if self.searching { "Search" } else { "Sweep" };
         self.spawn(JobKind::Sweep, label, move |job| {
             if let Some(study) = plan.study(sweep_id) {
                 job.deliver(JobOutput::Study(Box::new(study)));
@@ -556,7 +560,12 @@ impl Workbench {
                     if job == JobKind::Sweep {
                         events.push(Event::Message {
                             job,
-                            text: "Sweep cancelled; the runs that finished are kept".into(),
+                            text: if self.searching {
+                                "Search stopped; its trials are kept and it can be resumed"
+                            } else {
+                                "Sweep cancelled; the runs that finished are kept"
+                            }
+                            .into(),
                         });
                     }
                 }
@@ -595,7 +604,11 @@ impl Workbench {
             }
             JobOutput::Swept(n) => events.push(Event::Message {
                 job,
-                text: format!("Sweep finished: {n} runs"),
+                text: if self.searching {
+                    format!("Search finished: {}", crate::display::count_of(n, "trials"))
+                } else {
+                    format!("Sweep finished: {n} runs")
+                },
             }),
             JobOutput::Side { value, then, data } if current => {
                 let for_loaded = match (&data, self.dataset()) {

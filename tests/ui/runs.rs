@@ -206,6 +206,7 @@ fn a_tpe_search_from_the_runs_tab_grows_a_study_that_can_be_stopped_and_resumed(
         std::thread::sleep(Duration::from_millis(5));
     }
     harness.run_steps(3);
+    harness.get_by_label_contains("Search stopped");
     let before = harness.state().bench().runs().len();
     assert_eq!(harness.state().bench().runs().studies.len(), 1);
     // Resume: the form continues study #1, whose new trials join it.

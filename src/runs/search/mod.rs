@@ -277,6 +277,7 @@ impl<P: Pipeline> SearchPlan<P> {
             .unwrap_or_default();
         let started = Instant::now();
         let budget = self.spec.trials;
+        let mut ran = 0;
         for new in 0..budget {
             let out_of_time = self
                 .spec
@@ -315,11 +316,12 @@ impl<P: Pipeline> SearchPlan<P> {
                 trials.push(t);
             }
             on_run(new, outcome);
+            ran = new + 1;
             if cancelled {
-                return Ok(new + 1);
+                break;
             }
         }
-        Ok(trials.len())
+        Ok(ran)
     }
 
     /// One trial: the pipeline's run with its epochs watched by the pruner.
