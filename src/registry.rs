@@ -23,6 +23,7 @@ pub static CAPABILITIES: &[Registered] = &[
     register(recsys::KIND, "Training a recommender", &["ndcg@*"], &["train_sets", "recommenders"], &recsys::capability::Recommenders),
     register(session::KIND, "Training a session recommender", &["mrr@*"], &["session_sets", "session_models"], &session::capability::Sessions),
     register(text::KIND, "Training a sentiment classifier", &["accuracy"], &["sentiments"], &text::capability::Sentiment),
+    register(text::topics::KIND, "Finding topics in reviews", &["coherence"], &["topics"], &text::topics::capability::Topics),
     register(segment::KIND, "Fitting k-means", &["silhouette"], &["segments"], &segment::capability::Segments),
     register(bandit::KIND, "Simulating bandit policies", &["mean_reward", "dr"], &["bandits"], &bandit::capability::Bandits),
     register(predict::KIND, "Training a purchase model", &["roc_auc"], &["predictions"], &predict::capability::Predict),

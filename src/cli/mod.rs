@@ -19,6 +19,7 @@ pub mod sentiment;
 pub mod sessions;
 pub mod spark;
 pub mod sweep;
+pub mod topics;
 
 #[derive(Parser, Debug)]
 #[command(

@@ -15,6 +15,13 @@ use crate::text::settings::SentimentSettings;
 use crate::text::task::ReviewFile;
 use crate::text::{ClassifierKind, Evaluation, LabelSource, ReviewColumns, SentimentOptions};
 
+#[derive(clap::Subcommand, Debug)]
+pub enum SentimentCommand {
+    /// What reviews are about: NMF or LDA topics over the negative (or
+    /// positive, or all) reviews, with shares per category and examples.
+    Topics(Box<super::topics::TopicsArgs>),
+}
+
 /// The classifiers' parameters, as flags.
 #[derive(Clone, Debug)]
 pub struct SentimentSpecs;
@@ -24,7 +31,10 @@ impl SpecSource for SentimentSpecs {
 }
 
 #[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct SentimentArgs {
+    #[command(subcommand)]
+    pub command: Option<SentimentCommand>,
     /// The review file; repeat to concatenate several files of one layout, in order.
     #[arg(long, required = true)]
     pub data: Vec<PathBuf>,
@@ -105,6 +115,9 @@ pub fn review_files(args: &SentimentArgs) -> Result<Vec<ReviewFile>, String> {
 }
 
 pub fn run(args: &SentimentArgs) -> Result<(), String> {
+    if let Some(SentimentCommand::Topics(topics)) = &args.command {
+        return super::topics::run(topics);
+    }
     let mut settings = args.settings()?;
     let params = settings.current_params();
     params

@@ -137,6 +137,10 @@ pub struct RunRecord {
     /// The outside engine that trained the model, when one did (ALS on Spark).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub engine: Option<EngineRecord>,
+    /// Names the user gave to parts of the result (a topic's name, by its
+    /// number), kept with the run in workspaces.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
 }
 
 /// Where an outside engine trained a run's model, and how long it took.
@@ -191,6 +195,7 @@ impl RunRecord {
             sweep: None,
             note: None,
             engine: None,
+            labels: BTreeMap::new(),
         }
     }
 
@@ -383,6 +388,23 @@ impl RunHistory {
 
     pub fn remove(&mut self, id: u64) {
         self.entries.retain(|e| e.record.id != id);
+    }
+
+    /// Name part `key` of run `id` (an empty name removes it); whether
+    /// anything changed.
+    pub fn label(&mut self, id: u64, key: String, name: &str) -> bool {
+        let Some(entry) = self.entries.iter_mut().find(|e| e.record.id == id) else {
+            return false;
+        };
+        let labels = &mut entry.record.labels;
+        if name.is_empty() {
+            labels.remove(&key).is_some()
+        } else if labels.get(&key).map(String::as_str) == Some(name) {
+            false
+        } else {
+            labels.insert(key, name.to_owned());
+            true
+        }
     }
 }
 

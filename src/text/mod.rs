@@ -11,6 +11,7 @@ pub mod settings;
 pub mod task;
 pub mod tfidf;
 pub mod tokenize;
+pub mod topics;
 
 use std::collections::HashMap;
 use std::time::Instant;

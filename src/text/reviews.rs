@@ -96,6 +96,10 @@ pub struct Reviews {
     pub categories: Option<Vec<String>>,
     pub products: Option<Vec<String>>,
     pub stars: Option<Vec<f64>>,
+    /// Unix seconds of each review ([`crate::data::columns::NO_TIME`] where
+    /// empty), when the file has a time column.
+    #[serde(default)]
+    pub times: Option<Vec<i64>>,
     /// 1-based line in its file of each review (for "which review" lists).
     pub lines: Vec<u64>,
     /// Rows dropped because their text was empty.
@@ -116,11 +120,37 @@ pub fn parse_label(value: &str) -> Result<Option<bool>, NotBinary> {
     }
 }
 
+/// Which columns a review table is read from (the label may be missing:
+/// topics work on unlabelled reviews too).
+pub struct ReadColumns<'a> {
+    pub text: &'a str,
+    pub label: Option<&'a LabelSource>,
+    pub category: Option<&'a str>,
+    pub product: Option<&'a str>,
+    pub stars: Option<&'a str>,
+    pub time: Option<&'a str>,
+}
+
 impl Reviews {
     pub fn from_dataset(ds: &Dataset, columns: &ReviewColumns) -> Result<Reviews, SentimentError> {
-        let text = texts(ds, &columns.text)?;
-        let labels: Vec<Option<bool>> = match &columns.label {
-            LabelSource::Label { column } => {
+        Reviews::read(
+            ds,
+            &ReadColumns {
+                text: &columns.text,
+                label: Some(&columns.label),
+                category: columns.category.as_deref(),
+                product: columns.product.as_deref(),
+                stars: columns.stars.as_deref(),
+                time: None,
+            },
+        )
+    }
+
+    pub fn read(ds: &Dataset, columns: &ReadColumns) -> Result<Reviews, SentimentError> {
+        let text = texts(ds, columns.text)?;
+        let labels: Vec<Option<bool>> = match columns.label {
+            None => vec![None; text.len()],
+            Some(LabelSource::Label { column }) => {
                 let cells = texts(ds, column)?;
                 let mut out = Vec::with_capacity(cells.len());
                 for (row, cell) in cells.iter().enumerate() {
@@ -141,11 +171,11 @@ impl Reviews {
                 }
                 out
             }
-            LabelSource::Rating {
+            Some(LabelSource::Rating {
                 column,
                 positive_min,
                 negative_max,
-            } => numbers(ds, column, "a star rating")?
+            }) => numbers(ds, column, "a star rating")?
                 .into_iter()
                 .map(|v| {
                     if v.is_nan() {
@@ -161,22 +191,27 @@ impl Reviews {
                 .collect(),
         };
         let optional_texts =
-            |name: &Option<String>| -> Result<Option<Vec<Option<String>>>, SentimentError> {
+            |name: Option<&str>| -> Result<Option<Vec<Option<String>>>, SentimentError> {
                 Ok(match name {
                     Some(n) => Some(texts(ds, n)?),
                     None => None,
                 })
             };
-        let categories = optional_texts(&columns.category)?;
-        let products = optional_texts(&columns.product)?;
-        let stars = match &columns.stars {
+        let categories = optional_texts(columns.category)?;
+        let products = optional_texts(columns.product)?;
+        let stars = match columns.stars {
             Some(n) => Some(numbers(ds, n, "a star rating")?),
+            None => None,
+        };
+        let times = match columns.time {
+            Some(n) => Some(crate::data::columns::timestamps(ds, n)?),
             None => None,
         };
         let mut out = Reviews {
             categories: categories.as_ref().map(|_| Vec::new()),
             products: products.as_ref().map(|_| Vec::new()),
             stars: stars.as_ref().map(|_| Vec::new()),
+            times: times.as_ref().map(|_| Vec::new()),
             ..Default::default()
         };
         for (row, t) in text.into_iter().enumerate() {
@@ -200,6 +235,9 @@ impl Reviews {
             if let (Some(all), Some(kept)) = (&stars, &mut out.stars) {
                 kept.push(all[row]);
             }
+            if let (Some(all), Some(kept)) = (&times, &mut out.times) {
+                kept.push(all[row]);
+            }
         }
         Ok(out)
     }
@@ -211,10 +249,12 @@ impl Reviews {
         let keep_categories = all_have(&|r| r.categories.is_some());
         let keep_products = all_have(&|r| r.products.is_some());
         let keep_stars = all_have(&|r| r.stars.is_some());
+        let keep_times = all_have(&|r| r.times.is_some());
         let mut out = Reviews {
             categories: keep_categories.then(Vec::new),
             products: keep_products.then(Vec::new),
             stars: keep_stars.then(Vec::new),
+            times: keep_times.then(Vec::new),
             ..Default::default()
         };
         for part in parts {
@@ -229,6 +269,9 @@ impl Reviews {
                 o.extend(p);
             }
             if let (Some(o), Some(p)) = (&mut out.stars, part.stars) {
+                o.extend(p);
+            }
+            if let (Some(o), Some(p)) = (&mut out.times, part.times) {
                 o.extend(p);
             }
         }

@@ -187,4 +187,11 @@ pub enum Command {
     /// Forget the workspace and its runs (the loaded data stays).
     NewWorkspace,
     DeleteRuns(Vec<u64>),
+    /// Name a part of a run's result (`key`, e.g. a topic's number); an
+    /// empty name removes it.
+    LabelRun {
+        run: u64,
+        key: String,
+        name: String,
+    },
 }

@@ -344,6 +344,11 @@ impl Workbench {
                 }
                 self.workspace.dirty = true;
             }
+            Command::LabelRun { run, key, name } => {
+                if self.runs.label(run, key, name.trim()) {
+                    self.workspace.dirty = true;
+                }
+            }
         }
     }
 

@@ -24,3 +24,4 @@ mod shared_datasets;
 mod spark;
 mod sweep_workspace;
 mod sweeps;
+mod topics;

@@ -1,0 +1,85 @@
+//! Topics as the core registry lists them: NMF and LDA, ranked by
+//! coherence, swept from [`super::settings::TopicSettings`] (a sweep over k
+//! is the scan), and saved with the reviews they were found in, so the tab
+//! shows them again as they were. Topic names live in the run record.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::task::TopicsResult;
+use super::{TopicMethod, TopicParams, TopicsRun};
+use crate::runs::capability::{from_section, models_of, to_section, Restored};
+use crate::runs::{Capability, ModelEntry, RunModel, RunRecord};
+use crate::text::reviews::Reviews;
+
+pub struct Topics;
+
+#[derive(Serialize, Deserialize)]
+struct Saved {
+    run_id: u64,
+    run: TopicsRun,
+    reviews: Reviews,
+    source: String,
+}
+
+#[derive(Default, Serialize, Deserialize)]
+#[serde(default)]
+struct Section {
+    topics: Vec<Saved>,
+}
+
+impl Capability for Topics {
+    fn models(&self) -> Vec<ModelEntry> {
+        TopicMethod::ALL
+            .into_iter()
+            .map(|method| {
+                let params = TopicParams {
+                    method,
+                    ..Default::default()
+                };
+                let label = match method {
+                    TopicMethod::Nmf => "Topics: NMF",
+                    TopicMethod::Lda => "Topics: LDA",
+                };
+                ModelEntry::new(method.cli_name(), label, &params).chosen_by("method")
+            })
+            .collect()
+    }
+
+    crate::capability_settings!(super::settings::TopicSettings);
+
+    fn save(&self, models: &[(u64, &RunModel)]) -> Result<Value, String> {
+        let topics = models_of::<TopicsResult>(models)
+            .into_iter()
+            .map(|(run_id, r)| Saved {
+                run_id,
+                run: r.run.clone(),
+                reviews: r.reviews.clone(),
+                source: r.source.clone(),
+            })
+            .collect();
+        to_section(&Section { topics })
+    }
+
+    fn restore(&self, section: Value, runs: &[RunRecord]) -> Restored {
+        from_section(section, |s: Section| {
+            let mut out = Restored::default();
+            for saved in s.topics {
+                let Some(record) = runs.iter().find(|r| r.id == saved.run_id) else {
+                    continue;
+                };
+                let result = TopicsResult {
+                    run: saved.run,
+                    reviews: saved.reviews,
+                    source: saved.source,
+                    data: record.data.clone(),
+                };
+                out.models
+                    .push((saved.run_id, RunModel::new(Arc::new(result))));
+            }
+            out
+        })
+    }
+}
