@@ -17,6 +17,7 @@ pub enum Action {
     OpenBusiestCustomer,
     /// Train the Sentiment tab's classifier on the store's reviews.
     TrainSentiment,
+    FindTopics,
     /// Type this review into Try it.
     TryReview(&'static str),
     /// Scan k for k-means on the customers; waits for the scan.
@@ -69,6 +70,12 @@ pub const TOUR: &[Step] = &[
             Action::TrainSentiment,
             Action::TryReview("质量很好，物流很快，非常满意 — great quality, will buy again"),
         ],
+    },
+    Step {
+        place: "topics",
+        caption: "What unhappy customers complain about",
+        why: "Topic models group the negative reviews by what they are about, with each topic's share per category and example reviews",
+        actions: &[Action::LoadSample, Action::FindTopics],
     },
     Step {
         place: "segments",

@@ -30,6 +30,8 @@ mod study_view;
 mod sweep_form;
 mod tabs;
 pub mod testing;
+pub mod topics_tab;
+mod topics_view;
 mod widgets;
 
 use std::path::PathBuf;

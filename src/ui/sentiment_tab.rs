@@ -31,12 +31,12 @@ use crate::workbench::{Command, Event, JobKind, RunRequest, SideJob, Workbench};
 pub(crate) const ID: &str = "sentiment";
 const JOB: JobKind = JobKind::Train(crate::text::KIND);
 /// Loading a review file beside the data.
-const REVIEWS: JobKind = JobKind::Side("reviews");
+pub(crate) const REVIEWS: JobKind = JobKind::Side("reviews");
 
 /// Load `path` as the review file beside the data.
 /// The reviews found beside the loaded store: they belong to it and go
 /// when another file loads.
-fn load_reviews(path: PathBuf) -> Command {
+pub(crate) fn load_reviews(path: PathBuf) -> Command {
     Command::Side(
         SideJob::load_file(REVIEWS, path, |ds| Arc::new(ReviewsBeside(ds))).for_loaded_file(),
     )
@@ -95,7 +95,7 @@ impl Default for SentimentTab {
 }
 
 /// `reviews.csv` in the folder of `ds` (the sample store keeps it beside events.csv).
-fn reviews_beside(ds: &Dataset) -> Option<PathBuf> {
+pub(crate) fn reviews_beside(ds: &Dataset) -> Option<PathBuf> {
     let candidate = ds.path.parent()?.join("reviews.csv");
     (candidate != ds.path && candidate.exists()).then_some(candidate)
 }

@@ -80,6 +80,7 @@ pub(crate) fn all(bench: &Workbench) -> Vec<Box<dyn Tab>> {
         )),
         Box::new(super::recommend_tab::RecommendTab::default()),
         Box::new(super::sentiment_tab::SentimentTab::default()),
+        Box::new(super::topics_tab::TopicsTab::default()),
         Box::new(super::segments_tab::SegmentsTab::default()),
         Box::new(super::predict_tab::PredictTab::default()),
         Box::new(super::bandit_tab::BanditTab::default()),

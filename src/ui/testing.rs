@@ -12,6 +12,7 @@ use super::runs_tab::RunsTab;
 use super::segments_tab::SegmentsTab;
 use super::sentiment_tab::SentimentTab;
 use super::tabs::Tab;
+use super::topics_tab::TopicsTab;
 use super::{AppCommand, FrameStats, ShoplensApp, Unsaved};
 use crate::data::Role;
 use crate::params::Hyperparams;
@@ -371,5 +372,31 @@ impl ShoplensApp {
     pub fn tried_review(&self) -> Option<String> {
         let tab = self.tab_ref::<SentimentTab>();
         tab.try_scored.as_ref().map(|_| tab.try_text.clone())
+    }
+}
+
+/// The Topics tab.
+impl ShoplensApp {
+    pub fn topics_result(&self) -> Option<Arc<crate::text::topics::task::TopicsResult>> {
+        self.tab_ref::<TopicsTab>().result.clone()
+    }
+
+    /// The names given to the shown run's topics.
+    pub fn topic_names(&self) -> std::collections::BTreeMap<String, String> {
+        self.tab_ref::<TopicsTab>().names(&self.bench)
+    }
+
+    pub fn topics_message(&self) -> Option<&str> {
+        self.tab_ref::<TopicsTab>().message.as_deref()
+    }
+
+    pub fn topics_params_mut(&mut self) -> &mut crate::text::topics::TopicParams {
+        &mut self.tab_mut::<TopicsTab>().settings.params
+    }
+
+    /// The topic whose details are shown, and whether its reviews are listed.
+    pub fn topic_selected(&self) -> (usize, bool) {
+        let t = self.tab_ref::<TopicsTab>();
+        (t.selected, t.listing)
     }
 }

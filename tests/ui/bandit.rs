@@ -138,7 +138,7 @@ fn an_epsilon_sweep_from_the_runs_tab_opens_in_the_bandit_tab() {
     harness.run_steps(3);
     // The bandit models are at the end of a list longer than the popup:
     // scroll it down as a user would.
-    for _ in 0..3 {
+    for _ in 0..5 {
         harness
             .get_by_label("Sessions: SASRec (deep, on sessions)")
             .scroll_down();

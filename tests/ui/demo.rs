@@ -81,10 +81,18 @@ fn the_tour_runs_to_its_end_and_each_step_reaches_its_state() {
 
     harness.key_press(egui::Key::ArrowRight);
     settle(&mut harness, 4);
-    assert!(!harness.state().scanned_ks().is_empty(), "k was scanned");
+    assert_eq!(harness.state().tab(), "topics");
+    assert!(
+        harness.state().topics_result().is_some(),
+        "the negative reviews' topics were found"
+    );
 
     harness.key_press(egui::Key::ArrowRight);
     settle(&mut harness, 5);
+    assert!(!harness.state().scanned_ks().is_empty(), "k was scanned");
+
+    harness.key_press(egui::Key::ArrowRight);
+    settle(&mut harness, 6);
     let race = harness.state().bandit_race().expect("a race");
     assert!(race.policies.len() >= 2);
 
@@ -97,22 +105,22 @@ fn the_tour_runs_to_its_end_and_each_step_reaches_its_state() {
     assert!(!harness.state().demo_paused());
 
     harness.key_press(egui::Key::ArrowRight);
-    settle(&mut harness, 6);
+    settle(&mut harness, 7);
     assert!(harness.state().predict_result().is_some());
 
     harness.key_press(egui::Key::ArrowRight);
-    settle(&mut harness, 7);
+    settle(&mut harness, 8);
     assert_eq!(harness.state().tab(), "runs");
     assert!(harness.state().overlaid_runs().len() >= 2);
 
     // ← goes back a step without training again.
     let runs = harness.state().bench().runs().len();
     harness.key_press(egui::Key::ArrowLeft);
-    settle(&mut harness, 6);
+    settle(&mut harness, 7);
     assert_eq!(harness.state().bench().runs().len(), runs);
 
     harness.key_press(egui::Key::ArrowRight);
-    settle(&mut harness, 7);
+    settle(&mut harness, 8);
     harness.key_press(egui::Key::ArrowRight);
     harness.run_steps(2);
     assert!(

@@ -18,3 +18,4 @@ mod segments;
 mod sentiment;
 mod sessions;
 mod spark;
+mod topics;

@@ -168,9 +168,10 @@ fn the_demo_runs_after_other_files_and_gives_the_users_work_back() {
         assert_eq!(harness.state().tab(), place.place);
         match step {
             1 => assert!(harness.state().explored_recommender().is_some()),
-            4 => assert!(!harness.state().scanned_ks().is_empty()),
-            5 => assert!(harness.state().bandit_race().is_some()),
-            6 => assert!(harness.state().predict_result().is_some()),
+            4 => assert!(harness.state().topics_result().is_some()),
+            5 => assert!(!harness.state().scanned_ks().is_empty()),
+            6 => assert!(harness.state().bandit_race().is_some()),
+            7 => assert!(harness.state().predict_result().is_some()),
             _ => {}
         }
         if step == 0 {
