@@ -117,21 +117,29 @@ fn topics_ui(
     wide_table(ui, "topics_table", |ui| {
         egui::Grid::new("topics_grid")
             .striped(true)
-            .num_columns(6)
+            .num_columns(7)
             .show(ui, |ui| {
                 header_row(
                     ui,
-                    &["#", "name", "top words", "share", "reviews", "coherence"],
+                    &[
+                        "#",
+                        "name",
+                        "top words",
+                        "share",
+                        "reviews",
+                        "coherence",
+                        "",
+                    ],
                 );
                 for (i, t) in result.run.topics.iter().enumerate() {
                     ui.label(format!("{}", i + 1));
                     name_cell(state, ctx, names, result, i, ui);
                     let words: Vec<&str> = t.words.iter().map(|(w, _)| w.as_str()).collect();
-                    // Seven words fit beside the share; all ten on hover.
+                    // Six words fit beside the share; all ten on hover.
                     if ui
                         .selectable_label(
                             state.selected == i,
-                            words[..words.len().min(7)].join(" "),
+                            words[..words.len().min(6)].join(" "),
                         )
                         .on_hover_text(words.join(" "))
                         .clicked()
@@ -142,13 +150,25 @@ fn topics_ui(
                     share_bar(ui, t.share, 110.0);
                     ui.label(crate::display::thousands(t.reviews as u64));
                     ui.label(format!("{:.3}", t.coherence));
+                    rename_cell(state, ctx, names, i, ui);
                     ui.end_row();
                 }
             });
     });
 }
 
-/// A topic's name, or the field that renames it.
+/// Save the name being typed for `topic` (an empty one removes it).
+fn commit_rename(state: &mut TopicsTab, ctx: &mut TabContext, topic: usize) {
+    if let (Some(run), Some((_, text))) = (state.run_id, state.renaming.take()) {
+        ctx.send(Command::LabelRun {
+            run,
+            key: (topic + 1).to_string(),
+            name: text.trim().to_owned(),
+        });
+    }
+}
+
+/// A topic's name (the merchant's in bold), or the field that renames it.
 fn name_cell(
     state: &mut TopicsTab,
     ctx: &mut TabContext,
@@ -157,54 +177,60 @@ fn name_cell(
     topic: usize,
     ui: &mut egui::Ui,
 ) {
-    let Some(run) = state.run_id else {
-        ui.label(topic_name(result, names, topic));
-        return;
-    };
-    ui.horizontal(|ui| {
-        match &mut state.renaming {
-            Some((t, text)) if *t == topic => {
-                let edit = ui.add(
-                    egui::TextEdit::singleline(text)
-                        .desired_width(150.0)
-                        .hint_text("a name, e.g. slow delivery"),
-                );
-                edit.request_focus();
-                let done = ui.small_button("Save name").clicked()
-                    || (edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)));
-                if done {
-                    ctx.send(Command::LabelRun {
-                        run,
-                        key: (topic + 1).to_string(),
-                        name: text.trim().to_owned(),
-                    });
-                    state.renaming = None;
-                } else if ui.input(|i| i.key_pressed(egui::Key::Escape)) {
-                    state.renaming = None;
-                }
+    if let Some((t, text)) = &mut state.renaming {
+        if *t == topic {
+            let edit = ui.add(
+                egui::TextEdit::singleline(text)
+                    .desired_width(180.0)
+                    .hint_text("a name, e.g. slow delivery"),
+            );
+            edit.request_focus();
+            if edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
+                commit_rename(state, ctx, topic);
+            } else if ui.input(|i| i.key_pressed(egui::Key::Escape)) {
+                state.renaming = None;
             }
-            _ => {
-                let name = topic_name(result, names, topic);
-                let named = names.contains_key(&(topic + 1).to_string());
-                let text = if named {
-                    egui::RichText::new(name.clone()).strong()
-                } else {
-                    egui::RichText::new(name.clone())
-                };
-                if ui.selectable_label(state.selected == topic, text).clicked() {
-                    state.selected = topic;
-                    state.listing = false;
-                }
-                if ui
-                    .small_button("Rename")
-                    .on_hover_text("Rename this topic (kept with the run and in the workspace; empty: back to its words)")
-                    .clicked()
-                {
-                    state.renaming = Some((topic, if named { name } else { String::new() }));
-                }
-            }
+            return;
         }
-    });
+    }
+    let name = topic_name(result, names, topic);
+    let text = if names.contains_key(&(topic + 1).to_string()) {
+        egui::RichText::new(name).strong()
+    } else {
+        egui::RichText::new(name)
+    };
+    if ui.selectable_label(state.selected == topic, text).clicked() {
+        state.selected = topic;
+        state.listing = false;
+    }
+}
+
+/// Rename, or Save name while the name is typed.
+fn rename_cell(
+    state: &mut TopicsTab,
+    ctx: &mut TabContext,
+    names: &BTreeMap<String, String>,
+    topic: usize,
+    ui: &mut egui::Ui,
+) {
+    if state.run_id.is_none() {
+        ui.label("");
+        return;
+    }
+    if state.renaming.as_ref().is_some_and(|(t, _)| *t == topic) {
+        if ui.small_button("Save name").clicked() {
+            commit_rename(state, ctx, topic);
+        }
+        return;
+    }
+    if ui
+        .small_button("Rename")
+        .on_hover_text("Name this topic (kept with the run and in the workspace; an empty name brings its words back)")
+        .clicked()
+    {
+        let current = names.get(&(topic + 1).to_string()).cloned().unwrap_or_default();
+        state.renaming = Some((topic, current));
+    }
 }
 
 /// The runs of the newest scan over k on the loaded reviews, by k.
@@ -450,7 +476,8 @@ fn shares_grid(ui: &mut egui::Ui, id: &str, what: &str, shares: &[Share], rows: 
     egui::Grid::new(id).striped(true).show(ui, |ui| {
         header_row(ui, &[what, "share", "reviews"]);
         for p in shares.iter().take(rows) {
-            ui.add(egui::Label::new(&p.name).truncate());
+            ui.add_sized([170.0, 18.0], egui::Label::new(&p.name).truncate())
+                .on_hover_text(&p.name);
             share_bar(ui, p.share, 80.0);
             ui.label(format!("{} of {}", p.in_topic, p.reviews));
             ui.end_row();

@@ -45,7 +45,7 @@ fn find_topics_in_the_sample_reviews_rename_one_and_list_its_reviews() {
     harness.get_by_label_contains("8 topics in");
 
     // The second topic's words select it; its reviews are listed.
-    let second = result.run.topics[1].words[..7]
+    let second = result.run.topics[1].words[..6]
         .iter()
         .map(|(w, _)| w.as_str())
         .collect::<Vec<_>>()

@@ -69,7 +69,16 @@ impl Csr {
     /// `self · dense` for a row-major `dense` of `self.n_cols × k`: a
     /// row-major `n_rows × k`.
     pub fn times(&self, dense: &[f64], k: usize) -> Vec<f64> {
-        let mut out = vec![0.0; self.n_rows() * k];
+        let mut out = Vec::new();
+        self.times_into(dense, k, &mut out);
+        out
+    }
+
+    /// [`Csr::times`] into `out`, reusing its memory: a solver that
+    /// multiplies every iteration then touches no fresh pages.
+    pub fn times_into(&self, dense: &[f64], k: usize, out: &mut Vec<f64>) {
+        out.clear();
+        out.resize(self.n_rows() * k, 0.0);
         out.par_chunks_mut(k * 64)
             .enumerate()
             .for_each(|(block, rows)| {
@@ -81,7 +90,6 @@ impl Csr {
                     }
                 }
             });
-        out
     }
 
     pub fn squared_norm(&self) -> f64 {

@@ -61,6 +61,9 @@ pub struct LdaFit {
     pub components: Vec<f64>,
     /// Documents × k, row-major: each row sums to 1 (uniform for an empty one).
     pub doc_topic: Vec<f64>,
+    /// Documents × k, row-major: γ, the unnormalised document-topic
+    /// parameters (α plus the expected words from each topic).
+    pub doc_gamma: Vec<f64>,
     pub k: usize,
     pub perplexity: f64,
 }
@@ -358,6 +361,7 @@ pub fn fit_lda(
     Ok(LdaFit {
         components: lambda,
         doc_topic,
+        doc_gamma: gammas.into_iter().flatten().collect(),
         k,
         perplexity,
     })

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use super::task::TopicsResult;
 use crate::data::columns::NO_TIME;
-use crate::data::timestamp::format_iso;
+use crate::data::timestamp::format_day;
 
 /// How the reviews of a topic are ordered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,7 +60,7 @@ impl ReviewRow {
         if self.time == NO_TIME {
             String::new()
         } else {
-            format_iso(self.time)
+            format_day(self.time.div_euclid(86_400))
         }
     }
 }

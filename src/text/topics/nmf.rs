@@ -149,11 +149,12 @@ pub fn fit_nmf(
     // Wᵀ W of the last W update (W does not change between it and the next
     // iteration's error).
     let mut wtw = gram(&w, k);
+    let (mut xht, mut xtw) = (Vec::new(), Vec::new());
     for iteration in 1..=max_iter {
         cancel.check()?;
         // W given H.
         let hht = gram(&ht, k);
-        let xht = x.times(&ht, k);
+        x.times_into(&ht, k, &mut xht);
         if iteration > 1 {
             let err = squared_error(x_norm2, &w, &xht, &wtw, &hht).sqrt();
             on_iteration(iteration - 1, err / x_norm);
@@ -161,7 +162,7 @@ pub fn fit_nmf(
         let mut violation = update(&mut w, &hht, &xht, k);
         // H given W (the same update on the transpose).
         wtw = gram(&w, k);
-        let xtw = xt.times(&w, k);
+        xt.times_into(&w, k, &mut xtw);
         violation += update(&mut ht, &wtw, &xtw, k);
         iterations = iteration;
         if !violation.is_finite() {

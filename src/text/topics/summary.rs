@@ -125,7 +125,10 @@ fn by_share(mut shares: Vec<Share>) -> Vec<Share> {
 }
 
 /// Summarise a model: `topic_words` is k × vocabulary, `doc_weights` is
-/// one row of k per chosen review (`rows`).
+/// one row of k per chosen review (`rows`), unnormalised — NMF's W, LDA's
+/// γ — so a review's weight says how strongly it is about its topic (a
+/// one-word review is 100% one topic but weighs little) and the examples
+/// are the reviews that are most about it.
 pub fn summarise(
     reviews: &Reviews,
     rows: &[usize],
@@ -144,9 +147,8 @@ pub fn summarise(
                 return None;
             }
             let w = &doc_weights[d * k..(d + 1) * k];
-            let total: f64 = w.iter().sum();
             let best = top_indices(w, 1)[0];
-            (w[best] > 0.0).then(|| (best, w[best] / total.max(f64::MIN_POSITIVE)))
+            (w[best] > 0.0).then(|| (best, w[best]))
         })
         .collect();
     let mut counts = vec![0usize; k];
