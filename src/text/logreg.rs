@@ -16,32 +16,14 @@
 use rayon::prelude::*;
 
 use super::model::{sigmoid, LinearModel};
-use super::tfidf::SparseRows;
+use super::tfidf::{transpose_rows, SparseRows};
 use crate::task::{CancelToken, Cancelled};
 
 /// Column-major copy of `x` (its transpose as rows), for `Xᵀ·r`.
 fn transpose(x: &SparseRows) -> SparseRows {
-    let mut counts = vec![0usize; x.n_cols + 1];
-    for &j in &x.indices {
-        counts[j as usize + 1] += 1;
-    }
-    for j in 0..x.n_cols {
-        counts[j + 1] += counts[j];
-    }
-    let mut next = counts.clone();
-    let mut indices = vec![0u32; x.nnz()];
-    let mut values = vec![0f32; x.nnz()];
-    for i in 0..x.n_rows() {
-        let (idx, val) = x.row(i);
-        for (&j, &v) in idx.iter().zip(val) {
-            let at = &mut next[j as usize];
-            indices[*at] = i as u32;
-            values[*at] = v;
-            *at += 1;
-        }
-    }
+    let (indptr, indices, values) = transpose_rows(&x.indptr, &x.indices, &x.values, x.n_cols);
     SparseRows {
-        indptr: counts,
+        indptr,
         indices,
         values,
         n_cols: x.n_rows(),

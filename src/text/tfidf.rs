@@ -23,6 +23,36 @@ pub struct SparseRows {
     pub n_cols: usize,
 }
 
+/// The transpose of a compressed-row matrix (`indptr`, `indices`,
+/// `values`, `n_cols` columns), also by rows: counting sort by column, so
+/// each new row lists its entries in the old row order.
+pub(crate) fn transpose_rows<T: Copy + Default>(
+    indptr: &[usize],
+    indices: &[u32],
+    values: &[T],
+    n_cols: usize,
+) -> (Vec<usize>, Vec<u32>, Vec<T>) {
+    let mut counts = vec![0usize; n_cols + 1];
+    for &j in indices {
+        counts[j as usize + 1] += 1;
+    }
+    for j in 0..n_cols {
+        counts[j + 1] += counts[j];
+    }
+    let mut next = counts.clone();
+    let mut out_indices = vec![0u32; indices.len()];
+    let mut out_values = vec![T::default(); values.len()];
+    for i in 0..indptr.len().saturating_sub(1) {
+        for at in indptr[i]..indptr[i + 1] {
+            let slot = &mut next[indices[at] as usize];
+            out_indices[*slot] = i as u32;
+            out_values[*slot] = values[at];
+            *slot += 1;
+        }
+    }
+    (counts, out_indices, out_values)
+}
+
 impl SparseRows {
     pub fn n_rows(&self) -> usize {
         self.indptr.len().saturating_sub(1)

@@ -119,15 +119,7 @@ fn visible<'a>(state: &RunsTab, history: &'a RunHistory) -> Vec<&'a RunRecord> {
 }
 
 fn sort_header(state: &mut RunsTab, ui: &mut egui::Ui, label: &str, key: SortKey) {
-    let arrow = if state.sort == key {
-        if state.descending {
-            " v"
-        } else {
-            " ^"
-        }
-    } else {
-        ""
-    };
+    let arrow = super::widgets::sort_arrow(state.sort == key, state.descending);
     if ui
         .add(
             egui::Button::new(egui::RichText::new(format!("{label}{arrow}")).strong()).frame(false),

@@ -493,15 +493,10 @@ fn products_ui(state: &mut SentimentTab, result: &SentimentResult, ui: &mut egui
                         ("predicted positive share", ProductSort::PositiveShare),
                         ("average stars", ProductSort::Stars),
                     ] {
-                        let arrow = if state.product_sort == sort {
-                            if state.product_descending {
-                                " v"
-                            } else {
-                                " ^"
-                            }
-                        } else {
-                            ""
-                        };
+                        let arrow = super::widgets::sort_arrow(
+                            state.product_sort == sort,
+                            state.product_descending,
+                        );
                         if ui
                             .button(egui::RichText::new(format!("{title}{arrow}")).strong())
                             .on_hover_text("Sort by this column (click again to reverse)")

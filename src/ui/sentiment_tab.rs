@@ -12,9 +12,8 @@ use eframe::egui;
 use super::demo::{done_on_current_data, train_until};
 use super::params_ui::params_ui;
 use super::tabs::{Tab, TourStep};
-use super::widgets::cancelled_note;
 use super::widgets::{
-    job_buttons, main_area, other_data_banner, own_run, seed_ui, side_panel, OwnRun,
+    job_buttons, main_area, other_data_banner, own_run_ended, seed_ui, side_panel,
 };
 use super::TabContext;
 use crate::data::Dataset;
@@ -205,7 +204,7 @@ fn no_source_ui(
     }
 }
 
-fn column_combo(
+pub(crate) fn column_combo(
     ui: &mut egui::Ui,
     id: &str,
     label: &str,
@@ -427,20 +426,11 @@ impl Tab for SentimentTab {
     }
 
     fn on_event(&mut self, event: &Event, bench: &Workbench) {
-        match own_run(event, JOB, bench) {
-            Some(OwnRun::Trained(entry)) => {
-                if let Some(result) = entry.model_of::<SentimentResult>() {
-                    self.message = None;
-                    self.show(result);
-                }
-            }
-            // The previous result stays on screen.
-            Some(OwnRun::Cancelled { id, curve }) => {
-                self.curve = curve.to_vec();
-                self.message = Some(cancelled_note(id, curve.len(), "iterations"));
-            }
-            Some(OwnRun::Failed(m)) => self.message = Some(m.to_owned()),
-            None => {}
+        // A cancelled or failed run leaves the previous result on screen.
+        let ended = own_run_ended(event, JOB, bench, &mut self.curve, &mut self.message);
+        if let Some(result) = ended.and_then(|e| e.model_of::<SentimentResult>()) {
+            self.message = None;
+            self.show(result);
         }
         if let Event::Message {
             job: JOB | REVIEWS,
@@ -471,12 +461,7 @@ impl Tab for SentimentTab {
                     self.curve.clear();
                 }
             }
-            let jobs = ctx.bench.jobs();
-            let epochs = if jobs.is_active(JOB) {
-                jobs.epochs(JOB).to_vec()
-            } else {
-                self.curve.clone()
-            };
+            let epochs = super::widgets::live_curve(ctx.bench, JOB, &self.curve);
             super::sentiment_results::results_ui(self, &epochs, ui)
         });
     }

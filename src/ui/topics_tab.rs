@@ -12,10 +12,10 @@ use eframe::egui;
 
 use super::demo::{done_on_current_data, train_until};
 use super::params_ui::params_ui;
-use super::sentiment_tab::{load_reviews, reviews_beside, REVIEWS};
+use super::sentiment_tab::{column_combo, load_reviews, reviews_beside, REVIEWS};
 use super::tabs::{Tab, TourStep};
 use super::widgets::{
-    cancelled_note, job_buttons, main_area, other_data_banner, own_run, seed_ui, side_panel, OwnRun,
+    job_buttons, main_area, other_data_banner, own_run_ended, seed_ui, side_panel,
 };
 use super::TabContext;
 use crate::data::Dataset;
@@ -144,29 +144,6 @@ impl TopicsTab {
     }
 }
 
-fn optional_combo(
-    ui: &mut egui::Ui,
-    id: &str,
-    label: &str,
-    names: &[String],
-    value: &mut Option<String>,
-    tip: &str,
-) {
-    ui.horizontal(|ui| {
-        let l = ui.label(label).on_hover_text(tip);
-        egui::ComboBox::from_id_salt(id)
-            .selected_text(value.clone().unwrap_or_else(|| "none".into()))
-            .show_ui(ui, |ui| {
-                ui.selectable_value(value, None, "none");
-                for n in names {
-                    ui.selectable_value(value, Some(n.clone()), n);
-                }
-            })
-            .response
-            .labelled_by(l.id);
-    });
-}
-
 /// How the polarity is told: none, a label column, or star ratings.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum LabelKind {
@@ -245,28 +222,31 @@ fn columns_ui(state: &mut TopicsTab, dataset: &Dataset, ui: &mut egui::Ui) {
             .labelled_by(l.id);
     });
     label_ui(columns, &names, ui);
-    optional_combo(
+    column_combo(
         ui,
         "topics_category",
         "category",
         &names,
         &mut columns.category,
+        true,
         "Each topic's share per category",
     );
-    optional_combo(
+    column_combo(
         ui,
         "topics_product",
         "product",
         &names,
         &mut columns.product,
+        true,
         "Each topic's share per product",
     );
-    optional_combo(
+    column_combo(
         ui,
         "topics_time",
         "date",
         &names,
         &mut columns.time,
+        true,
         "Each topic's trend per month",
     );
 }
@@ -394,19 +374,12 @@ impl Tab for TopicsTab {
     }
 
     fn on_event(&mut self, event: &Event, bench: &Workbench) {
-        match own_run(event, JOB, bench) {
-            Some(OwnRun::Trained(entry)) => {
-                if let Some(result) = entry.model_of::<TopicsResult>() {
-                    self.message = None;
-                    self.show(entry.record.id, result);
-                }
+        let ended = own_run_ended(event, JOB, bench, &mut self.curve, &mut self.message);
+        if let Some(entry) = ended {
+            if let Some(result) = entry.model_of::<TopicsResult>() {
+                self.message = None;
+                self.show(entry.record.id, result);
             }
-            Some(OwnRun::Cancelled { id, curve }) => {
-                self.curve = curve.to_vec();
-                self.message = Some(cancelled_note(id, curve.len(), "iterations"));
-            }
-            Some(OwnRun::Failed(m)) => self.message = Some(m.to_owned()),
-            None => {}
         }
         if let Event::Message { job: JOB, text } = event {
             self.message = Some(text.clone());
@@ -430,12 +403,7 @@ impl Tab for TopicsTab {
                     self.curve.clear();
                 }
             }
-            let jobs = ctx.bench.jobs();
-            let epochs = if jobs.is_active(JOB) {
-                jobs.epochs(JOB).to_vec()
-            } else {
-                self.curve.clone()
-            };
+            let epochs = super::widgets::live_curve(ctx.bench, JOB, &self.curve);
             super::topics_view::results_ui(self, ctx, &dataset, &epochs, ui)
         });
     }

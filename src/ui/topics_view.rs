@@ -385,15 +385,7 @@ fn reviews_list_ui(state: &mut TopicsTab, result: &TopicsResult, topic: usize, u
     ui.horizontal(|ui| {
         ui.label("sort by");
         for s in ReviewSort::ALL {
-            let arrow = if state.sort == s {
-                if state.descending {
-                    " v"
-                } else {
-                    " ^"
-                }
-            } else {
-                ""
-            };
+            let arrow = super::widgets::sort_arrow(state.sort == s, state.descending);
             if ui
                 .selectable_label(state.sort == s, format!("{}{arrow}", s.label()))
                 .clicked()

@@ -150,6 +150,47 @@ pub fn job_buttons(
     start
 }
 
+/// " v" or " ^" after the header a table is sorted by (nothing after the others).
+pub fn sort_arrow(active: bool, descending: bool) -> &'static str {
+    match (active, descending) {
+        (false, _) => "",
+        (true, true) => " v",
+        (true, false) => " ^",
+    }
+}
+
+/// A training tab's own run ended: a cancelled one keeps its curve and
+/// says so, a failed one says why (the result shown stays); the entry of
+/// one that finished, for the tab to show.
+pub fn own_run_ended<'a>(
+    event: &Event,
+    job: JobKind,
+    bench: &'a Workbench,
+    curve: &mut Vec<EpochEvent>,
+    message: &mut Option<String>,
+) -> Option<&'a RunEntry> {
+    match own_run(event, job, bench)? {
+        OwnRun::Trained(entry) => return Some(entry),
+        OwnRun::Cancelled { id, curve: kept } => {
+            *curve = kept.to_vec();
+            *message = Some(cancelled_note(id, kept.len(), "iterations"));
+        }
+        OwnRun::Failed(m) => *message = Some(m.to_owned()),
+    }
+    None
+}
+
+/// The curve to draw: the running job's as it grows, else the one kept
+/// from the run shown.
+pub fn live_curve(bench: &Workbench, job: JobKind, kept: &[EpochEvent]) -> Vec<EpochEvent> {
+    let jobs = bench.jobs();
+    if jobs.is_active(job) {
+        jobs.epochs(job).to_vec()
+    } else {
+        kept.to_vec()
+    }
+}
+
 /// The seed of a run and, where the model has them, its threads, in a row.
 pub fn seed_ui(ui: &mut egui::Ui, seed: &mut u64, threads: Option<&mut usize>) {
     ui.horizontal(|ui| {

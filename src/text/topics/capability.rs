@@ -32,20 +32,14 @@ struct Section {
 
 impl Capability for Topics {
     fn models(&self) -> Vec<ModelEntry> {
-        TopicMethod::ALL
-            .into_iter()
-            .map(|method| {
-                let params = TopicParams {
-                    method,
-                    ..Default::default()
-                };
-                let label = match method {
-                    TopicMethod::Nmf => "Topics: NMF",
-                    TopicMethod::Lda => "Topics: LDA",
-                };
-                ModelEntry::new(method.cli_name(), label, &params).chosen_by("method")
-            })
-            .collect()
+        let entry = |method: TopicMethod| {
+            let params = TopicParams {
+                method,
+                ..Default::default()
+            };
+            ModelEntry::new(method.cli_name(), method.model_label(), &params).chosen_by("method")
+        };
+        TopicMethod::ALL.into_iter().map(entry).collect()
     }
 
     crate::capability_settings!(super::settings::TopicSettings);

@@ -14,6 +14,8 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 use rustc_hash::FxBuildHasher;
 
+use crate::text::tfidf::transpose_rows;
+
 /// Compressed sparse rows with `f64` values.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Csr {
@@ -39,27 +41,10 @@ impl Csr {
 
     /// The transpose, also in rows (the columns of `self`).
     pub fn transpose(&self) -> Csr {
-        let mut counts = vec![0usize; self.n_cols + 1];
-        for &j in &self.indices {
-            counts[j as usize + 1] += 1;
-        }
-        for j in 0..self.n_cols {
-            counts[j + 1] += counts[j];
-        }
-        let mut next = counts.clone();
-        let mut indices = vec![0u32; self.nnz()];
-        let mut values = vec![0.0; self.nnz()];
-        for i in 0..self.n_rows() {
-            let (idx, val) = self.row(i);
-            for (&j, &v) in idx.iter().zip(val) {
-                let slot = &mut next[j as usize];
-                indices[*slot] = i as u32;
-                values[*slot] = v;
-                *slot += 1;
-            }
-        }
+        let (indptr, indices, values) =
+            transpose_rows(&self.indptr, &self.indices, &self.values, self.n_cols);
         Csr {
-            indptr: counts,
+            indptr,
             indices,
             values,
             n_cols: self.n_rows(),

@@ -29,6 +29,14 @@ impl TopicMethod {
         Self::ALL.into_iter().find(|m| m.cli_name() == name)
     }
 
+    /// The name the Runs tab's model list shows.
+    pub fn model_label(self) -> &'static str {
+        match self {
+            TopicMethod::Nmf => "Topics: NMF",
+            TopicMethod::Lda => "Topics: LDA",
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             TopicMethod::Nmf => "NMF (TF-IDF)",
