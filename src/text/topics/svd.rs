@@ -5,8 +5,7 @@
 //! here, where scikit-learn uses LU between iterations: the same subspace).
 //! The small dense factorisations are faer's.
 
-use faer::linalg::triangular_solve::solve_lower_triangular_in_place;
-use faer::{Mat, Par, Side};
+use faer::{Mat, Side};
 use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -37,40 +36,59 @@ fn from_mat(m: &Mat<f64>) -> Vec<f64> {
     out
 }
 
-/// One Cholesky-QR pass in place: Y ← Y R⁻¹ where Rᵀ R = Yᵀ Y. It costs a
-/// Gram product and a triangular solve (a Householder QR that forms Q costs
-/// about twice that) and is accurate while Y is well conditioned, which
-/// re-orthonormalising after every product keeps it. `false` when Yᵀ Y is
-/// not numerically positive definite.
-fn cholesky_qr(y: &mut Mat<f64>) -> bool {
-    let g = y.transpose() * &*y;
-    let Ok(llt) = g.llt(Side::Lower) else {
+/// One Cholesky-QR pass in place on the row-major `y` (`cols` wide):
+/// Y ← Y R⁻¹ where Rᵀ R = Yᵀ Y. It costs a Gram product and, row by row, a
+/// small triangular solve — no copy into another layout — and is accurate
+/// while Y is well conditioned, which re-orthonormalising after every
+/// product keeps it. `false` (and `y` untouched) when Yᵀ Y is not
+/// numerically positive definite.
+fn cholesky_qr(y: &mut [f64], cols: usize) -> bool {
+    let g = gram(y, cols);
+    let Ok(llt) = Mat::from_fn(cols, cols, |i, j| g[i * cols + j]).llt(Side::Lower) else {
         return false;
     };
-    // Y R⁻¹ = (L⁻¹ Yᵀ)ᵀ with L = Rᵀ.
-    solve_lower_triangular_in_place(llt.L(), y.as_mut().transpose_mut(), Par::Seq);
+    let l = llt.L();
+    let l: Vec<f64> = (0..cols * cols)
+        .map(|at| l[(at / cols, at % cols)])
+        .collect();
+    // Each row y solves y_new · Lᵀ = y (R = Lᵀ): forward substitution.
+    y.par_chunks_mut(cols * 512).for_each(|block| {
+        for row in block.chunks_exact_mut(cols) {
+            for j in 0..cols {
+                let lj = &l[j * cols..j * cols + j];
+                let dot: f64 = row[..j].iter().zip(lj).map(|(a, b)| a * b).sum();
+                row[j] = (row[j] - dot) / l[j * cols + j];
+            }
+        }
+    });
     true
+}
+
+/// Householder QR's Q of the row-major `rows × cols` `y`.
+fn householder(rows: usize, cols: usize, y: &[f64]) -> Vec<f64> {
+    from_mat(&to_mat(rows, cols, y).qr().compute_thin_Q())
 }
 
 /// An orthonormal basis of the columns of the row-major `rows × cols` `y`:
 /// Cholesky-QR twice (the second pass restores orthogonality to machine
 /// precision), or Householder QR when Y is too ill conditioned for it.
 fn orthonormal(rows: usize, cols: usize, y: &[f64]) -> Vec<f64> {
-    let mut q = to_mat(rows, cols, y);
-    if !(cholesky_qr(&mut q) && cholesky_qr(&mut q)) {
-        q = to_mat(rows, cols, y).qr().compute_thin_Q();
+    let mut q = y.to_vec();
+    if cholesky_qr(&mut q, cols) && cholesky_qr(&mut q, cols) {
+        q
+    } else {
+        householder(rows, cols, y)
     }
-    from_mat(&q)
 }
 
 /// A basis of the same span with near-orthonormal columns: one
 /// Cholesky-QR pass, or Householder QR when that fails.
-fn normalised(rows: usize, cols: usize, y: &[f64]) -> Vec<f64> {
-    let mut q = to_mat(rows, cols, y);
-    if !cholesky_qr(&mut q) {
-        q = to_mat(rows, cols, y).qr().compute_thin_Q();
+fn normalised(rows: usize, cols: usize, mut y: Vec<f64>) -> Vec<f64> {
+    if cholesky_qr(&mut y, cols) {
+        y
+    } else {
+        householder(rows, cols, &y)
     }
-    from_mat(&q)
 }
 
 /// `aᵀ a` for a row-major `rows × k` matrix. Blocks of a fixed size are
@@ -119,8 +137,8 @@ pub fn randomized_svd(x: &Csr, xt: &Csr, k: usize, seed: u64) -> Result<Truncate
     // Between products only the span matters (scikit-learn normalises by
     // LU there), so one Cholesky-QR pass is enough; the final basis gets two.
     for _ in 0..power_iterations {
-        let y = normalised(n, l, &x.times(&q, l));
-        q = normalised(m, l, &xt.times(&y, l));
+        let y = normalised(n, l, x.times(&q, l));
+        q = normalised(m, l, xt.times(&y, l));
     }
     let basis = orthonormal(n, l, &x.times(&q, l));
     // B = Qᵀ X is l × m; its transpose Z = Xᵀ Q is m × l (tall, cheaper to
