@@ -230,13 +230,18 @@ pub(crate) fn column_combo(
     });
 }
 
-fn columns_ui(state: &mut SentimentTab, dataset: &Dataset, ui: &mut egui::Ui) {
+/// "Reviews" and the file they come from.
+pub(crate) fn reviews_heading(dataset: &Dataset, ui: &mut egui::Ui) {
     ui.heading("Reviews");
     ui.label(format!(
         "{} · {} rows",
         crate::display::display_name(&dataset.path),
         crate::display::thousands(dataset.df.height() as u64)
     ));
+}
+
+fn columns_ui(state: &mut SentimentTab, dataset: &Dataset, ui: &mut egui::Ui) {
+    reviews_heading(dataset, ui);
     let names = dataset.column_names();
     let mut text = state.settings.columns.as_ref().map(|c| c.text.clone());
     column_combo(

@@ -12,10 +12,10 @@ use eframe::egui;
 
 use super::demo::{done_on_current_data, train_until};
 use super::params_ui::params_ui;
-use super::sentiment_tab::{column_combo, load_reviews, reviews_beside, REVIEWS};
+use super::sentiment_tab::{column_combo, load_reviews, reviews_beside, reviews_heading, REVIEWS};
 use super::tabs::{Tab, TourStep};
 use super::widgets::{
-    job_buttons, main_area, other_data_banner, own_run_ended, seed_ui, side_panel,
+    job_buttons, main_area, other_data_banner, own_run_ended, seed_ui, side_panel, string_combo,
 };
 use super::TabContext;
 use crate::data::Dataset;
@@ -183,44 +183,17 @@ fn label_ui(columns: &mut TopicColumns, names: &[String], ui: &mut egui::Ui) {
     if let Some(LabelSource::Label { column } | LabelSource::Rating { column, .. }) =
         &mut columns.label
     {
-        ui.horizontal(|ui| {
-            let l = ui.label("column");
-            egui::ComboBox::from_id_salt("topics_label")
-                .selected_text(column.as_str())
-                .show_ui(ui, |ui| {
-                    for n in names {
-                        ui.selectable_value(column, n.clone(), n);
-                    }
-                })
-                .response
-                .labelled_by(l.id);
-        });
+        ui.horizontal(|ui| string_combo(ui, "topics_label", "column", column, names));
     }
 }
 
 fn columns_ui(state: &mut TopicsTab, dataset: &Dataset, ui: &mut egui::Ui) {
-    ui.heading("Reviews");
-    ui.label(format!(
-        "{} · {} rows",
-        crate::display::display_name(&dataset.path),
-        crate::display::thousands(dataset.df.height() as u64)
-    ));
+    reviews_heading(dataset, ui);
     let names = dataset.column_names();
     let Some(columns) = state.settings.columns.as_mut() else {
         return;
     };
-    ui.horizontal(|ui| {
-        let l = ui.label("text");
-        egui::ComboBox::from_id_salt("topics_text")
-            .selected_text(columns.text.as_str())
-            .show_ui(ui, |ui| {
-                for n in &names {
-                    ui.selectable_value(&mut columns.text, n.clone(), n);
-                }
-            })
-            .response
-            .labelled_by(l.id);
-    });
+    ui.horizontal(|ui| string_combo(ui, "topics_text", "text", &mut columns.text, &names));
     label_ui(columns, &names, ui);
     column_combo(
         ui,
