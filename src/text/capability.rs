@@ -18,14 +18,37 @@ use crate::runs::{Capability, ModelEntry, RunModel, RunRecord};
 
 pub struct Sentiment;
 
-/// A classifier as a workspace keeps it.
+/// A run as a workspace keeps it, with the reviews it was made on (a
+/// classifier here, topics in [`super::topics::capability`]).
 #[derive(Serialize, Deserialize)]
-struct Saved {
-    run_id: u64,
-    run: SentimentRun,
-    reviews: Reviews,
-    source: String,
+pub(crate) struct SavedWithReviews<R> {
+    pub run_id: u64,
+    pub run: R,
+    pub reviews: Reviews,
+    pub source: String,
 }
+
+/// Every model of type `T` among `models`, as saved: `parts` gives its run,
+/// reviews and source file name.
+pub(crate) fn saved_with_reviews<T: std::any::Any + Send + Sync, R: Clone>(
+    models: &[(u64, &RunModel)],
+    parts: impl Fn(&T) -> (&R, &Reviews, &str),
+) -> Vec<SavedWithReviews<R>> {
+    models_of::<T>(models)
+        .into_iter()
+        .map(|(run_id, model)| {
+            let (run, reviews, source) = parts(&model);
+            SavedWithReviews {
+                run_id,
+                run: run.clone(),
+                reviews: reviews.clone(),
+                source: source.to_owned(),
+            }
+        })
+        .collect()
+}
+
+type Saved = SavedWithReviews<SentimentRun>;
 
 #[derive(Default, Serialize, Deserialize)]
 #[serde(default)]
@@ -77,15 +100,9 @@ impl Capability for Sentiment {
     crate::capability_settings!(super::settings::SentimentSettings);
 
     fn save(&self, models: &[(u64, &RunModel)]) -> Result<Value, String> {
-        let sentiments = models_of::<SentimentResult>(models)
-            .into_iter()
-            .map(|(run_id, r)| Saved {
-                run_id,
-                run: r.run.clone(),
-                reviews: r.reviews.clone(),
-                source: r.source.clone(),
-            })
-            .collect();
+        let sentiments = saved_with_reviews(models, |r: &SentimentResult| {
+            (&r.run, &r.reviews, r.source.as_str())
+        });
         to_section(&Section { sentiments })
     }
 

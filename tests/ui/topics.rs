@@ -63,22 +63,20 @@ fn find_topics_in_the_sample_reviews_rename_one_and_list_its_reviews() {
     harness.get_by_label("Hide the list");
 
     // Rename a topic: the name is kept in the run record.
-    harness
-        .get_all_by_label("Rename")
-        .next()
-        .expect("a Rename button")
-        .click();
-    harness.run_steps(2);
+    let open_rename = |harness: &mut egui_kittest::Harness<'static, shoplens::ui::ShoplensApp>| {
+        harness
+            .get_all_by_label("Rename")
+            .next()
+            .expect("a Rename button")
+            .click();
+        harness.run_steps(2);
+    };
+    open_rename(&mut harness);
     harness.get_by_label("Save name").click();
     harness.run_steps(1);
     // An empty name leaves the words as the label.
     assert!(harness.state().topic_names().is_empty());
-    harness
-        .get_all_by_label("Rename")
-        .next()
-        .expect("a Rename button")
-        .click();
-    harness.run_steps(2);
+    open_rename(&mut harness);
     // The name field takes the focus when it opens.
     harness
         .get_all_by_role(eframe::egui::accesskit::Role::TextInput)

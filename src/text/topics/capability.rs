@@ -10,19 +10,13 @@ use serde_json::Value;
 
 use super::task::TopicsResult;
 use super::{TopicMethod, TopicParams, TopicsRun};
-use crate::runs::capability::{from_section, models_of, to_section, Restored};
+use crate::runs::capability::{from_section, to_section, Restored};
 use crate::runs::{Capability, ModelEntry, RunModel, RunRecord};
-use crate::text::reviews::Reviews;
+use crate::text::capability::{saved_with_reviews, SavedWithReviews};
 
 pub struct Topics;
 
-#[derive(Serialize, Deserialize)]
-struct Saved {
-    run_id: u64,
-    run: TopicsRun,
-    reviews: Reviews,
-    source: String,
-}
+type Saved = SavedWithReviews<TopicsRun>;
 
 #[derive(Default, Serialize, Deserialize)]
 #[serde(default)]
@@ -45,15 +39,9 @@ impl Capability for Topics {
     crate::capability_settings!(super::settings::TopicSettings);
 
     fn save(&self, models: &[(u64, &RunModel)]) -> Result<Value, String> {
-        let topics = models_of::<TopicsResult>(models)
-            .into_iter()
-            .map(|(run_id, r)| Saved {
-                run_id,
-                run: r.run.clone(),
-                reviews: r.reviews.clone(),
-                source: r.source.clone(),
-            })
-            .collect();
+        let topics = saved_with_reviews(models, |r: &TopicsResult| {
+            (&r.run, &r.reviews, r.source.as_str())
+        });
         to_section(&Section { topics })
     }
 
