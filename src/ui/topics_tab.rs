@@ -24,7 +24,7 @@ use crate::demo::tour::Action;
 use crate::runs::RunEntry;
 use crate::task::EpochEvent;
 use crate::text::reviews::LabelSource;
-use crate::text::topics::listing::ReviewSort;
+use crate::text::topics::listing::{ReviewRow, ReviewSort};
 use crate::text::topics::settings::{TopicSettings, SCAN_K};
 use crate::text::topics::task::{Classifier, TopicColumns, TopicsResult};
 use crate::text::topics::{Polarity, TopicMethod, KIND};
@@ -48,6 +48,9 @@ pub(crate) struct TopicsTab {
     pub descending: bool,
     /// A name being typed: (topic, text).
     pub renaming: Option<(usize, String)>,
+    /// The selected topic's sorted reviews and its examples' highlights,
+    /// worked out once per topic and sort rather than every frame.
+    pub views: TopicViews,
     /// The values of k a scan tries.
     pub scan_ks: String,
     pub message: Option<String>,
@@ -67,11 +70,26 @@ impl Default for TopicsTab {
             sort: ReviewSort::Weight,
             descending: true,
             renaming: None,
+            views: TopicViews::default(),
             scan_ks: SCAN_K.into(),
             message: None,
             auto_loaded: None,
         }
     }
+}
+
+/// A topic's reviews in one order: (topic, sort, descending) and the rows.
+pub(crate) type SortedRows = ((usize, ReviewSort, bool), Arc<Vec<ReviewRow>>);
+/// Byte spans to highlight in each example of a topic.
+pub(crate) type ExampleMarks = Arc<Vec<Vec<(usize, usize)>>>;
+
+/// What the selected topic shows that takes work to compute.
+#[derive(Default)]
+pub(crate) struct TopicViews {
+    /// (topic, sort, descending) and its reviews in that order.
+    pub rows: Option<SortedRows>,
+    /// Topic and the highlighted spans of each of its examples.
+    pub marks: Option<(usize, ExampleMarks)>,
 }
 
 impl TopicsTab {
@@ -116,6 +134,7 @@ impl TopicsTab {
         self.selected = 0;
         self.listing = false;
         self.renaming = None;
+        self.views = TopicViews::default();
         self.result = Some(result);
     }
 

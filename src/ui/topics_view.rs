@@ -4,6 +4,7 @@
 //! and every review behind it, sortable and exportable.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use eframe::egui;
 use egui_plot::{Line, PlotPoints, Points};
@@ -318,7 +319,7 @@ fn details_ui(
         topic.share * 100.0,
         words.join(", ")
     ));
-    examples_ui(result, topic, i, ui);
+    examples_ui(state, result, topic, i, ui);
     ui.horizontal(|ui| {
         let label = if state.listing {
             "Hide the list".to_owned()
@@ -363,25 +364,60 @@ fn highlighted(ui: &egui::Ui, text: &str, marks: &[(usize, usize)]) -> egui::tex
     job
 }
 
-fn examples_ui(result: &TopicsResult, topic: &Topic, index: usize, ui: &mut egui::Ui) {
+/// The first 400 characters of a review, as the examples show it.
+fn shown_text(text: &str) -> String {
+    text.chars().take(400).collect()
+}
+
+fn examples_ui(
+    state: &mut TopicsTab,
+    result: &TopicsResult,
+    topic: &Topic,
+    index: usize,
+    ui: &mut egui::Ui,
+) {
     ui.label(egui::RichText::new("Examples").strong())
         .on_hover_text("The reviews that weigh most in this topic, its words highlighted");
-    for &review in &topic.examples {
+    let marks = match &state.views.marks {
+        Some((t, marks)) if *t == index => Arc::clone(marks),
+        _ => {
+            let marks: super::topics_tab::ExampleMarks = Arc::new(
+                topic
+                    .examples
+                    .iter()
+                    .map(|&r| {
+                        let text = result.reviews.texts.get(r).map_or("", String::as_str);
+                        result.run.highlights(&shown_text(text), index)
+                    })
+                    .collect(),
+            );
+            state.views.marks = Some((index, Arc::clone(&marks)));
+            marks
+        }
+    };
+    for (&review, marks) in topic.examples.iter().zip(marks.iter()) {
         let Some(text) = result.reviews.texts.get(review) else {
             continue;
         };
-        let shown: String = text.chars().take(400).collect();
-        let marks = result.run.highlights(&shown, index);
+        let shown = shown_text(text);
         let line = result.reviews.lines.get(review).copied().unwrap_or(0);
         ui.horizontal_wrapped(|ui| {
             ui.weak(format!("line {line}"));
-            ui.label(highlighted(ui, &shown, &marks));
+            ui.label(highlighted(ui, &shown, marks));
         });
     }
 }
 
 fn reviews_list_ui(state: &mut TopicsTab, result: &TopicsResult, topic: usize, ui: &mut egui::Ui) {
-    let rows = result.review_rows(topic, state.sort, state.descending);
+    let key = (topic, state.sort, state.descending);
+    let rows = match &state.views.rows {
+        Some((k, rows)) if *k == key => Arc::clone(rows),
+        _ => {
+            let rows = Arc::new(result.review_rows(topic, state.sort, state.descending));
+            state.views.rows = Some((key, Arc::clone(&rows)));
+            rows
+        }
+    };
     ui.horizontal(|ui| {
         ui.label("sort by");
         for s in ReviewSort::ALL {
