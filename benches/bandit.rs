@@ -2,6 +2,8 @@
 //! its own:
 //! 1. the race of 4 policies × 200 replications × 20,000 rounds (16 M
 //!    decisions) on the arms 0.05…0.01, on 1 and on 2 threads;
+//!    the same with three user segments that each prefer another arm,
+//!    racing UCB1, Thompson sampling, LinUCB and linear Thompson sampling;
 //! 2. off-policy evaluation of the uniform policy on the Open Bandit
 //!    Dataset's `bts/all` log (10,000 rounds) with 1,000 bootstrap
 //!    resamples, beside obp 0.5.7's estimators on the same log and the same
@@ -17,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use shoplens::bandit::arms::typed_arms;
+use shoplens::bandit::arms::{typed_arms, typed_segments};
 use shoplens::bandit::log::BanditLog;
 use shoplens::bandit::ope::evaluate;
 use shoplens::bandit::params::{EvalPolicy, EvaluationParams, PolicyChoice, SimulationParams};
@@ -26,9 +28,23 @@ use shoplens::data::{load_dataset, LoadOptions};
 use shoplens::params::Hyperparams;
 use shoplens::task::{CancelToken, Reporter};
 
-fn child_simulation(threads: usize) {
-    let arms = typed_arms("0.05,0.04,0.03,0.02,0.01").expect("arms");
-    let policies: Vec<PolicyChoice> = ["uniform", "epsilon:0.1", "ucb1", "thompson"]
+/// A race of 16 M decisions: context-free arms 0.05…0.01 (`contextual`
+/// false) or three user segments that each prefer another of three arms.
+fn child_simulation(threads: usize, contextual: bool) {
+    let (arms, segments) = if contextual {
+        typed_segments("0.05,0.01,0.01;0.01,0.05,0.01;0.01,0.01,0.05", "").expect("segments")
+    } else {
+        (
+            typed_arms("0.05,0.04,0.03,0.02,0.01").expect("arms"),
+            Vec::new(),
+        )
+    };
+    let names: &[&str] = if contextual {
+        &["ucb1", "thompson", "linucb", "lints"]
+    } else {
+        &["uniform", "epsilon:0.1", "ucb1", "thompson"]
+    };
+    let policies: Vec<PolicyChoice> = names
         .iter()
         .map(|p| PolicyChoice::parse(p).expect("policy"))
         .collect();
@@ -44,7 +60,16 @@ fn child_simulation(threads: usize) {
     let pool = shoplens::task::thread_pool(threads).expect("pool");
     let started = Instant::now();
     let r = pool
-        .install(|| simulate(&arms, &policies, &params, 1, &Reporter::silent(&cancel)))
+        .install(|| {
+            simulate(
+                &arms,
+                &segments,
+                &policies,
+                &params,
+                1,
+                &Reporter::silent(&cancel),
+            )
+        })
         .expect("simulate");
     let secs = started.elapsed().as_secs_f64();
     println!("secs {secs}");
@@ -121,7 +146,8 @@ fn main() {
     if let Some(i) = args.iter().position(|a| a == "--child") {
         let threads: usize = args[i + 2].parse().expect("threads");
         match args[i + 1].as_str() {
-            "sim" => child_simulation(threads),
+            "sim" => child_simulation(threads, false),
+            "ctx" => child_simulation(threads, true),
             _ => child_evaluation(Path::new(&args[i + 3]), &args[i + 4], threads),
         }
         return;
@@ -139,6 +165,21 @@ fn main() {
             get(&kv, "regret_epsilon:0.1"),
             get(&kv, "regret_ucb1"),
             get(&kv, "regret_thompson"),
+        );
+    }
+    println!("1b. Contextual simulation: 4 policies × 200 replications × 20,000 rounds, three segments each preferring another of three arms (0.05 vs 0.01)");
+    for threads in ["1", "2"] {
+        let kv = run(&["--child", "ctx", threads]);
+        let secs = get(&kv, "secs");
+        println!(
+            "  shoplens, {threads} thread(s): {:.2} s = {:.1} M decisions/s, peak {:.0} MB; regret at T: UCB1 {:.1}, Thompson {:.1}, LinUCB {:.1}, linear TS {:.1}",
+            secs,
+            get(&kv, "decisions") / secs / 1e6,
+            get(&kv, "peak_mb"),
+            get(&kv, "regret_ucb1"),
+            get(&kv, "regret_thompson"),
+            get(&kv, "regret_linucb"),
+            get(&kv, "regret_lints"),
         );
     }
     let dir =

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::simulate::Arm;
+use super::simulate::{Arm, Segment};
 use crate::data::catalogue::Catalogue;
 use crate::data::columns::texts;
 use crate::data::{Dataset, EventKind, Role};
@@ -159,4 +159,70 @@ pub fn typed_arms(text: &str) -> Result<Vec<Arm>, TaskError> {
             ))),
         })
         .collect()
+}
+
+/// Arms and user segments from typed rates: one `;`-separated group per
+/// segment, each a comma-separated rate per arm (`0.05,0.01;0.01,0.05`),
+/// and optional comma-separated shares (equal when empty). The arms are
+/// labelled `arm 1…K` with their rate over all users (the share-weighted
+/// mean), the segments `segment 1…S`.
+pub fn typed_segments(rates: &str, shares: &str) -> Result<(Vec<Arm>, Vec<Segment>), TaskError> {
+    let groups: Vec<&str> = rates
+        .split(';')
+        .map(str::trim)
+        .filter(|g| !g.is_empty())
+        .collect();
+    if groups.len() < 2 {
+        return Err(TaskError::Input(
+            "give at least 2 segments' rates, separated by ';' (e.g. 0.05,0.01;0.01,0.05)".into(),
+        ));
+    }
+    let mut segments = Vec::with_capacity(groups.len());
+    for (g, group) in groups.iter().enumerate() {
+        let arms =
+            typed_arms(group).map_err(|e| TaskError::Input(format!("segment {}: {e}", g + 1)))?;
+        segments.push(Segment {
+            label: format!("segment {}", g + 1),
+            share: 1.0,
+            rates: arms.iter().map(|a| a.rate).collect(),
+        });
+    }
+    let given: Vec<&str> = shares
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    if !given.is_empty() {
+        if given.len() != segments.len() {
+            return Err(TaskError::Input(format!(
+                "{} shares for {} segments; give one share per segment (or none for equal shares)",
+                given.len(),
+                segments.len()
+            )));
+        }
+        for (i, (s, text)) in segments.iter_mut().zip(&given).enumerate() {
+            s.share = match text.parse::<f64>() {
+                Ok(v) if v.is_finite() && v > 0.0 => v,
+                _ => {
+                    return Err(TaskError::Input(format!(
+                        "segment {}: share '{text}' is not a number above 0",
+                        i + 1
+                    )))
+                }
+            };
+        }
+    }
+    let k = segments[0].rates.len();
+    let total: f64 = segments.iter().map(|s| s.share).sum();
+    let arms = (0..k)
+        .map(|a| Arm {
+            label: format!("arm {}", a + 1),
+            rate: segments
+                .iter()
+                .map(|s| s.share * s.rates.get(a).copied().unwrap_or(0.0))
+                .sum::<f64>()
+                / total,
+        })
+        .collect();
+    Ok((arms, segments))
 }

@@ -6,6 +6,7 @@
 
 use std::path::PathBuf;
 
+use super::context::{context_columns, Categories, LogContext};
 use crate::data::columns::{numbers, texts, timestamps};
 use crate::data::{Dataset, LoadError, Role};
 use crate::task::TaskError;
@@ -26,6 +27,20 @@ pub struct BanditLog {
     pub time_ordered: bool,
     /// The 1-based file line of each row, for messages.
     pub lines: Vec<u64>,
+    /// The user context a reward model learns from (no columns unless
+    /// asked for).
+    pub context: LogContext,
+    /// The column a per-segment policy splits on, when one is chosen.
+    pub segments: Option<Categories>,
+}
+
+/// Which of a log's columns describe the user: `context` as
+/// [`context_columns`] reads it (`auto`, or a list), `segment` one column
+/// or none.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct UserColumns {
+    pub context: Option<String>,
+    pub segment: Option<String>,
 }
 
 impl BanditLog {
@@ -53,8 +68,36 @@ impl BanditLog {
             .map(|i| (self.lines[i], self.rewards[i]))
     }
 
+    /// Refuse a reward other than 0 or 1 among `rows`, naming its line and
+    /// `who` needs click/no-click rewards (and what to do, in `hint`).
+    pub fn require_binary(
+        &self,
+        rows: std::ops::Range<usize>,
+        who: &str,
+        hint: &str,
+    ) -> Result<(), TaskError> {
+        match rows.into_iter().find(|&i| {
+            let r = self.rewards[i];
+            r != 0.0 && r != 1.0
+        }) {
+            Some(i) => Err(TaskError::Input(format!(
+                "{}: line {}: reward {} is not 0 or 1; {who} needs click/no-click rewards{hint}",
+                self.path.display(),
+                self.lines[i],
+                self.rewards[i]
+            ))),
+            None => Ok(()),
+        }
+    }
+
     /// Read the log from `ds` by its roles.
     pub fn from_dataset(ds: &Dataset) -> Result<BanditLog, TaskError> {
+        Self::with_user_columns(ds, &UserColumns::default())
+    }
+
+    /// Read the log from `ds` by its roles, with the user columns `user`
+    /// names.
+    pub fn with_user_columns(ds: &Dataset, user: &UserColumns) -> Result<BanditLog, TaskError> {
         let missing = |what: &str, flag: &str| -> TaskError {
             LoadError::MissingRole {
                 path: ds.path.clone(),
@@ -138,8 +181,27 @@ impl BanditLog {
             Some(p) => dense(order.iter().map(|&i| p[i].as_deref())),
             None => (vec![0; order.len()], vec!["1".to_owned()]),
         };
+        let context = match &user.context {
+            Some(spec) => LogContext::read(ds, &context_columns(ds, spec)?, &order)?,
+            None => LogContext::default(),
+        };
+        let segments = match user.segment.as_deref().map(str::trim) {
+            Some(column) if !column.is_empty() => {
+                if !ds.column_names().iter().any(|c| c == column) {
+                    return Err(TaskError::Input(format!(
+                        "{}: there is no segment column '{column}' (columns: {})",
+                        ds.path.display(),
+                        ds.column_names().join(", ")
+                    )));
+                }
+                Some(Categories::read(ds, column, &order)?)
+            }
+            _ => None,
+        };
         Ok(BanditLog {
             path: ds.path.clone(),
+            context,
+            segments,
             actions,
             action_labels,
             rewards: order.iter().map(|&i| rewards[i]).collect(),

@@ -5,9 +5,11 @@
 
 pub mod arms;
 pub mod capability;
+pub mod context;
 pub mod log;
 pub mod ope;
 pub mod params;
+pub mod reward_model;
 pub mod settings;
 pub mod simulate;
 pub mod task;

@@ -28,7 +28,8 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::log::BanditLog;
-use super::params::{EvalPolicy, EvaluationParams};
+use super::params::{EvalPolicy, EvaluationParams, RewardModelKind};
+use super::reward_model::RewardModel;
 use super::simulate::quantile;
 use crate::params::Checked;
 use crate::task::{Reporter, TaskError};
@@ -121,10 +122,81 @@ pub struct OpeResult {
     /// Every logging propensity is the same (replay is unbiased then).
     pub uniform_log: bool,
     pub estimates: Estimates,
-    /// The policy: for each slot, its most likely items (label, π).
+    /// The policy: for each slot, its most likely items (label, π) — for
+    /// a per-segment policy, its fallback's.
     pub top_items: Vec<Vec<(String, f64)>>,
+    /// A per-segment policy's likeliest item per slot for each segment
+    /// value (segment column, value, items); empty otherwise.
+    #[serde(default)]
+    pub segment_items: Vec<SegmentItems>,
+    /// The reward model DM and DR used (`mean`, `logistic`).
+    #[serde(default)]
+    pub reward_model: String,
+    /// Context features the reward model saw (0 for the mean model).
+    #[serde(default)]
+    pub context_features: usize,
+    /// Time to fit the reward model.
+    #[serde(default)]
+    pub reward_fit_secs: f64,
     pub bootstrap: usize,
     pub secs: f64,
+}
+
+/// One segment value's items under a per-segment policy.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SegmentItems {
+    pub column: String,
+    pub value: String,
+    /// The likeliest item of each slot.
+    pub items: Vec<String>,
+}
+
+fn segment_items(log: &BanditLog, pi: &PolicyDist) -> Vec<SegmentItems> {
+    let Some(seg) = log.segments.as_ref().filter(|_| pi.by_segment.len() > 1) else {
+        return Vec::new();
+    };
+    seg.labels
+        .iter()
+        .zip(&pi.by_segment[1..])
+        .map(|(value, dist)| SegmentItems {
+            column: seg.column.clone(),
+            value: value.clone(),
+            items: dist
+                .iter()
+                .map(|row| {
+                    let best = (0..row.len())
+                        .max_by(|&a, &b| row[a].total_cmp(&row[b]).then(b.cmp(&a)))
+                        .unwrap_or(0);
+                    log.action_labels[best].clone()
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+impl OpeResult {
+    /// The policy against the logged one in words, by DR's 95% interval
+    /// and the logged click rate's: overlapping intervals are no evidence
+    /// either way.
+    pub fn comparison(&self) -> String {
+        let (dr, logged) = (self.estimates.dr.ci, self.on_policy_ci);
+        if dr[0] > logged[1] {
+            format!(
+                "Better than the logged policy: DR's 95% interval [{:.5}, {:.5}] lies above the logged click rate's [{:.5}, {:.5}].",
+                dr[0], dr[1], logged[0], logged[1]
+            )
+        } else if dr[1] < logged[0] {
+            format!(
+                "Worse than the logged policy: DR's 95% interval [{:.5}, {:.5}] lies below the logged click rate's [{:.5}, {:.5}].",
+                dr[0], dr[1], logged[0], logged[1]
+            )
+        } else {
+            format!(
+                "No evidence that it is better or worse than the logged policy: DR's 95% interval [{:.5}, {:.5}] overlaps the logged click rate's [{:.5}, {:.5}].",
+                dr[0], dr[1], logged[0], logged[1]
+            )
+        }
+    }
 }
 
 /// π(a | s) for every slot s and item a.
@@ -145,30 +217,122 @@ fn by_clicks(log: &BanditLog, rows: std::ops::Range<usize>) -> Vec<usize> {
     order
 }
 
+/// The item with the most clicks (ties: the lower item), if any has one.
+fn most_clicked_of(clicks: &[f64]) -> Option<usize> {
+    let mut best: Option<usize> = None;
+    for (a, &c) in clicks.iter().enumerate() {
+        if c > 0.0 && best.is_none_or(|b| c > clicks[b]) {
+            best = Some(a);
+        }
+    }
+    best
+}
+
+/// An evaluation policy: π(a | s) for each user segment. Without a segment
+/// column there is one entry; with one, entry 0 is the fallback (rows whose
+/// segment value is empty) and entry 1 + c is segment code c's.
+#[derive(Clone, Debug)]
+pub struct PolicyDist {
+    pub by_segment: Vec<ActionDist>,
+}
+
+impl PolicyDist {
+    fn one(dist: ActionDist) -> Self {
+        Self {
+            by_segment: vec![dist],
+        }
+    }
+
+    /// π for row `row`'s user.
+    pub fn of_row(&self, log: &BanditLog, row: usize) -> &ActionDist {
+        if self.by_segment.len() == 1 {
+            return &self.by_segment[0];
+        }
+        match log.segments.as_ref().and_then(|s| s.codes[row]) {
+            Some(code) => &self.by_segment[1 + code as usize],
+            None => &self.by_segment[0],
+        }
+    }
+
+    fn map(self, f: impl Fn(ActionDist) -> ActionDist) -> Self {
+        Self {
+            by_segment: self.by_segment.into_iter().map(f).collect(),
+        }
+    }
+}
+
+/// Most clicked, one policy for everyone: slot s shows the s-th most
+/// clicked item of the training rows.
+fn most_clicked_overall(log: &BanditLog, train: std::ops::Range<usize>) -> ActionDist {
+    let (k, slots) = (log.n_actions(), log.n_slots());
+    let order = by_clicks(log, train);
+    let mut d = vec![vec![0.0; k]; slots];
+    for (s, row) in d.iter_mut().enumerate() {
+        if let Some(&a) = order.get(s) {
+            row[a] = 1.0;
+        }
+    }
+    d
+}
+
+/// Most clicked per segment: for each segment value and slot, the item
+/// with the most clicks in that slot among the segment's training rows;
+/// a segment or slot with no click falls back to the slot's most clicked
+/// item over all training rows (ties: the lower item, also with no click
+/// at all).
+fn most_clicked_by_segment(log: &BanditLog, train: std::ops::Range<usize>) -> PolicyDist {
+    let (k, slots) = (log.n_actions(), log.n_slots());
+    let Some(seg) = &log.segments else {
+        return PolicyDist::one(most_clicked_overall(log, train));
+    };
+    let mut overall = vec![vec![0.0; k]; slots];
+    let mut by = vec![vec![vec![0.0; k]; slots]; seg.labels.len()];
+    for i in train {
+        let (s, a, r) = (
+            log.slots[i] as usize,
+            log.actions[i] as usize,
+            log.rewards[i],
+        );
+        overall[s][a] += r;
+        if let Some(code) = seg.codes[i] {
+            by[code as usize][s][a] += r;
+        }
+    }
+    let fallback: Vec<usize> = overall
+        .iter()
+        .map(|c| most_clicked_of(c).unwrap_or(0))
+        .collect();
+    let one_hot = |pick: &dyn Fn(usize) -> usize| -> ActionDist {
+        (0..slots)
+            .map(|s| {
+                let mut row = vec![0.0; k];
+                row[pick(s)] = 1.0;
+                row
+            })
+            .collect()
+    };
+    let mut by_segment = vec![one_hot(&|s| fallback[s])];
+    for clicks in &by {
+        by_segment.push(one_hot(&|s| {
+            most_clicked_of(&clicks[s]).unwrap_or(fallback[s])
+        }));
+    }
+    PolicyDist { by_segment }
+}
+
 /// The evaluation policy's distribution, learned from `train` rows.
 pub fn action_dist(
     log: &BanditLog,
     params: &EvaluationParams,
     train: std::ops::Range<usize>,
     seed: u64,
-) -> Result<ActionDist, TaskError> {
+) -> Result<PolicyDist, TaskError> {
     let (k, slots) = (log.n_actions(), log.n_slots());
     let uniform = vec![vec![1.0 / k as f64; k]; slots];
-    let most_clicked = |log: &BanditLog| {
-        let order = by_clicks(log, train.clone());
-        let mut d = vec![vec![0.0; k]; slots];
-        for (s, row) in d.iter_mut().enumerate() {
-            if let Some(&a) = order.get(s) {
-                row[a] = 1.0;
-            }
-        }
-        d
-    };
     Ok(match params.policy {
-        EvalPolicy::Uniform => uniform,
-        EvalPolicy::MostClicked => most_clicked(log),
-        EvalPolicy::Epsilon => {
-            let greedy = most_clicked(log);
+        EvalPolicy::Uniform => PolicyDist::one(uniform),
+        EvalPolicy::MostClicked => most_clicked_by_segment(log, train),
+        EvalPolicy::Epsilon => most_clicked_by_segment(log, train).map(|greedy| {
             greedy
                 .iter()
                 .zip(&uniform)
@@ -179,19 +343,9 @@ pub fn action_dist(
                         .collect()
                 })
                 .collect()
-        }
+        }),
         EvalPolicy::Thompson => {
-            if let Some(i) = train.clone().find(|&i| {
-                let r = log.rewards[i];
-                r != 0.0 && r != 1.0
-            }) {
-                return Err(TaskError::Input(format!(
-                    "{}: line {}: reward {} is not 0 or 1; Thompson sampling's Beta posteriors need click/no-click rewards",
-                    log.path.display(),
-                    log.lines[i],
-                    log.rewards[i]
-                )));
-            }
+            log.require_binary(train.clone(), "Thompson sampling's Beta posterior", "")?;
             let (mut shown, mut clicked) = (vec![0.0; k], vec![0.0; k]);
             for i in train {
                 shown[log.actions[i] as usize] += 1.0;
@@ -228,10 +382,12 @@ pub fn action_dist(
                 }
             }
             let m = params.mc_samples.max(1) as f64;
-            counts
-                .iter()
-                .map(|row| row.iter().map(|&c| c as f64 / m).collect())
-                .collect()
+            PolicyDist::one(
+                counts
+                    .iter()
+                    .map(|row| row.iter().map(|&c| c as f64 / m).collect())
+                    .collect(),
+            )
         }
     })
 }
@@ -248,31 +404,12 @@ struct Terms {
 
 fn terms(
     log: &BanditLog,
-    pi: &ActionDist,
+    pi: &PolicyDist,
     rows: std::ops::Range<usize>,
-    smoothing: f64,
+    q: &RewardModel,
     seed: u64,
 ) -> Terms {
-    let (k, slots) = (log.n_actions(), log.n_slots());
-    let n = rows.len().max(1) as f64;
-    let mean: f64 = rows.clone().map(|i| log.rewards[i]).sum::<f64>() / n;
-    let (mut sum, mut count) = (vec![vec![0.0; k]; slots], vec![vec![0.0; k]; slots]);
-    for i in rows.clone() {
-        let (s, a) = (log.slots[i] as usize, log.actions[i] as usize);
-        sum[s][a] += log.rewards[i];
-        count[s][a] += 1.0;
-    }
-    let q = |s: usize, a: usize| {
-        let c = count[s][a] + smoothing;
-        if c > 0.0 {
-            (sum[s][a] + smoothing * mean) / c
-        } else {
-            mean
-        }
-    };
-    let dm_of_slot: Vec<f64> = (0..slots)
-        .map(|s| (0..k).map(|a| pi[s][a] * q(s, a)).sum())
-        .collect();
+    let k = log.n_actions();
     let mut rng = seeded(seed, 12);
     let mut t = Terms {
         reward: Vec::with_capacity(rows.len()),
@@ -281,22 +418,31 @@ fn terms(
         dr: Vec::with_capacity(rows.len()),
         matched: Vec::with_capacity(rows.len()),
     };
+    let mut features = Vec::new();
     for i in rows {
         let (s, a, r) = (
             log.slots[i] as usize,
             log.actions[i] as usize,
             log.rewards[i],
         );
-        let w = pi[s][a] / log.propensities[i];
+        let pi_s = &pi.of_row(log, i)[s];
+        let q_row = q.row(log, i, &mut features);
+        let dm: f64 = pi_s
+            .iter()
+            .enumerate()
+            .filter(|(_, &p)| p > 0.0)
+            .map(|(b, &p)| p * q_row.q(b))
+            .sum();
+        let w = pi_s[a] / log.propensities[i];
         t.reward.push(r);
         t.weight.push(w);
-        t.dm.push(dm_of_slot[s]);
-        t.dr.push(dm_of_slot[s] + w * (r - q(s, a)));
+        t.dm.push(dm);
+        t.dr.push(dm + w * (r - q_row.q(a)));
         // Sample the policy's item by its cumulative distribution.
         let u: f64 = rng.gen();
         let mut acc = 0.0;
         let mut chosen = k - 1;
-        for (b, &p) in pi[s].iter().enumerate() {
+        for (b, &p) in pi_s.iter().enumerate() {
             acc += p;
             if u < acc {
                 chosen = b;
@@ -380,7 +526,19 @@ pub fn evaluate(
     );
     let pi = action_dist(log, params, train.clone(), seed)?;
     reporter.check()?;
-    let t = terms(log, &pi, eval.clone(), params.smoothing, seed);
+    reporter.progress(
+        None,
+        &format!(
+            "fitting the {} reward model on {} rows",
+            params.reward_model.name(),
+            eval.len()
+        ),
+    );
+    let fit_started = Instant::now();
+    let q = RewardModel::fit(log, eval.clone(), params, seed, reporter.cancel_token())?;
+    let reward_fit_secs = fit_started.elapsed().as_secs_f64();
+    reporter.check()?;
+    let t = terms(log, &pi, eval.clone(), &q, seed);
     let (point, matched) = estimate(&t, None);
     let rows = eval.len();
     let on_policy = t.reward.iter().sum::<f64>() / rows as f64;
@@ -413,7 +571,7 @@ pub fn evaluate(
         relative: relative(point[j]),
     };
     let first = log.propensities.first().copied().unwrap_or(0.0);
-    let top_items = pi
+    let top_items = pi.by_segment[0]
         .iter()
         .map(|row| {
             let mut items: Vec<(usize, f64)> = row.iter().copied().enumerate().collect();
@@ -432,7 +590,12 @@ pub fn evaluate(
         clicks: t.reward.iter().sum(),
         on_policy_value: on_policy,
         on_policy_ci: interval(samples.iter().map(|s| s.1).collect()),
-        policy: params.policy.name().to_owned(),
+        policy: match &log.segments {
+            Some(seg) if params.policy.splits_by_segment() => {
+                format!("{} per {}", params.policy.name(), seg.column)
+            }
+            _ => params.policy.name().to_owned(),
+        },
         train_rows: train.len(),
         in_sample: train_rows == 0 && params.policy.learns(),
         held_out: train_rows > 0,
@@ -446,6 +609,13 @@ pub fn evaluate(
             matched_rounds: matched,
         },
         top_items,
+        segment_items: segment_items(log, &pi),
+        reward_model: params.reward_model.name().to_owned(),
+        context_features: match params.reward_model {
+            RewardModelKind::Logistic => log.context.width(),
+            RewardModelKind::Mean => 0,
+        },
+        reward_fit_secs,
         bootstrap: params.bootstrap,
         secs: started.elapsed().as_secs_f64(),
     })
@@ -497,6 +667,8 @@ mod tests {
             slot_labels: vec!["1".into()],
             time_ordered: false,
             lines: (2..2 + n as u64).collect(),
+            context: Default::default(),
+            segments: None,
         }
     }
 
@@ -552,6 +724,49 @@ mod tests {
         };
         let e = evaluate(&l, &p.checked().unwrap(), 1, &Reporter::silent(&cancel)).unwrap_err();
         assert!(matches!(e, TaskError::Input(m) if m.contains("line 5") && m.contains("0 or 1")));
+    }
+
+    #[test]
+    fn most_clicked_per_segment_breaks_ties_low_and_falls_back_per_slot() {
+        use crate::bandit::context::Categories;
+        // Two slots, three items. Segment "x": item c clicked in slot 0;
+        // items a and b once each in slot 1 (tie: a). Segment "y": no
+        // click, so the slots' overall favourites: c (slot 0) and a
+        // (slot 1, tie with b broken low).
+        let mut l = log();
+        l.action_labels = vec!["a".into(), "b".into(), "c".into()];
+        l.slot_labels = vec!["1".into(), "2".into()];
+        l.actions = vec![2, 1, 0, 0, 1, 2, 0, 1];
+        l.slots = vec![0, 1, 1, 0, 0, 0, 1, 1];
+        l.rewards = vec![1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+        l.segments = Some(Categories {
+            column: "region".into(),
+            codes: vec![
+                Some(0),
+                Some(0),
+                Some(0),
+                Some(1),
+                Some(1),
+                Some(1),
+                None,
+                None,
+            ],
+            labels: vec!["x".into(), "y".into()],
+        });
+        let pi = most_clicked_by_segment(&l, 0..8);
+        let picks = |d: &ActionDist| -> Vec<usize> {
+            d.iter()
+                .map(|row| row.iter().position(|&p| p == 1.0).unwrap())
+                .collect()
+        };
+        assert_eq!(pi.by_segment.len(), 3);
+        assert_eq!(picks(&pi.by_segment[1]), [2, 0], "segment x");
+        assert_eq!(picks(&pi.by_segment[2]), [2, 0], "segment y falls back");
+        assert_eq!(picks(pi.of_row(&l, 7)), [2, 0], "no segment value");
+        // A slot with no click anywhere falls back to the lowest item.
+        l.rewards = vec![0.0; 8];
+        let pi = most_clicked_by_segment(&l, 0..8);
+        assert_eq!(picks(&pi.by_segment[1]), [0, 0]);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use super::reward_model::RewardModelKind;
 use crate::params::{log_slider, slider, Hyperparams, ParamKind, ParamSpec};
 
 /// The arm-choosing strategies the simulator races.
@@ -14,14 +15,22 @@ pub enum PolicyKind {
     Epsilon,
     Ucb1,
     Thompson,
+    /// LinUCB with disjoint linear models (Li et al., WWW 2010).
+    #[serde(rename = "linucb")]
+    LinUcb,
+    /// Linear Thompson sampling (Agrawal & Goyal, ICML 2013).
+    #[serde(rename = "lints")]
+    LinTs,
 }
 
 impl PolicyKind {
-    pub const ALL: [PolicyKind; 4] = [
+    pub const ALL: [PolicyKind; 6] = [
         PolicyKind::Uniform,
         PolicyKind::Epsilon,
         PolicyKind::Ucb1,
         PolicyKind::Thompson,
+        PolicyKind::LinUcb,
+        PolicyKind::LinTs,
     ];
 
     pub fn name(self) -> &'static str {
@@ -30,7 +39,14 @@ impl PolicyKind {
             PolicyKind::Epsilon => "epsilon",
             PolicyKind::Ucb1 => "ucb1",
             PolicyKind::Thompson => "thompson",
+            PolicyKind::LinUcb => "linucb",
+            PolicyKind::LinTs => "lints",
         }
+    }
+
+    /// Whether the policy sees the round's user segment.
+    pub fn contextual(self) -> bool {
+        matches!(self, PolicyKind::LinUcb | PolicyKind::LinTs)
     }
 
     pub fn label(self) -> &'static str {
@@ -39,6 +55,8 @@ impl PolicyKind {
             PolicyKind::Epsilon => "ε-greedy",
             PolicyKind::Ucb1 => "UCB1",
             PolicyKind::Thompson => "Thompson sampling",
+            PolicyKind::LinUcb => "LinUCB",
+            PolicyKind::LinTs => "Linear Thompson sampling",
         }
     }
 }
@@ -70,9 +88,11 @@ impl PolicyChoice {
             "epsilon" | "egreedy" | "epsilon-greedy" | "greedy" => PolicyKind::Epsilon,
             "ucb1" | "ucb" => PolicyKind::Ucb1,
             "thompson" | "ts" => PolicyKind::Thompson,
+            "linucb" => PolicyKind::LinUcb,
+            "lints" | "linear-ts" | "lin-ts" => PolicyKind::LinTs,
             other => {
                 return Err(format!(
-                "unknown policy '{other}'; use uniform, epsilon:E (ε between 0 and 1), ucb1 or thompson"
+                "unknown policy '{other}'; use uniform, epsilon:E (ε between 0 and 1), ucb1, thompson, linucb or lints"
             ))
             }
         };
@@ -122,6 +142,12 @@ pub struct SimulationParams {
     /// Thompson sampling's Beta(α₀, β₀) prior.
     pub alpha0: f64,
     pub beta0: f64,
+    /// LinUCB's width of the upper bound: θ̂·x + α √(xᵀ A⁻¹ x).
+    pub linucb_alpha: f64,
+    /// Linear Thompson sampling's scale v of the posterior: θ̃ ~ N(θ̂, v² A⁻¹).
+    pub lints_v: f64,
+    /// The linear policies' ridge λ: A = λ I + Σ x xᵀ.
+    pub ridge: f64,
     /// Worker threads (0: all cores); results do not depend on it.
     pub threads: usize,
 }
@@ -135,6 +161,9 @@ impl Default for SimulationParams {
             epsilon_decay: 0.0,
             alpha0: 1.0,
             beta0: 1.0,
+            linucb_alpha: 1.0,
+            lints_v: 1.0,
+            ridge: 1.0,
             threads: crate::task::DEFAULT_THREADS,
         }
     }
@@ -215,6 +244,34 @@ const SIMULATION_SPECS: &[ParamSpec] = &[
     ALPHA0,
     BETA0,
     ParamSpec::new(
+        "linucb_alpha",
+        "LinUCB α",
+        "LinUCB plays the highest θ̂·x + α·√(xᵀA⁻¹x): larger α explores more",
+        ParamKind::Float {
+            min: 0.0,
+            above: false,
+            max: None,
+        },
+        log_slider(0.01, 10.0),
+    )
+    .sweep("0.1,0.5,1,2"),
+    ParamSpec::new(
+        "lints_v",
+        "linear TS v",
+        "Linear Thompson sampling draws θ̃ from N(θ̂, v²A⁻¹): larger v explores more",
+        PRIOR,
+        log_slider(0.01, 10.0),
+    )
+    .sweep("0.1,0.5,1,2"),
+    ParamSpec::new(
+        "ridge",
+        "ridge λ",
+        "The linear policies' prior: A = λI + Σ x xᵀ",
+        PRIOR,
+        log_slider(0.01, 100.0),
+    )
+    .advanced(),
+    ParamSpec::new(
         "threads",
         "threads",
         "Worker threads (0: all cores); the numbers do not depend on it",
@@ -257,6 +314,12 @@ impl EvalPolicy {
         }
     }
 
+    /// Whether the policy picks its items per segment when a segment
+    /// column is chosen.
+    pub fn splits_by_segment(self) -> bool {
+        matches!(self, EvalPolicy::MostClicked | EvalPolicy::Epsilon)
+    }
+
     /// Whether the policy learns from training rows (so the whole log as
     /// training makes its estimate in-sample).
     pub fn learns(self) -> bool {
@@ -283,6 +346,18 @@ pub struct EvaluationParams {
     /// DM's reward model: pseudo-rows at the overall mean reward added to
     /// each item and slot's mean.
     pub smoothing: f64,
+    /// The reward model DM and DR use.
+    pub reward_model: RewardModelKind,
+    /// The logistic reward model's C (penalty ‖w‖²/(2C)).
+    pub reward_c: f64,
+    /// Cross-fitting folds of the logistic reward model (1: none).
+    pub folds: usize,
+    /// The user column most clicked and ε split on: each of its values
+    /// gets its own items ("" for one policy for everyone).
+    pub segment_col: String,
+    /// The logistic reward model's context columns: `auto` (the
+    /// `user_feature…` columns) or a comma-separated list.
+    pub context_cols: String,
 }
 
 impl Default for EvaluationParams {
@@ -296,6 +371,11 @@ impl Default for EvaluationParams {
             bootstrap: 1000,
             mc_samples: 10_000,
             smoothing: 1.0,
+            reward_model: RewardModelKind::Mean,
+            reward_c: 100.0,
+            folds: 1,
+            segment_col: String::new(),
+            context_cols: "auto".into(),
         }
     }
 }
@@ -360,7 +440,57 @@ const EVALUATION_SPECS: &[ParamSpec] = &[
         },
         log_slider(0.1, 100.0),
     )
+    .when("reward_model", "mean")
     .advanced(),
+    ParamSpec::new(
+        "reward_model",
+        "reward model",
+        "What DM and DR predict a row's click from: each item and slot's mean, or a logistic regression per slot on the user's context and the item",
+        ParamKind::Choice(&[
+            ("mean", "item and slot mean"),
+            ("logistic", "logistic on context + item"),
+        ]),
+        None,
+    ),
+    ParamSpec::new(
+        "reward_c",
+        "reward model C",
+        "Inverse strength of the logistic reward model's L2 penalty ‖w‖²/(2C) (the intercept is not penalised)",
+        ParamKind::Float {
+            min: 0.0,
+            above: true,
+            max: None,
+        },
+        log_slider(0.01, 1000.0),
+    )
+    .when("reward_model", "logistic")
+    .sweep("1,10,100"),
+    ParamSpec::new(
+        "folds",
+        "cross-fitting folds",
+        "Fit the logistic reward model on the other folds of each row (1: fit and predict on all evaluated rows)",
+        ParamKind::Int {
+            min: 1,
+            max: Some(20),
+        },
+        slider(1.0, 10.0),
+    )
+    .when("reward_model", "logistic")
+    .advanced(),
+    ParamSpec::new(
+        "segment_col",
+        "segment column",
+        "A user column: most clicked (and ε) pick each slot's item per value of it, falling back to the slot's most clicked overall",
+        ParamKind::Text,
+        None,
+    ),
+    ParamSpec::new(
+        "context_cols",
+        "context columns",
+        "The logistic reward model's user columns: auto (the user_feature… columns) or a comma-separated list",
+        ParamKind::Text,
+        None,
+    ),
 ];
 
 impl Hyperparams for EvaluationParams {

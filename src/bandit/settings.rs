@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::arms::{arms_from_store, typed_arms, ArmRate, ArmUnit};
+use super::arms::{arms_from_store, typed_arms, typed_segments, ArmRate, ArmUnit};
 use super::params::{EvaluationParams, PolicyChoice, PolicyKind, SimulationParams};
 use super::simulate::Arm;
 use super::task::{EvaluationRequest, SimulationRequest};
@@ -62,6 +62,12 @@ pub struct SimulationSettings {
     pub typed: String,
     /// The policies raced.
     pub policies: Vec<PolicyChoice>,
+    /// Rates per user segment instead of one rate per arm.
+    pub per_segment: bool,
+    /// Typed rates per segment, `0.05,0.01,0.01;0.01,0.05,0.01;…`.
+    pub segment_rates: String,
+    /// The segments' shares of users, `0.5,0.3,0.2` (empty: equal).
+    pub segment_shares: String,
 }
 
 impl Default for SimulationSettings {
@@ -79,6 +85,9 @@ impl Default for SimulationSettings {
                 .into_iter()
                 .map(PolicyChoice::of)
                 .collect(),
+            per_segment: false,
+            segment_rates: "0.05,0.01,0.01;0.01,0.05,0.01;0.01,0.01,0.05".into(),
+            segment_shares: String::new(),
         }
     }
 }
@@ -104,6 +113,15 @@ impl SimulationSettings {
 
     /// Where the arms come from, for the record.
     pub fn arms_source(&self) -> String {
+        if self.per_segment {
+            return format!(
+                "typed rates for {} user segments",
+                self.segment_rates
+                    .split(';')
+                    .filter(|g| !g.trim().is_empty())
+                    .count()
+            );
+        }
         if !self.from_store {
             return "typed rates".to_owned();
         }
@@ -124,6 +142,19 @@ impl SimulationSettings {
         data: &DataContext,
         params: SimulationParams,
     ) -> Result<SimulationRequest, String> {
+        if self.per_segment {
+            let (arms, segments) = typed_segments(&self.segment_rates, &self.segment_shares)
+                .map_err(|e| e.to_string())?;
+            return Ok(SimulationRequest {
+                dataset: None,
+                arms,
+                segments,
+                arms_source: self.arms_source(),
+                policies: self.policies.clone(),
+                params,
+                seed: self.seed,
+            });
+        }
         let (dataset, arms) = if self.from_store {
             if self.arms.is_empty() {
                 return Err("Read the arms from the store first (or type rates).".into());
@@ -135,6 +166,7 @@ impl SimulationSettings {
         Ok(SimulationRequest {
             dataset,
             arms,
+            segments: Vec::new(),
             arms_source: self.arms_source(),
             policies: self.policies.clone(),
             params,

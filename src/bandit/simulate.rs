@@ -10,7 +10,21 @@
 //! - **UCB1**: arms 1…K once in index order, then argmax mean + √(2 ln t / n_a).
 //! - **Thompson sampling**: one draw from each arm's Beta(α₀ + successes,
 //!   β₀ + failures), in index order; the largest is played.
-//! - **pseudo-regret** at t = Σ_{s≤t} (p* − p_{a_s}), p* the best rate.
+//! - **LinUCB** (Li et al. 2010, disjoint models): each arm keeps
+//!   A = λI + Σ x xᵀ and b = Σ r x over its plays; it plays argmax
+//!   θ̂·x + α √(xᵀA⁻¹x) with θ̂ = A⁻¹b (A⁻¹ kept by Sherman–Morrison).
+//! - **linear Thompson sampling** (Agrawal & Goyal 2013, one model per
+//!   arm): each arm's θ̃ ~ N(θ̂, v²A⁻¹) and the largest θ̃·x is played.
+//!   Only θ̃·x is needed, and it is N(θ̂·x, v² xᵀA⁻¹x): one normal draw per
+//!   arm, the same distribution as drawing the whole θ̃.
+//! - **pseudo-regret** at t = Σ_{s≤t} (p*_{g_s} − p_{g_s, a_s}), p*_g the
+//!   best rate for round s's user segment g_s.
+//!
+//! **Segments**: with per-segment rates, each round's user comes from
+//! segment g with its share's probability (its own stream, so every policy
+//! meets the same users); the round's context x is the one-hot of g, which
+//! the linear policies see and the others do not. Without segments there
+//! is one segment of share 1 and x = (1).
 //!
 //! Randomness: replication r of every policy uses the same three streams
 //! seeded from (seed, r) — the reward draw of each round (reward = u_t <
@@ -23,7 +37,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use rand::{Rng, SeedableRng};
-use rand_distr::{Beta, Distribution};
+use rand_distr::{Beta, Distribution, StandardNormal};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -40,6 +54,16 @@ const GRID: usize = 200;
 pub struct Arm {
     pub label: String,
     pub rate: f64,
+}
+
+/// A group of users with its own success rate for every arm.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Segment {
+    pub label: String,
+    /// Share of rounds (normalised over the segments).
+    pub share: f64,
+    /// One rate per arm, in the arms' order.
+    pub rates: Vec<f64>,
 }
 
 /// A policy's curves and table row over the finished replications.
@@ -64,6 +88,10 @@ pub struct PolicySummary {
     pub best_share: Vec<f64>,
     /// Mean pulls of each arm over T rounds.
     pub pulls: Vec<f64>,
+    /// Pseudo-regret at T collected in each segment's rounds, averaged over
+    /// replications (one entry without segments).
+    #[serde(default)]
+    pub segment_regret: Vec<f64>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -77,6 +105,9 @@ pub struct Band {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SimulationResult {
     pub arms: Vec<Arm>,
+    /// The user segments and their rates (empty for one group of users).
+    #[serde(default)]
+    pub segments: Vec<Segment>,
     pub horizon: usize,
     pub replications: usize,
     /// Replications every policy finished.
@@ -85,6 +116,30 @@ pub struct SimulationResult {
     pub grid: Vec<usize>,
     pub policies: Vec<PolicySummary>,
     pub secs: f64,
+}
+
+/// "8 arms, best rate 0.0500", or with segments "3 arms × 3 user segments,
+/// each segment's best rate 0.0500–0.0500".
+pub fn describe_arms(arms: &[Arm], segments: &[Segment]) -> String {
+    if segments.is_empty() {
+        return format!(
+            "{} arms, best rate {:.4}",
+            arms.len(),
+            arms.iter().map(|a| a.rate).fold(0.0, f64::max)
+        );
+    }
+    let best: Vec<f64> = segments
+        .iter()
+        .map(|s| s.rates.iter().copied().fold(0.0, f64::max))
+        .collect();
+    let (lo, hi) = best
+        .iter()
+        .fold((f64::INFINITY, 0.0f64), |(l, h), &b| (l.min(b), h.max(b)));
+    format!(
+        "{} arms × {} user segments, each segment's best rate {lo:.4}–{hi:.4}",
+        arms.len(),
+        segments.len()
+    )
 }
 
 impl SimulationResult {
@@ -132,6 +187,7 @@ struct Replication {
     best_in_stretch: Vec<u32>,
     pulls: Vec<u32>,
     best_plays: u32,
+    segment_regret: Vec<f64>,
 }
 
 /// The checkpoints: ⌈T·(g + 1)/G⌉ for g < G, ending at T.
@@ -168,6 +224,8 @@ enum Resolved {
     Epsilon { epsilon: f64, decay: f64 },
     Ucb1,
     Thompson { alpha0: f64, beta0: f64 },
+    LinUcb { alpha: f64, ridge: f64 },
+    LinTs { v: f64, ridge: f64 },
 }
 
 impl Resolved {
@@ -183,6 +241,14 @@ impl Resolved {
                 alpha0: p.alpha0,
                 beta0: p.beta0,
             },
+            PolicyKind::LinUcb => Resolved::LinUcb {
+                alpha: p.linucb_alpha,
+                ridge: p.ridge,
+            },
+            PolicyKind::LinTs => Resolved::LinTs {
+                v: p.lints_v,
+                ridge: p.ridge,
+            },
         }
     }
 }
@@ -191,24 +257,116 @@ fn beta(a: f64, b: f64) -> Result<Beta<f64>, TaskError> {
     Beta::new(a, b).map_err(|e| TaskError::Input(format!("Beta({a}, {b}): {e}")))
 }
 
+/// The rates each round's user meets: per segment, with the segments'
+/// cumulative shares for drawing them.
+struct Users {
+    rates: Vec<Vec<f64>>,
+    best: Vec<f64>,
+    cumulative: Vec<f64>,
+}
+
+impl Users {
+    fn new(rates: Vec<Vec<f64>>, shares: &[f64]) -> Self {
+        let best = rates
+            .iter()
+            .map(|r| r.iter().copied().fold(f64::NEG_INFINITY, f64::max))
+            .collect();
+        let total: f64 = shares.iter().sum();
+        let mut acc = 0.0;
+        let cumulative = shares
+            .iter()
+            .map(|s| {
+                acc += s / total;
+                acc
+            })
+            .collect();
+        Self {
+            rates,
+            best,
+            cumulative,
+        }
+    }
+
+    fn segments(&self) -> usize {
+        self.rates.len()
+    }
+
+    /// The segment of a draw `u` in [0, 1).
+    fn segment_of(&self, u: f64) -> usize {
+        self.cumulative
+            .iter()
+            .position(|&c| u < c)
+            .unwrap_or(self.segments() - 1)
+    }
+}
+
+/// One arm's disjoint linear model over one-hot segment contexts:
+/// A⁻¹ (d × d, row-major) and b.
+struct LinearArm {
+    a_inv: Vec<f64>,
+    b: Vec<f64>,
+}
+
+impl LinearArm {
+    fn new(d: usize, ridge: f64) -> Self {
+        let mut a_inv = vec![0.0; d * d];
+        for i in 0..d {
+            a_inv[i * d + i] = 1.0 / ridge;
+        }
+        Self {
+            a_inv,
+            b: vec![0.0; d],
+        }
+    }
+
+    /// (θ̂·x, xᵀA⁻¹x) for x the one-hot of `g`: row g of A⁻¹ against b,
+    /// and A⁻¹'s diagonal entry.
+    fn mean_and_variance(&self, g: usize) -> (f64, f64) {
+        let d = self.b.len();
+        let row = &self.a_inv[g * d..(g + 1) * d];
+        let mean = row.iter().zip(&self.b).map(|(a, b)| a * b).sum();
+        (mean, row[g])
+    }
+
+    /// Add the play (x = e_g, reward r): Sherman–Morrison on A⁻¹.
+    fn update(&mut self, g: usize, reward: f64) {
+        let d = self.b.len();
+        let u: Vec<f64> = (0..d).map(|i| self.a_inv[i * d + g]).collect();
+        let denominator = 1.0 + u[g];
+        for i in 0..d {
+            for j in 0..d {
+                self.a_inv[i * d + j] -= u[i] * u[j] / denominator;
+            }
+        }
+        self.b[g] += reward;
+    }
+}
+
 fn replicate(
     policy: Resolved,
-    rates: &[f64],
+    users: &Users,
     grid: &[usize],
     seed: u64,
     replication: usize,
 ) -> Result<Replication, TaskError> {
-    let k = rates.len();
-    let best_rate = rates.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let k = users.rates[0].len();
+    let d = users.segments();
     let mut rewards = stream(seed, replication, 1);
     let mut choice = stream(seed, replication, 2);
     let mut coin = stream(seed, replication, 3);
+    let mut who = stream(seed, replication, 4);
     let mut pulls = vec![0u32; k];
     let mut wins = vec![0u32; k];
     let mut posteriors = match policy {
         Resolved::Thompson { alpha0, beta0 } => (0..k)
             .map(|_| beta(alpha0, beta0))
             .collect::<Result<Vec<_>, _>>()?,
+        _ => Vec::new(),
+    };
+    let mut linear: Vec<LinearArm> = match policy {
+        Resolved::LinUcb { ridge, .. } | Resolved::LinTs { ridge, .. } => {
+            (0..k).map(|_| LinearArm::new(d, ridge)).collect()
+        }
         _ => Vec::new(),
     };
     let horizon = grid.last().copied().unwrap_or(0);
@@ -218,10 +376,19 @@ fn replicate(
         best_in_stretch: Vec::with_capacity(grid.len()),
         pulls: Vec::new(),
         best_plays: 0,
+        segment_regret: vec![0.0; d],
     };
     let (mut total, mut regret, mut stretch_best) = (0u32, 0.0f64, 0u32);
     let mut next = 0usize;
     for t in 1..=horizon {
+        // One group of users draws nothing, so a race without segments
+        // keeps its numbers.
+        let g = if d == 1 {
+            0
+        } else {
+            users.segment_of(who.gen::<f64>())
+        };
+        let rates = &users.rates[g];
         let arm = match policy {
             Resolved::Uniform => choice.gen_range(0..k),
             Resolved::Epsilon { epsilon, decay } => {
@@ -246,19 +413,36 @@ fn replicate(
                 }
             }
             Resolved::Thompson { .. } => argmax(posteriors.iter().map(|d| d.sample(&mut choice))),
+            Resolved::LinUcb { alpha, .. } => argmax(linear.iter().map(|m| {
+                let (mean, var) = m.mean_and_variance(g);
+                mean + alpha * var.max(0.0).sqrt()
+            })),
+            Resolved::LinTs { v, .. } => argmax(linear.iter().map(|m| {
+                let (mean, var) = m.mean_and_variance(g);
+                let z: f64 = StandardNormal.sample(&mut choice);
+                mean + v * var.max(0.0).sqrt() * z
+            })),
         };
         let won = rewards.gen::<f64>() < rates[arm];
         pulls[arm] += 1;
         wins[arm] += u32::from(won);
         total += u32::from(won);
-        regret += best_rate - rates[arm];
-        let is_best = rates[arm] == best_rate;
+        let lost = users.best[g] - rates[arm];
+        regret += lost;
+        out.segment_regret[g] += lost;
+        let is_best = rates[arm] == users.best[g];
         stretch_best += u32::from(is_best);
         out.best_plays += u32::from(is_best);
-        if let Resolved::Thompson { alpha0, beta0 } = policy {
-            let n = f64::from(pulls[arm]);
-            let s = f64::from(wins[arm]);
-            posteriors[arm] = beta(alpha0 + s, beta0 + n - s)?;
+        match policy {
+            Resolved::Thompson { alpha0, beta0 } => {
+                let n = f64::from(pulls[arm]);
+                let s = f64::from(wins[arm]);
+                posteriors[arm] = beta(alpha0 + s, beta0 + n - s)?;
+            }
+            Resolved::LinUcb { .. } | Resolved::LinTs { .. } => {
+                linear[arm].update(g, f64::from(u8::from(won)));
+            }
+            _ => {}
         }
         if t == grid[next] {
             out.reward_at.push(total);
@@ -356,11 +540,50 @@ fn summarise(
         pulls: (0..arms)
             .map(|a| reps.iter().map(|r| f64::from(r.pulls[a])).sum::<f64>() / n)
             .collect(),
+        segment_regret: (0..reps.first().map_or(0, |r| r.segment_regret.len()))
+            .map(|g| reps.iter().map(|r| r.segment_regret[g]).sum::<f64>() / n)
+            .collect(),
     }
 }
 
 /// Check the arms and policies a simulation is asked for.
-pub fn check_setup(arms: &[Arm], policies: &[PolicyChoice]) -> Result<(), TaskError> {
+pub fn check_setup(
+    arms: &[Arm],
+    segments: &[Segment],
+    policies: &[PolicyChoice],
+) -> Result<(), TaskError> {
+    for (i, s) in segments.iter().enumerate() {
+        if s.rates.len() != arms.len() {
+            return Err(TaskError::Input(format!(
+                "segment {} ({}) has {} rates for {} arms; give every segment one rate per arm",
+                i + 1,
+                s.label,
+                s.rates.len(),
+                arms.len()
+            )));
+        }
+        if let Some((a, r)) = s
+            .rates
+            .iter()
+            .enumerate()
+            .find(|(_, r)| !(0.0..=1.0).contains(*r))
+        {
+            return Err(TaskError::Input(format!(
+                "segment {} ({}) gives arm {} the rate {r}; a Bernoulli arm's rate is between 0 and 1",
+                i + 1,
+                s.label,
+                a + 1
+            )));
+        }
+        if !(s.share.is_finite() && s.share > 0.0) {
+            return Err(TaskError::Input(format!(
+                "segment {} ({}) has share {}; shares must be above 0",
+                i + 1,
+                s.label,
+                s.share
+            )));
+        }
+    }
     if arms.len() < 2 {
         return Err(TaskError::Input(format!(
             "a bandit needs at least 2 arms to choose between; {} given",
@@ -392,14 +615,22 @@ pub fn check_setup(arms: &[Arm], policies: &[PolicyChoice]) -> Result<(), TaskEr
 /// replications (`finished < replications`).
 pub fn simulate(
     arms: &[Arm],
+    segments: &[Segment],
     policies: &[PolicyChoice],
     params: &Checked<SimulationParams>,
     seed: u64,
     reporter: &Reporter,
 ) -> Result<SimulationResult, TaskError> {
-    check_setup(arms, policies)?;
+    check_setup(arms, segments, policies)?;
     let started = Instant::now();
-    let rates: Vec<f64> = arms.iter().map(|a| a.rate).collect();
+    let users = if segments.is_empty() {
+        Users::new(vec![arms.iter().map(|a| a.rate).collect()], &[1.0])
+    } else {
+        Users::new(
+            segments.iter().map(|s| s.rates.clone()).collect(),
+            &segments.iter().map(|s| s.share).collect::<Vec<_>>(),
+        )
+    };
     let grid = grid(params.horizon);
     let resolved: Vec<Resolved> = policies.iter().map(|c| Resolved::of(c, params)).collect();
     let total = params.replications;
@@ -409,6 +640,7 @@ pub fn simulate(
     let mut finished = 0;
     let result = |done: &[Vec<Replication>], finished: usize| SimulationResult {
         arms: arms.to_vec(),
+        segments: segments.to_vec(),
         horizon: params.horizon,
         replications: total,
         finished,
@@ -430,7 +662,7 @@ pub fn simulate(
             .collect();
         let wave_out: Vec<Replication> = jobs
             .par_iter()
-            .map(|&(p, r)| replicate(resolved[p], &rates, &grid, seed, r))
+            .map(|&(p, r)| replicate(resolved[p], &users, &grid, seed, r))
             .collect::<Result<_, _>>()?;
         for ((p, _), rep) in jobs.iter().zip(wave_out) {
             done[*p].push(rep);
@@ -461,6 +693,27 @@ pub fn simulate(
 mod tests {
     use super::*;
 
+    #[test]
+    fn sherman_morrison_keeps_the_inverse_of_a() {
+        // Plays in segments 0, 1, 1 of d = 2 with ridge 2: A = diag(3, 4).
+        let mut m = LinearArm::new(2, 2.0);
+        m.update(0, 1.0);
+        m.update(1, 0.0);
+        m.update(1, 1.0);
+        let (mean0, var0) = m.mean_and_variance(0);
+        let (mean1, var1) = m.mean_and_variance(1);
+        assert!((var0 - 1.0 / 3.0).abs() < 1e-12 && (var1 - 0.25).abs() < 1e-12);
+        assert!((mean0 - 1.0 / 3.0).abs() < 1e-12 && (mean1 - 0.25).abs() < 1e-12);
+    }
+
+    #[test]
+    fn segment_draws_follow_the_shares() {
+        let users = Users::new(vec![vec![0.1, 0.2]; 3], &[2.0, 1.0, 1.0]);
+        assert_eq!(users.segment_of(0.49), 0);
+        assert_eq!(users.segment_of(0.5), 1);
+        assert_eq!(users.segment_of(0.99), 2);
+    }
+
     fn summary(label: &str, mean_regret: f64, se_regret: f64) -> PolicySummary {
         PolicySummary {
             policy: label.into(),
@@ -473,12 +726,14 @@ mod tests {
             regret: Band::default(),
             best_share: Vec::new(),
             pulls: Vec::new(),
+            segment_regret: Vec::new(),
         }
     }
 
     fn race(policies: Vec<PolicySummary>) -> SimulationResult {
         SimulationResult {
             arms: Vec::new(),
+            segments: Vec::new(),
             horizon: 10_000,
             replications: 100,
             finished: 100,
@@ -532,6 +787,7 @@ mod tests {
             .collect();
         simulate(
             &arms(&[0.05, 0.04, 0.03, 0.02, 0.01]),
+            &[],
             &policies,
             &params.checked().unwrap(),
             seed,
@@ -601,6 +857,7 @@ mod tests {
         let r = Reporter::silent(&cancel);
         let one = simulate(
             &arms(&[0.1]),
+            &[],
             &[PolicyChoice::of(PolicyKind::Ucb1)],
             &p,
             1,
@@ -609,6 +866,7 @@ mod tests {
         assert!(matches!(one, Err(TaskError::Input(m)) if m.contains("at least 2 arms")));
         let bad = simulate(
             &arms(&[0.1, 1.5]),
+            &[],
             &[PolicyChoice::of(PolicyKind::Ucb1)],
             &p,
             1,

@@ -8,10 +8,10 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::log::BanditLog;
+use super::log::{BanditLog, UserColumns};
 use super::ope::{evaluate, OpeResult};
-use super::params::{EvaluationParams, PolicyChoice, SimulationParams};
-use super::simulate::{check_setup, simulate, Arm, SimulationResult};
+use super::params::{EvaluationParams, PolicyChoice, RewardModelKind, SimulationParams};
+use super::simulate::{check_setup, simulate, Arm, Segment, SimulationResult};
 use crate::data::Dataset;
 use crate::runs::{DataFingerprint, Fitted, Fitting, Pipeline, RunRecord, RunStatus};
 use crate::task::{Reporter, TaskError};
@@ -21,11 +21,12 @@ use crate::task::{Reporter, TaskError};
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum BanditResult {
     Simulation(SimulationResult),
-    Evaluation(OpeResult),
+    Evaluation(Box<OpeResult>),
 }
 
 /// The policies a sweep over `names` races: ε-greedy when ε is swept,
-/// Thompson sampling when its prior is, every policy otherwise — so the
+/// Thompson sampling when its prior is, LinUCB or linear Thompson sampling
+/// when theirs are, every policy otherwise — so the
 /// ranking (the best policy's reward) is about the swept parameter.
 pub fn swept_policies(names: &[String]) -> Vec<PolicyChoice> {
     use super::params::PolicyKind;
@@ -36,6 +37,12 @@ pub fn swept_policies(names: &[String]) -> Vec<PolicyChoice> {
     }
     if has(&["alpha0", "alpha", "beta0", "beta"]) {
         out.push(PolicyChoice::of(PolicyKind::Thompson));
+    }
+    if has(&["linucb_alpha", "ridge"]) {
+        out.push(PolicyChoice::of(PolicyKind::LinUcb));
+    }
+    if has(&["lints_v", "ridge"]) {
+        out.push(PolicyChoice::of(PolicyKind::LinTs));
     }
     if out.is_empty() {
         out = PolicyKind::ALL.into_iter().map(PolicyChoice::of).collect();
@@ -49,6 +56,8 @@ pub struct SimulationRequest {
     /// The store the arms came from (none for typed rates).
     pub dataset: Option<Arc<Dataset>>,
     pub arms: Vec<Arm>,
+    /// User segments with their own rates per arm (empty: one group).
+    pub segments: Vec<Segment>,
     /// Where the arms came from, for the record ("top 8 items by views,
     /// purchases ÷ views", "typed rates").
     pub arms_source: String,
@@ -78,10 +87,9 @@ impl Pipeline for SimulationRequest {
             &self.params,
             self.seed,
             format!(
-                "{} arms ({}), best rate {:.4}",
-                self.arms.len(),
-                self.arms_source,
-                self.arms.iter().map(|a| a.rate).fold(0.0, f64::max)
+                "{} ({})",
+                super::simulate::describe_arms(&self.arms, &self.segments),
+                self.arms_source
             ),
             data,
         );
@@ -98,7 +106,7 @@ impl Pipeline for SimulationRequest {
     }
 
     fn inputs(&self, _reporter: &Reporter) -> Result<(), TaskError> {
-        check_setup(&self.arms, &self.policies)
+        check_setup(&self.arms, &self.segments, &self.policies)
     }
 
     fn fit(&self, f: &Fitting<Self>) -> Fitted<Self> {
@@ -107,8 +115,16 @@ impl Pipeline for SimulationRequest {
             n => n,
         };
         let pool = crate::task::thread_pool(threads)?;
-        let result =
-            pool.install(|| simulate(&self.arms, &self.policies, f.params, self.seed, f.reporter))?;
+        let result = pool.install(|| {
+            simulate(
+                &self.arms,
+                &self.segments,
+                &self.policies,
+                f.params,
+                self.seed,
+                f.reporter,
+            )
+        })?;
         let mut r = self.attempt(f.data.clone());
         for p in &result.policies {
             for (name, value) in [
@@ -181,7 +197,16 @@ impl Pipeline for EvaluationRequest {
 
     fn inputs(&self, reporter: &Reporter) -> Result<Arc<BanditLog>, TaskError> {
         reporter.progress(None, "reading the log");
-        Ok(Arc::new(BanditLog::from_dataset(&self.dataset)?))
+        let p = &self.params;
+        let user = UserColumns {
+            context: (p.reward_model == RewardModelKind::Logistic).then(|| p.context_cols.clone()),
+            segment: (p.policy.splits_by_segment() && !p.segment_col.trim().is_empty())
+                .then(|| p.segment_col.clone()),
+        };
+        Ok(Arc::new(BanditLog::with_user_columns(
+            &self.dataset,
+            &user,
+        )?))
     }
 
     fn fit(&self, f: &Fitting<Self>) -> Fitted<Self> {
@@ -214,6 +239,6 @@ impl Pipeline for EvaluationRequest {
                 result.rounds, result.bootstrap
             )
         });
-        Ok((r, BanditResult::Evaluation(result)))
+        Ok((r, BanditResult::Evaluation(Box::new(result))))
     }
 }

@@ -48,6 +48,15 @@ pub struct SimulateArgs {
     /// Arm rates, e.g. 0.05,0.04,0.03 (or --data with --top).
     #[arg(long)]
     pub arms: Option<String>,
+    /// Rates per user segment instead of --arms: one `;`-separated group
+    /// per segment, each a rate per arm
+    /// (`0.05,0.01,0.01;0.01,0.05,0.01;0.01,0.01,0.05`); the linear
+    /// policies (linucb, lints) see each round's segment.
+    #[arg(long)]
+    pub segment_arms: Option<String>,
+    /// The segments' shares of users, `0.5,0.3,0.2` (default: equal).
+    #[arg(long, requires = "segment_arms")]
+    pub segment_shares: Option<String>,
     /// A store whose most viewed items (or categories) become the arms.
     #[arg(long)]
     pub data: Option<PathBuf>,
@@ -119,6 +128,16 @@ impl SimulateArgs {
                 .map(PolicyChoice::parse)
                 .collect::<Result<_, _>>()?;
         }
+        if let Some(rates) = &self.segment_arms {
+            if self.arms.is_some() || self.data.is_some() {
+                return Err("give the rates either per segment (--segment-arms) or per arm (--arms / --data), not both".into());
+            }
+            s.per_segment = true;
+            s.from_store = false;
+            s.segment_rates = rates.clone();
+            s.segment_shares = self.segment_shares.clone().unwrap_or_default();
+            return Ok((s, None));
+        }
         let dataset = match (&self.arms, &self.data) {
             (Some(text), None) => {
                 s.from_store = false;
@@ -172,7 +191,9 @@ fn simulate(args: &SimulateArgs) -> Result<(), String> {
                 "se_regret": p.se_regret,
                 "best_arm_share": p.best_arm_share,
                 "pulls": p.pulls,
+                "segment_regret": p.segment_regret,
             })).collect::<Vec<_>>(),
+            "segments": r.segments,
             "secs": r.secs,
         });
         println!("{out}");
@@ -188,6 +209,10 @@ fn simulate(args: &SimulateArgs) -> Result<(), String> {
     for a in &r.arms {
         println!("  {:<40} {:.4}", a.label, a.rate);
     }
+    for s in &r.segments {
+        let rates: Vec<String> = s.rates.iter().map(|v| format!("{v:.4}")).collect();
+        println!("  {} (share {:.2}): {}", s.label, s.share, rates.join(", "));
+    }
     println!(
         "{:<22} {:>12} {:>18} {:>10}",
         "policy", "reward/round", "regret at T ± se", "best arm"
@@ -201,6 +226,15 @@ fn simulate(args: &SimulateArgs) -> Result<(), String> {
             p.se_regret,
             p.best_arm_share * 100.0
         );
+        if !r.segments.is_empty() {
+            let per: Vec<String> = r
+                .segments
+                .iter()
+                .zip(&p.segment_regret)
+                .map(|(s, g)| format!("{} {g:.1}", s.label))
+                .collect();
+            println!("{:<22} regret by segment: {}", "", per.join(", "));
+        }
     }
     Ok(())
 }
@@ -279,6 +313,17 @@ fn evaluate(args: &EvaluateArgs) -> Result<(), String> {
                 "dr": est(&e.dr),
                 "replay": replay,
             },
+            "metrics": {
+                "ipw": e.ipw.value,
+                "snipw": e.snipw.value,
+                "dm": e.dm.value,
+                "dr": e.dr.value,
+            },
+            "reward_model": r.reward_model,
+            "context_features": r.context_features,
+            "reward_fit_secs": r.reward_fit_secs,
+            "segment_items": r.segment_items,
+            "comparison": r.comparison(),
             "warnings": e.warnings(),
             "secs": r.secs,
         });
@@ -307,6 +352,16 @@ fn evaluate(args: &EvaluateArgs) -> Result<(), String> {
         );
     }
     println!("replay matched {} rounds", e.matched_rounds);
+    if r.reward_model == "logistic" {
+        println!(
+            "DM and DR: logistic reward model per slot on {} context features and the item",
+            r.context_features
+        );
+    }
+    for s in &r.segment_items {
+        println!("{} = {}: {}", s.column, s.value, s.items.join(", "));
+    }
+    println!("{}", r.comparison());
     for w in e.warnings() {
         println!("note: {w}");
     }

@@ -5,6 +5,7 @@ pub mod columns;
 pub mod dataset;
 pub mod error;
 pub mod events;
+pub mod feedback;
 pub mod formats;
 pub mod generate;
 pub mod profile;

@@ -155,6 +155,8 @@ pub struct Profile {
     /// Σ quantity × price over purchase rows kept (all rows for order data).
     pub revenue: Option<f64>,
     pub cleaning: Option<Cleaning>,
+    /// Click rates by slot and user column, for logged bandit feedback.
+    pub feedback: Option<super::feedback::FeedbackProfile>,
     pub load_secs: f64,
     pub profile_secs: f64,
 }
@@ -418,6 +420,7 @@ pub fn profile(
         labels,
         revenue,
         cleaning,
+        feedback: super::feedback::feedback_profile(ds)?,
         load_secs: ds.read_secs,
         profile_secs: start.elapsed().as_secs_f64(),
     })

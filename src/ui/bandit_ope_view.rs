@@ -13,11 +13,14 @@ use egui_plot::{HLine, Line, PlotPoints, Points};
 use super::exporter::csv_button;
 use super::params_ui::params_ui;
 use super::plots::{chart, chart_footer};
+use super::sentiment_tab::column_combo;
 use super::widgets::{
     header_row, job_buttons, main_area, own_run, seed_ui, shown_banner, side_panel, OwnRun, Shown,
 };
 use super::TabContext;
+use crate::bandit::context::context_columns;
 use crate::bandit::ope::OpeResult;
+use crate::bandit::params::{EvaluationParams, RewardModelKind};
 use crate::bandit::settings::{EvaluationSettings, LoggedFile};
 use crate::bandit::BanditResult;
 use crate::data::Dataset;
@@ -65,7 +68,7 @@ impl OpeView {
                     entry.model_of::<BanditResult>().as_deref()
                 {
                     self.shown = Some(Shown {
-                        value: Arc::new(r.clone()),
+                        value: Arc::new((**r).clone()),
                         data: entry.record.data.clone(),
                     });
                     self.message = None;
@@ -163,6 +166,9 @@ impl OpeView {
         ui.separator();
         ui.heading("Policy to evaluate");
         params_ui(ui, &mut settings.params, ctx.simple);
+        if let Some(ds) = log_of(ctx.bench) {
+            user_columns_ui(ui, &ds, &mut settings.params);
+        }
         seed_ui(ui, &mut settings.seed, None);
         if settings.params.train_fraction == 0.0 && settings.params.policy.learns() {
             ui.colored_label(
@@ -185,6 +191,63 @@ impl OpeView {
         }
         if let Some((_, message)) = ctx.bench.jobs().progress(OPE_JOB) {
             ui.label(message);
+        }
+    }
+}
+
+/// The user columns the policy splits on and the reward model learns
+/// from, picked among the log's columns.
+fn user_columns_ui(ui: &mut egui::Ui, log: &Dataset, params: &mut EvaluationParams) {
+    // The columns that describe users: not the item, reward, slot, … and
+    // the user features first.
+    let roles: Vec<&str> = crate::data::Role::ALL
+        .iter()
+        .filter_map(|r| log.roles.get(*r))
+        .collect();
+    let mut names: Vec<String> = log
+        .column_names()
+        .into_iter()
+        .filter(|c| !roles.contains(&c.as_str()))
+        .collect();
+    names.sort_by_key(|c| !crate::data::feedback::is_user_feature(c));
+    if params.policy.splits_by_segment() {
+        let mut segment = Some(params.segment_col.clone()).filter(|c| !c.trim().is_empty());
+        column_combo(
+            ui,
+            "ope_segment",
+            "segment column",
+            &names,
+            &mut segment,
+            true,
+            "A user column: the policy picks each slot's item per value of it (the slot's most clicked overall where a value has no click)",
+        );
+        params.segment_col = segment.unwrap_or_default();
+    }
+    if params.reward_model == RewardModelKind::Logistic {
+        ui.horizontal(|ui| {
+            let l = ui.label("context columns").on_hover_text(
+                "The reward model's user columns: auto (the user_feature… columns) or a comma-separated list",
+            );
+            ui.add(
+                egui::TextEdit::singleline(&mut params.context_cols)
+                    .hint_text("auto")
+                    .desired_width(150.0),
+            )
+            .labelled_by(l.id);
+        });
+        match context_columns(log, &params.context_cols) {
+            Ok(cols) if cols.is_empty() => {
+                ui.colored_label(
+                    ui.visuals().warn_fg_color,
+                    "No user columns: the model learns from the item and slot alone.",
+                );
+            }
+            Ok(cols) => {
+                ui.weak(format!("learns from {}", cols.join(", ")));
+            }
+            Err(e) => {
+                ui.colored_label(ui.visuals().warn_fg_color, e.to_string());
+            }
         }
     }
 }
@@ -216,6 +279,7 @@ fn result_ui(r: &OpeResult, ui: &mut egui::Ui) {
             "In-sample estimate: the policy learned from these same rows, so it looks better than it would on new traffic.",
         );
     }
+    ui.label(egui::RichText::new(r.comparison()).strong());
     for w in r.estimates.warnings() {
         ui.colored_label(ui.visuals().warn_fg_color, w);
     }
@@ -313,6 +377,16 @@ fn result_ui(r: &OpeResult, ui: &mut egui::Ui) {
                 .collect(),
         )
     });
+    if r.reward_model == "logistic" {
+        ui.weak(format!(
+            "DM and DR: a logistic reward model per slot on {} context features and the item.",
+            r.context_features
+        ));
+    }
+    if !r.segment_items.is_empty() {
+        ui.separator();
+        segment_items_ui(r, ui);
+    }
     ui.separator();
     ui.label(egui::RichText::new("The policy's likeliest items per slot").strong());
     egui::Grid::new("ope_policy").striped(true).show(ui, |ui| {
@@ -349,4 +423,36 @@ fn result_ui(r: &OpeResult, ui: &mut egui::Ui) {
                 .collect(),
         )
     });
+}
+
+/// A per-segment policy's item per slot for each segment value.
+fn segment_items_ui(r: &OpeResult, ui: &mut egui::Ui) {
+    let column = &r.segment_items[0].column;
+    ui.label(egui::RichText::new(format!("Items per {column} value")).strong());
+    egui::Grid::new("ope_segments")
+        .striped(true)
+        .show(ui, |ui| {
+            ui.label(column);
+            for s in 0..r.positions {
+                ui.label(format!("slot {}", s + 1));
+            }
+            ui.end_row();
+            for s in &r.segment_items {
+                // Hashed values (the Open Bandit Dataset's) are long: the
+                // start tells them apart, the tooltip has the whole value.
+                let shown = if s.value.chars().count() > 16 {
+                    format!("{}…", s.value.chars().take(10).collect::<String>())
+                } else {
+                    s.value.clone()
+                };
+                ui.label(shown).on_hover_text(&s.value);
+                for item in &s.items {
+                    ui.label(item);
+                }
+                ui.end_row();
+            }
+        });
+    ui.weak(
+        "Values with no click in the learning rows show their slots' most clicked items overall.",
+    );
 }

@@ -83,7 +83,7 @@ impl BanditTab {
             }
             BanditResult::Evaluation(r) => {
                 self.ope.shown = Some(Shown {
-                    value: Arc::new(r.clone()),
+                    value: Arc::new((**r).clone()),
                     data,
                 });
                 self.panel = Some(Panel::Evaluate);
@@ -150,12 +150,43 @@ impl BanditTab {
     fn controls_ui(&mut self, ctx: &mut TabContext, ui: &mut egui::Ui) {
         ui.heading("Arms");
         let s = &mut self.settings.race;
+        // Where the rates come from: 0 the store, 1 typed, 2 typed per
+        // user segment.
+        let mut source = match (s.per_segment, s.from_store) {
+            (true, _) => 2,
+            (false, true) => 0,
+            (false, false) => 1,
+        };
         ui.horizontal(|ui| {
-            ui.radio_value(&mut s.from_store, true, "from the store");
-            ui.radio_value(&mut s.from_store, false, "typed rates");
+            ui.radio_value(&mut source, 0, "from the store");
+            ui.radio_value(&mut source, 1, "typed rates");
+            ui.radio_value(&mut source, 2, "per user segment")
+                .on_hover_text("Each group of users prefers its own arms: LinUCB and linear Thompson sampling see the round's group, the others do not");
         });
+        if (s.per_segment, s.from_store) != (source == 2, source == 0) {
+            // A message about the old source (store arms unreadable) no
+            // longer applies.
+            self.message = None;
+        }
+        (s.per_segment, s.from_store) = (source == 2, source == 0);
         let mut reread = false;
-        if s.from_store {
+        if s.per_segment {
+            ui.label("rates per segment: a rate per arm, segments separated by ';'");
+            ui.add(
+                egui::TextEdit::multiline(&mut s.segment_rates)
+                    .desired_rows(2)
+                    .desired_width(270.0),
+            );
+            ui.horizontal(|ui| {
+                let l = ui.label("shares of users");
+                ui.add(
+                    egui::TextEdit::singleline(&mut s.segment_shares)
+                        .hint_text("equal")
+                        .desired_width(150.0),
+                )
+                .labelled_by(l.id);
+            });
+        } else if s.from_store {
             ui.horizontal(|ui| {
                 ui.label("most viewed");
                 reread |= ui
@@ -258,11 +289,10 @@ fn race_ui(r: &SimulationResult, ui: &mut egui::Ui) {
     let dark = ui.visuals().dark_mode;
     ui.heading(r.verdict().unwrap_or_else(|| "Racing…".to_owned()));
     ui.label(format!(
-        "{} of {} replications · {} arms, best rate {:.4} · solid: mean, dashed: 10% and 90% of replications",
+        "{} of {} replications · {} · solid: mean, dashed: 10% and 90% of replications",
         r.finished,
         r.replications,
-        r.arms.len(),
-        r.arms.iter().map(|a| a.rate).fold(0.0, f64::max)
+        crate::bandit::simulate::describe_arms(&r.arms, &r.segments)
     ));
     // One legend for the four charts, outside their data.
     ui.horizontal_wrapped(|ui| {
@@ -380,6 +410,9 @@ fn race_ui(r: &SimulationResult, ui: &mut egui::Ui) {
                 ui.end_row();
             }
         });
+    if !r.segments.is_empty() {
+        segment_regret_ui(r, dark, ui);
+    }
     csv_button(ui, "bandit race", || {
         (
             [
@@ -407,6 +440,30 @@ fn race_ui(r: &SimulationResult, ui: &mut egui::Ui) {
                 .collect(),
         )
     });
+}
+
+/// Each policy's regret within each user segment's rounds: a policy that
+/// cannot tell the segments apart loses in every one.
+fn segment_regret_ui(r: &SimulationResult, dark: bool, ui: &mut egui::Ui) {
+    ui.label(egui::RichText::new("Regret at T by user segment").strong());
+    egui::Grid::new("bandit_segments")
+        .striped(true)
+        .show(ui, |ui| {
+            let mut header = vec!["strategy".to_owned()];
+            header.extend(r.segments.iter().map(|s| {
+                let best = s.rates.iter().copied().fold(0.0, f64::max);
+                format!("{} (best {best:.3})", s.label)
+            }));
+            let header: Vec<&str> = header.iter().map(String::as_str).collect();
+            header_row(ui, &header);
+            for s in &r.policies {
+                ui.colored_label(colour_of(s, dark), &s.label);
+                for g in &s.segment_regret {
+                    ui.label(format!("{g:.1}"));
+                }
+                ui.end_row();
+            }
+        });
 }
 
 /// A policy's colour, the same in every chart.

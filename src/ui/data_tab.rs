@@ -297,6 +297,11 @@ fn profile_sections_ui(ui: &mut egui::Ui, view: &LoadedData) {
                 ui.label(c.describe());
             }
         });
+    if let Some(f) = &p.feedback {
+        egui::CollapsingHeader::new("Clicks by slot and user segment")
+            .default_open(true)
+            .show(ui, |ui| feedback_ui(ui, f));
+    }
     if !p.daily.is_empty() {
         egui::CollapsingHeader::new("Daily activity")
             .default_open(true)
@@ -488,4 +493,47 @@ impl Tab for DataTab {
             profile_sections_ui(ui, data);
         });
     }
+}
+
+/// A log's click rates per slot and per value of each user column, side
+/// by side: where they differ, one item for everyone is not the best.
+fn feedback_ui(ui: &mut egui::Ui, f: &crate::data::feedback::FeedbackProfile) {
+    let table =
+        |ui: &mut egui::Ui, id: &str, title: &str, rows: &[crate::data::feedback::RateRow]| {
+            ui.vertical(|ui| {
+                ui.label(egui::RichText::new(title).strong());
+                egui::Grid::new(id).striped(true).show(ui, |ui| {
+                    ui.label("value");
+                    ui.label("rows");
+                    ui.label("clicks");
+                    ui.label("click rate");
+                    ui.end_row();
+                    for r in rows {
+                        // Hashed values (the Open Bandit Dataset's) are long;
+                        // the start tells them apart, the tooltip has it all.
+                        let shown = if r.value.chars().count() > 14 {
+                            format!("{}…", r.value.chars().take(10).collect::<String>())
+                        } else {
+                            r.value.clone()
+                        };
+                        ui.label(shown).on_hover_text(&r.value);
+                        ui.label(thousands(r.rows));
+                        ui.label(format!("{}", r.reward));
+                        ui.label(format!("{:.3}%", r.rate * 100.0));
+                        ui.end_row();
+                    }
+                });
+            });
+        };
+    ui.horizontal_wrapped(|ui| {
+        table(ui, "feedback_slots", "by slot", &f.by_slot);
+        for (column, rows) in &f.by_user_column {
+            table(
+                ui,
+                &format!("feedback_{column}"),
+                &format!("by {column}"),
+                rows,
+            );
+        }
+    });
 }

@@ -314,6 +314,11 @@ impl ShoplensApp {
         tab.message.clone().or_else(|| tab.ope.message.clone())
     }
 
+    /// The off-policy evaluation's settings, as the panel edits them.
+    pub fn bandit_evaluation_mut(&mut self) -> &mut crate::bandit::settings::EvaluationSettings {
+        &mut self.tab_mut::<BanditTab>().settings.evaluation
+    }
+
     /// Type a log path into the evaluation panel.
     pub fn set_bandit_log_path(&mut self, path: &str) {
         self.tab_mut::<BanditTab>().ope.path = path.to_owned();

@@ -6,7 +6,7 @@ use crate::common;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use shoplens::bandit::params::{EvalPolicy, EvaluationParams};
+use shoplens::bandit::params::{EvalPolicy, EvaluationParams, RewardModelKind};
 use shoplens::bandit::task::EvaluationRequest;
 use shoplens::bandit::BanditResult;
 use shoplens::data::{load_dataset, LoadOptions};
@@ -43,7 +43,7 @@ fn evaluate(
     }
     assert_eq!(outcome.record.kind, shoplens::bandit::KIND);
     match outcome.model::<BanditResult>().as_deref() {
-        Some(BanditResult::Evaluation(r)) => Ok(r.clone()),
+        Some(BanditResult::Evaluation(r)) => Ok((**r).clone()),
         Some(_) => Err("not an evaluation".into()),
         None => Err("no result".into()),
     }
@@ -90,6 +90,73 @@ fn open_bandit_logs_give_obp_s_figures() {
     assert!((80..=170).contains(&m), "{m}");
 }
 
+/// obp 0.5.7's estimates (benches/peers/obp_contextual.py): the first half
+/// learns, the second is evaluated; DM and DR with obp's `RegressionModel`
+/// over scikit-learn's `LogisticRegression(C=100)` on the evaluated half.
+/// [ipw, snipw, dm, dr] for most clicked per user_feature_0, then uniform.
+const OBP_CONTEXTUAL: [(&str, [[f64; 4]; 2]); 2] = [
+    (
+        "random",
+        [
+            [0.0, 0.0, 0.0002524259, 0.0000123486],
+            [0.0038, 0.0038, 0.0049114679, 0.0049115253],
+        ],
+    ),
+    (
+        "bts",
+        [
+            [0.0012960923, 0.0011456665, 0.0025226050, 0.0019764477],
+            [0.0016309333, 0.0015003948, 0.0033780775, 0.0025136506],
+        ],
+    ),
+];
+
+#[test]
+fn per_segment_policy_and_logistic_reward_model_match_obp() {
+    for (behaviour, expected) in OBP_CONTEXTUAL {
+        let Some(path) = obd(behaviour) else {
+            return;
+        };
+        for (policy, want) in [EvalPolicy::MostClicked, EvalPolicy::Uniform]
+            .into_iter()
+            .zip(expected)
+        {
+            let r = evaluate(
+                &path,
+                EvaluationParams {
+                    policy,
+                    train_fraction: 0.5,
+                    reward_model: RewardModelKind::Logistic,
+                    segment_col: "user_feature_0".into(),
+                    bootstrap: 20,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+            assert_eq!((r.rounds, r.train_rows), (5_000, 5_000));
+            assert_eq!(r.reward_model, "logistic");
+            assert_eq!(r.context_features, if behaviour == "bts" { 22 } else { 20 });
+            let e = &r.estimates;
+            let got = [e.ipw.value, e.snipw.value, e.dm.value, e.dr.value];
+            let what = format!("{behaviour} {}: {got:?} vs obp {want:?}", policy.name());
+            // IPW and SNIPW do not depend on the model: equal to print
+            // precision (obp's figures are printed to 1e-10).
+            for j in 0..2 {
+                assert!((got[j] - want[j]).abs() < 1e-10, "{what}");
+            }
+            // DM and DR within 1% of obp's.
+            for j in 2..4 {
+                assert!((got[j] - want[j]).abs() <= 0.01 * want[j].abs(), "{what}");
+            }
+            if policy == EvalPolicy::MostClicked {
+                // Three segment values, each with an item per slot.
+                assert_eq!(r.segment_items.len(), 3, "{what}");
+                assert!(r.segment_items.iter().all(|s| s.items.len() == 3));
+            }
+        }
+    }
+}
+
 #[test]
 fn thompson_trained_on_the_first_half_is_estimated_on_the_second() {
     let Some(bts) = obd("bts") else { return };
@@ -114,7 +181,7 @@ fn thompson_trained_on_the_first_half_is_estimated_on_the_second() {
     // Deterministic for a seed.
     assert_eq!(a, {
         let mut b = evaluate(&bts, params).unwrap();
-        b.secs = a.secs;
+        (b.secs, b.reward_fit_secs) = (a.secs, a.reward_fit_secs);
         b
     });
     // The whole log as training is in-sample.
@@ -180,6 +247,47 @@ fn bad_logs_name_the_line_or_the_missing_column() {
     assert!(e.contains("line 3") && e.contains("0 or 1"), "{e}");
     // The same log is fine for IPW.
     assert!(evaluate(&graded, p.clone()).is_ok());
+    // The logistic reward model needs 0/1 rewards, named columns that
+    // exist, and a value in every numeric context cell.
+    let logistic = EvaluationParams {
+        reward_model: RewardModelKind::Logistic,
+        ..p.clone()
+    };
+    let e = evaluate(&graded, logistic.clone()).unwrap_err();
+    assert!(e.contains("line 3") && e.contains("logistic"), "{e}");
+    let ctx = write(
+        &dir,
+        "ctx.csv",
+        "item_id,click,propensity_score,age\n1,0,0.5,30\n2,1,0.5,\n",
+    );
+    let e = evaluate(
+        &ctx,
+        EvaluationParams {
+            context_cols: "age".into(),
+            ..logistic.clone()
+        },
+    )
+    .unwrap_err();
+    assert!(e.contains("line 3") && e.contains("age"), "{e}");
+    let e = evaluate(
+        &ctx,
+        EvaluationParams {
+            context_cols: "income".into(),
+            ..logistic.clone()
+        },
+    )
+    .unwrap_err();
+    assert!(e.contains("no context column 'income'"), "{e}");
+    let e = evaluate(
+        &ctx,
+        EvaluationParams {
+            policy: EvalPolicy::MostClicked,
+            segment_col: "region".into(),
+            ..p.clone()
+        },
+    )
+    .unwrap_err();
+    assert!(e.contains("no segment column 'region'"), "{e}");
     let one = write(
         &dir,
         "one.csv",
@@ -202,6 +310,62 @@ fn json(out: &std::process::Output) -> serde_json::Value {
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).expect("JSON")
+}
+
+#[test]
+fn linear_policies_learn_what_each_segment_prefers() {
+    // Three segments, each preferring a different item: one item for all
+    // loses 0.04 in two rounds of three, whatever a context-free policy does.
+    let args = [
+        "bandit",
+        "simulate",
+        "--segment-arms",
+        "0.05,0.01,0.01;0.01,0.05,0.01;0.01,0.01,0.05",
+        "--policies",
+        "thompson,linucb,lints",
+        "--horizon",
+        "5000",
+        "--reps",
+        "20",
+        "--seed",
+        "3",
+        "--json",
+    ];
+    let a = json(&shoplens(&args));
+    let regret = |name: &str| -> f64 {
+        a["policies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["policy"] == name)
+            .unwrap()["mean_regret"]
+            .as_f64()
+            .unwrap()
+    };
+    let floor = 5000.0 * 2.0 / 3.0 * 0.04;
+    assert!(regret("thompson") > 0.9 * floor, "{a}");
+    assert!(regret("linucb") < 0.5 * regret("thompson"), "{a}");
+    assert!(regret("lints") < 0.8 * regret("thompson"), "{a}");
+    assert_eq!(a["segments"].as_array().unwrap().len(), 3);
+    for p in a["policies"].as_array().unwrap() {
+        let per = p["segment_regret"].as_array().unwrap();
+        assert_eq!(per.len(), 3);
+        let sum: f64 = per.iter().map(|v| v.as_f64().unwrap()).sum();
+        assert!((sum - p["mean_regret"].as_f64().unwrap()).abs() < 1e-6);
+    }
+    // The same numbers on one thread.
+    let b = json(&shoplens(&[&args[..], &["--threads", "1"]].concat()));
+    assert_eq!(a["policies"], b["policies"]);
+    // Mismatched rates are refused with the segment named.
+    let out = shoplens(&[
+        "bandit",
+        "simulate",
+        "--segment-arms",
+        "0.05,0.01;0.01",
+        "--json",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("segment 2"), "{err}");
 }
 
 #[test]
@@ -326,6 +490,7 @@ fn cli_sweeps_epsilon_and_records_cancelled_replications() {
     let cancel = CancelToken::new();
     cancel.cancel();
     let request = shoplens::bandit::task::SimulationRequest {
+        segments: Vec::new(),
         dataset: None,
         arms: shoplens::bandit::arms::typed_arms("0.1,0.2").unwrap(),
         arms_source: "typed rates".into(),
@@ -344,6 +509,7 @@ fn cli_sweeps_epsilon_and_records_cancelled_replications() {
 #[test]
 fn bandit_runs_survive_a_workspace_round_trip() {
     let request = shoplens::bandit::task::SimulationRequest {
+        segments: Vec::new(),
         dataset: None,
         arms: shoplens::bandit::arms::typed_arms("0.1,0.2,0.15").unwrap(),
         arms_source: "typed rates".into(),

@@ -26,6 +26,9 @@ const LAYERS: &[(&str, &[&str])] = &[
 const SIDEWAYS: &[(&str, &str)] = &[
     // Content similarity of items is TF-IDF over their text.
     ("recsys", "text"),
+    // The logistic reward model is the sentiment classifier's L-BFGS
+    // logistic regression on sparse rows.
+    ("bandit", "text"),
     ("task", "params"),
     ("workspace", "registry"),
 ];

@@ -2,6 +2,7 @@
 //! sample store's most viewed items, a race run and cancelled, and an
 //! off-policy estimate on the Open Bandit log.
 use crate::common;
+use shoplens::bandit::params::{EvalPolicy, RewardModelKind};
 
 use egui_kittest::kittest::Queryable;
 use shoplens::runs::RunStatus;
@@ -72,6 +73,39 @@ fn a_race_on_the_store_s_top_items_runs_and_is_recorded() {
         .contains("Cancelled after"));
 }
 
+#[test]
+fn a_race_per_user_segment_shows_each_segment_s_regret() {
+    let mut harness = common::sample_app(1400.0, 1000.0);
+    harness.get_by_label("Explore / exploit").click();
+    harness.run_steps(2);
+    harness.get_by_label("per user segment").click();
+    harness.run_steps(1);
+    harness.get_by_label("LinUCB").click();
+    harness.run_steps(1);
+    {
+        let s = harness.state_mut().bandit_settings_mut();
+        assert!(s.per_segment && !s.from_store);
+        s.params.horizon = 3000;
+        s.params.replications = 10;
+    }
+    harness.get_by_label("Train").click();
+    common::step_until(&mut harness, "the race", |app| {
+        app.bandit_race().is_some() && !app.is_busy()
+    });
+    let race = harness.state().bandit_race().unwrap();
+    assert_eq!(race.segments.len(), 3);
+    let regret = |name: &str| {
+        race.policies
+            .iter()
+            .find(|p| p.policy == name)
+            .map(|p| p.mean_regret)
+            .unwrap()
+    };
+    assert!(regret("linucb") < regret("thompson"));
+    harness.get_by_label("Regret at T by user segment");
+    harness.get_by_label_contains("LinUCB lost least");
+}
+
 /// The Open Bandit sample log, or `None` (said on stderr) when it is absent.
 fn open_bandit_log() -> Option<std::path::PathBuf> {
     let log = common::shared_data()?.join("open-bandit-dataset-sample/bts/all/all.csv");
@@ -82,11 +116,11 @@ fn open_bandit_log() -> Option<std::path::PathBuf> {
     Some(log)
 }
 
-#[test]
-fn the_open_bandit_log_is_evaluated_from_the_tab() {
-    let Some(log) = open_bandit_log() else {
-        return;
-    };
+/// The sample store's app with `log` opened beside it in the evaluation
+/// panel, as a user would: tab, panel, path, Load log.
+fn log_opened_in_the_tab(
+    log: &std::path::Path,
+) -> egui_kittest::Harness<'static, shoplens::ui::ShoplensApp> {
     let mut harness = common::sample_app(1400.0, 1000.0);
     harness.get_by_label("Explore / exploit").click();
     harness.run_steps(2);
@@ -103,6 +137,15 @@ fn the_open_bandit_log_is_evaluated_from_the_tab() {
             .is_some()
             && !app.is_busy()
     });
+    harness
+}
+
+#[test]
+fn the_open_bandit_log_is_evaluated_from_the_tab() {
+    let Some(log) = open_bandit_log() else {
+        return;
+    };
+    let mut harness = log_opened_in_the_tab(&log);
     // The store stays loaded beside the log.
     assert!(harness
         .state()
@@ -116,6 +159,47 @@ fn the_open_bandit_log_is_evaluated_from_the_tab() {
     let r = harness.state().bandit_estimate().unwrap();
     assert!((r.estimates.ipw.value - 0.0023596).abs() < 5e-8);
     harness.get_by_label_contains("DR estimate");
+}
+
+#[test]
+fn a_per_segment_policy_is_judged_with_the_logistic_reward_model() {
+    let Some(log) = open_bandit_log() else {
+        return;
+    };
+    let mut harness = log_opened_in_the_tab(&log);
+    {
+        let p = &mut harness.state_mut().bandit_evaluation_mut().params;
+        p.policy = EvalPolicy::MostClicked;
+        p.train_fraction = 0.5;
+        p.reward_model = RewardModelKind::Logistic;
+        p.bootstrap = 50;
+    }
+    harness.run_steps(2);
+    // The context the model will learn from is listed before the run.
+    harness.get_by_label_contains("learns from user_feature_0");
+    // The segment column is picked from the log's columns.
+    harness.get_by_label("segment column").click();
+    harness.run_steps(2);
+    harness.get_by_label("user_feature_0").click();
+    harness.run_steps(2);
+    assert_eq!(
+        harness
+            .state_mut()
+            .bandit_evaluation_mut()
+            .params
+            .segment_col,
+        "user_feature_0"
+    );
+    harness.get_by_label("Train").click();
+    common::step_until(&mut harness, "the estimate", |app| {
+        app.bandit_estimate().is_some() && !app.is_busy()
+    });
+    let r = harness.state().bandit_estimate().unwrap();
+    assert_eq!(r.reward_model, "logistic");
+    assert_eq!(r.segment_items.len(), 3);
+    // obp 0.5.7's IPW for this policy on the second half (tests/core).
+    assert!((r.estimates.ipw.value - 0.0012960923).abs() < 1e-9);
+    harness.get_by_label("Items per user_feature_0 value");
 }
 
 #[test]
