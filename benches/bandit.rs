@@ -3,7 +3,8 @@
 //! 1. the race of 4 policies × 200 replications × 20,000 rounds (16 M
 //!    decisions) on the arms 0.05…0.01, on 1 and on 2 threads;
 //!    the same with three user segments that each prefer another arm,
-//!    racing UCB1, Thompson sampling, LinUCB and linear Thompson sampling;
+//!    racing Thompson sampling, LinUCB, linear and logistic Thompson
+//!    sampling;
 //! 2. off-policy evaluation of the uniform policy on the Open Bandit
 //!    Dataset's `bts/all` log (10,000 rounds) with 1,000 bootstrap
 //!    resamples, beside obp 0.5.7's estimators on the same log and the same
@@ -40,7 +41,7 @@ fn child_simulation(threads: usize, contextual: bool) {
         )
     };
     let names: &[&str] = if contextual {
-        &["ucb1", "thompson", "linucb", "lints"]
+        &["thompson", "linucb", "lints", "logistic-ts"]
     } else {
         &["uniform", "epsilon:0.1", "ucb1", "thompson"]
     };
@@ -172,14 +173,14 @@ fn main() {
         let kv = run(&["--child", "ctx", threads]);
         let secs = get(&kv, "secs");
         println!(
-            "  shoplens, {threads} thread(s): {:.2} s = {:.1} M decisions/s, peak {:.0} MB; regret at T: UCB1 {:.1}, Thompson {:.1}, LinUCB {:.1}, linear TS {:.1}",
+            "  shoplens, {threads} thread(s): {:.2} s = {:.1} M decisions/s, peak {:.0} MB; regret at T: Thompson {:.1}, LinUCB {:.1}, linear TS {:.1}, logistic TS {:.1}",
             secs,
             get(&kv, "decisions") / secs / 1e6,
             get(&kv, "peak_mb"),
-            get(&kv, "regret_ucb1"),
             get(&kv, "regret_thompson"),
             get(&kv, "regret_linucb"),
             get(&kv, "regret_lints"),
+            get(&kv, "regret_logistic-ts"),
         );
     }
     let dir =

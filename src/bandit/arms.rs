@@ -163,7 +163,8 @@ pub fn typed_arms(text: &str) -> Result<Vec<Arm>, TaskError> {
 
 /// Arms and user segments from typed rates: one `;`-separated group per
 /// segment, each a comma-separated rate per arm (`0.05,0.01;0.01,0.05`),
-/// and optional comma-separated shares (equal when empty). The arms are
+/// and optional comma-separated shares (equal when empty; normalised to
+/// sum to 1). The arms are
 /// labelled `arm 1…K` with their rate over all users (the share-weighted
 /// mean), the segments `segment 1…S`.
 pub fn typed_segments(rates: &str, shares: &str) -> Result<(Vec<Arm>, Vec<Segment>), TaskError> {
@@ -213,15 +214,18 @@ pub fn typed_segments(rates: &str, shares: &str) -> Result<(Vec<Arm>, Vec<Segmen
         }
     }
     let k = segments[0].rates.len();
+    // Shares as fractions of all users.
     let total: f64 = segments.iter().map(|s| s.share).sum();
+    for s in &mut segments {
+        s.share /= total;
+    }
     let arms = (0..k)
         .map(|a| Arm {
             label: format!("arm {}", a + 1),
             rate: segments
                 .iter()
                 .map(|s| s.share * s.rates.get(a).copied().unwrap_or(0.0))
-                .sum::<f64>()
-                / total,
+                .sum::<f64>(),
         })
         .collect();
     Ok((arms, segments))

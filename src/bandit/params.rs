@@ -21,16 +21,20 @@ pub enum PolicyKind {
     /// Linear Thompson sampling (Agrawal & Goyal, ICML 2013).
     #[serde(rename = "lints")]
     LinTs,
+    /// Logistic Thompson sampling (Chapelle & Li, NeurIPS 2011).
+    #[serde(rename = "logistic-ts")]
+    LogisticTs,
 }
 
 impl PolicyKind {
-    pub const ALL: [PolicyKind; 6] = [
+    pub const ALL: [PolicyKind; 7] = [
         PolicyKind::Uniform,
         PolicyKind::Epsilon,
         PolicyKind::Ucb1,
         PolicyKind::Thompson,
         PolicyKind::LinUcb,
         PolicyKind::LinTs,
+        PolicyKind::LogisticTs,
     ];
 
     pub fn name(self) -> &'static str {
@@ -41,12 +45,16 @@ impl PolicyKind {
             PolicyKind::Thompson => "thompson",
             PolicyKind::LinUcb => "linucb",
             PolicyKind::LinTs => "lints",
+            PolicyKind::LogisticTs => "logistic-ts",
         }
     }
 
     /// Whether the policy sees the round's user segment.
     pub fn contextual(self) -> bool {
-        matches!(self, PolicyKind::LinUcb | PolicyKind::LinTs)
+        matches!(
+            self,
+            PolicyKind::LinUcb | PolicyKind::LinTs | PolicyKind::LogisticTs
+        )
     }
 
     pub fn label(self) -> &'static str {
@@ -57,6 +65,7 @@ impl PolicyKind {
             PolicyKind::Thompson => "Thompson sampling",
             PolicyKind::LinUcb => "LinUCB",
             PolicyKind::LinTs => "Linear Thompson sampling",
+            PolicyKind::LogisticTs => "Logistic Thompson sampling",
         }
     }
 }
@@ -90,9 +99,10 @@ impl PolicyChoice {
             "thompson" | "ts" => PolicyKind::Thompson,
             "linucb" => PolicyKind::LinUcb,
             "lints" | "linear-ts" | "lin-ts" => PolicyKind::LinTs,
+            "logistic-ts" | "logts" => PolicyKind::LogisticTs,
             other => {
                 return Err(format!(
-                "unknown policy '{other}'; use uniform, epsilon:E (ε between 0 and 1), ucb1, thompson, linucb or lints"
+                "unknown policy '{other}'; use uniform, epsilon:E (ε between 0 and 1), ucb1, thompson, linucb, lints or logistic-ts"
             ))
             }
         };
@@ -146,8 +156,11 @@ pub struct SimulationParams {
     pub linucb_alpha: f64,
     /// Linear Thompson sampling's scale v of the posterior: θ̃ ~ N(θ̂, v² A⁻¹).
     pub lints_v: f64,
-    /// The linear policies' ridge λ: A = λ I + Σ x xᵀ.
+    /// The linear policies' ridge λ: A = λ I + Σ x xᵀ; logistic Thompson
+    /// sampling's prior precision.
     pub ridge: f64,
+    /// Logistic Thompson sampling's scale α of the posterior's spread.
+    pub logts_alpha: f64,
     /// Worker threads (0: all cores); results do not depend on it.
     pub threads: usize,
 }
@@ -164,6 +177,7 @@ impl Default for SimulationParams {
             linucb_alpha: 1.0,
             lints_v: 1.0,
             ridge: 1.0,
+            logts_alpha: 1.0,
             threads: crate::task::DEFAULT_THREADS,
         }
     }
@@ -264,9 +278,17 @@ const SIMULATION_SPECS: &[ParamSpec] = &[
     )
     .sweep("0.1,0.5,1,2"),
     ParamSpec::new(
+        "logts_alpha",
+        "logistic TS α",
+        "Logistic Thompson sampling draws weights from N(m, α²/q): larger α explores more",
+        PRIOR,
+        log_slider(0.01, 10.0),
+    )
+    .sweep("0.1,0.5,1,2"),
+    ParamSpec::new(
         "ridge",
         "ridge λ",
-        "The linear policies' prior: A = λI + Σ x xᵀ",
+        "The contextual policies' prior: A = λI + Σ x xᵀ (LinUCB, linear TS), prior precision λ (logistic TS)",
         PRIOR,
         log_slider(0.01, 100.0),
     )

@@ -17,6 +17,15 @@
 //!   arm): each arm's θ̃ ~ N(θ̂, v²A⁻¹) and the largest θ̃·x is played.
 //!   Only θ̃·x is needed, and it is N(θ̂·x, v² xᵀA⁻¹x): one normal draw per
 //!   arm, the same distribution as drawing the whole θ̃.
+//! - **logistic Thompson sampling** (Chapelle & Li 2011, as obp's
+//!   `LogisticTS` with batches of one round): each arm's weights have a
+//!   Gaussian posterior N(m, diag(1/q)), q starting at λ; it plays the arm
+//!   whose drawn weights w̃ ~ N(m, α² diag(1/q)) give the largest w̃·x, and
+//!   after each play the Laplace step sets m to the minimiser of
+//!   ½ Σ qᵢ (wᵢ − mᵢ)² + log(1 + e^{−y w·x}) (y = ±1; Newton's method) and
+//!   adds p(1 − p) xᵢ² to qᵢ, p = σ(m·x). With one-hot x only the round's
+//!   segment coordinate moves, so both the draw and the step are
+//!   one-dimensional.
 //! - **pseudo-regret** at t = Σ_{s≤t} (p*_{g_s} − p_{g_s, a_s}), p*_g the
 //!   best rate for round s's user segment g_s.
 //!
@@ -226,6 +235,7 @@ enum Resolved {
     Thompson { alpha0: f64, beta0: f64 },
     LinUcb { alpha: f64, ridge: f64 },
     LinTs { v: f64, ridge: f64 },
+    LogisticTs { alpha: f64, ridge: f64 },
 }
 
 impl Resolved {
@@ -247,6 +257,10 @@ impl Resolved {
             },
             PolicyKind::LinTs => Resolved::LinTs {
                 v: p.lints_v,
+                ridge: p.ridge,
+            },
+            PolicyKind::LogisticTs => Resolved::LogisticTs {
+                alpha: p.logts_alpha,
                 ridge: p.ridge,
             },
         }
@@ -342,6 +356,53 @@ impl LinearArm {
     }
 }
 
+/// One arm's Bayesian logistic model over one-hot segment contexts: the
+/// posterior mean m and precision q of each segment's weight.
+struct LogisticArm {
+    mean: Vec<f64>,
+    precision: Vec<f64>,
+}
+
+impl LogisticArm {
+    fn new(d: usize, ridge: f64) -> Self {
+        Self {
+            mean: vec![0.0; d],
+            precision: vec![ridge; d],
+        }
+    }
+
+    /// The Laplace step after a play in segment `g` with outcome `won`:
+    /// Newton's method on ½q(w − m)² + log(1 + e^{−y w}), then q += p(1 − p).
+    fn update(&mut self, g: usize, won: bool) {
+        let (m, q) = (self.mean[g], self.precision[g]);
+        let target = if won { 1.0 } else { 0.0 };
+        let mut w = m;
+        for _ in 0..50 {
+            let p = sigmoid(w);
+            // d/dw of log(1 + e^{−yw}) is −y σ(−yw) = σ(w) − [won].
+            let gradient = q * (w - m) + p - target;
+            let hessian = q + p * (1.0 - p);
+            let step = gradient / hessian;
+            w -= step;
+            if step.abs() < 1e-12 * (1.0 + w.abs()) {
+                break;
+            }
+        }
+        let p = sigmoid(w);
+        self.mean[g] = w;
+        self.precision[g] = q + p * (1.0 - p);
+    }
+}
+
+fn sigmoid(z: f64) -> f64 {
+    if z >= 0.0 {
+        1.0 / (1.0 + (-z).exp())
+    } else {
+        let e = z.exp();
+        e / (1.0 + e)
+    }
+}
+
 fn replicate(
     policy: Resolved,
     users: &Users,
@@ -367,6 +428,10 @@ fn replicate(
         Resolved::LinUcb { ridge, .. } | Resolved::LinTs { ridge, .. } => {
             (0..k).map(|_| LinearArm::new(d, ridge)).collect()
         }
+        _ => Vec::new(),
+    };
+    let mut logistic: Vec<LogisticArm> = match policy {
+        Resolved::LogisticTs { ridge, .. } => (0..k).map(|_| LogisticArm::new(d, ridge)).collect(),
         _ => Vec::new(),
     };
     let horizon = grid.last().copied().unwrap_or(0);
@@ -422,6 +487,11 @@ fn replicate(
                 let z: f64 = StandardNormal.sample(&mut choice);
                 mean + v * var.max(0.0).sqrt() * z
             })),
+            Resolved::LogisticTs { alpha, .. } => argmax(logistic.iter().map(|m| {
+                // σ is increasing, so the largest w̃·x wins.
+                let z: f64 = StandardNormal.sample(&mut choice);
+                m.mean[g] + alpha * z / m.precision[g].sqrt()
+            })),
         };
         let won = rewards.gen::<f64>() < rates[arm];
         pulls[arm] += 1;
@@ -442,6 +512,7 @@ fn replicate(
             Resolved::LinUcb { .. } | Resolved::LinTs { .. } => {
                 linear[arm].update(g, f64::from(u8::from(won)));
             }
+            Resolved::LogisticTs { .. } => logistic[arm].update(g, won),
             _ => {}
         }
         if t == grid[next] {
@@ -704,6 +775,21 @@ mod tests {
         let (mean1, var1) = m.mean_and_variance(1);
         assert!((var0 - 1.0 / 3.0).abs() < 1e-12 && (var1 - 0.25).abs() < 1e-12);
         assert!((mean0 - 1.0 / 3.0).abs() < 1e-12 && (mean1 - 0.25).abs() < 1e-12);
+    }
+
+    #[test]
+    fn the_laplace_step_lands_on_the_minimiser() {
+        // Prior N(0, 1), one win: m solves m + σ(m) = 1 (the gradient of
+        // ½m² + log(1 + e^{−m}) is zero there), q = 1 + σ(m)(1 − σ(m)).
+        let mut a = LogisticArm::new(2, 1.0);
+        a.update(1, true);
+        let (m, p) = (a.mean[1], sigmoid(a.mean[1]));
+        assert!((m + p - 1.0).abs() < 1e-12, "{m}");
+        assert!((a.precision[1] - (1.0 + p * (1.0 - p))).abs() < 1e-15);
+        assert_eq!((a.mean[0], a.precision[0]), (0.0, 1.0));
+        // A loss moves the weight down.
+        a.update(0, false);
+        assert!(a.mean[0] < 0.0);
     }
 
     #[test]

@@ -44,6 +44,9 @@ pub fn swept_policies(names: &[String]) -> Vec<PolicyChoice> {
     if has(&["lints_v", "ridge"]) {
         out.push(PolicyChoice::of(PolicyKind::LinTs));
     }
+    if has(&["logts_alpha", "ridge"]) {
+        out.push(PolicyChoice::of(PolicyKind::LogisticTs));
+    }
     if out.is_empty() {
         out = PolicyKind::ALL.into_iter().map(PolicyChoice::of).collect();
     }

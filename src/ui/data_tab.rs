@@ -6,6 +6,7 @@ use eframe::egui;
 use super::tabs::Tab;
 use super::widgets::{header_row, main_area, side_panel};
 use super::{plots, TabContext};
+use crate::data::feedback::{FeedbackProfile, RateRow};
 use crate::data::profile::Profile;
 use crate::data::{EventKind, EventWeights, Role};
 use crate::display::thousands;
@@ -497,43 +498,50 @@ impl Tab for DataTab {
 
 /// A log's click rates per slot and per value of each user column, side
 /// by side: where they differ, one item for everyone is not the best.
-fn feedback_ui(ui: &mut egui::Ui, f: &crate::data::feedback::FeedbackProfile) {
-    let table =
-        |ui: &mut egui::Ui, id: &str, title: &str, rows: &[crate::data::feedback::RateRow]| {
-            ui.vertical(|ui| {
-                ui.label(egui::RichText::new(title).strong());
-                egui::Grid::new(id).striped(true).show(ui, |ui| {
-                    ui.label("value");
-                    ui.label("rows");
-                    ui.label("clicks");
-                    ui.label("click rate");
-                    ui.end_row();
-                    for r in rows {
-                        // Hashed values (the Open Bandit Dataset's) are long;
-                        // the start tells them apart, the tooltip has it all.
-                        let shown = if r.value.chars().count() > 14 {
-                            format!("{}…", r.value.chars().take(10).collect::<String>())
-                        } else {
-                            r.value.clone()
-                        };
-                        ui.label(shown).on_hover_text(&r.value);
-                        ui.label(thousands(r.rows));
-                        ui.label(format!("{}", r.reward));
-                        ui.label(format!("{:.3}%", r.rate * 100.0));
-                        ui.end_row();
-                    }
-                });
-            });
-        };
-    ui.horizontal_wrapped(|ui| {
-        table(ui, "feedback_slots", "by slot", &f.by_slot);
-        for (column, rows) in &f.by_user_column {
-            table(
-                ui,
-                &format!("feedback_{column}"),
-                &format!("by {column}"),
-                rows,
-            );
-        }
+fn feedback_ui(ui: &mut egui::Ui, f: &FeedbackProfile) {
+    // Tables side by side, as many to a row as fit (each about 280 points).
+    let mut tables = vec![(
+        "feedback_slots".to_owned(),
+        "by slot".to_owned(),
+        &f.by_slot,
+    )];
+    for (column, rows) in &f.by_user_column {
+        tables.push((format!("feedback_{column}"), format!("by {column}"), rows));
+    }
+    let per_row = ((ui.available_width() / 280.0) as usize).max(1);
+    for chunk in tables.chunks(per_row) {
+        ui.horizontal_top(|ui| {
+            for (id, title, rows) in chunk {
+                rate_table(ui, id, title, rows);
+                ui.add_space(16.0);
+            }
+        });
+        ui.add_space(6.0);
+    }
+}
+
+/// One column's values with their rows and click rate.
+fn rate_table(ui: &mut egui::Ui, id: &str, title: &str, rows: &[RateRow]) {
+    ui.vertical(|ui| {
+        ui.label(egui::RichText::new(title).strong());
+        egui::Grid::new(id).striped(true).show(ui, |ui| {
+            ui.label("value");
+            ui.label("rows");
+            ui.label("click rate (clicks)");
+            ui.end_row();
+            for r in rows {
+                // Hashed values (the Open Bandit Dataset's) are long; the
+                // start tells them apart, the tooltip has it all.
+                let shown = if r.value.chars().count() > 14 {
+                    format!("{}…", r.value.chars().take(10).collect::<String>())
+                } else {
+                    r.value.clone()
+                };
+                ui.label(shown).on_hover_text(&r.value);
+                ui.label(thousands(r.rows));
+                ui.label(format!("{:.3}% ({})", r.rate * 100.0, r.reward));
+                ui.end_row();
+            }
+        });
     });
 }

@@ -322,7 +322,7 @@ fn linear_policies_learn_what_each_segment_prefers() {
         "--segment-arms",
         "0.05,0.01,0.01;0.01,0.05,0.01;0.01,0.01,0.05",
         "--policies",
-        "thompson,linucb,lints",
+        "thompson,linucb,lints,logistic-ts",
         "--horizon",
         "5000",
         "--reps",
@@ -346,6 +346,17 @@ fn linear_policies_learn_what_each_segment_prefers() {
     assert!(regret("thompson") > 0.9 * floor, "{a}");
     assert!(regret("linucb") < 0.5 * regret("thompson"), "{a}");
     assert!(regret("lints") < 0.8 * regret("thompson"), "{a}");
+    assert!(regret("logistic-ts") < 0.5 * regret("thompson"), "{a}");
+    let shares: Vec<f64> = a["segments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["share"].as_f64().unwrap())
+        .collect();
+    assert!(
+        shares.iter().all(|&s| (s - 1.0 / 3.0).abs() < 1e-12),
+        "{shares:?}"
+    );
     assert_eq!(a["segments"].as_array().unwrap().len(), 3);
     for p in a["policies"].as_array().unwrap() {
         let per = p["segment_regret"].as_array().unwrap();
