@@ -54,6 +54,7 @@ use serde::{Deserialize, Serialize};
 use super::params::{PolicyChoice, PolicyKind, SimulationParams};
 use crate::params::Checked;
 use crate::task::{EpochEvent, Reporter, TaskError};
+use crate::text::model::sigmoid;
 
 /// Checkpoints per curve (fewer when the horizon is shorter).
 const GRID: usize = 200;
@@ -391,15 +392,6 @@ impl LogisticArm {
         let p = sigmoid(w);
         self.mean[g] = w;
         self.precision[g] = q + p * (1.0 - p);
-    }
-}
-
-fn sigmoid(z: f64) -> f64 {
-    if z >= 0.0 {
-        1.0 / (1.0 + (-z).exp())
-    } else {
-        let e = z.exp();
-        e / (1.0 + e)
     }
 }
 

@@ -438,14 +438,7 @@ fn segment_items_ui(r: &OpeResult, ui: &mut egui::Ui) {
             }
             ui.end_row();
             for s in &r.segment_items {
-                // Hashed values (the Open Bandit Dataset's) are long: the
-                // start tells them apart, the tooltip has the whole value.
-                let shown = if s.value.chars().count() > 16 {
-                    format!("{}…", s.value.chars().take(10).collect::<String>())
-                } else {
-                    s.value.clone()
-                };
-                ui.label(shown).on_hover_text(&s.value);
+                super::widgets::value_label(ui, &s.value);
                 for item in &s.items {
                     ui.label(item);
                 }

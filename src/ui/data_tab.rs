@@ -530,14 +530,7 @@ fn rate_table(ui: &mut egui::Ui, id: &str, title: &str, rows: &[RateRow]) {
             ui.label("click rate (clicks)");
             ui.end_row();
             for r in rows {
-                // Hashed values (the Open Bandit Dataset's) are long; the
-                // start tells them apart, the tooltip has it all.
-                let shown = if r.value.chars().count() > 14 {
-                    format!("{}…", r.value.chars().take(10).collect::<String>())
-                } else {
-                    r.value.clone()
-                };
-                ui.label(shown).on_hover_text(&r.value);
+                super::widgets::value_label(ui, &r.value);
                 ui.label(thousands(r.rows));
                 ui.label(format!("{:.3}% ({})", r.rate * 100.0, r.reward));
                 ui.end_row();

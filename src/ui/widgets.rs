@@ -99,6 +99,18 @@ pub fn main_area(ui: &mut egui::Ui, id: &'static str, contents: impl FnOnce(&mut
 }
 
 /// A grid's header row in bold.
+/// A value that may be a long hash (the Open Bandit Dataset's user
+/// features): its start, which tells values apart, with the whole value in
+/// the tooltip.
+pub fn value_label(ui: &mut egui::Ui, value: &str) -> egui::Response {
+    let shown = if value.chars().count() > 14 {
+        format!("{}…", value.chars().take(10).collect::<String>())
+    } else {
+        value.to_owned()
+    };
+    ui.label(shown).on_hover_text(value)
+}
+
 pub fn header_row<S: Into<egui::WidgetText> + Clone>(ui: &mut egui::Ui, headers: &[S]) {
     for h in headers {
         let text: egui::WidgetText = h.clone().into();
