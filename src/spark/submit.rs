@@ -329,9 +329,25 @@ fn kill_group(child: &mut Child) {
         }
         // SAFETY: as above.
         unsafe { libc::kill(-group, libc::SIGKILL) };
+        // kill(2) returns before the signal is acted on, so a JVM or Python
+        // child may still be running for a moment; report the run as ended
+        // only once the group is empty (or, bounded, its members are dying).
+        wait_for_empty_group(group, Duration::from_secs(2));
     }
     let _ = child.kill();
     let _ = child.wait();
+}
+
+/// Poll until no process is left in `group` or `limit` has passed. Children
+/// reparented to init may linger as zombies, which still count; hence the
+/// bound.
+#[cfg(unix)]
+fn wait_for_empty_group(group: i32, limit: Duration) {
+    let until = Instant::now() + limit;
+    // SAFETY: signal 0 only checks that the group exists; nothing is sent.
+    while unsafe { libc::kill(-group, 0) } == 0 && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 fn end_group(child: &Child) {

@@ -267,10 +267,22 @@ fn cancel_ends_the_spark_application() {
         .trim()
         .parse()
         .expect("a pid");
-    // The child is gone (or a zombie about to be reaped by init).
-    let state = std::fs::read_to_string(format!("/proc/{child}/stat")).unwrap_or_default();
-    let alive = state
-        .rsplit_once(')')
-        .is_some_and(|(_, rest)| !rest.trim_start().starts_with('Z'));
-    assert!(!alive, "the job's child {child} still runs: {state}");
+    // The child is gone (or a zombie about to be reaped by init). A SIGKILL
+    // takes effect when the process is next scheduled, so allow it a moment.
+    let alive = |state: &str| {
+        state
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| !rest.trim_start().starts_with('Z'))
+    };
+    let stat = || std::fs::read_to_string(format!("/proc/{child}/stat")).unwrap_or_default();
+    let waited = std::time::Instant::now();
+    let mut state = stat();
+    while alive(&state) && waited.elapsed().as_secs() < 5 {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        state = stat();
+    }
+    assert!(
+        !alive(&state),
+        "the job's child {child} still runs: {state}"
+    );
 }
