@@ -1,11 +1,12 @@
 //! Explore vs exploit: a Bernoulli bandit simulator that races policies
 //! (uniform, ε-greedy, UCB1, Thompson sampling) and off-policy evaluation
 //! of logged recommendation feedback (replay, IPW, SNIPW, DM, DR with
-//! bootstrap intervals). Entry points in [`task`].
+//! bootstrap intervals), and a policy learnt off-policy (IPW learner). Entry points in [`task`].
 
 pub mod arms;
 pub mod capability;
 pub mod context;
+pub mod learner;
 pub mod log;
 pub mod ope;
 pub mod params;

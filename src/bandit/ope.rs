@@ -27,6 +27,7 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::learner::IpwLearner;
 use super::log::BanditLog;
 use super::params::{EvalPolicy, EvaluationParams, RewardModelKind};
 use super::reward_model::RewardModel;
@@ -138,6 +139,10 @@ pub struct OpeResult {
     /// Time to fit the reward model.
     #[serde(default)]
     pub reward_fit_secs: f64,
+    /// Uniform random's estimates on the same rows and resamples (for any
+    /// other policy).
+    #[serde(default)]
+    pub uniform: Option<Estimates>,
     pub bootstrap: usize,
     pub secs: f64,
 }
@@ -152,7 +157,11 @@ pub struct SegmentItems {
 }
 
 fn segment_items(log: &BanditLog, pi: &PolicyDist) -> Vec<SegmentItems> {
-    let Some(seg) = log.segments.as_ref().filter(|_| pi.by_segment.len() > 1) else {
+    let Some(seg) = log
+        .segments
+        .as_ref()
+        .filter(|_| pi.by_segment.len() > 1 && pi.per_row.is_none())
+    else {
         return Vec::new();
     };
     seg.labels
@@ -177,26 +186,43 @@ fn segment_items(log: &BanditLog, pi: &PolicyDist) -> Vec<SegmentItems> {
 impl OpeResult {
     /// The policy against the logged one in words, by DR's 95% interval
     /// and the logged click rate's: overlapping intervals are no evidence
-    /// either way.
+    /// either way. Beside a uniform baseline, a second sentence compares
+    /// the two DR intervals.
     pub fn comparison(&self) -> String {
-        let (dr, logged) = (self.estimates.dr.ci, self.on_policy_ci);
-        if dr[0] > logged[1] {
-            format!(
-                "Better than the logged policy: DR's 95% interval [{:.5}, {:.5}] lies above the logged click rate's [{:.5}, {:.5}].",
-                dr[0], dr[1], logged[0], logged[1]
-            )
-        } else if dr[1] < logged[0] {
-            format!(
-                "Worse than the logged policy: DR's 95% interval [{:.5}, {:.5}] lies below the logged click rate's [{:.5}, {:.5}].",
-                dr[0], dr[1], logged[0], logged[1]
-            )
-        } else {
-            format!(
-                "No evidence that it is better or worse than the logged policy: DR's 95% interval [{:.5}, {:.5}] overlaps the logged click rate's [{:.5}, {:.5}].",
-                dr[0], dr[1], logged[0], logged[1]
-            )
+        let mut text = verdict(
+            "the logged policy",
+            self.estimates.dr.ci,
+            "the logged click rate's",
+            self.on_policy_ci,
+        );
+        if let Some(u) = &self.uniform {
+            text.push(' ');
+            text.push_str(&verdict(
+                "uniform random",
+                self.estimates.dr.ci,
+                "uniform random's DR interval",
+                u.dr.ci,
+            ));
         }
+        text
     }
+}
+
+fn verdict(other: &str, dr: [f64; 2], other_interval: &str, theirs: [f64; 2]) -> String {
+    let (lead, relation) = if dr[0] > theirs[1] {
+        (format!("Better than {other}"), "lies above")
+    } else if dr[1] < theirs[0] {
+        (format!("Worse than {other}"), "lies below")
+    } else {
+        (
+            format!("No evidence that it is better or worse than {other}"),
+            "overlaps",
+        )
+    };
+    format!(
+        "{lead}: DR's 95% interval [{:.5}, {:.5}] {relation} {other_interval} [{:.5}, {:.5}].",
+        dr[0], dr[1], theirs[0], theirs[1]
+    )
 }
 
 /// π(a | s) for every slot s and item a.
@@ -231,20 +257,35 @@ fn most_clicked_of(clicks: &[f64]) -> Option<usize> {
 /// An evaluation policy: π(a | s) for each user segment. Without a segment
 /// column there is one entry; with one, entry 0 is the fallback (rows whose
 /// segment value is empty) and entry 1 + c is segment code c's.
+/// A policy that depends on the whole context (the learnt one) instead has
+/// one entry per distinct choice and `per_row` says which each evaluated
+/// row gets.
 #[derive(Clone, Debug)]
 pub struct PolicyDist {
     pub by_segment: Vec<ActionDist>,
+    pub per_row: Option<PerRow>,
+}
+
+/// Which entry of `by_segment` each row from `start` on gets.
+#[derive(Clone, Debug)]
+pub struct PerRow {
+    pub start: usize,
+    pub entry: Vec<u32>,
 }
 
 impl PolicyDist {
     fn one(dist: ActionDist) -> Self {
         Self {
             by_segment: vec![dist],
+            per_row: None,
         }
     }
 
     /// π for row `row`'s user.
     pub fn of_row(&self, log: &BanditLog, row: usize) -> &ActionDist {
+        if let Some(p) = &self.per_row {
+            return &self.by_segment[p.entry[row - p.start] as usize];
+        }
         if self.by_segment.len() == 1 {
             return &self.by_segment[0];
         }
@@ -257,8 +298,68 @@ impl PolicyDist {
     fn map(self, f: impl Fn(ActionDist) -> ActionDist) -> Self {
         Self {
             by_segment: self.by_segment.into_iter().map(f).collect(),
+            per_row: self.per_row,
         }
     }
+
+    /// π averaged over `rows`: how often each item is shown in each slot.
+    fn mean_over(&self, log: &BanditLog, rows: std::ops::Range<usize>) -> ActionDist {
+        if self.per_row.is_none() {
+            return self.by_segment[0].clone();
+        }
+        let n = rows.len().max(1) as f64;
+        let mut mean = vec![vec![0.0; log.n_actions()]; log.n_slots()];
+        for i in rows {
+            for (m, d) in mean.iter_mut().zip(self.of_row(log, i)) {
+                for (m, p) in m.iter_mut().zip(d) {
+                    *m += p / n;
+                }
+            }
+        }
+        mean
+    }
+}
+
+/// The IPW learner's policy, learnt on `train`, for each row of `eval`:
+/// one entry per distinct choice of items over the slots.
+fn learnt(
+    log: &BanditLog,
+    params: &EvaluationParams,
+    train: std::ops::Range<usize>,
+    eval: std::ops::Range<usize>,
+    cancel: &crate::task::CancelToken,
+) -> Result<PolicyDist, TaskError> {
+    let learner = IpwLearner::fit(log, train, params.learner_c, cancel)?;
+    let k = log.n_actions();
+    let mut entries: std::collections::HashMap<Vec<usize>, u32> = Default::default();
+    let mut by_segment = Vec::new();
+    let mut features = Vec::new();
+    let entry = eval
+        .clone()
+        .map(|i| {
+            let picks = learner.choose(log, i, &mut features);
+            *entries.entry(picks.clone()).or_insert_with(|| {
+                by_segment.push(
+                    picks
+                        .iter()
+                        .map(|&a| {
+                            let mut row = vec![0.0; k];
+                            row[a] = 1.0;
+                            row
+                        })
+                        .collect(),
+                );
+                (by_segment.len() - 1) as u32
+            })
+        })
+        .collect();
+    Ok(PolicyDist {
+        by_segment,
+        per_row: Some(PerRow {
+            start: eval.start,
+            entry,
+        }),
+    })
 }
 
 /// Most clicked, one policy for everyone: slot s shows the s-th most
@@ -317,20 +418,27 @@ fn most_clicked_by_segment(log: &BanditLog, train: std::ops::Range<usize>) -> Po
             most_clicked_of(&clicks[s]).unwrap_or(fallback[s])
         }));
     }
-    PolicyDist { by_segment }
+    PolicyDist {
+        by_segment,
+        per_row: None,
+    }
 }
 
-/// The evaluation policy's distribution, learned from `train` rows.
+/// The evaluation policy's distribution, learned from `train` rows, for
+/// the rows of `eval`.
 pub fn action_dist(
     log: &BanditLog,
     params: &EvaluationParams,
     train: std::ops::Range<usize>,
+    eval: std::ops::Range<usize>,
     seed: u64,
+    cancel: &crate::task::CancelToken,
 ) -> Result<PolicyDist, TaskError> {
     let (k, slots) = (log.n_actions(), log.n_slots());
     let uniform = vec![vec![1.0 / k as f64; k]; slots];
     Ok(match params.policy {
         EvalPolicy::Uniform => PolicyDist::one(uniform),
+        EvalPolicy::IpwLearner => learnt(log, params, train, eval, cancel)?,
         EvalPolicy::MostClicked => most_clicked_by_segment(log, train),
         EvalPolicy::Epsilon => most_clicked_by_segment(log, train).map(|greedy| {
             greedy
@@ -524,7 +632,14 @@ pub fn evaluate(
             train.len()
         ),
     );
-    let pi = action_dist(log, params, train.clone(), seed)?;
+    let pi = action_dist(
+        log,
+        params,
+        train.clone(),
+        eval.clone(),
+        seed,
+        reporter.cancel_token(),
+    )?;
     reporter.check()?;
     reporter.progress(
         None,
@@ -540,16 +655,26 @@ pub fn evaluate(
     reporter.check()?;
     let t = terms(log, &pi, eval.clone(), &q, seed);
     let (point, matched) = estimate(&t, None);
+    // Uniform random beside any other policy, on the same rows, reward
+    // model and resamples: the floor a learnt policy has to clear.
+    let baseline = (params.policy != EvalPolicy::Uniform).then(|| {
+        let (k, slots) = (log.n_actions(), log.n_slots());
+        let uniform = PolicyDist::one(vec![vec![1.0 / k as f64; k]; slots]);
+        terms(log, &uniform, eval.clone(), &q, seed)
+    });
     let rows = eval.len();
     let on_policy = t.reward.iter().sum::<f64>() / rows as f64;
     reporter.progress(None, &format!("{} bootstrap resamples", params.bootstrap));
-    let samples: Vec<([f64; 5], f64)> = (0..params.bootstrap)
+    let samples: Vec<([f64; 5], f64, [f64; 5])> = (0..params.bootstrap)
         .into_par_iter()
         .map(|b| {
             let mut rng = seeded(seed, 1000 + b as u64);
             let idx: Vec<u32> = (0..rows).map(|_| rng.gen_range(0..rows as u32)).collect();
             let on = idx.iter().map(|&i| t.reward[i as usize]).sum::<f64>() / rows as f64;
-            (estimate(&t, Some(&idx)).0, on)
+            let base = baseline
+                .as_ref()
+                .map_or([0.0; 5], |u| estimate(u, Some(&idx)).0);
+            (estimate(&t, Some(&idx)).0, on, base)
         })
         .collect();
     reporter.check()?;
@@ -570,8 +695,25 @@ pub fn evaluate(
         ci: interval(samples.iter().map(|s| s.0[j]).collect()),
         relative: relative(point[j]),
     };
+    let uniform = baseline.as_ref().map(|u| {
+        let (point, matched) = estimate(u, None);
+        let est = |j: usize| Estimate {
+            value: point[j],
+            ci: interval(samples.iter().map(|s| s.2[j]).collect()),
+            relative: relative(point[j]),
+        };
+        Estimates {
+            ipw: est(0),
+            snipw: est(1),
+            dm: est(2),
+            dr: est(3),
+            replay: est(4),
+            matched_rounds: matched,
+        }
+    });
     let first = log.propensities.first().copied().unwrap_or(0.0);
-    let top_items = pi.by_segment[0]
+    let top_items = pi
+        .mean_over(log, eval.clone())
         .iter()
         .map(|row| {
             let mut items: Vec<(usize, f64)> = row.iter().copied().enumerate().collect();
@@ -611,10 +753,14 @@ pub fn evaluate(
         top_items,
         segment_items: segment_items(log, &pi),
         reward_model: params.reward_model.name().to_owned(),
-        context_features: match params.reward_model {
-            RewardModelKind::Logistic => log.context.width(),
-            RewardModelKind::Mean => 0,
+        context_features: if params.reward_model == RewardModelKind::Logistic
+            || params.policy == EvalPolicy::IpwLearner
+        {
+            log.context.width()
+        } else {
+            0
         },
+        uniform,
         reward_fit_secs,
         bootstrap: params.bootstrap,
         secs: started.elapsed().as_secs_f64(),

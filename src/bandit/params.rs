@@ -324,6 +324,8 @@ pub enum EvalPolicy {
     MostClicked,
     Thompson,
     Epsilon,
+    /// Learnt from the training rows by obp's IPW learner.
+    IpwLearner,
 }
 
 impl EvalPolicy {
@@ -333,6 +335,7 @@ impl EvalPolicy {
             EvalPolicy::MostClicked => "most-clicked",
             EvalPolicy::Thompson => "thompson",
             EvalPolicy::Epsilon => "epsilon",
+            EvalPolicy::IpwLearner => "ipw-learner",
         }
     }
 
@@ -380,6 +383,8 @@ pub struct EvaluationParams {
     /// The logistic reward model's context columns: `auto` (the
     /// `user_feature…` columns) or a comma-separated list.
     pub context_cols: String,
+    /// The IPW learner's C (penalty ‖W‖²/(2C) of its logistic regression).
+    pub learner_c: f64,
 }
 
 impl Default for EvaluationParams {
@@ -398,6 +403,7 @@ impl Default for EvaluationParams {
             folds: 1,
             segment_col: String::new(),
             context_cols: "auto".into(),
+            learner_c: 1.0,
         }
     }
 }
@@ -412,6 +418,7 @@ const EVALUATION_SPECS: &[ParamSpec] = &[
             ("most-clicked", "most clicked"),
             ("thompson", "Thompson sampling"),
             ("epsilon", "ε-mix of most clicked and uniform"),
+            ("ipw-learner", "learnt: IPW learner on the context"),
         ]),
         None,
     ),
@@ -509,10 +516,23 @@ const EVALUATION_SPECS: &[ParamSpec] = &[
     ParamSpec::new(
         "context_cols",
         "context columns",
-        "The logistic reward model's user columns: auto (the user_feature… columns) or a comma-separated list",
+        "The user columns the logistic reward model and the IPW learner see: auto (the user_feature… columns) or a comma-separated list",
         ParamKind::Text,
         None,
     ),
+    ParamSpec::new(
+        "learner_c",
+        "learner C",
+        "Inverse strength of the IPW learner's L2 penalty ‖W‖²/(2C) on its per-slot logistic regression over the items (obp's default: 1)",
+        ParamKind::Float {
+            min: 0.0,
+            above: true,
+            max: None,
+        },
+        log_slider(0.01, 1000.0),
+    )
+    .when("policy", "ipw-learner")
+    .sweep("0.1,1,10"),
 ];
 
 impl Hyperparams for EvaluationParams {

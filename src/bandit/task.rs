@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 
 use super::log::{BanditLog, UserColumns};
 use super::ope::{evaluate, OpeResult};
-use super::params::{EvaluationParams, PolicyChoice, RewardModelKind, SimulationParams};
+use super::params::{
+    EvalPolicy, EvaluationParams, PolicyChoice, RewardModelKind, SimulationParams,
+};
 use super::simulate::{check_setup, simulate, Arm, Segment, SimulationResult};
 use crate::data::Dataset;
 use crate::runs::{DataFingerprint, Fitted, Fitting, Pipeline, RunRecord, RunStatus};
@@ -202,7 +204,9 @@ impl Pipeline for EvaluationRequest {
         reporter.progress(None, "reading the log");
         let p = &self.params;
         let user = UserColumns {
-            context: (p.reward_model == RewardModelKind::Logistic).then(|| p.context_cols.clone()),
+            context: (p.reward_model == RewardModelKind::Logistic
+                || p.policy == EvalPolicy::IpwLearner)
+                .then(|| p.context_cols.clone()),
             segment: (p.policy.splits_by_segment() && !p.segment_col.trim().is_empty())
                 .then(|| p.segment_col.clone()),
         };
@@ -227,6 +231,10 @@ impl Pipeline for EvaluationRequest {
             r.metrics.insert(name.into(), est.value);
             r.metrics.insert(format!("{name}_lo"), est.ci[0]);
             r.metrics.insert(format!("{name}_hi"), est.ci[1]);
+        }
+        if let Some(u) = &result.uniform {
+            r.metrics.insert("uniform_dr".into(), u.dr.value);
+            r.metrics.insert("uniform_ipw".into(), u.ipw.value);
         }
         r.metrics
             .insert("on_policy_value".into(), result.on_policy_value);

@@ -1,4 +1,4 @@
-//! `shoplens bandit simulate|evaluate`: fill the bandit lab's settings from
+//! `shoplens bandit simulate|evaluate|learn`: fill the bandit lab's settings from
 //! the flags (the core's defaults where a flag is not given), then race
 //! bandit policies on Bernoulli arms, or estimate a policy's value from a
 //! logged file.
@@ -23,6 +23,9 @@ pub enum BanditCommand {
     Simulate(Box<SimulateArgs>),
     /// Estimate a policy's click rate from logged feedback (IPW, SNIPW, DM, DR, replay).
     Evaluate(Box<EvaluateArgs>),
+    /// Learn a policy from the first part of a log (obp's IPW learner) and
+    /// estimate it on the rest, beside uniform random and the logged policy.
+    Learn(Box<EvaluateArgs>),
 }
 
 /// The simulator's parameters, as flags.
@@ -90,8 +93,8 @@ pub struct EvaluateArgs {
     pub data: PathBuf,
     #[command(flatten)]
     pub roles: RoleArgs,
-    /// uniform, most-clicked, thompson or epsilon:E (ε-mix of most clicked and uniform)
-    /// [default: uniform].
+    /// uniform, most-clicked, thompson, epsilon:E (ε-mix of most clicked and uniform)
+    /// or ipw-learner [default: uniform].
     #[arg(long)]
     pub policy: Option<String>,
     #[arg(long, default_value_t = EvaluationSettings::default().seed)]
@@ -106,7 +109,8 @@ pub struct EvaluateArgs {
 pub fn run(command: &BanditCommand) -> Result<(), String> {
     match command {
         BanditCommand::Simulate(args) => simulate(args),
-        BanditCommand::Evaluate(args) => evaluate(args),
+        BanditCommand::Evaluate(args) => evaluate(args, args.settings()?),
+        BanditCommand::Learn(args) => evaluate(args, args.learn_settings()?),
     }
 }
 
@@ -256,6 +260,22 @@ impl EvaluateArgs {
         }
         Ok(s)
     }
+
+    /// `bandit learn`: the IPW learner, learning from the first half of the
+    /// log unless `--train-fraction` says otherwise (never in-sample).
+    pub fn learn_settings(&self) -> Result<EvaluationSettings, String> {
+        if self.policy.as_deref().is_some_and(|p| p != "ipw-learner") {
+            return Err(
+                "bandit learn learns its own policy; use bandit evaluate for --policy".into(),
+            );
+        }
+        let mut s = self.settings()?;
+        s.params.policy = EvalPolicy::IpwLearner;
+        if s.params.train_fraction == 0.0 {
+            s.params.train_fraction = 0.5;
+        }
+        Ok(s)
+    }
 }
 
 /// `uniform`, `most-clicked`, `thompson`, `epsilon` or `epsilon:E`.
@@ -272,17 +292,17 @@ fn parse_policy(text: &str) -> Result<(EvalPolicy, Option<f64>), String> {
         "most-clicked" => EvalPolicy::MostClicked,
         "thompson" => EvalPolicy::Thompson,
         "epsilon" => EvalPolicy::Epsilon,
+        "ipw-learner" => EvalPolicy::IpwLearner,
         other => {
             return Err(format!(
-                "unknown policy '{other}'; use uniform, most-clicked, thompson or epsilon:E"
+                "unknown policy '{other}'; use uniform, most-clicked, thompson, epsilon:E or ipw-learner"
             ))
         }
     };
     Ok((policy, None))
 }
 
-fn evaluate(args: &EvaluateArgs) -> Result<(), String> {
-    let settings = args.settings()?;
+fn evaluate(args: &EvaluateArgs, settings: EvaluationSettings) -> Result<(), String> {
     // The file is the log, whatever its columns say (a file that is not
     // one gets the log reader's own message).
     let log = crate::bandit::settings::LoggedFile(Arc::new(args.roles.load(&args.data)?));
@@ -303,7 +323,18 @@ fn evaluate(args: &EvaluateArgs) -> Result<(), String> {
             "positions": r.positions,
             "clicks": r.clicks,
             "on_policy_value": r.on_policy_value,
-            "policy": args.policy.clone().unwrap_or_else(|| settings.params.policy.name().to_owned()),
+            "policy": match settings.params.policy {
+                EvalPolicy::Epsilon => args.policy.clone().unwrap_or_else(|| "epsilon".into()),
+                p => p.name().to_owned(),
+            },
+            "logged": {"value": r.on_policy_value, "ci": r.on_policy_ci},
+            "uniform": r.uniform.as_ref().map(|u| json!({
+                "ipw": est(&u.ipw),
+                "snipw": est(&u.snipw),
+                "dm": est(&u.dm),
+                "dr": est(&u.dr),
+            })),
+            "top_items": r.top_items,
             "train_rows": r.train_rows,
             "in_sample": r.in_sample,
             "estimates": {
@@ -360,6 +391,22 @@ fn evaluate(args: &EvaluateArgs) -> Result<(), String> {
     }
     for s in &r.segment_items {
         println!("{} = {}: {}", s.column, s.value, s.items.join(", "));
+    }
+    if let Some(u) = &r.uniform {
+        println!(
+            "uniform random beside it: DR {:.5}  95% [{:.5}, {:.5}]",
+            u.dr.value, u.dr.ci[0], u.dr.ci[1]
+        );
+    }
+    if settings.params.policy == EvalPolicy::IpwLearner {
+        for (slot, items) in r.top_items.iter().enumerate() {
+            let shown: Vec<String> = items
+                .iter()
+                .filter(|(_, p)| *p > 0.0)
+                .map(|(item, p)| format!("{item} {:.0}%", p * 100.0))
+                .collect();
+            println!("learnt, slot {}: {}", slot + 1, shown.join(", "));
+        }
     }
     println!("{}", r.comparison());
     for w in e.warnings() {

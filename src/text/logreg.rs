@@ -110,15 +110,39 @@ pub fn fit(
         inv_n: 1.0 / n,
     };
     let d = x.n_cols;
-    let mut theta = vec![0.0; d + 1];
-    let (mut f, mut g) = problem.eval(&theta);
-    const HISTORY: usize = 10;
-    let mut s_hist: Vec<Vec<f64>> = Vec::new();
-    let mut y_hist: Vec<Vec<f64>> = Vec::new();
     let model_of = |theta: &[f64]| LinearModel {
         weights: theta[..d].to_vec(),
         intercept: theta[d],
     };
+    let theta = minimise(
+        &|theta| problem.eval(theta),
+        vec![0.0; d + 1],
+        settings,
+        cancel,
+        &mut |iteration, f, theta| on_iteration(iteration, f, &model_of(theta)),
+    )?;
+    Ok(model_of(&theta))
+}
+
+/// An objective: its value and gradient at a point.
+pub type Objective<'a> = dyn Fn(&[f64]) -> (f64, Vec<f64>) + 'a;
+
+/// Minimise a smooth objective with L-BFGS (10 pairs of history, Armijo
+/// backtracking) from `theta`; `eval` returns the objective and its
+/// gradient. Stops on `settings.tol` (largest gradient component), on a
+/// relative decrease under 64 machine epsilons, or after `max_iter`
+/// iterations; `settings.c` is not used here.
+pub fn minimise(
+    eval: &Objective,
+    mut theta: Vec<f64>,
+    settings: &LbfgsSettings,
+    cancel: &CancelToken,
+    on_iteration: &mut dyn FnMut(usize, f64, &[f64]),
+) -> Result<Vec<f64>, Cancelled> {
+    let (mut f, mut g) = eval(&theta);
+    const HISTORY: usize = 10;
+    let mut s_hist: Vec<Vec<f64>> = Vec::new();
+    let mut y_hist: Vec<Vec<f64>> = Vec::new();
     for iteration in 1..=settings.max_iter {
         if g.iter().fold(0.0f64, |m, v| m.max(v.abs())) <= settings.tol {
             break;
@@ -168,7 +192,7 @@ pub fn fit(
                 .zip(&direction)
                 .map(|(t, p)| t + step * p)
                 .collect();
-            let (f_new, g_new) = problem.eval(&candidate);
+            let (f_new, g_new) = eval(&candidate);
             if f_new.is_finite() && f_new <= f + 1e-4 * step * slope {
                 accepted = Some((candidate, f_new, g_new));
                 break;
@@ -192,12 +216,12 @@ pub fn fit(
         theta = new_theta;
         f = f_new;
         g = g_new;
-        on_iteration(iteration, f, &model_of(&theta));
+        on_iteration(iteration, f, &theta);
         if relative_decrease <= 64.0 * f64::EPSILON {
             break;
         }
     }
-    Ok(model_of(&theta))
+    Ok(theta)
 }
 
 #[cfg(test)]

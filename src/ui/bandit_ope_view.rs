@@ -20,7 +20,7 @@ use super::widgets::{
 use super::TabContext;
 use crate::bandit::context::context_columns;
 use crate::bandit::ope::OpeResult;
-use crate::bandit::params::{EvaluationParams, RewardModelKind};
+use crate::bandit::params::{EvalPolicy, EvaluationParams, RewardModelKind};
 use crate::bandit::settings::{EvaluationSettings, LoggedFile};
 use crate::bandit::BanditResult;
 use crate::data::Dataset;
@@ -223,10 +223,10 @@ fn user_columns_ui(ui: &mut egui::Ui, log: &Dataset, params: &mut EvaluationPara
         );
         params.segment_col = segment.unwrap_or_default();
     }
-    if params.reward_model == RewardModelKind::Logistic {
+    if params.reward_model == RewardModelKind::Logistic || params.policy == EvalPolicy::IpwLearner {
         ui.horizontal(|ui| {
             let l = ui.label("context columns").on_hover_text(
-                "The reward model's user columns: auto (the user_feature… columns) or a comma-separated list",
+                "The user columns the logistic reward model and the IPW learner see: auto (the user_feature… columns) or a comma-separated list",
             );
             ui.add(
                 egui::TextEdit::singleline(&mut params.context_cols)
@@ -356,6 +356,13 @@ fn result_ui(r: &OpeResult, ui: &mut egui::Ui) {
             ui.label(format!("{:.2}", x.relative));
             ui.end_row();
         }
+        if let Some(u) = &r.uniform {
+            ui.label("uniform random (DR)");
+            ui.label(format!("{:.5}", u.dr.value));
+            ui.label(format!("[{:.5}, {:.5}]", u.dr.ci[0], u.dr.ci[1]));
+            ui.label(format!("{:.2}", u.dr.relative));
+            ui.end_row();
+        }
     });
     ui.small(format!("replay matched {} rounds", e.matched_rounds));
     csv_button(ui, "off-policy estimates", || {
@@ -388,13 +395,27 @@ fn result_ui(r: &OpeResult, ui: &mut egui::Ui) {
         segment_items_ui(r, ui);
     }
     ui.separator();
-    ui.label(egui::RichText::new("The policy's likeliest items per slot").strong());
+    let learnt = r.policy == EvalPolicy::IpwLearner.name();
+    if learnt {
+        ui.label(
+            egui::RichText::new("The learnt policy's items per slot (share of the evaluated rows)")
+                .strong(),
+        );
+        ui.weak(format!(
+            "Learnt on the first {} rows as obp's IPW learner: per slot, a logistic regression over the items on {} context features, each clicked row weighted by 1 ÷ its propensity; each row gets the most probable item.",
+            crate::display::thousands(r.train_rows as u64),
+            r.context_features
+        ));
+    } else {
+        ui.label(egui::RichText::new("The policy's likeliest items per slot").strong());
+    }
     egui::Grid::new("ope_policy").striped(true).show(ui, |ui| {
         for (s, items) in r.top_items.iter().enumerate() {
             ui.label(format!("slot {}", s + 1));
             ui.label(
                 items
                     .iter()
+                    .filter(|(_, p)| *p > 0.0)
                     .map(|(item, p)| format!("{item} ({:.0}%)", p * 100.0))
                     .collect::<Vec<_>>()
                     .join(", "),

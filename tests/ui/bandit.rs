@@ -203,6 +203,44 @@ fn a_per_segment_policy_is_judged_with_the_logistic_reward_model() {
 }
 
 #[test]
+fn a_policy_learnt_off_policy_is_shown_beside_uniform_and_the_logged_one() {
+    let Some(log) = open_bandit_log() else {
+        return;
+    };
+    let mut harness = log_opened_in_the_tab(&log);
+    {
+        let p = &mut harness.state_mut().bandit_evaluation_mut().params;
+        p.train_fraction = 0.5;
+        p.reward_model = RewardModelKind::Logistic;
+        p.bootstrap = 50;
+    }
+    harness.run_steps(2);
+    harness.get_by_label("policy").click();
+    harness.run_steps(2);
+    harness
+        .get_by_label("learnt: IPW learner on the context")
+        .click();
+    harness.run_steps(2);
+    assert_eq!(
+        harness.state_mut().bandit_evaluation_mut().params.policy,
+        EvalPolicy::IpwLearner
+    );
+    // The learner's context is listed before the run.
+    harness.get_by_label_contains("learns from user_feature_0");
+    harness.get_by_label("Train").click();
+    common::step_until(&mut harness, "the learnt policy's estimate", |app| {
+        app.bandit_estimate().is_some() && !app.is_busy()
+    });
+    let r = harness.state().bandit_estimate().unwrap();
+    // obp 0.5.7's IPW of its IPW learner on this log (tests/core).
+    assert!((r.estimates.ipw.value - 0.0030217178).abs() < 1e-9);
+    assert!(r.uniform.is_some());
+    harness.get_by_label("uniform random (DR)");
+    harness.get_by_label("The learnt policy's items per slot (share of the evaluated rows)");
+    harness.get_by_label_contains("No evidence that it is better or worse than uniform random");
+}
+
+#[test]
 fn an_epsilon_sweep_from_the_runs_tab_opens_in_the_bandit_tab() {
     let mut harness = common::sample_app(1400.0, 1000.0);
     harness.get_by_label("Explore / exploit").click();
