@@ -253,9 +253,14 @@ fn user_columns_ui(ui: &mut egui::Ui, log: &Dataset, params: &mut EvaluationPara
 }
 
 fn result_ui(r: &OpeResult, ui: &mut egui::Ui) {
+    let name = if r.policy == EvalPolicy::IpwLearner.name() {
+        "Learnt policy (IPW learner)"
+    } else {
+        &r.policy
+    };
     ui.heading(format!(
-        "{}: DR estimate {:.5} vs the logged policy's {:.5}",
-        r.policy, r.estimates.dr.value, r.on_policy_value
+        "{name}: DR estimate {:.5} vs the logged policy's {:.5}",
+        r.estimates.dr.value, r.on_policy_value
     ));
     ui.label(format!(
         "{} rounds evaluated ({} items, {} slots, {} clicks){} · {} bootstrap resamples",
