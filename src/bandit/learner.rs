@@ -87,11 +87,7 @@ impl IpwLearner {
             .collect();
         let mut features = Vec::new();
         for i in rows {
-            let (s, a, r) = (
-                log.slots[i] as usize,
-                log.actions[i] as usize,
-                log.rewards[i],
-            );
+            let (s, a, r) = log.row(i);
             overall[s][a] += r;
             if r <= 0.0 {
                 continue;

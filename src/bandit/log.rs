@@ -60,6 +60,15 @@ impl BanditLog {
         self.slot_labels.len()
     }
 
+    /// Row `i`'s (slot, item, reward).
+    pub fn row(&self, i: usize) -> (usize, usize, f64) {
+        (
+            self.slots[i] as usize,
+            self.actions[i] as usize,
+            self.rewards[i],
+        )
+    }
+
     /// The first row whose reward is not 0 or 1, as (line, value).
     pub fn non_binary_reward(&self) -> Option<(u64, f64)> {
         self.rewards

@@ -389,11 +389,7 @@ fn most_clicked_by_segment(log: &BanditLog, train: std::ops::Range<usize>) -> Po
     let mut overall = vec![vec![0.0; k]; slots];
     let mut by = vec![vec![vec![0.0; k]; slots]; seg.labels.len()];
     for i in train {
-        let (s, a, r) = (
-            log.slots[i] as usize,
-            log.actions[i] as usize,
-            log.rewards[i],
-        );
+        let (s, a, r) = log.row(i);
         overall[s][a] += r;
         if let Some(code) = seg.codes[i] {
             by[code as usize][s][a] += r;
@@ -528,11 +524,7 @@ fn terms(
     };
     let mut features = Vec::new();
     for i in rows {
-        let (s, a, r) = (
-            log.slots[i] as usize,
-            log.actions[i] as usize,
-            log.rewards[i],
-        );
+        let (s, a, r) = log.row(i);
         let pi_s = &pi.of_row(log, i)[s];
         let q_row = q.row(log, i, &mut features);
         let dm: f64 = pi_s
@@ -690,16 +682,12 @@ pub fn evaluate(
             f64::NAN
         }
     };
-    let est = |j: usize| Estimate {
-        value: point[j],
-        ci: interval(samples.iter().map(|s| s.0[j]).collect()),
-        relative: relative(point[j]),
-    };
-    let uniform = baseline.as_ref().map(|u| {
-        let (point, matched) = estimate(u, None);
+    // Each estimator's point and interval; `which` picks the policy's
+    // (or the baseline's) resampled estimates.
+    let estimates = |point: [f64; 5], matched: usize, which: &dyn Fn(usize, usize) -> f64| {
         let est = |j: usize| Estimate {
             value: point[j],
-            ci: interval(samples.iter().map(|s| s.2[j]).collect()),
+            ci: interval((0..samples.len()).map(|b| which(b, j)).collect()),
             relative: relative(point[j]),
         };
         Estimates {
@@ -710,6 +698,10 @@ pub fn evaluate(
             replay: est(4),
             matched_rounds: matched,
         }
+    };
+    let uniform = baseline.as_ref().map(|u| {
+        let (point, matched) = estimate(u, None);
+        estimates(point, matched, &|b, j| samples[b].2[j])
     });
     let first = log.propensities.first().copied().unwrap_or(0.0);
     let top_items = pi
@@ -742,14 +734,7 @@ pub fn evaluate(
         in_sample: train_rows == 0 && params.policy.learns(),
         held_out: train_rows > 0,
         uniform_log: log.propensities.iter().all(|&p| p == first),
-        estimates: Estimates {
-            ipw: est(0),
-            snipw: est(1),
-            dm: est(2),
-            dr: est(3),
-            replay: est(4),
-            matched_rounds: matched,
-        },
+        estimates: estimates(point, matched, &|b, j| samples[b].0[j]),
         top_items,
         segment_items: segment_items(log, &pi),
         reward_model: params.reward_model.name().to_owned(),
