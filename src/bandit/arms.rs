@@ -230,3 +230,152 @@ pub fn typed_segments(rates: &str, shares: &str) -> Result<(Vec<Arm>, Vec<Segmen
         .collect();
     Ok((arms, segments))
 }
+
+/// The most segments a log's user column may split the race into: more
+/// and each segment's rates rest on too few clicks to mean much.
+pub const MAX_LOG_SEGMENTS: usize = 20;
+
+/// Arms and segments read from a logged file: the `top` items shown most
+/// often (ties: the lower item id) as arms, and for each value of the log's
+/// segment column a segment whose rate for an arm is that item's clicks ÷
+/// times shown among the value's rows (the item's rate over the whole log
+/// where the value never saw it), its share the value's share of rows.
+/// Rows with an empty value count only in the arms' overall rates.
+pub fn segments_from_log(
+    log: &super::log::BanditLog,
+    top: usize,
+) -> Result<(Vec<Arm>, Vec<Segment>), TaskError> {
+    let Some(seg) = &log.segments else {
+        return Err(TaskError::Input(
+            "per-segment rates from a log need a user column to split on".into(),
+        ));
+    };
+    let values = seg.labels.len();
+    if !(2..=MAX_LOG_SEGMENTS).contains(&values) {
+        return Err(TaskError::Input(format!(
+            "{}: the column {} has {values} distinct value(s); pick a user column with 2 to {MAX_LOG_SEGMENTS}",
+            log.path.display(),
+            seg.column
+        )));
+    }
+    let k = log.n_actions();
+    let mut shown = vec![0u64; k];
+    let mut clicks = vec![0.0; k];
+    let mut by = vec![(vec![0u64; k], vec![0.0; k]); values];
+    let mut rows = vec![0u64; values];
+    for i in 0..log.len() {
+        let (_, a, r) = log.row(i);
+        shown[a] += 1;
+        clicks[a] += r;
+        if let Some(code) = seg.codes[i] {
+            let (s, c) = &mut by[code as usize];
+            s[a] += 1;
+            c[a] += r;
+            rows[code as usize] += 1;
+        }
+    }
+    let mut order: Vec<usize> = (0..k).collect();
+    order.sort_by(|&a, &b| shown[b].cmp(&shown[a]).then(a.cmp(&b)));
+    order.truncate(top.max(2).min(k));
+    let rate = |c: f64, n: u64| if n > 0 { (c / n as f64).min(1.0) } else { 0.0 };
+    let arms = order
+        .iter()
+        .map(|&a| Arm {
+            label: log.action_labels[a].clone(),
+            rate: rate(clicks[a], shown[a]),
+        })
+        .collect();
+    let with_value: u64 = rows.iter().sum();
+    let segments = seg
+        .labels
+        .iter()
+        .zip(&by)
+        .zip(&rows)
+        .filter(|(_, &n)| n > 0)
+        .map(|((value, (s, c)), &n)| Segment {
+            label: format!("{} = {value}", seg.column),
+            share: n as f64 / with_value as f64,
+            rates: order
+                .iter()
+                .map(|&a| {
+                    if s[a] > 0 {
+                        rate(c[a], s[a])
+                    } else {
+                        rate(clicks[a], shown[a])
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    Ok((arms, segments))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bandit::context::Categories;
+    use crate::bandit::log::BanditLog;
+
+    /// Items a, b, c; a shown 4 times, b 3, c once. Segment x: a clicked
+    /// 1 of 2, b 2 of 2; segment y: a 0 of 2, b 0 of 1 (c only in y).
+    fn log() -> BanditLog {
+        let actions = vec![0, 0, 1, 1, 0, 0, 1, 2];
+        let rewards = vec![1.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0, 1.0];
+        let n = actions.len();
+        BanditLog {
+            path: "toy.csv".into(),
+            actions,
+            action_labels: vec!["a".into(), "b".into(), "c".into()],
+            rewards,
+            propensities: vec![1.0 / 3.0; n],
+            slots: vec![0; n],
+            slot_labels: vec!["1".into()],
+            time_ordered: false,
+            lines: (2..2 + n as u64).collect(),
+            context: Default::default(),
+            segments: Some(Categories {
+                column: "region".into(),
+                codes: vec![
+                    Some(0),
+                    Some(0),
+                    Some(0),
+                    Some(0),
+                    Some(1),
+                    Some(1),
+                    Some(1),
+                    None,
+                ],
+                labels: vec!["x".into(), "y".into()],
+            }),
+        }
+    }
+
+    #[test]
+    fn a_log_s_segments_get_each_value_s_click_rates_and_share() {
+        let (arms, segments) = segments_from_log(&log(), 2).unwrap();
+        let labels: Vec<&str> = arms.iter().map(|a| a.label.as_str()).collect();
+        assert_eq!(labels, ["a", "b"], "the two most shown");
+        assert_eq!(arms[0].rate, 0.25);
+        assert!((arms[1].rate - 2.0 / 3.0).abs() < 1e-12);
+        assert_eq!(segments.len(), 2);
+        assert_eq!(segments[0].label, "region = x");
+        assert_eq!(segments[0].rates, [0.5, 1.0]);
+        assert_eq!(segments[1].rates, [0.0, 0.0]);
+        // Shares of the rows with a value: 4 and 3 of 7.
+        assert!((segments[0].share - 4.0 / 7.0).abs() < 1e-12);
+        // An item a value never saw takes its overall rate.
+        let (_, segments) = segments_from_log(&log(), 3).unwrap();
+        assert_eq!(segments[0].rates[2], 1.0, "c, never shown to x");
+    }
+
+    #[test]
+    fn a_column_with_one_value_is_refused() {
+        let mut l = log();
+        if let Some(s) = &mut l.segments {
+            s.codes = vec![Some(0); 8];
+            s.labels.truncate(1);
+        }
+        let e = segments_from_log(&l, 3).unwrap_err().to_string();
+        assert!(e.contains("region") && e.contains("1 distinct"), "{e}");
+    }
+}

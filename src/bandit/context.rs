@@ -149,6 +149,22 @@ impl LogContext {
     }
 }
 
+/// The columns of `ds` that may describe users: every column no role
+/// claims (not the item, reward, slot, …), the user features first.
+pub fn user_column_candidates(ds: &Dataset) -> Vec<String> {
+    let roles: Vec<&str> = crate::data::Role::ALL
+        .iter()
+        .filter_map(|r| ds.roles.get(*r))
+        .collect();
+    let mut names: Vec<String> = ds
+        .column_names()
+        .into_iter()
+        .filter(|c| !roles.contains(&c.as_str()))
+        .collect();
+    names.sort_by_key(|c| !crate::data::feedback::is_user_feature(c));
+    names
+}
+
 /// The context columns `spec` names: a comma-separated list, or `auto` (or
 /// empty) for the columns named like user features (`user_feature_0`, …,
 /// `context_…`), as obp's Open Bandit Dataset reader takes them.

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::arms::{arms_from_store, typed_arms, typed_segments, ArmRate, ArmUnit};
 use super::params::{EvaluationParams, PolicyChoice, PolicyKind, SimulationParams};
-use super::simulate::Arm;
+use super::simulate::{Arm, Segment};
 use super::task::{EvaluationRequest, SimulationRequest};
 use crate::data::{Dataset, Role};
 use crate::runs::capability::{Overrides, Settings, SweepAsk};
@@ -31,6 +31,26 @@ impl StoreArms {
         let catalogue = crate::data::catalogue::Catalogue::beside(&dataset.path);
         let arms = arms_from_store(dataset, catalogue.as_ref(), s.unit, s.rate, s.top)?;
         Ok(Arc::new(StoreArms(arms)))
+    }
+}
+
+/// Arms and per-segment rates read from a logged file (what a side job
+/// hands back).
+pub struct LogSegments(pub Vec<Arm>, pub Vec<Segment>);
+
+impl LogSegments {
+    /// The `top` most shown items of the log `dataset` and their click
+    /// rates per value of its user column `column`.
+    pub fn read(dataset: &Dataset, column: &str, top: usize) -> Result<Self, TaskError> {
+        let log = super::log::BanditLog::with_user_columns(
+            dataset,
+            &super::log::UserColumns {
+                context: None,
+                segment: Some(column.to_owned()),
+            },
+        )?;
+        let (arms, segments) = super::arms::segments_from_log(&log, top)?;
+        Ok(Self(arms, segments))
     }
 }
 
@@ -68,6 +88,11 @@ pub struct SimulationSettings {
     pub segment_rates: String,
     /// The segments' shares of users, `0.5,0.3,0.2` (empty: equal).
     pub segment_shares: String,
+    /// Per-segment rates read from the loaded log instead of typed ones:
+    /// its user column to split on ("" for typed rates).
+    pub segment_col: String,
+    /// The segments read from the log (with their arms in `arms`).
+    pub log_segments: Vec<Segment>,
 }
 
 impl Default for SimulationSettings {
@@ -88,6 +113,8 @@ impl Default for SimulationSettings {
             per_segment: false,
             segment_rates: "0.05,0.01,0.01;0.01,0.05,0.01;0.01,0.01,0.05".into(),
             segment_shares: String::new(),
+            segment_col: String::new(),
+            log_segments: Vec::new(),
         }
     }
 }
@@ -113,6 +140,13 @@ impl SimulationSettings {
 
     /// Where the arms come from, for the record.
     pub fn arms_source(&self) -> String {
+        if self.per_segment && !self.segment_col.is_empty() {
+            return format!(
+                "click rates of the log's {} most shown items per value of {}",
+                self.arms.len(),
+                self.segment_col
+            );
+        }
         if self.per_segment {
             return format!(
                 "typed rates for {} user segments",
@@ -142,6 +176,21 @@ impl SimulationSettings {
         data: &DataContext,
         params: SimulationParams,
     ) -> Result<SimulationRequest, String> {
+        if self.per_segment && !self.segment_col.is_empty() {
+            if self.log_segments.is_empty() {
+                return Err("Read the segments' rates from the log first (or type them).".into());
+            }
+            return Ok(SimulationRequest {
+                // The log the rates came from, for the record.
+                dataset: log_of(data),
+                arms: self.arms.clone(),
+                segments: self.log_segments.clone(),
+                arms_source: self.arms_source(),
+                policies: self.policies.clone(),
+                params,
+                seed: self.seed,
+            });
+        }
         if self.per_segment {
             let (arms, segments) = typed_segments(&self.segment_rates, &self.segment_shares)
                 .map_err(|e| e.to_string())?;

@@ -60,6 +60,11 @@ pub struct SimulateArgs {
     /// The segments' shares of users, `0.5,0.3,0.2` (default: equal).
     #[arg(long, requires = "segment_arms")]
     pub segment_shares: Option<String>,
+    /// Rates per user segment read from a logged file (--data): the --top
+    /// most shown items' click rates within each value of this user column,
+    /// each segment's share its share of rows.
+    #[arg(long, requires = "data", conflicts_with_all = ["segment_arms", "arms"])]
+    pub segment_col: Option<String>,
     /// A store whose most viewed items (or categories) become the arms.
     #[arg(long)]
     pub data: Option<PathBuf>,
@@ -131,6 +136,16 @@ impl SimulateArgs {
                 .filter(|p| !p.trim().is_empty())
                 .map(PolicyChoice::parse)
                 .collect::<Result<_, _>>()?;
+        }
+        if let (Some(column), Some(path)) = (&self.segment_col, &self.data) {
+            let ds = self.roles.load(path)?;
+            let read = crate::bandit::settings::LogSegments::read(&ds, column, self.top)
+                .map_err(|e| e.to_string())?;
+            s.per_segment = true;
+            s.from_store = false;
+            s.segment_col = column.clone();
+            (s.arms, s.log_segments) = (read.0, read.1);
+            return Ok((s, Some(Arc::new(ds))));
         }
         if let Some(rates) = &self.segment_arms {
             if self.arms.is_some() || self.data.is_some() {

@@ -198,18 +198,7 @@ impl OpeView {
 /// The user columns the policy splits on and the reward model learns
 /// from, picked among the log's columns.
 fn user_columns_ui(ui: &mut egui::Ui, log: &Dataset, params: &mut EvaluationParams) {
-    // The columns that describe users: not the item, reward, slot, … and
-    // the user features first.
-    let roles: Vec<&str> = crate::data::Role::ALL
-        .iter()
-        .filter_map(|r| log.roles.get(*r))
-        .collect();
-    let mut names: Vec<String> = log
-        .column_names()
-        .into_iter()
-        .filter(|c| !roles.contains(&c.as_str()))
-        .collect();
-    names.sort_by_key(|c| !crate::data::feedback::is_user_feature(c));
+    let names = crate::bandit::context::user_column_candidates(log);
     if params.policy.splits_by_segment() {
         let mut segment = Some(params.segment_col.clone()).filter(|c| !c.trim().is_empty());
         column_combo(

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use eframe::egui;
 use egui_plot::{Bar, BarChart, Line, PlotPoints};
 
-use super::bandit_ope_view::OpeView;
+use super::bandit_ope_view::{log_of, OpeView};
 use super::demo::{done_on_current_data, train_until};
 use super::exporter::csv_button;
 use super::params_ui::params_ui;
@@ -21,8 +21,8 @@ use super::widgets::{
 use super::TabContext;
 use crate::bandit::arms::{arms_from_store, ArmRate, ArmUnit};
 use crate::bandit::params::PolicyKind;
-use crate::bandit::settings::{BanditSettings, StoreArms};
-use crate::bandit::simulate::{PolicySummary, SimulationResult};
+use crate::bandit::settings::{BanditSettings, LogSegments, StoreArms};
+use crate::bandit::simulate::{Arm, PolicySummary, Segment, SimulationResult};
 use crate::bandit::BanditResult;
 use crate::data::Dataset;
 use crate::demo::state::Outcome;
@@ -35,6 +35,7 @@ pub(crate) const ID: &str = "bandit";
 pub(crate) const SIM_JOB: JobKind = JobKind::Train(crate::bandit::KIND);
 /// Reading arms from the loaded store.
 const ARMS: JobKind = JobKind::Side("bandit arms");
+const LOG_SEGMENTS: JobKind = JobKind::Side("bandit log segments");
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Panel {
@@ -92,12 +93,23 @@ impl BanditTab {
     }
 
     fn simulate_ui(&mut self, ctx: &mut TabContext, ui: &mut egui::Ui) {
-        // Arms from a newly loaded store, once.
-        if self.settings.race.from_store {
-            if let Some(ds) = ctx.bench.dataset() {
+        // Arms (or a log's segments) from newly loaded data, once.
+        let race = &self.settings.race;
+        let from_log = race.per_segment && !race.segment_col.is_empty();
+        if race.from_store || from_log {
+            let source = if from_log {
+                log_of(ctx.bench)
+            } else {
+                ctx.bench.dataset().cloned()
+            };
+            if let Some(ds) = &source {
                 if self.arms_for.as_ref().is_none_or(|a| !Arc::ptr_eq(a, ds)) {
                     self.arms_for = Some(Arc::clone(ds));
-                    self.request_arms(ctx);
+                    if from_log {
+                        self.request_log_segments(ctx);
+                    } else {
+                        self.request_arms(ctx);
+                    }
                 }
             }
         }
@@ -113,7 +125,14 @@ impl BanditTab {
         let running = ctx.bench.jobs().partial::<SimulationResult>(SIM_JOB);
         main_area(ui, "bandit_main", |ui| {
             if running.is_none() {
-                shown_banner(ui, ctx, &mut self.shown, ctx.bench.dataset().map(|d| &**d));
+                // A race on a log's segments is checked against that log.
+                let race = &self.settings.race;
+                let current = if race.per_segment && !race.segment_col.is_empty() {
+                    log_of(ctx.bench)
+                } else {
+                    ctx.bench.dataset().cloned()
+                };
+                shown_banner(ui, ctx, &mut self.shown, current.as_deref());
             }
             if let Some(m) = &self.message {
                 ui.colored_label(ui.visuals().warn_fg_color, m);
@@ -125,6 +144,28 @@ impl BanditTab {
                 }
             }
         });
+    }
+
+    /// Read the per-segment rates of the loaded log on a worker.
+    pub(crate) fn request_log_segments(&mut self, ctx: &mut TabContext) {
+        let (column, top) = (
+            self.settings.race.segment_col.clone(),
+            self.settings.race.top,
+        );
+        let log = log_of(ctx.bench);
+        ctx.send(Command::Side(SideJob::new(
+            LOG_SEGMENTS,
+            "Reading the segments' rates from the log",
+            Then::Announce,
+            move |_, _| {
+                let Some(log) = &log else {
+                    return Err(crate::task::TaskError::Input(
+                        "no log is loaded: open one in Evaluate a logged policy".into(),
+                    ));
+                };
+                Ok(Arc::new(LogSegments::read(log, &column, top)?))
+            },
+        )));
     }
 
     pub(crate) fn request_arms(&mut self, ctx: &mut TabContext) {
@@ -170,7 +211,58 @@ impl BanditTab {
         }
         (s.per_segment, s.from_store) = (source == 2, source == 0);
         let mut reread = false;
+        let mut read_log = false;
+        // The loaded data when it is a log, else the log opened beside it.
+        let candidates = log_of(ctx.bench)
+            .map(|d| crate::bandit::context::user_column_candidates(&d))
+            .unwrap_or_default();
         if s.per_segment {
+            let mut from_log = !s.segment_col.is_empty();
+            ui.horizontal(|ui| {
+                ui.radio_value(&mut from_log, false, "typed");
+                ui.add_enabled_ui(!candidates.is_empty(), |ui| {
+                    ui.radio_value(&mut from_log, true, "from the loaded log")
+                        .on_hover_text("Click rates of the log's most shown items within each value of a user column")
+                        .on_disabled_hover_text("No log with user columns is loaded: open one (such as the Open Bandit Dataset's all.csv) in Evaluate a logged policy");
+                });
+            });
+            if from_log && s.segment_col.is_empty() {
+                s.segment_col = candidates.first().cloned().unwrap_or_default();
+                read_log = true;
+            } else if !from_log && !s.segment_col.is_empty() {
+                s.segment_col.clear();
+                s.log_segments.clear();
+            }
+        }
+        if s.per_segment && !s.segment_col.is_empty() {
+            let mut column = Some(s.segment_col.clone());
+            super::sentiment_tab::column_combo(
+                ui,
+                "race_segment_col",
+                "split on",
+                &candidates,
+                &mut column,
+                false,
+                "The user column whose values become the race's segments",
+            );
+            if let Some(c) = column.filter(|c| *c != s.segment_col) {
+                s.segment_col = c;
+                read_log = true;
+            }
+            ui.horizontal(|ui| {
+                ui.label("most shown items");
+                read_log |= ui
+                    .add(egui::DragValue::new(&mut s.top).range(2..=50))
+                    .changed();
+            });
+            if ctx.bench.jobs().is_active(LOG_SEGMENTS) {
+                ui.spinner();
+            }
+            segments_table(ui, &s.arms, &s.log_segments);
+            if ui.button("Read the rates again").clicked() {
+                read_log = true;
+            }
+        } else if s.per_segment {
             ui.label("rates per segment: a rate per arm, segments separated by ';'");
             ui.add(
                 egui::TextEdit::multiline(&mut s.segment_rates)
@@ -243,6 +335,9 @@ impl BanditTab {
         }
         if reread && s.from_store {
             self.request_arms(ctx);
+        }
+        if read_log {
+            self.request_log_segments(ctx);
         }
         let s = &mut self.settings.race;
         ui.separator();
@@ -499,6 +594,18 @@ impl Tab for BanditTab {
         if let Event::Message { job: ARMS, text } = event {
             self.message = Some(text.clone());
         }
+        if let Some(read) = event.ready::<LogSegments>(LOG_SEGMENTS) {
+            self.settings.race.arms = read.0.clone();
+            self.settings.race.log_segments = read.1.clone();
+            self.message = None;
+        }
+        if let Event::Message {
+            job: LOG_SEGMENTS,
+            text,
+        } = event
+        {
+            self.message = Some(text.clone());
+        }
         self.ope.on_event(event, bench);
         let simulation = |id: u64| {
             let entry = bench.runs().get(id)?;
@@ -579,4 +686,37 @@ impl Tab for BanditTab {
             |ctx| self.start_race(ctx),
         ))
     }
+}
+
+/// The segments read from a log: each one's share and its rate per arm.
+fn segments_table(ui: &mut egui::Ui, arms: &[Arm], segments: &[Segment]) {
+    if segments.is_empty() {
+        return;
+    }
+    egui::ScrollArea::horizontal()
+        .id_salt("race_log_segments")
+        .show(ui, |ui| {
+            egui::Grid::new("race_log_segments_grid")
+                .striped(true)
+                .show(ui, |ui| {
+                    ui.label(egui::RichText::new("value").strong());
+                    ui.label(egui::RichText::new("share").strong());
+                    for a in arms {
+                        ui.label(egui::RichText::new(&a.label).strong());
+                    }
+                    ui.end_row();
+                    for s in segments {
+                        // "column = value": long hashed values shortened.
+                        match s.label.split_once(" = ") {
+                            Some((_, value)) => super::widgets::value_label(ui, value),
+                            None => ui.label(&s.label),
+                        };
+                        ui.label(format!("{:.0}%", s.share * 100.0));
+                        for r in &s.rates {
+                            ui.label(format!("{r:.4}"));
+                        }
+                        ui.end_row();
+                    }
+                });
+        });
 }

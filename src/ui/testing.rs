@@ -288,6 +288,10 @@ impl ShoplensApp {
         self.tab_ref::<BanditTab>().settings.race.arms.clone()
     }
 
+    pub fn bandit_settings(&self) -> &crate::bandit::settings::SimulationSettings {
+        &self.tab_ref::<BanditTab>().settings.race
+    }
+
     pub fn bandit_settings_mut(&mut self) -> &mut crate::bandit::settings::SimulationSettings {
         &mut self.tab_mut::<BanditTab>().settings.race
     }

@@ -243,6 +243,65 @@ fn the_ipw_learner_matches_obp_and_says_when_there_is_no_evidence() {
 }
 
 #[test]
+fn a_race_takes_its_segments_rates_from_a_log() {
+    let Some(bts) = obd("bts") else { return };
+    let run = || {
+        json(&shoplens(&[
+            "bandit",
+            "simulate",
+            "--data",
+            bts.to_str().unwrap(),
+            "--segment-col",
+            "user_feature_0",
+            "--top",
+            "4",
+            "--policies",
+            "thompson,linucb",
+            "--horizon",
+            "2000",
+            "--reps",
+            "20",
+            "--json",
+        ]))
+    };
+    let v = run();
+    assert_eq!(v["arms"].as_array().unwrap().len(), 4);
+    let segments = v["segments"].as_array().unwrap();
+    assert!(segments.len() >= 2, "{segments:?}");
+    let shares: f64 = segments.iter().map(|s| s["share"].as_f64().unwrap()).sum();
+    assert!((shares - 1.0).abs() < 1e-9, "{shares}");
+    for s in segments {
+        assert!(s["label"]
+            .as_str()
+            .unwrap()
+            .starts_with("user_feature_0 = "));
+        let rates = s["rates"].as_array().unwrap();
+        assert_eq!(rates.len(), 4);
+        assert!(rates
+            .iter()
+            .all(|r| (0.0..=1.0).contains(&r.as_f64().unwrap())));
+    }
+    for p in v["policies"].as_array().unwrap() {
+        assert_eq!(
+            p["segment_regret"].as_array().unwrap().len(),
+            segments.len()
+        );
+    }
+    assert_eq!(v["policies"], run()["policies"], "same seed, same race");
+    // An unknown column is refused with its name.
+    let out = shoplens(&[
+        "bandit",
+        "simulate",
+        "--data",
+        bts.to_str().unwrap(),
+        "--segment-col",
+        "no_such_column",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no_such_column"));
+}
+
+#[test]
 fn thompson_trained_on_the_first_half_is_estimated_on_the_second() {
     let Some(bts) = obd("bts") else { return };
     let params = EvaluationParams {

@@ -106,6 +106,43 @@ fn a_race_per_user_segment_shows_each_segment_s_regret() {
     harness.get_by_label_contains("LinUCB lost least");
 }
 
+#[test]
+fn a_race_per_user_segment_reads_its_rates_from_the_loaded_log() {
+    let Some(log) = open_bandit_log() else {
+        return;
+    };
+    let mut harness = log_opened_in_the_tab(&log);
+    harness.get_by_label("Race strategies").click();
+    harness.run_steps(2);
+    harness.get_by_label("per user segment").click();
+    harness.run_steps(1);
+    harness.get_by_label("from the loaded log").click();
+    common::step_until(&mut harness, "the log's segments", |app| {
+        !app.bandit_settings().log_segments.is_empty() && !app.is_busy()
+    });
+    let read = harness.state().bandit_settings().log_segments.len();
+    assert!(read >= 2);
+    assert_eq!(
+        harness.state().bandit_settings().segment_col,
+        "user_feature_0"
+    );
+    harness.run_steps(1);
+    harness.get_by_label("split on");
+    {
+        let s = harness.state_mut().bandit_settings_mut();
+        s.params.horizon = 1000;
+        s.params.replications = 5;
+    }
+    harness.get_by_label("Train").click();
+    common::step_until(&mut harness, "the race", |app| {
+        app.bandit_race().is_some() && !app.is_busy()
+    });
+    let race = harness.state().bandit_race().unwrap();
+    assert_eq!(race.segments.len(), read);
+    assert!(race.segments[0].label.starts_with("user_feature_0 = "));
+    harness.get_by_label("Regret at T by user segment");
+}
+
 /// The Open Bandit sample log, or `None` (said on stderr) when it is absent.
 fn open_bandit_log() -> Option<std::path::PathBuf> {
     let log = common::shared_data()?.join("open-bandit-dataset-sample/bts/all/all.csv");
