@@ -10,9 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::log::{BanditLog, UserColumns};
 use super::ope::{evaluate, OpeResult};
-use super::params::{
-    EvalPolicy, EvaluationParams, PolicyChoice, RewardModelKind, SimulationParams,
-};
+use super::params::{EvaluationParams, PolicyChoice, SimulationParams};
 use super::simulate::{check_setup, simulate, Arm, Segment, SimulationResult};
 use crate::data::Dataset;
 use crate::runs::{DataFingerprint, Fitted, Fitting, Pipeline, RunRecord, RunStatus};
@@ -203,12 +201,12 @@ impl Pipeline for EvaluationRequest {
     fn inputs(&self, reporter: &Reporter) -> Result<Arc<BanditLog>, TaskError> {
         reporter.progress(None, "reading the log");
         let p = &self.params;
+        // Read whatever columns the settings name, whichever policy and
+        // reward model use them: a sweep reads the log once and then varies
+        // the policy, the reward model and the learner over it.
         let user = UserColumns {
-            context: (p.reward_model == RewardModelKind::Logistic
-                || p.policy == EvalPolicy::IpwLearner)
-                .then(|| p.context_cols.clone()),
-            segment: (p.policy.splits_by_segment() && !p.segment_col.trim().is_empty())
-                .then(|| p.segment_col.clone()),
+            context: Some(p.context_cols.clone()),
+            segment: (!p.segment_col.trim().is_empty()).then(|| p.segment_col.clone()),
         };
         Ok(Arc::new(BanditLog::with_user_columns(
             &self.dataset,

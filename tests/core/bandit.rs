@@ -228,6 +228,33 @@ fn the_ipw_learner_matches_obp_and_says_when_there_is_no_evidence() {
             assert!(total <= 1.0 + 1e-12 && total > 0.9, "{slot}");
         }
     }
+    // A sweep reads the log once and learns with each C: at C = 1 the same
+    // policy as `learn`'s.
+    let Some(bts) = obd("bts") else { return };
+    let v = json(&shoplens(&[
+        "sweep",
+        "--data",
+        bts.to_str().unwrap(),
+        "--model",
+        "bandit-ope",
+        "--grid",
+        "policy=ipw-learner",
+        "--grid",
+        "train_fraction=0.5",
+        "--grid",
+        "learner_c=1,10",
+        "--json",
+    ]));
+    let at_c1 = v["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["params"]["learner_c"] == 1.0)
+        .unwrap();
+    assert!(
+        (at_c1["metrics"]["ipw"].as_f64().unwrap() - 0.0030217178).abs() < 1e-9,
+        "{at_c1}"
+    );
     // Another policy than the learner's is refused by `learn`.
     let Some(bts) = obd("bts") else { return };
     let out = shoplens(&[
