@@ -2,7 +2,8 @@
 //! Bach, NIPS 2010), step for step as scikit-learn's
 //! `LatentDirichletAllocation(learning_method='online')`:
 //!
-//! - topic-word parameters λ start from Gamma(100, 1/100); priors α = η = 1/k
+//! - topic-word parameters λ start from Gamma(100, 1/100), drawn from numpy's
+//!   `RandomState(seed)` stream as scikit-learn draws them; priors α = η = 1/k
 //!   unless given;
 //! - each pass goes through the documents in file order in mini-batches of
 //!   `batch_size`; per document, γ starts from Gamma(100, 1/100) and is
@@ -13,16 +14,15 @@
 //!   lower bound with γ re-estimated from a flat start (scikit-learn's
 //!   `perplexity`).
 //!
-//! The documents of a mini-batch are estimated in parallel, each with its
-//! own seeded generator, and their statistics are added in document order:
-//! the same seed gives the same topics on any number of threads.
+//! The documents of a mini-batch are estimated in parallel from starts
+//! drawn beforehand in document order, and their statistics are added in
+//! document order: the same seed gives the same topics on any number of
+//! threads, and the same as scikit-learn's with `n_jobs=1`.
 
-use rand::SeedableRng;
-use rand_distr::{Distribution, Gamma};
-use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 
 use super::corpus::Csr;
+use super::legacy_random::LegacyRandom;
 use crate::task::{CancelToken, TaskError};
 
 /// Added to φ's normaliser so an all-zero row cannot divide by zero.
@@ -123,16 +123,12 @@ fn estimate_doc(
     beta_d: &[f64],
     k: usize,
     alpha: f64,
-    start: Option<u64>,
+    start: Option<&[f64]>,
     settings: &LdaSettings,
 ) -> DocEstimate {
     let len = cnts.len();
     let mut gamma: Vec<f64> = match start {
-        Some(seed) => {
-            let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-            let dist = Gamma::new(100.0, 0.01).expect("valid gamma shape and scale");
-            (0..k).map(|_| dist.sample(&mut rng)).collect()
-        }
+        Some(start) => start.to_vec(),
         None => vec![1.0; k],
     };
     let psi_total = digamma(gamma.iter().sum());
@@ -183,14 +179,6 @@ fn estimate_doc(
         exp_theta,
         norm_phi,
     }
-}
-
-/// A per-document seed from the run's seed, the pass and the document.
-fn doc_seed(seed: u64, pass: usize, doc: usize) -> u64 {
-    let mut z = seed ^ ((pass as u64) << 40) ^ (doc as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 /// γ for every document from a flat start (scikit-learn's transform).
@@ -275,9 +263,8 @@ pub fn fit_lda(
     let (n, m, k) = (x.n_rows(), x.n_cols, settings.k);
     let prior = 1.0 / k as f64;
     let (alpha, eta) = (prior, prior);
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(settings.seed);
-    let init = Gamma::new(100.0, 0.01).map_err(|e| TaskError::Input(e.to_string()))?;
-    let mut lambda: Vec<f64> = (0..k * m).map(|_| init.sample(&mut rng)).collect();
+    let mut rng = LegacyRandom::new(settings.seed);
+    let mut lambda: Vec<f64> = (0..k * m).map(|_| rng.gamma(100.0, 0.01)).collect();
     let mut exp_beta = exp_dirichlet_expectation(&lambda, m);
     let batch_size = settings.batch_size.max(1);
     let batches = n.div_ceil(batch_size).max(1);
@@ -287,6 +274,11 @@ pub fn fit_lda(
         for (b, start) in (0..n).step_by(batch_size).enumerate() {
             cancel.check()?;
             let end = (start + batch_size).min(n);
+            // The batch's γ starts, drawn in document order from the one
+            // stream (as scikit-learn draws them) before the parallel part.
+            let starts: Vec<f64> = (0..(end - start) * k)
+                .map(|_| rng.gamma(100.0, 0.01))
+                .collect();
             let estimates: Vec<(usize, Vec<f64>)> = (start..end)
                 .into_par_iter()
                 .map(|d| {
@@ -297,7 +289,7 @@ pub fn fit_lda(
                         &beta_d,
                         k,
                         alpha,
-                        Some(doc_seed(settings.seed, pass, d)),
+                        Some(&starts[(d - start) * k..(d - start + 1) * k]),
                         settings,
                     );
                     // φ-weighted counts: exp θ_t · c_j / norm_j (times β later).

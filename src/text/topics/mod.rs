@@ -14,6 +14,7 @@ pub mod capability;
 pub mod coherence;
 pub mod corpus;
 pub mod lda;
+mod legacy_random;
 pub mod listing;
 pub mod nmf;
 pub mod params;

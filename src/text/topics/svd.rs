@@ -5,13 +5,12 @@
 //! here, where scikit-learn uses LU between iterations: the same subspace).
 //! The small dense factorisations are faer's.
 
-use faer::{Mat, Side};
-use rand::SeedableRng;
-use rand_distr::{Distribution, StandardNormal};
-use rand_xoshiro::Xoshiro256PlusPlus;
-use rayon::prelude::*;
+use faer::linalg::matmul::matmul;
+use faer::linalg::triangular_solve::solve_lower_triangular_in_place;
+use faer::{Accum, Mat, MatMut, MatRef, Par, Side};
 
 use super::corpus::Csr;
+use super::legacy_random::LegacyRandom;
 
 /// The top `k` singular triplets: `u` (n × k) and `vt` (k × m) row-major,
 /// singular values descending.
@@ -37,30 +36,20 @@ fn from_mat(m: &Mat<f64>) -> Vec<f64> {
 }
 
 /// One Cholesky-QR pass in place on the row-major `y` (`cols` wide):
-/// Y ← Y R⁻¹ where Rᵀ R = Yᵀ Y. It costs a Gram product and, row by row, a
-/// small triangular solve — no copy into another layout — and is accurate
-/// while Y is well conditioned, which re-orthonormalising after every
-/// product keeps it. `false` (and `y` untouched) when Yᵀ Y is not
-/// numerically positive definite.
+/// Y ← Y R⁻¹ where Rᵀ R = Yᵀ Y. It costs a Gram product and a triangular
+/// solve with many right-hand sides (both faer's vectorised kernels, on the
+/// row-major data as it lies) and is accurate while Y is well conditioned,
+/// which re-orthonormalising after every product keeps it. `false` (and `y`
+/// untouched) when Yᵀ Y is not numerically positive definite.
 fn cholesky_qr(y: &mut [f64], cols: usize) -> bool {
-    let g = gram(y, cols);
-    let Ok(llt) = Mat::from_fn(cols, cols, |i, j| g[i * cols + j]).llt(Side::Lower) else {
+    let rows = y.len() / cols;
+    let g = gram_mat(y, cols);
+    let Ok(llt) = g.llt(Side::Lower) else {
         return false;
     };
-    let l = llt.L();
-    let l: Vec<f64> = (0..cols * cols)
-        .map(|at| l[(at / cols, at % cols)])
-        .collect();
-    // Each row y solves y_new · Lᵀ = y (R = Lᵀ): forward substitution.
-    y.par_chunks_mut(cols * 512).for_each(|block| {
-        for row in block.chunks_exact_mut(cols) {
-            for j in 0..cols {
-                let lj = &l[j * cols..j * cols + j];
-                let dot: f64 = row[..j].iter().zip(lj).map(|(a, b)| a * b).sum();
-                row[j] = (row[j] - dot) / l[j * cols + j];
-            }
-        }
-    });
+    // Y_new Lᵀ = Y is L Y_newᵀ = Yᵀ, and the row-major Y is Yᵀ column-major.
+    let yt = MatMut::from_row_major_slice_mut(y, rows, cols).transpose_mut();
+    solve_lower_triangular_in_place(llt.L(), yt, Par::Seq);
     true
 }
 
@@ -91,38 +80,58 @@ fn normalised(rows: usize, cols: usize, mut y: Vec<f64>) -> Vec<f64> {
     }
 }
 
-/// `aᵀ a` for a row-major `rows × k` matrix. Blocks of a fixed size are
-/// summed in order, so the result does not depend on the thread count.
-pub(super) fn gram(a: &[f64], k: usize) -> Vec<f64> {
-    let partials: Vec<Vec<f64>> = a
-        .par_chunks(k * 2048)
-        .map(|block| {
-            let mut g = vec![0.0; k * k];
-            for row in block.chunks_exact(k) {
-                for (r, &v) in row.iter().enumerate() {
-                    // Upper triangle only: row r from column r on.
-                    for (g, &x) in g[r * k + r..(r + 1) * k].iter_mut().zip(&row[r..]) {
-                        *g += v * x;
-                    }
-                }
-            }
-            g
-        })
-        .collect();
-    let mut g = vec![0.0; k * k];
-    for p in partials {
-        g.iter_mut().zip(p).for_each(|(x, y)| *x += y);
-    }
-    for r in 0..k {
-        for c in 0..r {
-            g[r * k + c] = g[c * k + r];
-        }
-    }
+/// `aᵀ a` of a row-major `rows × k` matrix as a faer matrix. One thread,
+/// so the sums do not depend on the thread count.
+fn gram_mat(a: &[f64], k: usize) -> Mat<f64> {
+    let view = MatRef::from_row_major_slice(a, a.len() / k, k);
+    let mut g = Mat::<f64>::zeros(k, k);
+    matmul(
+        g.as_mut(),
+        Accum::Replace,
+        view.transpose(),
+        view,
+        1.0,
+        Par::Seq,
+    );
     g
 }
 
-/// `x` (n × m) with its transpose `xt`; `seed` draws the projection.
+/// `aᵀ a` for a row-major `rows × k` matrix, row-major.
+pub(super) fn gram(a: &[f64], k: usize) -> Vec<f64> {
+    from_mat(&gram_mat(a, k))
+}
+
+/// `x` (n × m) with its transpose `xt`; `seed` draws the projection from
+/// numpy's `RandomState(seed)`, as scikit-learn does, so both start from the
+/// same subspace. Like scikit-learn, a wide matrix is factored through its
+/// transpose (the projection is then drawn for the shorter side).
 pub fn randomized_svd(x: &Csr, xt: &Csr, k: usize, seed: u64) -> Result<Truncated, String> {
+    let (n, m) = (x.n_rows(), x.n_cols);
+    if n >= m {
+        return tall_svd(x, xt, k, seed);
+    }
+    let t = tall_svd(xt, x, k, seed)?;
+    // X = (Xᵀ)ᵀ = (U S Vt)ᵀ = Vtᵀ S Uᵀ.
+    Ok(Truncated {
+        u: transpose(&t.vt, k, n),
+        s: t.s,
+        vt: transpose(&t.u, m, k),
+    })
+}
+
+/// The row-major `rows × cols` matrix `a`, transposed.
+fn transpose(a: &[f64], rows: usize, cols: usize) -> Vec<f64> {
+    let mut out = vec![0.0; a.len()];
+    for i in 0..rows {
+        for j in 0..cols {
+            out[j * rows + i] = a[i * cols + j];
+        }
+    }
+    out
+}
+
+/// [`randomized_svd`] for n ≥ m.
+fn tall_svd(x: &Csr, xt: &Csr, k: usize, seed: u64) -> Result<Truncated, String> {
     let (n, m) = (x.n_rows(), x.n_cols);
     let l = (k + 10).min(n).min(m);
     let power_iterations = if (k as f64) < 0.1 * n.min(m) as f64 {
@@ -130,10 +139,8 @@ pub fn randomized_svd(x: &Csr, xt: &Csr, k: usize, seed: u64) -> Result<Truncate
     } else {
         4
     };
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-    let mut q: Vec<f64> = (0..m * l)
-        .map(|_| StandardNormal.sample(&mut rng))
-        .collect();
+    let mut rng = LegacyRandom::new(seed);
+    let mut q: Vec<f64> = (0..m * l).map(|_| rng.normal()).collect();
     // Between products only the span matters (scikit-learn normalises by
     // LU there), so one Cholesky-QR pass is enough; the final basis gets two.
     for _ in 0..power_iterations {
