@@ -149,6 +149,35 @@ impl LogContext {
     }
 }
 
+/// The context spec after turning `column` on or off in the columns `spec`
+/// names now: the chosen columns in `candidates`' order, `none` when none
+/// is left (an empty spec would mean `auto`).
+pub fn toggle_context_column(
+    ds: &Dataset,
+    spec: &str,
+    candidates: &[String],
+    column: &str,
+    on: bool,
+) -> String {
+    let chosen = context_columns(ds, spec).unwrap_or_default();
+    let kept: Vec<&str> = candidates
+        .iter()
+        .map(String::as_str)
+        .filter(|c| {
+            if *c == column {
+                on
+            } else {
+                chosen.iter().any(|x| x == c)
+            }
+        })
+        .collect();
+    if kept.is_empty() {
+        "none".into()
+    } else {
+        kept.join(",")
+    }
+}
+
 /// The columns of `ds` that may describe users: every column no role
 /// claims (not the item, reward, slot, …), the user features first.
 pub fn user_column_candidates(ds: &Dataset) -> Vec<String> {
@@ -165,14 +194,18 @@ pub fn user_column_candidates(ds: &Dataset) -> Vec<String> {
     names
 }
 
-/// The context columns `spec` names: a comma-separated list, or `auto` (or
-/// empty) for the columns named like user features (`user_feature_0`, …,
-/// `context_…`), as obp's Open Bandit Dataset reader takes them.
+/// The context columns `spec` names: a comma-separated list, `none` for no
+/// user column, or `auto` (or empty) for the columns named like user
+/// features (`user_feature_0`, …, `context_…`), as obp's Open Bandit
+/// Dataset reader takes them.
 pub fn context_columns(ds: &Dataset, spec: &str) -> Result<Vec<String>, TaskError> {
     let spec = spec.trim();
     let all = ds.column_names();
     if spec.is_empty() || spec.eq_ignore_ascii_case("auto") {
         return Ok(all.into_iter().filter(|c| is_user_feature(c)).collect());
+    }
+    if spec.eq_ignore_ascii_case("none") {
+        return Ok(Vec::new());
     }
     let names: Vec<String> = spec
         .split(',')
@@ -192,6 +225,38 @@ pub fn context_columns(ds: &Dataset, spec: &str) -> Result<Vec<String>, TaskErro
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn context_columns_are_auto_none_or_those_ticked() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("log.csv");
+        std::fs::write(
+            &path,
+            "timestamp,item_id,position,click,propensity_score,user_feature_0,user_feature_1,device\n\
+             1,0,1,1,0.5,a,x,phone\n2,1,2,0,0.5,b,y,desk\n",
+        )
+        .expect("write the log");
+        let cancel = crate::task::CancelToken::new();
+        let ds = crate::data::load_dataset(&path, &Default::default(), &cancel, &|_, _| {})
+            .expect("a bandit log");
+        let names = user_column_candidates(&ds);
+        assert_eq!(names, ["user_feature_0", "user_feature_1", "device"]);
+        let auto = ["user_feature_0", "user_feature_1"];
+        assert_eq!(context_columns(&ds, "auto").unwrap(), auto);
+        assert_eq!(context_columns(&ds, "").unwrap(), auto);
+        assert!(context_columns(&ds, "none").unwrap().is_empty());
+        assert!(context_columns(&ds, "nope").is_err());
+        // Ticking from auto starts from its columns, in the candidates' order.
+        let spec = toggle_context_column(&ds, "auto", &names, "device", true);
+        assert_eq!(spec, "user_feature_0,user_feature_1,device");
+        let spec = toggle_context_column(&ds, &spec, &names, "user_feature_0", false);
+        assert_eq!(spec, "user_feature_1,device");
+        let spec = toggle_context_column(&ds, &spec, &names, "user_feature_1", false);
+        let spec = toggle_context_column(&ds, &spec, &names, "device", false);
+        // None left is "none", not the empty spec that would mean auto.
+        assert_eq!(spec, "none");
+        assert!(context_columns(&ds, &spec).unwrap().is_empty());
+    }
 
     #[test]
     fn one_hot_drops_each_columns_first_sorted_value() {

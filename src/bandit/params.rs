@@ -516,7 +516,7 @@ const EVALUATION_SPECS: &[ParamSpec] = &[
     ParamSpec::new(
         "context_cols",
         "context columns",
-        "The user columns the logistic reward model and the IPW learner see: auto (the user_feature… columns) or a comma-separated list",
+        "The user columns the logistic reward model and the IPW learner see: auto (the user_feature… columns), none, or a comma-separated list",
         ParamKind::Text,
         None,
     ),

@@ -18,7 +18,7 @@ use super::widgets::{
     header_row, job_buttons, main_area, own_run, seed_ui, shown_banner, side_panel, OwnRun, Shown,
 };
 use super::TabContext;
-use crate::bandit::context::context_columns;
+use crate::bandit::context::{context_columns, toggle_context_column};
 use crate::bandit::ope::OpeResult;
 use crate::bandit::params::{EvalPolicy, EvaluationParams, RewardModelKind};
 use crate::bandit::settings::{EvaluationSettings, LoggedFile};
@@ -213,17 +213,7 @@ fn user_columns_ui(ui: &mut egui::Ui, log: &Dataset, params: &mut EvaluationPara
         params.segment_col = segment.unwrap_or_default();
     }
     if params.reward_model == RewardModelKind::Logistic || params.policy == EvalPolicy::IpwLearner {
-        ui.horizontal(|ui| {
-            let l = ui.label("context columns").on_hover_text(
-                "The user columns the logistic reward model and the IPW learner see: auto (the user_feature… columns) or a comma-separated list",
-            );
-            ui.add(
-                egui::TextEdit::singleline(&mut params.context_cols)
-                    .hint_text("auto")
-                    .desired_width(150.0),
-            )
-            .labelled_by(l.id);
-        });
+        context_picker(ui, log, &names, params);
         match context_columns(log, &params.context_cols) {
             Ok(cols) if cols.is_empty() => {
                 ui.colored_label(
@@ -239,6 +229,51 @@ fn user_columns_ui(ui: &mut egui::Ui, log: &Dataset, params: &mut EvaluationPara
             }
         }
     }
+}
+
+/// The context columns as a menu: auto, or a checkbox per user column.
+fn context_picker(
+    ui: &mut egui::Ui,
+    log: &Dataset,
+    names: &[String],
+    params: &mut EvaluationParams,
+) {
+    let spec = params.context_cols.trim();
+    let auto = spec.is_empty() || spec.eq_ignore_ascii_case("auto");
+    let chosen = context_columns(log, spec).unwrap_or_default();
+    ui.horizontal(|ui| {
+        ui.label("context columns").on_hover_text(
+            "The user columns the logistic reward model and the IPW learner see: auto (the user_feature… columns) or those you tick",
+        );
+        let summary = if auto {
+            "auto".to_owned()
+        } else if chosen.is_empty() {
+            "none".to_owned()
+        } else {
+            format!("{} chosen", chosen.len())
+        };
+        ui.menu_button(summary, |ui| {
+            if ui
+                .radio(auto, "auto (the user_feature… columns)")
+                .clicked()
+            {
+                params.context_cols = "auto".into();
+            }
+            ui.separator();
+            // A log can carry dozens of columns (OBD: 84 user columns).
+            egui::ScrollArea::vertical().max_height(320.0).show(ui, |ui| {
+            for name in names {
+                // Under auto its columns show ticked; a tick from there
+                // starts from them.
+                let mut on = chosen.contains(name);
+                if ui.checkbox(&mut on, name).changed() {
+                    params.context_cols =
+                        toggle_context_column(log, &params.context_cols, names, name, on);
+                }
+            }
+            });
+        });
+    });
 }
 
 fn result_ui(r: &OpeResult, ui: &mut egui::Ui) {

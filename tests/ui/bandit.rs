@@ -278,6 +278,30 @@ fn a_policy_learnt_off_policy_is_shown_beside_uniform_and_the_logged_one() {
 }
 
 #[test]
+fn context_columns_are_ticked_in_a_menu_of_the_logs_user_columns() {
+    let Some(log) = open_bandit_log() else {
+        return;
+    };
+    let mut harness = log_opened_in_the_tab(&log);
+    harness
+        .state_mut()
+        .bandit_evaluation_mut()
+        .params
+        .reward_model = RewardModelKind::Logistic;
+    // Open the menu and untick the first user feature (auto shows them
+    // ticked), a frame or two after each click.
+    for label in ["auto", "user_feature_0"] {
+        harness.run_steps(2);
+        harness.get_by_label(label).click();
+    }
+    harness.run_steps(2);
+    let params = &harness.state_mut().bandit_evaluation_mut().params;
+    let spec = params.context_cols.clone();
+    assert_eq!(spec, "user_feature_1,user_feature_2,user_feature_3");
+    harness.get_by_label_contains("learns from user_feature_1, user_feature_2, user_feature_3");
+}
+
+#[test]
 fn an_epsilon_sweep_from_the_runs_tab_opens_in_the_bandit_tab() {
     let mut harness = common::sample_app(1400.0, 1000.0);
     harness.get_by_label("Explore / exploit").click();
