@@ -11,7 +11,12 @@ is_timeseries_split=True)`). Two evaluation policies:
 The reward model for DM and DR is obp's `RegressionModel(len_list=3,
 fitting_method='normal')` over scikit-learn's `LogisticRegression(C=100)`,
 converged tightly, on [obp's one-hot user context, item one-hot], fitted and
-predicted on the evaluated half (`n_folds=1`).
+predicted on the evaluated half (`n_folds=1`). With `--item-features`, the
+item part is instead the items' features from `item_context.csv` (obp's
+`action_context`), encoded as shoplens encodes them: numeric columns as they
+are, text columns one-hot with the first sorted value dropped
+(`pandas.get_dummies(drop_first=True)`); shoplens then runs with
+`--item-features auto`.
 
 shoplens runs the same evaluation (`bandit evaluate --policy most-clicked
 --segment-col user_feature_0 --train-fraction 0.5 --reward-model logistic
@@ -21,7 +26,7 @@ relative differences, and each side's time for the logistic fits.
 Usage (obp's environment, see ../shared/tools/setup-obp-env.sh):
   PYTHONPATH=$VENV/torchstub $VENV/bin/python obp_contextual.py \
       --shoplens BIN --data-dir ../shared/data/open-bandit-dataset-sample \
-      [--policies random,bts] [--repeats 3] [--out result.json]
+      [--policies random,bts] [--repeats 3] [--item-features] [--out result.json]
 """
 import argparse
 import json
@@ -31,6 +36,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from obp.dataset import OpenBanditDataset
 from obp.ope import (
     DirectMethod,
@@ -68,8 +74,17 @@ def most_clicked_by_segment(train, seg_train, seg_test, n_actions, slots):
     return dist
 
 
-def obp_side(data_dir, behaviour):
+def item_features(obd):
+    """The items' features as shoplens encodes them, rows by item id."""
+    items = obd.item_context.sort_values("item_id")
+    features = items.drop(columns=[c for c in items.columns
+                                   if c == "item_id" or c == "" or c.startswith("Unnamed:")])
+    return pd.get_dummies(features, drop_first=True).to_numpy(dtype=float)
+
+
+def obp_side(data_dir, behaviour, with_item_features):
     obd = OpenBanditDataset(behavior_policy=behaviour, campaign="all", data_path=Path(data_dir))
+    action_context = item_features(obd) if with_item_features else None
     train, test = obd.obtain_batch_bandit_feedback(test_size=0.5, is_timeseries_split=True)
     n_train = train["n_rounds"]
     seg = obd.data[SEGMENT].values
@@ -80,6 +95,7 @@ def obp_side(data_dir, behaviour):
         len_list=slots,
         base_model=LogisticRegression(C=100, tol=1e-10, max_iter=100_000),
         fitting_method="normal",
+        action_context=action_context,
     )
     started = time.perf_counter()
     with warnings.catch_warnings():
@@ -102,6 +118,7 @@ def obp_side(data_dir, behaviour):
         ],
     )
     out = {"rounds": test["n_rounds"], "context_features": test["context"].shape[1],
+           "item_features": None if action_context is None else action_context.shape[1],
            "logistic_fit_secs": fit_secs}
     policies = {
         "most-clicked": most_clicked_by_segment(train, seg_train, seg_test, n_actions, slots),
@@ -113,10 +130,12 @@ def obp_side(data_dir, behaviour):
     return out
 
 
-def shoplens_side(binary, data_dir, behaviour, policy):
+def shoplens_side(binary, data_dir, behaviour, policy, with_item_features):
     cmd = [binary, "bandit", "evaluate", "--data", str(Path(data_dir) / behaviour / "all" / "all.csv"),
            "--policy", policy, "--segment-col", SEGMENT, "--train-fraction", "0.5",
            "--reward-model", "logistic", "--bootstrap", "10", "--json"]
+    if with_item_features:
+        cmd += ["--item-features", "auto"]
     started = time.perf_counter()
     result = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
     result["wall_secs"] = time.perf_counter() - started
@@ -129,19 +148,21 @@ def main():
     parser.add_argument("--data-dir", required=True)
     parser.add_argument("--policies", default="random,bts")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--item-features", action="store_true")
     parser.add_argument("--out")
     args = parser.parse_args()
     report = {}
     for behaviour in args.policies.split(","):
-        runs = [obp_side(args.data_dir, behaviour) for _ in range(args.repeats)]
+        runs = [obp_side(args.data_dir, behaviour, args.item_features) for _ in range(args.repeats)]
         peer = runs[0]
         peer["logistic_fit_secs"] = float(np.median([r["logistic_fit_secs"] for r in runs]))
         print(f"== {behaviour}/all: {peer['rounds']} evaluated rows, "
-              f"{peer['context_features']} context features")
+              f"{peer['context_features']} context features, "
+              f"{peer['item_features'] or 'one-hot'} item features")
         print(f"  obp logistic fits {peer['logistic_fit_secs']:.3f} s (median of {args.repeats})")
         entry = {"obp": peer, "shoplens": {}}
         for policy in ["most-clicked", "uniform"]:
-            ours = [shoplens_side(args.shoplens, args.data_dir, behaviour, policy)
+            ours = [shoplens_side(args.shoplens, args.data_dir, behaviour, policy, args.item_features)
                     for _ in range(args.repeats)]
             mine = ours[0]
             mine["reward_fit_secs"] = float(np.median([o.get("reward_fit_secs", np.nan) for o in ours]))

@@ -2,6 +2,7 @@
 //! categories), each with a rate of purchases ÷ views or carts ÷ views.
 
 use std::collections::HashMap;
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
@@ -27,6 +28,15 @@ pub enum ArmRate {
     Cart,
 }
 
+impl ArmUnit {
+    pub fn plural(self) -> &'static str {
+        match self {
+            ArmUnit::Items => "items",
+            ArmUnit::Categories => "categories",
+        }
+    }
+}
+
 impl ArmRate {
     pub fn label(self) -> &'static str {
         match self {
@@ -42,9 +52,121 @@ struct Counts {
     hits: u64,
 }
 
+/// Each row's arm key (its item, or its item's category; None where it
+/// has none) and event kind.
+struct StoreRows {
+    keys: Vec<Option<String>>,
+    kinds: Vec<EventKind>,
+}
+
+impl StoreRows {
+    fn read(ds: &Dataset, catalogue: Option<&Catalogue>, unit: ArmUnit) -> Result<Self, TaskError> {
+        let need = |role: Role, what: &str| {
+            ds.roles.get(role).ok_or_else(|| {
+                TaskError::Input(format!(
+                    "{}: arms from the store need {what} (the {role} column); map it in the Data tab, or type the rates",
+                    ds.path.display()
+                ))
+            })
+        };
+        let items = texts(ds, need(Role::Item, "an item column")?)?;
+        let events = texts(
+            ds,
+            need(Role::Event, "event types (views, carts, purchases)")?,
+        )?;
+        let categories = match ds.roles.get(Role::Category) {
+            Some(c) => Some(texts(ds, c)?),
+            None => None,
+        };
+        let keys = items
+            .iter()
+            .enumerate()
+            .map(|(row, item)| {
+                let item = item.as_deref()?;
+                match unit {
+                    ArmUnit::Items => Some(item.to_owned()),
+                    ArmUnit::Categories => categories
+                        .as_ref()
+                        .and_then(|c| c[row].clone())
+                        .or_else(|| {
+                            catalogue
+                                .and_then(|c| c.get(item))
+                                .and_then(|i| i.category.clone())
+                        }),
+                }
+            })
+            .collect();
+        let kinds = events
+            .iter()
+            .map(|e| e.as_deref().map_or(EventKind::Other, EventKind::normalise))
+            .collect();
+        Ok(StoreRows { keys, kinds })
+    }
+
+    /// Views and hits per key, over the rows `keep` accepts.
+    fn counts(&self, rate: ArmRate, keep: impl Fn(usize) -> bool) -> HashMap<&str, Counts> {
+        let hit = match rate {
+            ArmRate::Purchase => EventKind::Purchase,
+            ArmRate::Cart => EventKind::Cart,
+        };
+        let mut counts: HashMap<&str, Counts> = HashMap::new();
+        for (row, key) in self.keys.iter().enumerate() {
+            let Some(key) = key.as_deref().filter(|_| keep(row)) else {
+                continue;
+            };
+            let kind = self.kinds[row];
+            let c = counts.entry(key).or_default();
+            c.views += u64::from(kind == EventKind::View);
+            c.hits += u64::from(kind == hit);
+        }
+        counts
+    }
+
+    /// The `top` most viewed keys (ties by label) with their counts.
+    fn ranked(
+        &self,
+        ds: &Dataset,
+        unit: ArmUnit,
+        rate: ArmRate,
+        top: usize,
+    ) -> Result<Vec<(String, Counts)>, TaskError> {
+        let mut ranked: Vec<(String, Counts)> = self
+            .counts(rate, |_| true)
+            .into_iter()
+            .filter(|(_, c)| c.views > 0)
+            .map(|(k, c)| (k.to_owned(), c))
+            .collect();
+        ranked.sort_by(|a, b| b.1.views.cmp(&a.1.views).then(a.0.cmp(&b.0)));
+        if ranked.len() < 2 {
+            return Err(TaskError::Input(format!(
+                "{}: only {} {} with views; a bandit needs at least 2 arms",
+                ds.path.display(),
+                ranked.len(),
+                match unit {
+                    ArmUnit::Items => "item(s)",
+                    ArmUnit::Categories => "categorie(s)",
+                }
+            )));
+        }
+        ranked.truncate(top.max(2));
+        Ok(ranked)
+    }
+}
+
+impl Counts {
+    /// Hits ÷ views, capped at 1 (a store may log more purchases than
+    /// views of an item); 0 without views.
+    fn rate(&self) -> f64 {
+        if self.views == 0 {
+            0.0
+        } else {
+            (self.hits as f64 / self.views as f64).min(1.0)
+        }
+    }
+}
+
 /// The `top` most viewed items or categories of `ds` as arms, most viewed
-/// first (ties by label). Rates are capped at 1 (a store may log more
-/// purchases than views of an item).
+/// first (ties by label), each with its hits ÷ views.
 pub fn arms_from_store(
     ds: &Dataset,
     catalogue: Option<&Catalogue>,
@@ -52,94 +174,113 @@ pub fn arms_from_store(
     rate: ArmRate,
     top: usize,
 ) -> Result<Vec<Arm>, TaskError> {
-    let need = |role: Role, what: &str| {
-        ds.roles.get(role).ok_or_else(|| {
-            TaskError::Input(format!(
-                "{}: arms from the store need {what} (the {role} column); map it in the Data tab, or type the rates",
-                ds.path.display()
-            ))
-        })
-    };
-    let items = texts(ds, need(Role::Item, "an item column")?)?;
-    let events = texts(
-        ds,
-        need(Role::Event, "event types (views, carts, purchases)")?,
-    )?;
-    let categories = match ds.roles.get(Role::Category) {
-        Some(c) => Some(texts(ds, c)?),
-        None => None,
-    };
-    let hit = match rate {
-        ArmRate::Purchase => EventKind::Purchase,
-        ArmRate::Cart => EventKind::Cart,
-    };
-    let mut counts: HashMap<String, Counts> = HashMap::new();
-    for row in 0..items.len() {
-        let Some(item) = items[row].as_deref() else {
-            continue;
-        };
-        let key = match unit {
-            ArmUnit::Items => item.to_owned(),
-            ArmUnit::Categories => {
-                let from_row = categories.as_ref().and_then(|c| c[row].clone());
-                let from_catalogue = || {
-                    catalogue
-                        .and_then(|c| c.get(item))
-                        .and_then(|i| i.category.clone())
-                };
-                match from_row.or_else(from_catalogue) {
-                    Some(c) => c,
-                    None => continue,
-                }
-            }
-        };
-        let kind = events[row]
-            .as_deref()
-            .map_or(EventKind::Other, EventKind::normalise);
-        let c = counts.entry(key).or_default();
-        c.views += u64::from(kind == EventKind::View);
-        c.hits += u64::from(kind == hit);
-    }
-    let mut ranked: Vec<(String, Counts)> =
-        counts.into_iter().filter(|(_, c)| c.views > 0).collect();
-    ranked.sort_by(|a, b| b.1.views.cmp(&a.1.views).then(a.0.cmp(&b.0)));
-    if ranked.len() < 2 {
-        return Err(TaskError::Input(format!(
-            "{}: only {} {} with views; a bandit needs at least 2 arms",
-            ds.path.display(),
-            ranked.len(),
-            match unit {
-                ArmUnit::Items => "item(s)",
-                ArmUnit::Categories => "categorie(s)",
-            }
-        )));
-    }
-    Ok(ranked
+    let rows = StoreRows::read(ds, catalogue, unit)?;
+    Ok(rows
+        .ranked(ds, unit, rate, top)?
         .into_iter()
-        .take(top.max(2))
-        .map(|(key, c)| {
-            let name = match unit {
-                ArmUnit::Items => catalogue
-                    .and_then(|cat| cat.get(&key))
-                    .and_then(|i| i.name.clone())
-                    .map_or_else(
-                        || key.clone(),
-                        |n| {
-                            if n.contains(&key) {
-                                n
-                            } else {
-                                format!("{n} ({key})")
-                            }
-                        },
-                    ),
-                ArmUnit::Categories => key,
-            };
-            Arm {
-                label: name,
-                rate: (c.hits as f64 / c.views as f64).min(1.0),
-            }
+        .map(|(key, c)| Arm {
+            label: arm_label(catalogue, unit, &key),
+            rate: c.rate(),
         })
         .collect())
+}
+
+/// An arm's label: a category as it is, an item by its catalogue name
+/// (with its id unless the name has it).
+fn arm_label(catalogue: Option<&Catalogue>, unit: ArmUnit, key: &str) -> String {
+    match unit {
+        ArmUnit::Items => catalogue
+            .and_then(|cat| cat.get(key))
+            .and_then(|i| i.name.clone())
+            .map_or_else(
+                || key.to_owned(),
+                |n| {
+                    if n.contains(key) {
+                        n
+                    } else {
+                        format!("{n} ({key})")
+                    }
+                },
+            ),
+        ArmUnit::Categories => key.to_owned(),
+    }
+}
+
+/// Arms and segments from the store's events: the `top` most viewed items
+/// (or categories) as arms, and for each value of the user column
+/// `column` a segment whose rate for an arm is its hits ÷ views among the
+/// value's rows (the arm's rate over the whole store where the value never
+/// viewed it), its share the value's share of the views. Rows with an
+/// empty value count only in the arms' overall rates.
+pub fn segments_from_store(
+    ds: &Dataset,
+    catalogue: Option<&Catalogue>,
+    unit: ArmUnit,
+    rate: ArmRate,
+    top: usize,
+    column: &str,
+) -> Result<(Vec<Arm>, Vec<Segment>), TaskError> {
+    let rows = StoreRows::read(ds, catalogue, unit)?;
+    let ranked = rows.ranked(ds, unit, rate, top)?;
+    if !ds.column_names().iter().any(|c| c == column) {
+        return Err(TaskError::Input(format!(
+            "{}: there is no user column '{column}' (columns: {})",
+            ds.path.display(),
+            ds.column_names().join(", ")
+        )));
+    }
+    let values = texts(ds, column)?;
+    let mut labels: Vec<&str> = values.iter().flatten().map(String::as_str).collect();
+    labels.sort_unstable();
+    labels.dedup();
+    check_segment_count(&ds.path, column, labels.len())?;
+    let views_of = |value: &str| {
+        rows.kinds
+            .iter()
+            .zip(&values)
+            .filter(|(k, v)| **k == EventKind::View && v.as_deref() == Some(value))
+            .count()
+    };
+    let views: Vec<usize> = labels.iter().map(|v| views_of(v)).collect();
+    let total: usize = views.iter().sum();
+    let mut segments = Vec::with_capacity(labels.len());
+    for (value, &n) in labels.iter().zip(&views) {
+        if n == 0 {
+            continue;
+        }
+        let counts = rows.counts(rate, |row| values[row].as_deref() == Some(*value));
+        segments.push(Segment {
+            label: format!("{column} = {value}"),
+            share: n as f64 / total as f64,
+            rates: ranked
+                .iter()
+                .map(|(key, overall)| match counts.get(key.as_str()) {
+                    Some(c) if c.views > 0 => c.rate(),
+                    _ => overall.rate(),
+                })
+                .collect(),
+        });
+    }
+    let arms = ranked
+        .iter()
+        .map(|(key, c)| Arm {
+            label: arm_label(catalogue, unit, key),
+            rate: c.rate(),
+        })
+        .collect();
+    Ok((arms, segments))
+}
+
+/// Refuse a segment column with fewer than 2 or more than
+/// [`MAX_LOG_SEGMENTS`] values.
+fn check_segment_count(path: &Path, column: &str, values: usize) -> Result<(), TaskError> {
+    if (2..=MAX_LOG_SEGMENTS).contains(&values) {
+        return Ok(());
+    }
+    Err(TaskError::Input(format!(
+        "{}: the column {column} has {values} distinct value(s); pick a user column with 2 to {MAX_LOG_SEGMENTS}",
+        path.display(),
+    )))
 }
 
 /// `0.05,0.04,0.03` as arms named by their rank.
@@ -251,13 +392,7 @@ pub fn segments_from_log(
         ));
     };
     let values = seg.labels.len();
-    if !(2..=MAX_LOG_SEGMENTS).contains(&values) {
-        return Err(TaskError::Input(format!(
-            "{}: the column {} has {values} distinct value(s); pick a user column with 2 to {MAX_LOG_SEGMENTS}",
-            log.path.display(),
-            seg.column
-        )));
-    }
+    check_segment_count(&log.path, &seg.column, values)?;
     let k = log.n_actions();
     let mut shown = vec![0u64; k];
     let mut clicks = vec![0.0; k];
@@ -333,6 +468,7 @@ mod tests {
             time_ordered: false,
             lines: (2..2 + n as u64).collect(),
             context: Default::default(),
+            items: None,
             segments: Some(Categories {
                 column: "region".into(),
                 codes: vec![
@@ -377,5 +513,54 @@ mod tests {
         }
         let e = segments_from_log(&l, 3).unwrap_err().to_string();
         assert!(e.contains("region") && e.contains("1 distinct"), "{e}");
+    }
+
+    #[test]
+    fn a_store_s_segments_get_each_value_s_purchases_per_view_and_share() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("events.csv");
+        // p1 viewed 4 times (phone 2, desk 2), p2 3 times (phone 1, desk 1,
+        // one row without a device), p3 once (desk).
+        std::fs::write(
+            &path,
+            "user_id,item_id,event_type,timestamp,device\n\
+             u1,p1,view,2024-01-01 10:00:00,phone\n\
+             u1,p1,purchase,2024-01-01 10:01:00,phone\n\
+             u2,p1,view,2024-01-01 11:00:00,phone\n\
+             u3,p1,view,2024-01-01 12:00:00,desk\n\
+             u4,p1,view,2024-01-01 13:00:00,desk\n\
+             u3,p2,view,2024-01-02 10:00:00,desk\n\
+             u3,p2,purchase,2024-01-02 10:05:00,desk\n\
+             u1,p2,view,2024-01-02 11:00:00,phone\n\
+             u5,p2,view,2024-01-02 12:00:00,\n\
+             u5,p2,purchase,2024-01-02 12:01:00,\n\
+             u4,p3,view,2024-01-03 10:00:00,desk\n",
+        )
+        .expect("write the store");
+        let cancel = crate::task::CancelToken::new();
+        let ds = crate::data::load_dataset(&path, &Default::default(), &cancel, &|_, _| {})
+            .expect("load");
+        let (arms, segments) =
+            segments_from_store(&ds, None, ArmUnit::Items, ArmRate::Purchase, 3, "device")
+                .expect("segments");
+        let labels: Vec<&str> = arms.iter().map(|a| a.label.as_str()).collect();
+        assert_eq!(labels, ["p1", "p2", "p3"], "most viewed first");
+        assert_eq!(arms[0].rate, 0.25);
+        assert!((arms[1].rate - 2.0 / 3.0).abs() < 1e-12);
+        // Sorted values: desk, then phone.
+        assert_eq!(segments[0].label, "device = desk");
+        assert_eq!(segments[0].rates, [0.0, 1.0, 0.0]);
+        // phone never viewed p3: its overall rate (0).
+        assert_eq!(segments[1].rates, [0.5, 0.0, 0.0]);
+        // Shares of the views with a device: desk 4, phone 3.
+        assert!((segments[0].share - 4.0 / 7.0).abs() < 1e-12);
+        assert!((segments[1].share - 3.0 / 7.0).abs() < 1e-12);
+        let missing = segments_from_store(&ds, None, ArmUnit::Items, ArmRate::Purchase, 3, "city")
+            .expect_err("no such column")
+            .to_string();
+        assert!(
+            missing.contains("'city'") && missing.contains("device"),
+            "{missing}"
+        );
     }
 }

@@ -7,6 +7,7 @@
 use std::path::PathBuf;
 
 use super::context::{context_columns, Categories, LogContext};
+use super::item_features::ItemFeatures;
 use crate::data::columns::{numbers, texts, timestamps};
 use crate::data::{Dataset, LoadError, Role};
 use crate::task::TaskError;
@@ -32,6 +33,8 @@ pub struct BanditLog {
     pub context: LogContext,
     /// The column a per-segment policy splits on, when one is chosen.
     pub segments: Option<Categories>,
+    /// The items' features from an item file, when one is chosen.
+    pub items: Option<ItemFeatures>,
 }
 
 /// Which of a log's columns describe the user: `context` as
@@ -211,6 +214,7 @@ impl BanditLog {
             path: ds.path.clone(),
             context,
             segments,
+            items: None,
             actions,
             action_labels,
             rewards: order.iter().map(|&i| rewards[i]).collect(),

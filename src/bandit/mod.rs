@@ -6,6 +6,7 @@
 pub mod arms;
 pub mod capability;
 pub mod context;
+pub mod item_features;
 pub mod learner;
 pub mod log;
 pub mod ope;

@@ -136,6 +136,10 @@ pub struct OpeResult {
     /// Context features the reward model saw (0 for the mean model).
     #[serde(default)]
     pub context_features: usize,
+    /// The item file the logistic reward model read the items' features
+    /// from, and how many features it gave (None: one weight per item).
+    #[serde(default)]
+    pub item_features: Option<(String, usize)>,
     /// Time to fit the reward model.
     #[serde(default)]
     pub reward_fit_secs: f64,
@@ -145,6 +149,28 @@ pub struct OpeResult {
     pub uniform: Option<Estimates>,
     pub bootstrap: usize,
     pub secs: f64,
+}
+
+impl OpeResult {
+    /// What DM and DR's logistic reward model learnt from, in a sentence
+    /// (None for the mean model).
+    pub fn reward_model_sentence(&self) -> Option<String> {
+        (self.reward_model == RewardModelKind::Logistic.name()).then(|| {
+            let items = match &self.item_features {
+                Some((path, width)) => {
+                    let file = std::path::Path::new(path)
+                        .file_name()
+                        .map_or_else(|| path.clone(), |f| f.to_string_lossy().into_owned());
+                    format!("{width} item features from {file}")
+                }
+                None => "the item (one weight per item)".to_owned(),
+            };
+            format!(
+                "DM and DR: a logistic reward model per slot on {} context features and {items}.",
+                self.context_features
+            )
+        })
+    }
 }
 
 /// One segment value's items under a per-segment policy.
@@ -745,6 +771,11 @@ pub fn evaluate(
         } else {
             0
         },
+        item_features: log
+            .items
+            .as_ref()
+            .filter(|_| params.reward_model == RewardModelKind::Logistic)
+            .map(|f| (f.path.display().to_string(), f.width)),
         uniform,
         reward_fit_secs,
         bootstrap: params.bootstrap,
@@ -800,6 +831,7 @@ mod tests {
             lines: (2..2 + n as u64).collect(),
             context: Default::default(),
             segments: None,
+            items: None,
         }
     }
 

@@ -385,6 +385,10 @@ pub struct EvaluationParams {
     pub context_cols: String,
     /// The IPW learner's C (penalty ‖W‖²/(2C) of its logistic regression).
     pub learner_c: f64,
+    /// What the logistic reward model knows of the items: `none` (one
+    /// weight per item), `auto` (the `item_context.csv` beside the log) or
+    /// an item file's path, relative to the log's folder.
+    pub item_features: String,
 }
 
 impl Default for EvaluationParams {
@@ -404,6 +408,7 @@ impl Default for EvaluationParams {
             segment_col: String::new(),
             context_cols: "auto".into(),
             learner_c: 1.0,
+            item_features: "none".into(),
         }
     }
 }
@@ -520,6 +525,14 @@ const EVALUATION_SPECS: &[ParamSpec] = &[
         ParamKind::Text,
         None,
     ),
+    ParamSpec::new(
+        "item_features",
+        "item features",
+        "What the logistic reward model knows of the items: none (one weight per item), auto (item_context.csv beside the log: one row per item, its id and its features) or an item file's path",
+        ParamKind::Text,
+        None,
+    )
+    .when("reward_model", "logistic"),
     ParamSpec::new(
         "learner_c",
         "learner C",

@@ -3,11 +3,14 @@
 //! - **mean**: each item and slot's mean reward, with `smoothing`
 //!   pseudo-rows at the overall mean (no context);
 //! - **logistic**: one logistic regression per slot on [the row's context
-//!   features, the item one-hot], penalty ‖w‖²/(2C) on the weights and
+//!   features, the item's features], penalty ‖w‖²/(2C) on the weights and
 //!   none on the intercept, minimised to a tight tolerance — obp's
 //!   `RegressionModel(fitting_method='normal')` over scikit-learn's
-//!   `LogisticRegression(C)` with the default item one-hot as action
-//!   context. With `folds` > 1 it is cross-fitted: the rows are dealt into
+//!   `LogisticRegression(C)`. The item's features are its one-hot (obp's
+//!   default action context) or, when an item file is chosen, the
+//!   features it gives the item (obp's `action_context`); either way q̂ of
+//!   an item is σ(the row's context logit + the item's logit).
+//!   With `folds` > 1 it is cross-fitted: the rows are dealt into
 //!   folds by a seeded shuffle and each fold is predicted by the model
 //!   fitted on the other folds.
 
@@ -18,6 +21,7 @@ use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::{Deserialize, Serialize};
 
+use super::item_features::item_file;
 use super::log::BanditLog;
 use super::params::EvaluationParams;
 use crate::task::{CancelToken, TaskError};
@@ -48,11 +52,16 @@ impl RewardModelKind {
 const LOGISTIC_TOL: f64 = 1e-10;
 const LOGISTIC_MAX_ITER: usize = 10_000;
 
-/// One slot's logistic model: weights over [context, items], intercept; or
-/// a constant when the slot's rows all earned the same.
+/// One slot's logistic model: the context's weights, the intercept and
+/// each item's logit (its features' weights summed); or a constant when
+/// the slot's rows all earned the same.
 #[derive(Clone, Debug)]
 enum SlotModel {
-    Logistic { weights: Vec<f64>, intercept: f64 },
+    Logistic {
+        weights: Vec<f64>,
+        intercept: f64,
+        item_logits: Vec<f64>,
+    },
     Constant(f64),
 }
 
@@ -70,7 +79,6 @@ enum Inner {
         /// The fold of each evaluated row (by its index in `rows`).
         fold_of: Vec<u32>,
         start: usize,
-        context_width: usize,
     },
 }
 
@@ -123,17 +131,20 @@ impl RewardModel {
                 models,
                 fold_of,
                 start,
-                context_width,
             } => match &models[fold_of[row - start] as usize][slot] {
                 SlotModel::Constant(p) => RowRewards::Constant(*p),
-                SlotModel::Logistic { weights, intercept } => {
+                SlotModel::Logistic {
+                    weights,
+                    intercept,
+                    item_logits,
+                } => {
                     log.context.features(row, features);
                     let base = features.iter().fold(*intercept, |z, &(j, v)| {
                         z + weights[j as usize] * f64::from(v)
                     });
                     RowRewards::Logit {
                         base,
-                        items: &weights[*context_width..],
+                        items: item_logits,
                     }
                 }
             },
@@ -184,8 +195,9 @@ fn logistic(
     if folds > 1 {
         fold_of.shuffle(&mut Xoshiro256PlusPlus::seed_from_u64(seed ^ 0x5EED_F01D));
     }
+    let items = item_encoding(log, params)?;
     let context_width = log.context.width();
-    let width = context_width + log.n_actions();
+    let width = context_width + items.width;
     let settings = LbfgsSettings {
         c: params.reward_c,
         max_iter: LOGISTIC_MAX_ITER,
@@ -213,9 +225,10 @@ fn logistic(
                     x.indices.push(j);
                     x.values.push(v);
                 }
-                x.indices
-                    .push((context_width + log.actions[i] as usize) as u32);
-                x.values.push(1.0);
+                for &(j, v) in &items.per_item[log.actions[i] as usize] {
+                    x.indices.push(context_width as u32 + j);
+                    x.values.push(v);
+                }
                 x.indptr.push(x.indices.len());
                 y.push(log.rewards[i] == 1.0);
             }
@@ -235,10 +248,20 @@ fn logistic(
             per_slot.push(if clicked == 0 || clicked == y.len() {
                 SlotModel::Constant(clicked as f64 / y.len() as f64)
             } else {
-                let m = fit_logistic(&x, &y, &settings, cancel, &mut |_, _, _| {})?;
+                let mut m = fit_logistic(&x, &y, &settings, cancel, &mut |_, _, _| {})?;
+                let item_weights = m.weights.split_off(context_width);
                 SlotModel::Logistic {
                     weights: m.weights,
                     intercept: m.intercept,
+                    item_logits: items
+                        .per_item
+                        .iter()
+                        .map(|f| {
+                            f.iter()
+                                .map(|&(j, v)| item_weights[j as usize] * f64::from(v))
+                                .sum()
+                        })
+                        .collect(),
                 }
             });
         }
@@ -251,6 +274,33 @@ fn logistic(
         models,
         fold_of,
         start: rows.start,
-        context_width,
     })
+}
+
+/// How the logistic model sees each item: the item file's features, or a
+/// one-hot of its own.
+struct ItemEncoding {
+    width: usize,
+    per_item: Vec<Vec<(u32, f32)>>,
+}
+
+fn item_encoding(log: &BanditLog, params: &EvaluationParams) -> Result<ItemEncoding, TaskError> {
+    match (&log.items, item_file(&log.path, &params.item_features)) {
+        (Some(items), _) => Ok(ItemEncoding {
+            width: items.width,
+            per_item: items.per_item.clone(),
+        }),
+        (None, Some(path)) => Err(TaskError::Input(format!(
+            "{}: the item features were not read (item features: '{}'); open the evaluation \
+             with the logistic reward model to see why",
+            path.display(),
+            params.item_features
+        ))),
+        (None, None) => Ok(ItemEncoding {
+            width: log.n_actions(),
+            per_item: (0..log.n_actions() as u32)
+                .map(|a| vec![(a, 1.0)])
+                .collect(),
+        }),
+    }
 }

@@ -34,24 +34,66 @@ impl StoreArms {
     }
 }
 
-/// Arms and per-segment rates read from a logged file (what a side job
-/// hands back).
-pub struct LogSegments(pub Vec<Arm>, pub Vec<Segment>);
+/// Arms and per-segment rates read from the data: a log's clicks, or a
+/// store's hits ÷ views (what a side job hands back).
+pub struct LogSegments(pub Vec<Arm>, pub Vec<Segment>, pub String);
 
 impl LogSegments {
-    /// The `top` most shown items of the log `dataset` and their click
-    /// rates per value of its user column `column`.
-    pub fn read(dataset: &Dataset, column: &str, top: usize) -> Result<Self, TaskError> {
-        let log = super::log::BanditLog::with_user_columns(
-            dataset,
-            &super::log::UserColumns {
-                context: None,
-                segment: Some(column.to_owned()),
-            },
-        )?;
-        let (arms, segments) = super::arms::segments_from_log(&log, top)?;
-        Ok(Self(arms, segments))
+    /// The `race.top` most shown (or viewed) arms of `dataset` and their
+    /// rates per value of its user column `race.segment_col`: click rates
+    /// for a log, the race's hits ÷ views (per item or category) for a
+    /// store.
+    pub fn read(
+        dataset: &Dataset,
+        catalogue: Option<&crate::data::catalogue::Catalogue>,
+        race: &SimulationSettings,
+    ) -> Result<Self, TaskError> {
+        let column = race.segment_col.as_str();
+        let (arms, segments, what) = if is_log(dataset) {
+            let log = super::log::BanditLog::with_user_columns(
+                dataset,
+                &super::log::UserColumns {
+                    context: None,
+                    segment: Some(column.to_owned()),
+                },
+            )?;
+            let (arms, segments) = super::arms::segments_from_log(&log, race.top)?;
+            let what = format!(
+                "click rates of the log's {} most shown items per value of {column}",
+                arms.len()
+            );
+            (arms, segments, what)
+        } else {
+            let (arms, segments) = super::arms::segments_from_store(
+                dataset, catalogue, race.unit, race.rate, race.top, column,
+            )?;
+            let what = format!(
+                "the store's {} most viewed {}, {} per value of {column}",
+                arms.len(),
+                race.unit.plural(),
+                race.rate.label()
+            );
+            (arms, segments, what)
+        };
+        Ok(Self(arms, segments, what))
     }
+
+    /// Race on these arms and segments.
+    pub fn apply(&self, race: &mut SimulationSettings) {
+        race.arms = self.0.clone();
+        race.log_segments = self.1.clone();
+        race.segments_read_from = self.2.clone();
+    }
+}
+
+/// The data a race's segments are read from: the log (loaded, or opened
+/// beside the store), else the loaded store when it has event types.
+pub fn segment_source(data: &DataContext) -> Option<Arc<Dataset>> {
+    log_of(data).or_else(|| {
+        data.dataset
+            .filter(|ds| ds.roles.get(Role::Event).is_some())
+            .cloned()
+    })
 }
 
 /// The race's model name (`sweep --model bandit-simulation`).
@@ -88,11 +130,13 @@ pub struct SimulationSettings {
     pub segment_rates: String,
     /// The segments' shares of users, `0.5,0.3,0.2` (empty: equal).
     pub segment_shares: String,
-    /// Per-segment rates read from the loaded log instead of typed ones:
-    /// its user column to split on ("" for typed rates).
+    /// Per-segment rates read from the data (a log, or the store) instead
+    /// of typed ones: its user column to split on ("" for typed rates).
     pub segment_col: String,
-    /// The segments read from the log (with their arms in `arms`).
+    /// The segments read from the data (with their arms in `arms`).
     pub log_segments: Vec<Segment>,
+    /// What the read segments' rates are, for the record.
+    pub segments_read_from: String,
 }
 
 impl Default for SimulationSettings {
@@ -115,6 +159,7 @@ impl Default for SimulationSettings {
             segment_shares: String::new(),
             segment_col: String::new(),
             log_segments: Vec::new(),
+            segments_read_from: String::new(),
         }
     }
 }
@@ -141,11 +186,7 @@ impl SimulationSettings {
     /// Where the arms come from, for the record.
     pub fn arms_source(&self) -> String {
         if self.per_segment && !self.segment_col.is_empty() {
-            return format!(
-                "click rates of the log's {} most shown items per value of {}",
-                self.arms.len(),
-                self.segment_col
-            );
+            return self.segments_read_from.clone();
         }
         if self.per_segment {
             return format!(
@@ -159,13 +200,10 @@ impl SimulationSettings {
         if !self.from_store {
             return "typed rates".to_owned();
         }
-        let what = match self.unit {
-            ArmUnit::Items => "items",
-            ArmUnit::Categories => "categories",
-        };
         format!(
-            "top {} {what} by views, {}",
+            "top {} {} by views, {}",
             self.arms.len(),
+            self.unit.plural(),
             self.rate.label()
         )
     }

@@ -8,9 +8,10 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::item_features::{item_file, ItemFeatures};
 use super::log::{BanditLog, UserColumns};
 use super::ope::{evaluate, OpeResult};
-use super::params::{EvaluationParams, PolicyChoice, SimulationParams};
+use super::params::{EvaluationParams, PolicyChoice, RewardModelKind, SimulationParams};
 use super::simulate::{check_setup, simulate, Arm, Segment, SimulationResult};
 use crate::data::Dataset;
 use crate::runs::{DataFingerprint, Fitted, Fitting, Pipeline, RunRecord, RunStatus};
@@ -208,10 +209,25 @@ impl Pipeline for EvaluationRequest {
             context: Some(p.context_cols.clone()),
             segment: (!p.segment_col.trim().is_empty()).then(|| p.segment_col.clone()),
         };
-        Ok(Arc::new(BanditLog::with_user_columns(
-            &self.dataset,
-            &user,
-        )?))
+        let mut log = BanditLog::with_user_columns(&self.dataset, &user)?;
+        if item_file(&log.path, &p.item_features).is_some() {
+            reporter.progress(None, "reading the item features");
+            let items = ItemFeatures::read(
+                &log.path,
+                &p.item_features,
+                &log.action_labels,
+                reporter.cancel_token(),
+            );
+            // Only the logistic reward model uses them; with the mean one
+            // (a sweep may switch to logistic later, which then says the
+            // file could not be read) a bad item file is no error.
+            log.items = match items {
+                Ok(items) => items,
+                Err(e) if p.reward_model == RewardModelKind::Logistic => return Err(e),
+                Err(_) => None,
+            };
+        }
+        Ok(Arc::new(log))
     }
 
     fn fit(&self, f: &Fitting<Self>) -> Fitted<Self> {

@@ -60,9 +60,11 @@ pub struct SimulateArgs {
     /// The segments' shares of users, `0.5,0.3,0.2` (default: equal).
     #[arg(long, requires = "segment_arms")]
     pub segment_shares: Option<String>,
-    /// Rates per user segment read from a logged file (--data): the --top
-    /// most shown items' click rates within each value of this user column,
-    /// each segment's share its share of rows.
+    /// Rates per user segment read from --data, within each value of this
+    /// user column: a logged file's --top most shown items' click rates
+    /// (each segment's share its share of rows), or a store's --top most
+    /// viewed items' (or --categories') purchases (or --carts) ÷ views (each
+    /// segment's share its share of views).
     #[arg(long, requires = "data", conflicts_with_all = ["segment_arms", "arms"])]
     pub segment_col: Option<String>,
     /// A store whose most viewed items (or categories) become the arms.
@@ -137,14 +139,25 @@ impl SimulateArgs {
                 .map(PolicyChoice::parse)
                 .collect::<Result<_, _>>()?;
         }
+        s.unit = if self.categories {
+            ArmUnit::Categories
+        } else {
+            ArmUnit::Items
+        };
+        s.rate = if self.carts {
+            ArmRate::Cart
+        } else {
+            ArmRate::Purchase
+        };
         if let (Some(column), Some(path)) = (&self.segment_col, &self.data) {
             let ds = self.roles.load(path)?;
-            let read = crate::bandit::settings::LogSegments::read(&ds, column, self.top)
-                .map_err(|e| e.to_string())?;
             s.per_segment = true;
             s.from_store = false;
             s.segment_col = column.clone();
-            (s.arms, s.log_segments) = (read.0, read.1);
+            let catalogue = crate::data::catalogue::Catalogue::beside(&ds.path);
+            crate::bandit::settings::LogSegments::read(&ds, catalogue.as_ref(), &s)
+                .map_err(|e| e.to_string())?
+                .apply(&mut s);
             return Ok((s, Some(Arc::new(ds))));
         }
         if let Some(rates) = &self.segment_arms {
@@ -166,16 +179,6 @@ impl SimulateArgs {
             (None, Some(path)) => {
                 let ds = self.roles.load(path)?;
                 let catalogue = crate::data::catalogue::Catalogue::beside(path);
-                s.unit = if self.categories {
-                    ArmUnit::Categories
-                } else {
-                    ArmUnit::Items
-                };
-                s.rate = if self.carts {
-                    ArmRate::Cart
-                } else {
-                    ArmRate::Purchase
-                };
                 s.arms = arms_from_store(&ds, catalogue.as_ref(), s.unit, s.rate, s.top)
                     .map_err(|e| e.to_string())?;
                 Some(Arc::new(ds))
@@ -367,6 +370,7 @@ fn evaluate(args: &EvaluateArgs, settings: EvaluationSettings) -> Result<(), Str
             },
             "reward_model": r.reward_model,
             "context_features": r.context_features,
+            "item_features": r.item_features.as_ref().map(|(file, width)| json!({"file": file, "features": width})),
             "reward_fit_secs": r.reward_fit_secs,
             "segment_items": r.segment_items,
             "comparison": r.comparison(),
@@ -398,11 +402,8 @@ fn evaluate(args: &EvaluateArgs, settings: EvaluationSettings) -> Result<(), Str
         );
     }
     println!("replay matched {} rounds", e.matched_rounds);
-    if r.reward_model == "logistic" {
-        println!(
-            "DM and DR: logistic reward model per slot on {} context features and the item",
-            r.context_features
-        );
+    if let Some(sentence) = r.reward_model_sentence() {
+        println!("{sentence}");
     }
     for s in &r.segment_items {
         println!("{} = {}: {}", s.column, s.value, s.items.join(", "));

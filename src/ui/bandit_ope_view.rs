@@ -19,6 +19,7 @@ use super::widgets::{
 };
 use super::TabContext;
 use crate::bandit::context::{context_columns, toggle_context_column};
+use crate::bandit::item_features::{item_file, BESIDE_THE_LOG};
 use crate::bandit::ope::OpeResult;
 use crate::bandit::params::{EvalPolicy, EvaluationParams, RewardModelKind};
 use crate::bandit::settings::{EvaluationSettings, LoggedFile};
@@ -48,6 +49,8 @@ pub struct OpeView {
     pub message: Option<String>,
     pub path: String,
     dialog: Option<Receiver<Option<PathBuf>>>,
+    /// The item features are a typed path (shown even while it is empty).
+    typed_item_file: bool,
 }
 
 impl OpeView {
@@ -167,7 +170,7 @@ impl OpeView {
         ui.heading("Policy to evaluate");
         params_ui(ui, &mut settings.params, ctx.simple);
         if let Some(ds) = log_of(ctx.bench) {
-            user_columns_ui(ui, &ds, &mut settings.params);
+            user_columns_ui(ui, &ds, &mut settings.params, &mut self.typed_item_file);
         }
         seed_ui(ui, &mut settings.seed, None);
         if settings.params.train_fraction == 0.0 && settings.params.policy.learns() {
@@ -197,7 +200,12 @@ impl OpeView {
 
 /// The user columns the policy splits on and the reward model learns
 /// from, picked among the log's columns.
-fn user_columns_ui(ui: &mut egui::Ui, log: &Dataset, params: &mut EvaluationParams) {
+fn user_columns_ui(
+    ui: &mut egui::Ui,
+    log: &Dataset,
+    params: &mut EvaluationParams,
+    typed_item_file: &mut bool,
+) {
     let names = crate::bandit::context::user_column_candidates(log);
     if params.policy.splits_by_segment() {
         let mut segment = Some(params.segment_col.clone()).filter(|c| !c.trim().is_empty());
@@ -227,6 +235,68 @@ fn user_columns_ui(ui: &mut egui::Ui, log: &Dataset, params: &mut EvaluationPara
             Err(e) => {
                 ui.colored_label(ui.visuals().warn_fg_color, e.to_string());
             }
+        }
+    }
+    if params.reward_model == RewardModelKind::Logistic {
+        item_features_picker(ui, log, params, typed_item_file);
+    }
+}
+
+/// What the logistic reward model knows of the items: one weight each, the
+/// item file beside the log, or a file the user names.
+fn item_features_picker(
+    ui: &mut egui::Ui,
+    log: &Dataset,
+    params: &mut EvaluationParams,
+    typed: &mut bool,
+) {
+    let spec = params.item_features.trim().to_owned();
+    let auto = spec.eq_ignore_ascii_case("auto");
+    let none = !*typed && (spec.is_empty() || spec.eq_ignore_ascii_case("none"));
+    // A path typed before (a workspace, the CLI) shows as one.
+    *typed = !none && !auto;
+    ui.horizontal_wrapped(|ui| {
+        ui.label("item features").on_hover_text(
+            "What the logistic reward model knows of the items: one weight per item, or each item's features from an item file (one row per item: its id and its features, as the Open Bandit Dataset's item_context.csv)",
+        );
+        // Choices as selectable labels, as the other choices of the panel.
+        if ui
+            .selectable_label(none, "one per item")
+            .on_hover_text("One weight per item (obp's default action context)")
+            .clicked()
+        {
+            params.item_features = "none".into();
+            *typed = false;
+        }
+        if ui
+            .selectable_label(auto, BESIDE_THE_LOG)
+            .on_hover_text("The item file beside the log")
+            .clicked()
+        {
+            params.item_features = "auto".into();
+            *typed = false;
+        }
+        if ui.selectable_label(*typed, "a file…").clicked() && !*typed {
+            params.item_features = String::new();
+            *typed = true;
+        }
+    });
+    if *typed {
+        ui.add(
+            egui::TextEdit::singleline(&mut params.item_features)
+                .hint_text("item file (relative to the log's folder)")
+                .desired_width(240.0),
+        );
+    }
+    if let Some(path) = item_file(&log.path, &params.item_features) {
+        // A stat per frame, no read: the file is read by the evaluation.
+        if path.is_file() {
+            ui.weak(format!("items' features from {}", path.display()));
+        } else {
+            ui.colored_label(
+                ui.visuals().warn_fg_color,
+                format!("{}: no such file", path.display()),
+            );
         }
     }
 }
@@ -413,11 +483,8 @@ fn result_ui(r: &OpeResult, ui: &mut egui::Ui) {
                 .collect(),
         )
     });
-    if r.reward_model == "logistic" {
-        ui.weak(format!(
-            "DM and DR: a logistic reward model per slot on {} context features and the item.",
-            r.context_features
-        ));
+    if let Some(sentence) = r.reward_model_sentence() {
+        ui.weak(sentence);
     }
     if !r.segment_items.is_empty() {
         ui.separator();

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use eframe::egui;
 use egui_plot::{Bar, BarChart, Line, PlotPoints};
 
-use super::bandit_ope_view::{log_of, OpeView};
+use super::bandit_ope_view::OpeView;
 use super::demo::{done_on_current_data, train_until};
 use super::exporter::csv_button;
 use super::params_ui::params_ui;
@@ -21,7 +21,9 @@ use super::widgets::{
 use super::TabContext;
 use crate::bandit::arms::{arms_from_store, ArmRate, ArmUnit};
 use crate::bandit::params::PolicyKind;
-use crate::bandit::settings::{BanditSettings, LogSegments, StoreArms};
+use crate::bandit::settings::{
+    is_log, segment_source, BanditSettings, LogSegments, SimulationSettings, StoreArms,
+};
 use crate::bandit::simulate::{Arm, PolicySummary, Segment, SimulationResult};
 use crate::bandit::BanditResult;
 use crate::data::Dataset;
@@ -98,7 +100,7 @@ impl BanditTab {
         let from_log = race.per_segment && !race.segment_col.is_empty();
         if race.from_store || from_log {
             let source = if from_log {
-                log_of(ctx.bench)
+                segment_source(&ctx.bench.data_context())
             } else {
                 ctx.bench.dataset().cloned()
             };
@@ -128,7 +130,7 @@ impl BanditTab {
                 // A race on a log's segments is checked against that log.
                 let race = &self.settings.race;
                 let current = if race.per_segment && !race.segment_col.is_empty() {
-                    log_of(ctx.bench)
+                    segment_source(&ctx.bench.data_context())
                 } else {
                     ctx.bench.dataset().cloned()
                 };
@@ -146,24 +148,25 @@ impl BanditTab {
         });
     }
 
-    /// Read the per-segment rates of the loaded log on a worker.
+    /// Read the per-segment rates of the loaded log (or store) on a worker.
     pub(crate) fn request_log_segments(&mut self, ctx: &mut TabContext) {
-        let (column, top) = (
-            self.settings.race.segment_col.clone(),
-            self.settings.race.top,
-        );
-        let log = log_of(ctx.bench);
+        let race = self.settings.race.clone();
+        let source = segment_source(&ctx.bench.data_context());
         ctx.send(Command::Side(SideJob::new(
             LOG_SEGMENTS,
-            "Reading the segments' rates from the log",
+            "Reading the segments' rates",
             Then::Announce,
-            move |_, _| {
-                let Some(log) = &log else {
+            move |input, _| {
+                let Some(source) = &source else {
                     return Err(crate::task::TaskError::Input(
-                        "no log is loaded: open one in Evaluate a logged policy".into(),
+                        "no log or store with event types is loaded: open one first".into(),
                     ));
                 };
-                Ok(Arc::new(LogSegments::read(log, &column, top)?))
+                Ok(Arc::new(LogSegments::read(
+                    source,
+                    input.catalogue.as_deref(),
+                    &race,
+                )?))
             },
         )));
     }
@@ -212,18 +215,22 @@ impl BanditTab {
         (s.per_segment, s.from_store) = (source == 2, source == 0);
         let mut reread = false;
         let mut read_log = false;
-        // The loaded data when it is a log, else the log opened beside it.
-        let candidates = log_of(ctx.bench)
-            .map(|d| crate::bandit::context::user_column_candidates(&d))
+        // The loaded data when it is a log, else the log opened beside it,
+        // else the loaded store.
+        let source = segment_source(&ctx.bench.data_context());
+        let candidates = source
+            .as_ref()
+            .map(|d| crate::bandit::context::user_column_candidates(d))
             .unwrap_or_default();
+        let segments_from_store = source.is_some_and(|d| !is_log(&d));
         if s.per_segment {
             let mut from_log = !s.segment_col.is_empty();
             ui.horizontal(|ui| {
                 ui.radio_value(&mut from_log, false, "typed");
                 ui.add_enabled_ui(!candidates.is_empty(), |ui| {
-                    ui.radio_value(&mut from_log, true, "from the loaded log")
-                        .on_hover_text("Click rates of the log's most shown items within each value of a user column")
-                        .on_disabled_hover_text("No log with user columns is loaded: open one (such as the Open Bandit Dataset's all.csv) in Evaluate a logged policy");
+                    ui.radio_value(&mut from_log, true, "from the loaded data")
+                        .on_hover_text("Within each value of a user column: a log's click rates of its most shown items, or a store's purchases (or carts) ÷ views of its most viewed items")
+                        .on_disabled_hover_text("No log or store with user columns is loaded: open a store, or a log (such as the Open Bandit Dataset's all.csv) in Evaluate a logged policy");
                 });
             });
             if from_log && s.segment_col.is_empty() {
@@ -249,12 +256,16 @@ impl BanditTab {
                 s.segment_col = c;
                 read_log = true;
             }
-            ui.horizontal(|ui| {
-                ui.label("most shown items");
-                read_log |= ui
-                    .add(egui::DragValue::new(&mut s.top).range(2..=50))
-                    .changed();
-            });
+            if segments_from_store {
+                read_log |= store_arms_ui(ui, s);
+            } else {
+                ui.horizontal(|ui| {
+                    ui.label("most shown items");
+                    read_log |= ui
+                        .add(egui::DragValue::new(&mut s.top).range(2..=50))
+                        .changed();
+                });
+            }
             if ctx.bench.jobs().is_active(LOG_SEGMENTS) {
                 ui.spinner();
             }
@@ -279,27 +290,7 @@ impl BanditTab {
                 .labelled_by(l.id);
             });
         } else if s.from_store {
-            ui.horizontal(|ui| {
-                ui.label("most viewed");
-                reread |= ui
-                    .add(egui::DragValue::new(&mut s.top).range(2..=50))
-                    .changed();
-                reread |= ui
-                    .radio_value(&mut s.unit, ArmUnit::Items, "items")
-                    .changed();
-                reread |= ui
-                    .radio_value(&mut s.unit, ArmUnit::Categories, "categories")
-                    .changed();
-            });
-            ui.horizontal(|ui| {
-                ui.label("rate");
-                reread |= ui
-                    .radio_value(&mut s.rate, ArmRate::Purchase, "purchases ÷ views")
-                    .changed();
-                reread |= ui
-                    .radio_value(&mut s.rate, ArmRate::Cart, "carts ÷ views")
-                    .changed();
-            });
+            reread |= store_arms_ui(ui, s);
             if ctx.bench.jobs().is_active(ARMS) {
                 ui.spinner();
             }
@@ -595,8 +586,7 @@ impl Tab for BanditTab {
             self.message = Some(text.clone());
         }
         if let Some(read) = event.ready::<LogSegments>(LOG_SEGMENTS) {
-            self.settings.race.arms = read.0.clone();
-            self.settings.race.log_segments = read.1.clone();
+            read.apply(&mut self.settings.race);
             self.message = None;
         }
         if let Event::Message {
@@ -689,6 +679,34 @@ impl Tab for BanditTab {
 }
 
 /// The segments read from a log: each one's share and its rate per arm.
+/// How many of the store's most viewed items or categories, and which
+/// rate; true when the user changed any of it.
+fn store_arms_ui(ui: &mut egui::Ui, s: &mut SimulationSettings) -> bool {
+    let mut changed = false;
+    ui.horizontal(|ui| {
+        ui.label("most viewed");
+        changed |= ui
+            .add(egui::DragValue::new(&mut s.top).range(2..=50))
+            .changed();
+        changed |= ui
+            .radio_value(&mut s.unit, ArmUnit::Items, "items")
+            .changed();
+        changed |= ui
+            .radio_value(&mut s.unit, ArmUnit::Categories, "categories")
+            .changed();
+    });
+    ui.horizontal(|ui| {
+        ui.label("rate");
+        changed |= ui
+            .radio_value(&mut s.rate, ArmRate::Purchase, "purchases ÷ views")
+            .changed();
+        changed |= ui
+            .radio_value(&mut s.rate, ArmRate::Cart, "carts ÷ views")
+            .changed();
+    });
+    changed
+}
+
 fn segments_table(ui: &mut egui::Ui, arms: &[Arm], segments: &[Segment]) {
     if segments.is_empty() {
         return;

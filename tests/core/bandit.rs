@@ -111,9 +111,31 @@ const OBP_CONTEXTUAL: [(&str, [[f64; 4]; 2]); 2] = [
     ),
 ];
 
-#[test]
-fn per_segment_policy_and_logistic_reward_model_match_obp() {
-    for (behaviour, expected) in OBP_CONTEXTUAL {
+/// The same with the items' features from `item_context.csv` as obp's
+/// `action_context` (encoded as shoplens encodes them: item_feature_0 as
+/// it is, the other three one-hot with the first sorted value dropped; 38
+/// features), `benches/peers/obp_contextual.py --item-features`.
+const OBP_ITEM_FEATURES: [(&str, [[f64; 4]; 2]); 2] = [
+    (
+        "random",
+        [
+            [0.0, 0.0, 0.0000679016, 0.0000258446],
+            [0.0038, 0.0038, 0.0047346441, 0.0047346312],
+        ],
+    ),
+    (
+        "bts",
+        [
+            [0.0012960923, 0.0011456665, 0.0015689152, 0.0017315554],
+            [0.0016309333, 0.0015003948, 0.0052856669, 0.0041425256],
+        ],
+    ),
+];
+
+/// Most clicked per user_feature_0 and uniform, estimated as obp does on
+/// each sample (the first half learning), against `expected`.
+fn matches_obp(expected: [(&str, [[f64; 4]; 2]); 2], item_features: &str) {
+    for (behaviour, expected) in expected {
         let Some(path) = obd(behaviour) else {
             return;
         };
@@ -129,6 +151,7 @@ fn per_segment_policy_and_logistic_reward_model_match_obp() {
                     reward_model: RewardModelKind::Logistic,
                     segment_col: "user_feature_0".into(),
                     bootstrap: 20,
+                    item_features: item_features.into(),
                     ..Default::default()
                 },
             )
@@ -136,6 +159,11 @@ fn per_segment_policy_and_logistic_reward_model_match_obp() {
             assert_eq!((r.rounds, r.train_rows), (5_000, 5_000));
             assert_eq!(r.reward_model, "logistic");
             assert_eq!(r.context_features, if behaviour == "bts" { 22 } else { 20 });
+            let items = r.item_features.as_ref().map(|(file, width)| {
+                assert!(file.ends_with("item_context.csv"), "{file}");
+                *width
+            });
+            assert_eq!(items, (item_features == "auto").then_some(38));
             let e = &r.estimates;
             let got = [e.ipw.value, e.snipw.value, e.dm.value, e.dr.value];
             let what = format!("{behaviour} {}: {got:?} vs obp {want:?}", policy.name());
@@ -155,6 +183,16 @@ fn per_segment_policy_and_logistic_reward_model_match_obp() {
             }
         }
     }
+}
+
+#[test]
+fn per_segment_policy_and_logistic_reward_model_match_obp() {
+    matches_obp(OBP_CONTEXTUAL, "none");
+}
+
+#[test]
+fn the_logistic_reward_model_on_item_features_matches_obp() {
+    matches_obp(OBP_ITEM_FEATURES, "auto");
 }
 
 /// obp 0.5.7's `IPWLearner(len_list=3)` over scikit-learn 1.3.2's
@@ -720,4 +758,90 @@ fn bandit_runs_survive_a_workspace_round_trip() {
         shoplens::registry::main_metric(&restored.entries[0].record).map(|(n, _)| n.to_owned()),
         Some("mean_reward".to_owned())
     );
+}
+
+/// A store whose three devices each buy another of three items: 200 views
+/// of every item per device, 20 purchases of the device's own item and 2
+/// of each other.
+fn store_with_devices(dir: &std::path::Path) -> PathBuf {
+    let mut csv = String::from("event_time,event_type,user_id,item_id,device\n");
+    let mut minute = 0u32;
+    for (d, device) in ["desk", "phone", "tablet"].into_iter().enumerate() {
+        for item in 0..3 {
+            let bought = if item == d { 20 } else { 2 };
+            for n in 0..200 {
+                minute += 1;
+                let time = format!(
+                    "2024-01-{:02} {:02}:{:02}:00",
+                    1 + minute / 1440,
+                    minute / 60 % 24,
+                    minute % 60
+                );
+                let user = format!("{device}{n}");
+                csv.push_str(&format!("{time},view,{user},item{item},{device}\n"));
+                if n < bought {
+                    csv.push_str(&format!("{time},purchase,{user},item{item},{device}\n"));
+                }
+            }
+        }
+    }
+    let path = dir.join("events.csv");
+    std::fs::write(&path, csv).unwrap();
+    path
+}
+
+#[test]
+fn a_race_takes_its_segments_rates_from_a_store_s_user_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_with_devices(dir.path());
+    let v = json(&shoplens(&[
+        "bandit",
+        "simulate",
+        "--data",
+        store.to_str().unwrap(),
+        "--segment-col",
+        "device",
+        "--top",
+        "3",
+        "--policies",
+        "thompson,linucb",
+        "--horizon",
+        "3000",
+        "--reps",
+        "20",
+        "--json",
+    ]));
+    let segments = v["segments"].as_array().unwrap();
+    let labels: Vec<&str> = segments
+        .iter()
+        .map(|s| s["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        labels,
+        ["device = desk", "device = phone", "device = tablet"]
+    );
+    for (d, s) in segments.iter().enumerate() {
+        assert!((s["share"].as_f64().unwrap() - 1.0 / 3.0).abs() < 1e-12);
+        // Purchases ÷ views within the device, arms in the order item0..2
+        // (equally viewed: ties by label).
+        let rates: Vec<f64> = s["rates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r.as_f64().unwrap())
+            .collect();
+        let want: Vec<f64> = (0..3).map(|i| if i == d { 0.1 } else { 0.01 }).collect();
+        assert_eq!(rates, want, "{}", labels[d]);
+    }
+    let regret = |name: &str| {
+        v["policies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["policy"] == name)
+            .map(|p| p["mean_regret"].as_f64().unwrap())
+            .unwrap()
+    };
+    // Thompson sampling cannot do better than one item for everyone.
+    assert!(regret("linucb") < 0.6 * regret("thompson"), "{v}");
 }

@@ -116,7 +116,7 @@ fn a_race_per_user_segment_reads_its_rates_from_the_loaded_log() {
     harness.run_steps(2);
     harness.get_by_label("per user segment").click();
     harness.run_steps(1);
-    harness.get_by_label("from the loaded log").click();
+    harness.get_by_label("from the loaded data").click();
     common::step_until(&mut harness, "the log's segments", |app| {
         !app.bandit_settings().log_segments.is_empty() && !app.is_busy()
     });
@@ -386,4 +386,47 @@ fn an_open_bandit_log_opened_as_the_data_is_evaluated_without_a_stale_data_banne
             .is_none(),
         "an estimate made on the loaded log must not be called another file's"
     );
+}
+
+#[test]
+fn item_features_beside_the_log_are_picked_and_named_in_the_result() {
+    let Some(log) = open_bandit_log() else {
+        return;
+    };
+    let mut harness = log_opened_in_the_tab(&log);
+    {
+        let p = &mut harness.state_mut().bandit_evaluation_mut().params;
+        p.train_fraction = 0.5;
+        p.reward_model = RewardModelKind::Logistic;
+        p.bootstrap = 20;
+    }
+    harness.run_steps(2);
+    harness.get_by_label("item_context.csv").click();
+    harness.run_steps(2);
+    assert_eq!(
+        harness
+            .state_mut()
+            .bandit_evaluation_mut()
+            .params
+            .item_features,
+        "auto"
+    );
+    harness.get_by_label_contains("items' features from");
+    harness.get_by_label("Train").click();
+    common::step_until(&mut harness, "the estimate on item features", |app| {
+        app.bandit_estimate().is_some() && !app.is_busy()
+    });
+    let r = harness.state().bandit_estimate().unwrap();
+    assert_eq!(r.item_features.as_ref().map(|(_, width)| *width), Some(38));
+    harness.get_by_label_contains("38 item features from");
+    // A file that is not there is said before the run.
+    harness.get_by_label("a file…").click();
+    harness.run_steps(2);
+    harness
+        .state_mut()
+        .bandit_evaluation_mut()
+        .params
+        .item_features = "items.csv".into();
+    harness.run_steps(2);
+    harness.get_by_label_contains("items.csv: no such file");
 }
