@@ -72,6 +72,11 @@ pub struct RoleArgs {
     /// Keep order rows the default cleaning drops (no customer, quantity/price ≤ 0, cancelled).
     #[arg(long)]
     pub no_clean: bool,
+    /// Leave out malformed lines (a ragged row, a stray quote, a NUL byte,
+    /// bytes that are not UTF-8) instead of refusing the file; how many and
+    /// the first ones are reported.
+    #[arg(long)]
+    pub skip_bad_lines: bool,
 }
 
 impl RoleArgs {
@@ -101,13 +106,19 @@ impl RoleArgs {
                 .filter_map(|(role, col)| col.as_ref().map(|c| (role, Some(c.clone()))))
                 .collect(),
             keep_uncleaned: self.no_clean,
+            skip_bad_lines: self.skip_bad_lines,
         }
     }
 
-    /// Load `path` with these roles.
+    /// Load `path` with these roles; lines left out (with
+    /// `--skip-bad-lines`) are said on standard error.
     pub fn load(&self, path: &std::path::Path) -> Result<Dataset, String> {
-        load_dataset(path, &self.load_options(), &CancelToken::new(), &|_, _| {})
-            .map_err(|e| e.to_string())
+        let ds = load_dataset(path, &self.load_options(), &CancelToken::new(), &|_, _| {})
+            .map_err(|e| e.to_string())?;
+        if let Some(summary) = ds.skipped.summary() {
+            eprintln!("{}: {summary}", path.display());
+        }
+        Ok(ds)
     }
 }
 

@@ -45,6 +45,9 @@ pub fn profile_table(p: &Profile) -> String {
     line("file", p.file.clone());
     line("format", format!("{} ({})", p.format, p.format_description));
     line("rows", thousands(p.rows));
+    if let Some(summary) = p.skipped_lines.summary() {
+        line("skipped", summary);
+    }
     line("users", opt(p.users));
     line("items", opt(p.items));
     if let Some(d) = p.density {

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::error::LoadError;
 use super::reader::{read_table, separator_name};
 use super::roles::{infer_roles, ColumnRoles, Role};
+use super::skip::SkippedLines;
 use super::sniff::FileKind;
 use crate::task::CancelToken;
 
@@ -22,6 +23,9 @@ pub struct LoadOptions {
     pub roles: Vec<(Role, Option<String>)>,
     /// Keep order rows that the default cleaning would drop.
     pub keep_uncleaned: bool,
+    /// Leave out malformed lines (and say which) instead of refusing the
+    /// file.
+    pub skip_bad_lines: bool,
 }
 
 /// A loaded table and what its columns mean.
@@ -41,6 +45,8 @@ pub struct Dataset {
     pub roles: ColumnRoles,
     pub options: LoadOptions,
     pub read_secs: f64,
+    /// Malformed lines left out (with `options.skip_bad_lines`).
+    pub skipped: SkippedLines,
 }
 
 impl Dataset {
@@ -62,7 +68,8 @@ impl Dataset {
     /// 1-based line in the file of 0-based data row `row`, for error messages.
     /// Exact unless quoted fields span lines.
     pub fn line_of_row(&self, row: usize) -> u64 {
-        row as u64 + 1 + u64::from(self.has_header && self.kind == FileKind::Delimited)
+        let line = row as u64 + 1 + u64::from(self.has_header && self.kind == FileKind::Delimited);
+        self.skipped.shift(line)
     }
 
     /// The same data with other roles; validated like a fresh load.
@@ -86,6 +93,7 @@ impl Dataset {
             roles,
             options,
             read_secs: self.read_secs,
+            skipped: self.skipped.clone(),
         })
     }
 }
@@ -98,7 +106,13 @@ pub fn load_dataset(
     progress: &dyn Fn(f32, &str),
 ) -> Result<Dataset, LoadError> {
     let start = Instant::now();
-    let table = read_table(path, options.format.as_deref(), cancel, progress)?;
+    let table = read_table(
+        path,
+        options.format.as_deref(),
+        options.skip_bad_lines,
+        cancel,
+        progress,
+    )?;
     let mut roles = infer_roles(&table.df, table.format.roles);
     apply_overrides(path, &table.df, &mut roles, &options.roles)?;
     validate_roles(path, &table.df, &roles)?;
@@ -116,6 +130,7 @@ pub fn load_dataset(
         roles,
         options: options.clone(),
         read_secs: start.elapsed().as_secs_f64(),
+        skipped: table.skipped,
     })
 }
 

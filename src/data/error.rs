@@ -3,6 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
+/// Ends every message about one malformed line: the way to read the rest
+/// of the file anyway (the app shows a button for it beside the message).
+pub const SKIP_HINT: &str =
+    "Or skip malformed lines (--skip-bad-lines on the command line) to leave such lines out.";
+
 /// Why a file could not be loaded. `Display` is the sentence shown to the user.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
@@ -25,7 +30,7 @@ pub enum LoadError {
     #[error("{}: this looks like a binary file, not text ({what}). shoplens reads CSV/TSV text, JSON lines, Parquet and their .gz versions.", .path.display())]
     Binary { path: PathBuf, what: String },
 
-    #[error("{}: line {line}, column {column}: byte 0x{byte:02X} is not valid UTF-8. Re-save the file as UTF-8 (for example in a spreadsheet: Save As → CSV UTF-8).", .path.display())]
+    #[error("{}: line {line}, column {column}: byte 0x{byte:02X} is not valid UTF-8. Re-save the file as UTF-8 (for example in a spreadsheet: Save As → CSV UTF-8). {}", .path.display(), SKIP_HINT)]
     NotUtf8 {
         path: PathBuf,
         line: u64,
@@ -44,7 +49,7 @@ pub enum LoadError {
         limit: u64,
     },
 
-    #[error("{}: line {line} has {found} fields but the header has {expected} (separator {separator}). Fix that line or remove it.", .path.display())]
+    #[error("{}: line {line} has {found} fields but the header has {expected} (separator {separator}). Fix that line or remove it. {}", .path.display(), SKIP_HINT)]
     Ragged {
         path: PathBuf,
         line: u64,

@@ -12,6 +12,7 @@ pub mod profile;
 pub mod reader;
 pub mod roles;
 pub mod sequences;
+pub mod skip;
 pub mod sniff;
 pub mod timestamp;
 

@@ -143,6 +143,10 @@ pub struct Profile {
     pub columns: Vec<ColumnProfile>,
     /// Rows that repeat an earlier row exactly; null when the columns cannot be compared.
     pub duplicate_rows: Option<u64>,
+    /// Malformed lines left out (only when the load was asked to skip
+    /// them): how many, and the first ones with their reasons.
+    #[serde(default)]
+    pub skipped_lines: crate::data::skip::SkippedLines,
     pub per_user: Option<CountSummary>,
     pub per_item: Option<CountSummary>,
     pub daily: Vec<DayCount>,
@@ -410,6 +414,7 @@ pub fn profile(
         time_max: time_max.map(format_iso),
         columns,
         duplicate_rows,
+        skipped_lines: ds.skipped.clone(),
         per_user,
         per_item,
         daily,

@@ -12,6 +12,7 @@ use polars::prelude::*;
 
 use super::error::LoadError;
 use super::formats::{self, KnownFormat};
+use super::skip::SkippedLines;
 use super::sniff::{self, CsvLayout, FileKind, Source, MAX_LINE_BYTES};
 use crate::task::CancelToken;
 
@@ -29,11 +30,14 @@ pub struct RawTable {
     /// Size of the (decompressed) data that was parsed.
     pub data_bytes: u64,
     pub gzip: bool,
+    /// Malformed records left out (only when asked to skip them).
+    pub skipped: SkippedLines,
 }
 
 pub fn read_table(
     path: &Path,
     forced_format: Option<&str>,
+    skip_bad_lines: bool,
     cancel: &CancelToken,
     progress: &dyn Fn(f32, &str),
 ) -> Result<RawTable, LoadError> {
@@ -48,7 +52,7 @@ pub fn read_table(
         None => None,
     };
     progress(0.0, "opening");
-    let source = sniff::open_source(path, cancel, progress)?;
+    let source = sniff::open_source(path, skip_bad_lines, cancel, progress)?;
     let kind = forced.map_or(source.kind, |f| f.kind);
     let data_bytes = source.text().len() as u64;
     // Sequence files are recognised first: to the CSV sniffer they are one
@@ -61,6 +65,7 @@ pub fn read_table(
         }
         None => None,
     };
+    let mut skipped = SkippedLines::default();
     let (df, format, layout) = match kind {
         FileKind::Delimited if sequences.is_some() => {
             progress(0.35, "reading sequences");
@@ -68,7 +73,9 @@ pub fn read_table(
             (df, sequences.unwrap_or(&formats::GENERIC_DELIMITED), None)
         }
         FileKind::Delimited => {
-            let (df, format, layout) = read_delimited(&source, forced, cancel, progress)?;
+            let (df, format, layout, left_out) =
+                read_delimited(&source, forced, skip_bad_lines, cancel, progress)?;
+            skipped = left_out;
             (df, format, Some(layout))
         }
         FileKind::JsonLines => {
@@ -111,6 +118,7 @@ pub fn read_table(
         file_bytes: source.file_bytes,
         data_bytes,
         gzip: source.gzip,
+        skipped,
     })
 }
 
@@ -135,12 +143,15 @@ fn first_line(e: &PolarsError) -> String {
     e.to_string().lines().next().unwrap_or_default().to_owned()
 }
 
+type Delimited = (DataFrame, &'static KnownFormat, CsvLayout, SkippedLines);
+
 fn read_delimited(
     source: &Source,
     forced: Option<&'static KnownFormat>,
+    skip_bad_lines: bool,
     cancel: &CancelToken,
     progress: &dyn Fn(f32, &str),
-) -> Result<(DataFrame, &'static KnownFormat, CsvLayout), LoadError> {
+) -> Result<Delimited, LoadError> {
     let path = source.path.as_path();
     let text = source.text();
     let mut layout = sniff::sniff_layout(path, text)?;
@@ -163,6 +174,21 @@ fn read_delimited(
     progress(0.32, "checking rows");
     let scan_start = std::time::Instant::now();
     let first_body_line = 1 + memchr::memchr_iter(b'\n', &text[..header_end]).count() as u64;
+    // Asked to skip malformed records: read a copy without them (only
+    // when there are some).
+    let shape = BodyShape {
+        separator: layout.separator,
+        quote: layout.quote,
+        expected,
+        first_line: first_body_line,
+    };
+    let (kept, skipped) = if skip_bad_lines {
+        super::skip::drop_malformed(body, shape, cancel)?
+    } else {
+        (None, SkippedLines::default())
+    };
+    let cleaned = kept.is_some();
+    let body: &[u8] = kept.as_deref().unwrap_or(body);
     let problem_error = |problem: ScanProblem| match problem {
         ScanProblem::Ragged { line, found } => LoadError::Ragged {
             path: path.to_path_buf(),
@@ -179,14 +205,7 @@ fn read_delimited(
         },
     };
     let precise_scan = || -> Result<Scan, LoadError> {
-        let scan = scan_records(
-            body,
-            layout.separator,
-            layout.quote,
-            expected,
-            first_body_line,
-            cancel,
-        )?;
+        let scan = scan_records(body, shape, cancel)?;
         match scan.problem {
             Some(problem) => Err(problem_error(problem)),
             None => Ok(scan),
@@ -195,7 +214,8 @@ fn read_delimited(
     // Large files without quote characters skip the line-by-line scan: chunks
     // split at newlines, and the field counts are verified after parsing (see
     // `verify_field_counts`). Anything else gets the exact, quote-aware scan.
-    let quick = body.len() > QUICK_CHECK_BYTES
+    let quick = !cleaned
+        && body.len() > QUICK_CHECK_BYTES
         && layout
             .quote
             .is_none_or(|q| memchr::memchr(q, body).is_none());
@@ -248,7 +268,10 @@ fn read_delimited(
             let (s0, n0) = counts.get();
             counts.set((s0 + s, n0 + n));
         }
-        source.bytes.release(body_offset + start, body_offset + end);
+        // A cleaned copy's offsets are not the file's.
+        if !cleaned {
+            source.bytes.release(body_offset + start, body_offset + end);
+        }
     };
     let parse_start = std::time::Instant::now();
     let df = loop {
@@ -302,7 +325,7 @@ fn read_delimited(
         // Short rows (polars pads them with nulls) or blank lines: find the line.
         precise_scan()?;
     }
-    Ok((df, format, layout))
+    Ok((df, format, layout, skipped))
 }
 
 /// Chunk starts at the first newline after every `CHUNK_BYTES`; `Err((offset,
@@ -590,64 +613,147 @@ pub struct Scan {
 /// (see `field_counts_match`).
 const QUICK_CHECK_BYTES: usize = 64 * 1024 * 1024;
 
-/// Check every record's field count and pick chunk boundaries at record starts.
-/// Lines without a quote character take a memchr fast path.
-pub fn scan_records(
-    body: &[u8],
+/// One record of a delimited body, as [`Records`] finds it.
+pub(super) struct Record {
+    /// Offset of its first byte.
+    pub start: usize,
+    /// Offset of the end of its first line (its newline, or the body's end).
+    pub line_end: usize,
+    /// Offset of its ending newline (or the body's end): past `line_end`
+    /// when quoted fields hold newlines.
+    pub end: usize,
+    pub fields: usize,
+    /// Its first line in the file.
+    pub line: u64,
+    /// Newlines inside its quoted fields.
+    pub inner_lines: u64,
+}
+
+impl Record {
+    pub fn is_blank(&self, body: &[u8]) -> bool {
+        body[self.start..self.end]
+            .iter()
+            .all(|b| b.is_ascii_whitespace())
+    }
+}
+
+/// The records of a delimited body in order, quote-aware; lines without a
+/// quote character take a memchr fast path.
+pub(super) struct Records<'a> {
+    body: &'a [u8],
     separator: u8,
     quote: Option<u8>,
-    expected: usize,
-    first_line: u64,
+    pos: usize,
+    line: u64,
+}
+
+impl<'a> Records<'a> {
+    pub fn new(body: &'a [u8], separator: u8, quote: Option<u8>, first_line: u64) -> Self {
+        Self {
+            body,
+            separator,
+            quote,
+            pos: 0,
+            line: first_line,
+        }
+    }
+
+    /// Go on after `record`'s first line instead of after the whole record
+    /// (a stray quote that swallowed the lines after it).
+    pub fn resume_after_first_line(&mut self, record: &Record) {
+        self.pos = record.line_end + 1;
+        self.line = record.line + 1;
+    }
+}
+
+impl Iterator for Records<'_> {
+    type Item = Record;
+
+    fn next(&mut self) -> Option<Record> {
+        let (body, pos) = (self.body, self.pos);
+        if pos >= body.len() {
+            return None;
+        }
+        let line_end = memchr::memchr(b'\n', &body[pos..]).map_or(body.len(), |i| pos + i);
+        let raw = &body[pos..line_end];
+        let (fields, end, inner_lines) = match self.quote {
+            Some(q) if memchr::memchr(q, raw).is_some() => {
+                count_quoted_record(body, pos, self.separator, q)
+            }
+            _ => (
+                memchr::memchr_iter(self.separator, raw).count() + 1,
+                line_end,
+                0,
+            ),
+        };
+        let record = Record {
+            start: pos,
+            line_end,
+            end,
+            fields,
+            line: self.line,
+            inner_lines,
+        };
+        self.pos = end + 1;
+        self.line += inner_lines + 1;
+        Some(record)
+    }
+}
+
+/// How a delimited body is cut into records and fields, and what each
+/// record should hold.
+#[derive(Clone, Copy, Debug)]
+pub struct BodyShape {
+    pub separator: u8,
+    pub quote: Option<u8>,
+    /// Fields per record (the header's).
+    pub expected: usize,
+    /// The file line of the body's first byte.
+    pub first_line: u64,
+}
+
+/// Check every record's field count and pick chunk boundaries at record starts.
+pub fn scan_records(
+    body: &[u8],
+    shape: BodyShape,
     cancel: &CancelToken,
 ) -> Result<Scan, LoadError> {
+    let BodyShape {
+        separator,
+        quote,
+        expected,
+        first_line,
+    } = shape;
     let mut boundaries = vec![0];
     let mut next_boundary = CHUNK_BYTES;
-    let mut pos = 0;
-    let mut line = first_line;
     let mut records = 0u64;
-    while pos < body.len() {
-        if pos >= next_boundary {
-            boundaries.push(pos);
-            next_boundary = pos + CHUNK_BYTES;
+    for r in Records::new(body, separator, quote, first_line) {
+        if r.start >= next_boundary {
+            boundaries.push(r.start);
+            next_boundary = r.start + CHUNK_BYTES;
             cancel.check()?;
         }
-        let record_line = line;
-        let line_end = memchr::memchr(b'\n', &body[pos..]).map_or(body.len(), |i| pos + i);
-        if (line_end - pos) as u64 > MAX_LINE_BYTES {
+        let problem = if (r.line_end - r.start) as u64 > MAX_LINE_BYTES {
+            Some(ScanProblem::LineTooLong {
+                line: r.line,
+                bytes: (r.line_end - r.start) as u64,
+            })
+        } else if r.is_blank(body) {
+            None
+        } else {
+            records += 1;
+            (r.fields != expected).then_some(ScanProblem::Ragged {
+                line: r.line,
+                found: r.fields,
+            })
+        };
+        if problem.is_some() {
             return Ok(Scan {
                 boundaries,
                 records,
-                problem: Some(ScanProblem::LineTooLong {
-                    line: record_line,
-                    bytes: (line_end - pos) as u64,
-                }),
+                problem,
             });
         }
-        let raw = &body[pos..line_end];
-        let (fields, end) = match quote {
-            Some(q) if memchr::memchr(q, raw).is_some() => {
-                let (fields, end, lines) = count_quoted_record(body, pos, separator, q);
-                line += lines;
-                (fields, end)
-            }
-            _ => (memchr::memchr_iter(separator, raw).count() + 1, line_end),
-        };
-        let blank = raw.iter().all(|b| b.is_ascii_whitespace());
-        if !blank {
-            records += 1;
-            if fields != expected {
-                return Ok(Scan {
-                    boundaries,
-                    records,
-                    problem: Some(ScanProblem::Ragged {
-                        line: record_line,
-                        found: fields,
-                    }),
-                });
-            }
-        }
-        pos = end + 1;
-        line += 1;
     }
     boundaries.push(body.len());
     Ok(Scan {
@@ -659,7 +765,12 @@ pub fn scan_records(
 
 /// Field count of the record starting at `start`, the offset of its ending
 /// newline (or the end), and how many newlines sit inside quoted fields.
-fn count_quoted_record(body: &[u8], start: usize, separator: u8, quote: u8) -> (usize, usize, u64) {
+pub(super) fn count_quoted_record(
+    body: &[u8],
+    start: usize,
+    separator: u8,
+    quote: u8,
+) -> (usize, usize, u64) {
     let mut fields = 1;
     let mut in_quotes = false;
     let mut at_field_start = true;
@@ -694,19 +805,21 @@ fn count_quoted_record(body: &[u8], start: usize, separator: u8, quote: u8) -> (
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn scan(text: &str, expected: usize) -> Scan {
-        scan_records(
-            text.as_bytes(),
-            b',',
-            Some(b'"'),
+    /// Comma-separated, double quotes, the body starting on line 2.
+    pub(crate) fn shape(expected: usize) -> BodyShape {
+        BodyShape {
+            separator: b',',
+            quote: Some(b'"'),
             expected,
-            2,
-            &CancelToken::new(),
-        )
-        .unwrap()
+            first_line: 2,
+        }
+    }
+
+    fn scan(text: &str, expected: usize) -> Scan {
+        scan_records(text.as_bytes(), shape(expected), &CancelToken::new()).unwrap()
     }
 
     #[test]
@@ -732,17 +845,14 @@ mod tests {
             body.extend_from_slice(format!("{i},{},x\n", i % 7).as_bytes());
         }
         let cancel = CancelToken::new();
-        let clean = scan_records(&body, b',', Some(b'"'), 3, 2, &cancel).unwrap();
+        let clean = scan_records(&body, shape(3), &cancel).unwrap();
         assert_eq!(clean.records, 3_000_000);
         assert!(clean.problem.is_none());
         let pos = body.len() * 3 / 4;
         let line_start = memchr::memrchr(b'\n', &body[..pos]).unwrap() + 1;
         let line_no = 2 + memchr::memchr_iter(b'\n', &body[..line_start]).count() as u64;
         body.splice(line_start..line_start, b"7\n".iter().copied());
-        match scan_records(&body, b',', Some(b'"'), 3, 2, &cancel)
-            .unwrap()
-            .problem
-        {
+        match scan_records(&body, shape(3), &cancel).unwrap().problem {
             Some(ScanProblem::Ragged { line, found }) => assert_eq!((line, found), (line_no, 1)),
             _ => panic!("expected the inserted one-field line to be ragged"),
         }

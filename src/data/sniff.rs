@@ -88,6 +88,7 @@ impl Source {
 /// the kind of file and check that text is UTF-8.
 pub fn open_source(
     path: &Path,
+    skip_bad_lines: bool,
     cancel: &CancelToken,
     progress: &dyn Fn(f32, &str),
 ) -> Result<Source, LoadError> {
@@ -136,7 +137,7 @@ pub fn open_source(
     let text_start = if kind == FileKind::Parquet {
         0
     } else {
-        check_text(path, &bytes)?
+        check_text(path, &bytes, skip_bad_lines)?
     };
     Ok(Source {
         path: path.to_path_buf(),
@@ -220,8 +221,10 @@ fn detect_kind(path: &Path, bytes: &[u8]) -> FileKind {
 }
 
 /// Reject binary files and wrong encodings early, with a message that helps.
-/// Returns the offset after a UTF-8 byte-order mark.
-fn check_text(path: &Path, bytes: &[u8]) -> Result<usize, LoadError> {
+/// Returns the offset after a UTF-8 byte-order mark. With `skip_bad_lines`
+/// a NUL byte or a stray non-UTF-8 byte near the top is left to the line
+/// skipper instead.
+fn check_text(path: &Path, bytes: &[u8], skip_bad_lines: bool) -> Result<usize, LoadError> {
     let wrong_encoding = |encoding: &str| LoadError::WrongEncoding {
         path: path.to_path_buf(),
         encoding: encoding.to_owned(),
@@ -250,13 +253,21 @@ fn check_text(path: &Path, bytes: &[u8]) -> Result<usize, LoadError> {
         0
     };
     let head = &bytes[start..bytes.len().min(start + HEAD_BYTES)];
-    if let Some(nul) = memchr::memchr(0, head) {
+    if let Some(nul) = memchr::memchr(0, head).filter(|_| !skip_bad_lines) {
         let (line, _) = line_and_column(head, nul);
         return Err(binary(&format!(
-            "it contains NUL bytes, first on line {line}"
+            "it contains NUL bytes, first on line {line}. {}",
+            super::error::SKIP_HINT
         )));
     }
-    if let Err(e) = std::str::from_utf8(head) {
+    if let Err(e) = std::str::from_utf8(head).map(|_| ()).or_else(|e| {
+        // Skipping: the line skipper names the line instead.
+        if skip_bad_lines {
+            Ok(())
+        } else {
+            Err(e)
+        }
+    }) {
         // An error at the very end of the head is just a character cut in two.
         if e.error_len().is_some() {
             let offset = e.valid_up_to();

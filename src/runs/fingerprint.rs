@@ -10,6 +10,7 @@ use std::time::SystemTime;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::data::skip::SkippedLines;
 use crate::data::Dataset;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -20,6 +21,9 @@ pub struct DataFingerprint {
     /// First 16 bytes of the SHA-256 of the file's bytes, in hex (empty when
     /// the file could not be read again).
     pub hash: String,
+    /// Malformed lines the load left out (when asked to skip them).
+    #[serde(default, skip_serializing_if = "SkippedLines::is_empty")]
+    pub skipped_lines: SkippedLines,
 }
 
 impl DataFingerprint {
@@ -27,8 +31,7 @@ impl DataFingerprint {
     pub fn none(what: &str) -> Self {
         Self {
             file: what.into(),
-            rows: 0,
-            hash: String::new(),
+            ..Default::default()
         }
     }
 
@@ -76,6 +79,7 @@ pub fn fingerprint(ds: &Dataset) -> DataFingerprint {
         file: ds.path.clone(),
         rows: ds.df.height(),
         hash: file_hash(&ds.path).unwrap_or_default(),
+        skipped_lines: ds.skipped.clone(),
     }
 }
 
@@ -93,6 +97,7 @@ pub fn known_fingerprint(ds: &Dataset) -> DataFingerprint {
         file: ds.path.clone(),
         rows: ds.df.height(),
         hash,
+        skipped_lines: ds.skipped.clone(),
     }
 }
 

@@ -53,6 +53,38 @@ fn card_with_note(ui: &mut egui::Ui, title: &str, value: String, note: Option<St
         });
 }
 
+/// The malformed lines the load left out (when asked to), said before
+/// anything else: every number below is without them.
+fn skipped_lines_ui(ui: &mut egui::Ui, p: &Profile) {
+    let Some(summary) = p.skipped_lines.summary() else {
+        return;
+    };
+    ui.colored_label(ui.visuals().warn_fg_color, summary);
+    egui::CollapsingHeader::new("Lines left out")
+        .id_salt("skipped_lines")
+        .show(ui, |ui| {
+            egui::Grid::new("skipped_lines_grid")
+                .striped(true)
+                .show(ui, |ui| {
+                    ui.strong("line");
+                    ui.strong("why");
+                    ui.end_row();
+                    for s in &p.skipped_lines.first {
+                        ui.label(thousands(s.line));
+                        ui.label(&s.reason);
+                        ui.end_row();
+                    }
+                });
+            let listed = p.skipped_lines.first.len() as u64;
+            if p.skipped_lines.count > listed {
+                ui.weak(format!(
+                    "and {} more",
+                    thousands(p.skipped_lines.count - listed)
+                ));
+            }
+        });
+}
+
 fn summary_cards_ui(ui: &mut egui::Ui, p: &Profile) {
     ui.horizontal_wrapped(|ui| {
         ui.heading(crate::display::display_name(std::path::Path::new(&p.file)));
@@ -61,6 +93,7 @@ fn summary_cards_ui(ui: &mut egui::Ui, p: &Profile) {
             ui.label(format!("· separator {sep}"));
         }
     });
+    skipped_lines_ui(ui, p);
     ui.horizontal_wrapped(|ui| {
         // Order data is cleaned before anything is trained: the cards count what
         // the models see and say what the file had.

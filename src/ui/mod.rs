@@ -419,7 +419,8 @@ impl eframe::App for ShoplensApp {
                 .status_bar_ui(ui, &self.bench, &mut self.commands)
         });
         egui::CentralPanel::default().show(ui, |ui| {
-            self.shell.error_banner_ui(ui, self.bench.data().is_some());
+            self.shell
+                .error_banner_ui(ui, &self.bench, &mut self.commands);
             self.tabs_ui(ui);
         });
         shell::drop_overlay_ui(&ctx);

@@ -231,10 +231,20 @@ impl Shell {
         });
     }
 
-    pub fn error_banner_ui(&mut self, ui: &mut egui::Ui, data_shown: bool) {
+    pub fn error_banner_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        bench: &Workbench,
+        commands: &mut Vec<AppCommand>,
+    ) {
         let Some(message) = self.error.clone() else {
             return;
         };
+        let data_shown = bench.data().is_some();
+        // A malformed line refused the file: offer to leave such lines out.
+        let retry = bench
+            .retry_skipping_bad_lines()
+            .filter(|_| message.contains(crate::data::error::SKIP_HINT));
         egui::Frame::new()
             .fill(ui.visuals().error_fg_color.gamma_multiply(0.15))
             .stroke(egui::Stroke::new(1.0, ui.visuals().error_fg_color))
@@ -246,6 +256,17 @@ impl Shell {
                     ui.label(egui::RichText::new(&message).strong());
                     if data_shown {
                         ui.label("The data loaded before is still shown.");
+                    }
+                    if retry.is_some()
+                        && ui
+                            .button("Skip malformed lines and load again")
+                            .on_hover_text("Leave out every line with the wrong number of fields, a stray quote, a NUL byte or bytes that are not UTF-8; the profile says how many and which")
+                            .clicked()
+                    {
+                        self.error = None;
+                        commands.push(AppCommand::Bench(Box::new(
+                            crate::workbench::Command::LoadSkippingBadLines,
+                        )));
                     }
                     if ui.small_button("Dismiss").clicked() {
                         self.error = None;

@@ -160,6 +160,9 @@ impl ExportJob {
 pub enum Command {
     /// Load a file on a worker; the current data stays until it has loaded.
     OpenFile(PathBuf),
+    /// Load the file whose load just failed again, leaving out its
+    /// malformed lines.
+    LoadSkippingBadLines,
     /// Load a workspace's data source with its saved roles and weights.
     OpenSource(DataSource),
     /// Re-profile the loaded data with other column roles.

@@ -195,6 +195,10 @@ pub struct Workbench {
     /// Whether the last sweep started is a search (for its messages).
     searching: bool,
     pending: Vec<Event>,
+    /// The file (and options) of the load under way, then of the last load
+    /// that failed, so it can be tried again skipping malformed lines.
+    loading: Option<(PathBuf, LoadOptions)>,
+    failed_load: Option<(PathBuf, LoadOptions)>,
 }
 
 /// The sample store shipped in `sample_data/` (in the working directory, or
@@ -229,6 +233,8 @@ impl Workbench {
             open_loads_data: false,
             searching: false,
             pending: Vec::new(),
+            loading: None,
+            failed_load: None,
         }
     }
 
@@ -304,6 +310,15 @@ impl Workbench {
     }
 
     /// Runs that a new or opened workspace would drop.
+    /// The file of the last load that failed, when it was not already
+    /// skipping malformed lines (so it can be tried again that way).
+    pub fn retry_skipping_bad_lines(&self) -> Option<&Path> {
+        self.failed_load
+            .as_ref()
+            .filter(|(_, o)| !o.skip_bad_lines)
+            .map(|(p, _)| p.as_path())
+    }
+
     pub fn has_unsaved_runs(&self) -> bool {
         self.workspace.dirty && !self.runs.is_empty()
     }
@@ -312,6 +327,12 @@ impl Workbench {
     pub fn apply(&mut self, command: Command) {
         match command {
             Command::OpenFile(path) => self.load(path, LoadOptions::default()),
+            Command::LoadSkippingBadLines => {
+                if let Some((path, mut options)) = self.failed_load.take() {
+                    options.skip_bad_lines = true;
+                    self.load(path, options);
+                }
+            }
             Command::OpenSource(source) => {
                 self.settings.event_weights = source.event_weights.clone();
                 self.load(source.path, source.options);
@@ -404,6 +425,7 @@ impl Workbench {
     }
 
     fn load(&mut self, path: PathBuf, options: LoadOptions) {
+        self.loading = Some((path.clone(), options.clone()));
         self.spawn(JobKind::Load, "Loading data", move |job| {
             let loaded = job.with_reporter(|r| {
                 load_and_profile(&path, &options, r.cancel_token(), &r.fraction())
@@ -549,6 +571,9 @@ impl Workbench {
                 }
                 Update::Finished(Outcome::Failed(message)) => match job {
                     JobKind::Load | JobKind::OpenWorkspace | JobKind::SaveWorkspace => {
+                        if job == JobKind::Load {
+                            self.failed_load = self.loading.take();
+                        }
                         if job == JobKind::OpenWorkspace
                             && self.open_loads_data
                             && self.data.is_none()
@@ -594,6 +619,7 @@ impl Workbench {
                     self.remember_recent(path);
                 }
                 self.data = Some(*data);
+                (self.loading, self.failed_load) = (None, None);
                 self.side.clear_derived();
                 self.side_asked.clear();
                 events.push(Event::DataLoaded);

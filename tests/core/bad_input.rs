@@ -288,3 +288,103 @@ fn unknown_column_override_and_unknown_format() {
         .unwrap();
     assert!(err.to_string().contains("unknown format 'excel'"), "{err}");
 }
+
+/// The REES46 sample damaged the way real exports are: a row cut short
+/// (file line 101), a stray quote (line 2001), a NUL byte (line 9001) and
+/// a last line cut off mid-row. Returns the damaged file and the number of
+/// rows the original has.
+fn damaged_rees46(dir: &tempfile::TempDir) -> Option<(std::path::PathBuf, usize)> {
+    let original =
+        common::shared_data()?.join("rees46-ecommerce-behavior-sample/2019-Oct_head.csv");
+    let text = std::fs::read_to_string(&original).expect("read the REES46 sample");
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    let rows = lines.len() - 1;
+    // Lines are 1-based in messages; lines[0] is the header (line 1).
+    let cut = |l: &str| l[..l.rfind(',').expect("a comma")].to_owned();
+    lines[100] = cut(&lines[100]);
+    let third_comma = lines[2000].match_indices(',').nth(2).expect("fields").0;
+    lines[2000].insert(third_comma + 1, '"');
+    lines[9000].insert(5, '\0');
+    let last = lines.len() - 1;
+    lines[last] = cut(&cut(&lines[last]));
+    let path = dir.path().join("2019-Oct_damaged.csv");
+    std::fs::write(&path, lines.join("\n") + "\n").expect("write the damaged file");
+    Some((path, rows))
+}
+
+#[test]
+fn a_real_export_with_broken_lines_opens_when_asked_to_skip_them() {
+    let d = dir();
+    let Some((path, rows)) = damaged_rees46(&d) else {
+        return;
+    };
+    // By default the first broken line refuses the file, and says how to
+    // read it anyway.
+    let err = load(&path).err().expect("refused");
+    assert!(matches!(err, LoadError::Ragged { line: 101, .. }), "{err}");
+    assert!(err.to_string().contains("--skip-bad-lines"), "{err}");
+    let options = shoplens::data::LoadOptions {
+        skip_bad_lines: true,
+        ..Default::default()
+    };
+    let loaded = shoplens::data::load_and_profile(
+        &path,
+        &options,
+        &shoplens::task::CancelToken::new(),
+        &|_, _| {},
+    )
+    .expect("loads without the broken lines");
+    let ds = &loaded.dataset;
+    assert_eq!(ds.df.height(), rows - 4);
+    let skipped = &loaded.profile.skipped_lines;
+    assert_eq!(skipped.count, 4);
+    let lines: Vec<u64> = skipped.first.iter().map(|s| s.line).collect();
+    assert_eq!(lines, [101, 2001, 9001, rows as u64 + 1]);
+    let reasons: Vec<&str> = skipped.first.iter().map(|s| s.reason.as_str()).collect();
+    assert_eq!(
+        reasons,
+        [
+            "8 fields, expected 9",
+            "an unclosed quote",
+            "a NUL byte",
+            "7 fields, expected 9"
+        ]
+    );
+    // Rows keep their own line numbers: row 99 was on line 102.
+    assert_eq!(ds.line_of_row(98), 100);
+    assert_eq!(ds.line_of_row(99), 102);
+    assert_eq!(ds.line_of_row(1998), 2002);
+    // The CLI says the same, in the profile and in a run's record.
+    let cli = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_shoplens"))
+            .args(args)
+            .output()
+            .expect("run shoplens");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        (json, stderr)
+    };
+    let file = path.to_str().unwrap();
+    let (profile, _) = cli(&["profile", file, "--skip-bad-lines", "--json"]);
+    assert_eq!(profile["skipped_lines"]["count"], 4);
+    assert_eq!(profile["skipped_lines"]["first"][1]["line"], 2001);
+    let (run, stderr) = cli(&[
+        "recommend",
+        "--data",
+        file,
+        "--skip-bad-lines",
+        "--model",
+        "popular",
+        "--json",
+    ]);
+    assert_eq!(run["data"]["skipped_lines"]["count"], 4, "{run}");
+    assert!(
+        stderr.contains("4 malformed lines skipped: line 101 (8 fields, expected 9)"),
+        "{stderr}"
+    );
+}

@@ -21,8 +21,8 @@ fn wait_until_idle(harness: &mut Harness<'_, ShoplensApp>) {
     harness.run_steps(3);
 }
 
-#[test]
-fn open_sample_then_second_file_then_bad_file() {
+/// The app, opened on the sample store and idle.
+fn app_on_the_sample_store() -> Harness<'static, ShoplensApp> {
     let mut harness = Harness::builder()
         .with_size(eframe::egui::vec2(1280.0, 900.0))
         .build_eframe(|cc| {
@@ -33,6 +33,12 @@ fn open_sample_then_second_file_then_bad_file() {
             )
         });
     wait_until_idle(&mut harness);
+    harness
+}
+
+#[test]
+fn open_sample_then_second_file_then_bad_file() {
+    let mut harness = app_on_the_sample_store();
     let sample_rows = harness
         .state()
         .bench()
@@ -78,17 +84,36 @@ fn open_sample_then_second_file_then_bad_file() {
 }
 
 #[test]
-fn cancel_keeps_the_current_data() {
-    let mut harness = Harness::builder()
-        .with_size(eframe::egui::vec2(1280.0, 900.0))
-        .build_eframe(|cc| {
-            ShoplensApp::new(
-                &cc.egui_ctx,
-                Default::default(),
-                Some(common::sample_events()),
-            )
-        });
+fn a_file_with_broken_lines_opens_with_them_skipped_when_the_user_says_so() {
+    let mut harness = app_on_the_sample_store();
+    let d = tempfile::tempdir().unwrap();
+    // Line 3 is cut short, line 5 has a field too many.
+    let broken = common::write_temp(
+        &d,
+        "broken.csv",
+        b"user_id,item_id,event_type,timestamp\n1,10,view,2024-01-01 10:00:00\n1,11\n2,10,view,2024-01-01 11:00:00\n2,12,view,2024-01-01 12:00:00,extra\n3,12,purchase,2024-01-01 13:00:00\n",
+    );
+    harness.state_mut().send(Command::OpenFile(broken));
     wait_until_idle(&mut harness);
+    harness.get_by_label_contains("line 3 has 2 fields but the header has 4");
+    harness
+        .get_by_label("Skip malformed lines and load again")
+        .click();
+    harness.run_steps(1);
+    wait_until_idle(&mut harness);
+    assert!(harness.state().error().is_none());
+    let data = harness.state().bench().data().expect("loaded");
+    assert_eq!(data.dataset().df.height(), 3);
+    assert!(data.dataset().options.skip_bad_lines);
+    harness.get_by_label_contains(
+        "2 malformed lines skipped: line 3 (2 fields, expected 4), line 5 (5 fields, expected 4)",
+    );
+    harness.get_by_label("Lines left out");
+}
+
+#[test]
+fn cancel_keeps_the_current_data() {
+    let mut harness = app_on_the_sample_store();
     harness
         .state_mut()
         .send(Command::OpenFile(common::sample_events()));
