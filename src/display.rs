@@ -74,6 +74,28 @@ pub fn seconds_per_epoch(secs: f64) -> String {
     }
 }
 
+/// A step's time: "0.42 s", "12.3 s", "2 min 05 s".
+pub fn duration(secs: f64) -> String {
+    if secs < 10.0 {
+        format!("{secs:.2} s")
+    } else if secs < 120.0 {
+        format!("{secs:.1} s")
+    } else {
+        let whole = secs.round() as u64;
+        format!("{} min {:02} s", whole / 60, whole % 60)
+    }
+}
+
+/// Memory in MiB as "850 MB" or "1.65 GB" (binary units, as the system
+/// counts resident memory).
+pub fn megabytes(mb: f64) -> String {
+    if mb < 1024.0 {
+        format!("{mb:.0} MB")
+    } else {
+        format!("{:.2} GB", mb / 1024.0)
+    }
+}
+
 /// `x` to `digits` significant digits (0.00220, 38.2, 1234), for axis
 /// marks and parameter values of any scale.
 pub fn sig(x: f64, digits: usize) -> String {
@@ -88,6 +110,15 @@ pub fn sig(x: f64, digits: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_and_memory_read_at_a_glance() {
+        assert_eq!(duration(0.4213), "0.42 s");
+        assert_eq!(duration(21.24), "21.2 s");
+        assert_eq!(duration(125.4), "2 min 05 s");
+        assert_eq!(megabytes(850.2), "850 MB");
+        assert_eq!(megabytes(1689.6), "1.65 GB");
+    }
 
     #[test]
     fn counts_say_one_in_the_singular() {

@@ -122,6 +122,34 @@ impl StoreRows {
         counts
     }
 
+    /// Per group (`group[row]`, rows in none are left out): its views,
+    /// whatever the key, and its counts per key, in one pass.
+    fn counts_by_group(
+        &self,
+        rate: ArmRate,
+        group: &[Option<usize>],
+        groups: usize,
+    ) -> (Vec<usize>, Vec<HashMap<&str, Counts>>) {
+        let hit = match rate {
+            ArmRate::Purchase => EventKind::Purchase,
+            ArmRate::Cart => EventKind::Cart,
+        };
+        let mut views = vec![0usize; groups];
+        let mut counts: Vec<HashMap<&str, Counts>> = (0..groups).map(|_| HashMap::new()).collect();
+        for ((key, &kind), g) in self.keys.iter().zip(&self.kinds).zip(group) {
+            let Some(g) = *g else {
+                continue;
+            };
+            views[g] += usize::from(kind == EventKind::View);
+            if let Some(key) = key.as_deref() {
+                let c = counts[g].entry(key).or_default();
+                c.views += u64::from(kind == EventKind::View);
+                c.hits += u64::from(kind == hit);
+            }
+        }
+        (views, counts)
+    }
+
     /// The `top` most viewed keys (ties by label) with their counts.
     fn ranked(
         &self,
@@ -234,21 +262,19 @@ pub fn segments_from_store(
     labels.sort_unstable();
     labels.dedup();
     check_segment_count(&ds.path, column, labels.len())?;
-    let views_of = |value: &str| {
-        rows.kinds
-            .iter()
-            .zip(&values)
-            .filter(|(k, v)| **k == EventKind::View && v.as_deref() == Some(value))
-            .count()
-    };
-    let views: Vec<usize> = labels.iter().map(|v| views_of(v)).collect();
+    // One pass over the rows: each row's segment, then its views and its
+    // counts per arm.
+    let group: Vec<Option<usize>> = values
+        .iter()
+        .map(|v| v.as_deref().and_then(|v| labels.binary_search(&v).ok()))
+        .collect();
+    let (views, by_segment) = rows.counts_by_group(rate, &group, labels.len());
     let total: usize = views.iter().sum();
     let mut segments = Vec::with_capacity(labels.len());
-    for (value, &n) in labels.iter().zip(&views) {
+    for ((value, &n), counts) in labels.iter().zip(&views).zip(&by_segment) {
         if n == 0 {
             continue;
         }
-        let counts = rows.counts(rate, |row| values[row].as_deref() == Some(*value));
         segments.push(Segment {
             label: format!("{column} = {value}"),
             share: n as f64 / total as f64,

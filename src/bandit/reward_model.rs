@@ -278,17 +278,21 @@ fn logistic(
 }
 
 /// How the logistic model sees each item: the item file's features, or a
-/// one-hot of its own.
-struct ItemEncoding {
+/// one-hot of its own. The file's features are borrowed from the log, not
+/// copied for every fit.
+struct ItemEncoding<'a> {
     width: usize,
-    per_item: Vec<Vec<(u32, f32)>>,
+    per_item: std::borrow::Cow<'a, [Vec<(u32, f32)>]>,
 }
 
-fn item_encoding(log: &BanditLog, params: &EvaluationParams) -> Result<ItemEncoding, TaskError> {
+fn item_encoding<'a>(
+    log: &'a BanditLog,
+    params: &EvaluationParams,
+) -> Result<ItemEncoding<'a>, TaskError> {
     match (&log.items, item_file(&log.path, &params.item_features)) {
         (Some(items), _) => Ok(ItemEncoding {
             width: items.width,
-            per_item: items.per_item.clone(),
+            per_item: std::borrow::Cow::Borrowed(&items.per_item),
         }),
         (None, Some(path)) => Err(TaskError::Input(format!(
             "{}: the item features were not read (item features: '{}'); open the evaluation \
@@ -300,7 +304,8 @@ fn item_encoding(log: &BanditLog, params: &EvaluationParams) -> Result<ItemEncod
             width: log.n_actions(),
             per_item: (0..log.n_actions() as u32)
                 .map(|a| vec![(a, 1.0)])
-                .collect(),
+                .collect::<Vec<_>>()
+                .into(),
         }),
     }
 }

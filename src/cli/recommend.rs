@@ -270,7 +270,7 @@ pub fn run(args: &RecommendArgs) -> Result<(), String> {
                 }
                 println!("{json}");
             } else {
-                print_summary(&t, &args.data.data);
+                print_summary(&t, &outcome.record, &args.data.data);
                 if !basket.is_empty() {
                     println!("basket: {}", basket_json(&t, &basket));
                 }
@@ -328,7 +328,7 @@ impl Recommend<'_> {
 }
 
 /// What `recommend` prints without `--json`.
-pub fn print_summary(t: &Trained, data: &std::path::Path) {
+pub fn print_summary(t: &Trained, record: &crate::runs::RunRecord, data: &std::path::Path) {
     println!(
         "{} on {} ({} users, {} items; split {}; {} users evaluated); fit {:.2}s",
         t.params.label(),
@@ -339,6 +339,9 @@ pub fn print_summary(t: &Trained, data: &std::path::Path) {
         t.metrics.users_evaluated,
         t.fit_secs
     );
+    if let Some(time) = record.time_summary() {
+        println!("time: {time}");
+    }
     for (name, value) in t.metrics.to_map() {
         println!("  {name:<14} {value:.4}");
     }
@@ -401,6 +404,10 @@ pub fn json_of(t: &Trained, outcome: &RunOutcome) -> Value {
         "train_interactions": t.train.nnz(),
         "data": outcome.record.data,
     });
+    // `load_secs`, `matrix_secs`, `split_secs`, `fit_secs`, `evaluate_secs`.
+    for step in &outcome.record.steps {
+        out[format!("{}_secs", step.step)] = json!(step.secs);
+    }
     if let Some(e) = &t.engine {
         out["engine"] = json!(e.engine);
         out["master"] = json!(e.master);

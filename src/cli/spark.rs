@@ -67,7 +67,7 @@ fn als(args: &SparkAlsArgs) -> Result<(), String> {
     if args.json {
         println!("{}", json_of(&t, &outcome));
     } else {
-        print_summary(&t, &args.data.data);
+        print_summary(&t, &outcome.record, &args.data.data);
         let engine = t.engine.clone().unwrap_or_default();
         println!(
             "trained by {} (application {}; MLlib fit {:.1} s)",

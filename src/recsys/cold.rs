@@ -13,7 +13,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::matrix::{Csr, Interactions};
-use super::metrics::{evaluate_rankings, self_information, top_k, Metrics};
+use super::metrics::{evaluate_rankings, per_user, self_information, top_k, Metrics, Ranking};
 use super::split::ColdUser;
 use crate::task::{CancelToken, Cancelled};
 
@@ -112,16 +112,20 @@ pub fn evaluate_cold(
         let score = |c: usize, out: &mut [f32]| {
             bestsellers.scores(Some(cold[c].arrival), fallback, out);
         };
+        let score = per_user(&score, train.n_cols);
         evaluate_rankings(
-            &users,
-            train.n_cols,
-            &score,
-            &|c| &arrivals[c][..],
-            &|c| &cold[c].relevant[..],
-            k,
-            &log_pop,
+            &Ranking {
+                users: &users,
+                n_items: train.n_cols,
+                score: &score,
+                excluded: &|c| &arrivals[c][..],
+                relevant: &|c| &cold[c].relevant[..],
+                k,
+                log_pop: &log_pop,
+            },
             pool,
             cancel,
+            &|_| {},
         )
     };
     let plain = run(Fallback::Bestsellers)?;

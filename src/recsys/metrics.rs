@@ -150,28 +150,36 @@ pub fn top_k(scores: &[f32], excluded: &[u32], k: usize) -> Vec<u32> {
     heap.reserve(k.min(scores.len()));
     let mut excluded = excluded.iter().copied().peekable();
     let mut floor = f32::NEG_INFINITY;
-    for (index, &score) in scores.iter().enumerate() {
-        let index = index as u32;
-        while excluded.next_if(|&e| e < index).is_some() {}
-        if excluded.next_if_eq(&index).is_some() {
+    for (run_index, run) in scores.chunks(SKIP_RUN).enumerate() {
+        // Once the heap is full, a run of items none of which beats the
+        // floor is passed over after one vectorised maximum: most of a
+        // large catalogue never gets near the top k.
+        if heap.len() == k && max_of(run) <= floor {
             continue;
         }
-        // `+ 0.0` turns −0 into +0, so the two tie as numbers do.
-        let score = if score.is_nan() {
-            f32::NEG_INFINITY
-        } else {
-            score + 0.0
-        };
-        if heap.len() < k {
-            heap.push(Ranked { score, index });
-            if heap.len() == k {
+        for (offset, &score) in run.iter().enumerate() {
+            let index = (run_index * SKIP_RUN + offset) as u32;
+            while excluded.next_if(|&e| e < index).is_some() {}
+            if excluded.next_if_eq(&index).is_some() {
+                continue;
+            }
+            // `+ 0.0` turns −0 into +0, so the two tie as numbers do.
+            let score = if score.is_nan() {
+                f32::NEG_INFINITY
+            } else {
+                score + 0.0
+            };
+            if heap.len() < k {
+                heap.push(Ranked { score, index });
+                if heap.len() == k {
+                    floor = heap.peek().map_or(f32::NEG_INFINITY, |r| r.score);
+                }
+            } else if score > floor {
+                if let Some(mut worst) = heap.peek_mut() {
+                    *worst = Ranked { score, index };
+                }
                 floor = heap.peek().map_or(f32::NEG_INFINITY, |r| r.score);
             }
-        } else if score > floor {
-            if let Some(mut worst) = heap.peek_mut() {
-                *worst = Ranked { score, index };
-            }
-            floor = heap.peek().map_or(f32::NEG_INFINITY, |r| r.score);
         }
     }
     // Ascending in `Ranked`'s order is best first.
@@ -179,6 +187,25 @@ pub fn top_k(scores: &[f32], excluded: &[u32], k: usize) -> Vec<u32> {
         .into_iter()
         .map(|r| r.index)
         .collect()
+}
+
+/// Items [`top_k`] looks over at once for one above its floor.
+const SKIP_RUN: usize = 64;
+
+/// The largest number of `run` (NaNs ignored; −∞ for none), in eight lanes
+/// so that it vectorises.
+fn max_of(run: &[f32]) -> f32 {
+    let mut lanes = [f32::NEG_INFINITY; 8];
+    let chunks = run.chunks_exact(8);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for l in 0..8 {
+            lanes[l] = lanes[l].max(c[l]);
+        }
+    }
+    rest.iter()
+        .chain(&lanes)
+        .fold(f32::NEG_INFINITY, |m, &v| m.max(v))
 }
 
 /// An item in [`top_k`]'s heap, ordered so that *greater* means *ranks lower*
@@ -268,7 +295,9 @@ pub fn self_information(train: &Csr) -> Vec<f64> {
         .collect()
 }
 
-/// Evaluate `model` on every user with relevant items, on `threads` threads.
+/// Evaluate `model` on every user with relevant items, on `pool`'s threads,
+/// scoring them a block at a time ([`Model::score_block`]); `progress` sees
+/// the share of users done.
 pub fn evaluate(
     model: &dyn Model,
     train: &Csr,
@@ -276,62 +305,124 @@ pub fn evaluate(
     k: usize,
     pool: &rayon::ThreadPool,
     cancel: &CancelToken,
+    progress: &(dyn Fn(f32) + Sync),
 ) -> Result<Metrics, Cancelled> {
     let users: Vec<usize> = (0..relevant.len())
         .filter(|&u| !relevant[u].is_empty())
         .collect();
-    let ranking = |u: usize, scores: &mut [f32]| {
-        let row = train.row(u);
-        model.scores(u as u32, row, scores);
+    let score = |block: &[usize], scores: &mut [f32]| {
+        let block: Vec<u32> = block.iter().map(|&u| u as u32).collect();
+        model.score_block(&block, train, scores);
     };
     let log_pop = self_information(train);
     evaluate_rankings(
-        &users,
-        train.n_cols,
-        &ranking,
-        &|u| train.row(u).0,
-        &|u| &relevant[u],
-        k,
-        &log_pop,
+        &Ranking {
+            users: &users,
+            n_items: train.n_cols,
+            score: &score,
+            excluded: &|u| train.row(u).0,
+            relevant: &|u| &relevant[u],
+            k,
+            log_pop: &log_pop,
+        },
         pool,
         cancel,
+        progress,
     )
 }
 
-/// The metrics of the rankings `score` gives `users` (by index): each user's
-/// items in `excluded(u)` (sorted) are not ranked, `relevant(u)` are the hits
-/// to find; `log_pop` is each item's self-information for novelty.
-#[allow(clippy::too_many_arguments)]
-pub fn evaluate_rankings<'d>(
-    users: &[usize],
-    n_items: usize,
+/// What [`evaluate_rankings`] ranks, and for whom.
+pub struct Ranking<'d> {
+    /// The users, by index.
+    pub users: &'d [usize],
+    pub n_items: usize,
+    /// Every item's score for a block of users, row by row into the slice
+    /// (`block.len()` rows of `n_items`).
+    pub score: &'d (dyn Fn(&[usize], &mut [f32]) + Sync),
+    /// A user's items that are not ranked (sorted).
+    pub excluded: &'d (dyn Fn(usize) -> &'d [u32] + Sync),
+    /// A user's hits to find (sorted).
+    pub relevant: &'d (dyn Fn(usize) -> &'d [u32] + Sync),
+    pub k: usize,
+    /// Each item's self-information, for novelty.
+    pub log_pop: &'d [f64],
+}
+
+/// Users summed together before the sums are merged in order: fixed, so
+/// the float sums (and so the metrics) are the same on any number of threads
+/// and whatever the blocks.
+const CHUNK: usize = 64;
+
+/// Rows of scores a thread holds at once (about 16 MB of scores): up to 256
+/// customers in one matrix product, fewer where the catalogue is large.
+pub fn rows_per_block(n_items: usize) -> usize {
+    ((4 << 20) / n_items.max(1)).clamp(1, 4 * CHUNK)
+}
+
+/// A scorer of one user at a time as a [`Ranking::score`] of blocks.
+pub fn per_user(
     score: &(dyn Fn(usize, &mut [f32]) + Sync),
-    excluded: &(dyn Fn(usize) -> &'d [u32] + Sync),
-    relevant: &(dyn Fn(usize) -> &'d [u32] + Sync),
-    k: usize,
-    log_pop: &[f64],
+    n_items: usize,
+) -> impl Fn(&[usize], &mut [f32]) + Sync + '_ {
+    move |block, out| {
+        for (&u, row) in block.iter().zip(out.chunks_exact_mut(n_items.max(1))) {
+            score(u, row);
+        }
+    }
+}
+
+/// The metrics of the rankings `r` gives its users, on `pool`'s threads,
+/// with the share of users done reported to `progress`.
+pub fn evaluate_rankings(
+    r: &Ranking,
     pool: &rayon::ThreadPool,
     cancel: &CancelToken,
+    progress: &(dyn Fn(f32) + Sync),
 ) -> Result<Metrics, Cancelled> {
+    let n_items = r.n_items.max(1);
+    let block_rows = rows_per_block(n_items);
+    // A thread's unit of work: whole chunks, as many as fit in a block.
+    let unit = CHUNK * (block_rows / CHUNK).max(1);
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let total_users = r.users.len().max(1);
     let total = pool.install(|| {
-        users
-            .par_chunks(64)
-            .map(|chunk| {
+        r.users
+            .par_chunks(unit)
+            .map_init(Vec::new, |scores: &mut Vec<f32>, users| {
                 if cancel.is_cancelled() {
-                    return Partial::default();
+                    return Vec::new();
                 }
-                let mut scores = vec![0f32; n_items];
-                chunk.iter().fold(Partial::default(), |acc, &u| {
-                    score(u, &mut scores);
-                    let mut p = score_user(&scores, excluded(u), relevant(u), k, log_pop);
-                    sampled_ranks(&mut p, &scores, u, excluded(u), relevant(u), k);
-                    acc.merge(p)
-                })
+                // One sum per chunk of users, in order.
+                let mut sums: Vec<Partial> = Vec::with_capacity(users.len().div_ceil(CHUNK));
+                let mut position = 0;
+                for block in users.chunks(block_rows) {
+                    scores.resize(block.len() * n_items, 0.0);
+                    (r.score)(block, scores);
+                    for (&u, row) in block.iter().zip(scores.chunks_exact(n_items)) {
+                        if position % CHUNK == 0 {
+                            sums.push(Partial::default());
+                        }
+                        position += 1;
+                        let (excluded, relevant) = ((r.excluded)(u), (r.relevant)(u));
+                        let mut p = score_user(row, excluded, relevant, r.k, r.log_pop);
+                        sampled_ranks(&mut p, row, u, excluded, relevant, r.k);
+                        if let Some(sum) = sums.last_mut() {
+                            *sum = std::mem::take(sum).merge(p);
+                        }
+                    }
+                }
+                let before = done.fetch_add(users.len(), std::sync::atomic::Ordering::Relaxed);
+                // About every 1,000 users, not every unit.
+                if (before + users.len()) / 1024 != before / 1024 {
+                    progress((before + users.len()) as f32 / total_users as f32);
+                }
+                sums
             })
             // Collect in order, then sum sequentially: a parallel reduce would add
             // floats in a scheduling-dependent order and break reproducibility.
             .collect::<Vec<_>>()
             .into_iter()
+            .flatten()
             .fold(Partial::default(), Partial::merge)
     });
     cancel.check()?;
@@ -340,14 +431,14 @@ pub fn evaluate_rankings<'d>(
     distinct.sort_unstable();
     distinct.dedup();
     Ok(Metrics {
-        k,
+        k: r.k,
         hr: total.hits_any / n,
         precision: total.precision / n,
         recall: total.recall / n,
         ndcg: total.ndcg / n,
         map: total.map / n,
         mrr: total.mrr / n,
-        coverage: distinct.len() as f64 / n_items.max(1) as f64,
+        coverage: distinct.len() as f64 / r.n_items.max(1) as f64,
         novelty: if total.novelty_n > 0 {
             total.novelty / total.novelty_n as f64
         } else {

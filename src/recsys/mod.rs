@@ -19,7 +19,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use rayon::prelude::*;
+
 use crate::params::Checked;
+use crate::runs::StepTime;
 use crate::task::{thread_pool, CancelToken, EpochEvent, Reporter};
 use cold::{evaluate_cold, Bestsellers, ColdStart, Fallback};
 use matrix::{Csr, Interactions};
@@ -62,6 +65,8 @@ pub struct Trained {
     pub item_is_untrained: Vec<bool>,
     pub epochs: Vec<EpochEvent>,
     pub fit_secs: f64,
+    /// How long the split, the fit and the evaluation took.
+    pub steps: Vec<StepTime>,
     /// The epoch early stopping ended training at, when it did.
     pub stopped_early: Option<usize>,
     /// The outside engine that trained the model (ALS on Spark), if any.
@@ -105,7 +110,11 @@ pub fn train_and_evaluate(
             "some interaction weights are not finite numbers (NaN or infinite)".into(),
         ));
     }
+    let split_started = Instant::now();
+    reporter.progress(None, "splitting the interactions");
     let tt = split(&data, how)?;
+    let split_secs = split_started.elapsed().as_secs_f64();
+    reporter.progress(None, &format!("training {}", params.label()));
     if tt.users_evaluated() == 0 {
         return Err(RecError::Input(format!(
             "no customer with training history has a test item that is not already in their history, so nothing can be evaluated{}; try another split",
@@ -138,7 +147,8 @@ pub fn train_and_evaluate(
     };
     let k = options.k;
     let validate = |m: &dyn Model| {
-        let metrics = evaluate(m, &tt.train, &tt.relevant, k, &pool, cancel).unwrap_or_default();
+        let metrics =
+            evaluate(m, &tt.train, &tt.relevant, k, &pool, cancel, &|_| {}).unwrap_or_default();
         (format!("ndcg@{k}"), metrics.ndcg)
     };
     let on_progress = reporter.fraction();
@@ -160,8 +170,21 @@ pub fn train_and_evaluate(
     };
     let models::Fitted { model, engine } = fit(params, train_data, options, &ctx)?;
     let fit_secs = start.elapsed().as_secs_f64();
-    let metrics = evaluate(model.as_ref(), &tt.train, &tt.relevant, k, &pool, cancel)
-        .map_err(|_| RecError::Cancelled)?;
+    let evaluate_started = Instant::now();
+    let customers = crate::display::thousands(tt.users_evaluated() as u64);
+    let evaluating = |done: f32| {
+        reporter.progress(Some(done), &format!("evaluating on {customers} customers"));
+    };
+    let metrics = evaluate(
+        model.as_ref(),
+        &tt.train,
+        &tt.relevant,
+        k,
+        &pool,
+        cancel,
+        &evaluating,
+    )
+    .map_err(|_| RecError::Cancelled)?;
     let bestsellers = Bestsellers::new(&tt.train, &data);
     let cold = if tt.cold.is_empty() {
         None
@@ -195,6 +218,11 @@ pub fn train_and_evaluate(
     };
     let epochs = epochs.into_inner().unwrap_or_default();
     let item_is_untrained = untrained_items(&tt.train);
+    let steps = vec![
+        StepTime::new("split", split_secs),
+        StepTime::new("fit", fit_secs),
+        StepTime::new("evaluate", evaluate_started.elapsed().as_secs_f64()),
+    ];
     Ok(Trained {
         content,
         new_items,
@@ -212,10 +240,14 @@ pub fn train_and_evaluate(
         bestsellers,
         epochs,
         fit_secs,
+        steps,
         stopped_early: stopped_early.into_inner().unwrap_or_default(),
         engine,
     })
 }
+
+/// Customers whose lists are worked out before they are written.
+const EXPORT_STRETCH: usize = 4096;
 
 /// Which items no training row has.
 pub fn untrained_items(train: &Csr) -> Vec<bool> {
@@ -465,6 +497,33 @@ impl Trained {
             .collect()
     }
 
+    /// The top `k` of each of `users`, as [`Self::recommend`] without reasons
+    /// gives it, those with history scored in one block.
+    fn lists(&self, users: &[u32], k: usize) -> Vec<Vec<Recommendation>> {
+        let with_history: Vec<u32> = users
+            .iter()
+            .copied()
+            .filter(|&u| self.train.row_len(u as usize) > 0)
+            .collect();
+        let n = self.train.n_cols;
+        let mut scores = vec![0f32; with_history.len() * n];
+        self.model
+            .score_block(&with_history, &self.train, &mut scores);
+        let mut rows = with_history
+            .iter()
+            .zip(scores.chunks_exact(n.max(1)))
+            .peekable();
+        users
+            .iter()
+            .map(|&u| match rows.next_if(|(&h, _)| h == u) {
+                Some((_, scores)) => {
+                    self.ranked(scores, self.train.row(u as usize), k, 0, &|_, _| Vec::new())
+                }
+                None => self.recommend(u, k, 0),
+            })
+            .collect()
+    }
+
     /// Every user's list of the run's k to `path` (see [`Self::export_top_k`]);
     /// what was written, in words.
     pub fn export_lists(
@@ -499,31 +558,42 @@ impl Trained {
         let mut w = std::io::BufWriter::new(file);
         writeln!(w, "user,rank,item,score,note").map_err(io)?;
         let n = self.train.n_rows;
+        let pool = thread_pool(self.options.threads)?;
         let mut rows = 0;
-        for u in 0..n {
-            if u % 256 == 0 {
-                if cancel.is_cancelled() {
-                    drop(w);
-                    let _ = std::fs::remove_file(&tmp);
-                    return Err(RecError::Cancelled);
-                }
-                progress(u as f32 / n.max(1) as f32, "exporting");
+        // Lists are worked out a stretch of customers at a time on the run's
+        // threads, then written in customer order.
+        let users: Vec<u32> = (0..n as u32).collect();
+        for stretch in users.chunks(EXPORT_STRETCH) {
+            if cancel.is_cancelled() {
+                drop(w);
+                let _ = std::fs::remove_file(&tmp);
+                return Err(RecError::Cancelled);
             }
-            let note = crate::export::csv_field(&self.source_of(u as u32).note());
-            for (rank, rec) in self.recommend(u as u32, k, 0).into_iter().enumerate() {
-                writeln!(
-                    w,
-                    "{},{},{},{},{note}",
-                    match pseudonym {
-                        Some(p) => p.pseudonym(&self.data.user_labels[u]),
-                        None => crate::export::csv_field(&self.data.user_labels[u]),
-                    },
-                    rank + 1,
-                    crate::export::csv_field(&self.data.item_labels[rec.item as usize]),
-                    rec.score
-                )
-                .map_err(io)?;
-                rows += 1;
+            progress(stretch[0] as f32 / n.max(1) as f32, "exporting");
+            let lists: Vec<Vec<Recommendation>> = pool.install(|| {
+                stretch
+                    .par_chunks(metrics::rows_per_block(self.train.n_cols))
+                    .flat_map_iter(|block| self.lists(block, k))
+                    .collect()
+            });
+            for (&u, list) in stretch.iter().zip(lists) {
+                let u = u as usize;
+                let note = crate::export::csv_field(&self.source_of(u as u32).note());
+                for (rank, rec) in list.into_iter().enumerate() {
+                    writeln!(
+                        w,
+                        "{},{},{},{},{note}",
+                        match pseudonym {
+                            Some(p) => p.pseudonym(&self.data.user_labels[u]),
+                            None => crate::export::csv_field(&self.data.user_labels[u]),
+                        },
+                        rank + 1,
+                        crate::export::csv_field(&self.data.item_labels[rec.item as usize]),
+                        rec.score
+                    )
+                    .map_err(io)?;
+                    rows += 1;
+                }
             }
         }
         w.flush().map_err(io)?;

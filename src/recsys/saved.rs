@@ -174,6 +174,8 @@ impl Section {
             metrics: saved.metrics.clone(),
             epochs: saved.epochs.clone(),
             fit_secs: saved.fit_secs,
+            // The run's record, kept beside, has its steps.
+            steps: Vec::new(),
             stopped_early: saved.stopped_early,
             engine: saved.engine.clone(),
         })

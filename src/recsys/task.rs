@@ -27,6 +27,7 @@ pub struct RecommendRequest {
 
 impl Pipeline for RecommendRequest {
     crate::pipeline_items!(kind: super::KIND, params: ModelParams, inputs: Arc<Interactions>, model: Trained, dataset: dataset);
+    const INPUTS_STEP: &'static str = "matrix";
 
     fn attempt(&self, data: DataFingerprint) -> RunRecord {
         attempt_record(&self.params, &self.options, &self.split, data)
@@ -108,6 +109,7 @@ pub fn record(t: &Trained, data: DataFingerprint) -> RunRecord {
         r.metrics.extend(n.to_map());
     }
     r.fit_secs = t.fit_secs;
+    r.steps = t.steps.clone();
     r.engine = t.engine.clone();
     let notes: Vec<String> = t
         .stopped_early

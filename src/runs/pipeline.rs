@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use std::sync::Arc;
 
-use super::{fingerprint, DataFingerprint, RunKind, RunModel, RunRecord, RunStatus};
+use super::{fingerprint, DataFingerprint, RunKind, RunModel, RunRecord, RunStatus, StepTime};
 use crate::data::Dataset;
 use crate::params::{Checked, Hyperparams};
 use crate::task::{EpochEvent, Reporter, TaskError};
@@ -58,6 +58,8 @@ pub trait Pipeline: Send + Sync + Sized {
     /// What is read from the data once and shared by every fit of a sweep
     /// (the interaction matrix, the reviews, the scaled customer table).
     type Inputs: Send + Sync;
+    /// What reading the inputs is called in the run's [steps](RunRecord::steps).
+    const INPUTS_STEP: &'static str = "inputs";
 
     /// The data the run is fingerprinted by (none for a simulation on
     /// typed rates).
@@ -124,13 +126,26 @@ macro_rules! pipeline_items {
 pub fn run<P: Pipeline>(request: &P, reporter: &Reporter) -> RunOutcome {
     reporter.progress(None, "fingerprinting the data");
     let data = request.data_fingerprint();
+    let started = Instant::now();
     let inputs = request.inputs(reporter);
-    fit_recorded(
+    let inputs_secs = started.elapsed().as_secs_f64();
+    let mut outcome = fit_recorded(
         request,
         inputs.as_ref().map_err(Clone::clone),
         &data,
         reporter,
-    )
+    );
+    let record = &mut outcome.record;
+    if record.steps.is_empty() {
+        record.steps.push(StepTime::new("fit", record.fit_secs));
+    }
+    let before = request
+        .dataset()
+        .map(|d| StepTime::new("load", d.read_secs))
+        .into_iter()
+        .chain([StepTime::new(P::INPUTS_STEP, inputs_secs)]);
+    record.steps.splice(0..0, before);
+    outcome
 }
 
 /// Run `request` once per setting, one after another, on inputs read once.
@@ -201,8 +216,10 @@ pub(crate) fn fit_recorded<P: Pipeline>(
             reporter: &collecting,
         })
     });
+    let peak_memory_mb = crate::task::peak_memory_mb();
     match result {
         Ok((mut record, model)) => {
+            record.peak_memory_mb = peak_memory_mb;
             // A pipeline that keeps no curve of its own gets the epochs it
             // reported.
             if record.curve.is_empty() {
@@ -218,6 +235,7 @@ pub(crate) fn fit_recorded<P: Pipeline>(
             record.status = RunStatus::of_error(&e);
             record.curve = curve.into_inner().unwrap_or_default();
             record.fit_secs = started.elapsed().as_secs_f64();
+            record.peak_memory_mb = peak_memory_mb;
             RunOutcome {
                 record,
                 model: None,

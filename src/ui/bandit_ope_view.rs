@@ -49,8 +49,17 @@ pub struct OpeView {
     pub message: Option<String>,
     pub path: String,
     dialog: Option<Receiver<Option<PathBuf>>>,
+    item_file: ItemFileChoice,
+}
+
+/// The item-features choice's own state.
+#[derive(Default)]
+struct ItemFileChoice {
     /// The item features are a typed path (shown even while it is empty).
-    typed_item_file: bool,
+    typed: bool,
+    /// The last file checked and whether it was there: checked when the
+    /// choice or the log changes, not every frame.
+    checked: Option<(PathBuf, bool)>,
 }
 
 impl OpeView {
@@ -170,7 +179,7 @@ impl OpeView {
         ui.heading("Policy to evaluate");
         params_ui(ui, &mut settings.params, ctx.simple);
         if let Some(ds) = log_of(ctx.bench) {
-            user_columns_ui(ui, &ds, &mut settings.params, &mut self.typed_item_file);
+            user_columns_ui(ui, &ds, &mut settings.params, &mut self.item_file);
         }
         seed_ui(ui, &mut settings.seed, None);
         if settings.params.train_fraction == 0.0 && settings.params.policy.learns() {
@@ -204,7 +213,7 @@ fn user_columns_ui(
     ui: &mut egui::Ui,
     log: &Dataset,
     params: &mut EvaluationParams,
-    typed_item_file: &mut bool,
+    item_file: &mut ItemFileChoice,
 ) {
     let names = crate::bandit::context::user_column_candidates(log);
     if params.policy.splits_by_segment() {
@@ -238,7 +247,7 @@ fn user_columns_ui(
         }
     }
     if params.reward_model == RewardModelKind::Logistic {
-        item_features_picker(ui, log, params, typed_item_file);
+        item_features_picker(ui, log, params, item_file);
     }
 }
 
@@ -248,8 +257,9 @@ fn item_features_picker(
     ui: &mut egui::Ui,
     log: &Dataset,
     params: &mut EvaluationParams,
-    typed: &mut bool,
+    choice: &mut ItemFileChoice,
 ) {
+    let typed = &mut choice.typed;
     let spec = params.item_features.trim().to_owned();
     let auto = spec.eq_ignore_ascii_case("auto");
     let none = !*typed && (spec.is_empty() || spec.eq_ignore_ascii_case("none"));
@@ -289,8 +299,16 @@ fn item_features_picker(
         );
     }
     if let Some(path) = item_file(&log.path, &params.item_features) {
-        // A stat per frame, no read: the file is read by the evaluation.
-        if path.is_file() {
+        // Only whether it is there: the evaluation reads it.
+        let there = match &choice.checked {
+            Some((checked, there)) if *checked == path => *there,
+            _ => {
+                let there = path.is_file();
+                choice.checked = Some((path.clone(), there));
+                there
+            }
+        };
+        if there {
             ui.weak(format!("items' features from {}", path.display()));
         } else {
             ui.colored_label(

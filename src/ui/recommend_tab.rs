@@ -429,7 +429,7 @@ impl RecommendTab {
                         None => "Needs a temporal split, items first seen after the cut, and item descriptions or attributes".into(),
                     };
                     ui.label(new_items).on_hover_text(tip);
-                    ui.label(format!("{:.2}", r.fit_secs));
+                    super::widgets::fit_secs_label(ui, r);
                 }
                 ui.end_row();
             }
@@ -487,6 +487,17 @@ fn explorer_ui(
     ui.add_space(8.0);
     ui.separator();
     ui.heading(format!("Explore: {}", t.params.label()));
+    let record = ctx.bench.runs().entries.iter().find(|e| {
+        e.model
+            .as_ref()
+            .and_then(|m| m.get::<Trained>())
+            .is_some_and(|m| Arc::ptr_eq(&m, &t))
+    });
+    if let Some(summary) = record.and_then(|e| e.record.time_summary()) {
+        ui.weak(format!("Time: {summary}")).on_hover_text(
+            "Where this run's time went, step by step, and the app's peak memory by its end",
+        );
+    }
     customer_picker_ui(state, &t, ui);
     ui.horizontal(|ui| {
         ui.label("Export every customer's top-k to");

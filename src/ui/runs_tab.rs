@@ -263,7 +263,7 @@ fn table_ui(state: &mut RunsTab, ctx: &mut TabContext, ui: &mut egui::Ui) {
                     for c in &state.columns {
                         ui.label(r.metrics.get(c).map_or("–".into(), |v| format!("{v:.4}")));
                     }
-                    ui.label(format!("{:.2}", r.fit_secs));
+                    super::widgets::fit_secs_label(ui, r);
                     ui.label(r.data.short()).on_hover_text(format!(
                         "{} · {} rows · SHA-256 {}",
                         r.data.file.display(),

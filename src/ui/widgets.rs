@@ -263,6 +263,15 @@ pub fn own_run<'a>(event: &Event, job: JobKind, bench: &'a Workbench) -> Option<
 }
 
 /// How a run ended, short, for a table cell; the details on hover.
+/// A run's fit time, with where all of its time went on hover.
+pub fn fit_secs_label(ui: &mut egui::Ui, r: &crate::runs::RunRecord) -> egui::Response {
+    let label = ui.label(format!("{:.2}", r.fit_secs));
+    match r.time_summary() {
+        Some(summary) => label.on_hover_text(summary),
+        None => label,
+    }
+}
+
 pub fn status_label(ui: &mut egui::Ui, r: &crate::runs::RunRecord) -> egui::Response {
     let epochs = crate::display::count_of(r.curve.len(), "epochs");
     match &r.status {

@@ -333,6 +333,43 @@ fn cli_recommend_defaults_are_the_cores() {
     assert!(validated.iter().all(|e| e % 5 == 0), "{validated:?}");
 }
 
+/// `recommend --json` says where its time went, step by step, and the
+/// steps add up to no more than the command's own wall time.
+#[test]
+fn cli_recommend_reports_each_steps_time_and_peak_memory() {
+    let sample = common::sample_events();
+    let started = std::time::Instant::now();
+    let v = json_of(&shoplens(&[
+        "recommend",
+        "--data",
+        sample.to_str().unwrap(),
+        "--model",
+        "als",
+        "--json",
+    ]));
+    let wall = started.elapsed().as_secs_f64();
+    let steps = ["load", "matrix", "split", "fit", "evaluate"];
+    let secs: Vec<f64> = steps
+        .iter()
+        .map(|s| {
+            v[format!("{s}_secs")]
+                .as_f64()
+                .unwrap_or_else(|| panic!("{s}_secs missing from {v}"))
+        })
+        .collect();
+    assert!(secs.iter().all(|&t| t >= 0.0), "{secs:?}");
+    assert!(
+        secs[3] > 0.0 && secs[4] > 0.0,
+        "fit and evaluate take time: {secs:?}"
+    );
+    assert!(secs.iter().sum::<f64>() <= wall, "{secs:?} over {wall} s");
+    assert_eq!(v["fit_secs"].as_f64(), Some(secs[3]));
+    assert!(
+        v["peak_memory_mb"].as_f64().is_some_and(|mb| mb > 1.0),
+        "{v}"
+    );
+}
+
 /// docs/cli.md is the CLI's own help: a flag added, renamed or re-defaulted
 /// without regenerating it fails here.
 #[test]

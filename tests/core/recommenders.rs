@@ -434,3 +434,81 @@ fn sasrec_games_holds_out_each_users_last_item() {
     assert!((pop.hr - 0.0214).abs() < 5e-5, "HR@10 {}", pop.hr);
     assert!((pop.ndcg - 0.0123).abs() < 5e-5, "NDCG@10 {}", pop.ndcg);
 }
+
+/// Evaluation scores customers a block at a time with one matrix product;
+/// on ML-100K its metrics are those of scoring one customer at a time with
+/// plain dot products and ranking each list alone, and the export writes
+/// the explorer's lists.
+#[test]
+fn block_scoring_gives_the_metrics_and_lists_of_one_customer_at_a_time() {
+    use shoplens::recsys::metrics::{evaluate_rankings, per_user, self_information, Ranking};
+    use shoplens::recsys::models::{linalg::dot, ModelSnapshot};
+    let Some(dir) = common::shared_data() else {
+        return;
+    };
+    let data = interactions(&dir.join("movielens-100k/u.data"));
+    let options = TrainOptions {
+        validate_every: 0,
+        ..Default::default()
+    };
+    let t = train(data, ModelParams::Als(AlsParams::default()), &options).unwrap();
+    let ModelSnapshot::Als(als) = t.model.snapshot() else {
+        panic!("an ALS model");
+    };
+    let f = &als.factors;
+    let one_at_a_time = |u: usize, out: &mut [f32]| {
+        for (i, o) in out.iter_mut().enumerate() {
+            *o = dot(f.user(u), f.item(i));
+        }
+    };
+    let score = per_user(&one_at_a_time, t.train.n_cols);
+    let users: Vec<usize> = (0..t.relevant.len())
+        .filter(|&u| !t.relevant[u].is_empty())
+        .collect();
+    let log_pop = self_information(&t.train);
+    let pool = shoplens::task::thread_pool(2).unwrap();
+    let plain = evaluate_rankings(
+        &Ranking {
+            users: &users,
+            n_items: t.train.n_cols,
+            score: &score,
+            excluded: &|u| t.train.row(u).0,
+            relevant: &|u| &t.relevant[u],
+            k: t.options.k,
+            log_pop: &log_pop,
+        },
+        &pool,
+        &CancelToken::new(),
+        &|_| {},
+    )
+    .unwrap();
+    let block = &t.metrics;
+    assert_eq!(block.users_evaluated, plain.users_evaluated);
+    for (name, a) in block.to_map() {
+        let b = plain.get(&name).unwrap();
+        assert!(
+            (a - b).abs() <= 1e-9 * b.abs().max(1e-3),
+            "{name}: {a} vs {b}"
+        );
+    }
+    // The export's lists are the explorer's.
+    let out = std::env::temp_dir().join(format!("shoplens-block-{}.csv", std::process::id()));
+    t.export_top_k(&out, 5, None, &CancelToken::new(), &|_, _| {})
+        .unwrap();
+    let text = std::fs::read_to_string(&out).unwrap();
+    let _ = std::fs::remove_file(&out);
+    let written: Vec<&str> = text.lines().skip(1).collect();
+    assert_eq!(written.len(), t.train.n_rows * 5);
+    for u in [0usize, 1, 100, 942] {
+        let want: Vec<String> = t
+            .recommend(u as u32, 5, 0)
+            .iter()
+            .map(|r| t.data.item_labels[r.item as usize].clone())
+            .collect();
+        let got: Vec<String> = written[u * 5..u * 5 + 5]
+            .iter()
+            .map(|l| l.split(',').nth(2).unwrap().to_owned())
+            .collect();
+        assert_eq!(got, want, "user {u}");
+    }
+}

@@ -395,6 +395,10 @@ impl Model for Als {
         self.factors.score_all(user as usize, out);
     }
 
+    fn score_block(&self, users: &[u32], _train: &Csr, out: &mut [f32]) {
+        self.factors.score_block(users, out);
+    }
+
     fn similar_items(&self, item: u32, n: usize) -> Vec<(u32, f32)> {
         self.factors.similar_items(item, n)
     }

@@ -125,6 +125,18 @@ impl Model for Sequential {
         }
     }
 
+    /// Customers with a sequence in one matrix product of their final states
+    /// by the item embeddings; the others as [`Model::scores`] scores them.
+    fn score_block(&self, users: &[u32], train: &Csr, out: &mut [f32]) {
+        self.factors.score_block(users, out);
+        let n = train.n_cols;
+        for (&u, scores) in users.iter().zip(out.chunks_exact_mut(n)) {
+            if self.sequences.get(u as usize).is_none_or(|s| s.is_empty()) {
+                self.basket_scores(train.row(u as usize), scores);
+            }
+        }
+    }
+
     /// Reads the basket in the order given (the newest item last), at once:
     /// one pass through the trained network, no retraining.
     fn basket_scores(&self, row: (&[u32], &[f32]), out: &mut [f32]) {
