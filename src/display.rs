@@ -112,15 +112,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn durations_and_memory_read_at_a_glance() {
-        assert_eq!(duration(0.4213), "0.42 s");
-        assert_eq!(duration(21.24), "21.2 s");
-        assert_eq!(duration(125.4), "2 min 05 s");
-        assert_eq!(megabytes(850.2), "850 MB");
-        assert_eq!(megabytes(1689.6), "1.65 GB");
-    }
-
-    #[test]
     fn counts_say_one_in_the_singular() {
         assert_eq!(count_of(1, "epochs"), "1 epoch");
         assert_eq!(count_of(0, "epochs"), "0 epochs");

@@ -463,6 +463,24 @@ mod tests {
         assert_eq!(nested.get("a.b"), Some(&serde_json::json!(1)));
     }
 
+    /// Seconds and memory as a user reads them: two decimals under 10 s,
+    /// minutes past two, binary gigabytes past 1,024 MB.
+    #[test]
+    fn a_runs_time_reads_step_by_step() {
+        let mut r = RunRecord::new(RunKind::new("toy"), "als", DataFingerprint::default());
+        assert_eq!(r.time_summary(), None);
+        r.steps = [("load", 0.4213), ("fit", 21.24), ("evaluate", 125.4)]
+            .map(|(step, secs)| StepTime::new(step, secs))
+            .to_vec();
+        r.peak_memory_mb = Some(1689.6);
+        let line = "load 0.42 s · fit 21.2 s · evaluate 2 min 05 s · peak memory 1.65 GB";
+        assert_eq!(r.time_summary().as_deref(), Some(line));
+        r.peak_memory_mb = Some(850.2);
+        assert!(r
+            .time_summary()
+            .is_some_and(|t| t.ends_with("peak memory 850 MB")));
+    }
+
     #[test]
     fn history_ids_increase_past_loaded_ones() {
         let mut h = RunHistory::default();

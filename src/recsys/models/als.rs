@@ -391,17 +391,7 @@ impl Model for Als {
         ModelSnapshot::Als(self.clone())
     }
 
-    fn scores(&self, user: u32, _row: (&[u32], &[f32]), out: &mut [f32]) {
-        self.factors.score_all(user as usize, out);
-    }
-
-    fn score_block(&self, users: &[u32], _train: &Csr, out: &mut [f32]) {
-        self.factors.score_block(users, out);
-    }
-
-    fn similar_items(&self, item: u32, n: usize) -> Vec<(u32, f32)> {
-        self.factors.similar_items(item, n)
-    }
+    super::factor_scoring!();
 
     /// One least-squares solve with the item factors fixed, confidence and
     /// penalty as in training.

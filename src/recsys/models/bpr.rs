@@ -369,17 +369,7 @@ impl Model for Bpr {
         ModelSnapshot::Bpr(self.clone())
     }
 
-    fn scores(&self, user: u32, _row: (&[u32], &[f32]), out: &mut [f32]) {
-        self.factors.score_all(user as usize, out);
-    }
-
-    fn score_block(&self, users: &[u32], _train: &Csr, out: &mut [f32]) {
-        self.factors.score_block(users, out);
-    }
-
-    fn similar_items(&self, item: u32, n: usize) -> Vec<(u32, f32)> {
-        self.factors.similar_items(item, n)
-    }
+    super::factor_scoring!();
 
     /// The least-squares fold-in on BPR's item factors (without the bias
     /// component), confidence `1 + weight` for basket items; the item bias

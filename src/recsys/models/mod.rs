@@ -71,6 +71,26 @@ pub trait Model: Send + Sync {
     }
 }
 
+/// The scoring a factor model (ALS, BPR) does from its `factors` field
+/// alone, inside its `impl Model`: one customer, a block of customers (one
+/// matrix product), and the items nearest an item.
+macro_rules! factor_scoring {
+    () => {
+        fn scores(&self, user: u32, _row: (&[u32], &[f32]), out: &mut [f32]) {
+            self.factors.score_all(user as usize, out);
+        }
+
+        fn score_block(&self, users: &[u32], _train: &Csr, out: &mut [f32]) {
+            self.factors.score_block(users, out);
+        }
+
+        fn similar_items(&self, item: u32, n: usize) -> Vec<(u32, f32)> {
+            self.factors.similar_items(item, n)
+        }
+    };
+}
+pub(crate) use factor_scoring;
+
 /// The fitted state of any model, serialisable (workspaces keep trained
 /// models so they can be explored again without retraining).
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
