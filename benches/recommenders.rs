@@ -4,7 +4,8 @@
 //! interactions. implicit runs when `python3 -c "import implicit"` works
 //! (OPENBLAS_NUM_THREADS=1), otherwise its column is skipped.
 //!
-//! Run: `cargo bench --bench recommenders`.
+//! Run: `cargo bench --bench recommenders`. `SHOPLENS_BENCH_ONLY=itemknn`
+//! (or `als`, `bpr`, comma-separated) times only those models, on both sides.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -22,6 +23,15 @@ use shoplens::task::thread_pool;
 use shoplens::task::CancelToken;
 
 const THREADS: usize = 2;
+
+/// Models to time: `SHOPLENS_BENCH_ONLY` (comma-separated), or all of them.
+fn only() -> String {
+    std::env::var("SHOPLENS_BENCH_ONLY").unwrap_or_else(|_| "als,bpr,itemknn".into())
+}
+
+fn wanted(model: &str) -> bool {
+    only().split(',').any(|m| m.trim() == model)
+}
 
 fn interactions(path: &Path) -> Arc<Interactions> {
     let ds = load_dataset(
@@ -71,7 +81,12 @@ fn ours(name: &str, data: &Interactions) -> serde_json::Value {
 
     // ALS twice: without the per-iteration loss (the same work as implicit's
     // default) and with it (what the app plots).
-    for (suffix, track_loss) in [("", false), ("_with_loss", true)] {
+    let als_runs: &[(&str, bool)] = if wanted("als") {
+        &[("", false), ("_with_loss", true)]
+    } else {
+        &[]
+    };
+    for &(suffix, track_loss) in als_runs {
         let als = ModelParams::Als(AlsParams {
             track_loss,
             ..Default::default()
@@ -106,9 +121,16 @@ fn ours(name: &str, data: &Interactions) -> serde_json::Value {
     })
     .checked()
     .expect("params");
-    out["bpr_secs_per_epoch"] =
-        (best_of_3(&|| drop(fit(&bpr, train, &options, &ctx).expect("bpr"))) / 20.0).into();
-    for (label, similarity) in [("cosine", Similarity::Cosine), ("bm25", Similarity::Bm25)] {
+    if wanted("bpr") {
+        out["bpr_secs_per_epoch"] =
+            (best_of_3(&|| drop(fit(&bpr, train, &options, &ctx).expect("bpr"))) / 20.0).into();
+    }
+    let knn_runs: &[(&str, Similarity)] = if wanted("itemknn") {
+        &[("cosine", Similarity::Cosine), ("bm25", Similarity::Bm25)]
+    } else {
+        &[]
+    };
+    for &(label, similarity) in knn_runs {
         let knn = ModelParams::ItemKnn(ItemKnnParams {
             similarity,
             ..Default::default()
@@ -138,6 +160,7 @@ fn implicit(train_csv: &str) -> Option<serde_json::Value> {
         .arg(script)
         .arg(train_csv)
         .arg(THREADS.to_string())
+        .arg(only())
         .env("OPENBLAS_NUM_THREADS", "1")
         .output()
         .ok()?;
@@ -196,7 +219,9 @@ fn main() {
             v.get(v.len() / 2).copied()
         };
         for key in keys {
-            let a = median(&mine, key).unwrap_or(f64::NAN);
+            let Some(a) = median(&mine, key) else {
+                continue;
+            };
             match median(&theirs, key) {
                 Some(b) => println!(
                     "  {key:<26} shoplens {a:>9.4}s   implicit {b:>9.4}s   ratio {:.2}",

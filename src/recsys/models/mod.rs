@@ -295,7 +295,7 @@ pub fn fit<'a>(
 }
 
 /// Higher value first; ties (and incomparable values) by lower index.
-fn best_first(a: &(u32, f32), b: &(u32, f32)) -> std::cmp::Ordering {
+pub(crate) fn best_first(a: &(u32, f32), b: &(u32, f32)) -> std::cmp::Ordering {
     b.1.partial_cmp(&a.1)
         .unwrap_or(std::cmp::Ordering::Equal)
         .then(a.0.cmp(&b.0))
