@@ -242,7 +242,7 @@ impl Worker {
             for i in items {
                 self.item(i, shared);
             }
-            if chunk % 16 == 0 {
+            if chunk.is_multiple_of(16) {
                 (shared.ctx.on_progress)(
                     chunk as f32 / shared.n_chunks as f32,
                     "item kNN: similarities",
