@@ -4,7 +4,8 @@
 //! scikit-learn runs when `python3 -c "import sklearn"` works, otherwise its
 //! column is skipped; ../shared/data must be present.
 //!
-//! Run: `cargo bench --bench sentiment`
+//! Run: `cargo bench --bench sentiment`. `SHOPLENS_BENCH_ONLY=logreg` (or
+//! `nb`) times only that classifier, on both sides.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -84,6 +85,14 @@ fn sklearn(shared: &Path) -> Option<Vec<serde_json::Value>> {
     )
 }
 
+/// Classifiers to time: `SHOPLENS_BENCH_ONLY` (comma-separated), or both.
+fn wanted(model: &str) -> bool {
+    std::env::var("SHOPLENS_BENCH_ONLY")
+        .unwrap_or_else(|_| "logreg,nb".into())
+        .split(',')
+        .any(|m| m.trim() == model)
+}
+
 fn peak_rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -126,7 +135,7 @@ fn main() {
     let mut theirs: Vec<serde_json::Value> = Vec::new();
     for round in 0..ROUNDS {
         for (name, reviews) in &corpora {
-            for (kind, model) in models {
+            for (kind, model) in models.into_iter().filter(|m| wanted(m.1)) {
                 for threads in [1, 2] {
                     let (accuracy, secs) = ours(reviews, kind, threads);
                     match mine.iter_mut().find(|m| m.0 == (*name, model, threads)) {

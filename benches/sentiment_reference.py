@@ -5,6 +5,7 @@ Same split as shoplens: after dropping empty texts, rows whose 0-based index
 the time of vectorise + fit. Usage: python3 sentiment_reference.py SHARED_DATA_DIR
 """
 import json
+import os
 import resource
 import sys
 import time
@@ -48,7 +49,8 @@ def run(name, texts, labels, vectorizer_args, rounds):
     test = np.arange(len(texts)) % 5 == 0
     train_texts = [t for t, is_test in zip(texts, test) if not is_test]
     test_texts = [t for t, is_test in zip(texts, test) if is_test]
-    for model_name in ["logreg", "nb"]:
+    only = os.environ.get("SHOPLENS_BENCH_ONLY", "logreg,nb").split(",")
+    for model_name in [m for m in ["logreg", "nb"] if m in only]:
         times = []
         for _ in range(rounds):
             start = time.perf_counter()

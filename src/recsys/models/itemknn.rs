@@ -16,9 +16,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 
-use super::{
-    best_first, item_item_reasons, top_n, top_n_in_place, FitContext, Model, ModelSnapshot,
-};
+use super::{item_item_reasons, top_n, FitContext, Model, ModelSnapshot};
 use crate::recsys::matrix::Csr;
 use crate::recsys::params::{ItemKnnParams, Similarity};
 use crate::recsys::RecError;
@@ -134,10 +132,11 @@ fn nearest_neighbors(
         worker
     });
     ctx.check()?;
-    let mut upper: Vec<Vec<(u32, f32)>> = vec![Vec::new(); n_items];
-    for worker in &workers {
-        for (item, best) in &worker.upper {
-            upper[*item] = best.clone();
+    let mut upper: Vec<Vec<u64>> = vec![Vec::new(); n_items];
+    let mut workers = workers;
+    for worker in &mut workers {
+        for (item, best) in worker.upper.drain(..) {
+            upper[item] = best;
         }
     }
     let rows: Vec<Vec<(u32, f32)>> = ctx.pool.install(|| {
@@ -148,7 +147,8 @@ fn nearest_neighbors(
                 for worker in &workers {
                     row.extend_from_slice(&worker.lower[i]);
                 }
-                let mut best = top_n(row, k);
+                keep_best(&mut row, k);
+                let mut best: Vec<(u32, f32)> = row.into_iter().map(unpack).collect();
                 best.sort_unstable_by_key(|p| p.0);
                 best
             })
@@ -172,6 +172,40 @@ fn nearest_neighbors(
         indices,
         data,
     })
+}
+
+/// `(j, s)` packed into one integer whose ascending order is the neighbour
+/// order: higher similarity first, then lower index. Selecting on plain
+/// integers is several times faster than on `(u32, f32)` with a comparator,
+/// and selection is a third of the fit. (Similarities here are finite
+/// and non-zero, where this order and [`super::best_first`] agree.)
+fn pack(j: u32, s: f32) -> u64 {
+    let bits = s.to_bits();
+    // Order-preserving map of the float onto u32 (negatives reversed).
+    let ordered = if bits & 0x8000_0000 != 0 {
+        !bits
+    } else {
+        bits | 0x8000_0000
+    };
+    (u64::from(!ordered) << 32) | u64::from(j)
+}
+
+fn unpack(key: u64) -> (u32, f32) {
+    let ordered = !((key >> 32) as u32);
+    let bits = if ordered & 0x8000_0000 != 0 {
+        ordered & 0x7fff_ffff
+    } else {
+        !ordered
+    };
+    (key as u32, f32::from_bits(bits))
+}
+
+/// Keep the `k` best packed keys of `keys` (in no particular order).
+fn keep_best(keys: &mut Vec<u64>, k: usize) {
+    if keys.len() > k {
+        keys.select_nth_unstable(k);
+        keys.truncate(k);
+    }
 }
 
 /// For each entry (item i, user u) of `item_users`, where i sits in u's row
@@ -207,15 +241,16 @@ struct Worker {
     /// resetting but the touched entries.
     stamp: Vec<u32>,
     touched: Vec<u32>,
-    pairs: Vec<(u32, f32)>,
-    /// (item, its best k among itself and the items above it).
-    upper: Vec<(usize, Vec<(u32, f32)>)>,
-    /// Per item j: candidates (i, sim) from items i < j this worker handled,
-    /// pruned to the best k whenever they reach 2k.
-    lower: Vec<Vec<(u32, f32)>>,
-    /// Per item j: the k-th best value in `lower[j]` after its last pruning;
-    /// a candidate below it can never make j's top k.
-    floor: Vec<f32>,
+    /// Item i's packed pairs (see [`pack`]).
+    pairs: Vec<u64>,
+    /// (item, its best k among itself and the items above it), packed.
+    upper: Vec<(usize, Vec<u64>)>,
+    /// Per item j: packed candidates (i, sim) from items i < j this worker
+    /// handled, pruned to the best k whenever they reach 2k.
+    lower: Vec<Vec<u64>>,
+    /// Per item j: the k-th best key in `lower[j]` after its last pruning;
+    /// a candidate ranked after it can never make j's top k.
+    floor: Vec<u64>,
 }
 
 impl Worker {
@@ -227,7 +262,7 @@ impl Worker {
             pairs: Vec::new(),
             upper: Vec::new(),
             lower: vec![Vec::new(); n_items],
-            floor: vec![f32::NEG_INFINITY; n_items],
+            floor: vec![u64::MAX; n_items],
         }
     }
 
@@ -275,7 +310,7 @@ impl Worker {
         }
         self.pairs.clear();
         if diagonal != 0.0 {
-            self.pairs.push((i as u32, diagonal));
+            self.pairs.push(pack(i as u32, diagonal));
         }
         // Items below i already offered this worker k candidates at least
         // this good, so a pair below that floor cannot make i's top k (it
@@ -285,26 +320,27 @@ impl Worker {
             let j = self.touched[t];
             let s = std::mem::take(&mut self.acc[j as usize]);
             if s != 0.0 {
-                if s >= floor {
-                    self.pairs.push((j, s));
+                let key = pack(j, s);
+                if key < floor {
+                    self.pairs.push(key);
                 }
-                self.offer_from_below(j as usize, (i as u32, s), shared.k);
+                self.offer_from_below(j as usize, pack(i as u32, s), shared.k);
             }
         }
-        let best = top_n_in_place(&mut self.pairs, shared.k);
-        self.upper.push((i, best));
+        keep_best(&mut self.pairs, shared.k);
+        self.upper.push((i, self.pairs.clone()));
     }
 
-    fn offer_from_below(&mut self, j: usize, candidate: (u32, f32), k: usize) {
-        if candidate.1 < self.floor[j] {
+    fn offer_from_below(&mut self, j: usize, candidate: u64, k: usize) {
+        if candidate > self.floor[j] {
             return;
         }
         let list = &mut self.lower[j];
         list.push(candidate);
         if list.len() >= 2 * k {
-            list.select_nth_unstable_by(k - 1, best_first);
+            list.select_nth_unstable(k - 1);
             list.truncate(k);
-            self.floor[j] = list[k - 1].1;
+            self.floor[j] = list[k - 1];
         }
     }
 }
@@ -417,6 +453,22 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn packed_keys_sort_like_the_neighbour_order_and_unpack_exactly() {
+        let values = [3.5f32, -2.0, 1e-30, -1e-30, 0.25, 0.25, 7e20, -7e20, 1.0];
+        let pairs: Vec<(u32, f32)> = values
+            .iter()
+            .enumerate()
+            .map(|(j, &s)| ((j as u32 * 7919) % 13, s))
+            .collect();
+        let mut by_comparator = pairs.clone();
+        by_comparator.sort_by(super::super::best_first);
+        let mut keys: Vec<u64> = pairs.iter().map(|&(j, s)| pack(j, s)).collect();
+        keys.sort_unstable();
+        let by_key: Vec<(u32, f32)> = keys.into_iter().map(unpack).collect();
+        assert_eq!(by_key, by_comparator);
     }
 
     #[test]
