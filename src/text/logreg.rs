@@ -92,6 +92,72 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
+/// `q += a·x`, then `Σ next_i·q_i` (0 without `next`) in the same pass: the
+/// two-loop recursion alternates these, and its vectors (10 pairs of
+/// hundreds of thousands of weights) do not fit in cache, so one pass
+/// instead of two halves its memory traffic. Same operations in the same
+/// order as the separate loops, so the same bits.
+fn axpy_then_dot(q: &mut [f64], a: f64, x: &[f64], next: Option<&[f64]>) -> f64 {
+    match next {
+        Some(next) => {
+            let mut sum = 0.0;
+            for ((qi, xi), ni) in q.iter_mut().zip(x).zip(next) {
+                *qi += a * xi;
+                sum += ni * *qi;
+            }
+            sum
+        }
+        None => {
+            for (qi, xi) in q.iter_mut().zip(x) {
+                *qi += a * xi;
+            }
+            0.0
+        }
+    }
+}
+
+/// One L-BFGS correction pair with `yᵀs`, kept so each iteration does not
+/// recompute it twice per pair.
+struct Correction {
+    s: Vec<f64>,
+    y: Vec<f64>,
+    ys: f64,
+    yy: f64,
+}
+
+/// `−H·g` by the two-loop recursion over `history` (oldest first).
+fn lbfgs_direction(g: &[f64], history: &std::collections::VecDeque<Correction>) -> Vec<f64> {
+    let m = history.len();
+    let mut q = g.to_vec();
+    let mut alphas = vec![0.0; m];
+    let Some(last) = history.back() else {
+        let gamma = 1.0 / dot(g, g).sqrt().max(1e-12);
+        return q.iter().map(|v| -(v * gamma)).collect();
+    };
+    // First loop, newest to oldest: alpha_k = rho_k sᵀq; q −= alpha_k y_k.
+    let mut sq = dot(&history[m - 1].s, &q);
+    for k in (0..m).rev() {
+        alphas[k] = sq / history[k].ys;
+        let next = k.checked_sub(1).map(|k| history[k].s.as_slice());
+        sq = axpy_then_dot(&mut q, -alphas[k], &history[k].y, next);
+    }
+    let gamma = last.ys / last.yy;
+    for v in &mut q {
+        *v *= gamma;
+    }
+    // Second loop, oldest to newest: beta = rho_k yᵀq; q += (alpha_k − beta) s_k.
+    let mut yq = dot(&history[0].y, &q);
+    for k in 0..m {
+        let beta = yq / history[k].ys;
+        let next = history.get(k + 1).map(|c| c.y.as_slice());
+        yq = axpy_then_dot(&mut q, alphas[k] - beta, &history[k].s, next);
+    }
+    for v in &mut q {
+        *v = -*v;
+    }
+    q
+}
+
 /// Fit on rows `x` with labels `y`. `on_iteration(iteration, objective, model)`
 /// runs after every iteration (the caller streams the loss curve from it).
 pub fn fit(
@@ -141,43 +207,18 @@ pub fn minimise(
 ) -> Result<Vec<f64>, Cancelled> {
     let (mut f, mut g) = eval(&theta);
     const HISTORY: usize = 10;
-    let mut s_hist: Vec<Vec<f64>> = Vec::new();
-    let mut y_hist: Vec<Vec<f64>> = Vec::new();
+    let mut history: std::collections::VecDeque<Correction> = Default::default();
+    let mut spare: Option<(Vec<f64>, Vec<f64>)> = None;
     for iteration in 1..=settings.max_iter {
         if g.iter().fold(0.0f64, |m, v| m.max(v.abs())) <= settings.tol {
             break;
         }
         cancel.check()?;
-        // Two-loop recursion: direction = −H·g.
-        let mut q = g.clone();
-        let mut alphas = vec![0.0; s_hist.len()];
-        for k in (0..s_hist.len()).rev() {
-            let rho = 1.0 / dot(&y_hist[k], &s_hist[k]);
-            alphas[k] = rho * dot(&s_hist[k], &q);
-            for (qi, yi) in q.iter_mut().zip(&y_hist[k]) {
-                *qi -= alphas[k] * yi;
-            }
-        }
-        let gamma = match (s_hist.last(), y_hist.last()) {
-            (Some(s), Some(yv)) => dot(s, yv) / dot(yv, yv),
-            _ => 1.0 / dot(&g, &g).sqrt().max(1e-12),
-        };
-        for v in &mut q {
-            *v *= gamma;
-        }
-        for k in 0..s_hist.len() {
-            let rho = 1.0 / dot(&y_hist[k], &s_hist[k]);
-            let beta = rho * dot(&y_hist[k], &q);
-            for (qi, si) in q.iter_mut().zip(&s_hist[k]) {
-                *qi += (alphas[k] - beta) * si;
-            }
-        }
-        let direction: Vec<f64> = q.iter().map(|v| -v).collect();
+        let direction = lbfgs_direction(&g, &history);
         let mut slope = dot(&g, &direction);
         let direction = if slope >= 0.0 {
             // Not a descent direction (numerical trouble): restart from −g.
-            s_hist.clear();
-            y_hist.clear();
+            history.clear();
             slope = -dot(&g, &g);
             g.iter().map(|v| -v).collect()
         } else {
@@ -202,15 +243,20 @@ pub fn minimise(
         let Some((new_theta, f_new, g_new)) = accepted else {
             break; // no decrease possible at machine precision: converged
         };
-        let s: Vec<f64> = new_theta.iter().zip(&theta).map(|(a, b)| a - b).collect();
-        let yv: Vec<f64> = g_new.iter().zip(&g).map(|(a, b)| a - b).collect();
-        if dot(&s, &yv) > 1e-10 * dot(&yv, &yv) {
-            if s_hist.len() == HISTORY {
-                s_hist.remove(0);
-                y_hist.remove(0);
+        // Pair buffers are reused: a dropped pair's become the next spare.
+        let (mut s, mut yv) = spare.take().unwrap_or_default();
+        s.clear();
+        s.extend(new_theta.iter().zip(&theta).map(|(a, b)| a - b));
+        yv.clear();
+        yv.extend(g_new.iter().zip(&g).map(|(a, b)| a - b));
+        let (ys, yy) = (dot(&yv, &s), dot(&yv, &yv));
+        if ys > 1e-10 * yy {
+            if history.len() == HISTORY {
+                spare = history.pop_front().map(|c| (c.s, c.y));
             }
-            s_hist.push(s);
-            y_hist.push(yv);
+            history.push_back(Correction { s, y: yv, ys, yy });
+        } else {
+            spare = Some((s, yv));
         }
         let relative_decrease = (f - f_new) / f.abs().max(f_new.abs()).max(1.0);
         theta = new_theta;

@@ -53,6 +53,29 @@ pub(crate) fn transpose_rows<T: Copy + Default>(
     (counts, out_indices, out_values)
 }
 
+/// Chunks of rows (all with `n_cols` columns) stacked in order.
+fn concat_rows(
+    chunks: impl IntoIterator<Item = Result<SparseRows, Cancelled>>,
+    n_cols: usize,
+    n_rows: usize,
+) -> Result<SparseRows, Cancelled> {
+    let mut all = SparseRows {
+        indptr: Vec::with_capacity(n_rows + 1),
+        n_cols,
+        ..Default::default()
+    };
+    all.indptr.push(0);
+    for chunk in chunks {
+        let chunk = chunk?;
+        let base = all.indices.len();
+        all.indptr
+            .extend(chunk.indptr[1..].iter().map(|p| p + base));
+        all.indices.extend_from_slice(&chunk.indices);
+        all.values.extend_from_slice(&chunk.values);
+    }
+    Ok(all)
+}
+
 impl SparseRows {
     pub fn n_rows(&self) -> usize {
         self.indptr.len().saturating_sub(1)
@@ -134,101 +157,150 @@ pub fn clip(text: &str, max_chars: usize) -> &str {
     }
 }
 
+#[derive(Clone, Copy)]
 struct TermStat {
     df: u32,
     total: u64,
     last_doc: u32,
 }
 
-type TermCounts = HashMap<Box<str>, TermStat, FxBuildHasher>;
+/// One chunk of texts tokenised once: its own n-gram ids, their counts,
+/// and every text's n-grams as ids (so the rows are built without
+/// tokenising the texts again).
+#[derive(Default)]
+struct ChunkTerms {
+    ids_of: HashMap<Box<str>, u32, FxBuildHasher>,
+    stats: Vec<TermStat>,
+    /// Each text's n-gram ids in order of occurrence, concatenated.
+    ngrams: Vec<u32>,
+    text_ends: Vec<usize>,
+}
 
-fn count_terms(
+fn chunk_terms(
     texts: &[&str],
     options: &VocabularyOptions,
     cancel: &CancelToken,
-) -> Result<TermCounts, Cancelled> {
-    let mut stats = TermCounts::default();
+) -> Result<ChunkTerms, Cancelled> {
+    let mut chunk = ChunkTerms::default();
     let mut tokenizer = Tokenizer::default();
     for (doc, text) in texts.iter().enumerate() {
         if doc % 4096 == 0 {
             cancel.check()?;
         }
         let doc = doc as u32;
+        let ChunkTerms {
+            ids_of,
+            stats,
+            ngrams,
+            ..
+        } = &mut chunk;
         tokenizer.for_each_ngram(clip(text, options.max_chars), options.ngrams, |g, _, _| {
-            if let Some(s) = stats.get_mut(g) {
-                s.total += 1;
-                if s.last_doc != doc {
-                    s.last_doc = doc;
-                    s.df += 1;
+            let id = match ids_of.get(g) {
+                Some(&id) => {
+                    let s = &mut stats[id as usize];
+                    s.total += 1;
+                    if s.last_doc != doc {
+                        s.last_doc = doc;
+                        s.df += 1;
+                    }
+                    id
                 }
-            } else {
-                stats.insert(
-                    g.into(),
-                    TermStat {
+                None => {
+                    let id = stats.len() as u32;
+                    ids_of.insert(g.into(), id);
+                    stats.push(TermStat {
                         df: 1,
                         total: 1,
                         last_doc: doc,
-                    },
-                );
-            }
+                    });
+                    id
+                }
+            };
+            ngrams.push(id);
         });
+        chunk.text_ends.push(chunk.ngrams.len());
     }
-    Ok(stats)
+    Ok(chunk)
 }
 
 impl Vectorizer {
     /// Learn the vocabulary and idf from `texts`; returns the fitted vectoriser
-    /// and the TF-IDF rows of the same texts.
+    /// and the TF-IDF rows of the same texts. Each text is tokenised once.
     pub fn fit_transform(
         texts: &[&str],
         options: &VocabularyOptions,
         cancel: &CancelToken,
     ) -> Result<(Vectorizer, SparseRows), Cancelled> {
-        // Count document and total frequencies per chunk in parallel, then merge.
+        // Count document and total frequencies per chunk in parallel, then
+        // merge: `global[c][local id]` is chunk c's n-gram's index in `terms`.
         let chunk_len = texts
             .len()
             .div_ceil(rayon::current_num_threads() * 4)
             .max(256);
-        let partial: Vec<Result<TermCounts, Cancelled>> = texts
+        let mut chunks: Vec<ChunkTerms> = texts
             .par_chunks(chunk_len)
-            .map(|chunk| count_terms(chunk, options, cancel))
-            .collect();
-        let mut stats = TermCounts::default();
-        for part in partial {
-            let part = part?;
-            if stats.is_empty() {
-                stats = part;
-                continue;
-            }
-            for (term, s) in part {
-                match stats.get_mut(&term) {
-                    Some(total) => {
+            .map(|chunk| chunk_terms(chunk, options, cancel))
+            .collect::<Result<_, _>>()?;
+        let mut index_of: HashMap<Box<str>, u32, FxBuildHasher> = HashMap::default();
+        let mut stats: Vec<TermStat> = Vec::new();
+        let mut global: Vec<Vec<u32>> = Vec::with_capacity(chunks.len());
+        for chunk in &mut chunks {
+            let mut map = vec![0u32; chunk.stats.len()];
+            for (term, local) in std::mem::take(&mut chunk.ids_of) {
+                let s = chunk.stats[local as usize];
+                map[local as usize] = match index_of.get(&term) {
+                    Some(&g) => {
+                        let total = &mut stats[g as usize];
                         total.df += s.df;
                         total.total += s.total;
+                        g
                     }
                     None => {
-                        stats.insert(term, s);
+                        let g = stats.len() as u32;
+                        index_of.insert(term, g);
+                        stats.push(s);
+                        g
                     }
-                }
+                };
             }
+            global.push(map);
         }
+        let mut names: Vec<Box<str>> = vec![Box::from(""); stats.len()];
+        for (term, g) in index_of {
+            names[g as usize] = term;
+        }
+        let terms: Vec<(Box<str>, TermStat)> = names.into_iter().zip(stats).collect();
+        cancel.check()?;
         let min_df = options.min_df.max(1) as u32;
-        let mut kept: Vec<(Box<str>, TermStat)> =
-            stats.into_iter().filter(|(_, s)| s.df >= min_df).collect();
+        let mut kept: Vec<u32> = (0..terms.len() as u32)
+            .filter(|&g| terms[g as usize].1.df >= min_df)
+            .collect();
         if let Some(limit) = options.max_features {
             if kept.len() > limit {
                 // Most frequent first; ties by the n-gram so the choice is stable.
-                kept.sort_unstable_by(|a, b| b.1.total.cmp(&a.1.total).then_with(|| a.0.cmp(&b.0)));
+                kept.sort_unstable_by(|&a, &b| {
+                    let (a, b) = (&terms[a as usize], &terms[b as usize]);
+                    b.1.total.cmp(&a.1.total).then_with(|| a.0.cmp(&b.0))
+                });
                 kept.truncate(limit);
             }
         }
-        kept.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        kept.sort_unstable_by(|&a, &b| terms[a as usize].0.cmp(&terms[b as usize].0));
+        // Feature index of every merged n-gram (u32::MAX: not kept).
+        let mut feature_of = vec![u32::MAX; terms.len()];
+        for (feature, &g) in kept.iter().enumerate() {
+            feature_of[g as usize] = feature as u32;
+        }
         let n = texts.len() as f64;
         let idf = kept
             .iter()
-            .map(|(_, s)| ((1.0 + n) / (1.0 + f64::from(s.df))).ln() + 1.0)
+            .map(|&g| ((1.0 + n) / (1.0 + f64::from(terms[g as usize].1.df))).ln() + 1.0)
             .collect();
-        let features: Vec<String> = kept.iter().map(|(g, _)| g.to_string()).collect();
+        let features: Vec<String> = kept
+            .iter()
+            .map(|&g| terms[g as usize].0.to_string())
+            .collect();
+        drop(terms);
         let mut vectorizer = Vectorizer {
             ngrams: options.ngrams,
             max_chars: options.max_chars,
@@ -238,7 +310,36 @@ impl Vectorizer {
         };
         vectorizer.rebuild_index();
         cancel.check()?;
-        let rows = vectorizer.transform(texts, cancel)?;
+        let parts: Vec<SparseRows> = chunks
+            .par_iter()
+            .zip(&global)
+            .map(|(chunk, map)| {
+                let mut out = SparseRows {
+                    indptr: vec![0],
+                    n_cols: vectorizer.n_features(),
+                    ..Default::default()
+                };
+                let mut scratch = Vec::new();
+                let mut start = 0;
+                for &end in &chunk.text_ends {
+                    scratch.clear();
+                    scratch.extend(
+                        chunk.ngrams[start..end]
+                            .iter()
+                            .map(|&local| feature_of[map[local as usize] as usize])
+                            .filter(|&f| f != u32::MAX),
+                    );
+                    vectorizer.push_row(&mut scratch, &mut out);
+                    start = end;
+                }
+                out
+            })
+            .collect();
+        let rows = concat_rows(
+            parts.into_iter().map(Ok),
+            vectorizer.n_features(),
+            texts.len(),
+        )?;
         Ok((vectorizer, rows))
     }
 
@@ -275,21 +376,7 @@ impl Vectorizer {
                 Ok(out)
             })
             .collect();
-        let mut all = SparseRows {
-            indptr: Vec::with_capacity(texts.len() + 1),
-            n_cols: self.n_features(),
-            ..Default::default()
-        };
-        all.indptr.push(0);
-        for chunk in chunks {
-            let chunk = chunk?;
-            let base = all.indices.len();
-            all.indptr
-                .extend(chunk.indptr[1..].iter().map(|p| p + base));
-            all.indices.extend_from_slice(&chunk.indices);
-            all.values.extend_from_slice(&chunk.values);
-        }
-        Ok(all)
+        concat_rows(chunks, self.n_features(), texts.len())
     }
 
     /// The sparse TF-IDF vector of one text, as (feature, value) pairs.
@@ -351,6 +438,12 @@ impl Vectorizer {
                 scratch.push(j);
             }
         });
+        self.push_row(scratch, out);
+    }
+
+    /// Append the TF-IDF row of a text whose n-grams are the features in
+    /// `scratch` (one entry per occurrence; sorted here).
+    fn push_row(&self, scratch: &mut [u32], out: &mut SparseRows) {
         scratch.sort_unstable();
         let start = out.values.len();
         let mut norm = 0.0f64;
@@ -448,6 +541,32 @@ mod tests {
             .sum();
         let total: f64 = parts.iter().map(|p| p.2).sum();
         assert!((score - total).abs() < 1e-6, "{score} vs {total}");
+    }
+
+    #[test]
+    fn rows_from_the_single_pass_equal_a_second_transform() {
+        // Over 256 texts, so the counting runs in several chunks that must merge.
+        let words = [
+            "good", "bad", "phone", "很", "好", "battery", "screen", "差",
+        ];
+        let texts: Vec<String> = (0..1500usize)
+            .map(|d| {
+                (0..1 + d % 9)
+                    .map(|w| words[(d * 7 + w * w * 3) % words.len()])
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect();
+        let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+        for ngrams in [Ngrams::WORD_1_2, Ngrams::CHAR_1_2] {
+            let mut o = options(ngrams);
+            o.min_df = 3;
+            o.max_features = Some(40);
+            let cancel = CancelToken::new();
+            let (v, rows) = Vectorizer::fit_transform(&texts, &o, &cancel).unwrap();
+            assert_eq!(v.n_features(), 40);
+            assert_eq!(rows, v.transform(&texts, &cancel).unwrap());
+        }
     }
 
     #[test]

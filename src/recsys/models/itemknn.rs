@@ -144,6 +144,7 @@ fn nearest_neighbors(
             .into_par_iter()
             .enumerate()
             .map(|(i, mut row)| {
+                row.reserve(workers.iter().map(|w| w.lower[i].len()).sum());
                 for worker in &workers {
                     row.extend_from_slice(&worker.lower[i]);
                 }
@@ -336,6 +337,10 @@ impl Worker {
             return;
         }
         let list = &mut self.lower[j];
+        if list.capacity() == 0 {
+            // Lists fill to 2k and are cut back to k: allocate once.
+            list.reserve_exact(2 * k);
+        }
         list.push(candidate);
         if list.len() >= 2 * k {
             list.select_nth_unstable(k - 1);
