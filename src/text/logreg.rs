@@ -116,8 +116,8 @@ fn axpy_then_dot(q: &mut [f64], a: f64, x: &[f64], next: Option<&[f64]>) -> f64 
     }
 }
 
-/// One L-BFGS correction pair with `yᵀs`, kept so each iteration does not
-/// recompute it twice per pair.
+/// One L-BFGS correction pair with `yᵀs` and `yᵀy`, computed once when the
+/// pair is made rather than on every iteration that uses it.
 struct Correction {
     s: Vec<f64>,
     y: Vec<f64>,
@@ -208,7 +208,6 @@ pub fn minimise(
     let (mut f, mut g) = eval(&theta);
     const HISTORY: usize = 10;
     let mut history: std::collections::VecDeque<Correction> = Default::default();
-    let mut spare: Option<(Vec<f64>, Vec<f64>)> = None;
     for iteration in 1..=settings.max_iter {
         if g.iter().fold(0.0f64, |m, v| m.max(v.abs())) <= settings.tol {
             break;
@@ -243,20 +242,14 @@ pub fn minimise(
         let Some((new_theta, f_new, g_new)) = accepted else {
             break; // no decrease possible at machine precision: converged
         };
-        // Pair buffers are reused: a dropped pair's become the next spare.
-        let (mut s, mut yv) = spare.take().unwrap_or_default();
-        s.clear();
-        s.extend(new_theta.iter().zip(&theta).map(|(a, b)| a - b));
-        yv.clear();
-        yv.extend(g_new.iter().zip(&g).map(|(a, b)| a - b));
-        let (ys, yy) = (dot(&yv, &s), dot(&yv, &yv));
+        let s: Vec<f64> = new_theta.iter().zip(&theta).map(|(a, b)| a - b).collect();
+        let y: Vec<f64> = g_new.iter().zip(&g).map(|(a, b)| a - b).collect();
+        let (ys, yy) = (dot(&y, &s), dot(&y, &y));
         if ys > 1e-10 * yy {
             if history.len() == HISTORY {
-                spare = history.pop_front().map(|c| (c.s, c.y));
+                history.pop_front();
             }
-            history.push_back(Correction { s, y: yv, ys, yy });
-        } else {
-            spare = Some((s, yv));
+            history.push_back(Correction { s, y, ys, yy });
         }
         let relative_decrease = (f - f_new) / f.abs().max(f_new.abs()).max(1.0);
         theta = new_theta;

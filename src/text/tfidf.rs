@@ -232,7 +232,7 @@ impl Vectorizer {
         cancel: &CancelToken,
     ) -> Result<(Vectorizer, SparseRows), Cancelled> {
         // Count document and total frequencies per chunk in parallel, then
-        // merge: `global[c][local id]` is chunk c's n-gram's index in `terms`.
+        // merge: `global[c][local id]` is chunk c's n-gram's index in `stats`.
         let chunk_len = texts
             .len()
             .div_ceil(rayon::current_num_threads() * 4)
@@ -269,38 +269,45 @@ impl Vectorizer {
         for (term, g) in index_of {
             names[g as usize] = term;
         }
-        let terms: Vec<(Box<str>, TermStat)> = names.into_iter().zip(stats).collect();
         cancel.check()?;
         let min_df = options.min_df.max(1) as u32;
-        let mut kept: Vec<u32> = (0..terms.len() as u32)
-            .filter(|&g| terms[g as usize].1.df >= min_df)
+        let mut kept: Vec<u32> = (0..stats.len() as u32)
+            .filter(|&g| stats[g as usize].df >= min_df)
             .collect();
         if let Some(limit) = options.max_features {
             if kept.len() > limit {
                 // Most frequent first; ties by the n-gram so the choice is stable.
                 kept.sort_unstable_by(|&a, &b| {
-                    let (a, b) = (&terms[a as usize], &terms[b as usize]);
-                    b.1.total.cmp(&a.1.total).then_with(|| a.0.cmp(&b.0))
+                    let (a, b) = (a as usize, b as usize);
+                    stats[b]
+                        .total
+                        .cmp(&stats[a].total)
+                        .then_with(|| names[a].cmp(&names[b]))
                 });
                 kept.truncate(limit);
             }
         }
-        kept.sort_unstable_by(|&a, &b| terms[a as usize].0.cmp(&terms[b as usize].0));
-        // Feature index of every merged n-gram (u32::MAX: not kept).
-        let mut feature_of = vec![u32::MAX; terms.len()];
+        kept.sort_unstable_by(|&a, &b| names[a as usize].cmp(&names[b as usize]));
+        // Each chunk's local ids now map straight to features (u32::MAX: not kept).
+        let mut feature_of = vec![u32::MAX; stats.len()];
         for (feature, &g) in kept.iter().enumerate() {
             feature_of[g as usize] = feature as u32;
+        }
+        for map in &mut global {
+            for g in map.iter_mut() {
+                *g = feature_of[*g as usize];
+            }
         }
         let n = texts.len() as f64;
         let idf = kept
             .iter()
-            .map(|&g| ((1.0 + n) / (1.0 + f64::from(terms[g as usize].1.df))).ln() + 1.0)
+            .map(|&g| ((1.0 + n) / (1.0 + f64::from(stats[g as usize].df))).ln() + 1.0)
             .collect();
         let features: Vec<String> = kept
             .iter()
-            .map(|&g| terms[g as usize].0.to_string())
+            .map(|&g| names[g as usize].to_string())
             .collect();
-        drop(terms);
+        drop(names);
         let mut vectorizer = Vectorizer {
             ngrams: options.ngrams,
             max_chars: options.max_chars,
@@ -326,7 +333,7 @@ impl Vectorizer {
                     scratch.extend(
                         chunk.ngrams[start..end]
                             .iter()
-                            .map(|&local| feature_of[map[local as usize] as usize])
+                            .map(|&local| map[local as usize])
                             .filter(|&f| f != u32::MAX),
                     );
                     vectorizer.push_row(&mut scratch, &mut out);

@@ -126,14 +126,13 @@ fn nearest_neighbors(
     };
     // One worker per pool thread, each claiming chunks until none are left,
     // so candidates from below need no lock: each worker keeps its own.
-    let workers: Vec<Worker> = ctx.pool.broadcast(|_| {
+    let mut workers: Vec<Worker> = ctx.pool.broadcast(|_| {
         let mut worker = Worker::new(n_items);
         worker.run(&shared);
         worker
     });
     ctx.check()?;
     let mut upper: Vec<Vec<u64>> = vec![Vec::new(); n_items];
-    let mut workers = workers;
     for worker in &mut workers {
         for (item, best) in worker.upper.drain(..) {
             upper[item] = best;

@@ -318,19 +318,6 @@ pub fn item_item_reasons(
     top_n(pairs, n)
 }
 
-/// Like [`top_n`] but selects inside a reusable buffer (left reordered) and
-/// returns only the `n` best.
-pub fn top_n_in_place(pairs: &mut [(u32, f32)], n: usize) -> Vec<(u32, f32)> {
-    let order = best_first;
-    let n = n.min(pairs.len());
-    if pairs.len() > n && n > 0 {
-        pairs.select_nth_unstable_by(n, order);
-    }
-    let mut best = pairs[..n].to_vec();
-    best.sort_unstable_by(order);
-    best
-}
-
 /// Largest `n` of `(index, value)` pairs, by value desc then index asc.
 pub fn top_n(mut pairs: Vec<(u32, f32)>, n: usize) -> Vec<(u32, f32)> {
     let order = best_first;
