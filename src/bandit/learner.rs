@@ -22,7 +22,7 @@ use std::ops::Range;
 
 use super::log::BanditLog;
 use crate::task::{CancelToken, TaskError};
-use crate::text::logreg::{minimise, LbfgsSettings};
+use crate::text::logreg::{minimise, LbfgsSettings, ValueAndGradient};
 
 /// Gradient tolerance on the weighted mean loss: converged far past where
 /// the argmax could still move.
@@ -195,7 +195,7 @@ fn fit_softmax(
         tol: TOL,
     };
     let theta = minimise(
-        &eval,
+        &ValueAndGradient(eval),
         vec![0.0; k * (width + 1)],
         &settings,
         cancel,

@@ -54,22 +54,41 @@ struct Problem<'a> {
 }
 
 impl Problem<'_> {
-    /// Objective and gradient at `theta = [w…, b]`.
-    fn eval(&self, theta: &[f64]) -> (f64, Vec<f64>) {
-        let d = self.x.n_cols;
-        let (w, b) = (&theta[..d], theta[d]);
-        let z = self.x.dot(w, b);
-        let (losses, residuals): (Vec<f64>, Vec<f64>) = z
+    /// Mean log loss at margins `z` plus the penalty on `w`.
+    fn objective_at(&self, z: &[f64], w: &[f64]) -> f64 {
+        let losses: Vec<f64> = z
             .par_iter()
             .zip(self.y.par_iter())
             .with_min_len(4096)
-            .map(|(&z, &y)| {
-                let t = if y { 1.0 } else { 0.0 };
-                (log1p_exp(z) - t * z, sigmoid(z) - t)
-            })
-            .unzip();
+            .map(|(&z, &y)| log1p_exp(z) - if y { z } else { 0.0 })
+            .collect();
         let data_loss: f64 = losses.iter().sum::<f64>() * self.inv_n;
         let penalty: f64 = w.iter().map(|v| v * v).sum::<f64>() * 0.5 * self.inv_c_n;
+        data_loss + penalty
+    }
+}
+
+/// The margins `z = X·w + b` are the state: the gradient needs them, and
+/// along a search line they move as `z + t·X·p`.
+impl Smooth for Problem<'_> {
+    type State = Vec<f64>;
+    type Line = Vec<f64>;
+
+    fn value(&self, theta: &[f64]) -> (f64, Vec<f64>) {
+        let d = self.x.n_cols;
+        let z = self.x.dot(&theta[..d], theta[d]);
+        (self.objective_at(&z, &theta[..d]), z)
+    }
+
+    fn gradient(&self, theta: &[f64], z: &Vec<f64>) -> Vec<f64> {
+        let d = self.x.n_cols;
+        let w = &theta[..d];
+        let residuals: Vec<f64> = z
+            .par_iter()
+            .zip(self.y.par_iter())
+            .with_min_len(4096)
+            .map(|(&z, &y)| sigmoid(z) - if y { 1.0 } else { 0.0 })
+            .collect();
         let mut grad: Vec<f64> = (0..d)
             .into_par_iter()
             .with_min_len(2048)
@@ -84,7 +103,30 @@ impl Problem<'_> {
             })
             .collect();
         grad.push(residuals.iter().sum::<f64>() * self.inv_n);
-        (data_loss + penalty, grad)
+        grad
+    }
+
+    /// `X·p` (with the intercept's step): one pass over the data per line.
+    fn line(&self, _theta: &[f64], _z: &Vec<f64>, direction: &[f64]) -> Vec<f64> {
+        let d = self.x.n_cols;
+        self.x.dot(&direction[..d], direction[d])
+    }
+
+    fn value_on_line(
+        &self,
+        xp: &Vec<f64>,
+        z: &Vec<f64>,
+        candidate: &[f64],
+        step: f64,
+    ) -> (f64, Vec<f64>) {
+        let moved: Vec<f64> = z
+            .par_iter()
+            .zip(xp.par_iter())
+            .with_min_len(4096)
+            .map(|(z, p)| z + step * p)
+            .collect();
+        let d = self.x.n_cols;
+        (self.objective_at(&moved, &candidate[..d]), moved)
     }
 }
 
@@ -181,7 +223,7 @@ pub fn fit(
         intercept: theta[d],
     };
     let theta = minimise(
-        &|theta| problem.eval(theta),
+        &problem,
         vec![0.0; d + 1],
         settings,
         cancel,
@@ -190,22 +232,75 @@ pub fn fit(
     Ok(model_of(&theta))
 }
 
-/// An objective: its value and gradient at a point.
-pub type Objective<'a> = dyn Fn(&[f64]) -> (f64, Vec<f64>) + 'a;
+/// What [`minimise`] needs from an objective, split so the line search
+/// pays only for what it uses: a trial step needs the value alone, and the
+/// gradient is taken once, at the accepted step. `State` is what an
+/// evaluation leaves behind for the gradient and for lines from that point;
+/// `Line` is what one search direction precomputes (for a linear model,
+/// `X·p`, after which every trial step costs O(n) instead of a pass over the
+/// data).
+pub trait Smooth {
+    type State;
+    type Line;
+    /// The objective at `theta`.
+    fn value(&self, theta: &[f64]) -> (f64, Self::State);
+    /// Its gradient at `theta`, from the state evaluating there left.
+    fn gradient(&self, theta: &[f64], state: &Self::State) -> Vec<f64>;
+    /// Prepare trial steps from `theta` (with `state`) along `direction`.
+    fn line(&self, theta: &[f64], state: &Self::State, direction: &[f64]) -> Self::Line;
+    /// The objective at `candidate = theta + step·direction` on `line`.
+    fn value_on_line(
+        &self,
+        line: &Self::Line,
+        state: &Self::State,
+        candidate: &[f64],
+        step: f64,
+    ) -> (f64, Self::State);
+}
+
+/// A function that returns its value and gradient together, evaluated
+/// afresh at every trial step.
+pub struct ValueAndGradient<F>(pub F);
+
+impl<F: Fn(&[f64]) -> (f64, Vec<f64>)> Smooth for ValueAndGradient<F> {
+    /// The gradient, computed with the value.
+    type State = Vec<f64>;
+    type Line = ();
+
+    fn value(&self, theta: &[f64]) -> (f64, Vec<f64>) {
+        (self.0)(theta)
+    }
+
+    fn gradient(&self, _theta: &[f64], gradient: &Vec<f64>) -> Vec<f64> {
+        gradient.clone()
+    }
+
+    fn line(&self, _theta: &[f64], _gradient: &Vec<f64>, _direction: &[f64]) {}
+
+    fn value_on_line(
+        &self,
+        _line: &(),
+        _gradient: &Vec<f64>,
+        candidate: &[f64],
+        _step: f64,
+    ) -> (f64, Vec<f64>) {
+        (self.0)(candidate)
+    }
+}
 
 /// Minimise a smooth objective with L-BFGS (10 pairs of history, Armijo
-/// backtracking) from `theta`; `eval` returns the objective and its
-/// gradient. Stops on `settings.tol` (largest gradient component), on a
-/// relative decrease under 64 machine epsilons, or after `max_iter`
-/// iterations; `settings.c` is not used here.
-pub fn minimise(
-    eval: &Objective,
+/// backtracking) from `theta`. Stops on `settings.tol` (largest gradient
+/// component), on a relative decrease under 64 machine epsilons, or after
+/// `max_iter` iterations; `settings.c` is not used here.
+pub fn minimise<S: Smooth>(
+    objective: &S,
     mut theta: Vec<f64>,
     settings: &LbfgsSettings,
     cancel: &CancelToken,
     on_iteration: &mut dyn FnMut(usize, f64, &[f64]),
 ) -> Result<Vec<f64>, Cancelled> {
-    let (mut f, mut g) = eval(&theta);
+    let (mut f, mut state) = objective.value(&theta);
+    let mut g = objective.gradient(&theta, &state);
     const HISTORY: usize = 10;
     let mut history: std::collections::VecDeque<Correction> = Default::default();
     for iteration in 1..=settings.max_iter {
@@ -224,6 +319,7 @@ pub fn minimise(
             direction
         };
         // Backtracking line search with the Armijo condition.
+        let line = objective.line(&theta, &state, &direction);
         let mut step = 1.0;
         let mut accepted = None;
         for _ in 0..50 {
@@ -232,16 +328,17 @@ pub fn minimise(
                 .zip(&direction)
                 .map(|(t, p)| t + step * p)
                 .collect();
-            let (f_new, g_new) = eval(&candidate);
+            let (f_new, state_new) = objective.value_on_line(&line, &state, &candidate, step);
             if f_new.is_finite() && f_new <= f + 1e-4 * step * slope {
-                accepted = Some((candidate, f_new, g_new));
+                accepted = Some((candidate, f_new, state_new));
                 break;
             }
             step *= 0.5;
         }
-        let Some((new_theta, f_new, g_new)) = accepted else {
+        let Some((new_theta, f_new, state_new)) = accepted else {
             break; // no decrease possible at machine precision: converged
         };
+        let g_new = objective.gradient(&new_theta, &state_new);
         let s: Vec<f64> = new_theta.iter().zip(&theta).map(|(a, b)| a - b).collect();
         let y: Vec<f64> = g_new.iter().zip(&g).map(|(a, b)| a - b).collect();
         let (ys, yy) = (dot(&y, &s), dot(&y, &y));
@@ -255,6 +352,7 @@ pub fn minimise(
         theta = new_theta;
         f = f_new;
         g = g_new;
+        state = state_new;
         on_iteration(iteration, f, &theta);
         if relative_decrease <= 64.0 * f64::EPSILON {
             break;
@@ -283,6 +381,44 @@ mod tests {
         x
     }
 
+    fn eval(p: &Problem, theta: &[f64]) -> (f64, Vec<f64>) {
+        let (f, z) = p.value(theta);
+        (f, p.gradient(theta, &z))
+    }
+
+    #[test]
+    fn a_trial_step_on_the_line_prices_the_point_it_reaches() {
+        let x = rows(
+            &[&[(0, 1.0), (2, 0.5)], &[(1, 1.0)], &[(0, 0.3), (1, 0.7)]],
+            3,
+        );
+        let y = [true, false, true];
+        let p = Problem {
+            x: &x,
+            xt: transpose(&x),
+            y: &y,
+            inv_c_n: 1.0 / 6.0,
+            inv_n: 1.0 / 3.0,
+        };
+        let theta = [0.3, -0.2, 0.1, 0.05];
+        let direction = [-1.0, 0.5, 2.0, 0.25];
+        let (_, z) = p.value(&theta);
+        let line = p.line(&theta, &z, &direction);
+        for step in [1.0, 0.5, 0.125] {
+            let candidate: Vec<f64> = theta
+                .iter()
+                .zip(&direction)
+                .map(|(t, d)| t + step * d)
+                .collect();
+            let (on_line, moved) = p.value_on_line(&line, &z, &candidate, step);
+            let (direct, fresh) = p.value(&candidate);
+            assert!((on_line - direct).abs() < 1e-12, "{on_line} vs {direct}");
+            for (a, b) in moved.iter().zip(&fresh) {
+                assert!((a - b).abs() < 1e-12);
+            }
+        }
+    }
+
     #[test]
     fn gradient_matches_finite_differences() {
         let x = rows(
@@ -298,13 +434,13 @@ mod tests {
             inv_n: 1.0 / 3.0,
         };
         let theta = [0.3, -0.2, 0.1, 0.05];
-        let (_, g) = p.eval(&theta);
+        let (_, g) = eval(&p, &theta);
         for k in 0..theta.len() {
             let mut a = theta;
             let mut b = theta;
             a[k] += 1e-6;
             b[k] -= 1e-6;
-            let numeric = (p.eval(&a).0 - p.eval(&b).0) / 2e-6;
+            let numeric = (eval(&p, &a).0 - eval(&p, &b).0) / 2e-6;
             assert!(
                 (numeric - g[k]).abs() < 1e-6,
                 "component {k}: {numeric} vs {}",
@@ -349,7 +485,7 @@ mod tests {
         };
         let mut theta = model.weights.clone();
         theta.push(model.intercept);
-        assert!(p.eval(&theta).1.iter().all(|v| v.abs() < 1e-6));
+        assert!(eval(&p, &theta).1.iter().all(|v| v.abs() < 1e-6));
     }
 
     #[test]
