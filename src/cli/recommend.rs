@@ -51,6 +51,10 @@ pub struct EvalArgs {
     /// versions) validate every epoch and stop after 10].
     #[arg(long)]
     pub patience: Option<usize>,
+    /// Evaluate on a random sample of this many customers, drawn with the
+    /// seed (0: all). Big catalogues rank every item for every customer.
+    #[arg(long, default_value_t = TrainOptions::default().eval_users)]
+    pub eval_users: usize,
     /// Drop users with fewer distinct items.
     #[arg(long, default_value_t = RecommendSettings::default().min_user_interactions)]
     pub min_user_interactions: usize,
@@ -82,6 +86,7 @@ impl EvalArgs {
         s.options.seed = self.seed;
         s.options.threads = self.threads;
         s.options.validate_every = self.validate_every;
+        s.options.eval_users = self.eval_users;
         if let Some(k) = self.k {
             s.options.k = k;
         }
@@ -329,14 +334,20 @@ impl Recommend<'_> {
 
 /// What `recommend` prints without `--json`.
 pub fn print_summary(t: &Trained, record: &crate::runs::RunRecord, data: &std::path::Path) {
+    let evaluated = match t.metrics.users_sampled_from {
+        Some(of) => format!(
+            "a random sample of {} of {of} users evaluated",
+            t.metrics.users_evaluated
+        ),
+        None => format!("{} users evaluated", t.metrics.users_evaluated),
+    };
     println!(
-        "{} on {} ({} users, {} items; split {}; {} users evaluated); fit {:.2}s",
+        "{} on {} ({} users, {} items; split {}; {evaluated}); fit {:.2}s",
         t.params.label(),
         data.display(),
         t.data.n_users(),
         t.data.n_items(),
         t.split.describe(),
-        t.metrics.users_evaluated,
         t.fit_secs
     );
     if let Some(time) = record.time_summary() {
@@ -391,6 +402,7 @@ pub fn json_of(t: &Trained, outcome: &RunOutcome) -> Value {
         "note": outcome.record.note,
         "peak_memory_mb": crate::task::peak_memory_mb(),
         "users_evaluated": t.metrics.users_evaluated,
+        "users_sampled_from": t.metrics.users_sampled_from,
         "cold_start": t.cold.as_ref().map(|c| json!({
             "users": c.customers,
             "users_evaluated": c.metrics.users_evaluated,

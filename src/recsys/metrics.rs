@@ -54,6 +54,10 @@ pub struct Metrics {
     pub sampled_hr: Option<f64>,
     #[serde(default)]
     pub sampled_ndcg: Option<f64>,
+    /// When the users were a random sample: how many customers it was drawn
+    /// from (`users_evaluated` of them were evaluated).
+    #[serde(default)]
+    pub users_sampled_from: Option<usize>,
 }
 
 /// Negatives each relevant item is ranked against in the sampled metrics.
@@ -295,21 +299,41 @@ pub fn self_information(train: &Csr) -> Vec<f64> {
         .collect()
 }
 
-/// Evaluate `model` on every user with relevant items, on `pool`'s threads,
-/// scoring them a block at a time ([`Model::score_block`]); `progress` sees
-/// the share of users done.
+/// The users to evaluate: every user with relevant items, or, when `limit`
+/// is above 0 and below their number, `limit` of them drawn uniformly
+/// without replacement with `seed` (in index order, so the metrics' sums
+/// run in the same order as for all users).
+pub fn evaluation_users(relevant: &[Vec<u32>], limit: usize, seed: u64) -> Vec<usize> {
+    use rand::SeedableRng;
+    let all: Vec<usize> = (0..relevant.len())
+        .filter(|&u| !relevant[u].is_empty())
+        .collect();
+    if limit == 0 || limit >= all.len() {
+        return all;
+    }
+    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(seed);
+    let mut picked: Vec<usize> = rand::seq::index::sample(&mut rng, all.len(), limit)
+        .into_iter()
+        .map(|i| all[i])
+        .collect();
+    picked.sort_unstable();
+    picked
+}
+
+/// Evaluate `model` on `users` (see [`evaluation_users`]), on `pool`'s
+/// threads, scoring them a block at a time ([`Model::score_block`]);
+/// `progress` sees the share of users done.
+#[allow(clippy::too_many_arguments)]
 pub fn evaluate(
     model: &dyn Model,
     train: &Csr,
     relevant: &[Vec<u32>],
+    users: &[usize],
     k: usize,
     pool: &rayon::ThreadPool,
     cancel: &CancelToken,
     progress: &(dyn Fn(f32) + Sync),
 ) -> Result<Metrics, Cancelled> {
-    let users: Vec<usize> = (0..relevant.len())
-        .filter(|&u| !relevant[u].is_empty())
-        .collect();
     let score = |block: &[usize], scores: &mut [f32]| {
         let block: Vec<u32> = block.iter().map(|&u| u as u32).collect();
         model.score_block(&block, train, scores);
@@ -317,7 +341,7 @@ pub fn evaluate(
     let log_pop = self_information(train);
     evaluate_rankings(
         &Ranking {
-            users: &users,
+            users,
             n_items: train.n_cols,
             score: &score,
             excluded: &|u| train.row(u).0,
@@ -449,6 +473,7 @@ pub fn evaluate_rankings(
             .then(|| total.sampled_hr / total.sampled_users as f64),
         sampled_ndcg: (total.sampled_users > 0)
             .then(|| total.sampled_ndcg / total.sampled_users as f64),
+        users_sampled_from: None,
     })
 }
 
@@ -614,5 +639,24 @@ mod tests {
         assert!((p.mrr - 0.25).abs() < 1e-12);
         // recall denominator is min(k, |rel|) = 1.
         assert_eq!(p.recall, 0.0);
+    }
+
+    #[test]
+    fn the_evaluation_sample_is_seeded_sorted_and_drawn_from_users_with_test_items() {
+        // Every third user has no test item.
+        let relevant: Vec<Vec<u32>> = (0..3000u32)
+            .map(|u| if u % 3 == 0 { vec![] } else { vec![u % 7] })
+            .collect();
+        let all = evaluation_users(&relevant, 0, 1);
+        assert_eq!(all.len(), 2000);
+        assert_eq!(evaluation_users(&relevant, 5000, 1), all);
+        let sample = evaluation_users(&relevant, 500, 1);
+        assert_eq!(sample.len(), 500);
+        assert!(sample.windows(2).all(|w| w[0] < w[1]));
+        assert!(sample.iter().all(|&u| u % 3 != 0));
+        assert_eq!(sample, evaluation_users(&relevant, 500, 1));
+        assert_ne!(sample, evaluation_users(&relevant, 500, 2));
+        // Spread over the whole range, not the first 500.
+        assert!(*sample.last().unwrap_or(&0) > 2500);
     }
 }

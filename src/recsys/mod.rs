@@ -26,7 +26,7 @@ use crate::runs::StepTime;
 use crate::task::{thread_pool, CancelToken, EpochEvent, Reporter};
 use cold::{evaluate_cold, Bestsellers, ColdStart, Fallback};
 use matrix::{Csr, Interactions};
-use metrics::{evaluate, top_k, Metrics};
+use metrics::{evaluate, evaluation_users, top_k, Metrics};
 use models::{fit, FitContext, Model};
 use params::{ModelParams, TrainOptions};
 use split::{split, ColdUser, Split};
@@ -146,9 +146,19 @@ pub fn train_and_evaluate(
         reporter.epoch(e);
     };
     let k = options.k;
+    let users = evaluation_users(&tt.relevant, options.eval_users, options.seed);
     let validate = |m: &dyn Model| {
-        let metrics =
-            evaluate(m, &tt.train, &tt.relevant, k, &pool, cancel, &|_| {}).unwrap_or_default();
+        let metrics = evaluate(
+            m,
+            &tt.train,
+            &tt.relevant,
+            &users,
+            k,
+            &pool,
+            cancel,
+            &|_| {},
+        )
+        .unwrap_or_default();
         (format!("ndcg@{k}"), metrics.ndcg)
     };
     let on_progress = reporter.fraction();
@@ -171,20 +181,31 @@ pub fn train_and_evaluate(
     let models::Fitted { model, engine } = fit(params, train_data, options, &ctx)?;
     let fit_secs = start.elapsed().as_secs_f64();
     let evaluate_started = Instant::now();
-    let customers = crate::display::thousands(tt.users_evaluated() as u64);
-    let evaluating = |done: f32| {
-        reporter.progress(Some(done), &format!("evaluating on {customers} customers"));
+    let eligible = tt.users_evaluated();
+    let customers = if users.len() < eligible {
+        format!(
+            "a random sample of {} of {} customers",
+            crate::display::thousands(users.len() as u64),
+            crate::display::thousands(eligible as u64)
+        )
+    } else {
+        format!("{} customers", crate::display::thousands(eligible as u64))
     };
-    let metrics = evaluate(
+    let evaluating = |done: f32| {
+        reporter.progress(Some(done), &format!("evaluating on {customers}"));
+    };
+    let mut metrics = evaluate(
         model.as_ref(),
         &tt.train,
         &tt.relevant,
+        &users,
         k,
         &pool,
         cancel,
         &evaluating,
     )
     .map_err(|_| RecError::Cancelled)?;
+    metrics.users_sampled_from = (users.len() < eligible).then_some(eligible);
     let bestsellers = Bestsellers::new(&tt.train, &data);
     let cold = if tt.cold.is_empty() {
         None

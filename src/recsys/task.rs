@@ -90,6 +90,9 @@ pub fn record(t: &Trained, data: DataFingerprint) -> RunRecord {
     r.metrics = t.metrics.to_map();
     r.metrics
         .insert("users".into(), t.metrics.users_evaluated as f64);
+    if let Some(of) = t.metrics.users_sampled_from {
+        r.metrics.insert("users_sampled_from".into(), of as f64);
+    }
     if let Some(cold) = &t.cold {
         r.metrics
             .insert("new_customers".into(), cold.customers as f64);

@@ -253,6 +253,13 @@ impl RecommendTab {
             )
             .on_hover_text("Then drop items with fewer distinct users");
             let o = &mut self.settings.options;
+            ui.horizontal(|ui| {
+                ui.label("evaluate on");
+                ui.add(egui::DragValue::new(&mut o.eval_users).range(0..=100_000_000));
+                ui.label(if o.eval_users == 0 { "customers (0: all)" } else { "customers, a random sample" });
+            })
+            .response
+            .on_hover_text("Rank the catalogue for a random sample of this many test customers, drawn with the seed (0: all of them). The metrics then say they come from a sample. On a store with hundreds of thousands of items and millions of customers, evaluating everyone takes far longer than training.");
             seed_ui(ui, &mut o.seed, Some(&mut o.threads));
         }
         ui.add_space(6.0);
@@ -411,10 +418,14 @@ impl RecommendTab {
                         (Some(c), Some(p)) => format!("HR {c:.3} vs {p:.3}"),
                         _ => "–".into(),
                     };
-                    ui.label(
-                        trained
-                            .as_ref()
-                            .map_or("–".into(), |t| t.metrics.users_evaluated.to_string()),
+                    let users = trained.as_ref().map_or("–".into(), |t| {
+                        match t.metrics.users_sampled_from {
+                            Some(of) => format!("{} of {of}", t.metrics.users_evaluated),
+                            None => t.metrics.users_evaluated.to_string(),
+                        }
+                    });
+                    ui.label(users).on_hover_text(
+                        "Customers with history whose rankings the metrics average; \"a of b\": a random sample of a of the b customers with a test item",
                     );
                     ui.label(new_customers).on_hover_text(
                         "Customers with no training history (first seen in the test period), shown the bestsellers (of the category of the first item they touched, when items have categories); HR@k over those who touched more items. The other columns cover customers with history.",

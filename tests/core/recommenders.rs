@@ -92,6 +92,48 @@ fn movielens_matches_the_implicit_reference() {
     eprintln!("{}", report.join("\n"));
 }
 
+/// A stated sample of customers is evaluated, said to be a sample, and
+/// reproducible; asking for at least everyone evaluates everyone.
+#[test]
+fn evaluation_on_a_sample_of_customers_on_movielens() {
+    let Some(dir) = common::shared_data() else {
+        return;
+    };
+    let data = interactions(&dir.join("movielens-100k/u.data"));
+    let run = |eval_users: usize, seed: u64| {
+        let options = TrainOptions {
+            validate_every: 0,
+            eval_users,
+            seed,
+            ..Default::default()
+        };
+        train(
+            data.clone(),
+            ModelParams::ItemKnn(ItemKnnParams::default()),
+            &options,
+        )
+        .unwrap()
+        .metrics
+    };
+    let all = run(0, 42);
+    assert_eq!((all.users_evaluated, all.users_sampled_from), (943, None));
+    assert_eq!(run(943, 42), all);
+    let sample = run(300, 42);
+    assert_eq!(
+        (sample.users_evaluated, sample.users_sampled_from),
+        (300, Some(943))
+    );
+    assert_eq!(run(300, 42), sample);
+    assert_ne!(run(300, 7).ndcg, sample.ndcg);
+    // A third of the customers: the same model, so a nearby mean.
+    assert!(
+        (sample.hr - all.hr).abs() < 0.05,
+        "{} vs {}",
+        sample.hr,
+        all.hr
+    );
+}
+
 #[test]
 fn same_seed_same_numbers() {
     let data = interactions(&common::sample_events());
