@@ -90,6 +90,14 @@ pub enum LoadError {
         known: String,
     },
 
+    #[error("{}: opening its {data} of data needs about {needed} of memory and this machine has {available} free, so it was not read (the data already open stays). Close other programs, open part of the file (for example a few months of it), or use a machine with more memory.", .path.display())]
+    TooBigForMemory {
+        path: PathBuf,
+        data: String,
+        needed: String,
+        available: String,
+    },
+
     #[error("{}: {message}", .path.display())]
     Parse { path: PathBuf, message: String },
 

@@ -8,6 +8,7 @@ pub mod events;
 pub mod feedback;
 pub mod formats;
 pub mod generate;
+pub mod memory;
 pub mod profile;
 pub mod reader;
 pub mod roles;

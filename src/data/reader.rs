@@ -55,6 +55,10 @@ pub fn read_table(
     let source = sniff::open_source(path, skip_bad_lines, cancel, progress)?;
     let kind = forced.map_or(source.kind, |f| f.kind);
     let data_bytes = source.text().len() as u64;
+    // Parquet is compressed column data: its text size says nothing.
+    if kind != FileKind::Parquet {
+        super::memory::check_fits(path, data_bytes, super::memory::available_bytes())?;
+    }
     // Sequence files are recognised first: to the CSV sniffer they are one
     // column, or ragged rows.
     let sequences = match forced {

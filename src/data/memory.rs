@@ -1,0 +1,69 @@
+//! Whether a file fits in this machine's memory, asked before it is read:
+//! a 5 GB export that cannot fit should be refused in a second with a
+//! message, not after minutes of parsing by the system's out-of-memory
+//! killer, which would take the open data (and the app) with it.
+
+use std::path::Path;
+
+use super::error::{human_bytes, LoadError};
+
+/// Memory the loaded table and its profile take per byte of delimited text
+/// or JSON lines, with headroom: measured as the peak anonymous memory of
+/// `shoplens profile` on the generated 10⁸-event store (5.5 GB of CSV),
+/// rounded up (see docs/benchmarks.md, "10⁸ events on one machine").
+pub const BYTES_PER_TEXT_BYTE: f64 = 2.0;
+
+/// Memory the system can give without swapping (Linux's `MemAvailable`);
+/// `None` where the system does not say, and then nothing is refused.
+pub fn available_bytes() -> Option<u64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// Estimated memory to open `text_bytes` of text.
+pub fn estimate_bytes(text_bytes: u64) -> u64 {
+    (text_bytes as f64 * BYTES_PER_TEXT_BYTE) as u64
+}
+
+/// Refuse `path` when opening its `text_bytes` of text would need more
+/// memory than `available` (bytes; `None`: unknown, so allowed).
+pub fn check_fits(path: &Path, text_bytes: u64, available: Option<u64>) -> Result<(), LoadError> {
+    let needed = estimate_bytes(text_bytes);
+    match available {
+        Some(available) if needed > available => Err(LoadError::TooBigForMemory {
+            path: path.to_path_buf(),
+            data: human_bytes(text_bytes),
+            needed: human_bytes(needed),
+            available: human_bytes(available),
+        }),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_is_refused_only_when_its_estimate_exceeds_what_is_free() {
+        let path = Path::new("events.csv");
+        assert!(check_fits(path, 5_500_000_000, Some(24_000_000_000)).is_ok());
+        assert!(check_fits(path, 5_500_000_000, None).is_ok());
+        let refused = check_fits(path, 5_500_000_000, Some(8_000_000_000))
+            .unwrap_err()
+            .to_string();
+        assert!(refused.contains("events.csv"), "{refused}");
+        assert!(refused.contains("5.5 GB"), "{refused}");
+        assert!(refused.contains("11.0 GB"), "{refused}");
+        assert!(refused.contains("8.0 GB"), "{refused}");
+    }
+
+    #[test]
+    fn this_machine_says_how_much_memory_is_free() {
+        if cfg!(target_os = "linux") {
+            assert!(available_bytes().is_some_and(|b| b > 0));
+        }
+    }
+}
