@@ -58,7 +58,7 @@ wall = int(h or 0) * 3600 + int(m) * 60 + float(s)
 rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", time).group(1)) / 1048576
 anon = int(open(mem).read().strip() or 0) / 1048576
 steps = [f"{k} {v:.1f} s" for k, v in out.items() if k.endswith("_secs") and isinstance(v, (int, float))]
-print(f"{name}: wall {wall:.1f} s; peak RSS {rss:.2f} GB, of it anonymous {anon:.2f} GB")
+print(f"{name}: wall {wall:.1f} s; peak RSS {rss:.2f} GiB, of it anonymous {anon:.2f} GiB")
 print("  " + "; ".join(steps))
 if "metrics" in out:
     print(f"  {out.get('users_evaluated')} customers evaluated of {out.get('users_sampled_from')}; "

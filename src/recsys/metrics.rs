@@ -45,19 +45,21 @@ pub struct Metrics {
     pub recall: f64,
     pub ndcg: f64,
     pub map: f64,
+    /// Over the full ranking, not cut at k.
     pub mrr: f64,
     pub coverage: f64,
     pub novelty: f64,
+    /// Users whose rankings the metrics average: the denominator.
     pub users_evaluated: usize,
+    /// When the users were a random sample: how many customers it was drawn
+    /// from (`users_evaluated` of them were evaluated); `None` otherwise,
+    /// and in records written before samples existed.
+    pub users_sampled_from: Option<usize>,
     /// HR@k and NDCG@k against 100 sampled negatives (see the module docs).
     #[serde(default)]
     pub sampled_hr: Option<f64>,
     #[serde(default)]
     pub sampled_ndcg: Option<f64>,
-    /// When the users were a random sample: how many customers it was drawn
-    /// from (`users_evaluated` of them were evaluated).
-    #[serde(default)]
-    pub users_sampled_from: Option<usize>,
 }
 
 /// Negatives each relevant item is ranked against in the sampled metrics.

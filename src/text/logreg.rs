@@ -288,6 +288,15 @@ impl<F: Fn(&[f64]) -> (f64, Vec<f64>)> Smooth for ValueAndGradient<F> {
     }
 }
 
+/// `theta + step·direction`.
+fn step_along(theta: &[f64], direction: &[f64], step: f64) -> Vec<f64> {
+    theta
+        .iter()
+        .zip(direction)
+        .map(|(t, p)| t + step * p)
+        .collect()
+}
+
 /// Minimise a smooth objective with L-BFGS (10 pairs of history, Armijo
 /// backtracking) from `theta`. Stops on `settings.tol` (largest gradient
 /// component), on a relative decrease under 64 machine epsilons, or after
@@ -323,11 +332,7 @@ pub fn minimise<S: Smooth>(
         let mut step = 1.0;
         let mut accepted = None;
         for _ in 0..50 {
-            let candidate: Vec<f64> = theta
-                .iter()
-                .zip(&direction)
-                .map(|(t, p)| t + step * p)
-                .collect();
+            let candidate = step_along(&theta, &direction, step);
             let (f_new, state_new) = objective.value_on_line(&line, &state, &candidate, step);
             if f_new.is_finite() && f_new <= f + 1e-4 * step * slope {
                 accepted = Some((candidate, f_new, state_new));
@@ -387,40 +392,7 @@ mod tests {
     }
 
     #[test]
-    fn a_trial_step_on_the_line_prices_the_point_it_reaches() {
-        let x = rows(
-            &[&[(0, 1.0), (2, 0.5)], &[(1, 1.0)], &[(0, 0.3), (1, 0.7)]],
-            3,
-        );
-        let y = [true, false, true];
-        let p = Problem {
-            x: &x,
-            xt: transpose(&x),
-            y: &y,
-            inv_c_n: 1.0 / 6.0,
-            inv_n: 1.0 / 3.0,
-        };
-        let theta = [0.3, -0.2, 0.1, 0.05];
-        let direction = [-1.0, 0.5, 2.0, 0.25];
-        let (_, z) = p.value(&theta);
-        let line = p.line(&theta, &z, &direction);
-        for step in [1.0, 0.5, 0.125] {
-            let candidate: Vec<f64> = theta
-                .iter()
-                .zip(&direction)
-                .map(|(t, d)| t + step * d)
-                .collect();
-            let (on_line, moved) = p.value_on_line(&line, &z, &candidate, step);
-            let (direct, fresh) = p.value(&candidate);
-            assert!((on_line - direct).abs() < 1e-12, "{on_line} vs {direct}");
-            for (a, b) in moved.iter().zip(&fresh) {
-                assert!((a - b).abs() < 1e-12);
-            }
-        }
-    }
-
-    #[test]
-    fn gradient_matches_finite_differences() {
+    fn gradient_matches_finite_differences_and_line_steps_match_fresh_evaluations() {
         let x = rows(
             &[&[(0, 1.0), (2, 0.5)], &[(1, 1.0)], &[(0, 0.3), (1, 0.7)]],
             3,
@@ -446,6 +418,19 @@ mod tests {
                 "component {k}: {numeric} vs {}",
                 g[k]
             );
+        }
+        // A trial step priced on the line equals a fresh evaluation there.
+        let direction = [-1.0, 0.5, 2.0, 0.25];
+        let (_, z) = p.value(&theta);
+        let line = p.line(&theta, &z, &direction);
+        for step in [1.0, 0.5, 0.125] {
+            let candidate = step_along(&theta, &direction, step);
+            let (on_line, moved) = p.value_on_line(&line, &z, &candidate, step);
+            let (direct, fresh) = p.value(&candidate);
+            assert!((on_line - direct).abs() < 1e-12, "{on_line} vs {direct}");
+            for (a, b) in moved.iter().zip(&fresh) {
+                assert!((a - b).abs() < 1e-12);
+            }
         }
     }
 
