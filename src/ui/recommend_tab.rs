@@ -1074,9 +1074,12 @@ fn eval_sample_ui(ui: &mut egui::Ui, eval_users: &mut usize) {
     const SUGGESTED_SAMPLE: usize = 100_000;
     ui.horizontal(|ui| {
         let mut sampled = *eval_users > 0;
-        if ui
-            .checkbox(&mut sampled, "evaluate on a random sample of")
-            .changed()
+        let label = if sampled {
+            "evaluate on a random sample of"
+        } else {
+            "evaluate on a random sample of customers"
+        };
+        if ui.checkbox(&mut sampled, label).changed()
         {
             *eval_users = if sampled { SUGGESTED_SAMPLE } else { 0 };
         }

@@ -119,3 +119,42 @@ fn train_sasrec_from_the_ui_and_read_a_customers_sequence() {
         "recommendations say which items raised them"
     );
 }
+
+/// Ticking the sample box proposes a sample; a run on it says in the runs
+/// table that its metrics come from a sample of the test customers.
+#[test]
+fn evaluate_on_a_sample_of_customers_from_the_ui() {
+    let mut harness = common::sample_app(1400.0, 1000.0);
+    harness.get_by_label("Recommend").click();
+    harness.run_steps(2);
+    harness
+        .state_mut()
+        .set_recommend_model(RecommenderKind::ItemKnn);
+    harness.run_steps(2);
+    assert_eq!(harness.state_mut().recommend_options_mut().eval_users, 0);
+    harness
+        .get_by_label("evaluate on a random sample of customers")
+        .click();
+    harness.run_steps(2);
+    assert_eq!(
+        harness.state_mut().recommend_options_mut().eval_users,
+        100_000
+    );
+    harness.get_by_label("evaluate on a random sample of");
+    // The sample store has fewer customers than that: a smaller sample.
+    harness.state_mut().recommend_options_mut().eval_users = 300;
+    harness.get_by_label("Train").click();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    harness.run_steps(1);
+    while harness.state().is_job_active(TRAIN) {
+        assert!(Instant::now() < deadline, "training did not finish");
+        harness.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    harness.run_steps(3);
+    let trained = harness.state().explored_recommender().unwrap();
+    assert_eq!(trained.metrics.users_evaluated, 300);
+    let of = trained.metrics.users_sampled_from.unwrap();
+    assert!(of > 300, "{of}");
+    harness.get_by_label(&format!("300 of {of}"));
+}
