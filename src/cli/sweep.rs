@@ -85,6 +85,10 @@ pub struct SweepArgs {
     /// Recommenders: validation every N epochs [default: the model's].
     #[arg(long)]
     pub validate_every: Option<usize>,
+    /// Recommenders: evaluate each run on a random sample of this many
+    /// customers, drawn with the seed [default: all].
+    #[arg(long)]
+    pub eval_users: Option<usize>,
     /// Stop a run after this many validations without a better metric (0: off).
     #[arg(long, default_value_t = SweepSpec::default().patience)]
     pub patience: usize,
@@ -183,6 +187,7 @@ impl SweepArgs {
             folds: self.folds,
             features: self.features.clone(),
             validate_every: self.validate_every,
+            eval_users: self.eval_users,
             patience: Some(self.patience),
             ..Default::default()
         }

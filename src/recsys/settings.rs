@@ -65,6 +65,7 @@ impl RecommendSettings {
         opt.threads = o.threads.unwrap_or(opt.threads);
         opt.k = o.k.unwrap_or(opt.k);
         opt.validate_every = o.validate_every.unwrap_or(opt.validate_every);
+        opt.eval_users = o.eval_users.unwrap_or(opt.eval_users);
         opt.patience = o.patience.unwrap_or(opt.patience);
         s.min_user_interactions = o.min_user_interactions.unwrap_or(s.min_user_interactions);
         s.min_item_interactions = o.min_item_interactions.unwrap_or(s.min_item_interactions);

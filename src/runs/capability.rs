@@ -142,6 +142,8 @@ pub struct Overrides {
     pub features: Vec<String>,
     /// Validation every N epochs.
     pub validate_every: Option<usize>,
+    /// Recommenders: customers evaluated, a random sample (0: all).
+    pub eval_users: Option<usize>,
     /// Early stopping after this many validations without a better metric.
     pub patience: Option<usize>,
     /// Drop customers, items or sessions with fewer interactions than these

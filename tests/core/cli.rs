@@ -264,6 +264,34 @@ fn cli_sweep_of_epsilon_evaluates_the_epsilon_policy() {
     assert_eq!(ipw.len(), 3, "each ε gives its own estimate: {ipw:?}");
 }
 
+/// `sweep --eval-users` evaluates every run on the same stated sample of
+/// customers, and each run's record says so.
+#[test]
+fn cli_sweep_evaluates_recommenders_on_a_stated_sample() {
+    let sample = common::sample_events();
+    let v = json_of(&shoplens(&[
+        "sweep",
+        "--data",
+        sample.to_str().unwrap(),
+        "--model",
+        "itemknn",
+        "--grid",
+        "neighbors=10,50",
+        "--eval-users",
+        "250",
+        "--json",
+    ]));
+    let runs = v["runs"].as_array().expect("runs");
+    assert_eq!(runs.len(), 2);
+    for r in runs {
+        assert_eq!(r["metrics"]["users"].as_f64(), Some(250.0), "{r}");
+        assert!(
+            r["metrics"]["users_sampled_from"].as_f64() > Some(250.0),
+            "{r}"
+        );
+    }
+}
+
 /// `predict` on the built-in sample store works with no flags and uses the
 /// window the core fits to the data (the Predict tab's), not a fixed 90 days.
 #[test]
