@@ -144,14 +144,10 @@ fn evaluate_on_a_sample_of_customers_from_the_ui() {
     // The sample store has fewer customers than that: a smaller sample.
     harness.state_mut().recommend_options_mut().eval_users = 300;
     harness.get_by_label("Train").click();
-    let deadline = Instant::now() + Duration::from_secs(120);
     harness.run_steps(1);
-    while harness.state().is_job_active(TRAIN) {
-        assert!(Instant::now() < deadline, "training did not finish");
-        harness.step();
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    harness.run_steps(3);
+    common::step_until(&mut harness, "item kNN to train", |app| {
+        !app.is_job_active(TRAIN)
+    });
     let trained = harness.state().explored_recommender().unwrap();
     assert_eq!(trained.metrics.users_evaluated, 300);
     let of = trained.metrics.users_sampled_from.unwrap();
