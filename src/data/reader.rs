@@ -178,21 +178,20 @@ fn read_delimited(
     progress(0.32, "checking rows");
     let scan_start = std::time::Instant::now();
     let first_body_line = 1 + memchr::memchr_iter(b'\n', &text[..header_end]).count() as u64;
-    // Asked to skip malformed records: read a copy without them (only
-    // when there are some).
+    // Asked to skip malformed records: read the stretches between them
+    // (only when there are some).
     let shape = BodyShape {
         separator: layout.separator,
         quote: layout.quote,
         expected,
         first_line: first_body_line,
     };
-    let (kept, skipped) = if skip_bad_lines {
-        super::skip::drop_malformed(body, shape, cancel)?
+    let (stretches, skipped) = if skip_bad_lines {
+        super::skip::drop_malformed(body, shape, CHUNK_BYTES, cancel)?
     } else {
         (None, SkippedLines::default())
     };
-    let cleaned = kept.is_some();
-    let body: &[u8] = kept.as_deref().unwrap_or(body);
+    let cleaned = stretches.is_some();
     let problem_error = |problem: ScanProblem| match problem {
         ScanProblem::Ragged { line, found } => LoadError::Ragged {
             path: path.to_path_buf(),
@@ -223,20 +222,23 @@ fn read_delimited(
         && layout
             .quote
             .is_none_or(|q| memchr::memchr(q, body).is_none());
-    let boundaries = if quick {
-        newline_boundaries(body).map_err(|(offset, bytes)| LoadError::LineTooLong {
+    let chunks = if let Some(stretches) = stretches {
+        stretches
+    } else if quick {
+        let cuts = newline_boundaries(body).map_err(|(offset, bytes)| LoadError::LineTooLong {
             path: path.to_path_buf(),
             line: first_body_line + memchr::memchr_iter(b'\n', &body[..offset]).count() as u64,
             bytes,
             limit: MAX_LINE_BYTES,
-        })?
+        })?;
+        consecutive(&cuts)
     } else {
-        precise_scan()?.boundaries
+        consecutive(&precise_scan()?.boundaries)
     };
     log::debug!(
         "{} into {} chunks in {:.3}s",
         if quick { "split" } else { "scanned" },
-        boundaries.len().saturating_sub(1),
+        chunks.len(),
         scan_start.elapsed().as_secs_f64()
     );
 
@@ -272,16 +274,13 @@ fn read_delimited(
             let (s0, n0) = counts.get();
             counts.set((s0 + s, n0 + n));
         }
-        // A cleaned copy's offsets are not the file's.
-        if !cleaned {
-            source.bytes.release(body_offset + start, body_offset + end);
-        }
+        source.bytes.release(body_offset + start, body_offset + end);
     };
     let parse_start = std::time::Instant::now();
     let df = loop {
         match parse_chunks(
             body,
-            &boundaries,
+            &chunks,
             &layout,
             &names,
             &text_columns,
@@ -330,6 +329,11 @@ fn read_delimited(
         precise_scan()?;
     }
     Ok((df, format, layout, skipped))
+}
+
+/// The stretches between consecutive `cuts`.
+fn consecutive(cuts: &[usize]) -> Vec<(usize, usize)> {
+    cuts.windows(2).map(|w| (w[0], w[1])).collect()
 }
 
 /// Chunk starts at the first newline after every `CHUNK_BYTES`; `Err((offset,
@@ -473,7 +477,7 @@ enum ChunkError {
 #[allow(clippy::too_many_arguments)]
 fn parse_chunks(
     body: &[u8],
-    boundaries: &[usize],
+    stretches: &[(usize, usize)],
     layout: &CsvLayout,
     names: &[String],
     text_columns: &[String],
@@ -484,15 +488,15 @@ fn parse_chunks(
 ) -> Result<DataFrame, ChunkError> {
     let mut schema: Option<SchemaRef> = None;
     let mut out: Option<DataFrame> = None;
-    let n = boundaries.len().saturating_sub(1).max(1);
-    for (k, window) in boundaries.windows(2).enumerate() {
+    let n = stretches.len().max(1);
+    for (k, &(start, end)) in stretches.iter().enumerate() {
         if cancel.is_cancelled() {
             return Err(ChunkError::Cancelled);
         }
-        let chunk = &body[window[0]..window[1]];
+        let chunk = &body[start..end];
         let df = parse_csv_bytes(chunk, layout, names, text_columns, format, schema.clone())
             .map_err(ChunkError::Polars)?;
-        after_chunk(window[0], window[1]);
+        after_chunk(start, end);
         if schema.is_none() {
             schema = Some(df.schema().clone());
         }

@@ -88,15 +88,23 @@ impl SkippedLines {
     }
 }
 
-/// The body without its malformed records (None when every record is
-/// fine), and what was left out.
+/// Byte ranges `[start, end)` of a body, in order.
+pub type Stretches = Vec<(usize, usize)>;
+
+/// The stretches of `body` to read around its malformed records (None when
+/// every record is fine), and what was left out. Each stretch is whole
+/// records, cut at a record start about every `chunk_bytes`, so the parser
+/// reads the file where it lies instead of a copy of it (a copy would double
+/// the memory a 5 GB file needs).
 pub fn drop_malformed(
     body: &[u8],
     shape: BodyShape,
+    chunk_bytes: usize,
     cancel: &CancelToken,
-) -> Result<(Option<Vec<u8>>, SkippedLines), Cancelled> {
+) -> Result<(Option<Stretches>, SkippedLines), Cancelled> {
     let expected = shape.expected;
-    let mut kept: Option<Vec<u8>> = None;
+    let mut windows: Vec<(usize, usize)> = Vec::new();
+    let mut window_start = 0;
     let mut skipped = SkippedLines::default();
     let mut records = Records::new(body, shape.separator, shape.quote, shape.first_line);
     let mut since_check = 0usize;
@@ -129,24 +137,28 @@ pub fn drop_malformed(
             records.resume_after_first_line(&r);
             (end, lines) = (r.line_end, 1);
         }
-        let next = (end + 1).min(body.len());
         match problem {
             Some(reason) => {
                 skipped.push(r.line, lines, reason);
-                kept.get_or_insert_with(|| {
-                    let mut v = Vec::with_capacity(body.len());
-                    v.extend_from_slice(&body[..r.start]);
-                    v
-                });
-            }
-            None => {
-                if let Some(k) = &mut kept {
-                    k.extend_from_slice(&body[r.start..next]);
+                if r.start > window_start {
+                    windows.push((window_start, r.start));
                 }
+                window_start = (end + 1).min(body.len());
             }
+            None if r.start - window_start >= chunk_bytes => {
+                windows.push((window_start, r.start));
+                window_start = r.start;
+            }
+            None => {}
         }
     }
-    Ok((kept, skipped))
+    if skipped.is_empty() {
+        return Ok((None, skipped));
+    }
+    if body.len() > window_start {
+        windows.push((window_start, body.len()));
+    }
+    Ok((Some(windows), skipped))
 }
 
 #[cfg(test)]
@@ -154,11 +166,20 @@ mod tests {
     use super::*;
     use crate::data::reader::tests::shape;
 
-    fn clean(text: &str, expected: usize) -> (String, SkippedLines) {
-        let (kept, skipped) = drop_malformed(text.as_bytes(), shape(expected), &CancelToken::new())
-            .expect("not cancelled");
-        let kept = kept.map_or_else(|| text.to_owned(), |k| String::from_utf8(k).expect("utf-8"));
+    /// The text the stretches cover, with stretches of about `chunk` bytes.
+    fn clean_in(text: &str, expected: usize, chunk: usize) -> (String, SkippedLines) {
+        let (windows, skipped) =
+            drop_malformed(text.as_bytes(), shape(expected), chunk, &CancelToken::new())
+                .expect("not cancelled");
+        let kept = windows.map_or_else(
+            || text.to_owned(),
+            |w| w.iter().map(|&(a, b)| &text[a..b]).collect(),
+        );
         (kept, skipped)
+    }
+
+    fn clean(text: &str, expected: usize) -> (String, SkippedLines) {
+        clean_in(text, expected, 1 << 20)
     }
 
     #[test]
@@ -185,9 +206,27 @@ mod tests {
     }
 
     #[test]
-    fn a_clean_body_is_not_copied() {
-        let (kept, skipped) =
-            drop_malformed(b"1,a\n2,b\n", shape(2), &CancelToken::new()).expect("not cancelled");
-        assert!(kept.is_none() && skipped.is_empty() && skipped.summary().is_none());
+    fn stretches_are_whole_records_cut_about_every_chunk() {
+        let body = "1,a\n2,b\n3\n4,\"d\ne\"\n5,e\n6,f\n7,g\n";
+        let (windows, skipped) = drop_malformed(body.as_bytes(), shape(2), 8, &CancelToken::new())
+            .expect("not cancelled");
+        let windows = windows.expect("a line was skipped");
+        let pieces: Vec<&str> = windows.iter().map(|&(a, b)| &body[a..b]).collect();
+        assert_eq!(
+            pieces,
+            ["1,a\n2,b\n", "4,\"d\ne\"\n", "5,e\n6,f\n", "7,g\n"]
+        );
+        assert_eq!(skipped.lines, [4]);
+        assert_eq!(
+            clean_in(body, 2, 3).0,
+            "1,a\n2,b\n4,\"d\ne\"\n5,e\n6,f\n7,g\n"
+        );
+    }
+
+    #[test]
+    fn a_clean_body_reads_as_it_is() {
+        let (windows, skipped) =
+            drop_malformed(b"1,a\n2,b\n", shape(2), 8, &CancelToken::new()).expect("not cancelled");
+        assert!(windows.is_none() && skipped.is_empty() && skipped.summary().is_none());
     }
 }
