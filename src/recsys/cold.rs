@@ -118,6 +118,7 @@ pub fn evaluate_cold(
                 users: &users,
                 n_items: train.n_cols,
                 score: &score,
+                sparse: None,
                 excluded: &|c| &arrivals[c][..],
                 relevant: &|c| &cold[c].relevant[..],
                 k,

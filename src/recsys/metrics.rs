@@ -35,6 +35,7 @@ use rayon::prelude::*;
 
 use super::matrix::Csr;
 use super::models::Model;
+use super::sparse_rank::SparseScores;
 use crate::task::{CancelToken, Cancelled};
 
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -256,6 +257,40 @@ fn score_user(
     log_pop: &[f64],
 ) -> Partial {
     let top = top_k(scores, excluded, k);
+    let first_rank = relevant
+        .iter()
+        .map(|&i| rank_of(scores, excluded, i))
+        .min()
+        .unwrap_or(usize::MAX);
+    partial_of(top, first_rank, relevant, k, log_pop)
+}
+
+/// [`score_user`] of a row that is +0 but at the items it touched.
+fn score_sparse_user(
+    scores: &SparseScores,
+    excluded: &[u32],
+    relevant: &[u32],
+    k: usize,
+    log_pop: &[f64],
+) -> Partial {
+    let top = scores.top_k(excluded, k);
+    let first_rank = relevant
+        .iter()
+        .map(|&i| scores.rank_of(excluded, i))
+        .min()
+        .unwrap_or(usize::MAX);
+    partial_of(top, first_rank, relevant, k, log_pop)
+}
+
+/// One user's sums from their `top` k and the full-ranking rank of their
+/// first relevant item.
+fn partial_of(
+    top: Vec<u32>,
+    first_rank: usize,
+    relevant: &[u32],
+    k: usize,
+    log_pop: &[f64],
+) -> Partial {
     let mut hits = 0usize;
     let mut dcg = 0.0;
     let mut ap = 0.0;
@@ -268,11 +303,6 @@ fn score_user(
     }
     let ideal_hits = k.min(relevant.len());
     let idcg: f64 = (0..ideal_hits).map(|r| 1.0 / ((r + 2) as f64).log2()).sum();
-    let first_rank = relevant
-        .iter()
-        .map(|&i| rank_of(scores, excluded, i))
-        .min()
-        .unwrap_or(usize::MAX);
     Partial {
         users: 1,
         hits_any: f64::from(u8::from(hits > 0)),
@@ -341,11 +371,16 @@ pub fn evaluate(
         model.score_block(&block, train, scores);
     };
     let log_pop = self_information(train);
+    let sparse = |u: usize, out: &mut SparseScores| {
+        model.add_sparse_scores(train.row(u), out);
+    };
+    let scores_sparsely = model.add_sparse_scores((&[], &[]), &mut SparseScores::new(0));
     evaluate_rankings(
         &Ranking {
             users,
             n_items: train.n_cols,
             score: &score,
+            sparse: scores_sparsely.then_some(&sparse),
             excluded: &|u| train.row(u).0,
             relevant: &|u| &relevant[u],
             k,
@@ -357,6 +392,9 @@ pub fn evaluate(
     )
 }
 
+/// Adds user `u`'s scores into a row of +0s ([`Model::add_sparse_scores`]).
+pub type AddScores<'a> = dyn Fn(usize, &mut SparseScores) + Sync + 'a;
+
 /// What [`evaluate_rankings`] ranks, and for whom.
 pub struct Ranking<'d> {
     /// The users, by index.
@@ -365,6 +403,9 @@ pub struct Ranking<'d> {
     /// Every item's score for a block of users, row by row into the slice
     /// (`block.len()` rows of `n_items`).
     pub score: &'d (dyn Fn(&[usize], &mut [f32]) + Sync),
+    /// For models that touch few items per user ([`Model::add_sparse_scores`]):
+    /// adds a user's scores into a row of +0s, used instead of `score`.
+    pub sparse: Option<&'d AddScores<'d>>,
     /// A user's items that are not ranked (sorted).
     pub excluded: &'d (dyn Fn(usize) -> &'d [u32] + Sync),
     /// A user's hits to find (sorted).
@@ -414,36 +455,58 @@ pub fn evaluate_rankings(
     let total = pool.install(|| {
         r.users
             .par_chunks(unit)
-            .map_init(Vec::new, |scores: &mut Vec<f32>, users| {
-                if cancel.is_cancelled() {
-                    return Vec::new();
-                }
-                // One sum per chunk of users, in order.
-                let mut sums: Vec<Partial> = Vec::with_capacity(users.len().div_ceil(CHUNK));
-                let mut position = 0;
-                for block in users.chunks(block_rows) {
-                    scores.resize(block.len() * n_items, 0.0);
-                    (r.score)(block, scores);
-                    for (&u, row) in block.iter().zip(scores.chunks_exact(n_items)) {
-                        if position % CHUNK == 0 {
+            .map_init(
+                || (Vec::new(), None),
+                |(scores, sparse_row): &mut (Vec<f32>, Option<SparseScores>), users| {
+                    if cancel.is_cancelled() {
+                        return Vec::new();
+                    }
+                    // One sum per chunk of users, in order.
+                    let mut sums: Vec<Partial> = Vec::with_capacity(users.len().div_ceil(CHUNK));
+                    let mut add = |position: usize, p: Partial| {
+                        if position.is_multiple_of(CHUNK) {
                             sums.push(Partial::default());
                         }
-                        position += 1;
-                        let (excluded, relevant) = ((r.excluded)(u), (r.relevant)(u));
-                        let mut p = score_user(row, excluded, relevant, r.k, r.log_pop);
-                        sampled_ranks(&mut p, row, u, excluded, relevant, r.k);
                         if let Some(sum) = sums.last_mut() {
                             *sum = std::mem::take(sum).merge(p);
                         }
+                    };
+                    match r.sparse {
+                        Some(sparse) => {
+                            let row = sparse_row.get_or_insert_with(|| SparseScores::new(n_items));
+                            for (position, &u) in users.iter().enumerate() {
+                                sparse(u, row);
+                                let (excluded, relevant) = ((r.excluded)(u), (r.relevant)(u));
+                                let mut p =
+                                    score_sparse_user(row, excluded, relevant, r.k, r.log_pop);
+                                sampled_ranks(&mut p, row.values(), u, excluded, relevant, r.k);
+                                row.clear();
+                                add(position, p);
+                            }
+                        }
+                        None => {
+                            let mut position = 0;
+                            for block in users.chunks(block_rows) {
+                                scores.resize(block.len() * n_items, 0.0);
+                                (r.score)(block, scores);
+                                for (&u, row) in block.iter().zip(scores.chunks_exact(n_items)) {
+                                    let (excluded, relevant) = ((r.excluded)(u), (r.relevant)(u));
+                                    let mut p = score_user(row, excluded, relevant, r.k, r.log_pop);
+                                    sampled_ranks(&mut p, row, u, excluded, relevant, r.k);
+                                    add(position, p);
+                                    position += 1;
+                                }
+                            }
+                        }
                     }
-                }
-                let before = done.fetch_add(users.len(), std::sync::atomic::Ordering::Relaxed);
-                // About every 1,000 users, not every unit.
-                if (before + users.len()) / 1024 != before / 1024 {
-                    progress((before + users.len()) as f32 / total_users as f32);
-                }
-                sums
-            })
+                    let before = done.fetch_add(users.len(), std::sync::atomic::Ordering::Relaxed);
+                    // About every 1,000 users, not every unit.
+                    if (before + users.len()) / 1024 != before / 1024 {
+                        progress((before + users.len()) as f32 / total_users as f32);
+                    }
+                    sums
+                },
+            )
             // Collect in order, then sum sequentially: a parallel reduce would add
             // floats in a scheduling-dependent order and break reproducibility.
             .collect::<Vec<_>>()

@@ -11,6 +11,7 @@ pub mod new_items;
 pub mod params;
 pub mod saved;
 pub mod settings;
+pub mod sparse_rank;
 pub mod split;
 
 use std::io::Write;
@@ -521,6 +522,13 @@ impl Trained {
     /// The top `k` of each of `users`, as [`Self::recommend`] without reasons
     /// gives it, those with history scored in one block.
     fn lists(&self, users: &[u32], k: usize) -> Vec<Vec<Recommendation>> {
+        let mut touched = sparse_rank::SparseScores::new(self.train.n_cols);
+        if self.model.add_sparse_scores((&[], &[]), &mut touched) {
+            return users
+                .iter()
+                .map(|&u| self.sparse_list(u, k, &mut touched))
+                .collect();
+        }
         let with_history: Vec<u32> = users
             .iter()
             .copied()
@@ -543,6 +551,33 @@ impl Trained {
                 None => self.recommend(u, k, 0),
             })
             .collect()
+    }
+
+    /// [`Self::recommend`] without reasons, for a model that scores from
+    /// the items a history touches ([`Model::add_sparse_scores`]); `touched`
+    /// is all +0 before and after.
+    fn sparse_list(
+        &self,
+        user: u32,
+        k: usize,
+        touched: &mut sparse_rank::SparseScores,
+    ) -> Vec<Recommendation> {
+        let row = self.train.row(user as usize);
+        if row.0.is_empty() {
+            return self.recommend(user, k, 0);
+        }
+        self.model.add_sparse_scores(row, touched);
+        let list = touched
+            .top_k(row.0, k)
+            .into_iter()
+            .map(|item| Recommendation {
+                item,
+                score: touched.values()[item as usize],
+                because: Vec::new(),
+            })
+            .collect();
+        touched.clear();
+        list
     }
 
     /// Every user's list of the run's k to `path` (see [`Self::export_top_k`]);

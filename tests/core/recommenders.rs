@@ -477,6 +477,60 @@ fn sasrec_games_holds_out_each_users_last_item() {
     assert!((pop.ndcg - 0.0123).abs() < 5e-5, "NDCG@10 {}", pop.ndcg);
 }
 
+/// Item kNN's evaluation ranks each customer from the items their history's
+/// neighbours touch (a row of +0s elsewhere) instead of scanning the whole
+/// catalogue; on ML-100K (and on a sparse 10-neighbour model, where many
+/// customers have fewer than k items above 0) every metric equals the full
+/// scan's to the last bit, and the export's lists are the explorer's.
+#[test]
+fn item_knn_evaluation_from_touched_items_equals_the_full_scan() {
+    use shoplens::recsys::metrics::{evaluate_rankings, self_information, Ranking};
+    let Some(dir) = common::shared_data() else {
+        return;
+    };
+    let data = interactions(&dir.join("movielens-100k/u.data"));
+    for neighbors in [100, 10] {
+        let params = ModelParams::ItemKnn(ItemKnnParams {
+            neighbors,
+            ..Default::default()
+        });
+        let t = train(data.clone(), params, &TrainOptions::default()).unwrap();
+        let model = &t.model;
+        let score = |block: &[usize], out: &mut [f32]| {
+            let block: Vec<u32> = block.iter().map(|&u| u as u32).collect();
+            model.score_block(&block, &t.train, out);
+        };
+        let users: Vec<usize> = (0..t.relevant.len())
+            .filter(|&u| !t.relevant[u].is_empty())
+            .collect();
+        let log_pop = self_information(&t.train);
+        let pool = shoplens::task::thread_pool(2).unwrap();
+        let full_scan = evaluate_rankings(
+            &Ranking {
+                users: &users,
+                n_items: t.train.n_cols,
+                score: &score,
+                sparse: None,
+                excluded: &|u| t.train.row(u).0,
+                relevant: &|u| &t.relevant[u],
+                k: t.options.k,
+                log_pop: &log_pop,
+            },
+            &pool,
+            &CancelToken::new(),
+            &|_| {},
+        )
+        .unwrap();
+        assert_eq!(t.metrics, full_scan, "{neighbors} neighbours");
+        assert!(
+            t.metrics.hr > 0.05,
+            "{neighbors} neighbours: {:?}",
+            t.metrics
+        );
+        assert_export_is_the_explorers(&t, &format!("itemknn-{neighbors}"));
+    }
+}
+
 /// Evaluation scores customers a block at a time with one matrix product;
 /// on ML-100K its metrics are those of scoring one customer at a time with
 /// plain dot products and ranking each list alone, and the export writes
@@ -514,6 +568,7 @@ fn block_scoring_gives_the_metrics_and_lists_of_one_customer_at_a_time() {
             users: &users,
             n_items: t.train.n_cols,
             score: &score,
+            sparse: None,
             excluded: &|u| t.train.row(u).0,
             relevant: &|u| &t.relevant[u],
             k: t.options.k,
@@ -533,8 +588,13 @@ fn block_scoring_gives_the_metrics_and_lists_of_one_customer_at_a_time() {
             "{name}: {a} vs {b}"
         );
     }
-    // The export's lists are the explorer's.
-    let out = std::env::temp_dir().join(format!("shoplens-block-{}.csv", std::process::id()));
+    assert_export_is_the_explorers(&t, "block");
+}
+
+/// The export's top 5 of a few ML-100K customers are the explorer's, item
+/// for item and score for score.
+fn assert_export_is_the_explorers(t: &Trained, tag: &str) {
+    let out = std::env::temp_dir().join(format!("shoplens-{tag}-{}.csv", std::process::id()));
     t.export_top_k(&out, 5, None, &CancelToken::new(), &|_, _| {})
         .unwrap();
     let text = std::fs::read_to_string(&out).unwrap();
@@ -545,12 +605,12 @@ fn block_scoring_gives_the_metrics_and_lists_of_one_customer_at_a_time() {
         let want: Vec<String> = t
             .recommend(u as u32, 5, 0)
             .iter()
-            .map(|r| t.data.item_labels[r.item as usize].clone())
+            .map(|r| format!("{},{}", t.data.item_labels[r.item as usize], r.score))
             .collect();
         let got: Vec<String> = written[u * 5..u * 5 + 5]
             .iter()
-            .map(|l| l.split(',').nth(2).unwrap().to_owned())
+            .map(|l| l.split(',').skip(2).take(2).collect::<Vec<_>>().join(","))
             .collect();
-        assert_eq!(got, want, "user {u}");
+        assert_eq!(got, want, "{tag}: user {u}");
     }
 }

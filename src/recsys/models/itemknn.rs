@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 
-use super::{item_item_reasons, top_n, FitContext, Model, ModelSnapshot};
+use super::{item_item_reasons, top_n, FitContext, Model, ModelSnapshot, SparseScores};
 use crate::recsys::matrix::Csr;
 use crate::recsys::params::{ItemKnnParams, Similarity};
 use crate::recsys::RecError;
@@ -362,6 +362,17 @@ impl Model for ItemKnn {
                 out[j as usize] += x * s;
             }
         }
+    }
+
+    /// The same sums in the same order as [`Self::scores`], so the same bits.
+    fn add_sparse_scores(&self, row: (&[u32], &[f32]), out: &mut SparseScores) -> bool {
+        for (&i, &x) in row.0.iter().zip(row.1) {
+            let (js, sims) = self.neighbors.row(i as usize);
+            for (&j, &s) in js.iter().zip(sims) {
+                out.add(j, x * s);
+            }
+        }
+        true
     }
 
     fn similar_items(&self, item: u32, n: usize) -> Vec<(u32, f32)> {

@@ -14,6 +14,7 @@ pub mod spark_als;
 
 use super::matrix::Csr;
 use super::params::{ModelParams, TrainOptions};
+use super::sparse_rank::SparseScores;
 use super::RecError;
 use crate::params::Checked;
 use crate::task::{CancelToken, EpochEvent};
@@ -47,6 +48,15 @@ pub trait Model: Send + Sync {
         for (&u, scores) in users.iter().zip(out.chunks_exact_mut(n)) {
             self.scores(u, train.row(u as usize), scores);
         }
+    }
+
+    /// Add the scores of a customer whose history is `row` into `out` (all
+    /// +0 on entry), touching only the items whose score can differ from
+    /// +0, when the model scores that way (item kNN: the neighbours of the
+    /// history). Returns false, adding nothing, for models that score every
+    /// item. Evaluation then ranks from the touched items alone.
+    fn add_sparse_scores(&self, _row: (&[u32], &[f32]), _out: &mut SparseScores) -> bool {
+        false
     }
 
     /// A copy of the fitted state, for saving in a workspace.

@@ -1,0 +1,166 @@
+//! Ranking a customer whose scores are +0 for all but a few items.
+//!
+//! Item kNN scores a customer by adding up the neighbour lists of their
+//! history: a few thousand items of a catalogue of hundreds of thousands.
+//! Clearing a full row of scores, scanning it for the top k and again for
+//! the rank of each held-out item then cost far more than the scoring
+//! itself. Here the row is cleared item by item after use, and the top k and
+//! the ranks are worked out from the touched items alone, with the same
+//! definitions as the full scan ([`super::metrics::top_k`] and
+//! [`super::metrics::rank_of`]: score descending, ties by smaller index, NaN
+//! last, −0 ties with +0), so the metrics come out the same to the last bit.
+
+use std::cmp::Ordering;
+
+use super::metrics::top_k;
+
+/// A row of scores over the catalogue that is +0 except at `touched`.
+pub struct SparseScores {
+    values: Vec<f32>,
+    touched: Vec<u32>,
+    marked: Vec<bool>,
+}
+
+impl SparseScores {
+    /// All +0 over `n_items` items.
+    pub fn new(n_items: usize) -> Self {
+        Self {
+            values: vec![0.0; n_items],
+            touched: Vec::new(),
+            marked: vec![false; n_items],
+        }
+    }
+
+    /// `score[item] += value`, remembering the item.
+    #[inline]
+    pub fn add(&mut self, item: u32, value: f32) {
+        let i = item as usize;
+        if !self.marked[i] {
+            self.marked[i] = true;
+            self.touched.push(item);
+        }
+        self.values[i] += value;
+    }
+
+    /// Every item's score (+0 where none was added).
+    pub fn values(&self) -> &[f32] {
+        &self.values
+    }
+
+    /// Back to all +0, in time proportional to the items touched.
+    pub fn clear(&mut self) {
+        for &i in &self.touched {
+            self.values[i as usize] = 0.0;
+            self.marked[i as usize] = false;
+        }
+        self.touched.clear();
+    }
+
+    /// [`top_k`] of the row: from the touched items alone when at least `k`
+    /// of them (not excluded) score above 0, since then no untouched item,
+    /// at +0, can make the list; otherwise by the full scan.
+    pub fn top_k(&self, excluded: &[u32], k: usize) -> Vec<u32> {
+        if k == 0 {
+            return Vec::new();
+        }
+        let mut positive: Vec<(f32, u32)> = self
+            .touched
+            .iter()
+            .map(|&j| (self.values[j as usize], j))
+            .filter(|&(s, j)| s > 0.0 && excluded.binary_search(&j).is_err())
+            .collect();
+        if positive.len() < k {
+            return top_k(&self.values, excluded, k);
+        }
+        // No NaN and no −0 among positive scores, so total order is numeric.
+        let better = |a: &(f32, u32), b: &(f32, u32)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
+        if positive.len() > k {
+            positive.select_nth_unstable_by(k - 1, better);
+            positive.truncate(k);
+        }
+        positive.sort_unstable_by(better);
+        positive.into_iter().map(|(_, j)| j).collect()
+    }
+
+    /// [`super::metrics::rank_of`] of `item`: 1 + the items not excluded
+    /// that rank ahead of it. Untouched items score +0, so they are counted
+    /// without being read: all of them when `item` scores below 0, those
+    /// with a smaller index when it scores 0, none when it scores above.
+    pub fn rank_of(&self, excluded: &[u32], item: u32) -> usize {
+        let n = self.values.len();
+        let s = self.values[item as usize];
+        if s.is_nan() {
+            return n;
+        }
+        let ahead = |j: u32, v: f32| v > s || (v == s && j < item);
+        let touched_ahead = self
+            .touched
+            .iter()
+            .filter(|&&j| ahead(j, self.values[j as usize]))
+            .count();
+        let untouched_ahead = match 0.0f32.partial_cmp(&s) {
+            Some(Ordering::Greater) => n - self.touched.len(),
+            Some(Ordering::Equal) => {
+                let touched_before = self.touched.iter().filter(|&&j| j < item).count();
+                item as usize - touched_before
+            }
+            _ => 0,
+        };
+        let excluded_ahead = excluded
+            .iter()
+            .filter(|&&j| (j as usize) < n && ahead(j, self.values[j as usize]))
+            .count();
+        1 + touched_ahead + untouched_ahead - excluded_ahead
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::recsys::metrics::rank_of;
+
+    #[test]
+    fn top_k_and_ranks_match_the_full_scan() {
+        let mut state = 99u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) as u32
+        };
+        for round in 0..300 {
+            let n = 1 + (next() % 80) as usize;
+            let mut row = SparseScores::new(n);
+            // Some rounds touch most items, some a few, some none.
+            let touches = next() as usize % (2 * n + 1) / (1 + round % 4);
+            for _ in 0..touches {
+                let value = match next() % 12 {
+                    0 => f32::NAN,
+                    1 => -0.0,
+                    2 => 0.0,
+                    3 => -0.5,
+                    v => (v % 5) as f32 * 0.25,
+                };
+                row.add(next() % n as u32, value);
+            }
+            let excluded: Vec<u32> = (0..n as u32).filter(|_| next() % 4 == 0).collect();
+            for k in [0, 1, 3, 10, n, n + 2] {
+                assert_eq!(
+                    row.top_k(&excluded, k),
+                    top_k(row.values(), &excluded, k),
+                    "round {round} k {k}"
+                );
+            }
+            for item in 0..n as u32 {
+                assert_eq!(
+                    row.rank_of(&excluded, item),
+                    rank_of(row.values(), &excluded, item),
+                    "round {round} item {item}"
+                );
+            }
+            row.clear();
+            assert!(row.values().iter().all(|v| v.to_bits() == 0));
+            assert!(row.touched.is_empty() && row.marked.iter().all(|m| !m));
+        }
+    }
+}
