@@ -146,7 +146,7 @@ pub struct Vectorizer {
     pub features: Vec<String>,
     pub idf: Vec<f64>,
     #[serde(skip)]
-    index: HashMap<Box<str>, u32, FxBuildHasher>,
+    index: TermIds,
 }
 
 /// `text` cut to at most `max_chars` characters.
@@ -154,6 +154,81 @@ pub fn clip(text: &str, max_chars: usize) -> &str {
     match text.char_indices().nth(max_chars) {
         Some((byte, _)) => &text[..byte],
         None => text,
+    }
+}
+
+/// N-gram → id, with n-grams of up to 7 bytes (a word, or one or two
+/// Chinese characters: most of them) keyed by their bytes packed in a `u64`
+/// instead of a string: the key sits in the table itself, so a lookup does
+/// not follow a pointer to compare strings.
+#[derive(Clone, Debug, Default)]
+struct TermIds {
+    short: HashMap<u64, u32, FxBuildHasher>,
+    long: HashMap<Box<str>, u32, FxBuildHasher>,
+}
+
+/// `term`'s bytes and length in one `u64`, when it has at most 7 bytes.
+fn pack(term: &str) -> Option<u64> {
+    let bytes = term.as_bytes();
+    (bytes.len() <= 7).then(|| {
+        let mut word = [0u8; 8];
+        word[..bytes.len()].copy_from_slice(bytes);
+        word[7] = bytes.len() as u8;
+        u64::from_le_bytes(word)
+    })
+}
+
+/// The term [`pack`] packed.
+fn unpack(key: u64) -> Box<str> {
+    let word = key.to_le_bytes();
+    let len = usize::from(word[7]);
+    // Packed from a `&str`, so its bytes are UTF-8.
+    String::from_utf8_lossy(&word[..len]).into()
+}
+
+impl TermIds {
+    fn get(&self, term: &str) -> Option<u32> {
+        match pack(term) {
+            Some(key) => self.short.get(&key).copied(),
+            None => self.long.get(term).copied(),
+        }
+    }
+
+    /// `term`'s id, or `new_id` after storing it; and whether it was new.
+    fn get_or_insert(&mut self, term: &str, new_id: u32) -> (u32, bool) {
+        let slot = match pack(term) {
+            Some(key) => self.short.entry(key),
+            None => {
+                return match self.long.get(term) {
+                    Some(&id) => (id, false),
+                    None => {
+                        self.long.insert(term.into(), new_id);
+                        (new_id, true)
+                    }
+                }
+            }
+        };
+        match slot {
+            std::collections::hash_map::Entry::Occupied(e) => (*e.get(), false),
+            std::collections::hash_map::Entry::Vacant(e) => (*e.insert(new_id), true),
+        }
+    }
+
+    fn into_terms(self) -> impl Iterator<Item = (Box<str>, u32)> {
+        self.short
+            .into_iter()
+            .map(|(key, id)| (unpack(key), id))
+            .chain(self.long)
+    }
+}
+
+impl FromIterator<(Box<str>, u32)> for TermIds {
+    fn from_iter<I: IntoIterator<Item = (Box<str>, u32)>>(terms: I) -> Self {
+        let mut ids = TermIds::default();
+        for (term, id) in terms {
+            ids.get_or_insert(&term, id);
+        }
+        ids
     }
 }
 
@@ -169,7 +244,7 @@ struct TermStat {
 /// tokenising the texts again).
 #[derive(Default)]
 struct ChunkTerms {
-    ids_of: HashMap<Box<str>, u32, FxBuildHasher>,
+    ids_of: TermIds,
     stats: Vec<TermStat>,
     /// Each text's n-gram ids in order of occurrence, concatenated.
     ngrams: Vec<u32>,
@@ -195,27 +270,21 @@ fn chunk_terms(
             ..
         } = &mut chunk;
         tokenizer.for_each_ngram(clip(text, options.max_chars), options.ngrams, |g, _, _| {
-            let id = match ids_of.get(g) {
-                Some(&id) => {
-                    let s = &mut stats[id as usize];
-                    s.total += 1;
-                    if s.last_doc != doc {
-                        s.last_doc = doc;
-                        s.df += 1;
-                    }
-                    id
+            let (id, new) = ids_of.get_or_insert(g, stats.len() as u32);
+            if new {
+                stats.push(TermStat {
+                    df: 1,
+                    total: 1,
+                    last_doc: doc,
+                });
+            } else {
+                let s = &mut stats[id as usize];
+                s.total += 1;
+                if s.last_doc != doc {
+                    s.last_doc = doc;
+                    s.df += 1;
                 }
-                None => {
-                    let id = stats.len() as u32;
-                    ids_of.insert(g.into(), id);
-                    stats.push(TermStat {
-                        df: 1,
-                        total: 1,
-                        last_doc: doc,
-                    });
-                    id
-                }
-            };
+            }
             ngrams.push(id);
         });
         chunk.text_ends.push(chunk.ngrams.len());
@@ -246,7 +315,7 @@ impl Vectorizer {
         let mut global: Vec<Vec<u32>> = Vec::with_capacity(chunks.len());
         for chunk in &mut chunks {
             let mut map = vec![0u32; chunk.stats.len()];
-            for (term, local) in std::mem::take(&mut chunk.ids_of) {
+            for (term, local) in std::mem::take(&mut chunk.ids_of).into_terms() {
                 let s = chunk.stats[local as usize];
                 map[local as usize] = match index_of.get(&term) {
                     Some(&g) => {
@@ -313,7 +382,7 @@ impl Vectorizer {
             max_chars: options.max_chars,
             features,
             idf,
-            index: HashMap::default(),
+            index: TermIds::default(),
         };
         vectorizer.rebuild_index();
         cancel.check()?;
@@ -407,7 +476,7 @@ impl Vectorizer {
         let mut tokenizer = Tokenizer::default();
         let mut occurrences: Vec<(u32, usize, usize)> = Vec::new();
         tokenizer.for_each_ngram(clip(text, self.max_chars), self.ngrams, |g, first, last| {
-            if let Some(&j) = self.index.get(g) {
+            if let Some(j) = self.index.get(g) {
                 occurrences.push((j, first, last));
             }
         });
@@ -441,7 +510,7 @@ impl Vectorizer {
     ) {
         scratch.clear();
         tokenizer.for_each_ngram(clip(text, self.max_chars), self.ngrams, |g, _, _| {
-            if let Some(&j) = self.index.get(g) {
+            if let Some(j) = self.index.get(g) {
                 scratch.push(j);
             }
         });
@@ -488,6 +557,42 @@ mod tests {
             max_features: None,
             max_chars: 100_000,
         }
+    }
+
+    #[test]
+    fn packed_and_string_keys_find_the_same_terms() {
+        let terms = [
+            "",
+            "a",
+            "好",
+            "不好",
+            "1234567",
+            "12345678",
+            "很不好",
+            "ab",
+            "ba",
+        ];
+        for t in terms {
+            if let Some(key) = pack(t) {
+                assert_eq!(&*unpack(key), t);
+            }
+        }
+        // Up to 7 bytes packs; the length keeps "a" and "a\0" apart.
+        assert!(pack("1234567").is_some() && pack("12345678").is_none());
+        assert_ne!(pack("a"), pack("a\0"));
+        let ids: TermIds = terms
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (Box::from(*t), i as u32))
+            .collect();
+        for (i, t) in terms.iter().enumerate() {
+            assert_eq!(ids.get(t), Some(i as u32), "{t}");
+        }
+        assert_eq!(ids.get("abc"), None);
+        let mut back: Vec<(Box<str>, u32)> = ids.into_terms().collect();
+        back.sort_by_key(|&(_, i)| i);
+        assert_eq!(back.len(), terms.len());
+        assert!(back.iter().zip(terms).all(|((t, _), want)| &**t == want));
     }
 
     #[test]
