@@ -58,28 +58,31 @@ impl SparseScores {
 
     /// [`top_k`] of the row: from the touched items alone when at least `k`
     /// of them (not excluded) score above 0, since then no untouched item,
-    /// at +0, can make the list; otherwise by the full scan.
+    /// at +0, can make the list; otherwise by the full scan. The touched
+    /// items come in no particular order, so ties are broken by index here;
+    /// an item that cannot beat the k-th kept one is passed over before its
+    /// exclusion is looked up.
     pub fn top_k(&self, excluded: &[u32], k: usize) -> Vec<u32> {
         if k == 0 {
             return Vec::new();
         }
-        let mut positive: Vec<(f32, u32)> = self
-            .touched
-            .iter()
-            .map(|&j| (self.values[j as usize], j))
-            .filter(|&(s, j)| s > 0.0 && excluded.binary_search(&j).is_err())
-            .collect();
-        if positive.len() < k {
+        // Best first: higher score, then smaller index. No NaN and no −0
+        // among scores above 0, so `>` and `==` order them.
+        let ahead = |a: (f32, u32), b: (f32, u32)| a.0 > b.0 || (a.0 == b.0 && a.1 < b.1);
+        let mut best: Vec<(f32, u32)> = Vec::with_capacity(k + 1);
+        for &j in &self.touched {
+            let candidate = (self.values[j as usize], j);
+            let beats_the_last = best.len() < k || ahead(candidate, best[k - 1]);
+            if candidate.0 > 0.0 && beats_the_last && excluded.binary_search(&j).is_err() {
+                let at = best.partition_point(|&b| ahead(b, candidate));
+                best.insert(at, candidate);
+                best.truncate(k);
+            }
+        }
+        if best.len() < k {
             return top_k(&self.values, excluded, k);
         }
-        // No NaN and no −0 among positive scores, so total order is numeric.
-        let better = |a: &(f32, u32), b: &(f32, u32)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
-        if positive.len() > k {
-            positive.select_nth_unstable_by(k - 1, better);
-            positive.truncate(k);
-        }
-        positive.sort_unstable_by(better);
-        positive.into_iter().map(|(_, j)| j).collect()
+        best.into_iter().map(|(_, j)| j).collect()
     }
 
     /// [`super::metrics::rank_of`] of `item`: 1 + the items not excluded
