@@ -14,10 +14,16 @@ use std::cmp::Ordering;
 
 use super::metrics::top_k;
 
-/// A row of scores over the catalogue that is +0 except at `touched`.
+/// A row of scores over the catalogue that is +0 except at the touched
+/// items, `slots[..n_touched]`.
 pub struct SparseScores {
     values: Vec<f32>,
-    touched: Vec<u32>,
+    /// One slot per item and a spare: [`Self::add`] writes every item into
+    /// the next free slot and only moves past it for a new item, so that
+    /// remembering needs no branch (a branch on "seen before?" is a coin
+    /// toss the processor mispredicts about half the time).
+    slots: Vec<u32>,
+    n_touched: usize,
     marked: Vec<bool>,
 }
 
@@ -26,7 +32,8 @@ impl SparseScores {
     pub fn new(n_items: usize) -> Self {
         Self {
             values: vec![0.0; n_items],
-            touched: Vec::new(),
+            slots: vec![0; n_items + 1],
+            n_touched: 0,
             marked: vec![false; n_items],
         }
     }
@@ -35,11 +42,17 @@ impl SparseScores {
     #[inline]
     pub fn add(&mut self, item: u32, value: f32) {
         let i = item as usize;
-        if !self.marked[i] {
-            self.marked[i] = true;
-            self.touched.push(item);
-        }
+        let new = !self.marked[i];
+        self.marked[i] = true;
+        // At most one slot per item, so `n_touched` ≤ n_items < slots.len().
+        self.slots[self.n_touched] = item;
+        self.n_touched += usize::from(new);
         self.values[i] += value;
+    }
+
+    /// The items added to since the last clear, in the order first touched.
+    fn touched(&self) -> &[u32] {
+        &self.slots[..self.n_touched]
     }
 
     /// Every item's score (+0 where none was added).
@@ -49,11 +62,11 @@ impl SparseScores {
 
     /// Back to all +0, in time proportional to the items touched.
     pub fn clear(&mut self) {
-        for &i in &self.touched {
+        for &i in &self.slots[..self.n_touched] {
             self.values[i as usize] = 0.0;
             self.marked[i as usize] = false;
         }
-        self.touched.clear();
+        self.n_touched = 0;
     }
 
     /// [`top_k`] of the row: from the touched items alone when at least `k`
@@ -70,7 +83,7 @@ impl SparseScores {
         // among scores above 0, so `>` and `==` order them.
         let ahead = |a: (f32, u32), b: (f32, u32)| a.0 > b.0 || (a.0 == b.0 && a.1 < b.1);
         let mut best: Vec<(f32, u32)> = Vec::with_capacity(k + 1);
-        for &j in &self.touched {
+        for &j in self.touched() {
             let candidate = (self.values[j as usize], j);
             let beats_the_last = best.len() < k || ahead(candidate, best[k - 1]);
             if candidate.0 > 0.0 && beats_the_last && excluded.binary_search(&j).is_err() {
@@ -97,14 +110,14 @@ impl SparseScores {
         }
         let ahead = |j: u32, v: f32| v > s || (v == s && j < item);
         let touched_ahead = self
-            .touched
+            .touched()
             .iter()
             .filter(|&&j| ahead(j, self.values[j as usize]))
             .count();
         let untouched_ahead = match 0.0f32.partial_cmp(&s) {
-            Some(Ordering::Greater) => n - self.touched.len(),
+            Some(Ordering::Greater) => n - self.n_touched,
             Some(Ordering::Equal) => {
-                let touched_before = self.touched.iter().filter(|&&j| j < item).count();
+                let touched_before = self.touched().iter().filter(|&&j| j < item).count();
                 item as usize - touched_before
             }
             _ => 0,
@@ -163,7 +176,7 @@ mod tests {
             }
             row.clear();
             assert!(row.values().iter().all(|v| v.to_bits() == 0));
-            assert!(row.touched.is_empty() && row.marked.iter().all(|m| !m));
+            assert!(row.n_touched == 0 && row.marked.iter().all(|m| !m));
         }
     }
 }
