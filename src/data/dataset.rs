@@ -132,7 +132,7 @@ pub fn load_dataset(
         read_secs: 0.0,
         skipped: table.skipped,
     };
-    dataset.compact_timestamps(COMPACT_TIMESTAMPS_FROM_ROWS);
+    dataset.compact_timestamps(COMPACT_TIMESTAMPS_FROM_ROWS, cancel, progress)?;
     dataset.read_secs = start.elapsed().as_secs_f64();
     Ok(dataset)
 }
@@ -147,23 +147,33 @@ impl Dataset {
     /// Replace a large table's text timestamp column by UTC date-times
     /// (milliseconds), parsed as every reader of the column would parse it.
     /// A column with a cell that does not parse stays text, so the error
-    /// that names the cell comes when a step reads it.
-    fn compact_timestamps(&mut self, from_rows: usize) {
+    /// that names the cell comes when a step reads it. On a 10⁸-row table
+    /// this takes seconds, so it reports itself and stops when cancelled
+    /// (the column is parsed in one go: the check comes before and after).
+    fn compact_timestamps(
+        &mut self,
+        from_rows: usize,
+        cancel: &CancelToken,
+        progress: &dyn Fn(f32, &str),
+    ) -> Result<(), LoadError> {
         if self.df.height() < from_rows {
-            return;
+            return Ok(());
         }
         let Some(name) = self.roles.get(Role::Timestamp).map(str::to_owned) else {
-            return;
+            return Ok(());
         };
         if !matches!(
             self.df.column(&name).map(|c| c.dtype()),
             Ok(DataType::String)
         ) {
-            return;
+            return Ok(());
         }
+        progress(0.95, "storing timestamps as date-times");
+        cancel.check()?;
         let Ok(secs) = super::columns::timestamps(self, &name) else {
-            return;
+            return Ok(());
         };
+        cancel.check()?;
         let millis: Int64Chunked = secs
             .iter()
             .map(|&s| (s != super::columns::NO_TIME).then(|| s.saturating_mul(1000)))
@@ -175,6 +185,7 @@ impl Dataset {
             .with_name(name.as_str().into());
         // Keep the text column when polars refuses (it should not: same name, same height).
         let _ = self.df.with_column(column.into_column());
+        Ok(())
     }
 }
 
@@ -244,12 +255,29 @@ mod tests {
         let name = ds.roles.get(Role::Timestamp).unwrap().to_owned();
         assert_eq!(ds.df.column(&name).unwrap().dtype(), &DataType::String);
         let before = timestamps(&ds, &name).unwrap();
-        ds.compact_timestamps(0);
+        ds.compact_timestamps(0, &CancelToken::new(), &|_, _| {})
+            .unwrap();
         assert!(matches!(
             ds.df.column(&name).unwrap().dtype(),
             DataType::Datetime(TimeUnit::Milliseconds, None)
         ));
         assert_eq!(timestamps(&ds, &name).unwrap(), before);
+    }
+
+    #[test]
+    fn cancelling_while_compacting_stops_with_the_text_column_kept() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data/events.csv");
+        let mut ds = load(&path);
+        let name = ds.roles.get(Role::Timestamp).unwrap().to_owned();
+        let cancel = CancelToken::new();
+        cancel.cancel();
+        let said = std::cell::RefCell::new(Vec::new());
+        let result = ds.compact_timestamps(0, &cancel, &|_, what| {
+            said.borrow_mut().push(what.to_owned())
+        });
+        assert!(matches!(result, Err(LoadError::Cancelled)), "{result:?}");
+        assert_eq!(said.into_inner(), ["storing timestamps as date-times"]);
+        assert_eq!(ds.df.column(&name).unwrap().dtype(), &DataType::String);
     }
 
     #[test]
@@ -268,7 +296,8 @@ mod tests {
         };
         let mut ds = load_dataset(&path, &options, &CancelToken::new(), &|_, _| {}).unwrap();
         assert_eq!(ds.roles.get(Role::Timestamp), Some("timestamp"));
-        ds.compact_timestamps(0);
+        ds.compact_timestamps(0, &CancelToken::new(), &|_, _| {})
+            .unwrap();
         assert_eq!(
             ds.df.column("timestamp").unwrap().dtype(),
             &DataType::String
