@@ -591,6 +591,19 @@ fn sampled_ranks(
     p.sampled_users += 1;
 }
 
+/// A seeded stream of pseudo-random `u32`s (a 64-bit LCG's high bits) for
+/// the property tests of the ranking code.
+#[cfg(test)]
+pub(crate) fn test_numbers(seed: u64) -> impl FnMut() -> u32 {
+    let mut state = seed;
+    move || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 33) as u32
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -599,13 +612,7 @@ mod tests {
     /// ties, NaNs, exclusions at both ends and k from 0 past the catalogue.
     #[test]
     fn top_k_matches_a_full_sort() {
-        let mut state = 12345u64;
-        let mut next = || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (state >> 33) as u32
-        };
+        let mut next = test_numbers(12345);
         for round in 0..200 {
             let n = 1 + (next() % 60) as usize;
             let scores: Vec<f32> = (0..n)
@@ -616,7 +623,7 @@ mod tests {
                     v => (v % 4) as f32 - 1.5,
                 })
                 .collect();
-            let excluded: Vec<u32> = (0..n as u32).filter(|_| next() % 3 == 0).collect();
+            let excluded: Vec<u32> = (0..n as u32).filter(|_| next().is_multiple_of(3)).collect();
             let key = |i: u32| {
                 let s = scores[i as usize];
                 if s.is_nan() {

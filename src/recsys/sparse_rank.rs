@@ -133,33 +133,34 @@ impl SparseScores {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::recsys::metrics::rank_of;
+    use crate::recsys::metrics::{rank_of, test_numbers};
+
+    /// A row over 1–80 items; some rounds touch most items, some a few,
+    /// some none, with NaN, ±0 and negative scores among them.
+    fn random_row(next: &mut impl FnMut() -> u32, round: usize) -> SparseScores {
+        let n = 1 + (next() % 80) as usize;
+        let mut row = SparseScores::new(n);
+        let touches = next() as usize % (2 * n + 1) / (1 + round % 4);
+        for _ in 0..touches {
+            let value = match next() % 12 {
+                0 => f32::NAN,
+                1 => -0.0,
+                2 => 0.0,
+                3 => -0.5,
+                v => (v % 5) as f32 * 0.25,
+            };
+            row.add(next() % n as u32, value);
+        }
+        row
+    }
 
     #[test]
     fn top_k_and_ranks_match_the_full_scan() {
-        let mut state = 99u64;
-        let mut next = || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (state >> 33) as u32
-        };
+        let mut next = test_numbers(99);
         for round in 0..300 {
-            let n = 1 + (next() % 80) as usize;
-            let mut row = SparseScores::new(n);
-            // Some rounds touch most items, some a few, some none.
-            let touches = next() as usize % (2 * n + 1) / (1 + round % 4);
-            for _ in 0..touches {
-                let value = match next() % 12 {
-                    0 => f32::NAN,
-                    1 => -0.0,
-                    2 => 0.0,
-                    3 => -0.5,
-                    v => (v % 5) as f32 * 0.25,
-                };
-                row.add(next() % n as u32, value);
-            }
-            let excluded: Vec<u32> = (0..n as u32).filter(|_| next() % 4 == 0).collect();
+            let mut row = random_row(&mut next, round);
+            let n = row.values().len();
+            let excluded: Vec<u32> = (0..n as u32).filter(|_| next().is_multiple_of(4)).collect();
             for k in [0, 1, 3, 10, n, n + 2] {
                 assert_eq!(
                     row.top_k(&excluded, k),

@@ -477,6 +477,36 @@ fn sasrec_games_holds_out_each_users_last_item() {
     assert!((pop.ndcg - 0.0123).abs() < 5e-5, "NDCG@10 {}", pop.ndcg);
 }
 
+/// `t`'s split evaluated with `score` filling whole rows of scores (no
+/// sparse path), on 2 threads: the reference the faster paths must equal.
+fn evaluate_by_full_scan(
+    t: &Trained,
+    score: &(dyn Fn(&[usize], &mut [f32]) + Sync),
+) -> shoplens::recsys::metrics::Metrics {
+    use shoplens::recsys::metrics::{evaluate_rankings, self_information, Ranking};
+    let users: Vec<usize> = (0..t.relevant.len())
+        .filter(|&u| !t.relevant[u].is_empty())
+        .collect();
+    let log_pop = self_information(&t.train);
+    let pool = shoplens::task::thread_pool(2).unwrap();
+    evaluate_rankings(
+        &Ranking {
+            users: &users,
+            n_items: t.train.n_cols,
+            score,
+            sparse: None,
+            excluded: &|u| t.train.row(u).0,
+            relevant: &|u| &t.relevant[u],
+            k: t.options.k,
+            log_pop: &log_pop,
+        },
+        &pool,
+        &CancelToken::new(),
+        &|_| {},
+    )
+    .unwrap()
+}
+
 /// Item kNN's evaluation ranks each customer from the items their history's
 /// neighbours touch (a row of +0s elsewhere) instead of scanning the whole
 /// catalogue; on ML-100K (and on a sparse 10-neighbour model, where many
@@ -484,7 +514,6 @@ fn sasrec_games_holds_out_each_users_last_item() {
 /// scan's to the last bit, and the export's lists are the explorer's.
 #[test]
 fn item_knn_evaluation_from_touched_items_equals_the_full_scan() {
-    use shoplens::recsys::metrics::{evaluate_rankings, self_information, Ranking};
     let Some(dir) = common::shared_data() else {
         return;
     };
@@ -500,27 +529,7 @@ fn item_knn_evaluation_from_touched_items_equals_the_full_scan() {
             let block: Vec<u32> = block.iter().map(|&u| u as u32).collect();
             model.score_block(&block, &t.train, out);
         };
-        let users: Vec<usize> = (0..t.relevant.len())
-            .filter(|&u| !t.relevant[u].is_empty())
-            .collect();
-        let log_pop = self_information(&t.train);
-        let pool = shoplens::task::thread_pool(2).unwrap();
-        let full_scan = evaluate_rankings(
-            &Ranking {
-                users: &users,
-                n_items: t.train.n_cols,
-                score: &score,
-                sparse: None,
-                excluded: &|u| t.train.row(u).0,
-                relevant: &|u| &t.relevant[u],
-                k: t.options.k,
-                log_pop: &log_pop,
-            },
-            &pool,
-            &CancelToken::new(),
-            &|_| {},
-        )
-        .unwrap();
+        let full_scan = evaluate_by_full_scan(&t, &score);
         assert_eq!(t.metrics, full_scan, "{neighbors} neighbours");
         assert!(
             t.metrics.hr > 0.05,
@@ -537,7 +546,7 @@ fn item_knn_evaluation_from_touched_items_equals_the_full_scan() {
 /// the explorer's lists.
 #[test]
 fn block_scoring_gives_the_metrics_and_lists_of_one_customer_at_a_time() {
-    use shoplens::recsys::metrics::{evaluate_rankings, per_user, self_information, Ranking};
+    use shoplens::recsys::metrics::per_user;
     use shoplens::recsys::models::{linalg::dot, ModelSnapshot};
     let Some(dir) = common::shared_data() else {
         return;
@@ -558,27 +567,7 @@ fn block_scoring_gives_the_metrics_and_lists_of_one_customer_at_a_time() {
         }
     };
     let score = per_user(&one_at_a_time, t.train.n_cols);
-    let users: Vec<usize> = (0..t.relevant.len())
-        .filter(|&u| !t.relevant[u].is_empty())
-        .collect();
-    let log_pop = self_information(&t.train);
-    let pool = shoplens::task::thread_pool(2).unwrap();
-    let plain = evaluate_rankings(
-        &Ranking {
-            users: &users,
-            n_items: t.train.n_cols,
-            score: &score,
-            sparse: None,
-            excluded: &|u| t.train.row(u).0,
-            relevant: &|u| &t.relevant[u],
-            k: t.options.k,
-            log_pop: &log_pop,
-        },
-        &pool,
-        &CancelToken::new(),
-        &|_| {},
-    )
-    .unwrap();
+    let plain = evaluate_by_full_scan(&t, &score);
     let block = &t.metrics;
     assert_eq!(block.users_evaluated, plain.users_evaluated);
     for (name, a) in block.to_map() {
