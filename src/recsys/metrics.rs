@@ -374,13 +374,12 @@ pub fn evaluate(
     let sparse = |u: usize, out: &mut SparseScores| {
         model.add_sparse_scores(train.row(u), out);
     };
-    let scores_sparsely = model.add_sparse_scores((&[], &[]), &mut SparseScores::new(0));
     evaluate_rankings(
         &Ranking {
             users,
             n_items: train.n_cols,
             score: &score,
-            sparse: scores_sparsely.then_some(&sparse),
+            sparse: model.scores_sparsely().then_some(&sparse),
             excluded: &|u| train.row(u).0,
             relevant: &|u| &relevant[u],
             k,

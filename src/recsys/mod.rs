@@ -522,8 +522,8 @@ impl Trained {
     /// The top `k` of each of `users`, as [`Self::recommend`] without reasons
     /// gives it, those with history scored in one block.
     fn lists(&self, users: &[u32], k: usize) -> Vec<Vec<Recommendation>> {
-        let mut touched = sparse_rank::SparseScores::new(self.train.n_cols);
-        if self.model.add_sparse_scores((&[], &[]), &mut touched) {
+        if self.model.scores_sparsely() {
+            let mut touched = sparse_rank::SparseScores::new(self.train.n_cols);
             return users
                 .iter()
                 .map(|&u| self.sparse_list(u, k, &mut touched))

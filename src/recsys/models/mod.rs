@@ -59,6 +59,12 @@ pub trait Model: Send + Sync {
         false
     }
 
+    /// Whether this model scores through [`Self::add_sparse_scores`]
+    /// (asked with an empty history, which adds nothing).
+    fn scores_sparsely(&self) -> bool {
+        self.add_sparse_scores((&[], &[]), &mut SparseScores::new(0))
+    }
+
     /// A copy of the fitted state, for saving in a workspace.
     fn snapshot(&self) -> ModelSnapshot;
 
