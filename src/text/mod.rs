@@ -195,7 +195,7 @@ fn fit_one(
                 let metric = validation
                     .as_ref()
                     .filter(|_| iteration % 5 == 0)
-                    .map(|v| ("accuracy".to_owned(), accuracy_on(m, v)));
+                    .map(|v| ("accuracy".to_owned(), accuracy_on(&m(), v)));
                 on_epoch(EpochEvent {
                     epoch: iteration,
                     loss,

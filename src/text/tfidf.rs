@@ -114,14 +114,30 @@ impl SparseRows {
             .with_min_len(1024)
             .map(|i| {
                 let (idx, val) = self.row(i);
-                b + idx
-                    .iter()
-                    .zip(val)
-                    .map(|(&j, &v)| w[j as usize] * f64::from(v))
-                    .sum::<f64>()
+                b + gather_dot(idx, val, w)
             })
             .collect()
     }
+}
+
+/// `Σₖ dense[idx[k]]·val[k]`, summed in four interleaved partial sums: with
+/// a single running sum every step waits for the previous add (the two
+/// products of a logistic-regression iteration took about an eighth less
+/// time with four).
+pub(crate) fn gather_dot(idx: &[u32], val: &[f32], dense: &[f64]) -> f64 {
+    let mut sums = [0.0f64; 4];
+    let (idx4, idx_rest) = idx.split_at(idx.len() - idx.len() % 4);
+    let (val4, val_rest) = val.split_at(idx4.len());
+    for (i, v) in idx4.chunks_exact(4).zip(val4.chunks_exact(4)) {
+        for k in 0..4 {
+            sums[k] += dense[i[k] as usize] * f64::from(v[k]);
+        }
+    }
+    let mut tail = 0.0;
+    for (&i, &v) in idx_rest.iter().zip(val_rest) {
+        tail += dense[i as usize] * f64::from(v);
+    }
+    (sums[0] + sums[1]) + (sums[2] + sums[3]) + tail
 }
 
 /// Vocabulary settings.
@@ -170,11 +186,15 @@ struct TermIds {
 /// `term`'s bytes and length in one `u64`, when it has at most 7 bytes.
 fn pack(term: &str) -> Option<u64> {
     let bytes = term.as_bytes();
+    // Byte by byte rather than `copy_from_slice`: a copy of unknown length
+    // is a call to `memcpy`, which costs more than the lookup's hashing.
     (bytes.len() <= 7).then(|| {
-        let mut word = [0u8; 8];
-        word[..bytes.len()].copy_from_slice(bytes);
-        word[7] = bytes.len() as u8;
-        u64::from_le_bytes(word)
+        bytes
+            .iter()
+            .enumerate()
+            .fold((bytes.len() as u64) << 56, |key, (i, &b)| {
+                key | u64::from(b) << (8 * i)
+            })
     })
 }
 
@@ -214,11 +234,45 @@ impl TermIds {
         }
     }
 
-    fn into_terms(self) -> impl Iterator<Item = (Box<str>, u32)> {
-        self.short
-            .into_iter()
-            .map(|(key, id)| (unpack(key), id))
-            .chain(self.long)
+    fn len(&self) -> usize {
+        self.short.len() + self.long.len()
+    }
+
+    /// Add `other`'s terms (numbered `0..other.len()`), numbering the new
+    /// ones on from `self.len()`; returns each of `other`'s ids' id here.
+    fn absorb(&mut self, other: TermIds) -> Vec<u32> {
+        let mut id_here = vec![0u32; other.len()];
+        self.short.reserve(other.short.len());
+        for (key, id) in other.short {
+            let next = self.len() as u32;
+            id_here[id as usize] = *self.short.entry(key).or_insert(next);
+        }
+        for (term, id) in other.long {
+            let next = self.len() as u32;
+            id_here[id as usize] = *self.long.entry(term).or_insert(next);
+        }
+        id_here
+    }
+
+    /// Every term, in the order of its id (ids `0..len()`).
+    fn names(&self) -> Vec<String> {
+        let mut names = vec![String::new(); self.len()];
+        for (&key, &id) in &self.short {
+            names[id as usize] = unpack(key).into();
+        }
+        for (term, &id) in &self.long {
+            names[id as usize] = term.to_string();
+        }
+        names
+    }
+
+    /// Give every term id `new_id[id]`, dropping those mapped to `u32::MAX`.
+    fn renumber(&mut self, new_id: &[u32]) {
+        for table_id in self.short.values_mut().chain(self.long.values_mut()) {
+            *table_id = new_id[*table_id as usize];
+        }
+        self.short.retain(|_, id| *id != u32::MAX);
+        self.long.retain(|_, id| *id != u32::MAX);
     }
 }
 
@@ -232,7 +286,7 @@ impl FromIterator<(Box<str>, u32)> for TermIds {
     }
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Default)]
 struct TermStat {
     df: u32,
     total: u64,
@@ -310,34 +364,22 @@ impl Vectorizer {
             .par_chunks(chunk_len)
             .map(|chunk| chunk_terms(chunk, options, cancel))
             .collect::<Result<_, _>>()?;
-        let mut index_of: HashMap<Box<str>, u32, FxBuildHasher> = HashMap::default();
+        // Every chunk's n-grams into one table, which becomes the fitted
+        // index once its ids are renumbered as features.
+        let mut terms = TermIds::default();
         let mut stats: Vec<TermStat> = Vec::new();
         let mut global: Vec<Vec<u32>> = Vec::with_capacity(chunks.len());
         for chunk in &mut chunks {
-            let mut map = vec![0u32; chunk.stats.len()];
-            for (term, local) in std::mem::take(&mut chunk.ids_of).into_terms() {
-                let s = chunk.stats[local as usize];
-                map[local as usize] = match index_of.get(&term) {
-                    Some(&g) => {
-                        let total = &mut stats[g as usize];
-                        total.df += s.df;
-                        total.total += s.total;
-                        g
-                    }
-                    None => {
-                        let g = stats.len() as u32;
-                        index_of.insert(term, g);
-                        stats.push(s);
-                        g
-                    }
-                };
+            let map = terms.absorb(std::mem::take(&mut chunk.ids_of));
+            stats.resize(terms.len(), TermStat::default());
+            for (&g, s) in map.iter().zip(&chunk.stats) {
+                let total = &mut stats[g as usize];
+                total.df += s.df;
+                total.total += s.total;
             }
             global.push(map);
         }
-        let mut names: Vec<Box<str>> = vec![Box::from(""); stats.len()];
-        for (term, g) in index_of {
-            names[g as usize] = term;
-        }
+        let mut names = terms.names();
         cancel.check()?;
         let min_df = options.min_df.max(1) as u32;
         let mut kept: Vec<u32> = (0..stats.len() as u32)
@@ -367,6 +409,7 @@ impl Vectorizer {
                 *g = feature_of[*g as usize];
             }
         }
+        terms.renumber(&feature_of);
         let n = texts.len() as f64;
         let idf = kept
             .iter()
@@ -374,17 +417,16 @@ impl Vectorizer {
             .collect();
         let features: Vec<String> = kept
             .iter()
-            .map(|&g| names[g as usize].to_string())
+            .map(|&g| std::mem::take(&mut names[g as usize]))
             .collect();
         drop(names);
-        let mut vectorizer = Vectorizer {
+        let vectorizer = Vectorizer {
             ngrams: options.ngrams,
             max_chars: options.max_chars,
             features,
             idf,
-            index: TermIds::default(),
+            index: terms,
         };
-        vectorizer.rebuild_index();
         cancel.check()?;
         let parts: Vec<SparseRows> = chunks
             .par_iter()
@@ -589,10 +631,46 @@ mod tests {
             assert_eq!(ids.get(t), Some(i as u32), "{t}");
         }
         assert_eq!(ids.get("abc"), None);
-        let mut back: Vec<(Box<str>, u32)> = ids.into_terms().collect();
-        back.sort_by_key(|&(_, i)| i);
-        assert_eq!(back.len(), terms.len());
-        assert!(back.iter().zip(terms).all(|((t, _), want)| &**t == want));
+        assert!(ids.names().iter().eq(terms.iter()));
+        // Merging: a term already known keeps its id, new ones are numbered on.
+        let long = "a term longer than seven bytes";
+        let mut merged: TermIds = [(Box::from(long), 0), (Box::from("ab"), 1)]
+            .into_iter()
+            .collect();
+        let map = merged.absorb(ids);
+        let ab = terms.iter().position(|t| *t == "ab").unwrap();
+        assert_eq!(map[ab], 1);
+        assert_eq!(merged.len(), terms.len() + 1);
+        for (i, t) in terms.iter().enumerate() {
+            assert_eq!(merged.get(t), Some(map[i]), "{t}");
+            assert!(map[i] == 1 || map[i] >= 2);
+        }
+        // Renumbering moves every id and drops the ones mapped to u32::MAX.
+        let new_id: Vec<u32> = (0..merged.len() as u32)
+            .map(|id| if id == 1 { u32::MAX } else { 100 + id })
+            .collect();
+        merged.renumber(&new_id);
+        assert_eq!(merged.get("ab"), None);
+        assert_eq!(merged.get(long), Some(100));
+        assert_eq!(merged.len(), terms.len());
+    }
+
+    #[test]
+    fn gather_dot_sums_every_entry_whatever_the_length() {
+        let dense: Vec<f64> = (0..16).map(|j| f64::from(j) * 0.5 - 3.0).collect();
+        for len in 0..11usize {
+            let idx: Vec<u32> = (0..len as u32).map(|k| (k * 7 + 3) % 16).collect();
+            let val: Vec<f32> = (0..len).map(|k| 1.0 + k as f32 * 0.25).collect();
+            let naive: f64 = idx
+                .iter()
+                .zip(&val)
+                .map(|(&j, &v)| dense[j as usize] * f64::from(v))
+                .sum();
+            assert!(
+                (gather_dot(&idx, &val, &dense) - naive).abs() < 1e-12,
+                "{len}"
+            );
+        }
     }
 
     #[test]
