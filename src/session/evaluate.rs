@@ -164,21 +164,24 @@ pub fn evaluate(
                 reporter.check()?;
                 let mut s = Sums::default();
                 shown.clear();
-                for pos in 1..session.items.len() {
-                    let target = session.items[pos];
-                    model.score(&session.items[..pos], session.times[pos], scratch);
-                    let rank = rank_of(target, scratch, index);
-                    let r = rank.shown();
-                    if r <= k {
-                        s.hr += 1.0;
-                        s.mrr += 1.0 / r as f64;
-                    }
-                    let (h, m) = rank.expected(k);
-                    s.ehr += h;
-                    s.emrr += m;
-                    s.n += 1;
-                    shown.extend(top_k(scratch, index, k).into_iter().map(|(i, _)| i));
-                }
+                model.score_prefixes(
+                    &session.items,
+                    &session.times,
+                    scratch,
+                    &mut |pos, scratch| {
+                        let rank = rank_of(session.items[pos], scratch, index);
+                        let r = rank.shown();
+                        if r <= k {
+                            s.hr += 1.0;
+                            s.mrr += 1.0 / r as f64;
+                        }
+                        let (h, m) = rank.expected(k);
+                        s.ehr += h;
+                        s.emrr += m;
+                        s.n += 1;
+                        shown.extend(top_k(scratch, index, k).into_iter().map(|(i, _)| i));
+                    },
+                );
                 if let Ok(mut mark) = shown_items.lock() {
                     for &i in shown.iter() {
                         mark[i as usize] = true;

@@ -16,6 +16,8 @@ use shoplens::data::{Dataset, LoadOptions, Role};
 use shoplens::params::Hyperparams;
 use shoplens::runs::run;
 use shoplens::runs::{RunHistory, RunStatus};
+use shoplens::session::evaluate::{evaluate, SessionMetrics};
+use shoplens::session::models::{Reason as ModelReason, Scratch, SessionModel};
 use shoplens::session::params::{SessionKind, SessionParams, VsknnParams};
 use shoplens::session::protocol::SessionProtocol;
 use shoplens::session::task::{SessionOptions, SessionRequest};
@@ -390,6 +392,90 @@ fn deep_session_models_learn_the_next_view_and_explain_it() {
         matches!(r, Reason::Influence { item, lift } if s.items[..2].contains(item) && *lift > 0.0)
     });
     assert!(explained, "some item is explained by a view read: {list:?}");
+}
+
+#[test]
+fn deep_session_models_score_a_sessions_prefixes_in_batches_as_one_at_a_time() {
+    let Some(path) = diginetica() else { return };
+    let ds = dataset(&path, &LoadOptions::default());
+    for kind in [SessionKind::Sasrec, SessionKind::Gru4rec] {
+        let mut params = kind.defaults();
+        params.set("epochs", &2.into()).unwrap();
+        let (_, t) = fitted(&ds, params);
+        let n_items = t.index.n_items();
+        let (mut alone, mut batched) = (
+            Scratch::new(n_items, t.index.n_sessions()),
+            Scratch::new(n_items, t.index.n_sessions()),
+        );
+        // Every test session, and one of 150 views (the test sessions
+        // strung together), longer than a batch and than the network reads.
+        let long: Vec<u32> = t
+            .data
+            .test
+            .iter()
+            .flat_map(|s| s.items.clone())
+            .take(150)
+            .collect();
+        let mut sessions: Vec<(Vec<u32>, Vec<f64>)> = t
+            .data
+            .test
+            .iter()
+            .map(|s| (s.items.clone(), s.times.clone()))
+            .collect();
+        sessions.push((long.clone(), vec![0.0; long.len()]));
+        let mut compared = 0;
+        for (items, times) in &sessions {
+            t.model
+                .score_prefixes(items, times, &mut batched, &mut |pos, scored| {
+                    t.model.score(&items[..pos], times[pos], &mut alone);
+                    assert_eq!(scored.touched.len(), n_items, "every item scored");
+                    // The network works in f32, and a batch sums in another order.
+                    for (a, b) in alone.scores.iter().zip(&scored.scores) {
+                        assert!((a - b).abs() <= 1e-5 * a.abs(), "{kind:?}: {a} vs {b}");
+                    }
+                    compared += 1;
+                });
+        }
+        assert_eq!(compared, t.metrics.predictions + long.len() - 1, "{kind:?}");
+        // And the evaluation's numbers are those of scoring one at a time.
+        let one_at_a_time = evaluate(
+            &OneAtATime(t.model.as_ref()),
+            &t.index,
+            &t.data,
+            t.metrics.k,
+            &Reporter::silent(&CancelToken::new()),
+        )
+        .unwrap();
+        let without_speed = |m: &SessionMetrics| SessionMetrics {
+            predictions_per_sec: 0.0,
+            ..m.clone()
+        };
+        assert_eq!(
+            without_speed(&one_at_a_time),
+            without_speed(&t.metrics),
+            "{kind:?}"
+        );
+    }
+}
+
+/// A model scored through its `score` alone (the trait's own
+/// `score_prefixes`).
+struct OneAtATime<'a>(&'a dyn SessionModel);
+
+impl SessionModel for OneAtATime<'_> {
+    fn score(&self, prefix: &[u32], now: f64, scratch: &mut Scratch) {
+        self.0.score(prefix, now, scratch);
+    }
+
+    fn reasons(
+        &self,
+        prefix: &[u32],
+        item: u32,
+        scratch: &Scratch,
+        limit: usize,
+    ) -> Vec<ModelReason> {
+        self.0.reasons(prefix, item, scratch, limit)
+    }
 }
 
 #[test]

@@ -95,20 +95,20 @@ impl DeepSession {
     }
 }
 
-impl SessionModel for DeepSession {
-    fn score(&self, prefix: &[u32], _now: f64, scratch: &mut Scratch) {
+/// Prefixes read through the network in one batch: enough to amortise a
+/// forward pass's fixed cost, few enough that a batch padded to its longest
+/// prefix stays small.
+const PREFIX_BATCH: usize = 64;
+
+impl DeepSession {
+    /// The softmax over every item of the scores `state` gives, into
+    /// `scratch` (cleared first): the probability that each is viewed next.
+    fn softmax_into(&self, state: &[f32], scratch: &mut Scratch) {
         scratch.clear();
-        let seq = &prefix[prefix.len().saturating_sub(self.net.max_len())..];
-        if seq.is_empty() {
-            return;
-        }
-        let Ok(state) = last_states(self.net.as_ref(), &[seq]) else {
-            return;
-        };
         let logits: Vec<f64> = self
             .items
             .chunks_exact(self.net.dim())
-            .map(|row| f64::from(row.iter().zip(&state).map(|(a, b)| a * b).sum::<f32>()))
+            .map(|row| f64::from(row.iter().zip(state).map(|(a, b)| a * b).sum::<f32>()))
             .collect();
         let max = logits.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         if !max.is_finite() {
@@ -117,6 +117,50 @@ impl SessionModel for DeepSession {
         let total: f64 = logits.iter().map(|l| (l - max).exp()).sum();
         for (i, l) in logits.iter().enumerate() {
             scratch.add(i as u32, (l - max).exp() / total);
+        }
+    }
+
+    /// The newest views of `items[..pos]` the network reads.
+    fn window<'a>(&self, items: &'a [u32], pos: usize) -> &'a [u32] {
+        &items[pos.saturating_sub(self.net.max_len())..pos]
+    }
+}
+
+impl SessionModel for DeepSession {
+    fn score(&self, prefix: &[u32], _now: f64, scratch: &mut Scratch) {
+        scratch.clear();
+        let seq = self.window(prefix, prefix.len());
+        if seq.is_empty() {
+            return;
+        }
+        if let Ok(state) = last_states(self.net.as_ref(), &[seq]) {
+            self.softmax_into(&state, scratch);
+        }
+    }
+
+    /// A session's prefixes in batches of [`PREFIX_BATCH`]: the network runs
+    /// each batch at its longest prefix (the newest view keeps position
+    /// L − 1 and padding is masked), so a prefix gets the state it gets
+    /// alone, up to the order of the products' sums.
+    fn score_prefixes(
+        &self,
+        items: &[u32],
+        _times: &[f64],
+        scratch: &mut Scratch,
+        each: &mut dyn FnMut(usize, &Scratch),
+    ) {
+        let d = self.net.dim();
+        let positions: Vec<usize> = (1..items.len()).collect();
+        for batch in positions.chunks(PREFIX_BATCH) {
+            let reads: Vec<&[u32]> = batch.iter().map(|&pos| self.window(items, pos)).collect();
+            let states = last_states(self.net.as_ref(), &reads).ok();
+            for (k, &pos) in batch.iter().enumerate() {
+                match states.as_ref().and_then(|s| s.get(k * d..(k + 1) * d)) {
+                    Some(state) => self.softmax_into(state, scratch),
+                    None => scratch.clear(),
+                }
+                each(pos, scratch);
+            }
         }
     }
 

@@ -184,6 +184,24 @@ pub trait SessionModel: Send + Sync {
     /// `scratch` (cleared first).
     fn score(&self, prefix: &[u32], now: f64, scratch: &mut Scratch);
 
+    /// Score every prefix of a session: for each `pos` in `1..items.len()`,
+    /// the next view after `items[..pos]` at time `times[pos]`, handing the
+    /// scored `scratch` to `each(pos, scratch)` in order of `pos`. The same
+    /// as calling [`score`](Self::score) for each; a model that reads
+    /// prefixes through a network overrides it to read them in batches.
+    fn score_prefixes(
+        &self,
+        items: &[u32],
+        times: &[f64],
+        scratch: &mut Scratch,
+        each: &mut dyn FnMut(usize, &Scratch),
+    ) {
+        for pos in 1..items.len() {
+            self.score(&items[..pos], times[pos], scratch);
+            each(pos, scratch);
+        }
+    }
+
     /// Why `item` scored after the last [`score`](Self::score) on `scratch`
     /// with the same `prefix`, strongest first, at most `limit`.
     fn reasons(&self, prefix: &[u32], item: u32, scratch: &Scratch, limit: usize) -> Vec<Reason>;
