@@ -27,6 +27,21 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 import pandas as pd
 
+
+def peak_rss_mb():
+    """This process's own peak RSS (Linux's VmHWM). Not ru_maxrss: on Linux
+    that keeps the peak of the process that started this one (the benchmark)
+    across exec, so a small peer started by a large benchmark reads large."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 if not hasattr(np, "in1d"):  # removed in numpy 2.4; session-rec calls it
     np.in1d = np.isin
 if not hasattr(time, "clock"):  # removed in Python 3.8; session-rec calls it
@@ -148,7 +163,7 @@ def main():
             f"expected_hr@{K}": ehr / max(n, 1), f"expected_mrr@{K}": emrr / max(n, 1),
             "fit_secs": fit_secs, "predict_secs": secs,
             "predictions_per_sec": n / max(secs, 1e-9),
-            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "peak_mb": peak_rss_mb(),
         }), flush=True)
 
 

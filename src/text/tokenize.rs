@@ -105,6 +105,19 @@ fn is_unspaced_letter(c: char) -> bool {
         && c.is_alphanumeric()
 }
 
+/// `c` lower-cased onto `out`. ASCII, Han ideographs and CJK punctuation
+/// (which have no case) skip the Unicode case tables, which a Chinese
+/// review would otherwise search once per character.
+fn push_lowercase(out: &mut String, c: char) {
+    if c.is_ascii() {
+        out.push(c.to_ascii_lowercase());
+    } else if matches!(c as u32, 0x3000..=0x303F | 0x3400..=0x4DBF | 0x4E00..=0x9FFF) {
+        out.push(c);
+    } else {
+        out.extend(c.to_lowercase());
+    }
+}
+
 fn is_word_char(c: char) -> bool {
     c.is_alphanumeric() || c == '_'
 }
@@ -183,7 +196,7 @@ impl Tokenizer {
                 if chars >= 2 {
                     let text_start = this.lowered.len();
                     for c in text[start..end].chars() {
-                        this.lowered.extend(c.to_lowercase());
+                        push_lowercase(&mut this.lowered, c);
                     }
                     this.units.push(Unit {
                         text_start,
@@ -242,7 +255,7 @@ impl Tokenizer {
                     self.lowered.push(c);
                 }
             } else {
-                self.lowered.extend(c.to_lowercase());
+                push_lowercase(&mut self.lowered, c);
             }
             self.units.push(Unit {
                 text_start,
@@ -257,6 +270,18 @@ impl Tokenizer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_lower_case_shortcut_agrees_with_unicode_for_every_character() {
+        let (mut fast, mut full) = (String::new(), String::new());
+        for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+            fast.clear();
+            full.clear();
+            push_lowercase(&mut fast, c);
+            full.extend(c.to_lowercase());
+            assert_eq!(fast, full, "U+{:04X}", c as u32);
+        }
+    }
 
     #[test]
     fn words_are_runs_of_two_or_more_word_characters_lowercased() {
