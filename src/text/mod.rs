@@ -129,6 +129,10 @@ struct Fitted {
     vectorizer: Vectorizer,
     model: LinearModel,
     secs: f64,
+    /// The reviews already vectorised (training and validation rows, by
+    /// review index) and their rows, so scoring them again does not
+    /// tokenise them again.
+    vectorised: Vec<(Vec<usize>, SparseRows)>,
 }
 
 /// Vectorise `train` and fit the chosen model; `validation` (rows by review
@@ -163,6 +167,7 @@ fn fit_one(
     }
     let vectorise_secs = started.elapsed().as_secs_f64();
     // The validation rows are transformed outside the timed part.
+    let validation_rows = validation;
     let validation = match validation {
         Some(rows) => {
             let t: Vec<&str> = rows.iter().map(|&i| reviews.texts[i].as_str()).collect();
@@ -219,22 +224,42 @@ fn fit_one(
         }
     };
     let secs = vectorise_secs + fit_started.elapsed().as_secs_f64();
+    let mut vectorised = vec![(train.to_vec(), x)];
+    if let (Some(rows), Some((xv, _))) = (validation_rows, validation) {
+        vectorised.push((rows.to_vec(), xv));
+    }
     Ok(Fitted {
         vectorizer,
         model,
         secs,
+        vectorised,
     })
 }
 
+/// The probability that each review of `rows` is positive. Reviews the fit
+/// already vectorised are scored from their stored rows; only the others
+/// are vectorised (the same rows either way).
 fn predict_rows(
     fitted: &Fitted,
     reviews: &Reviews,
     rows: &[usize],
     cancel: &CancelToken,
 ) -> Result<Vec<f64>, Cancelled> {
-    let texts: Vec<&str> = rows.iter().map(|&i| reviews.texts[i].as_str()).collect();
+    let mut probability = vec![f64::NAN; reviews.len()];
+    let mut known = vec![false; reviews.len()];
+    for (done, x) in &fitted.vectorised {
+        for (&i, p) in done.iter().zip(fitted.model.predict_proba(x)) {
+            probability[i] = p;
+            known[i] = true;
+        }
+    }
+    let missing: Vec<usize> = rows.iter().copied().filter(|&i| !known[i]).collect();
+    let texts: Vec<&str> = missing.iter().map(|&i| reviews.texts[i].as_str()).collect();
     let x = fitted.vectorizer.transform(&texts, cancel)?;
-    Ok(fitted.model.predict_proba(&x))
+    for (&i, p) in missing.iter().zip(fitted.model.predict_proba(&x)) {
+        probability[i] = p;
+    }
+    Ok(rows.iter().map(|&i| probability[i]).collect())
 }
 
 fn check_classes(reviews: &Reviews, rows: &[usize], what: &str) -> Result<(), SentimentError> {
