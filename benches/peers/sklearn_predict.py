@@ -17,17 +17,10 @@ from sklearn.metrics import roc_auc_score
 
 
 def peak_rss_mb():
-    """This process's own peak RSS (Linux's VmHWM). Not ru_maxrss: on Linux
-    that keeps the peak of the process that started this one (the benchmark)
-    across exec, so a small peer started by a large benchmark reads large."""
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    try:  # VmHWM: on Linux ru_maxrss keeps the starting benchmark's peak across exec
+        return int(open("/proc/self/status").read().split("VmHWM:")[1].split()[0]) / 1024
+    except (OSError, IndexError):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def read(path):
