@@ -8,6 +8,7 @@ use super::dataset::Dataset;
 use super::error::LoadError;
 use super::roles::Role;
 use super::timestamp::{parse_any, parser_for, unix_to_secs, Parser};
+use crate::task::CancelToken;
 
 /// Null marker in [`KeyCodes::codes`].
 pub const NO_KEY: u32 = u32::MAX;
@@ -137,6 +138,23 @@ fn polars_error(ds: &Dataset, column: &str, e: PolarsError) -> LoadError {
 
 /// Unix seconds (UTC) for every row; [`NO_TIME`] where the cell is empty.
 pub fn timestamps(ds: &Dataset, name: &str) -> Result<Vec<i64>, LoadError> {
+    timestamps_cancellable(ds, name, &CancelToken::new(), &mut |_| {})
+}
+
+/// Rows of a text column parsed between two checks of cancel (and two
+/// progress reports) in [`timestamps_cancellable`]: an atomic read per
+/// 16,384 rows costs nothing, and 10⁸ rows report every few milliseconds.
+pub const TIMESTAMP_ROWS_PER_CHECK: usize = 1 << 14;
+
+/// [`timestamps`], checking `cancel` and calling `parsed(fraction done)`
+/// every [`TIMESTAMP_ROWS_PER_CHECK`] rows while a text column is parsed,
+/// the slow case: 10⁸ rows of dates take tens of seconds.
+pub fn timestamps_cancellable(
+    ds: &Dataset,
+    name: &str,
+    cancel: &CancelToken,
+    parsed: &mut dyn FnMut(f32),
+) -> Result<Vec<i64>, LoadError> {
     let column = ds.df.column(name).map_err(|e| polars_error(ds, name, e))?;
     let dtype = column.dtype().clone();
     match dtype {
@@ -171,6 +189,10 @@ pub fn timestamps(ds: &Dataset, name: &str) -> Result<Vec<i64>, LoadError> {
             let mut parser: Option<Parser> = None;
             let mut out = Vec::with_capacity(ca.len());
             for (row, value) in ca.iter().enumerate() {
+                if row % TIMESTAMP_ROWS_PER_CHECK == 0 && row > 0 {
+                    cancel.check()?;
+                    parsed(row as f32 / ca.len() as f32);
+                }
                 let Some(text) = value.filter(|t| !t.trim().is_empty()) else {
                     out.push(NO_TIME);
                     continue;

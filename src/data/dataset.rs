@@ -168,10 +168,16 @@ impl Dataset {
         ) {
             return Ok(());
         }
-        progress(0.95, "storing timestamps as date-times");
+        const STATUS: &str = "storing timestamps as date-times";
+        progress(0.95, STATUS);
         cancel.check()?;
-        let Ok(secs) = super::columns::timestamps(self, &name) else {
-            return Ok(());
+        let secs = match super::columns::timestamps_cancellable(self, &name, cancel, &mut |done| {
+            progress(0.95 + 0.05 * done, STATUS)
+        }) {
+            Ok(secs) => secs,
+            Err(LoadError::Cancelled) => return Err(LoadError::Cancelled),
+            // A cell that is not a time: the column stays text.
+            Err(_) => return Ok(()),
         };
         cancel.check()?;
         let millis: Int64Chunked = secs
@@ -277,6 +283,28 @@ mod tests {
         });
         assert!(matches!(result, Err(LoadError::Cancelled)), "{result:?}");
         assert_eq!(said.into_inner(), ["storing timestamps as date-times"]);
+        assert_eq!(ds.df.column(&name).unwrap().dtype(), &DataType::String);
+    }
+
+    #[test]
+    fn cancelling_in_the_middle_of_the_parse_stops_it_with_the_text_column_kept() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data/events.csv");
+        let mut ds = load(&path);
+        assert!(ds.df.height() > 2 * crate::data::columns::TIMESTAMP_ROWS_PER_CHECK);
+        let name = ds.roles.get(Role::Timestamp).unwrap().to_owned();
+        let cancel = CancelToken::new();
+        let reported = std::cell::RefCell::new(Vec::new());
+        // The first report from inside the parse cancels it.
+        let result = ds.compact_timestamps(0, &cancel, &|fraction, _| {
+            reported.borrow_mut().push(fraction);
+            if fraction > 0.95 {
+                cancel.cancel();
+            }
+        });
+        assert!(matches!(result, Err(LoadError::Cancelled)), "{result:?}");
+        let reported = reported.into_inner();
+        assert_eq!(reported.len(), 2, "stopped at the next check: {reported:?}");
+        assert!(reported[1] > 0.95 && reported[1] < 1.0, "{reported:?}");
         assert_eq!(ds.df.column(&name).unwrap().dtype(), &DataType::String);
     }
 
