@@ -148,8 +148,8 @@ impl Dataset {
     /// (milliseconds), parsed as every reader of the column would parse it.
     /// A column with a cell that does not parse stays text, so the error
     /// that names the cell comes when a step reads it. On a 10⁸-row table
-    /// this takes seconds, so it reports itself and stops when cancelled
-    /// (the column is parsed in one go: the check comes before and after).
+    /// this takes seconds, so it reports its progress through the parse and
+    /// stops there when cancelled.
     fn compact_timestamps(
         &mut self,
         from_rows: usize,

@@ -245,21 +245,32 @@ fn predict_rows(
     rows: &[usize],
     cancel: &CancelToken,
 ) -> Result<Vec<f64>, Cancelled> {
-    let mut probability = vec![f64::NAN; reviews.len()];
-    let mut known = vec![false; reviews.len()];
+    let mut wanted = vec![false; reviews.len()];
+    for &i in rows {
+        wanted[i] = true;
+    }
+    let mut probability: Vec<Option<f64>> = vec![None; reviews.len()];
     for (done, x) in &fitted.vectorised {
-        for (&i, p) in done.iter().zip(fitted.model.predict_proba(x)) {
-            probability[i] = p;
-            known[i] = true;
+        if done.iter().any(|&i| wanted[i]) {
+            for (&i, p) in done.iter().zip(fitted.model.predict_proba(x)) {
+                probability[i] = Some(p);
+            }
         }
     }
-    let missing: Vec<usize> = rows.iter().copied().filter(|&i| !known[i]).collect();
+    let missing: Vec<usize> = rows
+        .iter()
+        .copied()
+        .filter(|&i| probability[i].is_none())
+        .collect();
     let texts: Vec<&str> = missing.iter().map(|&i| reviews.texts[i].as_str()).collect();
     let x = fitted.vectorizer.transform(&texts, cancel)?;
     for (&i, p) in missing.iter().zip(fitted.model.predict_proba(&x)) {
-        probability[i] = p;
+        probability[i] = Some(p);
     }
-    Ok(rows.iter().map(|&i| probability[i]).collect())
+    Ok(rows
+        .iter()
+        .map(|&i| probability[i].unwrap_or(f64::NAN))
+        .collect())
 }
 
 fn check_classes(reviews: &Reviews, rows: &[usize], what: &str) -> Result<(), SentimentError> {
