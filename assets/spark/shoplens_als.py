@@ -9,6 +9,18 @@ It trains MLlib's implicit ALS and writes the factors as Parquet
 (`user_factors/`, `item_factors/`: columns `id` int, `features`
 array<float>), which shoplens reads back and evaluates itself.
 
+A file too big to open in shoplens is handed off whole instead: job.json
+then has a `source` (the raw delimited file, its user, item, event and time
+columns and the weight of each event name) and no `train`. The job reads
+the file itself, numbers users and items by their sorted ids (whole numbers
+by value, as shoplens does), holds out
+each customer's last event (by time, then item; by file order without a
+time column), trains on the rest, and writes what shoplens needs to
+evaluate a (seeded) sample of customers on its own metrics: the sample's
+train items and held-out item (`eval/`), every item's number of train
+customers (`item_users/`), the id maps (`users/`, `items/`) and the counts
+(`summary.json`).
+
 Conventions (MLlib's, not shoplens' own ALS): the events of a (user, item)
 pair are summed into r; the pair's preference is 1 and its confidence
 c = 1 + alpha * r; unobserved pairs have preference 0 and confidence 1; the
@@ -86,6 +98,153 @@ def emit_progress(tracker, started):
         )
 
 
+def read_source(spark, F, source):
+    """The raw file's events as (user, item, weight, time, row): ids trimmed,
+    rows without both dropped; the weight of the event's lower-cased name
+    (names shoplens does not know weigh `other_weight`; rows without an
+    event name are dropped), 1 without an event column; rows weighing 0 or
+    less dropped. `row` keeps the file's order for ties and for files
+    without a time column."""
+    raw = (
+        spark.read.option("header", True)
+        .option("sep", source["delimiter"])
+        .option("quote", '"')
+        .option("escape", '"')
+        .option("inferSchema", False)
+        .csv(source["path"])
+    )
+
+    def column(name):
+        return F.col("`" + name.replace("`", "``") + "`")
+
+    user = F.trim(column(source["user"]))
+    item = F.trim(column(source["item"]))
+    if source.get("event"):
+        names = F.lower(F.trim(column(source["event"])))
+        table = F.create_map(
+            *[F.lit(x) for pair in sorted(source["event_weights"].items()) for x in pair]
+        )
+        weight = F.when(names.isNull(), F.lit(None)).otherwise(
+            F.coalesce(table[names], F.lit(float(source["other_weight"])))
+        )
+    else:
+        weight = F.lit(1.0)
+    # try_: a value that is not a time gives null (Spark 4 fails the query
+    # on a bad cast otherwise); nulls sort as the oldest.
+    if source.get("time") and source.get("time_is_number"):
+        when = column(source["time"]).try_cast("double")
+    elif source.get("time"):
+        text = F.regexp_replace(F.trim(column(source["time"])), " ?(UTC|Z)$", "")
+        when = F.unix_micros(F.try_to_timestamp(text)).cast("double")
+    else:
+        when = F.lit(None).cast("double")
+    events = raw.select(
+        user.alias("user"),
+        item.alias("item"),
+        weight.cast("double").alias("weight"),
+        when.alias("time"),
+        F.monotonically_increasing_id().alias("row"),
+    )
+    return events.where(
+        F.col("user").isNotNull()
+        & (F.col("user") != "")
+        & F.col("item").isNotNull()
+        & (F.col("item") != "")
+        & F.col("weight").isNotNull()
+        & (F.col("weight") > 0)
+    )
+
+
+def pairs_from_file(spark, F, spec, started):
+    """Read the raw file, split it, write what shoplens evaluates with, and
+    return the train pairs (user_idx, item_idx, summed weight)."""
+    from pyspark import StorageLevel
+    from pyspark.sql import Window
+
+    source, paths = spec["source"], spec["paths"]
+    evaluation = spec.get("evaluation", {})
+    # Times without a zone are UTC, as shoplens reads them.
+    spark.conf.set("spark.sql.session.timeZone", "UTC")
+    events = read_source(spark, F, source).persist(StorageLevel.MEMORY_AND_DISK)
+
+    def numbered(name):
+        """Distinct ids numbered from 0 in shoplens' order: ids that are
+        whole numbers by value, first, then the others as text."""
+        ids = events.select(F.col(name).alias("id")).distinct()
+        as_number = F.col("id").try_cast("long")
+        order = Window.orderBy(as_number.isNull(), as_number, F.col("id"))
+        return ids.withColumn(name + "_idx", (F.row_number().over(order) - 1).cast("int"))
+
+    users, items = numbered("user"), numbered("item")
+    users.write.mode("overwrite").parquet(paths["users"])
+    items.write.mode("overwrite").parquet(paths["items"])
+    users = spark.read.parquet(paths["users"]).withColumnRenamed("id", "user")
+    items = spark.read.parquet(paths["items"]).withColumnRenamed("id", "item")
+    n_users, n_items = users.count(), items.count()
+    emit("phase", name="splitting", secs=round(time.time() - started, 2))
+    indexed = events.join(users, "user").join(F.broadcast(items) if n_items < 2_000_000 else items, "item")
+    # Each customer's last event by time, then item; equal ones: the first
+    # in the file (shoplens' leave-last-out).
+    last = Window.partitionBy("user_idx").orderBy(
+        F.col("time").desc_nulls_last(), F.col("item_idx").desc(), F.col("row").asc()
+    )
+    events.unpersist()
+    events = (
+        indexed.select("user_idx", "item_idx", "weight", "time", "row")
+        .withColumn("held_out", F.row_number().over(last) == 1)
+        .persist(StorageLevel.MEMORY_AND_DISK)
+    )
+    train = (
+        events.where(~F.col("held_out"))
+        .groupBy("user_idx", "item_idx")
+        .agg(F.sum("weight").alias("weight"))
+        .persist(StorageLevel.MEMORY_AND_DISK)
+    )
+    train.groupBy("item_idx").agg(F.count("*").alias("users")).write.mode("overwrite").parquet(
+        paths["item_users"]
+    )
+    with_history = train.select("user_idx").distinct()
+    # A customer is evaluated when their held-out item is not among their
+    # train items and they have train items (shoplens' relevant items).
+    relevant = (
+        events.where(F.col("held_out"))
+        .select("user_idx", "item_idx")
+        .join(train.select("user_idx", "item_idx"), ["user_idx", "item_idx"], "left_anti")
+        .join(with_history, "user_idx", "left_semi")
+        .persist(StorageLevel.MEMORY_AND_DISK)
+    )
+    relevant_users = relevant.count()
+    wanted = int(evaluation.get("users", 0))
+    picked = relevant.select("user_idx")
+    if 0 < wanted < relevant_users:
+        key = F.xxhash64(F.col("user_idx"), F.lit(int(evaluation.get("seed", 0))))
+        picked = picked.orderBy(key, "user_idx").limit(wanted)
+    picked = picked.persist(StorageLevel.MEMORY_AND_DISK)
+    sample = relevant.join(picked, "user_idx", "left_semi").withColumn("held_out", F.lit(True))
+    history = (
+        train.join(picked, "user_idx", "left_semi")
+        .select("user_idx", "item_idx", "weight")
+        .withColumn("held_out", F.lit(False))
+    )
+    sample.withColumn("weight", F.lit(0.0)).select(
+        "user_idx", "item_idx", "weight", "held_out"
+    ).unionByName(history).write.mode("overwrite").parquet(paths["eval"])
+    summary = {
+        "users": n_users,
+        "items": n_items,
+        "events": events.count(),
+        "train_pairs": train.count(),
+        "users_with_history": with_history.count(),
+        "relevant_users": relevant_users,
+        "evaluated_users": picked.count(),
+    }
+    with open(paths["summary"], "w", encoding="utf-8") as f:
+        json.dump(summary, f)
+    emit("phase", name="indexed", secs=round(time.time() - started, 2), **summary)
+    events.unpersist()
+    return train
+
+
 def main():
     if len(sys.argv) != 2:
         print("usage: spark-submit shoplens_als.py JOB_JSON", file=sys.stderr)
@@ -122,8 +281,11 @@ def main():
             # Long lineages (many iterations) overflow the stack without checkpoints.
             sc.setCheckpointDir(paths["checkpoints"])
         emit("phase", name="reading", secs=round(time.time() - started, 2))
-        events = spark.read.parquet(paths["train"])
-        pairs = events.groupBy("user_idx", "item_idx").agg(F.sum("weight").alias("weight"))
+        if spec.get("source"):
+            pairs = pairs_from_file(spark, F, spec, started)
+        else:
+            events = spark.read.parquet(paths["train"])
+            pairs = events.groupBy("user_idx", "item_idx").agg(F.sum("weight").alias("weight"))
         als = ALS(
             rank=int(params["rank"]),
             maxIter=int(params["max_iter"]),

@@ -29,23 +29,12 @@ impl EventKind {
 
     /// Map a raw event name (any case) to a kind; `None` for unknown names.
     pub fn recognise(raw: &str) -> Option<EventKind> {
-        let lower = raw.trim().to_ascii_lowercase();
-        let kind = match lower.as_str() {
-            "view" | "pv" | "page_view" | "pageview" | "detail" | "click" | "views"
-            | "product_view" => EventKind::View,
-            "cart" | "addtocart" | "add_to_cart" | "add-to-cart" | "addcart" | "basket" => {
-                EventKind::Cart
-            }
-            "purchase" | "buy" | "transaction" | "order" | "checkout" | "purchased" | "sale" => {
-                EventKind::Purchase
-            }
-            "fav" | "favorite" | "favourite" | "wishlist" | "like" | "save" | "collect" => {
-                EventKind::Favourite
-            }
-            "remove_from_cart" | "removefromcart" | "remove" => EventKind::Other,
-            _ => return None,
-        };
-        Some(kind)
+        static BY_NAME: std::sync::OnceLock<std::collections::HashMap<&str, EventKind>> =
+            std::sync::OnceLock::new();
+        let by_name = BY_NAME.get_or_init(|| EVENT_NAMES.iter().copied().collect());
+        by_name
+            .get(raw.trim().to_ascii_lowercase().as_str())
+            .copied()
     }
 
     /// Unknown names are kept as `Other`, their raw name still reported.
@@ -53,6 +42,43 @@ impl EventKind {
         Self::recognise(raw).unwrap_or(EventKind::Other)
     }
 }
+
+/// The raw event names shoplens recognises (lower case), and their kinds:
+/// the one list [`EventKind::recognise`] reads, also handed to a Spark job
+/// that reads a raw file itself.
+pub const EVENT_NAMES: &[(&str, EventKind)] = &[
+    ("view", EventKind::View),
+    ("pv", EventKind::View),
+    ("page_view", EventKind::View),
+    ("pageview", EventKind::View),
+    ("detail", EventKind::View),
+    ("click", EventKind::View),
+    ("views", EventKind::View),
+    ("product_view", EventKind::View),
+    ("cart", EventKind::Cart),
+    ("addtocart", EventKind::Cart),
+    ("add_to_cart", EventKind::Cart),
+    ("add-to-cart", EventKind::Cart),
+    ("addcart", EventKind::Cart),
+    ("basket", EventKind::Cart),
+    ("purchase", EventKind::Purchase),
+    ("buy", EventKind::Purchase),
+    ("transaction", EventKind::Purchase),
+    ("order", EventKind::Purchase),
+    ("checkout", EventKind::Purchase),
+    ("purchased", EventKind::Purchase),
+    ("sale", EventKind::Purchase),
+    ("fav", EventKind::Favourite),
+    ("favorite", EventKind::Favourite),
+    ("favourite", EventKind::Favourite),
+    ("wishlist", EventKind::Favourite),
+    ("like", EventKind::Favourite),
+    ("save", EventKind::Favourite),
+    ("collect", EventKind::Favourite),
+    ("remove_from_cart", EventKind::Other),
+    ("removefromcart", EventKind::Other),
+    ("remove", EventKind::Other),
+];
 
 /// How much each event type counts as an interaction. Defaults follow the usual
 /// intent ladder: a purchase says more than a view.

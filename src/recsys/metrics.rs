@@ -320,12 +320,15 @@ fn partial_of(
 
 /// −log2 of each item's share of the users with training history.
 pub fn self_information(train: &Csr) -> Vec<f64> {
-    let with_history = (0..train.n_rows)
-        .filter(|&u| train.row_len(u) > 0)
-        .count()
-        .max(1) as f64;
-    train
-        .col_counts()
+    let with_history = (0..train.n_rows).filter(|&u| train.row_len(u) > 0).count();
+    self_information_of(&train.col_counts(), with_history)
+}
+
+/// −log2 of each item's share of `with_history` users, from each item's
+/// number of train users (an item nobody has counts as one).
+pub fn self_information_of(item_users: &[u32], with_history: usize) -> Vec<f64> {
+    let with_history = with_history.max(1) as f64;
+    item_users
         .iter()
         .map(|&c| -((f64::from(c.max(1))) / with_history).log2())
         .collect()
@@ -366,11 +369,31 @@ pub fn evaluate(
     cancel: &CancelToken,
     progress: &(dyn Fn(f32) + Sync),
 ) -> Result<Metrics, Cancelled> {
+    let log_pop = self_information(train);
+    evaluate_with(
+        model, train, relevant, users, k, &log_pop, pool, cancel, progress,
+    )
+}
+
+/// [`evaluate`] with each item's self-information given: for a train
+/// matrix that holds only the evaluated users (a sample of a file too big
+/// to open), the popularity of the whole train split.
+#[allow(clippy::too_many_arguments)]
+pub fn evaluate_with(
+    model: &dyn Model,
+    train: &Csr,
+    relevant: &[Vec<u32>],
+    users: &[usize],
+    k: usize,
+    log_pop: &[f64],
+    pool: &rayon::ThreadPool,
+    cancel: &CancelToken,
+    progress: &(dyn Fn(f32) + Sync),
+) -> Result<Metrics, Cancelled> {
     let score = |block: &[usize], scores: &mut [f32]| {
         let block: Vec<u32> = block.iter().map(|&u| u as u32).collect();
         model.score_block(&block, train, scores);
     };
-    let log_pop = self_information(train);
     let sparse = |u: usize, out: &mut SparseScores| {
         model.add_sparse_scores(train.row(u), out);
     };
@@ -383,7 +406,7 @@ pub fn evaluate(
             excluded: &|u| train.row(u).0,
             relevant: &|u| &relevant[u],
             k,
-            log_pop: &log_pop,
+            log_pop,
         },
         pool,
         cancel,

@@ -127,6 +127,9 @@ impl JobStatus {
             "" => 0.0,
             "started" => 0.08,
             "reading" => 0.12,
+            // A raw file read by the job: numbering and splitting it.
+            "splitting" => 0.15,
+            "indexed" => 0.2,
             _ => {
                 let solves = self.solves as f32 / self.expected_solves.max(1) as f32;
                 0.2 + 0.8 * solves.min(1.0) * 0.97

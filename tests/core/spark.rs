@@ -286,3 +286,71 @@ fn cancel_ends_the_spark_application() {
         "the job's child {child} still runs: {state}"
     );
 }
+
+/// A file too big to open here is read by Spark itself: the job's own
+/// reading, numbering and leave-last-out split of the REES46 sample must
+/// count what shoplens' loader and split count, and its factors are ranked
+/// by shoplens' evaluator for a stated sample of customers.
+#[test]
+fn spark_reads_a_raw_file_itself_and_counts_what_shoplens_counts() {
+    use shoplens::recsys::matrix::{Interactions, MatrixOptions};
+    use shoplens::recsys::models::spark_als::{SparkFileRequest, SparkFileRun};
+
+    let Some(shared) = common::shared_data() else {
+        return;
+    };
+    if !spark_ready() {
+        return;
+    }
+    let file = shared.join("rees46-ecommerce-behavior-sample/2019-Oct_head.csv");
+    let loaded = common::load(&file).expect("the REES46 sample loads");
+    let here = Interactions::from_dataset(&loaded.dataset, &MatrixOptions::default())
+        .expect("interactions");
+    let split = shoplens::recsys::split::split(&here, &Split::LeaveLastOut).expect("a split");
+    let work = tempfile::tempdir().expect("a temporary folder");
+    let ModelParams::SparkAls(params) = request(Arc::clone(&loaded.dataset), work.path()).params
+    else {
+        unreachable!()
+    };
+    let request = SparkFileRequest {
+        file: file.clone(),
+        load: Default::default(),
+        weights: Default::default(),
+        params,
+        options: TrainOptions {
+            seed: 42,
+            k: 10,
+            eval_users: 500,
+            ..Default::default()
+        },
+    };
+    let cancel = CancelToken::new();
+    let outcome = run(&request, &Reporter::silent(&cancel));
+    assert_eq!(
+        outcome.record.status,
+        RunStatus::Done,
+        "{:?}",
+        outcome.failure()
+    );
+    let Some(result) = outcome.model::<SparkFileRun>() else {
+        panic!("no result");
+    };
+    let s = &result.summary;
+    assert_eq!(
+        (s.users, s.items, s.events),
+        (here.n_users(), here.n_items(), here.len())
+    );
+    assert_eq!(s.relevant_users, split.users_evaluated());
+    assert!(s.relevant_users > 500, "{}", s.relevant_users);
+    assert_eq!(s.evaluated_users, 500);
+    assert_eq!(result.metrics.users_evaluated, 500);
+    assert_eq!(result.metrics.users_sampled_from, Some(s.relevant_users));
+    let hr = outcome.record.metrics["hr@10"];
+    assert!(hr > 0.0 && hr < 1.0, "hr@10 {hr}");
+    assert_eq!(outcome.record.model, "spark-als");
+    assert!(outcome.record.data.file == file && !outcome.record.data.hash.is_empty());
+    for part in ["users", "items", "user_factors", "item_factors", "eval"] {
+        assert!(result.work_dir.join(part).is_dir(), "{part} is missing");
+    }
+    assert!(result.work_dir.starts_with(work.path()));
+}

@@ -5,6 +5,7 @@
 //! Progress: the hand-off is the first tenth, the job the next 85%, reading
 //! the factors the rest.
 
+pub mod from_file;
 pub mod params;
 
 use std::path::{Path, PathBuf};
@@ -19,6 +20,7 @@ use crate::runs::EngineRecord;
 use crate::spark::environment::{self, Environment};
 use crate::spark::{factors, handoff, submit};
 use crate::task::{EpochEvent, TaskError};
+pub use from_file::{SparkFileRequest, SparkFileRun};
 pub use params::SparkAlsParams;
 
 /// Train `params` on Spark from the split's `events`; `train` is its matrix
