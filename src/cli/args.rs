@@ -77,6 +77,16 @@ pub struct RoleArgs {
     /// the first ones are reported.
     #[arg(long)]
     pub skip_bad_lines: bool,
+    /// Count on at most this much memory (8GB, 500MB), below what the
+    /// system has free: a file that would need more is refused before it
+    /// is read.
+    #[arg(long, value_name = "SIZE", value_parser = parse_memory)]
+    pub max_memory: Option<u64>,
+}
+
+fn parse_memory(text: &str) -> Result<u64, String> {
+    crate::data::memory::parse_bytes(text)
+        .ok_or_else(|| format!("'{text}' is not a size; write it like 8GB or 500MB"))
 }
 
 impl RoleArgs {
@@ -107,6 +117,7 @@ impl RoleArgs {
                 .collect(),
             keep_uncleaned: self.no_clean,
             skip_bad_lines: self.skip_bad_lines,
+            max_memory: self.max_memory,
         }
     }
 

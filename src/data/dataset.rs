@@ -26,6 +26,11 @@ pub struct LoadOptions {
     /// Leave out malformed lines (and say which) instead of refusing the
     /// file.
     pub skip_bad_lines: bool,
+    /// Memory (bytes) the load may count on at most, below what the system
+    /// has free (a machine shared with other work); `None`: what is free,
+    /// capped by `SHOPLENS_MAX_MEMORY` when set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_memory: Option<u64>,
 }
 
 /// A loaded table and what its columns mean.
@@ -106,13 +111,7 @@ pub fn load_dataset(
     progress: &dyn Fn(f32, &str),
 ) -> Result<Dataset, LoadError> {
     let start = Instant::now();
-    let table = read_table(
-        path,
-        options.format.as_deref(),
-        options.skip_bad_lines,
-        cancel,
-        progress,
-    )?;
+    let table = read_table(path, options, cancel, progress)?;
     let mut roles = infer_roles(&table.df, table.format.roles);
     apply_overrides(path, &table.df, &mut roles, &options.roles)?;
     validate_roles(path, &table.df, &roles)?;

@@ -8,6 +8,10 @@ use std::path::{Path, PathBuf};
 pub const SKIP_HINT: &str =
     "Or skip malformed lines (--skip-bad-lines on the command line) to leave such lines out.";
 
+/// The command-line flag that hands a file too big to open to Spark
+/// unread; the app offers a button beside a message that names it.
+pub const READ_IN_SPARK: &str = "--read-in-spark";
+
 /// Why a file could not be loaded. `Display` is the sentence shown to the user.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
@@ -90,7 +94,7 @@ pub enum LoadError {
         known: String,
     },
 
-    #[error("{}: opening its {data} of data needs about {needed} of memory and this machine has {available} free, so it was not read (the data already open stays). Close other programs, open part of the file (for example a few months of it), or use a machine with more memory.", .path.display())]
+    #[error("{}: opening its {data} of data needs about {needed} of memory and this machine has {available} free, so it was not read (the data already open stays). Close other programs, open part of the file (for example a few months of it), use a machine with more memory, or let Spark read it and train ALS (in the app, the button beside this message; on the command line, shoplens spark als {} --data FILE).", .path.display(), READ_IN_SPARK)]
     TooBigForMemory {
         path: PathBuf,
         data: String,

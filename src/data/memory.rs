@@ -13,13 +13,47 @@ use super::error::{human_bytes, LoadError};
 /// rounded up (see docs/benchmarks.md, "10⁸ events on one machine").
 pub const BYTES_PER_TEXT_BYTE: f64 = 2.0;
 
-/// Memory the system can give without swapping (Linux's `MemAvailable`);
-/// `None` where the system does not say, and then nothing is refused.
+/// The variable that caps the memory shoplens counts on (`8GB`, `500MB`):
+/// for a machine shared with other work, or to try the refusal.
+pub const MAX_MEMORY_VAR: &str = "SHOPLENS_MAX_MEMORY";
+
+/// Memory the system can give without swapping (Linux's `MemAvailable`),
+/// at most [`MAX_MEMORY_VAR`]; `None` where neither says, and then nothing
+/// is refused.
 pub fn available_bytes() -> Option<u64> {
+    let cap = std::env::var(MAX_MEMORY_VAR)
+        .ok()
+        .and_then(|v| parse_bytes(&v));
+    match (system_available_bytes(), cap) {
+        (Some(free), Some(cap)) => Some(free.min(cap)),
+        (free, cap) => free.or(cap),
+    }
+}
+
+fn system_available_bytes() -> Option<u64> {
     let info = std::fs::read_to_string("/proc/meminfo").ok()?;
     let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb * 1024)
+}
+
+/// `8GB`, `500 MB`, `1.5GB` or a number of bytes (decimal units, as
+/// [`human_bytes`] writes them); `None` when it is none of these.
+pub fn parse_bytes(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let digits = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let number: f64 = text[..digits].parse().ok()?;
+    let scale = match text[digits..].trim().to_ascii_uppercase().as_str() {
+        "" | "B" => 1e0,
+        "KB" => 1e3,
+        "MB" => 1e6,
+        "GB" => 1e9,
+        "TB" => 1e12,
+        _ => return None,
+    };
+    Some((number * scale) as u64)
 }
 
 /// Estimated memory to open `text_bytes` of text.
@@ -58,6 +92,16 @@ mod tests {
         assert!(refused.contains("5.5 GB"), "{refused}");
         assert!(refused.contains("11.0 GB"), "{refused}");
         assert!(refused.contains("8.0 GB"), "{refused}");
+    }
+
+    #[test]
+    fn memory_sizes_are_read_in_decimal_units() {
+        assert_eq!(parse_bytes("8GB"), Some(8_000_000_000));
+        assert_eq!(parse_bytes("1.5 gb"), Some(1_500_000_000));
+        assert_eq!(parse_bytes("500MB"), Some(500_000_000));
+        assert_eq!(parse_bytes("1234"), Some(1234));
+        assert_eq!(parse_bytes("lots"), None);
+        assert_eq!(parse_bytes("8 GiB"), None);
     }
 
     #[test]

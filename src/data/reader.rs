@@ -10,6 +10,7 @@ use std::path::Path;
 
 use polars::prelude::*;
 
+use super::dataset::LoadOptions;
 use super::error::LoadError;
 use super::formats::{self, KnownFormat};
 use super::skip::SkippedLines;
@@ -36,12 +37,12 @@ pub struct RawTable {
 
 pub fn read_table(
     path: &Path,
-    forced_format: Option<&str>,
-    skip_bad_lines: bool,
+    options: &LoadOptions,
     cancel: &CancelToken,
     progress: &dyn Fn(f32, &str),
 ) -> Result<RawTable, LoadError> {
-    let forced = match forced_format {
+    let skip_bad_lines = options.skip_bad_lines;
+    let forced = match options.format.as_deref() {
         Some(name) => Some(
             formats::by_name(name).ok_or_else(|| LoadError::UnknownFormat {
                 path: path.to_path_buf(),
@@ -57,7 +58,11 @@ pub fn read_table(
     let data_bytes = source.text().len() as u64;
     // Parquet is compressed column data: its text size says nothing.
     if kind != FileKind::Parquet {
-        super::memory::check_fits(path, data_bytes, super::memory::available_bytes())?;
+        let available = match (super::memory::available_bytes(), options.max_memory) {
+            (Some(free), Some(cap)) => Some(free.min(cap)),
+            (free, cap) => free.or(cap),
+        };
+        super::memory::check_fits(path, data_bytes, available)?;
     }
     // Sequence files are recognised first: to the CSV sniffer they are one
     // column, or ragged rows.

@@ -4,15 +4,17 @@
 //! `shoplens recommend` fills it from flags, and sweeps start from it, so
 //! all three build the same request from the same defaults.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use super::matrix::MatrixOptions;
+use super::models::spark_als::{SparkAlsParams, SparkFileRequest};
 use super::params::{ModelParams, RecommenderKind, TrainOptions};
 use super::split::Split;
 use super::task::RecommendRequest;
-use crate::data::{Dataset, EventWeights};
+use crate::data::{Dataset, EventWeights, LoadOptions};
 use crate::params::{ModelKind, PerModel};
 use crate::runs::capability::{Overrides, Settings, SweepAsk};
 use crate::runs::{ModelEntry, SweepPlan};
@@ -129,6 +131,39 @@ impl RecommendSettings {
             params,
             options: self.options.clone(),
         })
+    }
+}
+
+/// Customers evaluated from a file Spark reads when the settings say every
+/// one: such a file is too big to open here, and ranking every item for
+/// each of millions of customers would take hours.
+pub const SPARK_FILE_SAMPLE: usize = 100_000;
+
+impl RecommendSettings {
+    /// ALS on Spark from `file` unread (refused for memory), with these
+    /// settings' ALS-on-Spark parameters, k, seed and threads, and their
+    /// sample of customers (else [`SPARK_FILE_SAMPLE`]).
+    pub fn spark_file_request(
+        &self,
+        file: PathBuf,
+        load: LoadOptions,
+        weights: &EventWeights,
+    ) -> SparkFileRequest {
+        let params = match self.params.get(RecommenderKind::SparkAls) {
+            ModelParams::SparkAls(p) => p,
+            _ => SparkAlsParams::default(),
+        };
+        let mut options = self.options.clone();
+        if options.eval_users == 0 {
+            options.eval_users = SPARK_FILE_SAMPLE;
+        }
+        SparkFileRequest {
+            file,
+            load,
+            weights: weights.clone(),
+            params,
+            options,
+        }
     }
 }
 

@@ -25,6 +25,7 @@ mod sentiment_results;
 pub mod sentiment_tab;
 mod sessions_view;
 mod shell;
+mod spark_file_view;
 mod spark_view;
 mod study_view;
 mod sweep_form;
@@ -353,6 +354,18 @@ impl ShoplensApp {
         Some((value, commands))
     }
 
+    /// The Recommend tab's settings (what a run from a file refused for
+    /// memory is made with).
+    fn recommend_settings(&self) -> crate::recsys::settings::RecommendSettings {
+        let mut board = SettingsBoard::new();
+        for tab in &self.tabs {
+            for s in tab.settings() {
+                board.push(s);
+            }
+        }
+        board.or_default()
+    }
+
     fn tabs_ui(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
             for tab in &self.tabs {
@@ -419,8 +432,9 @@ impl eframe::App for ShoplensApp {
                 .status_bar_ui(ui, &self.bench, &mut self.commands)
         });
         egui::CentralPanel::default().show(ui, |ui| {
+            let recommend = self.recommend_settings();
             self.shell
-                .error_banner_ui(ui, &self.bench, &mut self.commands);
+                .error_banner_ui(ui, &self.bench, &recommend, &mut self.commands);
             self.tabs_ui(ui);
         });
         shell::drop_overlay_ui(&ctx);

@@ -5,8 +5,10 @@ use std::path::PathBuf;
 
 use eframe::egui;
 
+use super::spark_file_view::SparkFileView;
 use super::{AppCommand, Unsaved};
 use crate::display::display_name;
+use crate::recsys::settings::RecommendSettings;
 use crate::workbench::{sample_store_path, Command, Event, JobKind, Workbench};
 
 /// The shell's own state.
@@ -21,10 +23,13 @@ pub(crate) struct Shell {
     pub unsaved_prompt: Option<Unsaved>,
     /// The user agreed to quit without saving.
     pub quit_confirmed: bool,
+    /// ALS on Spark from a file refused for memory.
+    pub(crate) spark_file: SparkFileView,
 }
 
 impl Shell {
     pub fn on_event(&mut self, event: &Event, bench: &Workbench) {
+        self.spark_file.on_event(event, bench);
         match event {
             Event::Error(m) => self.error = Some(m.clone()),
             Event::Notice(m) => self.notice = Some(m.clone()),
@@ -235,11 +240,17 @@ impl Shell {
         &mut self,
         ui: &mut egui::Ui,
         bench: &Workbench,
+        recommend: &RecommendSettings,
         commands: &mut Vec<AppCommand>,
     ) {
+        self.spark_file.ui(ui, bench, commands);
         let Some(message) = self.error.clone() else {
             return;
         };
+        // Refused for memory: Spark can read the file instead.
+        let refused = bench
+            .failed_load()
+            .filter(|_| message.contains(crate::data::error::READ_IN_SPARK));
         let data_shown = bench.data().is_some();
         // A malformed line refused the file: offer to leave such lines out.
         let retry = bench
@@ -267,6 +278,14 @@ impl Shell {
                         commands.push(AppCommand::Bench(Box::new(
                             crate::workbench::Command::LoadSkippingBadLines,
                         )));
+                    }
+                    if let Some(refused) = refused {
+                        if self
+                            .spark_file
+                            .offer_ui(ui, refused, bench, recommend, commands)
+                        {
+                            self.error = None;
+                        }
                     }
                     if ui.small_button("Dismiss").clicked() {
                         self.error = None;

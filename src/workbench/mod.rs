@@ -319,6 +319,12 @@ impl Workbench {
             .map(|(p, _)| p.as_path())
     }
 
+    /// The file and options of the last load that failed (a file refused
+    /// for memory can still go to Spark unread).
+    pub fn failed_load(&self) -> Option<(&Path, &LoadOptions)> {
+        self.failed_load.as_ref().map(|(p, o)| (p.as_path(), o))
+    }
+
     pub fn has_unsaved_runs(&self) -> bool {
         self.workspace.dirty && !self.runs.is_empty()
     }

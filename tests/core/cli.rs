@@ -413,3 +413,30 @@ fn cli_reference_in_docs_matches_the_commands() {
         "docs/cli.md is out of date: run SHOPLENS_UPDATE_DOCS=1 cargo test --test core cli_reference"
     );
 }
+
+#[test]
+fn a_memory_budget_refuses_a_file_before_reading_it_and_names_the_spark_way() {
+    let sample = common::sample_events();
+    let out = shoplens(&["profile", sample.to_str().unwrap(), "--max-memory", "1MB"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("1.0 MB free") && stderr.contains("spark als --read-in-spark"),
+        "{stderr}"
+    );
+    let out = shoplens(&["profile", sample.to_str().unwrap(), "--max-memory", "lots"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("like 8GB or 500MB"));
+    // --read-in-spark splits leave-last-out only, and says so before Spark starts.
+    let out = shoplens(&[
+        "spark",
+        "als",
+        "--data",
+        sample.to_str().unwrap(),
+        "--read-in-spark",
+        "--split",
+        "random",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("drop --split"));
+}

@@ -116,3 +116,103 @@ fn train_on_spark_from_the_ui_and_explore_the_factors() {
     assert_eq!(common::open_first_customer(&mut harness), user);
     assert!(harness.query_all_by_label_contains("because of").count() > 0);
 }
+
+/// A file refused for memory: the banner offers ALS on Spark from the file
+/// itself; where Spark runs, the job trains beside the loaded data (which
+/// stays) and ends as a recorded run, its result said in the same place.
+#[test]
+fn a_file_refused_for_memory_can_go_to_spark_unread() {
+    use shoplens::runs::{RunKind, RunStatus};
+    use shoplens::workbench::Command;
+    use shoplens::workspace::DataSource;
+
+    const FROM_FILE: JobKind = JobKind::Train(RunKind::new("spark-from-file"));
+    let spark = locate("", &Environment::from_process());
+    let mut harness = common::sample_app(1400.0, 1000.0);
+    pick_spark(&mut harness);
+    let work = tempfile::tempdir().unwrap();
+    for (name, value) in [("factors", 8), ("iterations", 3), ("blocks", 2)] {
+        harness
+            .state_mut()
+            .set_recommend_param(name, value.into())
+            .unwrap();
+    }
+    for (name, value) in [
+        ("driver_memory", "1g".to_owned()),
+        ("work_dir", work.path().display().to_string()),
+    ] {
+        harness
+            .state_mut()
+            .set_recommend_param(name, value.into())
+            .unwrap();
+    }
+    let rows_before = harness
+        .state()
+        .bench()
+        .data()
+        .unwrap()
+        .dataset()
+        .df
+        .height();
+    // The same store again, on a budget of 1 MB: refused before it is read.
+    let file = common::sample_events();
+    harness.state_mut().send(Command::OpenSource(DataSource {
+        path: file.clone(),
+        options: shoplens::data::LoadOptions {
+            max_memory: Some(1_000_000),
+            ..Default::default()
+        },
+        event_weights: Default::default(),
+    }));
+    harness.run_steps(1);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while harness.state().is_job_active(JobKind::Load) {
+        assert!(Instant::now() < deadline, "the refusal did not come");
+        harness.step();
+    }
+    harness.run_steps(2);
+    harness.get_by_label_contains("--read-in-spark");
+    harness
+        .get_by_label("Train ALS on Spark from this file")
+        .click();
+    harness.run_steps(1);
+    assert!(harness.state().error().is_none(), "the banner gives way");
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while harness.state().is_job_active(FROM_FILE) {
+        assert!(Instant::now() < deadline, "the Spark job did not end");
+        harness.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    harness.run_steps(3);
+    let runs = harness.state().bench().runs();
+    let record = &runs.entries.last().expect("the run is recorded").record;
+    assert_eq!(record.model, "spark-als");
+    assert_eq!(record.data.file, file);
+    assert_eq!(
+        harness
+            .state()
+            .bench()
+            .data()
+            .unwrap()
+            .dataset()
+            .df
+            .height(),
+        rows_before,
+        "the loaded data stays"
+    );
+    match spark {
+        Ok(_) => {
+            assert_eq!(record.status, RunStatus::Done, "{:?}", record.status);
+            harness.get_by_label_contains("ALS on Spark from events.csv: HR@10");
+            assert!(record.metrics["users"] > 100.0);
+        }
+        Err(e) => {
+            assert!(
+                std::env::var_os("SHOPLENS_REQUIRE_SPARK").is_none(),
+                "SHOPLENS_REQUIRE_SPARK is set but Spark cannot run: {e}"
+            );
+            assert!(matches!(record.status, RunStatus::Failed(_)));
+            harness.get_by_label_contains("ALS on Spark from events.csv failed");
+        }
+    }
+}

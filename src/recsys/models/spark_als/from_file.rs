@@ -189,10 +189,15 @@ pub fn file_source(
         .map(|n| n.to_string_lossy().trim_end_matches(".gz").to_owned())
         .unwrap_or_else(|| "head.csv".into());
     let head_path = dir.join(name);
+    // The head is small; the cap that refused the whole file is not its.
+    let load = LoadOptions {
+        max_memory: None,
+        ..load.clone()
+    };
     let loaded = std::fs::write(&head_path, &head)
         .map_err(|e| TaskError::Input(format!("{}: cannot write ({e})", head_path.display())))
         .and_then(|()| {
-            load_dataset(&head_path, load, &CancelToken::new(), &|_, _| {})
+            load_dataset(&head_path, &load, &CancelToken::new(), &|_, _| {})
                 .map_err(|e| TaskError::Input(format!("the head of {}: {e}", file.display())))
         });
     let _ = std::fs::remove_dir_all(&dir);
