@@ -155,6 +155,21 @@ def read_source(spark, F, source):
     )
 
 
+def quiet_window_warning(spark):
+    """Numbering ids in one sorted order runs a window without partitions,
+    and Spark warns of it once per task: the log tail shoplens shows would
+    be nothing else. The ids are one column of distinct values, so one
+    partition is what it takes."""
+    try:
+        jvm = spark.sparkContext._jvm
+        jvm.org.apache.logging.log4j.core.config.Configurator.setLevel(
+            "org.apache.spark.sql.execution.window.WindowExec",
+            jvm.org.apache.logging.log4j.Level.ERROR,
+        )
+    except Exception:  # only the log's noise is at stake
+        pass
+
+
 def pairs_from_file(spark, F, spec, started):
     """Read the raw file, split it, write what shoplens evaluates with, and
     return the train pairs (user_idx, item_idx, summed weight)."""
@@ -165,6 +180,7 @@ def pairs_from_file(spark, F, spec, started):
     evaluation = spec.get("evaluation", {})
     # Times without a zone are UTC, as shoplens reads them.
     spark.conf.set("spark.sql.session.timeZone", "UTC")
+    quiet_window_warning(spark)
     events = read_source(spark, F, source).persist(StorageLevel.MEMORY_AND_DISK)
 
     def numbered(name):

@@ -94,7 +94,7 @@ pub enum LoadError {
         known: String,
     },
 
-    #[error("{}: opening its {data} of data needs about {needed} of memory and this machine has {available} free, so it was not read (the data already open stays). Close other programs, open part of the file (for example a few months of it), use a machine with more memory, or let Spark read it and train ALS (in the app, the button beside this message; on the command line, shoplens spark als {} --data FILE).", .path.display(), READ_IN_SPARK)]
+    #[error("{}: opening its {data} of data needs about {needed} of memory and {available} is free for it, so it was not read (the data already open stays). Close other programs, open part of the file (for example a few months of it), use a machine with more memory, or let Spark read it and train ALS (in the app, the button beside this message; on the command line, shoplens spark als {} --data FILE).", .path.display(), READ_IN_SPARK)]
     TooBigForMemory {
         path: PathBuf,
         data: String,

@@ -309,6 +309,13 @@ impl ShoplensApp {
             .find_map(|t| t.explore(&entry, &self.bench).then(|| t.id()))
         {
             self.tab = tab;
+        } else {
+            // A result no tab shows (ALS on Spark from a file not loaded
+            // here): say so rather than do nothing.
+            self.shell.notice = Some(format!(
+                "Run #{id}: no tab opens this run's result. {}",
+                entry.record.note.as_deref().unwrap_or_default()
+            ));
         }
     }
 

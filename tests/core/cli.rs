@@ -421,7 +421,7 @@ fn a_memory_budget_refuses_a_file_before_reading_it_and_names_the_spark_way() {
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("1.0 MB free") && stderr.contains("spark als --read-in-spark"),
+        stderr.contains("1.0 MB is free for it") && stderr.contains("spark als --read-in-spark"),
         "{stderr}"
     );
     let out = shoplens(&["profile", sample.to_str().unwrap(), "--max-memory", "lots"]);

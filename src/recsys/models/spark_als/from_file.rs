@@ -31,6 +31,7 @@ use super::{SparkAlsParams, WorkDir};
 use crate::data::events::EVENT_NAMES;
 use crate::data::sniff::FileKind;
 use crate::data::{load_dataset, EventWeights, LoadOptions, Role};
+use crate::display::thousands;
 use crate::recsys::matrix::Csr;
 use crate::recsys::metrics::{self, Metrics};
 use crate::recsys::params::{ModelParams, TrainOptions};
@@ -152,9 +153,9 @@ impl Pipeline for SparkFileRequest {
         record.engine = Some(run.engine.clone());
         record.note = Some(format!(
             "Spark read {} events of {} customers and {} items; factors and id maps in {}",
-            run.summary.events,
-            run.summary.users,
-            run.summary.items,
+            thousands(run.summary.events as u64),
+            thousands(run.summary.users as u64),
+            thousands(run.summary.items as u64),
             run.work_dir.display()
         ));
         Ok((
