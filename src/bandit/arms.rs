@@ -480,36 +480,27 @@ mod tests {
     /// Items a, b, c; a shown 4 times, b 3, c once. Segment x: a clicked
     /// 1 of 2, b 2 of 2; segment y: a 0 of 2, b 0 of 1 (c only in y).
     fn log() -> BanditLog {
-        let actions = vec![0, 0, 1, 1, 0, 0, 1, 2];
-        let rewards = vec![1.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0, 1.0];
-        let n = actions.len();
-        BanditLog {
-            path: "toy.csv".into(),
-            actions,
-            action_labels: vec!["a".into(), "b".into(), "c".into()],
-            rewards,
-            propensities: vec![1.0 / 3.0; n],
-            slots: vec![0; n],
-            slot_labels: vec!["1".into()],
-            time_ordered: false,
-            lines: (2..2 + n as u64).collect(),
-            context: Default::default(),
-            items: None,
-            segments: Some(Categories {
-                column: "region".into(),
-                codes: vec![
-                    Some(0),
-                    Some(0),
-                    Some(0),
-                    Some(0),
-                    Some(1),
-                    Some(1),
-                    Some(1),
-                    None,
-                ],
-                labels: vec!["x".into(), "y".into()],
-            }),
-        }
+        let mut log = BanditLog::toy(
+            vec![0, 0, 1, 1, 0, 0, 1, 2],
+            vec![1.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0, 1.0],
+            &["a", "b", "c"],
+            1.0 / 3.0,
+        );
+        log.segments = Some(Categories {
+            column: "region".into(),
+            codes: vec![
+                Some(0),
+                Some(0),
+                Some(0),
+                Some(0),
+                Some(1),
+                Some(1),
+                Some(1),
+                None,
+            ],
+            labels: vec!["x".into(), "y".into()],
+        });
+        log
     }
 
     #[test]

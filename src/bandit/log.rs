@@ -47,6 +47,32 @@ pub struct UserColumns {
 }
 
 impl BanditLog {
+    /// A log of one slot for tests: `actions` among items named `labels`,
+    /// their `rewards`, each logged with `propensity`.
+    #[cfg(test)]
+    pub(crate) fn toy(
+        actions: Vec<u32>,
+        rewards: Vec<f64>,
+        labels: &[&str],
+        propensity: f64,
+    ) -> Self {
+        let n = actions.len();
+        BanditLog {
+            path: "toy.csv".into(),
+            actions,
+            action_labels: labels.iter().map(|l| (*l).to_owned()).collect(),
+            rewards,
+            propensities: vec![propensity; n],
+            slots: vec![0; n],
+            slot_labels: vec!["1".into()],
+            time_ordered: false,
+            lines: (2..2 + n as u64).collect(),
+            context: Default::default(),
+            segments: None,
+            items: None,
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.actions.len()
     }

@@ -816,23 +816,12 @@ mod tests {
 
     /// Two items, one slot; item 1 clicks more. Logged uniformly (p = ½).
     fn log() -> BanditLog {
-        let actions = vec![0, 1, 0, 1, 0, 1, 0, 1];
-        let rewards = vec![0.0, 1.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0];
-        let n = actions.len();
-        BanditLog {
-            path: "toy.csv".into(),
-            actions,
-            action_labels: vec!["a".into(), "b".into()],
-            rewards,
-            propensities: vec![0.5; n],
-            slots: vec![0; n],
-            slot_labels: vec!["1".into()],
-            time_ordered: false,
-            lines: (2..2 + n as u64).collect(),
-            context: Default::default(),
-            segments: None,
-            items: None,
-        }
+        BanditLog::toy(
+            vec![0, 1, 0, 1, 0, 1, 0, 1],
+            vec![0.0, 1.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0],
+            &["a", "b"],
+            0.5,
+        )
     }
 
     fn run(params: EvaluationParams) -> OpeResult {

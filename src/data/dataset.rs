@@ -111,7 +111,14 @@ pub fn load_dataset(
     progress: &dyn Fn(f32, &str),
 ) -> Result<Dataset, LoadError> {
     let start = Instant::now();
-    let table = read_table(path, options, cancel, progress)?;
+    let table = read_table(
+        path,
+        options.format.as_deref(),
+        options.skip_bad_lines,
+        options.max_memory,
+        cancel,
+        progress,
+    )?;
     let mut roles = infer_roles(&table.df, table.format.roles);
     apply_overrides(path, &table.df, &mut roles, &options.roles)?;
     validate_roles(path, &table.df, &roles)?;

@@ -10,7 +10,6 @@ use std::path::Path;
 
 use polars::prelude::*;
 
-use super::dataset::LoadOptions;
 use super::error::LoadError;
 use super::formats::{self, KnownFormat};
 use super::skip::SkippedLines;
@@ -35,14 +34,18 @@ pub struct RawTable {
     pub skipped: SkippedLines,
 }
 
+/// Read `path` (in `forced_format`, else the one detected), leaving out
+/// malformed lines when `skip_bad_lines`; refused before it is parsed when
+/// it would need more memory than is free, or than `max_memory` bytes.
 pub fn read_table(
     path: &Path,
-    options: &LoadOptions,
+    forced_format: Option<&str>,
+    skip_bad_lines: bool,
+    max_memory: Option<u64>,
     cancel: &CancelToken,
     progress: &dyn Fn(f32, &str),
 ) -> Result<RawTable, LoadError> {
-    let skip_bad_lines = options.skip_bad_lines;
-    let forced = match options.format.as_deref() {
+    let forced = match forced_format {
         Some(name) => Some(
             formats::by_name(name).ok_or_else(|| LoadError::UnknownFormat {
                 path: path.to_path_buf(),
@@ -58,7 +61,7 @@ pub fn read_table(
     let data_bytes = source.text().len() as u64;
     // Parquet is compressed column data: its text size says nothing.
     if kind != FileKind::Parquet {
-        let available = match (super::memory::available_bytes(), options.max_memory) {
+        let available = match (super::memory::available_bytes(), max_memory) {
             (Some(free), Some(cap)) => Some(free.min(cap)),
             (free, cap) => free.or(cap),
         };

@@ -188,19 +188,10 @@ impl Feature {
             out.push(DistinctCategories);
         }
         if log.has_events {
-            out.extend([
-                Views1d,
-                Views7d,
-                Views30d,
-                Carts1d,
-                Carts7d,
-                Carts30d,
-                Favourites1d,
-                Favourites7d,
-                Favourites30d,
-                CartToPurchase,
-                OpenCarts,
-            ]);
+            out.extend([Views1d, Views7d, Views30d]);
+            out.extend([Carts1d, Carts7d, Carts30d]);
+            out.extend([Favourites1d, Favourites7d, Favourites30d]);
+            out.extend([CartToPurchase, OpenCarts]);
         }
         out.push(ActiveDays);
         out

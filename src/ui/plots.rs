@@ -43,25 +43,17 @@ pub fn chart<'a>(ui: &egui::Ui, id: &str, height: f32) -> Plot<'a> {
 /// The colour of series `i` (a policy, a model), with one meaning in every
 /// chart; darker on the light theme so it reads on white (Okabe–Ito hues).
 pub fn series_colour(dark: bool, i: usize) -> egui::Color32 {
-    use egui::Color32 as C;
-    const ON_DARK: [C; 6] = [
-        C::from_rgb(160, 160, 160),
-        C::from_rgb(230, 160, 40),
-        C::from_rgb(86, 180, 233),
-        C::from_rgb(0, 190, 130),
-        C::from_rgb(230, 110, 40),
-        C::from_rgb(204, 121, 167),
+    // Each hue on the dark theme, then on the light one.
+    const HUES: [[(u8, u8, u8); 2]; 6] = [
+        [(160, 160, 160), (90, 90, 90)],
+        [(230, 160, 40), (170, 100, 0)],
+        [(86, 180, 233), (0, 90, 170)],
+        [(0, 190, 130), (0, 120, 80)],
+        [(230, 110, 40), (180, 60, 0)],
+        [(204, 121, 167), (150, 60, 120)],
     ];
-    const ON_LIGHT: [C; 6] = [
-        C::from_rgb(90, 90, 90),
-        C::from_rgb(170, 100, 0),
-        C::from_rgb(0, 90, 170),
-        C::from_rgb(0, 120, 80),
-        C::from_rgb(180, 60, 0),
-        C::from_rgb(150, 60, 120),
-    ];
-    let palette = if dark { &ON_DARK } else { &ON_LIGHT };
-    palette[i % palette.len()]
+    let (r, g, b) = HUES[i % HUES.len()][usize::from(!dark)];
+    egui::Color32::from_rgb(r, g, b)
 }
 
 /// What marks the best run: gold on the dark theme, deep orange on the light.

@@ -38,8 +38,8 @@ use crate::recsys::params::{ModelParams, TrainOptions};
 use crate::recsys::split::Split;
 use crate::runs::{DataFingerprint, EngineRecord, Fitted, Fitting, Pipeline, RunRecord, StepTime};
 use crate::spark::environment::{self, Environment};
+use crate::spark::factors;
 use crate::spark::handoff::file_uri;
-use crate::spark::{factors, submit};
 use crate::task::{CancelToken, Reporter, TaskError};
 
 /// Bytes of the file's head read to find its layout and columns.
@@ -60,14 +60,23 @@ pub struct SparkFileRequest {
 /// What the job is told about the file (from its head).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct FileSource {
+    /// The file, as a `file://` URI (what a cluster reads too).
     pub path: String,
+    /// Its separator, one character.
     pub delimiter: String,
+    /// The customer column.
     pub user: String,
+    /// The item column.
     pub item: String,
+    /// The column of event names, when there is one.
     pub event: Option<String>,
+    /// Each event name shoplens knows (lower case), and its weight.
     pub event_weights: BTreeMap<String, f32>,
+    /// The weight of the names it does not know.
     pub other_weight: f32,
+    /// The time column, when there is one.
     pub time: Option<String>,
+    /// Whether it holds numbers (unix time) rather than text.
     pub time_is_number: bool,
 }
 
@@ -287,7 +296,6 @@ struct Finished {
 /// Where the job writes, in the run's work folder.
 struct Outputs {
     spec: PathBuf,
-    script: PathBuf,
     summary: PathBuf,
     eval: PathBuf,
     item_users: PathBuf,
@@ -301,7 +309,6 @@ impl Outputs {
     fn in_dir(dir: &Path) -> Self {
         Self {
             spec: dir.join("job.json"),
-            script: dir.join(crate::spark::JOB_SCRIPT_NAME),
             summary: dir.join("summary.json"),
             eval: dir.join("eval"),
             item_users: dir.join("item_users"),
@@ -328,39 +335,20 @@ fn train_and_evaluate(
     let result = (|| {
         let start = Instant::now();
         write_spec(&out, source, params, &request.options)?;
-        std::fs::write(&out.script, crate::spark::JOB_SCRIPT).map_err(|e| {
-            TaskError::Input(format!("{}: cannot write ({e})", out.script.display()))
-        })?;
-        let status = submit::run(
-            &submit::Submission {
-                install: &install,
-                master: &params.master,
-                driver_memory: &params.driver_memory,
-                script: &out.script,
-                spec: &out.spec,
-                log: &submit::log_path(&work.path),
-                expected_solves: 2 * params.iterations + 1,
-            },
+        let status = super::run_job(
+            &install,
+            params,
+            &work.path,
+            &out.spec,
             reporter.cancel_token(),
-            &|s, waited| progress(0.9 * s.fraction(), &s.message(&install.found_by, waited)),
+            &|f, m| progress(0.9 * f, m),
         )?;
         let wall_secs = start.elapsed().as_secs_f64();
         progress(0.9, "reading the factors and the evaluation sample back");
         let summary = read_summary(&out.summary)?;
         let evaluating = Instant::now();
         let metrics = evaluate(&out, &summary, params, &request.options, reporter)?;
-        let engine = EngineRecord {
-            engine: "spark".into(),
-            master: status
-                .master
-                .clone()
-                .unwrap_or_else(|| params.master.clone()),
-            version: status.spark_version.clone().unwrap_or_default(),
-            application: status.application.clone().unwrap_or_default(),
-            wall_secs,
-            fit_secs: status.fit_secs,
-            work_dir: work.path.display().to_string(),
-        };
+        let engine = super::engine_record(&status, params, wall_secs, &work.path);
         Ok(Finished {
             summary,
             metrics,

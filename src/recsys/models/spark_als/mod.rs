@@ -17,7 +17,8 @@ use super::{Factors, FitContext, TrainEvents};
 use crate::recsys::matrix::Csr;
 use crate::recsys::params::TrainOptions;
 use crate::runs::EngineRecord;
-use crate::spark::environment::{self, Environment};
+use crate::spark::environment::{self, Environment, SparkInstall};
+use crate::spark::submit::JobStatus;
 use crate::spark::{factors, handoff, submit};
 use crate::task::{EpochEvent, TaskError};
 pub use from_file::{SparkFileRequest, SparkFileRun};
@@ -63,28 +64,13 @@ pub fn fit(
             ctx.cancel,
             &|f, m| progress(0.1 * f, m),
         )?;
-        let script = work.path.join(crate::spark::JOB_SCRIPT_NAME);
-        std::fs::write(&script, crate::spark::JOB_SCRIPT)
-            .map_err(|e| TaskError::Input(format!("{}: cannot write ({e})", script.display())))?;
-        let log = submit::log_path(&work.path);
-        let expected_solves = 2 * params.iterations + 1;
-        let status = submit::run(
-            &submit::Submission {
-                install: &install,
-                master: &params.master,
-                driver_memory: &params.driver_memory,
-                script: &script,
-                spec: &handoff.spec,
-                log: &log,
-                expected_solves,
-            },
+        let status = run_job(
+            &install,
+            params,
+            &work.path,
+            &handoff.spec,
             ctx.cancel,
-            &|s, waited| {
-                progress(
-                    0.1 + 0.85 * s.fraction(),
-                    &s.message(&install.found_by, waited),
-                )
-            },
+            &|f, m| progress(0.1 + 0.85 * f, m),
         )?;
         progress(0.96, "reading the factors back");
         let users = factors::read(&handoff.user_factors, train.n_rows, params.factors)?;
@@ -108,22 +94,61 @@ pub fn fit(
             metric: ctx.validate.map(|v| v(&model)),
             secs: wall_secs,
         });
-        let record = EngineRecord {
-            engine: "spark".into(),
-            master: status
-                .master
-                .clone()
-                .unwrap_or_else(|| params.master.clone()),
-            version: status.spark_version.clone().unwrap_or_default(),
-            application: status.application.clone().unwrap_or_default(),
-            wall_secs,
-            fit_secs: status.fit_secs,
-            work_dir: work.path.display().to_string(),
-        };
+        let record = engine_record(&status, params, wall_secs, &work.path);
         Ok((model, record))
     })();
     work.finish(result.is_ok() || matches!(result, Err(TaskError::Cancelled)));
     result
+}
+
+/// Write the job script into `work` and run it on `spec` to its end;
+/// `progress` sees the job's share done and its message.
+fn run_job(
+    install: &SparkInstall,
+    params: &SparkAlsParams,
+    work: &Path,
+    spec: &Path,
+    cancel: &crate::task::CancelToken,
+    progress: &dyn Fn(f32, &str),
+) -> Result<JobStatus, TaskError> {
+    let script = work.join(crate::spark::JOB_SCRIPT_NAME);
+    std::fs::write(&script, crate::spark::JOB_SCRIPT)
+        .map_err(|e| TaskError::Input(format!("{}: cannot write ({e})", script.display())))?;
+    submit::run(
+        &submit::Submission {
+            install,
+            master: &params.master,
+            driver_memory: &params.driver_memory,
+            script: &script,
+            spec,
+            log: &submit::log_path(work),
+            // Two solves an iteration, and one more.
+            expected_solves: 2 * params.iterations + 1,
+        },
+        cancel,
+        &|s, waited| progress(s.fraction(), &s.message(&install.found_by, waited)),
+    )
+}
+
+/// Which engine trained the run, as its record says.
+fn engine_record(
+    status: &JobStatus,
+    params: &SparkAlsParams,
+    wall_secs: f64,
+    work: &Path,
+) -> EngineRecord {
+    EngineRecord {
+        engine: "spark".into(),
+        master: status
+            .master
+            .clone()
+            .unwrap_or_else(|| params.master.clone()),
+        version: status.spark_version.clone().unwrap_or_default(),
+        application: status.application.clone().unwrap_or_default(),
+        wall_secs,
+        fit_secs: status.fit_secs,
+        work_dir: work.display().to_string(),
+    }
 }
 
 /// The run's own folder: inside the work folder the user gave (kept, so
