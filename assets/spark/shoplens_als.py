@@ -137,7 +137,9 @@ def read_source(spark, F, source):
         text = F.regexp_replace(F.trim(column(source["time"])), " ?(UTC|Z)$", "")
         when = F.unix_micros(F.try_to_timestamp(text)).cast("double")
     else:
-        when = F.lit(None).cast("double")
+        # Without a time column the file's order is the time order (the
+        # last row is the newest), as shoplens reads such a file.
+        when = F.monotonically_increasing_id().cast("double")
     events = raw.select(
         user.alias("user"),
         item.alias("item"),
@@ -204,7 +206,7 @@ def pairs_from_file(spark, F, spec, started):
     last = Window.partitionBy("user_idx").orderBy(
         F.col("time").desc_nulls_last(), F.col("item_idx").desc(), F.col("row").asc()
     )
-    events.unpersist()
+    read = events
     events = (
         indexed.select("user_idx", "item_idx", "weight", "time", "row")
         .withColumn("held_out", F.row_number().over(last) == 1)
@@ -219,6 +221,8 @@ def pairs_from_file(spark, F, spec, started):
     train.groupBy("item_idx").agg(F.count("*").alias("users")).write.mode("overwrite").parquet(
         paths["item_users"]
     )
+    # Only now are the split events cached: the file's are not needed again.
+    read.unpersist()
     with_history = train.select("user_idx").distinct()
     # A customer is evaluated when their held-out item is not among their
     # train items and they have train items (shoplens' relevant items).

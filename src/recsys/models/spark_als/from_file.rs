@@ -115,8 +115,8 @@ impl Pipeline for SparkFileRequest {
         None
     }
 
-    /// The file's path and hash: a 5 GB file is read once more (about
-    /// ten seconds), so the run knows the exact bytes it came from.
+    /// The file's path and hash: the file is read once more, here, so the
+    /// run knows the exact bytes it came from.
     fn data_fingerprint(&self) -> DataFingerprint {
         DataFingerprint {
             file: self.file.clone(),
