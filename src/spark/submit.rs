@@ -388,6 +388,8 @@ pub fn explain_failure(
         "master yarn needs HADOOP_CONF_DIR (or YARN_CONF_DIR) set to the cluster's configuration folder".to_owned()
     } else if has("OutOfMemoryError") || has("Java heap space") {
         "Spark ran out of memory: raise the driver memory (the advanced parameter driver_memory, e.g. 8g) or use a cluster".to_owned()
+    } else if has("No space left on device") {
+        "Spark ran out of disk for its scratch files (shuffles and spills, under SPARK_LOCAL_DIRS, else /tmp): free space there, or set SPARK_LOCAL_DIRS to a bigger disk; more data or more iterations need more".to_owned()
     } else if has("Path does not exist") || has("FileNotFoundException") {
         "Spark could not read the hand-off: on a cluster the work folder must be one every node can read (a shared mount at the same path)".to_owned()
     } else if let Some(message) = &status.failed {
@@ -478,6 +480,16 @@ mod tests {
             log,
         );
         assert!(oom.contains("driver memory"), "{oom}");
+        let disk = explain_failure(
+            Some(1),
+            &JobStatus {
+                failed: Some("Py4JJavaError: An error occurred while calling o84998.fit.".into()),
+                ..Default::default()
+            },
+            &["java.io.IOException: No space left on device".into()],
+            log,
+        );
+        assert!(disk.contains("SPARK_LOCAL_DIRS"), "{disk}");
         let own = explain_failure(
             Some(1),
             &JobStatus {

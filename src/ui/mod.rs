@@ -439,6 +439,13 @@ impl eframe::App for ShoplensApp {
                 .status_bar_ui(ui, &self.bench, &mut self.commands)
         });
         egui::CentralPanel::default().show(ui, |ui| {
+            // A run from a file not loaded has no place in the tour (whose
+            // runs are its own); it is there again after it.
+            if self.demo.is_none() {
+                self.shell
+                    .spark_file
+                    .ui(ui, &self.bench, &mut self.commands);
+            }
             let recommend = self.recommend_settings();
             self.shell
                 .error_banner_ui(ui, &self.bench, &recommend, &mut self.commands);

@@ -243,7 +243,6 @@ impl Shell {
         recommend: &RecommendSettings,
         commands: &mut Vec<AppCommand>,
     ) {
-        self.spark_file.ui(ui, bench, commands);
         let Some(message) = self.error.clone() else {
             return;
         };

@@ -303,6 +303,7 @@ struct Outputs {
     items: PathBuf,
     user_factors: PathBuf,
     item_factors: PathBuf,
+    checkpoints: PathBuf,
 }
 
 impl Outputs {
@@ -316,6 +317,7 @@ impl Outputs {
             items: dir.join("items"),
             user_factors: dir.join("user_factors"),
             item_factors: dir.join("item_factors"),
+            checkpoints: dir.join("checkpoints"),
         }
     }
 }
@@ -396,6 +398,8 @@ fn write_spec(
             "items": uri(&out.items),
             "user_factors": uri(&out.user_factors),
             "item_factors": uri(&out.item_factors),
+            // Long lineages need checkpoints (as the hand-off's job has).
+            "checkpoints": uri(&out.checkpoints),
         },
     });
     let text = serde_json::to_string_pretty(&spec).map_err(|e| TaskError::Input(e.to_string()))?;
