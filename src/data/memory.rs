@@ -18,16 +18,16 @@ pub const BYTES_PER_TEXT_BYTE: f64 = 2.0;
 pub const MAX_MEMORY_VAR: &str = "SHOPLENS_MAX_MEMORY";
 
 /// Memory the system can give without swapping (Linux's `MemAvailable`),
-/// at most [`MAX_MEMORY_VAR`]; `None` where neither says, and then nothing
-/// is refused.
-pub fn available_bytes() -> Option<u64> {
-    let cap = std::env::var(MAX_MEMORY_VAR)
+/// at most [`MAX_MEMORY_VAR`] and `max_memory` (a load's own budget);
+/// `None` where none of them says, and then nothing is refused.
+pub fn available_bytes(max_memory: Option<u64>) -> Option<u64> {
+    let from_env = std::env::var(MAX_MEMORY_VAR)
         .ok()
         .and_then(|v| parse_bytes(&v));
-    match (system_available_bytes(), cap) {
-        (Some(free), Some(cap)) => Some(free.min(cap)),
-        (free, cap) => free.or(cap),
-    }
+    [system_available_bytes(), from_env, max_memory]
+        .into_iter()
+        .flatten()
+        .min()
 }
 
 fn system_available_bytes() -> Option<u64> {
@@ -107,7 +107,8 @@ mod tests {
     #[test]
     fn this_machine_says_how_much_memory_is_free() {
         if cfg!(target_os = "linux") {
-            assert!(available_bytes().is_some_and(|b| b > 0));
+            assert!(available_bytes(None).is_some_and(|b| b > 0));
+            assert_eq!(available_bytes(Some(1000)), Some(1000));
         }
     }
 }

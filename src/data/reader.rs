@@ -61,10 +61,7 @@ pub fn read_table(
     let data_bytes = source.text().len() as u64;
     // Parquet is compressed column data: its text size says nothing.
     if kind != FileKind::Parquet {
-        let available = match (super::memory::available_bytes(), max_memory) {
-            (Some(free), Some(cap)) => Some(free.min(cap)),
-            (free, cap) => free.or(cap),
-        };
+        let available = super::memory::available_bytes(max_memory);
         super::memory::check_fits(path, data_bytes, available)?;
     }
     // Sequence files are recognised first: to the CSV sniffer they are one
