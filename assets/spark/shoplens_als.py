@@ -99,24 +99,38 @@ def emit_progress(tracker, started):
 
 
 def read_source(spark, F, source):
-    """The raw file's events as (user, item, weight, time, row): ids trimmed,
-    rows without both dropped; the weight of the event's lower-cased name
-    (names shoplens does not know weigh `other_weight`; rows without an
-    event name are dropped), 1 without an event column; rows weighing 0 or
-    less dropped. `row` keeps the file's order for ties and for files
-    without a time column."""
+    """The raw file's records as (user, item, weight, time, row, keep): ids
+    trimmed; the weight of the event's lower-cased name (names shoplens does
+    not know weigh `other_weight`), 1 without an event column. `keep` is
+    false for a row without a user, an item or an event name, or weighing 0
+    or less. `row` keeps the file's order for ties and for files without a
+    time column.
+
+    Malformed records: a record is judged by all its fields, not only the
+    ones read (Spark otherwise prunes the others and never sees a ragged
+    row). Without `skip_bad_lines` one fails the job (shoplens' own check
+    refused such a file before); with it, records with the wrong number of
+    fields and those holding a NUL or bytes that are not UTF-8 (Spark reads
+    them as U+FFFD) are left out, as shoplens' loader leaves them out."""
+    spark.conf.set("spark.sql.csv.parser.columnPruning.enabled", "false")
+    skip = bool(source.get("skip_bad_lines"))
     raw = (
         spark.read.option("header", True)
         .option("sep", source["delimiter"])
         .option("quote", '"')
         .option("escape", '"')
         .option("inferSchema", False)
+        .option("mode", "DROPMALFORMED" if skip else "FAILFAST")
+        .option("multiLine", bool(source.get("multi_line")))
         .csv(source["path"])
     )
 
     def column(name):
         return F.col("`" + name.replace("`", "``") + "`")
 
+    if skip:
+        text = F.concat_ws("\u0001", *[column(c) for c in raw.columns])
+        raw = raw.where((F.instr(text, "\u0000") == 0) & (F.instr(text, "\ufffd") == 0))
     user = F.trim(column(source["user"]))
     item = F.trim(column(source["item"]))
     if source.get("event"):
@@ -147,7 +161,7 @@ def read_source(spark, F, source):
         when.alias("time"),
         F.monotonically_increasing_id().alias("row"),
     )
-    return events.where(
+    keep = (
         F.col("user").isNotNull()
         & (F.col("user") != "")
         & F.col("item").isNotNull()
@@ -155,6 +169,7 @@ def read_source(spark, F, source):
         & F.col("weight").isNotNull()
         & (F.col("weight") > 0)
     )
+    return events.withColumn("keep", F.coalesce(keep, F.lit(False)))
 
 
 def quiet_window_warning(spark):
@@ -183,7 +198,10 @@ def pairs_from_file(spark, F, spec, started):
     # Times without a zone are UTC, as shoplens reads them.
     spark.conf.set("spark.sql.session.timeZone", "UTC")
     quiet_window_warning(spark)
-    events = read_source(spark, F, source).persist(StorageLevel.MEMORY_AND_DISK)
+    records = read_source(spark, F, source).persist(StorageLevel.MEMORY_AND_DISK)
+    # Counting them reads the file into the cache the next steps read.
+    n_records = records.count()
+    events = records.where(F.col("keep")).drop("keep")
 
     def numbered(name):
         """Distinct ids numbered from 0 in shoplens' order: ids that are
@@ -206,7 +224,6 @@ def pairs_from_file(spark, F, spec, started):
     last = Window.partitionBy("user_idx").orderBy(
         F.col("time").desc_nulls_last(), F.col("item_idx").desc(), F.col("row").asc()
     )
-    read = events
     events = (
         indexed.select("user_idx", "item_idx", "weight", "time", "row")
         .withColumn("held_out", F.row_number().over(last) == 1)
@@ -222,7 +239,7 @@ def pairs_from_file(spark, F, spec, started):
         paths["item_users"]
     )
     # Only now are the split events cached: the file's are not needed again.
-    read.unpersist()
+    records.unpersist()
     with_history = train.select("user_idx").distinct()
     # A customer is evaluated when their held-out item is not among their
     # train items and they have train items (shoplens' relevant items).
@@ -252,6 +269,7 @@ def pairs_from_file(spark, F, spec, started):
     summary = {
         "users": n_users,
         "items": n_items,
+        "records": n_records,
         "events": events.count(),
         "train_pairs": train.count(),
         "users_with_history": with_history.count(),
@@ -261,7 +279,6 @@ def pairs_from_file(spark, F, spec, started):
     with open(paths["summary"], "w", encoding="utf-8") as f:
         json.dump(summary, f)
     emit("phase", name="indexed", secs=round(time.time() - started, 2), **summary)
-    events.unpersist()
     return train
 
 

@@ -6,6 +6,7 @@ pub mod dataset;
 pub mod error;
 pub mod events;
 pub mod feedback;
+pub mod file_check;
 pub mod formats;
 pub mod generate;
 pub mod memory;

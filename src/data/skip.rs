@@ -5,6 +5,8 @@
 //! left out and reported with its line and why; the rest is read as usual.
 //! By default one such line refuses the whole file.
 
+use std::ops::ControlFlow;
+
 use serde::{Deserialize, Serialize};
 
 use super::reader::{BodyShape, Records};
@@ -79,7 +81,7 @@ impl SkippedLines {
         line
     }
 
-    fn push(&mut self, line: u64, lines_covered: u64, reason: String) {
+    pub fn push(&mut self, line: u64, lines_covered: u64, reason: String) {
         self.count += 1;
         if self.first.len() < REPORTED {
             self.first.push(SkippedLine { line, reason });
@@ -91,21 +93,37 @@ impl SkippedLines {
 /// Byte ranges `[start, end)` of a body, in order.
 pub type Stretches = Vec<(usize, usize)>;
 
-/// The stretches of `body` to read around its malformed records (None when
-/// every record is fine), and what was left out. Each stretch is whole
-/// records, cut at a record start about every `chunk_bytes`, so the parser
-/// reads the file where it lies instead of a copy of it (a copy would double
-/// the memory a 5 GB file needs).
-pub fn drop_malformed(
+/// One record as the skipping rules judge it.
+pub struct Checked {
+    /// Offset of its first byte.
+    pub start: usize,
+    /// Offset of its ending newline (or the body's end): only its first
+    /// line's for a stray quote that swallowed the lines after it.
+    pub end: usize,
+    /// Its first line in the file.
+    pub line: u64,
+    /// File lines it covers.
+    pub lines: u64,
+    /// Why it would be left out; None for a good record.
+    pub problem: Option<String>,
+    /// Nothing but whitespace (neither a record nor a problem).
+    pub blank: bool,
+    /// A good record whose quoted fields hold newlines.
+    pub multi_line: bool,
+}
+
+/// Walk the records of `body` in order, judging each: a record with the
+/// wrong number of fields, a NUL byte, bytes that are not UTF-8, or a first
+/// line too long to be a record has a problem. A bad record whose quotes
+/// ran past its first line was a stray quote: it covers its own line only,
+/// and the walk goes on from the next. `each` may end the walk early.
+pub fn check_records(
     body: &[u8],
     shape: BodyShape,
-    chunk_bytes: usize,
     cancel: &CancelToken,
-) -> Result<(Option<Stretches>, SkippedLines), Cancelled> {
+    mut each: impl FnMut(&Checked) -> ControlFlow<()>,
+) -> Result<(), Cancelled> {
     let expected = shape.expected;
-    let mut windows: Vec<(usize, usize)> = Vec::new();
-    let mut window_start = 0;
-    let mut skipped = SkippedLines::default();
     let mut records = Records::new(body, shape.separator, shape.quote, shape.first_line);
     let mut since_check = 0usize;
     while let Some(r) = records.next() {
@@ -116,7 +134,8 @@ pub fn drop_malformed(
         }
         let record = &body[r.start..r.end];
         let first_line_bytes = (r.line_end - r.start) as u64;
-        let mut problem = if r.is_blank(body) {
+        let blank = r.is_blank(body);
+        let mut problem = if blank {
             None
         } else if first_line_bytes > MAX_LINE_BYTES {
             Some(format!("{first_line_bytes} bytes with no line break"))
@@ -131,19 +150,48 @@ pub fn drop_malformed(
         };
         let (mut end, mut lines) = (r.end, r.inner_lines + 1);
         if problem.is_some() && r.inner_lines > 0 {
-            // A stray quote swallowed the lines after it: leave out its own
-            // line only, and read on from the next.
             problem = Some("an unclosed quote".to_owned());
             records.resume_after_first_line(&r);
             (end, lines) = (r.line_end, 1);
         }
-        match problem {
+        let walk = each(&Checked {
+            start: r.start,
+            end,
+            line: r.line,
+            lines,
+            multi_line: problem.is_none() && r.inner_lines > 0,
+            problem,
+            blank,
+        });
+        if walk.is_break() {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// The stretches of `body` to read around its malformed records (None when
+/// every record is fine), and what was left out. Each stretch is whole
+/// records, cut at a record start about every `chunk_bytes`, so the parser
+/// reads the file where it lies instead of a copy of it (a copy would double
+/// the memory a 5 GB file needs).
+pub fn drop_malformed(
+    body: &[u8],
+    shape: BodyShape,
+    chunk_bytes: usize,
+    cancel: &CancelToken,
+) -> Result<(Option<Stretches>, SkippedLines), Cancelled> {
+    let mut windows: Vec<(usize, usize)> = Vec::new();
+    let mut window_start = 0;
+    let mut skipped = SkippedLines::default();
+    check_records(body, shape, cancel, |r| {
+        match &r.problem {
             Some(reason) => {
-                skipped.push(r.line, lines, reason);
+                skipped.push(r.line, r.lines, reason.clone());
                 if r.start > window_start {
                     windows.push((window_start, r.start));
                 }
-                window_start = (end + 1).min(body.len());
+                window_start = (r.end + 1).min(body.len());
             }
             None if r.start - window_start >= chunk_bytes => {
                 windows.push((window_start, r.start));
@@ -151,7 +199,8 @@ pub fn drop_malformed(
             }
             None => {}
         }
-    }
+        ControlFlow::Continue(())
+    })?;
     if skipped.is_empty() {
         return Ok((None, skipped));
     }

@@ -441,12 +441,12 @@ impl eframe::App for ShoplensApp {
         egui::CentralPanel::default().show(ui, |ui| {
             // A run from a file not loaded has no place in the tour (whose
             // runs are its own); it is there again after it.
+            let recommend = self.recommend_settings();
             if self.demo.is_none() {
                 self.shell
                     .spark_file
-                    .ui(ui, &self.bench, &mut self.commands);
+                    .ui(ui, (&self.bench, &recommend), &mut self.commands);
             }
-            let recommend = self.recommend_settings();
             self.shell
                 .error_banner_ui(ui, &self.bench, &recommend, &mut self.commands);
             self.tabs_ui(ui);

@@ -23,6 +23,10 @@ pub(crate) const JOB: JobKind = JobKind::Train(RunKind::new("spark-from-file"));
 pub(crate) struct SparkFileView {
     /// The file handed to Spark, while its job runs and after.
     file: Option<PathBuf>,
+    /// How it was read (to ask again, skipping malformed lines).
+    load: Option<LoadOptions>,
+    /// The last run failed on a malformed line the user may skip.
+    malformed: bool,
     /// How the last run ended, in a sentence.
     ended: Option<String>,
 }
@@ -56,7 +60,10 @@ impl SparkFileView {
             OwnRun::Cancelled { id, .. } => {
                 format!("ALS on Spark from {file} was cancelled; run #{id} is in the Runs tab.")
             }
-            OwnRun::Failed(m) => format!("ALS on Spark from {file} failed: {m}"),
+            OwnRun::Failed(m) => {
+                self.malformed = m.contains(crate::data::error::SKIP_HINT);
+                format!("ALS on Spark from {file} failed: {m}")
+            }
         });
     }
 
@@ -91,20 +98,70 @@ impl SparkFileView {
             .on_hover_text(hover)
             .clicked();
         if clicked {
-            self.file = Some(file.to_path_buf());
-            self.ended = None;
-            commands.push(AppCommand::Bench(Box::new(Command::Run(RunRequest::on(
-                JOB,
-                "ALS on Spark from a file",
-                request,
-            )))));
+            self.start(file, load, request, commands);
         }
         clicked
     }
 
+    fn start(
+        &mut self,
+        file: &Path,
+        load: &LoadOptions,
+        request: crate::recsys::models::spark_als::SparkFileRequest,
+        commands: &mut Vec<AppCommand>,
+    ) {
+        self.file = Some(file.to_path_buf());
+        self.load = Some(load.clone());
+        self.ended = None;
+        self.malformed = false;
+        commands.push(AppCommand::Bench(Box::new(Command::Run(RunRequest::on(
+            JOB,
+            "ALS on Spark from a file",
+            request,
+        )))));
+    }
+
+    /// After a refusal for a malformed line: the same job, skipping such
+    /// lines (Spark leaves out the lines a load would).
+    fn retry_skipping_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        bench: &Workbench,
+        settings: &RecommendSettings,
+        commands: &mut Vec<AppCommand>,
+    ) {
+        let (Some(file), Some(load)) = (self.file.clone(), self.load.clone()) else {
+            return;
+        };
+        if !self.malformed || load.skip_bad_lines {
+            return;
+        }
+        if ui
+            .button("Skip malformed lines and train on Spark again")
+            .on_hover_text("Leave out every line with the wrong number of fields, a stray quote, a NUL byte or bytes that are not UTF-8; the run's record says how many and which")
+            .clicked()
+        {
+            let load = LoadOptions {
+                skip_bad_lines: true,
+                ..load
+            };
+            let request = settings.spark_file_request(
+                file.clone(),
+                load.clone(),
+                &bench.settings().event_weights,
+            );
+            self.start(&file, &load, request, commands);
+        }
+    }
+
     /// The job's progress, log tail and Cancel while it runs; how it ended
     /// after (until dismissed).
-    pub fn ui(&mut self, ui: &mut egui::Ui, bench: &Workbench, commands: &mut Vec<AppCommand>) {
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        (bench, settings): (&Workbench, &RecommendSettings),
+        commands: &mut Vec<AppCommand>,
+    ) {
         let running = bench.jobs().is_running(JOB);
         if !running && self.ended.is_none() {
             return;
@@ -129,6 +186,7 @@ impl SparkFileView {
             } else if let Some(ended) = self.ended.clone() {
                 ui.horizontal_wrapped(|ui| {
                     ui.label(ended);
+                    self.retry_skipping_ui(ui, bench, settings, commands);
                     if ui.small_button("Dismiss").clicked() {
                         self.ended = None;
                     }

@@ -293,7 +293,7 @@ fn unknown_column_override_and_unknown_format() {
 /// (file line 101), a stray quote (line 2001), a NUL byte (line 9001) and
 /// a last line cut off mid-row. Returns the damaged file and the number of
 /// rows the original has.
-fn damaged_rees46(dir: &tempfile::TempDir) -> Option<(std::path::PathBuf, usize)> {
+pub(crate) fn damaged_rees46(dir: &tempfile::TempDir) -> Option<(std::path::PathBuf, usize)> {
     let original =
         common::shared_data()?.join("rees46-ecommerce-behavior-sample/2019-Oct_head.csv");
     let text = std::fs::read_to_string(&original).expect("read the REES46 sample");
@@ -387,4 +387,62 @@ fn a_real_export_with_broken_lines_opens_when_asked_to_skip_them() {
         stderr.contains("4 malformed lines skipped: line 101 (8 fields, expected 9)"),
         "{stderr}"
     );
+}
+
+/// A file too big to open is checked record by record before Spark reads
+/// it, with a load's rules: the same lines refuse it, or are skipped with
+/// the same reasons, and the good records are the rows a load keeps.
+#[test]
+fn a_file_too_big_to_open_is_checked_line_by_line_as_a_load_checks_it() {
+    use shoplens::data::file_check::check_file;
+    use shoplens::task::CancelToken;
+    let d = dir();
+    let Some((path, rows)) = damaged_rees46(&d) else {
+        return;
+    };
+    let check = |skip: bool| {
+        check_file(
+            &path,
+            (b',', Some(b'"')),
+            skip,
+            &CancelToken::new(),
+            &|_, _| {},
+        )
+    };
+    let err = check(false).expect_err("refused");
+    let message = err.to_string();
+    assert!(
+        message.contains("line 101 is malformed (8 fields, expected 9)")
+            && message.contains(shoplens::data::error::SKIP_HINT),
+        "{message}"
+    );
+    let found = check(true).expect("checked");
+    let options = shoplens::data::LoadOptions {
+        skip_bad_lines: true,
+        ..Default::default()
+    };
+    let loaded = shoplens::data::load_and_profile(&path, &options, &CancelToken::new(), &|_, _| {})
+        .expect("loads without the broken lines");
+    assert_eq!(found.records, (rows - 4) as u64);
+    assert_eq!(found.records, loaded.dataset.df.height() as u64);
+    assert_eq!(found.skipped.count, loaded.profile.skipped_lines.count);
+    assert_eq!(found.skipped.first, loaded.profile.skipped_lines.first);
+    assert!(!found.multi_line);
+    // A quoted newline in a good record is reported (Spark must then read
+    // records across lines); a blank line is not a record.
+    let quoted = write_temp(
+        &d,
+        "quoted.csv",
+        b"user,item,note\n1,2,\"two\nlines\"\n\n3,4,plain\n",
+    );
+    let found = check_file(
+        &quoted,
+        (b',', Some(b'"')),
+        false,
+        &CancelToken::new(),
+        &|_, _| {},
+    )
+    .expect("a good file");
+    assert_eq!((found.records, found.multi_line), (2, true));
+    assert!(found.skipped.is_empty());
 }

@@ -296,14 +296,21 @@ fn spark_reads_a_raw_file_itself_and_counts_what_shoplens_counts() {
     use shoplens::recsys::matrix::{Interactions, MatrixOptions};
     use shoplens::recsys::models::spark_als::{SparkFileRequest, SparkFileRun};
 
-    let Some(shared) = common::shared_data() else {
-        return;
-    };
     if !spark_ready() {
         return;
     }
-    let file = shared.join("rees46-ecommerce-behavior-sample/2019-Oct_head.csv");
-    let loaded = common::load(&file).expect("the REES46 sample loads");
+    // The sample damaged the way real exports are, four lines of it
+    // skipped: Spark must leave out the lines shoplens' loader leaves out.
+    let damaged = tempfile::tempdir().expect("a temporary folder");
+    let Some((file, rows)) = super::bad_input::damaged_rees46(&damaged) else {
+        return;
+    };
+    let load = shoplens::data::LoadOptions {
+        skip_bad_lines: true,
+        ..Default::default()
+    };
+    let loaded = shoplens::data::load_and_profile(&file, &load, &CancelToken::new(), &|_, _| {})
+        .expect("the damaged REES46 sample loads without its broken lines");
     let here = Interactions::from_dataset(&loaded.dataset, &MatrixOptions::default())
         .expect("interactions");
     let split = shoplens::recsys::split::split(&here, &Split::LeaveLastOut).expect("a split");
@@ -314,7 +321,7 @@ fn spark_reads_a_raw_file_itself_and_counts_what_shoplens_counts() {
     };
     let request = SparkFileRequest {
         file: file.clone(),
-        load: Default::default(),
+        load,
         weights: Default::default(),
         params,
         options: TrainOptions {
@@ -336,6 +343,21 @@ fn spark_reads_a_raw_file_itself_and_counts_what_shoplens_counts() {
         panic!("no result");
     };
     let s = &result.summary;
+    assert_eq!(s.records, rows - 4);
+    assert_eq!(
+        outcome.record.data.skipped_lines.first,
+        loaded.profile.skipped_lines.first
+    );
+    assert!(
+        !outcome
+            .record
+            .note
+            .as_deref()
+            .unwrap_or_default()
+            .contains("Spark kept"),
+        "{:?}",
+        outcome.record.note
+    );
     assert_eq!(
         (s.users, s.items, s.events),
         (here.n_users(), here.n_items(), here.len())

@@ -131,21 +131,7 @@ fn a_file_refused_for_memory_can_go_to_spark_unread() {
     let mut harness = common::sample_app(1400.0, 1000.0);
     pick_spark(&mut harness);
     let work = tempfile::tempdir().unwrap();
-    for (name, value) in [("factors", 8), ("iterations", 3), ("blocks", 2)] {
-        harness
-            .state_mut()
-            .set_recommend_param(name, value.into())
-            .unwrap();
-    }
-    for (name, value) in [
-        ("driver_memory", "1g".to_owned()),
-        ("work_dir", work.path().display().to_string()),
-    ] {
-        harness
-            .state_mut()
-            .set_recommend_param(name, value.into())
-            .unwrap();
-    }
+    small_spark_job(&mut harness, work.path());
     let rows_before = harness
         .state()
         .bench()
@@ -214,5 +200,91 @@ fn a_file_refused_for_memory_can_go_to_spark_unread() {
             assert!(matches!(record.status, RunStatus::Failed(_)));
             harness.get_by_label_contains("ALS on Spark from events.csv failed");
         }
+    }
+}
+
+/// A file refused for memory with a malformed line: the Spark job is
+/// refused by shoplens' own check of its lines before Spark starts (no Spark
+/// needed), says which line, and offers to skip such lines; asked again,
+/// the check passes them (the run then fails or trains as Spark allows).
+#[test]
+fn a_malformed_line_refuses_the_spark_job_first_and_can_be_skipped() {
+    use shoplens::runs::RunKind;
+    use shoplens::workbench::Command;
+    use shoplens::workspace::DataSource;
+
+    const FROM_FILE: JobKind = JobKind::Train(RunKind::new("spark-from-file"));
+    let mut harness = common::sample_app(1400.0, 1000.0);
+    // Small settings, for where Spark runs the second job.
+    pick_spark(&mut harness);
+    let dir = tempfile::tempdir().unwrap();
+    small_spark_job(&mut harness, dir.path());
+    let text = std::fs::read_to_string(common::sample_events()).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines[50] = "1,2";
+    let file = dir.path().join("events_damaged.csv");
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    harness.state_mut().send(Command::OpenSource(DataSource {
+        path: file.clone(),
+        options: shoplens::data::LoadOptions {
+            max_memory: Some(1_000_000),
+            ..Default::default()
+        },
+        event_weights: Default::default(),
+    }));
+    let wait = |harness: &mut egui_kittest::Harness<'_, shoplens::ui::ShoplensApp>,
+                job: JobKind| {
+        harness.run_steps(1);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while harness.state().is_job_active(job) {
+            assert!(
+                Instant::now() < deadline + Duration::from_secs(240),
+                "the job did not end"
+            );
+            harness.step();
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        harness.run_steps(3);
+    };
+    wait(&mut harness, JobKind::Load);
+    harness
+        .get_by_label("Train ALS on Spark from this file")
+        .click();
+    wait(&mut harness, FROM_FILE);
+    harness.get_by_label_contains("line 51 is malformed (2 fields, expected");
+    harness
+        .get_by_label("Skip malformed lines and train on Spark again")
+        .click();
+    wait(&mut harness, FROM_FILE);
+    assert!(
+        harness
+            .query_by_label_contains("line 51 is malformed")
+            .is_none(),
+        "the line is skipped the second time"
+    );
+    let runs = harness.state().bench().runs();
+    let record = &runs.entries.last().expect("the run is recorded").record;
+    assert_eq!(record.data.file, file);
+}
+
+/// ALS on Spark with settings small enough for a test, writing in `work`.
+fn small_spark_job(
+    harness: &mut egui_kittest::Harness<'_, shoplens::ui::ShoplensApp>,
+    work: &std::path::Path,
+) {
+    for (name, value) in [("factors", 8), ("iterations", 3), ("blocks", 2)] {
+        harness
+            .state_mut()
+            .set_recommend_param(name, value.into())
+            .unwrap();
+    }
+    for (name, value) in [
+        ("driver_memory", "1g".to_owned()),
+        ("work_dir", work.display().to_string()),
+    ] {
+        harness
+            .state_mut()
+            .set_recommend_param(name, value.into())
+            .unwrap();
     }
 }

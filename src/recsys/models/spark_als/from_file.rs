@@ -12,9 +12,11 @@
 //! (their train items and held-out item) and every item's number of train
 //! customers (for novelty). shoplens then ranks every item for each sampled
 //! customer with its own evaluator and metrics ([`metrics::evaluate_with`]),
-//! so the numbers mean what they mean for every other run. Unlike a load,
-//! the job does not apply the order-cleaning rules or skip malformed lines:
-//! Spark drops rows without a user or an item.
+//! so the numbers mean what they mean for every other run. Before the job,
+//! every record of the file is checked as a load checks it
+//! ([`crate::data::file_check`]): a malformed line refuses the job, or is
+//! left out (by Spark too) when the user asks to skip such lines. Unlike a
+//! load, the job does not apply the order-cleaning rules.
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -29,6 +31,7 @@ use super::super::als::{Als, Convention};
 use super::super::Factors;
 use super::{SparkAlsParams, WorkDir};
 use crate::data::events::EVENT_NAMES;
+use crate::data::file_check::{check_file, FileCheck};
 use crate::data::sniff::FileKind;
 use crate::data::{load_dataset, EventWeights, LoadOptions, Role};
 use crate::display::thousands;
@@ -78,6 +81,18 @@ pub struct FileSource {
     pub time: Option<String>,
     /// Whether it holds numbers (unix time) rather than text.
     pub time_is_number: bool,
+    /// Leave malformed lines out (the user asked to): Spark drops records
+    /// with the wrong number of fields and those holding a NUL or bytes that
+    /// are not UTF-8. Without, Spark fails on one, and shoplens' own check
+    /// has refused such a file before the job starts.
+    pub skip_bad_lines: bool,
+    /// A good record's quoted field holds a newline: Spark must read records
+    /// across lines.
+    pub multi_line: bool,
+    /// What shoplens' own check of every record found (None for a gzip
+    /// file, which is not checked here).
+    #[serde(skip)]
+    pub check: Option<FileCheck>,
 }
 
 /// The job's counts (`summary.json`).
@@ -86,6 +101,9 @@ pub struct FileSummary {
     /// Distinct users and items Spark numbered.
     pub users: usize,
     pub items: usize,
+    /// Records Spark read, malformed ones left out.
+    #[serde(default)]
+    pub records: usize,
     /// Events kept (with a user, an item and a weight above 0).
     pub events: usize,
     /// Distinct (user, item) pairs trained on.
@@ -109,7 +127,7 @@ pub struct SparkFileRun {
 
 impl Pipeline for SparkFileRequest {
     crate::pipeline_items!(kind: crate::recsys::KIND, params: SparkAlsParams, inputs: FileSource, model: SparkFileRun);
-    const INPUTS_STEP: &'static str = "head";
+    const INPUTS_STEP: &'static str = "head and line check";
 
     fn dataset(&self) -> Option<&crate::data::Dataset> {
         None
@@ -139,7 +157,9 @@ impl Pipeline for SparkFileRequest {
 
     fn inputs(&self, reporter: &Reporter) -> Result<FileSource, TaskError> {
         reporter.progress(None, "reading the file's head for its columns");
-        file_source(&self.file, &self.load, &self.weights)
+        let mut source = file_source(&self.file, &self.load, &self.weights)?;
+        source.check_records(&self.file, reporter)?;
+        Ok(source)
     }
 
     fn fit(&self, f: &Fitting<Self>) -> Fitted<Self> {
@@ -160,11 +180,15 @@ impl Pipeline for SparkFileRequest {
             StepTime::new("evaluate", run.evaluate_secs),
         ];
         record.engine = Some(run.engine.clone());
+        if let Some(check) = &f.inputs.check {
+            record.data.skipped_lines = check.skipped.clone();
+        }
         record.note = Some(format!(
-            "Spark read {} events of {} customers and {} items; factors and id maps in {}",
+            "Spark read {} events of {} customers and {} items{}; factors and id maps in {}",
             thousands(run.summary.events as u64),
             thousands(run.summary.users as u64),
             thousands(run.summary.items as u64),
+            records_note(f.inputs.check.as_ref(), run.summary.records),
             run.work_dir.display()
         ));
         Ok((
@@ -177,6 +201,27 @@ impl Pipeline for SparkFileRequest {
             },
         ))
     }
+}
+
+/// What the run note says of the lines left out, and of a count of good
+/// records Spark and shoplens' check do not agree on (their rules for a
+/// stray quote can differ).
+fn records_note(check: Option<&FileCheck>, spark_records: usize) -> String {
+    let Some(check) = check else {
+        return " (a gzip file: its lines were not checked here)".into();
+    };
+    let mut note = match check.skipped.summary() {
+        Some(skipped) => format!(" ({skipped})"),
+        None => String::new(),
+    };
+    if spark_records as u64 != check.records {
+        note.push_str(&format!(
+            "; Spark kept {} records where shoplens' check of the lines keeps {}",
+            thousands(spark_records as u64),
+            thousands(check.records)
+        ));
+    }
+    note
 }
 
 /// The file's layout and columns, from a load of its head.
@@ -200,14 +245,17 @@ pub fn file_source(
         .unwrap_or_else(|| "head.csv".into());
     let head_path = dir.join(name);
     // The head is small; the cap that refused the whole file is not its.
-    let load = LoadOptions {
+    // Its malformed lines are left to the check of the whole file, which
+    // names their lines in the file itself.
+    let head_load = LoadOptions {
         max_memory: None,
+        skip_bad_lines: true,
         ..load.clone()
     };
     let loaded = std::fs::write(&head_path, &head)
         .map_err(|e| TaskError::Input(format!("{}: cannot write ({e})", head_path.display())))
         .and_then(|()| {
-            load_dataset(&head_path, &load, &CancelToken::new(), &|_, _| {})
+            load_dataset(&head_path, &head_load, &CancelToken::new(), &|_, _| {})
                 .map_err(|e| TaskError::Input(format!("the head of {}: {e}", file.display())))
         });
     let _ = std::fs::remove_dir_all(&dir);
@@ -246,7 +294,42 @@ pub fn file_source(
         other_weight: weights.other,
         time,
         time_is_number,
+        skip_bad_lines: load.skip_bad_lines,
+        multi_line: false,
+        check: None,
     })
+}
+
+impl FileSource {
+    /// Check every record of `file` as a load would, before Spark spends
+    /// minutes on it: a malformed one refuses the file (unless skipped), and
+    /// quoted newlines tell Spark to read records across lines. A gzip file
+    /// is left to Spark (checking it would mean decompressing it here).
+    pub fn check_records(&mut self, file: &Path, reporter: &Reporter) -> Result<(), TaskError> {
+        if is_gzip(file)? {
+            return Ok(());
+        }
+        let separator = self.delimiter.bytes().next().unwrap_or(b',');
+        let check = check_file(
+            file,
+            (separator, Some(b'"')),
+            self.skip_bad_lines,
+            reporter.cancel_token(),
+            &|f, m| reporter.progress(Some(f), m),
+        )?;
+        self.multi_line = check.multi_line;
+        self.check = Some(check);
+        Ok(())
+    }
+}
+
+/// Whether `file` starts with gzip's magic bytes.
+fn is_gzip(file: &Path) -> Result<bool, TaskError> {
+    let mut magic = [0u8; 2];
+    let read = std::fs::File::open(file)
+        .and_then(|mut f| f.read(&mut magic))
+        .map_err(|e| TaskError::Input(format!("{}: cannot read ({e})", file.display())))?;
+    Ok(read == 2 && magic == [0x1f, 0x8b])
 }
 
 /// The separator itself from its display name (`TAB`, `';'`).
