@@ -478,8 +478,9 @@ pub fn evaluate_rankings(
         r.users
             .par_chunks(unit)
             .map_init(
-                || (Vec::new(), None),
-                |(scores, sparse_row): &mut (Vec<f32>, Option<SparseScores>), users| {
+                || (Vec::new(), None, SeenItems::default()),
+                |(scores, sparse_row, seen): &mut (Vec<f32>, Option<SparseScores>, SeenItems),
+                 users| {
                     if cancel.is_cancelled() {
                         return Vec::new();
                     }
@@ -501,7 +502,8 @@ pub fn evaluate_rankings(
                                 let (excluded, relevant) = ((r.excluded)(u), (r.relevant)(u));
                                 let mut p =
                                     score_sparse_user(row, excluded, relevant, r.k, r.log_pop);
-                                sampled_ranks(&mut p, row.values(), u, excluded, relevant, r.k);
+                                let score = (|j: u32| row.values()[j as usize], row.values().len());
+                                sampled_ranks(&mut p, score, u, (excluded, relevant), seen, r.k);
                                 row.clear();
                                 add(position, p);
                             }
@@ -514,7 +516,9 @@ pub fn evaluate_rankings(
                                 for (&u, row) in block.iter().zip(scores.chunks_exact(n_items)) {
                                     let (excluded, relevant) = ((r.excluded)(u), (r.relevant)(u));
                                     let mut p = score_user(row, excluded, relevant, r.k, r.log_pop);
-                                    sampled_ranks(&mut p, row, u, excluded, relevant, r.k);
+                                    let score = (|j: u32| row[j as usize], row.len());
+                                    let lists = (excluded, relevant);
+                                    sampled_ranks(&mut p, score, u, lists, seen, r.k);
                                     add(position, p);
                                     position += 1;
                                 }
@@ -564,41 +568,63 @@ pub fn evaluate_rankings(
     })
 }
 
-/// Add user `u`'s sampled HR and NDCG to `p` (see the module docs); users
-/// with no item left to sample from are skipped.
+/// The items of the user being ranked that are not drawn as sampled
+/// negatives (their excluded and relevant ones), as one flag per item: a
+/// draw then checks a flag instead of searching both lists. Sized on first
+/// use.
+#[derive(Default)]
+struct SeenItems(Vec<bool>);
+
+impl SeenItems {
+    /// Flags (`on`) or unflags the lists' items inside the catalogue.
+    fn set(&mut self, (excluded, relevant): (&[u32], &[u32]), on: bool) {
+        for &j in excluded.iter().chain(relevant) {
+            if let Some(flag) = self.0.get_mut(j as usize) {
+                *flag = on;
+            }
+        }
+    }
+}
+
+/// Add user `u`'s sampled HR and NDCG to `p` (see the module docs), from
+/// `score` over `n` items; users with no item left to sample from are
+/// skipped. `seen` is all unflagged before and after.
 fn sampled_ranks(
     p: &mut Partial,
-    scores: &[f32],
+    (score, n): (impl Fn(u32) -> f32, usize),
     u: usize,
-    excluded: &[u32],
-    relevant: &[u32],
+    (excluded, relevant): (&[u32], &[u32]),
+    seen: &mut SeenItems,
     k: usize,
 ) {
     use rand::{Rng, SeedableRng};
-    let n = scores.len();
     if relevant.is_empty() || excluded.len() + relevant.len() >= n {
         return;
     }
-    let seen = |j: u32| excluded.binary_search(&j).is_ok() || relevant.binary_search(&j).is_ok();
+    if seen.0.len() < n {
+        seen.0.resize(n, false);
+    }
+    seen.set((excluded, relevant), true);
     let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(u as u64);
     let negatives: Vec<u32> = (0..SAMPLED_NEGATIVES)
         .map(|_| loop {
             let j = rng.gen_range(0..n as u32);
-            if !seen(j) {
+            if !seen.0[j as usize] {
                 break j;
             }
         })
         .collect();
+    seen.set((excluded, relevant), false);
     let (mut hr, mut ndcg) = (0.0, 0.0);
     for &item in relevant {
-        let s = scores[item as usize];
+        let s = score(item);
         let above = if s.is_nan() {
             negatives.len()
         } else {
             negatives
                 .iter()
                 .filter(|&&j| {
-                    let v = scores[j as usize];
+                    let v = score(j);
                     v > s || (v == s && j < item)
                 })
                 .count()
@@ -692,7 +718,9 @@ mod tests {
         let scores: Vec<f32> = (0..300).map(|i| i as f32).collect();
         let excluded: Vec<u32> = (0..10).collect();
         let mut p = Partial::default();
-        sampled_ranks(&mut p, &scores, 7, &excluded, &[150], 10);
+        let score = (|j: u32| scores[j as usize], scores.len());
+        let mut seen = SeenItems::default();
+        sampled_ranks(&mut p, score, 7, (&excluded, &[150]), &mut seen, 10);
         // Recount by hand: the same seeded draws, none seen, ranked by score.
         use rand::{Rng, SeedableRng};
         let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(7);
@@ -720,7 +748,9 @@ mod tests {
         assert!(above > 30, "{above}");
         // The best item wins against any sample.
         let mut best = Partial::default();
-        sampled_ranks(&mut best, &scores, 7, &excluded, &[299], 10);
+        sampled_ranks(&mut best, score, 7, (&excluded, &[299]), &mut seen, 10);
+        // Every flag is lowered again for the next customer.
+        assert!(seen.0.len() == 300 && seen.0.iter().all(|flag| !flag));
         assert_eq!((best.sampled_hr, best.sampled_ndcg), (1.0, 1.0));
     }
 
