@@ -123,8 +123,6 @@ fn train_on_spark_from_the_ui_and_explore_the_factors() {
 #[test]
 fn a_file_refused_for_memory_can_go_to_spark_unread() {
     use shoplens::runs::{RunKind, RunStatus};
-    use shoplens::workbench::Command;
-    use shoplens::workspace::DataSource;
 
     const FROM_FILE: JobKind = JobKind::Train(RunKind::new("spark-from-file"));
     let spark = locate("", &Environment::from_process());
@@ -142,14 +140,7 @@ fn a_file_refused_for_memory_can_go_to_spark_unread() {
         .height();
     // The same store again, on a budget of 1 MB: refused before it is read.
     let file = common::sample_events();
-    harness.state_mut().send(Command::OpenSource(DataSource {
-        path: file.clone(),
-        options: shoplens::data::LoadOptions {
-            max_memory: Some(1_000_000),
-            ..Default::default()
-        },
-        event_weights: Default::default(),
-    }));
+    open_on_a_small_budget(&mut harness, &file);
     harness.run_steps(1);
     let deadline = Instant::now() + Duration::from_secs(60);
     while harness.state().is_job_active(JobKind::Load) {
@@ -210,8 +201,6 @@ fn a_file_refused_for_memory_can_go_to_spark_unread() {
 #[test]
 fn a_malformed_line_refuses_the_spark_job_first_and_can_be_skipped() {
     use shoplens::runs::RunKind;
-    use shoplens::workbench::Command;
-    use shoplens::workspace::DataSource;
 
     const FROM_FILE: JobKind = JobKind::Train(RunKind::new("spark-from-file"));
     let mut harness = common::sample_app(1400.0, 1000.0);
@@ -224,14 +213,7 @@ fn a_malformed_line_refuses_the_spark_job_first_and_can_be_skipped() {
     lines[50] = "1,2";
     let file = dir.path().join("events_damaged.csv");
     std::fs::write(&file, lines.join("\n") + "\n").unwrap();
-    harness.state_mut().send(Command::OpenSource(DataSource {
-        path: file.clone(),
-        options: shoplens::data::LoadOptions {
-            max_memory: Some(1_000_000),
-            ..Default::default()
-        },
-        event_weights: Default::default(),
-    }));
+    open_on_a_small_budget(&mut harness, &file);
     let wait = |harness: &mut egui_kittest::Harness<'_, shoplens::ui::ShoplensApp>,
                 job: JobKind| {
         harness.run_steps(1);
@@ -265,6 +247,24 @@ fn a_malformed_line_refuses_the_spark_job_first_and_can_be_skipped() {
     let runs = harness.state().bench().runs();
     let record = &runs.entries.last().expect("the run is recorded").record;
     assert_eq!(record.data.file, file);
+}
+
+/// Opens `file` on a memory budget of 1 MB, which refuses any real file
+/// before it is read.
+fn open_on_a_small_budget(
+    harness: &mut egui_kittest::Harness<'static, shoplens::ui::ShoplensApp>,
+    file: &std::path::Path,
+) {
+    use shoplens::workbench::Command;
+    use shoplens::workspace::DataSource;
+    harness.state_mut().send(Command::OpenSource(DataSource {
+        path: file.to_path_buf(),
+        options: shoplens::data::LoadOptions {
+            max_memory: Some(1_000_000),
+            ..Default::default()
+        },
+        event_weights: Default::default(),
+    }));
 }
 
 /// ALS on Spark with settings small enough for a test, writing in `work`.
