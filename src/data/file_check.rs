@@ -49,11 +49,7 @@ pub fn check_file(
     let file = std::fs::File::open(path).map_err(io_error)?;
     // SAFETY: read-only, as for a load (see `sniff::open_source`).
     let map = SourceBytes::Mapped(unsafe { memmap2::Mmap::map(&file) }.map_err(io_error)?);
-    let start = if map.starts_with(b"\xEF\xBB\xBF") {
-        3
-    } else {
-        0
-    };
+    let start = super::sniff::bom_len(&map);
     let text = &map[start..];
     let Some(header) = Records::new(text, separator, quote, 1).next() else {
         return Err(LoadError::Empty {

@@ -208,9 +208,7 @@ fn detect_kind(path: &Path, bytes: &[u8]) -> FileKind {
     if name.ends_with(".json") || name.ends_with(".jsonl") || name.ends_with(".ndjson") {
         return FileKind::JsonLines;
     }
-    let first = bytes
-        .strip_prefix(b"\xEF\xBB\xBF")
-        .unwrap_or(bytes)
+    let first = bytes[bom_len(bytes)..]
         .iter()
         .find(|b| !b.is_ascii_whitespace());
     if first == Some(&b'{') {
@@ -247,11 +245,7 @@ fn check_text(path: &Path, bytes: &[u8], skip_bad_lines: bool) -> Result<usize, 
     if bytes.starts_with(b"%PDF") {
         return Err(binary("it is a PDF document"));
     }
-    let start = if bytes.starts_with(b"\xEF\xBB\xBF") {
-        3
-    } else {
-        0
-    };
+    let start = bom_len(bytes);
     let head = &bytes[start..bytes.len().min(start + HEAD_BYTES)];
     if let Some(nul) = memchr::memchr(0, head).filter(|_| !skip_bad_lines) {
         let (line, _) = line_and_column(head, nul);
@@ -536,6 +530,16 @@ fn is_name_like(s: &str) -> bool {
         && t.split_whitespace().count() <= 3
         && t.chars()
             .all(|c| c.is_alphanumeric() || " _-.:/()#%".contains(c))
+}
+
+/// The length of the UTF-8 byte-order mark `bytes` start with (0 or 3),
+/// which precedes the header and is not part of it.
+pub(super) fn bom_len(bytes: &[u8]) -> usize {
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        0
+    }
 }
 
 #[cfg(test)]
