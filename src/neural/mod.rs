@@ -14,6 +14,7 @@
 
 pub mod gru4rec;
 pub mod layers;
+pub mod logits;
 pub mod losses;
 pub mod params;
 pub mod read;

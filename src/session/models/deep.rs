@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Reason, Scratch, SessionModel};
 use crate::neural::layers::seeded;
+use crate::neural::logits::ItemTable;
 use crate::neural::params::SequenceLoss;
 use crate::neural::read::{influence, last_states};
 use crate::neural::recipe::{training_note, Recipe};
@@ -33,8 +34,8 @@ pub struct SavedNetwork {
 pub struct DeepSession {
     saved: SavedNetwork,
     net: Box<dyn SequenceNet>,
-    /// The item embeddings, row-major (items × dim).
-    items: Vec<f32>,
+    /// The item embeddings, as the logits read them.
+    items: ItemTable,
 }
 
 impl DeepSession {
@@ -63,11 +64,12 @@ impl DeepSession {
             .build(&mut seeded(0))
             .map_err(crate::neural::describe)?;
         net.weights().load(&saved.weights)?;
-        let items = net
+        let row_major: Vec<f32> = net
             .item_table()
             .and_then(|t| t.flatten_all())
             .and_then(|t| t.to_vec1())
             .map_err(crate::neural::describe)?;
+        let items = ItemTable::new(&row_major, net.dim());
         Ok(Self { saved, net, items })
     }
 
@@ -87,12 +89,6 @@ impl DeepSession {
             "session",
         )
     }
-
-    fn item_vector(&self, item: u32) -> &[f32] {
-        let d = self.net.dim();
-        let i = item as usize;
-        self.items.get(i * d..(i + 1) * d).unwrap_or(&[])
-    }
 }
 
 /// Prefixes read through the network in one batch: enough to amortise a
@@ -101,22 +97,21 @@ impl DeepSession {
 const PREFIX_BATCH: usize = 64;
 
 impl DeepSession {
-    /// The softmax over every item of the scores `state` gives, into
-    /// `scratch` (cleared first): the probability that each is viewed next.
-    fn softmax_into(&self, state: &[f32], scratch: &mut Scratch) {
+    /// The softmax over every item of one state's `logits`, into `scratch`
+    /// (cleared first): the probability that each is viewed next.
+    fn softmax_into(logits: &[f32], scratch: &mut Scratch) {
         scratch.clear();
-        let logits: Vec<f64> = self
-            .items
-            .chunks_exact(self.net.dim())
-            .map(|row| f64::from(row.iter().zip(state).map(|(a, b)| a * b).sum::<f32>()))
-            .collect();
-        let max = logits.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let max = logits
+            .iter()
+            .map(|&l| f64::from(l))
+            .fold(f64::NEG_INFINITY, f64::max);
         if !max.is_finite() {
             return;
         }
-        let total: f64 = logits.iter().map(|l| (l - max).exp()).sum();
-        for (i, l) in logits.iter().enumerate() {
-            scratch.add(i as u32, (l - max).exp() / total);
+        let weights: Vec<f64> = logits.iter().map(|&l| (f64::from(l) - max).exp()).collect();
+        let total: f64 = weights.iter().sum();
+        for (i, w) in weights.into_iter().enumerate() {
+            scratch.add(i as u32, w / total);
         }
     }
 
@@ -134,7 +129,9 @@ impl SessionModel for DeepSession {
             return;
         }
         if let Ok(state) = last_states(self.net.as_ref(), &[seq]) {
-            self.softmax_into(&state, scratch);
+            let mut logits = vec![0f32; self.items.items()];
+            self.items.logits(&state, &mut logits);
+            Self::softmax_into(&logits, scratch);
         }
     }
 
@@ -149,14 +146,20 @@ impl SessionModel for DeepSession {
         scratch: &mut Scratch,
         each: &mut dyn FnMut(usize, &Scratch),
     ) {
-        let d = self.net.dim();
+        let n = self.items.items();
         let positions: Vec<usize> = (1..items.len()).collect();
+        let mut logits = Vec::new();
         for batch in positions.chunks(PREFIX_BATCH) {
             let reads: Vec<&[u32]> = batch.iter().map(|&pos| self.window(items, pos)).collect();
-            let states = last_states(self.net.as_ref(), &reads).ok();
+            let read = last_states(self.net.as_ref(), &reads).ok();
+            let states = read.filter(|s| s.len() == batch.len() * self.net.dim());
+            if let Some(states) = &states {
+                logits.resize(batch.len() * n, 0.0);
+                self.items.logits(states, &mut logits);
+            }
             for (k, &pos) in batch.iter().enumerate() {
-                match states.as_ref().and_then(|s| s.get(k * d..(k + 1) * d)) {
-                    Some(state) => self.softmax_into(state, scratch),
+                match states {
+                    Some(_) => Self::softmax_into(&logits[k * n..(k + 1) * n], scratch),
                     None => scratch.clear(),
                 }
                 each(pos, scratch);
@@ -165,7 +168,7 @@ impl SessionModel for DeepSession {
     }
 
     fn reasons(&self, prefix: &[u32], item: u32, _scratch: &Scratch, limit: usize) -> Vec<Reason> {
-        influence(self.net.as_ref(), self.item_vector(item), prefix, limit)
+        influence(self.net.as_ref(), &self.items.vector(item), prefix, limit)
             .unwrap_or_default()
             .into_iter()
             .map(|(read, lift)| Reason::Influence {
@@ -176,7 +179,7 @@ impl SessionModel for DeepSession {
     }
 
     fn memory_bytes(&self) -> usize {
-        (self.net.weights().count() + self.items.len()) * std::mem::size_of::<f32>()
+        self.net.weights().count() * std::mem::size_of::<f32>() + self.items.memory_bytes()
     }
 
     fn network(&self) -> Option<&DeepSession> {
