@@ -65,13 +65,73 @@ impl KeyCodes {
     }
 }
 
+/// An integer column's values as `i64`, read where they are when the column
+/// holds 32 or 64 bits: a large table keeps ids in 32 bits
+/// ([`crate::data::dataset::COMPACT_FROM_ROWS`]), and casting one back
+/// would copy the whole column. Other integer widths are cast (a copy).
+pub enum Integers {
+    I32(Int32Chunked),
+    I64(Int64Chunked),
+}
+
+impl Integers {
+    pub fn of(column: &Column) -> Result<Self, PolarsError> {
+        Ok(match column.dtype() {
+            DataType::Int32 => Self::I32(column.i32()?.clone()),
+            _ => Self::I64(column.cast(&DataType::Int64)?.i64()?.clone()),
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            Self::I32(c) => c.len(),
+            Self::I64(c) => c.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = Option<i64>> + '_ {
+        match self {
+            Self::I32(c) => EitherIter::Narrow(c.iter().map(|v| v.map(i64::from))),
+            Self::I64(c) => EitherIter::Wide(c.iter()),
+        }
+    }
+}
+
+/// One of two iterators over the same items, as one type (a chain of the
+/// two would test both on every step).
+enum EitherIter<A, B> {
+    Narrow(A),
+    Wide(B),
+}
+
+impl<T, A: Iterator<Item = T>, B: Iterator<Item = T>> Iterator for EitherIter<A, B> {
+    type Item = T;
+
+    fn next(&mut self) -> Option<T> {
+        match self {
+            Self::Narrow(a) => a.next(),
+            Self::Wide(b) => b.next(),
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match self {
+            Self::Narrow(a) => a.size_hint(),
+            Self::Wide(b) => b.size_hint(),
+        }
+    }
+}
+
 /// Encode an id column. Integers stay integers (fast); anything else is read as
 /// text; blank strings count as missing.
 pub fn encode_keys(column: &Column) -> Result<KeyCodes, PolarsError> {
     let dtype = column.dtype();
     if dtype.is_integer() {
-        let cast = column.cast(&DataType::Int64)?;
-        let ca = cast.i64()?;
+        let ca = Integers::of(column)?;
         let mut map: FxHashMap<i64, u32> = FxHashMap::default();
         let mut labels = Vec::new();
         let mut codes = Vec::with_capacity(ca.len());
@@ -174,8 +234,7 @@ pub fn timestamps_cancellable(
             Ok(ca.iter().map(|v| v.map_or(NO_TIME, |d| i64::from(d) * 86_400)).collect())
         }
         d if d.is_integer() || d.is_float() => {
-            let cast = column.cast(&DataType::Int64).map_err(|e| polars_error(ds, name, e))?;
-            let ca = cast.i64().map_err(|e| polars_error(ds, name, e))?;
+            let ca = Integers::of(column).map_err(|e| polars_error(ds, name, e))?;
             // One unit for the whole column, decided by its largest value.
             let max = ca.iter().flatten().map(i64::abs).max().unwrap_or(0);
             let millis = unix_to_secs(max) != max;

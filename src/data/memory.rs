@@ -76,6 +76,22 @@ pub fn check_fits(path: &Path, text_bytes: u64, available: Option<u64>) -> Resul
     }
 }
 
+/// Give the memory freed by the allocator back to the system. A large table
+/// is read in chunks of a few megabytes, which glibc keeps in its heaps
+/// rather than in mappings of their own; what the reading and parsing free
+/// then stays resident as holes between the kept chunks, and a job on
+/// another thread (another heap) cannot reuse it. Measured in the app on
+/// the 10⁸-event store: 9.5 GiB resident with the table open, 5.3 GiB once
+/// the freed memory is returned.
+pub fn release_freed() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free pages of glibc's heaps to the
+    // system; it does not touch memory in use.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -466,8 +466,8 @@ fn count_duplicates(ds: &Dataset) -> Option<u64> {
             return None;
         }
         if dtype.is_integer() || matches!(dtype, DataType::Datetime(..) | DataType::Date) {
-            let cast = column.cast(&DataType::Int64).ok()?;
-            for (h, v) in hashes.iter_mut().zip(cast.i64().ok()?.iter()) {
+            let values = super::columns::Integers::of(column).ok()?;
+            for (h, v) in hashes.iter_mut().zip(values.iter()) {
                 mix(h, v.map_or(0xA5A5_A5A5, |x| x as u64));
             }
         } else if dtype.is_float() {

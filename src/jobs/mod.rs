@@ -235,6 +235,8 @@ impl<K: Copy + PartialEq + std::fmt::Debug, T: Send + 'static> JobRegistry<K, T>
                             panic_message(&panic)
                         )),
                     };
+                // What the job freed would stay resident in this thread's heap.
+                crate::data::memory::release_freed();
                 // Blocking: the final outcome must not be dropped.
                 let _ = context.sender.send(Message::Finished(outcome));
                 (context.waker)();
