@@ -138,8 +138,7 @@ pub fn load_dataset(
         read_secs: 0.0,
         skipped: table.skipped,
     };
-    dataset.compact_timestamps(COMPACT_FROM_ROWS, cancel, progress)?;
-    dataset.compact_integers(COMPACT_FROM_ROWS, cancel, progress)?;
+    dataset.compact(COMPACT_FROM_ROWS, cancel, progress)?;
     dataset.read_secs = start.elapsed().as_secs_f64();
     Ok(dataset)
 }
@@ -153,11 +152,13 @@ pub fn load_dataset(
 pub const COMPACT_FROM_ROWS: usize = 1_000_000;
 
 impl Dataset {
-    /// Hold every 64-bit integer column whose values fit in 32 bits in 32:
-    /// on a 10⁸-event log with user, item and session ids that is 1.2 GB
-    /// of memory. Every reader of an integer column reads 32 bits in place
+    /// Store a table of `from_rows` rows or more compactly, and give back to
+    /// the system the memory that freed. The timestamps first; then every
+    /// 64-bit integer column whose values fit in 32 bits is held in 32: on a
+    /// 10⁸-event log with user, item and session ids that is 1.2 GB of
+    /// memory. Every reader of an integer column reads 32 bits in place
     /// ([`super::columns::Integers`]), so the values read are unchanged.
-    fn compact_integers(
+    fn compact(
         &mut self,
         from_rows: usize,
         cancel: &CancelToken,
@@ -166,15 +167,16 @@ impl Dataset {
         if self.df.height() < from_rows {
             return Ok(());
         }
+        self.compact_timestamps(cancel, progress)?;
         progress(1.0, "storing ids as 32-bit integers");
-        let names: Vec<String> = self
+        let wide: Vec<String> = self
             .df
             .columns()
             .iter()
             .filter(|c| c.dtype() == &DataType::Int64)
             .map(|c| c.name().to_string())
             .collect();
-        for name in names {
+        for name in wide {
             cancel.check()?;
             let Ok(column) = self.df.column(&name) else {
                 continue;
@@ -196,13 +198,9 @@ impl Dataset {
     /// stops there when cancelled.
     fn compact_timestamps(
         &mut self,
-        from_rows: usize,
         cancel: &CancelToken,
         progress: &dyn Fn(f32, &str),
     ) -> Result<(), LoadError> {
-        if self.df.height() < from_rows {
-            return Ok(());
-        }
         let Some(name) = self.roles.get(Role::Timestamp).map(str::to_owned) else {
             return Ok(());
         };
@@ -305,7 +303,7 @@ mod tests {
         let name = ds.roles.get(Role::Timestamp).unwrap().to_owned();
         assert_eq!(ds.df.column(&name).unwrap().dtype(), &DataType::String);
         let before = timestamps(&ds, &name).unwrap();
-        ds.compact_timestamps(0, &CancelToken::new(), &|_, _| {})
+        ds.compact_timestamps(&CancelToken::new(), &|_, _| {})
             .unwrap();
         assert!(matches!(
             ds.df.column(&name).unwrap().dtype(),
@@ -322,9 +320,8 @@ mod tests {
         let cancel = CancelToken::new();
         cancel.cancel();
         let said = std::cell::RefCell::new(Vec::new());
-        let result = ds.compact_timestamps(0, &cancel, &|_, what| {
-            said.borrow_mut().push(what.to_owned())
-        });
+        let result =
+            ds.compact_timestamps(&cancel, &|_, what| said.borrow_mut().push(what.to_owned()));
         assert!(matches!(result, Err(LoadError::Cancelled)), "{result:?}");
         assert_eq!(said.into_inner(), ["storing timestamps as date-times"]);
         assert_eq!(ds.df.column(&name).unwrap().dtype(), &DataType::String);
@@ -339,7 +336,7 @@ mod tests {
         let cancel = CancelToken::new();
         let reported = std::cell::RefCell::new(Vec::new());
         // The first report from inside the parse cancels it.
-        let result = ds.compact_timestamps(0, &cancel, &|fraction, _| {
+        let result = ds.compact_timestamps(&cancel, &|fraction, _| {
             reported.borrow_mut().push(fraction);
             if fraction > 0.95 {
                 cancel.cancel();
@@ -391,7 +388,7 @@ mod tests {
         let before = read(&ds);
         assert_eq!(ds.df.column("user_id").unwrap().dtype(), &DataType::Int64);
         let said = std::cell::RefCell::new(Vec::new());
-        ds.compact_integers(0, &CancelToken::new(), &|_, what| {
+        ds.compact(0, &CancelToken::new(), &|_, what| {
             said.borrow_mut().push(what.to_owned())
         })
         .unwrap();
@@ -428,7 +425,7 @@ mod tests {
         };
         let mut ds = load_dataset(&path, &options, &CancelToken::new(), &|_, _| {}).unwrap();
         assert_eq!(ds.roles.get(Role::Timestamp), Some("timestamp"));
-        ds.compact_timestamps(0, &CancelToken::new(), &|_, _| {})
+        ds.compact_timestamps(&CancelToken::new(), &|_, _| {})
             .unwrap();
         assert_eq!(
             ds.df.column("timestamp").unwrap().dtype(),
