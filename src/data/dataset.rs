@@ -168,7 +168,6 @@ impl Dataset {
             return Ok(());
         }
         self.compact_timestamps(cancel, progress)?;
-        progress(1.0, "storing ids as 32-bit integers");
         let wide: Vec<String> = self
             .df
             .columns()
@@ -176,6 +175,9 @@ impl Dataset {
             .filter(|c| c.dtype() == &DataType::Int64)
             .map(|c| c.name().to_string())
             .collect();
+        if !wide.is_empty() {
+            progress(1.0, "storing ids as 32-bit integers");
+        }
         for name in wide {
             cancel.check()?;
             let Ok(column) = self.df.column(&name) else {
