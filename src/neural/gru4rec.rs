@@ -62,12 +62,12 @@ impl super::SequenceNet for Gru4RecNet {
         &self.weights
     }
 
-    fn dim(&self) -> usize {
-        self.shape.dim
+    fn network(&self) -> super::Network {
+        super::Network::Gru4Rec(self.shape)
     }
 
-    fn max_len(&self) -> usize {
-        self.shape.max_len
+    fn item_embeddings(&self) -> &Var {
+        &self.items
     }
 
     fn hidden(&self, ids: &[u32], batch: usize, mut train: Option<Dropout>) -> Result<Tensor> {
@@ -108,14 +108,6 @@ impl super::SequenceNet for Gru4RecNet {
         }
         let out = Tensor::stack(&states, 1)?.reshape((batch * l, d))?;
         maybe_dropout(out, &mut train)
-    }
-
-    fn item_table(&self) -> Result<Tensor> {
-        self.items.as_tensor().narrow(0, 1, self.shape.items)
-    }
-
-    fn item_rows(&self, ids: &Tensor) -> Result<Tensor> {
-        self.items.as_tensor().index_select(ids, 0)
     }
 }
 

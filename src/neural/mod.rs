@@ -55,9 +55,10 @@ pub fn describe(e: candle_core::Error) -> String {
 /// item embedding table: what the sequential recommenders train.
 pub trait SequenceNet: Send + Sync {
     fn weights(&self) -> &weights::Weights;
-    fn dim(&self) -> usize;
-    /// L: the newest items a sequence is cut to.
-    fn max_len(&self) -> usize;
+    /// Which network it is, and its shape.
+    fn network(&self) -> Network;
+    /// The item embeddings, the padding's row first: (items + 1, dim).
+    fn item_embeddings(&self) -> &Var;
     /// (batch × l, dim) for `batch` sequences of `l` = ids / batch ≤ L ids.
     fn hidden(
         &self,
@@ -65,10 +66,32 @@ pub trait SequenceNet: Send + Sync {
         batch: usize,
         train: Option<layers::Dropout>,
     ) -> candle_core::Result<Tensor>;
+
+    fn dim(&self) -> usize {
+        self.network().dim()
+    }
+
+    /// L: the newest items a sequence is cut to.
+    fn max_len(&self) -> usize {
+        self.network().max_len()
+    }
+
     /// The item embeddings without the padding row: (items, dim).
-    fn item_table(&self) -> candle_core::Result<Tensor>;
+    fn item_table(&self) -> candle_core::Result<Tensor> {
+        self.item_embeddings()
+            .as_tensor()
+            .narrow(0, 1, self.network().items())
+    }
+
+    /// [`Self::item_table`] row-major, as plain numbers.
+    fn item_table_values(&self) -> candle_core::Result<Vec<f32>> {
+        self.item_table()?.flatten_all()?.to_vec1()
+    }
+
     /// The embedding rows of `ids` (1-based).
-    fn item_rows(&self, ids: &Tensor) -> candle_core::Result<Tensor>;
+    fn item_rows(&self, ids: &Tensor) -> candle_core::Result<Tensor> {
+        self.item_embeddings().as_tensor().index_select(ids, 0)
+    }
 }
 
 /// Which network, and its shape: enough to build it again and load saved
@@ -109,6 +132,13 @@ impl Network {
         match self {
             Network::SasRec(s) => s.dim,
             Network::Gru4Rec(s) => s.dim,
+        }
+    }
+
+    pub fn max_len(&self) -> usize {
+        match self {
+            Network::SasRec(s) => s.max_len,
+            Network::Gru4Rec(s) => s.max_len,
         }
     }
 }

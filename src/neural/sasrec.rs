@@ -138,17 +138,6 @@ impl SasRecNet {
         })
     }
 
-    /// The item embedding table without the padding row: (items, dim). The
-    /// output layer shares it (a score is the hidden state · the item's row).
-    pub fn item_table(&self) -> Result<Tensor> {
-        self.items.as_tensor().narrow(0, 1, self.shape.items)
-    }
-
-    /// The embedding rows of `ids` (1-based): (ids, dim).
-    pub fn item_rows(&self, ids: &Tensor) -> Result<Tensor> {
-        self.items.as_tensor().index_select(ids, 0)
-    }
-
     /// Run `batch` left-padded sequences of `l` ≤ L ids each (`ids`,
     /// row-major, 0 = padding). A batch of short sequences runs at their
     /// length: the newest item keeps position L − 1 whatever `l` is, so the
@@ -238,24 +227,18 @@ impl super::SequenceNet for SasRecNet {
         &self.weights
     }
 
-    fn dim(&self) -> usize {
-        self.shape.dim
+    fn network(&self) -> super::Network {
+        super::Network::SasRec(self.shape)
     }
 
-    fn max_len(&self) -> usize {
-        self.shape.max_len
+    /// The output layer shares them (a score is the hidden state · the
+    /// item's row).
+    fn item_embeddings(&self) -> &Var {
+        &self.items
     }
 
     fn hidden(&self, ids: &[u32], batch: usize, train: Option<Dropout>) -> Result<Tensor> {
         Ok(self.forward(ids, batch, train)?.hidden)
-    }
-
-    fn item_table(&self) -> Result<Tensor> {
-        SasRecNet::item_table(self)
-    }
-
-    fn item_rows(&self, ids: &Tensor) -> Result<Tensor> {
-        SasRecNet::item_rows(self, ids)
     }
 }
 

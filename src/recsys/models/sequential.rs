@@ -43,11 +43,7 @@ pub fn fit(
         .map(|s| &s[s.len().saturating_sub(recipe.max_len)..])
         .collect();
     let users = encode(net, &reads, &hooks)?;
-    let items: Vec<f32> = net
-        .item_table()
-        .and_then(|t| t.flatten_all())
-        .and_then(|t| t.to_vec1())
-        .map_err(engine)?;
+    let items: Vec<f32> = net.item_table_values().map_err(engine)?;
     Ok(Sequential {
         network: trained.network,
         weights: trained.weights()?,

@@ -64,11 +64,7 @@ impl DeepSession {
             .build(&mut seeded(0))
             .map_err(crate::neural::describe)?;
         net.weights().load(&saved.weights)?;
-        let row_major: Vec<f32> = net
-            .item_table()
-            .and_then(|t| t.flatten_all())
-            .and_then(|t| t.to_vec1())
-            .map_err(crate::neural::describe)?;
+        let row_major: Vec<f32> = net.item_table_values().map_err(crate::neural::describe)?;
         let items = ItemTable::new(&row_major, net.dim());
         Ok(Self { saved, net, items })
     }
