@@ -11,7 +11,8 @@ array<float>), which shoplens reads back and evaluates itself.
 
 A file too big to open in shoplens is handed off whole instead: job.json
 then has a `source` (the raw delimited file, its user, item, event and time
-columns and the weight of each event name) and no `train`. The job reads
+columns, the weight of each event name and, for order lines, the columns
+order cleaning reads) and no `train`. The job reads
 the file itself, numbers users and items by their sorted ids (whole numbers
 by value, as shoplens does), holds out
 each customer's last event (by time, then item; by file order without a
@@ -148,8 +149,7 @@ def read_source(spark, F, source):
     if source.get("time") and source.get("time_is_number"):
         when = column(source["time"]).try_cast("double")
     elif source.get("time"):
-        text = F.regexp_replace(F.trim(column(source["time"])), " ?(UTC|Z)$", "")
-        when = F.unix_micros(F.try_to_timestamp(text)).cast("double")
+        when = text_time(F, column(source["time"]))
     else:
         # Without a time column the file's order is the time order (the
         # last row is the newest), as shoplens reads such a file.
@@ -160,6 +160,7 @@ def read_source(spark, F, source):
         weight.cast("double").alias("weight"),
         when.alias("time"),
         F.monotonically_increasing_id().alias("row"),
+        order_line_kept(F, source.get("orders"), column).alias("clean"),
     )
     keep = (
         F.col("user").isNotNull()
@@ -168,8 +169,58 @@ def read_source(spark, F, source):
         & (F.col("item") != "")
         & F.col("weight").isNotNull()
         & (F.col("weight") > 0)
+        & F.col("clean")
     )
-    return events.withColumn("keep", F.coalesce(keep, F.lit(False)))
+    return events.withColumn("keep", F.coalesce(keep, F.lit(False))).drop("clean")
+
+
+# The forms shoplens reads besides ISO 8601 and unix numbers
+# (`data/timestamp.rs`), as Spark datetime patterns: US M/D/YYYY with a 24-
+# or 12-hour clock, D-Mon-YY(YY), and Amazon's MM D, YYYY (or Mon D, YYYY).
+TIME_PATTERNS = [
+    "M/d/yyyy H:mm:ss",
+    "M/d/yyyy H:mm",
+    "M/d/yyyy h:mm:ss a",
+    "M/d/yyyy h:mm:ssa",
+    "M/d/yyyy h:mm a",
+    "M/d/yyyy h:mma",
+    "M/d/yyyy",
+    "d-MMM-yy",
+    "d-MMM-yyyy",
+    "M d, yyyy",
+    "MMM d, yyyy",
+]
+
+
+def text_time(F, value):
+    """A text time as microseconds (a double), in any form shoplens reads,
+    tried in its order: ISO 8601 first (a ` UTC` or `Z` suffix dropped),
+    then the other forms; digits alone are unix seconds, or milliseconds
+    above 10^11. Null where no form reads it (it then sorts as the oldest)."""
+    text = F.trim(value)
+    digits = text.rlike("^[0-9]{1,14}$")
+    number = text.try_cast("double")
+    unix = F.when(number >= 1e11, F.floor(number / 1000)).otherwise(number) * 1e6
+    iso = F.regexp_replace(text, " ?(UTC|Z)$", "")
+    forms = [F.try_to_timestamp(iso)] + [F.try_to_timestamp(text, F.lit(p)) for p in TIME_PATTERNS]
+    return F.when(digits, unix).otherwise(F.unix_micros(F.coalesce(*forms)).cast("double"))
+
+
+def order_line_kept(F, orders, column):
+    """Whether an order line survives shoplens' order cleaning (true for
+    every row when `orders` is None): its quantity and price are numbers
+    above 0, and its order number does not start with C (a cancellation).
+    A customer id is required anyway."""
+    if not orders:
+        return F.lit(True)
+
+    def positive(name):
+        value = F.trim(column(name)).try_cast("double")
+        return value.isNotNull() & ~F.isnan(value) & (value > 0)
+
+    order = F.ltrim(column(orders["order"]))
+    cancelled = F.upper(F.substring(order, 1, 1)) == "C"
+    return positive(orders["quantity"]) & positive(orders["price"]) & ~F.coalesce(cancelled, F.lit(False))
 
 
 def quiet_window_warning(spark):

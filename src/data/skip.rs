@@ -110,6 +110,9 @@ pub struct Checked {
     pub blank: bool,
     /// A good record whose quoted fields hold newlines.
     pub multi_line: bool,
+    /// It runs to the body's end with no newline ending it: where the body
+    /// is a piece of a longer text, the next piece may go on with it.
+    pub reaches_end: bool,
 }
 
 /// Walk the records of `body` in order, judging each: a record with the
@@ -148,6 +151,7 @@ pub fn check_records(
         } else {
             None
         };
+        let reaches_end = r.end >= body.len();
         let (mut end, mut lines) = (r.end, r.inner_lines + 1);
         if problem.is_some() && r.inner_lines > 0 {
             problem = Some("an unclosed quote".to_owned());
@@ -162,6 +166,7 @@ pub fn check_records(
             multi_line: problem.is_none() && r.inner_lines > 0,
             problem,
             blank,
+            reaches_end,
         });
         if walk.is_break() {
             break;

@@ -155,42 +155,75 @@ fn gunzip(
     cancel: &CancelToken,
     progress: &dyn Fn(f32, &str),
 ) -> Result<Vec<u8>, LoadError> {
-    struct Counting<'a> {
-        inner: &'a [u8],
-        read: usize,
-    }
-    impl Read for Counting<'_> {
-        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-            let n = self.inner.read(buf)?;
-            self.read += n;
-            Ok(n)
-        }
-    }
-    let total = compressed.len().max(1);
-    let mut decoder = flate2::read::MultiGzDecoder::new(Counting {
-        inner: compressed,
-        read: 0,
-    });
+    let mut gz = Gunzip::new(path, compressed);
     let mut out = Vec::with_capacity(compressed.len() * 4);
-    let mut buf = vec![0u8; 1 << 20];
     loop {
         cancel.check()?;
-        let n = decoder.read(&mut buf).map_err(|e| {
+        if gz.read_into(&mut out, 1 << 20)? == 0 {
+            break;
+        }
+        progress(0.3 * gz.share_read(), "decompressing");
+    }
+    Ok(out)
+}
+
+/// A gzip file's text a piece at a time (several members read as one, as
+/// `gunzip` does), and how far through the compressed bytes it has got.
+pub(super) struct Gunzip<'a> {
+    path: &'a Path,
+    decoder: flate2::read::MultiGzDecoder<CountingReader<'a>>,
+    total: usize,
+    /// What one read decodes into, reused.
+    scratch: Vec<u8>,
+}
+
+/// Compressed bytes, counting those the decoder has taken.
+struct CountingReader<'a> {
+    inner: &'a [u8],
+    read: usize,
+}
+
+impl Read for CountingReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n;
+        Ok(n)
+    }
+}
+
+impl<'a> Gunzip<'a> {
+    pub fn new(path: &'a Path, compressed: &'a [u8]) -> Self {
+        Self {
+            path,
+            decoder: flate2::read::MultiGzDecoder::new(CountingReader {
+                inner: compressed,
+                read: 0,
+            }),
+            total: compressed.len().max(1),
+            scratch: Vec::new(),
+        }
+    }
+
+    /// Append up to `max` more bytes of text to `out`: how many (0 at the
+    /// end). Damaged gzip data is an error naming the file.
+    pub fn read_into(&mut self, out: &mut Vec<u8>, max: usize) -> Result<usize, LoadError> {
+        self.scratch.resize(max, 0);
+        let n = self.decoder.read(&mut self.scratch).map_err(|e| {
             LoadError::parse(
-                path,
+                self.path,
                 format!(
                     "the gzip data is damaged or incomplete ({e}). Try downloading the file again."
                 ),
             )
         })?;
-        if n == 0 {
-            break;
-        }
-        out.extend_from_slice(&buf[..n]);
-        let done = decoder.get_ref().read as f32 / total as f32;
-        progress(0.3 * done, "decompressing");
+        out.extend_from_slice(&self.scratch[..n]);
+        Ok(n)
     }
-    Ok(out)
+
+    /// The share of the compressed bytes decoded so far.
+    pub fn share_read(&self) -> f32 {
+        self.decoder.get_ref().read as f32 / self.total as f32
+    }
 }
 
 fn detect_kind(path: &Path, bytes: &[u8]) -> FileKind {

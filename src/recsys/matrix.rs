@@ -418,15 +418,23 @@ fn sorted_order(labels: &KeyLabels) -> (Vec<u32>, Vec<u32>) {
     let mut order: Vec<u32> = (0..n as u32).collect();
     match labels {
         KeyLabels::Int(v) => order.sort_by_key(|&c| v[c as usize]),
-        KeyLabels::Text(v) => order.sort_by(|&a, &b| {
-            // Numeric-looking text ids sort as numbers.
-            let (x, y) = (&v[a as usize], &v[b as usize]);
-            match (x.parse::<i64>(), y.parse::<i64>()) {
-                (Ok(p), Ok(q)) => p.cmp(&q),
-                _ => x.cmp(y),
-            }
-            .then(Ordering::Equal)
-        }),
+        KeyLabels::Text(v) => {
+            // Ids that are whole numbers first, by value, then the others as
+            // text: a total order (comparing numbers by value only where both
+            // are numbers is not one when ids mix both, as stock codes do),
+            // and the one the Spark job numbers by.
+            let numbers: Vec<Option<i64>> = v.iter().map(|x| x.parse().ok()).collect();
+            order.sort_by(|&a, &b| {
+                let (a, b) = (a as usize, b as usize);
+                match (numbers[a], numbers[b]) {
+                    (Some(p), Some(q)) => p.cmp(&q),
+                    (Some(_), None) => Ordering::Less,
+                    (None, Some(_)) => Ordering::Greater,
+                    (None, None) => Ordering::Equal,
+                }
+                .then_with(|| v[a].cmp(&v[b]))
+            });
+        }
     }
     let mut forward = vec![0u32; n];
     for (new, &old) in order.iter().enumerate() {
@@ -442,6 +450,24 @@ fn label_strings(labels: &KeyLabels, order: &[u32]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Stock codes mix numbers and text: numbers come first by value, then
+    /// the rest as text, whatever order they come in (a comparison that is
+    /// not a total order gives an order that depends on the input's).
+    #[test]
+    fn ids_that_mix_numbers_and_text_sort_numbers_first() {
+        let ids = ["1A", "10", "9", "POST", "007", "7", "85123A", "C2"];
+        let expected = ["007", "7", "9", "10", "1A", "85123A", "C2", "POST"];
+        for shift in 0..ids.len() {
+            let mut shuffled: Vec<String> = ids.iter().map(|s| (*s).to_owned()).collect();
+            shuffled.rotate_left(shift);
+            shuffled.swap(0, ids.len() - 1);
+            let labels = KeyLabels::Text(shuffled);
+            let (_, order) = sorted_order(&labels);
+            let sorted: Vec<String> = label_strings(&labels, &order);
+            assert_eq!(sorted, expected, "shift {shift}");
+        }
+    }
 
     #[test]
     fn duplicates_are_summed_and_rows_sorted() {

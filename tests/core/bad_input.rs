@@ -428,6 +428,32 @@ fn a_file_too_big_to_open_is_checked_line_by_line_as_a_load_checks_it() {
     assert_eq!(found.skipped.count, loaded.profile.skipped_lines.count);
     assert_eq!(found.skipped.first, loaded.profile.skipped_lines.first);
     assert!(!found.multi_line);
+    // The same file gzipped (as exports are shipped) is decompressed as it
+    // is checked, and the check finds the same.
+    let gzipped = d.path().join("2019-Oct_damaged.csv.gz");
+    let mut encoder = flate2::write::GzEncoder::new(
+        std::fs::File::create(&gzipped).expect("create the gzip file"),
+        flate2::Compression::fast(),
+    );
+    std::io::Write::write_all(&mut encoder, &std::fs::read(&path).expect("read"))
+        .expect("compress");
+    encoder.finish().expect("finish the gzip file");
+    let check_gzip = |skip: bool| {
+        check_file(
+            &gzipped,
+            (b',', Some(b'"')),
+            skip,
+            &CancelToken::new(),
+            &|_, _| {},
+        )
+    };
+    assert_eq!(check_gzip(true).expect("checked"), found);
+    let gzip_err = check_gzip(false).expect_err("refused").to_string();
+    assert!(
+        gzip_err.contains("line 101 is malformed (8 fields, expected 9)")
+            && gzip_err.contains("2019-Oct_damaged.csv.gz"),
+        "{gzip_err}"
+    );
     // A quoted newline in a good record is reported (Spark must then read
     // records across lines); a blank line is not a record.
     let quoted = write_temp(

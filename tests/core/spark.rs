@@ -287,40 +287,23 @@ fn cancel_ends_the_spark_application() {
     );
 }
 
-/// A file too big to open here is read by Spark itself: the job's own
-/// reading, numbering and leave-last-out split of the REES46 sample must
-/// count what shoplens' loader and split count, and its factors are ranked
-/// by shoplens' evaluator for a stated sample of customers.
-#[test]
-fn spark_reads_a_raw_file_itself_and_counts_what_shoplens_counts() {
-    use shoplens::recsys::matrix::{Interactions, MatrixOptions};
+/// ALS on Spark from `file` as a file too big to open would be run (its
+/// first 500 customers to evaluate, in seed 42's draw), and its result.
+fn run_from_file(
+    file: &std::path::Path,
+    load: shoplens::data::LoadOptions,
+    data: &Arc<shoplens::data::Dataset>,
+    work_dir: &std::path::Path,
+) -> (
+    shoplens::runs::RunOutcome,
+    Arc<shoplens::recsys::models::spark_als::SparkFileRun>,
+) {
     use shoplens::recsys::models::spark_als::{SparkFileRequest, SparkFileRun};
-
-    if !spark_ready() {
-        return;
-    }
-    // The sample damaged the way real exports are, four lines of it
-    // skipped: Spark must leave out the lines shoplens' loader leaves out.
-    let damaged = tempfile::tempdir().expect("a temporary folder");
-    let Some((file, rows)) = super::bad_input::damaged_rees46(&damaged) else {
-        return;
-    };
-    let load = shoplens::data::LoadOptions {
-        skip_bad_lines: true,
-        ..Default::default()
-    };
-    let loaded = shoplens::data::load_and_profile(&file, &load, &CancelToken::new(), &|_, _| {})
-        .expect("the damaged REES46 sample loads without its broken lines");
-    let here = Interactions::from_dataset(&loaded.dataset, &MatrixOptions::default())
-        .expect("interactions");
-    let split = shoplens::recsys::split::split(&here, &Split::LeaveLastOut).expect("a split");
-    let work = tempfile::tempdir().expect("a temporary folder");
-    let ModelParams::SparkAls(params) = request(Arc::clone(&loaded.dataset), work.path()).params
-    else {
+    let ModelParams::SparkAls(params) = request(Arc::clone(data), work_dir).params else {
         unreachable!()
     };
     let request = SparkFileRequest {
-        file: file.clone(),
+        file: file.to_path_buf(),
         load,
         weights: Default::default(),
         params,
@@ -342,6 +325,37 @@ fn spark_reads_a_raw_file_itself_and_counts_what_shoplens_counts() {
     let Some(result) = outcome.model::<SparkFileRun>() else {
         panic!("no result");
     };
+    (outcome, result)
+}
+
+/// A file too big to open here is read by Spark itself: the job's own
+/// reading, numbering and leave-last-out split of the REES46 sample must
+/// count what shoplens' loader and split count, and its factors are ranked
+/// by shoplens' evaluator for a stated sample of customers.
+#[test]
+fn spark_reads_a_raw_file_itself_and_counts_what_shoplens_counts() {
+    use shoplens::recsys::matrix::{Interactions, MatrixOptions};
+
+    if !spark_ready() {
+        return;
+    }
+    // The sample damaged the way real exports are, four lines of it
+    // skipped: Spark must leave out the lines shoplens' loader leaves out.
+    let damaged = tempfile::tempdir().expect("a temporary folder");
+    let Some((file, rows)) = super::bad_input::damaged_rees46(&damaged) else {
+        return;
+    };
+    let load = shoplens::data::LoadOptions {
+        skip_bad_lines: true,
+        ..Default::default()
+    };
+    let loaded = shoplens::data::load_and_profile(&file, &load, &CancelToken::new(), &|_, _| {})
+        .expect("the damaged REES46 sample loads without its broken lines");
+    let here = Interactions::from_dataset(&loaded.dataset, &MatrixOptions::default())
+        .expect("interactions");
+    let split = shoplens::recsys::split::split(&here, &Split::LeaveLastOut).expect("a split");
+    let work = tempfile::tempdir().expect("a temporary folder");
+    let (outcome, result) = run_from_file(&file, load, &loaded.dataset, work.path());
     let s = &result.summary;
     assert_eq!(s.records, rows - 4);
     assert_eq!(
@@ -375,4 +389,99 @@ fn spark_reads_a_raw_file_itself_and_counts_what_shoplens_counts() {
         assert!(result.work_dir.join(part).is_dir(), "{part} is missing");
     }
     assert!(result.work_dir.starts_with(work.path()));
+}
+
+/// An order export shipped gzipped, read by Spark itself: shoplens checks
+/// its lines as it decompresses them, and Spark cleans the order lines as a
+/// load cleans them (no customer, a quantity or price not above 0, a
+/// cancelled invoice), so it trains on the events shoplens trains on and
+/// evaluates the customers shoplens' split evaluates.
+#[test]
+fn spark_cleans_a_gzipped_order_export_as_a_load_does() {
+    use shoplens::recsys::matrix::{Interactions, MatrixOptions};
+
+    if !spark_ready() {
+        return;
+    }
+    let Some(data) = common::shared_data() else {
+        return;
+    };
+    // Its invoice times as the UCI original shows them (`12/1/2010 8:26`):
+    // Spark must read them as shoplens does, or it holds out other events.
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let file = dir.path().join("OnlineRetail-us-times.csv.gz");
+    write_with_us_times(&data.join("uci-online-retail/OnlineRetail.csv.gz"), &file);
+    let load = shoplens::data::LoadOptions::default();
+    let loaded = shoplens::data::load_and_profile(&file, &load, &CancelToken::new(), &|_, _| {})
+        .expect("Online Retail loads");
+    let cleaning = loaded
+        .profile
+        .cleaning
+        .clone()
+        .expect("cleaned as order lines");
+    assert!(cleaning.cancelled_invoice > 0 && cleaning.dropped() > 0);
+    let here = Interactions::from_dataset(&loaded.dataset, &MatrixOptions::default())
+        .expect("interactions");
+    let split = shoplens::recsys::split::split(&here, &Split::LeaveLastOut).expect("a split");
+    let distinct = |ids: &[u32]| ids.iter().collect::<std::collections::BTreeSet<_>>().len();
+    let work = tempfile::tempdir().expect("a temporary folder");
+    let (outcome, result) = run_from_file(&file, load, &loaded.dataset, work.path());
+    let s = &result.summary;
+    assert_eq!(s.records as u64, cleaning.rows_before);
+    assert_eq!(s.events, here.len());
+    assert_eq!(
+        (s.users, s.items),
+        (distinct(&here.users), distinct(&here.items))
+    );
+    assert_eq!(s.relevant_users, split.users_evaluated());
+    assert_eq!(result.metrics.users_evaluated, 500);
+    let note = outcome.record.note.as_deref().unwrap_or_default();
+    assert!(
+        note.contains("order lines cleaned") && !note.contains("Spark kept"),
+        "{note}"
+    );
+}
+
+/// `from` (gzip CSV with `YYYY-MM-DD HH:MM:00` times) written to `to`, gzip,
+/// with each time as `M/D/YYYY H:MM`.
+fn write_with_us_times(from: &std::path::Path, to: &std::path::Path) {
+    use std::io::{BufRead, Write};
+    let input = std::fs::File::open(from).expect("open Online Retail");
+    let lines = std::io::BufReader::new(flate2::read::MultiGzDecoder::new(input)).lines();
+    let output = std::fs::File::create(to).expect("create the copy");
+    let mut out =
+        flate2::write::GzEncoder::new(std::io::BufWriter::new(output), flate2::Compression::fast());
+    let mut changed = 0;
+    for line in lines {
+        let line = line.expect("a line of Online Retail");
+        let us = us_time(&line);
+        changed += usize::from(us.is_some());
+        writeln!(out, "{}", us.unwrap_or(line)).expect("write the copy");
+    }
+    out.finish().expect("finish the copy");
+    assert!(changed > 500_000, "{changed} times rewritten");
+}
+
+/// `line` with its first `,YYYY-MM-DD HH:MM:00,` field as `,M/D/YYYY H:MM,`.
+fn us_time(line: &str) -> Option<String> {
+    let b = line.as_bytes();
+    let shape = b",dddd-dd-dd dd:dd:00,";
+    let at = (0..b.len().checked_sub(shape.len())? + 1).find(|&i| {
+        shape.iter().zip(&b[i..]).all(|(&s, &c)| {
+            if s == b'd' {
+                c.is_ascii_digit()
+            } else {
+                s == c
+            }
+        })
+    })?;
+    let field = &line[at + 1..at + shape.len() - 1];
+    let number = |r: std::ops::Range<usize>| field[r].parse::<u32>().ok();
+    let (y, m, d) = (number(0..4)?, number(5..7)?, number(8..10)?);
+    let (h, min) = (number(11..13)?, &field[14..16]);
+    Some(format!(
+        "{},{m}/{d}/{y} {h}:{min},{}",
+        &line[..at],
+        &line[at + shape.len()..]
+    ))
 }

@@ -15,8 +15,9 @@
 //! so the numbers mean what they mean for every other run. Before the job,
 //! every record of the file is checked as a load checks it
 //! ([`crate::data::file_check`]): a malformed line refuses the job, or is
-//! left out (by Spark too) when the user asks to skip such lines. Unlike a
-//! load, the job does not apply the order-cleaning rules.
+//! left out (by Spark too) when the user asks to skip such lines. Order
+//! lines are cleaned by a load's rules ([`crate::data::profile::kept_rows`])
+//! unless the user keeps them.
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -32,6 +33,7 @@ use super::super::Factors;
 use super::{SparkAlsParams, WorkDir};
 use crate::data::events::EVENT_NAMES;
 use crate::data::file_check::{check_file, FileCheck};
+use crate::data::profile::is_order_data;
 use crate::data::sniff::FileKind;
 use crate::data::{load_dataset, EventWeights, LoadOptions, Role};
 use crate::display::thousands;
@@ -89,10 +91,23 @@ pub struct FileSource {
     /// A good record's quoted field holds a newline: Spark must read records
     /// across lines.
     pub multi_line: bool,
-    /// What shoplens' own check of every record found (None for a gzip
-    /// file, which is not checked here).
+    /// For order lines (and unless the user keeps every row), the columns
+    /// order cleaning reads: Spark leaves out a row whose quantity or price
+    /// is not a number above 0 or whose order number starts with C (a
+    /// cancellation), as a load does.
+    pub orders: Option<OrderColumns>,
+    /// What shoplens' own check of every record found (None before the
+    /// check).
     #[serde(skip)]
     pub check: Option<FileCheck>,
+}
+
+/// The columns of an order export that order cleaning reads.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct OrderColumns {
+    pub order: String,
+    pub quantity: String,
+    pub price: String,
 }
 
 /// The job's counts (`summary.json`).
@@ -183,8 +198,13 @@ impl Pipeline for SparkFileRequest {
         if let Some(check) = &f.inputs.check {
             record.data.skipped_lines = check.skipped.clone();
         }
+        let cleaned = if f.inputs.orders.is_some() {
+            " (order lines cleaned as a load cleans them)"
+        } else {
+            ""
+        };
         record.note = Some(format!(
-            "Spark read {} events of {} customers and {} items{}; factors and id maps in {}",
+            "Spark read {} events{cleaned} of {} customers and {} items{}; factors and id maps in {}",
             thousands(run.summary.events as u64),
             thousands(run.summary.users as u64),
             thousands(run.summary.items as u64),
@@ -208,7 +228,7 @@ impl Pipeline for SparkFileRequest {
 /// stray quote can differ).
 fn records_note(check: Option<&FileCheck>, spark_records: usize) -> String {
     let Some(check) = check else {
-        return " (a gzip file: its lines were not checked here)".into();
+        return String::new();
     };
     let mut note = match check.skipped.summary() {
         Some(skipped) => format!(" ({skipped})"),
@@ -296,7 +316,21 @@ pub fn file_source(
         time_is_number,
         skip_bad_lines: load.skip_bad_lines,
         multi_line: false,
+        orders: order_columns(&ds, load),
         check: None,
+    })
+}
+
+/// The columns order cleaning reads, when a load of the file would clean it.
+fn order_columns(head: &crate::data::Dataset, load: &LoadOptions) -> Option<OrderColumns> {
+    if !is_order_data(head) || load.keep_uncleaned {
+        return None;
+    }
+    let role = |r: Role| head.roles.get(r).map(str::to_owned);
+    Some(OrderColumns {
+        order: role(Role::Order)?,
+        quantity: role(Role::Quantity)?,
+        price: role(Role::Price)?,
     })
 }
 
@@ -304,11 +338,8 @@ impl FileSource {
     /// Check every record of `file` as a load would, before Spark spends
     /// minutes on it: a malformed one refuses the file (unless skipped), and
     /// quoted newlines tell Spark to read records across lines. A gzip file
-    /// is left to Spark (checking it would mean decompressing it here).
+    /// is decompressed as it is checked, a few MB at a time.
     pub fn check_records(&mut self, file: &Path, reporter: &Reporter) -> Result<(), TaskError> {
-        if is_gzip(file)? {
-            return Ok(());
-        }
         let separator = self.delimiter.bytes().next().unwrap_or(b',');
         let check = check_file(
             file,
@@ -321,15 +352,6 @@ impl FileSource {
         self.check = Some(check);
         Ok(())
     }
-}
-
-/// Whether `file` starts with gzip's magic bytes.
-fn is_gzip(file: &Path) -> Result<bool, TaskError> {
-    let mut magic = [0u8; 2];
-    let read = std::fs::File::open(file)
-        .and_then(|mut f| f.read(&mut magic))
-        .map_err(|e| TaskError::Input(format!("{}: cannot read ({e})", file.display())))?;
-    Ok(read == 2 && magic == [0x1f, 0x8b])
 }
 
 /// The separator itself from its display name (`TAB`, `';'`).
