@@ -18,27 +18,16 @@ use std::time::Instant;
 use shoplens::data::file_check::check_file;
 use shoplens::task::CancelToken;
 
-/// The generated store (the load benchmark's) and a gzip copy of it, made
-/// once in the temp folder.
+/// The load benchmark's generated store and a gzip copy of it beside it,
+/// made once.
 fn bench_files() -> (PathBuf, PathBuf) {
-    let events: usize = std::env::var("SHOPLENS_BENCH_EVENTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(10_000_000);
-    let dir = std::env::temp_dir().join(format!("shoplens-bench-{events}"));
-    let plain = dir.join("events.csv");
-    if !plain.exists() {
-        let params = shoplens::data::generate::GenerateParams {
-            users: events / 50,
-            items: (events / 200).max(1000),
-            events,
-            seed: 7,
-            out: dir.clone(),
-            image_dir: None,
-        };
-        shoplens::data::generate::generate(&params, &|_, _| {}).expect("generate");
-    }
-    let gzipped = dir.join("events.csv.gz");
+    let plain = common::generated_store(
+        "shoplens-bench",
+        10_000_000,
+        |events| (events / 50, (events / 200).max(1000)),
+        7,
+    );
+    let gzipped = plain.with_extension("csv.gz");
     if !gzipped.exists() {
         let status = Command::new("sh")
             .arg("-c")

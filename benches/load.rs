@@ -17,30 +17,14 @@ use polars::prelude::*;
 use shoplens::data::{load_dataset, profile, LoadOptions};
 use shoplens::task::CancelToken;
 
+/// The generated store of 10,000,000 events (or SHOPLENS_BENCH_EVENTS).
 fn bench_file() -> PathBuf {
-    let events: usize = std::env::var("SHOPLENS_BENCH_EVENTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(10_000_000);
-    let dir = std::env::temp_dir().join(format!("shoplens-bench-{events}"));
-    let path = dir.join("events.csv");
-    if !path.exists() {
-        let start = Instant::now();
-        let params = shoplens::data::generate::GenerateParams {
-            users: events / 50,
-            items: (events / 200).max(1000),
-            events,
-            seed: 7,
-            out: dir.clone(),
-            image_dir: None,
-        };
-        shoplens::data::generate::generate(&params, &|_, _| {}).expect("generate");
-        eprintln!(
-            "generated {events} events in {:.1}s",
-            start.elapsed().as_secs_f64()
-        );
-    }
-    path
+    common::generated_store(
+        "shoplens-bench",
+        10_000_000,
+        |events| (events / 50, (events / 200).max(1000)),
+        7,
+    )
 }
 
 /// Child mode: one measurement, printed as `key value` lines.

@@ -12,6 +12,8 @@
 //! default space, the study view growing live), measured for at most
 //! SHOPLENS_BENCH_SECS seconds (default 120), then stopped.
 
+mod common;
+
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -23,24 +25,12 @@ fn store() -> PathBuf {
     if let Ok(path) = std::env::var("SHOPLENS_BENCH_DATA") {
         return PathBuf::from(path);
     }
-    let events: usize = std::env::var("SHOPLENS_BENCH_EVENTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(2_000_000);
-    let dir = std::env::temp_dir().join(format!("shoplens-bench-ui-{events}"));
-    let path = dir.join("events.csv");
-    if !path.exists() {
-        let params = shoplens::data::generate::GenerateParams {
-            users: events / 50,
-            items: 20_000,
-            events,
-            seed: 11,
-            out: dir,
-            image_dir: None,
-        };
-        shoplens::data::generate::generate(&params, &|_, _| {}).expect("generate");
-    }
-    path
+    common::generated_store(
+        "shoplens-bench-ui",
+        2_000_000,
+        |events| (events / 50, 20_000),
+        11,
+    )
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {

@@ -3,6 +3,7 @@
 //! own process, so its peak memory is its own).
 #![allow(dead_code)] // each benchmark uses its part
 
+use std::path::PathBuf;
 use std::process::Command;
 
 /// Peak resident memory of this process so far (VmHWM), in MB; NaN where
@@ -38,4 +39,39 @@ pub fn get(kv: &[(String, String)], key: &str) -> f64 {
         .find(|(k, _)| k == key)
         .and_then(|(_, v)| v.parse().ok())
         .unwrap_or(f64::NAN)
+}
+
+/// A generated store of `SHOPLENS_BENCH_EVENTS` events (else
+/// `default_events`), made once in the temp folder as `{name}-{events}`,
+/// with the customers and items `shape` gives for that many events.
+pub fn generated_store(
+    name: &str,
+    default_events: usize,
+    shape: impl Fn(usize) -> (usize, usize),
+    seed: u64,
+) -> PathBuf {
+    let events: usize = std::env::var("SHOPLENS_BENCH_EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default_events);
+    let dir = std::env::temp_dir().join(format!("{name}-{events}"));
+    let path = dir.join("events.csv");
+    if !path.exists() {
+        let start = std::time::Instant::now();
+        let (users, items) = shape(events);
+        let params = shoplens::data::generate::GenerateParams {
+            users,
+            items,
+            events,
+            seed,
+            out: dir,
+            image_dir: None,
+        };
+        shoplens::data::generate::generate(&params, &|_, _| {}).expect("generate");
+        eprintln!(
+            "generated {events} events in {:.1}s",
+            start.elapsed().as_secs_f64()
+        );
+    }
+    path
 }

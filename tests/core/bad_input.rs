@@ -400,23 +400,23 @@ fn a_file_too_big_to_open_is_checked_line_by_line_as_a_load_checks_it() {
     let Some((path, rows)) = damaged_rees46(&d) else {
         return;
     };
-    let check = |skip: bool| {
+    let check = |file: &std::path::Path, skip: bool| {
         check_file(
-            &path,
+            file,
             (b',', Some(b'"')),
             skip,
             &CancelToken::new(),
             &|_, _| {},
         )
     };
-    let err = check(false).expect_err("refused");
+    let err = check(&path, false).expect_err("refused");
     let message = err.to_string();
     assert!(
         message.contains("line 101 is malformed (8 fields, expected 9)")
             && message.contains(shoplens::data::error::SKIP_HINT),
         "{message}"
     );
-    let found = check(true).expect("checked");
+    let found = check(&path, true).expect("checked");
     let options = shoplens::data::LoadOptions {
         skip_bad_lines: true,
         ..Default::default()
@@ -438,17 +438,8 @@ fn a_file_too_big_to_open_is_checked_line_by_line_as_a_load_checks_it() {
     std::io::Write::write_all(&mut encoder, &std::fs::read(&path).expect("read"))
         .expect("compress");
     encoder.finish().expect("finish the gzip file");
-    let check_gzip = |skip: bool| {
-        check_file(
-            &gzipped,
-            (b',', Some(b'"')),
-            skip,
-            &CancelToken::new(),
-            &|_, _| {},
-        )
-    };
-    assert_eq!(check_gzip(true).expect("checked"), found);
-    let gzip_err = check_gzip(false).expect_err("refused").to_string();
+    assert_eq!(check(&gzipped, true).expect("checked"), found);
+    let gzip_err = check(&gzipped, false).expect_err("refused").to_string();
     assert!(
         gzip_err.contains("line 101 is malformed (8 fields, expected 9)")
             && gzip_err.contains("2019-Oct_damaged.csv.gz"),
@@ -461,14 +452,7 @@ fn a_file_too_big_to_open_is_checked_line_by_line_as_a_load_checks_it() {
         "quoted.csv",
         b"user,item,note\n1,2,\"two\nlines\"\n\n3,4,plain\n",
     );
-    let found = check_file(
-        &quoted,
-        (b',', Some(b'"')),
-        false,
-        &CancelToken::new(),
-        &|_, _| {},
-    )
-    .expect("a good file");
+    let found = check(&quoted, false).expect("a good file");
     assert_eq!((found.records, found.multi_line), (2, true));
     assert!(found.skipped.is_empty());
 }
