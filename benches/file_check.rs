@@ -21,12 +21,7 @@ use shoplens::task::CancelToken;
 /// The load benchmark's generated store and a gzip copy of it beside it,
 /// made once.
 fn bench_files() -> (PathBuf, PathBuf) {
-    let plain = common::generated_store(
-        "shoplens-bench",
-        10_000_000,
-        |events| (events / 50, (events / 200).max(1000)),
-        7,
-    );
+    let plain = common::load_bench_store();
     let gzipped = plain.with_extension("csv.gz");
     if !gzipped.exists() {
         let status = Command::new("sh")

@@ -9,23 +9,13 @@
 mod common;
 use common::get;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use polars::prelude::*;
 use shoplens::data::{load_dataset, profile, LoadOptions};
 use shoplens::task::CancelToken;
-
-/// The generated store of 10,000,000 events (or SHOPLENS_BENCH_EVENTS).
-fn bench_file() -> PathBuf {
-    common::generated_store(
-        "shoplens-bench",
-        10_000_000,
-        |events| (events / 50, (events / 200).max(1000)),
-        7,
-    )
-}
 
 /// Child mode: one measurement, printed as `key value` lines.
 fn child(mode: &str, path: &Path) {
@@ -130,7 +120,7 @@ fn main() {
         child(&args[i + 1], Path::new(&args[i + 2]));
         return;
     }
-    let path = bench_file();
+    let path = common::load_bench_store();
     let size_mb = std::fs::metadata(&path)
         .map(|m| m.len() as f64 / 1e6)
         .unwrap_or(f64::NAN);

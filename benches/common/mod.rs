@@ -75,3 +75,14 @@ pub fn generated_store(
     }
     path
 }
+
+/// The load benchmark's store: 10,000,000 events (or
+/// `SHOPLENS_BENCH_EVENTS`), a customer per 50 and an item per 200.
+pub fn load_bench_store() -> PathBuf {
+    generated_store(
+        "shoplens-bench",
+        10_000_000,
+        |events| (events / 50, (events / 200).max(1000)),
+        7,
+    )
+}

@@ -61,8 +61,8 @@ pub fn check_file(
             &mut tally,
             &|gz| {
                 // The compressed bytes already decoded are not read again.
+                map.release(0, gz.compressed_read());
                 let done = gz.share_read();
-                map.release(0, (done * map.len() as f32) as usize);
                 progress(
                     done,
                     &format!(

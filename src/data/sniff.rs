@@ -220,9 +220,14 @@ impl<'a> Gunzip<'a> {
         Ok(n)
     }
 
-    /// The share of the compressed bytes decoded so far.
+    /// The compressed bytes decoded so far.
+    pub fn compressed_read(&self) -> usize {
+        self.decoder.get_ref().read
+    }
+
+    /// Their share of the file.
     pub fn share_read(&self) -> f32 {
-        self.decoder.get_ref().read as f32 / self.total as f32
+        self.compressed_read() as f32 / self.total as f32
     }
 }
 

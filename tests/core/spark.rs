@@ -287,8 +287,8 @@ fn cancel_ends_the_spark_application() {
     );
 }
 
-/// ALS on Spark from `file` as a file too big to open would be run (its
-/// first 500 customers to evaluate, in seed 42's draw), and its result.
+/// ALS on Spark from `file` as a file too big to open would be run (500 of
+/// its customers to evaluate, drawn with seed 42), and its result.
 fn run_from_file(
     file: &std::path::Path,
     load: shoplens::data::LoadOptions,
