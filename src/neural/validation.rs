@@ -77,18 +77,43 @@ pub fn rank_among(scores: &[f32], excluded: &[u32], item: u32) -> usize {
     if s.is_nan() {
         return scores.len();
     }
+    1 + ahead_in_tile(scores, 0, (item, s), excluded)
+}
+
+/// How many of the items `start..start + scores.len()`, scored `scores`,
+/// rank ahead of `item` scored `s` (not NaN) as [`rank_among`] ranks them,
+/// leaving out those in `excluded` (sorted; items outside the tile are
+/// passed over). Summed over the tiles of a catalogue, plus one, it is
+/// `item`'s rank.
+pub fn ahead_in_tile(
+    scores: &[f32],
+    start: usize,
+    (item, s): (u32, f32),
+    excluded: &[u32],
+) -> usize {
     let ahead = |j: usize, v: f32| v > s || (v == s && j < item as usize);
     // Branch-free counts the compiler vectorises (this runs once per
     // evaluated customer over the whole catalogue): items before `item`
     // rank ahead on a score at least as high, items after on a higher one.
-    let (before, after) = scores.split_at(item as usize);
+    let end = start + scores.len();
+    let split = (item as usize).saturating_sub(start).min(scores.len());
+    let (before, after) = scores.split_at(split);
+    // `item` itself never ranks ahead of itself (its score here could be
+    // another sum of the same products than `s`).
+    let after = if (start..end).contains(&(item as usize)) {
+        &after[1..]
+    } else {
+        after
+    };
     let count_ahead = before.iter().map(|&v| usize::from(v >= s)).sum::<usize>()
         + after.iter().map(|&v| usize::from(v > s)).sum::<usize>();
-    let excluded_ahead = excluded
+    let from = excluded.partition_point(|&j| (j as usize) < start);
+    let excluded_ahead = excluded[from..]
         .iter()
-        .filter(|&&j| (j as usize) < scores.len() && ahead(j as usize, scores[j as usize]))
+        .take_while(|&&j| (j as usize) < end)
+        .filter(|&&j| ahead(j as usize, scores[j as usize - start]))
         .count();
-    1 + count_ahead - excluded_ahead
+    count_ahead - excluded_ahead
 }
 
 #[cfg(test)]

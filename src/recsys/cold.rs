@@ -119,6 +119,7 @@ pub fn evaluate_cold(
                 n_items: train.n_cols,
                 score: &score,
                 sparse: None,
+                factors: None,
                 excluded: &|c| &arrivals[c][..],
                 relevant: &|c| &cold[c].relevant[..],
                 k,

@@ -33,8 +33,9 @@ use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 
+use super::dense_rank::{self, Ask, DenseRanker};
 use super::matrix::Csr;
-use super::models::Model;
+use super::models::{Factors, Model};
 use super::sparse_rank::SparseScores;
 use crate::task::{CancelToken, Cancelled};
 
@@ -144,56 +145,91 @@ impl Partial {
 
 /// Top `k` of `scores` by (score desc, index asc), skipping `excluded` (sorted);
 /// a NaN score ranks below every number, and −0 ties with +0.
+pub fn top_k(scores: &[f32], excluded: &[u32], k: usize) -> Vec<u32> {
+    let mut top = TopK::new(k);
+    top.offer(scores, 0, excluded);
+    top.into_items()
+}
+
+/// [`top_k`] of a catalogue offered a tile at a time, in index order (a
+/// factor model's big catalogue is scored a tile at a time, see
+/// [`super::dense_rank`]); the result is the same as one pass over all.
 ///
 /// One pass in index order with a k-entry heap whose root is the worst kept
 /// item: an item enters only when its score is strictly above the root's (an
 /// equal score comes later in index order, so it ranks below), which makes the
 /// common case one comparison per item; the excluded list is walked alongside.
-pub fn top_k(scores: &[f32], excluded: &[u32], k: usize) -> Vec<u32> {
-    let mut heap: std::collections::BinaryHeap<Ranked> = std::collections::BinaryHeap::new();
-    if k == 0 {
-        return Vec::new();
-    }
-    heap.reserve(k.min(scores.len()));
-    let mut excluded = excluded.iter().copied().peekable();
-    let mut floor = f32::NEG_INFINITY;
-    for (run_index, run) in scores.chunks(SKIP_RUN).enumerate() {
-        // Once the heap is full, a run of items none of which beats the
-        // floor is passed over after one vectorised maximum: most of a
-        // large catalogue never gets near the top k.
-        if heap.len() == k && max_of(run) <= floor {
-            continue;
+pub struct TopK {
+    heap: std::collections::BinaryHeap<Ranked>,
+    floor: f32,
+    k: usize,
+}
+
+impl TopK {
+    pub fn new(k: usize) -> Self {
+        Self {
+            heap: std::collections::BinaryHeap::new(),
+            floor: f32::NEG_INFINITY,
+            k,
         }
-        for (offset, &score) in run.iter().enumerate() {
-            let index = (run_index * SKIP_RUN + offset) as u32;
-            while excluded.next_if(|&e| e < index).is_some() {}
-            if excluded.next_if_eq(&index).is_some() {
+    }
+
+    /// Offers the items `start..start + scores.len()`, scored `scores`,
+    /// skipping those in `excluded` (sorted; items outside the tile are
+    /// passed over). Tiles come in index order.
+    pub fn offer(&mut self, scores: &[f32], start: usize, excluded: &[u32]) {
+        let k = self.k;
+        if k == 0 {
+            return;
+        }
+        if self.heap.capacity() == 0 {
+            self.heap.reserve(k.min(scores.len()));
+        }
+        let from = excluded.partition_point(|&e| (e as usize) < start);
+        let mut excluded = excluded[from..].iter().copied().peekable();
+        for (run_index, run) in scores.chunks(SKIP_RUN).enumerate() {
+            // Once the heap is full, a run of items none of which beats the
+            // floor is passed over after one vectorised maximum: most of a
+            // large catalogue never gets near the top k.
+            if self.heap.len() == k && max_of(run) <= self.floor {
                 continue;
             }
-            // `+ 0.0` turns −0 into +0, so the two tie as numbers do.
-            let score = if score.is_nan() {
-                f32::NEG_INFINITY
-            } else {
-                score + 0.0
-            };
-            if heap.len() < k {
-                heap.push(Ranked { score, index });
-                if heap.len() == k {
-                    floor = heap.peek().map_or(f32::NEG_INFINITY, |r| r.score);
+            for (offset, &score) in run.iter().enumerate() {
+                let index = (start + run_index * SKIP_RUN + offset) as u32;
+                while excluded.next_if(|&e| e < index).is_some() {}
+                if excluded.next_if_eq(&index).is_some() {
+                    continue;
                 }
-            } else if score > floor {
-                if let Some(mut worst) = heap.peek_mut() {
-                    *worst = Ranked { score, index };
+                // `+ 0.0` turns −0 into +0, so the two tie as numbers do.
+                let score = if score.is_nan() {
+                    f32::NEG_INFINITY
+                } else {
+                    score + 0.0
+                };
+                if self.heap.len() < k {
+                    self.heap.push(Ranked { score, index });
+                    if self.heap.len() == k {
+                        self.floor = self.heap.peek().map_or(f32::NEG_INFINITY, |r| r.score);
+                    }
+                } else if score > self.floor {
+                    if let Some(mut worst) = self.heap.peek_mut() {
+                        *worst = Ranked { score, index };
+                    }
+                    self.floor = self.heap.peek().map_or(f32::NEG_INFINITY, |r| r.score);
                 }
-                floor = heap.peek().map_or(f32::NEG_INFINITY, |r| r.score);
             }
         }
     }
-    // Ascending in `Ranked`'s order is best first.
-    heap.into_sorted_vec()
-        .into_iter()
-        .map(|r| r.index)
-        .collect()
+
+    /// The kept items, best first.
+    pub fn into_items(self) -> Vec<u32> {
+        // Ascending in `Ranked`'s order is best first.
+        self.heap
+            .into_sorted_vec()
+            .into_iter()
+            .map(|r| r.index)
+            .collect()
+    }
 }
 
 /// Items [`top_k`] looks over at once for one above its floor.
@@ -403,6 +439,7 @@ pub fn evaluate_with(
             n_items: train.n_cols,
             score: &score,
             sparse: model.scores_sparsely().then_some(&sparse),
+            factors: model.factors(),
             excluded: &|u| train.row(u).0,
             relevant: &|u| &relevant[u],
             k,
@@ -428,6 +465,10 @@ pub struct Ranking<'d> {
     /// For models that touch few items per user ([`Model::add_sparse_scores`]):
     /// adds a user's scores into a row of +0s, used instead of `score`.
     pub sparse: Option<&'d AddScores<'d>>,
+    /// For models whose scores are the dot products of these factors
+    /// ([`Model::factors`]): a large catalogue is then ranked a tile at a
+    /// time ([`super::dense_rank`]) instead of by `score`'s whole rows.
+    pub factors: Option<&'d Factors>,
     /// A user's items that are not ranked (sorted).
     pub excluded: &'d (dyn Fn(usize) -> &'d [u32] + Sync),
     /// A user's hits to find (sorted).
@@ -441,6 +482,7 @@ pub struct Ranking<'d> {
 /// the float sums (and so the metrics) are the same on any number of threads
 /// and whatever the blocks.
 const CHUNK: usize = 64;
+const _: () = assert!(dense_rank::BLOCK_ROWS.is_multiple_of(CHUNK));
 
 /// Rows of scores a thread holds at once (about 16 MB of scores): up to 256
 /// customers in one matrix product, fewer where the catalogue is large.
@@ -470,16 +512,25 @@ pub fn evaluate_rankings(
 ) -> Result<Metrics, Cancelled> {
     let n_items = r.n_items.max(1);
     let block_rows = rows_per_block(n_items);
+    let tiled = r.factors.filter(|f| dense_rank::ranks_tiled(f, n_items));
     // A thread's unit of work: whole chunks, as many as fit in a block.
-    let unit = CHUNK * (block_rows / CHUNK).max(1);
+    let unit = match tiled {
+        Some(_) => dense_rank::BLOCK_ROWS,
+        None => CHUNK * (block_rows / CHUNK).max(1),
+    };
     let done = std::sync::atomic::AtomicUsize::new(0);
     let total_users = r.users.len().max(1);
     let total = pool.install(|| {
         r.users
             .par_chunks(unit)
             .map_init(
-                || (Vec::new(), None, SeenItems::default()),
-                |(scores, sparse_row, seen): &mut (Vec<f32>, Option<SparseScores>, SeenItems),
+                || (Vec::new(), None, SeenItems::default(), None),
+                |(scores, sparse_row, seen, ranker): &mut (
+                    Vec<f32>,
+                    Option<SparseScores>,
+                    SeenItems,
+                    Option<DenseRanker>,
+                ),
                  users| {
                     if cancel.is_cancelled() {
                         return Vec::new();
@@ -494,8 +545,18 @@ pub fn evaluate_rankings(
                             *sum = std::mem::take(sum).merge(p);
                         }
                     };
-                    match r.sparse {
-                        Some(sparse) => {
+                    match (r.sparse, tiled) {
+                        (None, Some(factors)) => {
+                            let ranker = ranker.get_or_insert_with(|| {
+                                DenseRanker::new(factors, dense_rank::TILE_ITEMS)
+                            });
+                            for (position, p) in
+                                rank_tiled(ranker, users, r, seen).into_iter().enumerate()
+                            {
+                                add(position, p);
+                            }
+                        }
+                        (Some(sparse), _) => {
                             let row = sparse_row.get_or_insert_with(|| SparseScores::new(n_items));
                             for (position, &u) in users.iter().enumerate() {
                                 sparse(u, row);
@@ -508,7 +569,7 @@ pub fn evaluate_rankings(
                                 add(position, p);
                             }
                         }
-                        None => {
+                        (None, None) => {
                             let mut position = 0;
                             for block in users.chunks(block_rows) {
                                 scores.resize(block.len() * n_items, 0.0);
@@ -568,6 +629,53 @@ pub fn evaluate_rankings(
     })
 }
 
+/// The partial sums of `users`, ranked a tile of items at a time by
+/// `ranker`, in order.
+fn rank_tiled(
+    ranker: &mut DenseRanker,
+    users: &[usize],
+    r: &Ranking,
+    seen: &mut SeenItems,
+) -> Vec<Partial> {
+    let n_items = r.n_items.max(1);
+    let lists: Vec<(&[u32], &[u32])> = users
+        .iter()
+        .map(|&u| ((r.excluded)(u), (r.relevant)(u)))
+        .collect();
+    let negatives: Vec<Option<Vec<u32>>> = users
+        .iter()
+        .zip(&lists)
+        .map(|(&u, &lists)| draw_negatives(n_items, u, lists, seen))
+        .collect();
+    let asks: Vec<Ask> = lists
+        .iter()
+        .zip(&negatives)
+        .map(|(&(excluded, relevant), drawn)| Ask {
+            excluded,
+            relevant,
+            probes: drawn.as_deref().unwrap_or(&[]),
+        })
+        .collect();
+    let ranked = ranker.rank(users, &asks, r.k);
+    asks.iter()
+        .zip(&negatives)
+        .zip(ranked)
+        .map(|((ask, drawn), got)| {
+            let mut p = partial_of(got.top, got.first_rank, ask.relevant, r.k, r.log_pop);
+            if let Some(drawn) = drawn {
+                let (relevant_scores, drawn_scores) = got.scores.split_at(ask.relevant.len());
+                add_sampled(
+                    &mut p,
+                    (ask.relevant, |i| relevant_scores[i]),
+                    (drawn, |i| drawn_scores[i]),
+                    r.k,
+                );
+            }
+            p
+        })
+        .collect()
+}
+
 /// The items of the user being ranked that are not drawn as sampled
 /// negatives (their excluded and relevant ones), as one flag per item: a
 /// draw then checks a flag instead of searching both lists. Sized on first
@@ -593,13 +701,34 @@ fn sampled_ranks(
     p: &mut Partial,
     (score, n): (impl Fn(u32) -> f32, usize),
     u: usize,
-    (excluded, relevant): (&[u32], &[u32]),
+    lists: (&[u32], &[u32]),
     seen: &mut SeenItems,
     k: usize,
 ) {
+    let Some(negatives) = draw_negatives(n, u, lists, seen) else {
+        return;
+    };
+    let relevant = lists.1;
+    add_sampled(
+        p,
+        (relevant, |r| score(relevant[r])),
+        (&negatives, |i| score(negatives[i])),
+        k,
+    );
+}
+
+/// User `u`'s [`SAMPLED_NEGATIVES`] draws among `n` items, or `None` when
+/// they have no relevant item or no item left to draw. `seen` is all
+/// unflagged before and after.
+fn draw_negatives(
+    n: usize,
+    u: usize,
+    (excluded, relevant): (&[u32], &[u32]),
+    seen: &mut SeenItems,
+) -> Option<Vec<u32>> {
     use rand::{Rng, SeedableRng};
     if relevant.is_empty() || excluded.len() + relevant.len() >= n {
-        return;
+        return None;
     }
     if seen.0.len() < n {
         seen.0.resize(n, false);
@@ -615,17 +744,27 @@ fn sampled_ranks(
         })
         .collect();
     seen.set((excluded, relevant), false);
+    Some(negatives)
+}
+
+/// Adds one user's sampled HR and NDCG to `p`: each relevant item ranked
+/// among the drawn `negatives`, each list with its scores by position.
+fn add_sampled(
+    p: &mut Partial,
+    (relevant, relevant_score): (&[u32], impl Fn(usize) -> f32),
+    (negatives, negative_score): (&[u32], impl Fn(usize) -> f32),
+    k: usize,
+) {
     let (mut hr, mut ndcg) = (0.0, 0.0);
-    for &item in relevant {
-        let s = score(item);
+    for (r, &item) in relevant.iter().enumerate() {
+        let s = relevant_score(r);
         let above = if s.is_nan() {
             negatives.len()
         } else {
-            negatives
-                .iter()
-                .filter(|&&j| {
-                    let v = score(j);
-                    v > s || (v == s && j < item)
+            (0..negatives.len())
+                .filter(|&i| {
+                    let v = negative_score(i);
+                    v > s || (v == s && negatives[i] < item)
                 })
                 .count()
         };
@@ -691,6 +830,129 @@ mod tests {
                 assert_eq!(top_k(&scores, &excluded, k), want, "round {round} k {k}");
             }
         }
+    }
+
+    /// Offered a tile at a time, [`TopK`] keeps what one pass keeps, and
+    /// the items ahead in each tile add up to [`rank_of`]'s rank.
+    #[test]
+    fn tiles_rank_as_one_pass() {
+        let mut next = test_numbers(777);
+        for round in 0..300 {
+            let n = 1 + (next() % 90) as usize;
+            let scores: Vec<f32> = (0..n)
+                .map(|_| match next() % 9 {
+                    0 => f32::NAN,
+                    1 => -0.0,
+                    2 => 0.0,
+                    v => (v % 3) as f32 - 1.0,
+                })
+                .collect();
+            let excluded: Vec<u32> = (0..n as u32).filter(|_| next().is_multiple_of(4)).collect();
+            let mut cuts: Vec<usize> = (0..next() % 5).map(|_| next() as usize % (n + 1)).collect();
+            cuts.extend([0, n]);
+            cuts.sort_unstable();
+            let tiles: Vec<(usize, usize)> = cuts.windows(2).map(|w| (w[0], w[1])).collect();
+            for k in [0, 1, 4, n + 1] {
+                let mut top = TopK::new(k);
+                for &(a, b) in &tiles {
+                    top.offer(&scores[a..b], a, &excluded);
+                }
+                assert_eq!(
+                    top.into_items(),
+                    top_k(&scores, &excluded, k),
+                    "round {round} k {k}"
+                );
+            }
+            for item in 0..n as u32 {
+                let s = scores[item as usize];
+                if s.is_nan() {
+                    continue;
+                }
+                let ahead: usize = tiles
+                    .iter()
+                    .map(|&(a, b)| {
+                        crate::neural::validation::ahead_in_tile(
+                            &scores[a..b],
+                            a,
+                            (item, s),
+                            &excluded,
+                        )
+                    })
+                    .sum();
+                assert_eq!(
+                    1 + ahead,
+                    rank_of(&scores, &excluded, item),
+                    "round {round} item {item}"
+                );
+            }
+        }
+    }
+
+    /// A factor model over 20,000 items is ranked a tile at a time; with
+    /// factors of a few halves (so that many scores tie exactly) and a
+    /// customer whose factors are NaN, every metric, sampled ones included,
+    /// equals the whole rows' on 1 and 2 threads.
+    #[test]
+    fn evaluation_a_tile_at_a_time_equals_whole_rows() {
+        let (users, items, dim) = (300usize, 20_000usize, 8usize);
+        let mut next = test_numbers(4242);
+        let mut half = || f32::from((next() % 5) as u8) * 0.5 - 1.0;
+        let mut factors = Factors {
+            dim,
+            users: (0..users * dim).map(|_| half()).collect(),
+            items: (0..items * dim).map(|_| half()).collect(),
+        };
+        factors.users[7 * dim] = f32::NAN;
+        let mut next = test_numbers(99);
+        let excluded: Vec<Vec<u32>> = (0..users)
+            .map(|_| {
+                let mut row: Vec<u32> = (0..1 + next() % 40)
+                    .map(|_| next() % items as u32)
+                    .collect();
+                row.sort_unstable();
+                row.dedup();
+                row
+            })
+            .collect();
+        let relevant: Vec<Vec<u32>> = (0..users)
+            .map(|u| {
+                let mut row: Vec<u32> = (0..u % 3 + 1)
+                    .map(|_| next() % items as u32)
+                    .filter(|i| excluded[u].binary_search(i).is_err())
+                    .collect();
+                row.sort_unstable();
+                row.dedup();
+                row
+            })
+            .collect();
+        let evaluated: Vec<usize> = (0..users).filter(|&u| !relevant[u].is_empty()).collect();
+        let log_pop: Vec<f64> = (0..items).map(|i| (i % 17) as f64 * 0.1).collect();
+        let score = |block: &[usize], out: &mut [f32]| {
+            let block: Vec<u32> = block.iter().map(|&u| u as u32).collect();
+            factors.score_block(&block, out);
+        };
+        let excluded_of = |u: usize| &excluded[u][..];
+        let relevant_of = |u: usize| &relevant[u][..];
+        assert!(dense_rank::ranks_tiled(&factors, items));
+        let run = |tiled: bool, threads: usize| {
+            let ranking = Ranking {
+                users: &evaluated,
+                n_items: items,
+                score: &score,
+                sparse: None,
+                factors: tiled.then_some(&factors),
+                excluded: &excluded_of,
+                relevant: &relevant_of,
+                k: 10,
+                log_pop: &log_pop,
+            };
+            let pool = crate::task::thread_pool(threads).unwrap();
+            evaluate_rankings(&ranking, &pool, &CancelToken::new(), &|_| {}).unwrap()
+        };
+        let whole = run(false, 2);
+        assert!(whole.sampled_hr.is_some() && whole.mrr > 0.0);
+        assert_eq!(run(true, 2), whole);
+        assert_eq!(run(true, 1), whole);
     }
 
     /// A hand-computed example: 5 items, user has item 0 in train, relevant {1, 3}.

@@ -4,6 +4,7 @@
 pub mod capability;
 pub mod cold;
 pub mod content;
+pub mod dense_rank;
 pub mod matrix;
 pub mod metrics;
 pub mod models;
@@ -534,23 +535,71 @@ impl Trained {
             .copied()
             .filter(|&u| self.train.row_len(u as usize) > 0)
             .collect();
-        let n = self.train.n_cols;
-        let mut scores = vec![0f32; with_history.len() * n];
-        self.model
-            .score_block(&with_history, &self.train, &mut scores);
-        let mut rows = with_history
-            .iter()
-            .zip(scores.chunks_exact(n.max(1)))
-            .peekable();
+        let mut lists = self.history_lists(&with_history, k).into_iter();
+        let mut with_history = with_history.iter().peekable();
         users
             .iter()
-            .map(|&u| match rows.next_if(|(&h, _)| h == u) {
-                Some((_, scores)) => {
-                    self.ranked(scores, self.train.row(u as usize), k, 0, &|_, _| Vec::new())
-                }
-                None => self.recommend(u, k, 0),
+            .map(|&u| {
+                let list = with_history
+                    .next_if(|&&h| h == u)
+                    .and_then(|_| lists.next());
+                list.unwrap_or_else(|| self.recommend(u, k, 0))
             })
             .collect()
+    }
+
+    /// The top `k` of each of `users`, who all have history: one block of
+    /// whole rows, or for a factor model's large catalogue a tile of items
+    /// at a time ([`dense_rank`]), the lists and scores the same.
+    fn history_lists(&self, users: &[u32], k: usize) -> Vec<Vec<Recommendation>> {
+        let n = self.train.n_cols;
+        let no_reasons = &|_, _| Vec::new();
+        if let Some(f) = self.tiled_factors() {
+            let users: Vec<usize> = users.iter().map(|&u| u as usize).collect();
+            let asks: Vec<dense_rank::Ask> = users
+                .iter()
+                .map(|&u| dense_rank::Ask {
+                    excluded: self.train.row(u).0,
+                    relevant: &[],
+                    probes: &[],
+                })
+                .collect();
+            let ranked =
+                dense_rank::DenseRanker::new(f, dense_rank::TILE_ITEMS).rank(&users, &asks, k);
+            let mut scores = Vec::new();
+            return ranked
+                .into_iter()
+                .zip(&users)
+                .map(|(got, &u)| {
+                    f.score_items(u, &got.top, &mut scores);
+                    got.top
+                        .iter()
+                        .zip(&scores)
+                        .map(|(&item, &score)| Recommendation {
+                            item,
+                            score,
+                            because: Vec::new(),
+                        })
+                        .collect()
+                })
+                .collect();
+        }
+        let mut scores = vec![0f32; users.len() * n];
+        self.model.score_block(users, &self.train, &mut scores);
+        users
+            .iter()
+            .zip(scores.chunks_exact(n.max(1)))
+            .map(|(&u, scores)| self.ranked(scores, self.train.row(u as usize), k, 0, no_reasons))
+            .collect()
+    }
+
+    /// The model's factors when it ranks this catalogue a tile at a time
+    /// ([`dense_rank::ranks_tiled`]).
+    fn tiled_factors(&self) -> Option<&models::Factors> {
+        let n = self.train.n_cols;
+        self.model
+            .factors()
+            .filter(|f| dense_rank::ranks_tiled(f, n))
     }
 
     /// [`Self::recommend`] without reasons, for a model that scores from
@@ -628,7 +677,10 @@ impl Trained {
             progress(stretch[0] as f32 / n.max(1) as f32, "exporting");
             let lists: Vec<Vec<Recommendation>> = pool.install(|| {
                 stretch
-                    .par_chunks(metrics::rows_per_block(self.train.n_cols))
+                    .par_chunks(match self.tiled_factors() {
+                        Some(_) => dense_rank::BLOCK_ROWS,
+                        None => metrics::rows_per_block(self.train.n_cols),
+                    })
                     .flat_map_iter(|block| self.lists(block, k))
                     .collect()
             });

@@ -495,6 +495,7 @@ fn evaluate_by_full_scan(
             n_items: t.train.n_cols,
             score,
             sparse: None,
+            factors: None,
             excluded: &|u| t.train.row(u).0,
             relevant: &|u| &t.relevant[u],
             k: t.options.k,
@@ -505,6 +506,51 @@ fn evaluate_by_full_scan(
         &|_| {},
     )
     .unwrap()
+}
+
+/// ALS and BPR rank Amazon Games' 23,715 items a tile of items at a time
+/// (more than 16,384 items: whole rows would make blocks under 256
+/// customers); every metric equals the full scan of whole rows to the bit,
+/// and the export's lists, ranked the same way, are the explorer's.
+#[test]
+fn factor_models_ranked_a_tile_at_a_time_equal_the_full_scan() {
+    let Some(dir) = common::shared_data() else {
+        return;
+    };
+    let path = dir.join("amazon-games-sasrec/Video.txt.gz");
+    if !path.exists() {
+        eprintln!("SKIPPED: {} is absent", path.display());
+        return;
+    }
+    let data = interactions(&path);
+    let options = TrainOptions {
+        validate_every: 0,
+        ..Default::default()
+    };
+    let als = AlsParams {
+        iterations: 3,
+        ..Default::default()
+    };
+    let bpr = BprParams {
+        epochs: 3,
+        ..Default::default()
+    };
+    for params in [ModelParams::Als(als), ModelParams::Bpr(bpr)] {
+        let t = train(Arc::clone(&data), params, &options).unwrap();
+        let factors = t.model.factors().expect("a factor model");
+        assert!(shoplens::recsys::dense_rank::ranks_tiled(
+            factors,
+            t.train.n_cols
+        ));
+        let score = |block: &[usize], out: &mut [f32]| {
+            let block: Vec<u32> = block.iter().map(|&u| u as u32).collect();
+            t.model.score_block(&block, &t.train, out);
+        };
+        let full = evaluate_by_full_scan(&t, &score);
+        assert_eq!(t.metrics, full, "{}", t.params.name());
+        assert!(t.metrics.sampled_hr.is_some() && t.metrics.users_evaluated > 30_000);
+        assert_export_is_the_explorers(&t, &format!("tiled-{}", t.params.name()));
+    }
 }
 
 /// Item kNN's evaluation ranks each customer from the items their history's

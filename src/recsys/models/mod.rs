@@ -12,6 +12,8 @@ pub mod sequences;
 pub mod sequential;
 pub mod spark_als;
 
+use std::ops::Range;
+
 use super::matrix::Csr;
 use super::params::{ModelParams, TrainOptions};
 use super::sparse_rank::SparseScores;
@@ -65,6 +67,13 @@ pub trait Model: Send + Sync {
         self.add_sparse_scores((&[], &[]), &mut SparseScores::new(0))
     }
 
+    /// The factors whose dot products are every item's score, for models
+    /// that score that way (ALS, BPR): evaluation then ranks a large
+    /// catalogue a tile of items at a time ([`super::dense_rank`]).
+    fn factors(&self) -> Option<&Factors> {
+        None
+    }
+
     /// A copy of the fitted state, for saving in a workspace.
     fn snapshot(&self) -> ModelSnapshot;
 
@@ -102,6 +111,10 @@ macro_rules! factor_scoring {
 
         fn similar_items(&self, item: u32, n: usize) -> Vec<(u32, f32)> {
             self.factors.similar_items(item, n)
+        }
+
+        fn factors(&self) -> Option<&super::Factors> {
+            Some(&self.factors)
         }
     };
 }
@@ -385,17 +398,62 @@ impl Factors {
     /// more; faer sums each dot product in its own order, so a score can
     /// differ from a plain dot product's in the last bit.
     pub fn score_block(&self, users: &[u32], out: &mut [f32]) {
+        let mut lhs = Vec::with_capacity(users.len() * self.dim);
+        self.gather_users(users, &mut lhs);
+        self.score_tile(&lhs, users.len(), 0..self.n_items(), out);
+    }
+
+    /// The factors of `users`, row after row, into `out` (the left-hand
+    /// side of [`Self::score_tile`]).
+    pub fn gather_users(&self, users: &[u32], out: &mut Vec<f32>) {
+        out.clear();
+        for &u in users {
+            out.extend_from_slice(self.user(u as usize));
+        }
+    }
+
+    /// The scores of the items `items` for the users whose factors
+    /// [`Self::gather_users`] put in `lhs` (`rows` of them), row by row into
+    /// `out` (`rows` rows of `items.len()`): one matrix product, whose
+    /// scores are [`Self::score_block`]'s to the bit whatever the tile.
+    pub fn score_tile(&self, lhs: &[f32], rows: usize, items: Range<usize>, out: &mut [f32]) {
         use faer::linalg::matmul::matmul;
         use faer::{Accum, MatMut, MatRef, Par};
-        let (d, n) = (self.dim, self.n_items());
-        let block: Vec<f32> = users
-            .iter()
-            .flat_map(|&u| self.user(u as usize).iter().copied())
-            .collect();
-        let lhs = MatRef::from_row_major_slice(&block, users.len(), d);
-        let rhs = MatRef::from_row_major_slice(&self.items, n, d).transpose();
-        let dst = MatMut::from_row_major_slice_mut(&mut out[..users.len() * n], users.len(), n);
+        let d = self.dim;
+        let n = items.len();
+        let lhs = MatRef::from_row_major_slice(&lhs[..rows * d], rows, d);
+        let rhs = MatRef::from_row_major_slice(&self.items[items.start * d..items.end * d], n, d)
+            .transpose();
+        let dst = MatMut::from_row_major_slice_mut(&mut out[..rows * n], rows, n);
         matmul(dst, Accum::Replace, lhs, rhs, 1.0f32, Par::Seq);
+    }
+
+    /// User `u`'s scores of `items` (any items, in any order), as
+    /// [`Self::score_block`] gives them, into `out`. faer sums a dot
+    /// product in another order for a single row or column and for a
+    /// product of at most 16³ multiplications, so the user is scored twice
+    /// against at least enough items (repeated) to use the block kernel.
+    pub fn score_items(&self, u: usize, items: &[u32], out: &mut Vec<f32>) {
+        let d = self.dim.max(1);
+        let cols = items.len().max(2).max((16 * 16 * 16) / (2 * d) + 1);
+        let mut table = Vec::with_capacity(cols * d);
+        for c in 0..cols {
+            let i = items.get(c).or(items.first()).copied().unwrap_or(0);
+            table.extend_from_slice(self.item(i as usize));
+        }
+        let user = self.user(u);
+        let twice: Vec<f32> = user.iter().chain(user).copied().collect();
+        let mut scores = vec![0f32; 2 * cols];
+        {
+            use faer::linalg::matmul::matmul;
+            use faer::{Accum, MatMut, MatRef, Par};
+            let lhs = MatRef::from_row_major_slice(&twice, 2, self.dim);
+            let rhs = MatRef::from_row_major_slice(&table, cols, self.dim).transpose();
+            let dst = MatMut::from_row_major_slice_mut(&mut scores, 2, cols);
+            matmul(dst, Accum::Replace, lhs, rhs, 1.0f32, Par::Seq);
+        }
+        out.clear();
+        out.extend_from_slice(&scores[..items.len()]);
     }
 
     /// `YᵀY` over the first `dims` components of the item factors.
@@ -494,6 +552,51 @@ mod tests {
                 ((state >> 40) as f32 / (1u64 << 24) as f32) - 0.5
             })
             .collect()
+    }
+
+    /// Scores of a tile of items, and of a customer's chosen items, are
+    /// those of the whole rows to the bit, for the tiles evaluation cuts.
+    #[test]
+    fn tiles_and_chosen_items_score_as_whole_rows() {
+        for (dim, items) in [(8, 2_500), (37, 3_001), (64, 2_048), (130, 2_100)] {
+            let users = 5;
+            let f = Factors {
+                dim,
+                users: rows(users, dim, 3),
+                items: rows(items, dim, 4),
+            };
+            let all: Vec<u32> = (0..users as u32).collect();
+            let mut whole = vec![0f32; users * items];
+            f.score_block(&all, &mut whole);
+            let mut lhs = Vec::new();
+            f.gather_users(&all, &mut lhs);
+            for tile in [0..1024, 1024..items, 300..1400] {
+                let mut out = vec![0f32; users * tile.len()];
+                f.score_tile(&lhs, users, tile.clone(), &mut out);
+                for (u, row) in out.chunks_exact(tile.len()).enumerate() {
+                    assert_eq!(
+                        row,
+                        &whole[u * items + tile.start..u * items + tile.end],
+                        "dim {dim} user {u} tile {tile:?}"
+                    );
+                }
+            }
+            let mut got = Vec::new();
+            for picked in [
+                vec![0u32],
+                vec![items as u32 - 1, 3, 3],
+                (0..101).map(|i| i * 7).collect(),
+            ] {
+                for u in 0..users {
+                    f.score_items(u, &picked, &mut got);
+                    let want: Vec<f32> = picked
+                        .iter()
+                        .map(|&i| whole[u * items + i as usize])
+                        .collect();
+                    assert_eq!(got, want, "dim {dim} user {u} items {picked:?}");
+                }
+            }
+        }
     }
 
     /// The block product scores every user as one dot product at a time
