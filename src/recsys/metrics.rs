@@ -795,22 +795,36 @@ pub(crate) fn test_numbers(seed: u64) -> impl FnMut() -> u32 {
 mod tests {
     use super::*;
 
+    /// Up to `max_n` scores with many ties, NaNs and both zeros, and about
+    /// one item in `exclude_every` excluded.
+    fn tied_scores(
+        next: &mut impl FnMut() -> u32,
+        max_n: u32,
+        exclude_every: u32,
+    ) -> (Vec<f32>, Vec<u32>) {
+        let n = 1 + next() % max_n;
+        let scores = (0..n)
+            .map(|_| match next() % 10 {
+                0 => f32::NAN,
+                1 => -0.0,
+                2 => 0.0,
+                v => (v % 4) as f32 - 1.5,
+            })
+            .collect();
+        let excluded = (0..n)
+            .filter(|_| next().is_multiple_of(exclude_every))
+            .collect();
+        (scores, excluded)
+    }
+
     /// The one-pass heap against sorting every candidate, on scores with many
     /// ties, NaNs, exclusions at both ends and k from 0 past the catalogue.
     #[test]
     fn top_k_matches_a_full_sort() {
         let mut next = test_numbers(12345);
         for round in 0..200 {
-            let n = 1 + (next() % 60) as usize;
-            let scores: Vec<f32> = (0..n)
-                .map(|_| match next() % 10 {
-                    0 => f32::NAN,
-                    1 => -0.0,
-                    2 => 0.0,
-                    v => (v % 4) as f32 - 1.5,
-                })
-                .collect();
-            let excluded: Vec<u32> = (0..n as u32).filter(|_| next().is_multiple_of(3)).collect();
+            let (scores, excluded) = tied_scores(&mut next, 60, 3);
+            let n = scores.len();
             let key = |i: u32| {
                 let s = scores[i as usize];
                 if s.is_nan() {
@@ -838,16 +852,8 @@ mod tests {
     fn tiles_rank_as_one_pass() {
         let mut next = test_numbers(777);
         for round in 0..300 {
-            let n = 1 + (next() % 90) as usize;
-            let scores: Vec<f32> = (0..n)
-                .map(|_| match next() % 9 {
-                    0 => f32::NAN,
-                    1 => -0.0,
-                    2 => 0.0,
-                    v => (v % 3) as f32 - 1.0,
-                })
-                .collect();
-            let excluded: Vec<u32> = (0..n as u32).filter(|_| next().is_multiple_of(4)).collect();
+            let (scores, excluded) = tied_scores(&mut next, 90, 4);
+            let n = scores.len();
             let mut cuts: Vec<usize> = (0..next() % 5).map(|_| next() as usize % (n + 1)).collect();
             cuts.extend([0, n]);
             cuts.sort_unstable();

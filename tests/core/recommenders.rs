@@ -440,21 +440,25 @@ fn splits_on_real_data() {
     assert!(e.to_string().contains("training set"), "{e}");
 }
 
+/// SASRec's Amazon Games file, or `None` (with a message) without it.
+fn games() -> Option<Arc<Interactions>> {
+    let path = common::shared_data()?.join("amazon-games-sasrec/Video.txt.gz");
+    if !path.exists() {
+        eprintln!("SKIPPED: {} is absent", path.display());
+        return None;
+    }
+    Some(interactions(&path))
+}
+
 /// SASRec's Games file has no timestamps: its order is the time order, so
 /// leave-last-out holds out each user's last line, as SASRec's split does.
 /// Popularity there is exact to check: HR@10 0.0214, NDCG@10 0.0123 over
 /// 30,901 + 112 users (every user with a training item is evaluated).
 #[test]
 fn sasrec_games_holds_out_each_users_last_item() {
-    let Some(dir) = common::shared_data() else {
+    let Some(data) = games() else {
         return;
     };
-    let path = dir.join("amazon-games-sasrec/Video.txt.gz");
-    if !path.exists() {
-        eprintln!("SKIPPED: {} is absent", path.display());
-        return;
-    }
-    let data = interactions(&path);
     let tt = shoplens::recsys::split::split(&data, &Split::LeaveLastOut).unwrap();
     // User 1's lines end with item 18970 (checked in the file).
     let user = data.user_labels.iter().position(|u| u == "1").unwrap();
@@ -514,15 +518,9 @@ fn evaluate_by_full_scan(
 /// and the export's lists, ranked the same way, are the explorer's.
 #[test]
 fn factor_models_ranked_a_tile_at_a_time_equal_the_full_scan() {
-    let Some(dir) = common::shared_data() else {
+    let Some(data) = games() else {
         return;
     };
-    let path = dir.join("amazon-games-sasrec/Video.txt.gz");
-    if !path.exists() {
-        eprintln!("SKIPPED: {} is absent", path.display());
-        return;
-    }
-    let data = interactions(&path);
     let options = TrainOptions {
         validate_every: 0,
         ..Default::default()

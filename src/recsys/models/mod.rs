@@ -554,17 +554,22 @@ mod tests {
             .collect()
     }
 
+    /// Factors of `users` and `items` drawn from `seed` and the next seed.
+    fn random_factors(users: usize, items: usize, dim: usize, seed: u64) -> Factors {
+        Factors {
+            dim,
+            users: rows(users, dim, seed),
+            items: rows(items, dim, seed + 1),
+        }
+    }
+
     /// Scores of a tile of items, and of a customer's chosen items, are
     /// those of the whole rows to the bit, for the tiles evaluation cuts.
     #[test]
     fn tiles_and_chosen_items_score_as_whole_rows() {
         for (dim, items) in [(8, 2_500), (37, 3_001), (64, 2_048), (130, 2_100)] {
             let users = 5;
-            let f = Factors {
-                dim,
-                users: rows(users, dim, 3),
-                items: rows(items, dim, 4),
-            };
+            let f = random_factors(users, items, dim, 3);
             let all: Vec<u32> = (0..users as u32).collect();
             let mut whole = vec![0f32; users * items];
             f.score_block(&all, &mut whole);
@@ -606,11 +611,7 @@ mod tests {
     #[test]
     fn block_scores_are_the_dot_products_whatever_the_block() {
         let (users, items, dim) = (70, 301, 37);
-        let f = Factors {
-            dim,
-            users: rows(users, dim, 1),
-            items: rows(items, dim, 2),
-        };
+        let f = random_factors(users, items, dim, 1);
         let all: Vec<u32> = (0..users as u32).collect();
         let mut block = vec![0f32; users * items];
         f.score_block(&all, &mut block);
