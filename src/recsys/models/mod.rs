@@ -443,15 +443,13 @@ impl Factors {
         }
         let user = self.user(u);
         let twice: Vec<f32> = user.iter().chain(user).copied().collect();
+        let chosen = Factors {
+            dim: self.dim,
+            users: Vec::new(),
+            items: table,
+        };
         let mut scores = vec![0f32; 2 * cols];
-        {
-            use faer::linalg::matmul::matmul;
-            use faer::{Accum, MatMut, MatRef, Par};
-            let lhs = MatRef::from_row_major_slice(&twice, 2, self.dim);
-            let rhs = MatRef::from_row_major_slice(&table, cols, self.dim).transpose();
-            let dst = MatMut::from_row_major_slice_mut(&mut scores, 2, cols);
-            matmul(dst, Accum::Replace, lhs, rhs, 1.0f32, Par::Seq);
-        }
+        chosen.score_tile(&twice, 2, 0..cols, &mut scores);
         out.clear();
         out.extend_from_slice(&scores[..items.len()]);
     }
